@@ -1,0 +1,308 @@
+"""The `migcheck` command line.
+
+    migcheck check SPEC [-s SCENARIO]... [-D NAME=VALUE]... [--dfs] [limits]
+    migcheck replay TRACE.json [--spec SPEC]
+    migcheck list SPEC
+    migcheck ir SPEC [-s SCENARIO]
+
+Exit status: 0 every scenario met its expectation; 1 one did not (or a cover
+was never reached); 2 usage or spec error; 3 a search was cut short by a
+limit (and none failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from checker import __version__
+from checker.dsl.diagnostics import SourceCache, SpecError
+from checker.dsl.loader import load_program
+from checker.explore.codegen import compile_system
+from checker.explore.options import CheckOptions
+from checker.explore.result import CheckResult, Stats
+from checker.explore.run import check
+from checker.ir.build import build_all
+from checker.ir.nodes import TransitionSystem
+from checker.ir.pretty import dump
+from checker.sema.check import elaborate, parse_override
+from checker.trace.jsonio import TraceFormatError, dumps, save
+from checker.trace.model import Trace, build_trace
+from checker.trace.replay import load_and_replay
+from checker.trace.text import render
+
+EXIT_OK, EXIT_UNMET, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_BUG = 0, 1, 2, 3, 70
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="migcheck", description="Model checker for Linux memory-management "
+                                            "concurrency protocols.")
+    p.add_argument("--version", action="version", version=f"migcheck {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def spec_args(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("spec", help="the spec file (.mig)")
+        sp.add_argument("-s", "--scenario", action="append", default=[],
+                        help="check only this scenario (repeatable)")
+        sp.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a constant or option (repeatable)")
+        sp.add_argument("-I", dest="include", action="append", default=[], metavar="DIR",
+                        help="also look for imported modules in DIR")
+
+    c = sub.add_parser("check", help="explore every interleaving of each scenario")
+    spec_args(c)
+    c.add_argument("--search", choices=("bfs", "dfs"), default="bfs",
+                   help="bfs finds shortest counterexamples (default); dfs uses less frontier")
+    c.add_argument("--dfs", dest="search", action="store_const", const="dfs",
+                   help="same as --search dfs")
+    c.add_argument("--max-states", type=int, metavar="N", help="stop after N states")
+    c.add_argument("--max-seconds", type=float, metavar="S", help="stop after S seconds")
+    c.add_argument("--max-memory", type=float, metavar="MB",
+                   help="stop when the process uses MB megabytes")
+    c.add_argument("--no-livelock", action="store_true",
+                   help="skip the search for runs that spin forever")
+    c.add_argument("--quiet", "-q", action="store_true", help="no progress line, no trace text")
+    c.add_argument("--format", choices=("text", "json"), default="text")
+    c.add_argument("--save-trace", metavar="PATH",
+                   help="write the counterexample's JSON here (text beside it as .txt)")
+    c.add_argument("--trace-dir", default="counterexamples", metavar="DIR",
+                   help="where counterexamples are saved (default: counterexamples)")
+    c.add_argument("--no-save", action="store_true", help="do not save counterexamples")
+    c.add_argument("--show-unexecuted", action="store_true",
+                   help="list every statement no reachable step executed (default: a count)")
+
+    r = sub.add_parser("replay", help="re-run a saved counterexample against the current spec")
+    r.add_argument("trace", help="a counterexample's JSON file")
+    r.add_argument("--spec", help="the spec to replay against (default: the one in the trace)")
+    r.add_argument("-I", dest="include", action="append", default=[], metavar="DIR")
+    r.add_argument("--quiet", "-q", action="store_true")
+
+    ls = sub.add_parser("list", help="list a spec's scenarios, options and expectations")
+    spec_args(ls)
+
+    ir = sub.add_parser("ir", help="print the transition system of each scenario")
+    spec_args(ir)
+    return p
+
+
+def _overrides(defines: Sequence[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for d in defines:
+        name, value = parse_override(d)
+        out[name] = value
+    return out
+
+
+def _systems(args: argparse.Namespace) -> list[TransitionSystem]:
+    program = load_program(args.spec, args.include)
+    return build_all(program, _overrides(args.defines), args.scenario or None)
+
+
+def _fmt_stats(s: Stats) -> str:
+    return (f"{s.states:,} states, {s.transitions:,} transitions, depth {s.depth}, "
+            f"{s.seconds:.2f} s, {s.states_per_second:,.0f} states/s, "
+            f"{s.peak_rss_mb:,.0f} MB peak, {s.state_bits} bits/state")
+
+
+def _expect_text(ts: TransitionSystem) -> str:
+    e = ts.expect
+    return e.kind + (f" '{e.name}'" if e.name else "")
+
+
+def _trace_paths(args: argparse.Namespace, ts: TransitionSystem, many: bool) -> Path:
+    if args.save_trace:
+        p = Path(args.save_trace)
+        if many:
+            p = p.with_name(f"{p.stem}.{ts.scenario}{p.suffix or '.json'}")
+        return p if p.suffix else p.with_suffix(".json")
+    return Path(args.trace_dir) / f"{Path(ts.spec).stem}.{ts.scenario}.json"
+
+
+def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
+    systems = _systems(args)
+    opts = (CheckOptions().strategy(args.search).max_states(args.max_states)
+            .max_seconds(args.max_seconds).max_memory(args.max_memory)
+            .livelock(not args.no_livelock))
+    show_progress = not args.quiet and sys.stderr.isatty() and args.format == "text"
+    results: list[tuple[CheckResult, Trace | None]] = []
+    if args.format == "text":
+        out.print(f"{systems[0].spec}", highlight=False)
+    for ts in systems:
+        result = _run_one(ts, opts, err if show_progress else None)
+        trace = None
+        if result.violation is not None:
+            trace = build_trace(compile_system(ts), result.violation)
+        results.append((result, trace))
+        if args.format == "text":
+            _print_result(out, result, trace, args, len(systems) > 1)
+        if trace is not None and not args.no_save:
+            path = _trace_paths(args, ts, len(systems) > 1)
+            save(trace, path)
+            path.with_suffix(".txt").write_text(render(trace) + "\n", encoding="utf-8")
+            if args.format == "text":
+                out.print(f"    saved {path} and {path.with_suffix('.txt').name}",
+                          highlight=False)
+    if args.format == "json":
+        out.print_json(json.dumps([_result_json(r, t) for r, t in results]))
+    if any(r.status in ("unmet", "vacuous") for r, _ in results):
+        return EXIT_UNMET
+    if any(r.status == "incomplete" for r, _ in results):
+        return EXIT_INCOMPLETE
+    return EXIT_OK
+
+
+def _run_one(ts: TransitionSystem, opts: CheckOptions, err: Console | None) -> CheckResult:
+    if err is None:
+        return check(ts, opts)
+    with err.status(f"checking {ts.scenario}") as status:
+        def progress(s: Stats) -> None:
+            status.update(f"checking {ts.scenario}: {s.states:,} states, depth {s.depth}, "
+                          f"{s.states_per_second:,.0f} states/s")
+        return check(ts, opts, progress)
+
+
+def _print_result(out: Console, r: CheckResult, trace: Trace | None,
+                  args: argparse.Namespace, many: bool) -> None:
+    ts = r.ts
+    opts = ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+                     for k, v in ts.bindings.items())
+    head = f"  scenario {ts.scenario}" + (f" ({opts})" if opts else "")
+    if r.verdict == "verified":
+        verdict = "verified"
+    elif r.verdict == "incomplete":
+        verdict = f"INCOMPLETE (stopped by {r.limit}): not verified"
+    else:
+        v = r.violation
+        assert v is not None
+        verdict = f"{v.kind}" + (f" '{v.name}'" if v.name else "") + " found"
+    status = {
+        "met": "[green]as expected[/green]",
+        "unmet": f"[red]UNEXPECTED[/red] (expected {_expect_text(ts)})",
+        "vacuous": "[red]VACUOUS[/red]: a cover was never reached",
+        "incomplete": f"[yellow]incomplete[/yellow] (expected {_expect_text(ts)})",
+    }[r.status]
+    out.print(f"{head}: {verdict}: {status}", highlight=False)
+    out.print(f"    {_fmt_stats(r.stats)}", highlight=False)
+    for cv in r.uncovered:
+        out.print(f"    [red]cover never reached[/red]: \"{cv.message}\" at {cv.span}: this run "
+                  "proves nothing about it", highlight=False)
+    if r.unexecuted:
+        n = len(r.unexecuted)
+        out.print(f"    {n} statement{'s' if n != 1 else ''} never executed"
+                  + (":" if args.show_unexecuted else " (--show-unexecuted lists them)"),
+                  highlight=False)
+        if args.show_unexecuted:
+            for o in r.unexecuted:
+                out.print(f"      {o.span}: {SourceCache.excerpt(o.span)}", highlight=False)
+    if trace is not None and not args.quiet:
+        out.print("")
+        for line in render(trace).splitlines():
+            out.print("    " + line, highlight=False, markup=False)
+        out.print("")
+
+
+def _result_json(r: CheckResult, trace: Trace | None) -> dict[str, object]:
+    s = r.stats
+    return {
+        "spec": r.ts.spec,
+        "scenario": r.ts.scenario,
+        "bindings": r.ts.bindings,
+        "expect": {"kind": r.ts.expect.kind, "name": r.ts.expect.name},
+        "verdict": r.verdict,
+        "status": r.status,
+        "limit": r.limit,
+        "stats": {"states": s.states, "transitions": s.transitions, "depth": s.depth,
+                  "seconds": round(s.seconds, 4), "states_per_second": round(s.states_per_second),
+                  "peak_rss_mb": round(s.peak_rss_mb, 1), "state_bits": s.state_bits},
+        "violation": None if r.violation is None else {
+            "kind": r.violation.kind, "name": r.violation.name, "message": r.violation.message},
+        "trace": None if trace is None else json.loads(dumps(trace)),
+        "unexecuted": [f"{o.span}" for o in r.unexecuted],
+        "uncovered": [cv.message for cv in r.uncovered],
+    }
+
+
+def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
+    try:
+        trace, res = load_and_replay(Path(args.trace), args.spec, args.include)
+    except TraceFormatError as e:
+        err.print(f"migcheck: error: {e}", highlight=False, markup=False)
+        return EXIT_USAGE
+    if res.spec_changed:
+        out.print("note: the spec changed since this trace was saved", highlight=False)
+    if res.reproduced:
+        out.print(f"{args.trace}: {res.message}", highlight=False)
+        if not args.quiet:
+            out.print(render(trace), highlight=False, markup=False)
+        return EXIT_OK
+    out.print(f"{args.trace}: does not reproduce: {res.message}", highlight=False)
+    return EXIT_UNMET
+
+
+def cmd_list(args: argparse.Namespace, out: Console, err: Console) -> int:
+    program = load_program(args.spec, args.include)
+    el = elaborate(program, _overrides(args.defines))
+    options = [c for c in el.consts.values() if c.is_option]
+    consts = [c for c in el.consts.values() if not c.is_option]
+    out.print(f"{program.root}", highlight=False)
+    if consts:
+        out.print("  constants: " + ", ".join(f"{c.name}={c.value}" for c in consts),
+                  highlight=False)
+    if options:
+        out.print("  options: " + ", ".join(
+            f"{c.name}={'true' if c.value else 'false'}" if c.is_bool else f"{c.name}={c.value}"
+            for c in options), highlight=False)
+    for sc in el.scenarios.values():
+        runs = ", ".join(f"{r.thread}({', '.join(SourceCache.excerpt(a.span) for a in r.args)})"
+                         for r in sc.runs)
+        sets = ", ".join(f"{n}={SourceCache.excerpt(v.span)}" for n, v, _ in sc.options)
+        exp = "verified" if sc.expect is None else sc.expect.kind + (
+            f" {sc.expect.name}" if sc.expect.name else "")
+        out.print(f"  scenario {sc.name}" + (f" [{sets}]" if sets else "") +
+                  f": {runs}; expect {exp}", highlight=False)
+    return EXIT_OK
+
+
+def cmd_ir(args: argparse.Namespace, out: Console, err: Console) -> int:
+    for ts in _systems(args):
+        out.print(dump(ts), highlight=False, markup=False)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    out = Console(highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    commands = {"check": cmd_check, "replay": cmd_replay, "list": cmd_list, "ir": cmd_ir}
+    try:
+        return commands[args.command](args, out, err)
+    except SpecError as e:
+        print(e.render(), file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("migcheck: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - last line of defence: no tracebacks for users
+        if os.environ.get("MIGCHECK_DEBUG"):
+            raise
+        print(f"migcheck: internal error: {type(e).__name__}: {e}\n"
+              "This is a bug in migcheck; rerun with MIGCHECK_DEBUG=1 for the traceback.",
+              file=sys.stderr)
+        return EXIT_BUG
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,469 @@
+"""The typed abstract syntax tree of a spec.
+
+Plain dataclasses, one per construct, each with its source `span`. The parser
+builds them; `checker.sema` resolves names and fills in the `ty` slot of every
+expression and the `ref` slot of every name; `checker.ir.lower` reads the
+result. Nothing after the IR reads these classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from checker.dsl.diagnostics import Span
+
+if TYPE_CHECKING:
+    from checker.sema.types import Type
+
+
+@dataclass(eq=False)
+class Node:
+    span: Span
+
+
+# ---------------------------------------------------------------- type syntax
+
+
+@dataclass(eq=False)
+class TypeExpr(Node):
+    pass
+
+
+@dataclass(eq=False)
+class BoolT(TypeExpr):
+    pass
+
+
+@dataclass(eq=False)
+class VoidT(TypeExpr):
+    pass
+
+
+@dataclass(eq=False)
+class TidT(TypeExpr):
+    pass
+
+
+@dataclass(eq=False)
+class IntT(TypeExpr):
+    lo: Expr
+    hi: Expr
+
+
+@dataclass(eq=False)
+class BareIntT(TypeExpr):
+    pass
+
+
+@dataclass(eq=False)
+class TaggedT(TypeExpr):
+    """`struct NAME`, `enum NAME` or `word NAME`."""
+
+    tag: str
+    name: str
+
+
+@dataclass(eq=False)
+class NamedT(TypeExpr):
+    """A typedef name."""
+
+    name: str
+
+
+@dataclass(eq=False)
+class PtrT(TypeExpr):
+    base: TypeExpr
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(eq=False)
+class Expr(Node):
+    ty: Type | None = field(default=None, init=False, repr=False)
+
+
+@dataclass(eq=False)
+class IntLit(Expr):
+    value: int
+
+
+@dataclass(eq=False)
+class BoolLit(Expr):
+    value: bool
+
+
+@dataclass(eq=False)
+class NullLit(Expr):
+    pass
+
+
+@dataclass(eq=False)
+class Current(Expr):
+    pass
+
+
+@dataclass(eq=False)
+class Name(Expr):
+    name: str
+    # Filled by sema: the symbol this name denotes.
+    ref: Any = field(default=None, init=False, repr=False)
+
+
+@dataclass(eq=False)
+class Call(Expr):
+    name: str
+    args: list[Expr]
+    ref: Any = field(default=None, init=False, repr=False)
+
+
+@dataclass(eq=False)
+class Alloc(Expr):
+    pool: str
+    ref: Any = field(default=None, init=False, repr=False)
+
+
+@dataclass(eq=False)
+class ChooseRange(Expr):
+    lo: Expr
+    hi: Expr
+
+
+@dataclass(eq=False)
+class ChooseList(Expr):
+    items: list[Expr]
+
+
+@dataclass(eq=False)
+class Quant(Expr):
+    """`forall(x in D: e)`, `exists(...)`, `count(...)`; D is a pool or a range."""
+
+    kind: str
+    var: str
+    pool: str | None
+    lo: Expr | None
+    hi: Expr | None
+    body: Expr
+    ref: Any = field(default=None, init=False, repr=False)
+    var_symbol: Any = field(default=None, init=False, repr=False)
+
+
+@dataclass(eq=False)
+class Cond(Expr):
+    cond: Expr
+    then: Expr
+    other: Expr
+
+
+@dataclass(eq=False)
+class Binary(Expr):
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(eq=False)
+class Unary(Expr):
+    op: str  # "!", "-", "~"
+    operand: Expr
+
+
+@dataclass(eq=False)
+class Member(Expr):
+    """`e.name`, or `e->name` when `arrow` is set."""
+
+    base: Expr
+    name: str
+    arrow: bool
+
+
+@dataclass(eq=False)
+class Index(Expr):
+    base: Expr
+    index: Expr
+
+
+@dataclass(eq=False)
+class Deref(Expr):
+    operand: Expr
+
+
+@dataclass(eq=False)
+class AddrOf(Expr):
+    operand: Expr
+
+
+# ---------------------------------------------------------------- statements
+
+
+@dataclass(eq=False)
+class Stmt(Node):
+    pass
+
+
+@dataclass(eq=False)
+class Block(Stmt):
+    body: list[Stmt]
+
+
+@dataclass(eq=False)
+class VarDecl(Stmt):
+    """A variable: global, thread-local, or local to a thread or procedure."""
+
+    type: TypeExpr
+    name: str
+    dims: list[Expr]
+    init: Expr | None
+    thread_local: bool = False
+    symbol: Any = field(default=None, init=False, repr=False)
+
+
+@dataclass(eq=False)
+class Assign(Stmt):
+    target: Expr
+    op: str  # "=", "+=", ...
+    value: Expr
+
+
+@dataclass(eq=False)
+class IncDec(Stmt):
+    target: Expr
+    op: str  # "++" or "--"
+
+
+@dataclass(eq=False)
+class CallStmt(Stmt):
+    call: Call
+
+
+@dataclass(eq=False)
+class If(Stmt):
+    cond: Expr
+    then: Stmt
+    other: Stmt | None
+
+
+@dataclass(eq=False)
+class While(Stmt):
+    cond: Expr
+    body: Stmt
+
+
+@dataclass(eq=False)
+class DoWhile(Stmt):
+    body: Stmt
+    cond: Expr
+
+
+@dataclass(eq=False)
+class For(Stmt):
+    init: Stmt | None
+    cond: Expr | None
+    step: Stmt | None
+    body: Stmt
+
+
+@dataclass(eq=False)
+class Goto(Stmt):
+    label: str
+
+
+@dataclass(eq=False)
+class Label(Stmt):
+    name: str
+    stmt: Stmt
+
+
+@dataclass(eq=False)
+class Return(Stmt):
+    value: Expr | None
+
+
+@dataclass(eq=False)
+class Break(Stmt):
+    pass
+
+
+@dataclass(eq=False)
+class Continue(Stmt):
+    pass
+
+
+@dataclass(eq=False)
+class Atomic(Stmt):
+    body: Block
+
+
+@dataclass(eq=False)
+class Await(Stmt):
+    cond: Expr
+
+
+@dataclass(eq=False)
+class Either(Stmt):
+    branches: list[Block]
+
+
+@dataclass(eq=False)
+class Assert(Stmt):
+    cond: Expr
+    message: str | None
+
+
+@dataclass(eq=False)
+class Cover(Stmt):
+    cond: Expr | None
+    message: str
+
+
+@dataclass(eq=False)
+class Start(Stmt):
+    thread: str
+    args: list[Expr]
+    ref: Any = field(default=None, init=False, repr=False)
+
+
+@dataclass(eq=False)
+class Free(Stmt):
+    operand: Expr
+
+
+@dataclass(eq=False)
+class Empty(Stmt):
+    pass
+
+
+# ---------------------------------------------------------------- declarations
+
+
+@dataclass(eq=False)
+class Decl(Node):
+    pass
+
+
+@dataclass(eq=False)
+class Import(Decl):
+    path: str
+
+
+@dataclass(eq=False)
+class ConstDecl(Decl):
+    name: str
+    value: Expr
+    is_option: bool
+
+
+@dataclass(eq=False)
+class TypedefDecl(Decl):
+    name: str
+    type: TypeExpr
+    dims: list[Expr]
+
+
+@dataclass(eq=False)
+class FieldDecl(Node):
+    type: TypeExpr
+    name: str
+    dims: list[Expr]
+
+
+@dataclass(eq=False)
+class StructDecl(Decl):
+    name: str
+    fields: list[FieldDecl]
+    is_word: bool
+
+
+@dataclass(eq=False)
+class EnumDecl(Decl):
+    name: str
+    members: list[tuple[str, Span]]
+
+
+@dataclass(eq=False)
+class PoolDecl(Decl):
+    type: TypeExpr
+    name: str
+    size: Expr
+
+
+@dataclass(eq=False)
+class GlobalDecl(Decl):
+    var: VarDecl
+
+
+@dataclass(eq=False)
+class Param(Node):
+    type: TypeExpr
+    name: str
+
+
+@dataclass(eq=False)
+class Annotation(Node):
+    name: str
+    args: list[str]
+
+
+@dataclass(eq=False)
+class ProcDecl(Decl):
+    ret: TypeExpr
+    name: str
+    params: list[Param]
+    annotations: list[Annotation]
+    body: Block
+
+
+@dataclass(eq=False)
+class ThreadDecl(Decl):
+    name: str
+    params: list[Param]
+    body: Block
+
+
+@dataclass(eq=False)
+class InitDecl(Decl):
+    body: Block
+
+
+@dataclass(eq=False)
+class PropertyDecl(Decl):
+    kind: str  # "invariant", "final", "on_exit"
+    name: str
+    expr: Expr
+
+
+@dataclass(eq=False)
+class LockOrderDecl(Decl):
+    names: list[tuple[str, Span]]
+
+
+@dataclass(eq=False)
+class RunItem(Node):
+    thread: str
+    args: list[Expr]
+
+
+@dataclass(eq=False)
+class ExpectItem(Node):
+    kind: str
+    name: str | None
+
+
+@dataclass(eq=False)
+class ScenarioDecl(Decl):
+    name: str
+    options: list[tuple[str, Expr, Span]]
+    runs: list[RunItem]
+    expect: ExpectItem | None
+    inits: list[InitDecl]
+    maxes: list[tuple[str, Expr, Span]]
+
+
+@dataclass(eq=False)
+class Module(Node):
+    """One parsed file."""
+
+    path: str
+    decls: list[Decl]
+    text_sha256: str

@@ -1,0 +1,595 @@
+"""Parse spec text into the AST (`checker.dsl.ast`) with lark's LALR parser.
+
+Two details of C reach the parser:
+- typedef names are lexed as TYPENAME so that `spinlock_t *lock;` parses as a
+  declaration; the post-lexer learns each name from its `typedef` and from the
+  modules imported before the file (`known_types`);
+- syntax errors are reported as `file:line:col: error: ...` with the expected
+  tokens spelt as they appear in source, never as a lark traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import (
+    UnexpectedCharacters,     UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
+
+from checker.dsl import ast
+from checker.dsl.diagnostics import Diagnostic, SourceCache, Span, SpecError
+
+
+class _TypedefPostLexer:
+    """Turns NAME tokens that denote typedef'd types into TYPENAME tokens."""
+
+    always_accept = ("NAME",)
+
+    def __init__(self) -> None:
+        self.known: set[str] = set()
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        in_typedef = False
+        depth = 0
+        candidate: str | None = None
+        for tok in stream:
+            if tok.type == "TYPEDEF":
+                in_typedef, depth, candidate = True, 0, None
+            elif in_typedef:
+                if tok.type in ("LSQB", "LPAR", "LBRACE"):
+                    depth += 1
+                elif tok.type in ("RSQB", "RPAR", "RBRACE"):
+                    depth -= 1
+                elif tok.type == "SEMICOLON" and depth == 0:
+                    if candidate is not None:
+                        self.known.add(candidate)
+                    in_typedef = False
+                elif tok.type == "NAME" and depth == 0:
+                    candidate = tok.value
+            if tok.type == "NAME" and tok.value in self.known:
+                tok = Token.new_borrow_pos("TYPENAME", tok.value, tok)
+            yield tok
+
+
+@cache
+def _grammar_text() -> str:
+    return resources.files("checker.dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
+
+
+@cache
+def _parser() -> tuple[Lark, _TypedefPostLexer]:
+    """One LALR parser for the process; its post-lexer is reset per file."""
+    post = _TypedefPostLexer()
+    lark = Lark(
+        _grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        postlex=post,
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
+    return lark, post
+
+
+_TOKEN_SPELLING = {
+    "NAME": "identifier",
+    "TYPENAME": "type name",
+    "INT": "integer",
+    "STRING": "string",
+    "$END": "end of file",
+}
+
+
+def _spell(parser: Lark, terminal: str) -> str:
+    if terminal in _TOKEN_SPELLING:
+        return _TOKEN_SPELLING[terminal]
+    try:
+        pattern = parser.get_terminal(terminal).pattern
+    except KeyError:
+        return terminal
+    if pattern.type == "str":
+        return f"'{pattern.value}'"
+    return terminal.lower()
+
+
+def _syntax_error(parser: Lark, path: str, err: UnexpectedInput) -> Diagnostic:
+    line = getattr(err, "line", 0) or 0
+    col = getattr(err, "column", 0) or 0
+    if isinstance(err, UnexpectedToken):
+        tok = err.token
+        if tok.type == "$END":
+            what = "unexpected end of file"
+        else:
+            what = f"unexpected '{tok.value}'"
+        expected = sorted({_spell(parser, t) for t in err.expected})
+        width = max(len(str(tok.value)), 1) if tok.type != "$END" else 1
+    elif isinstance(err, UnexpectedCharacters):
+        what = f"unexpected character {err.char!r}"
+        expected = []
+        width = 1
+    elif isinstance(err, UnexpectedEOF):
+        what = "unexpected end of file"
+        expected = sorted({_spell(parser, t) for t in err.expected})
+        width = 1
+    else:  # pragma: no cover - lark has no other kinds
+        what, expected, width = str(err), [], 1
+    if expected:
+        shown = ", ".join(expected[:8]) + (", ..." if len(expected) > 8 else "")
+        what += f"; expected {shown}"
+    span = Span(path, line, col, line, col + width)
+    return Diagnostic(span, f"syntax error: {what}")
+
+
+class _Builder(Transformer[Any, Any]):
+    """Builds AST nodes from the parse tree."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+
+    def _span(self, meta: Any) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(self.path, 0, 0, 0, 0)
+        return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _tok_span(self, tok: Token) -> Span:
+        return Span(
+            self.path,
+            tok.line or 0,
+            tok.column or 0,
+            tok.end_line or tok.line or 0,
+            tok.end_column or tok.column or 0,
+        )
+
+    @staticmethod
+    def _string(tok: Token) -> str:
+        return bytes(tok.value[1:-1], "utf-8").decode("unicode_escape")
+
+    # ------------------------------------------------------------ top level
+    @v_args(meta=True)
+    def start(self, meta: Any, items: list[Any]) -> list[ast.Decl]:
+        return items
+
+    @v_args(meta=True)
+    def import_decl(self, meta: Any, items: list[Any]) -> ast.Import:
+        return ast.Import(self._span(meta), self._string(items[0]))
+
+    @v_args(meta=True)
+    def const_decl(self, meta: Any, items: list[Any]) -> ast.ConstDecl:
+        return ast.ConstDecl(self._span(meta), str(items[0]), items[1], False)
+
+    @v_args(meta=True)
+    def option_decl(self, meta: Any, items: list[Any]) -> ast.ConstDecl:
+        return ast.ConstDecl(self._span(meta), str(items[0]), items[1], True)
+
+    @v_args(meta=True)
+    def typedef_decl(self, meta: Any, items: list[Any]) -> ast.TypedefDecl:
+        return ast.TypedefDecl(self._span(meta), str(items[1]), items[0], items[2])
+
+    @v_args(meta=True)
+    def struct_decl(self, meta: Any, items: list[Any]) -> ast.StructDecl:
+        return ast.StructDecl(self._span(meta), str(items[0]), items[1:], False)
+
+    @v_args(meta=True)
+    def word_decl(self, meta: Any, items: list[Any]) -> ast.StructDecl:
+        return ast.StructDecl(self._span(meta), str(items[0]), items[1:], True)
+
+    @v_args(meta=True)
+    def field(self, meta: Any, items: list[Any]) -> ast.FieldDecl:
+        return ast.FieldDecl(self._span(meta), items[0], str(items[1]), items[2])
+
+    @v_args(meta=True)
+    def enum_decl(self, meta: Any, items: list[Any]) -> ast.EnumDecl:
+        members = [(str(t), self._tok_span(t)) for t in items[1:]]
+        return ast.EnumDecl(self._span(meta), str(items[0]), members)
+
+    @v_args(meta=True)
+    def pool_decl(self, meta: Any, items: list[Any]) -> ast.PoolDecl:
+        return ast.PoolDecl(self._span(meta), items[0], str(items[1]), items[2])
+
+    @v_args(meta=True)
+    def thread_local_decl(self, meta: Any, items: list[Any]) -> ast.GlobalDecl:
+        var = ast.VarDecl(self._span(meta), items[0], str(items[1]), items[2], items[3], True)
+        return ast.GlobalDecl(self._span(meta), var)
+
+    @v_args(meta=True)
+    def global_decl(self, meta: Any, items: list[Any]) -> ast.GlobalDecl:
+        var = ast.VarDecl(self._span(meta), items[0], str(items[1]), items[2], items[3], False)
+        return ast.GlobalDecl(self._span(meta), var)
+
+    def initializer(self, items: list[Any]) -> ast.Expr:
+        return items[0]  # type: ignore[no-any-return]
+
+    @v_args(meta=True)
+    def proc_decl(self, meta: Any, items: list[Any]) -> ast.ProcDecl:
+        items = [i for i in items if not (isinstance(i, Token) and i.type == "QUALIFIER")]
+        ret, name, params, *rest = items
+        body = rest[-1]
+        annotations = rest[:-1]
+        return ast.ProcDecl(self._span(meta), ret, str(name), params, annotations, body)
+
+    @v_args(meta=True)
+    def thread_decl(self, meta: Any, items: list[Any]) -> ast.ThreadDecl:
+        return ast.ThreadDecl(self._span(meta), str(items[0]), items[1], items[2])
+
+    def params(self, items: list[Any]) -> list[ast.Param]:
+        return [p for p in items if p is not None]
+
+    @v_args(meta=True)
+    def param(self, meta: Any, items: list[Any]) -> ast.Param:
+        return ast.Param(self._span(meta), items[0], str(items[1]))
+
+    @v_args(meta=True)
+    def annotation(self, meta: Any, items: list[Any]) -> ast.Annotation:
+        args = [str(a) for a in items[1:] if a is not None]
+        return ast.Annotation(self._span(meta), str(items[0]), args)
+
+    @v_args(meta=True)
+    def init_decl(self, meta: Any, items: list[Any]) -> ast.InitDecl:
+        return ast.InitDecl(self._span(meta), items[0])
+
+    @v_args(meta=True)
+    def property_decl(self, meta: Any, items: list[Any]) -> ast.PropertyDecl:
+        return ast.PropertyDecl(self._span(meta), str(items[0]), str(items[1]), items[2])
+
+    @v_args(meta=True)
+    def lock_order_decl(self, meta: Any, items: list[Any]) -> ast.LockOrderDecl:
+        return ast.LockOrderDecl(self._span(meta), [(str(t), self._tok_span(t)) for t in items])
+
+    @v_args(meta=True)
+    def scenario_decl(self, meta: Any, items: list[Any]) -> ast.ScenarioDecl:
+        scen = ast.ScenarioDecl(self._span(meta), str(items[0]), [], [], None, [], [])
+        for item in items[1:]:
+            if isinstance(item, ast.InitDecl):
+                scen.inits.append(item)
+                continue
+            kind, payload = item
+            if kind == "option":
+                scen.options.append(payload)
+            elif kind == "run":
+                scen.runs.append(payload)
+            elif kind == "max":
+                scen.maxes.append(payload)
+            elif kind == "expect":
+                if scen.expect is not None:
+                    raise SpecError.at(payload.span, "a scenario has one 'expect'")
+                scen.expect = payload
+        return scen
+
+    @v_args(meta=True)
+    def scenario_set(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
+        return ("option", (str(items[0]), items[1], self._span(meta)))
+
+    @v_args(meta=True)
+    def run_item(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
+        return ("run", ast.RunItem(self._span(meta), str(items[0]), items[1]))
+
+    @v_args(meta=True)
+    def max_item(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
+        return ("max", (str(items[0]), items[1], self._span(meta)))
+
+    @v_args(meta=True)
+    def expect_item(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
+        name: str | None = None
+        if len(items) > 1 and items[1] is not None:
+            tok = items[1]
+            name = self._string(tok) if tok.type == "STRING" else str(tok)
+        return ("expect", ast.ExpectItem(self._span(meta), str(items[0]), name))
+
+    # ------------------------------------------------------------ types
+    @v_args(meta=True)
+    def type(self, meta: Any, items: list[Any]) -> ast.TypeExpr:
+        base: ast.TypeExpr = items[0]
+        for star in items[1:]:
+            base = ast.PtrT(Span(self.path, base.span.line, base.span.column,
+                                 star.end_line, star.end_column), base)
+        return base
+
+    @v_args(meta=True)
+    def bool_type(self, meta: Any, items: list[Any]) -> ast.TypeExpr:
+        return ast.BoolT(self._span(meta))
+
+    @v_args(meta=True)
+    def void_type(self, meta: Any, items: list[Any]) -> ast.TypeExpr:
+        return ast.VoidT(self._span(meta))
+
+    @v_args(meta=True)
+    def tid_type(self, meta: Any, items: list[Any]) -> ast.TypeExpr:
+        return ast.TidT(self._span(meta))
+
+    @v_args(meta=True)
+    def int_type(self, meta: Any, items: list[Any]) -> ast.TypeExpr:
+        return ast.IntT(self._span(meta), items[0], items[1])
+
+    @v_args(meta=True)
+    def bare_int_type(self, meta: Any, items: list[Any]) -> ast.TypeExpr:
+        return ast.BareIntT(self._span(meta))
+
+    @v_args(meta=True)
+    def struct_type(self, meta: Any, items: list[Any]) -> ast.TypeExpr:
+        return ast.TaggedT(self._span(meta), "struct", str(items[0]))
+
+    @v_args(meta=True)
+    def enum_type(self, meta: Any, items: list[Any]) -> ast.TypeExpr:
+        return ast.TaggedT(self._span(meta), "enum", str(items[0]))
+
+    @v_args(meta=True)
+    def word_type(self, meta: Any, items: list[Any]) -> ast.TypeExpr:
+        return ast.TaggedT(self._span(meta), "word", str(items[0]))
+
+    @v_args(meta=True)
+    def named_type(self, meta: Any, items: list[Any]) -> ast.TypeExpr:
+        return ast.NamedT(self._span(meta), str(items[0]))
+
+    def dims(self, items: list[Any]) -> list[ast.Expr]:
+        return list(items)
+
+    # ------------------------------------------------------------ statements
+    @v_args(meta=True)
+    def block(self, meta: Any, items: list[Any]) -> ast.Block:
+        return ast.Block(self._span(meta), list(items))
+
+    @v_args(meta=True)
+    def if_stmt(self, meta: Any, items: list[Any]) -> ast.If:
+        return ast.If(self._span(meta), items[0], items[1], None)
+
+    @v_args(meta=True)
+    def if_else_stmt(self, meta: Any, items: list[Any]) -> ast.If:
+        return ast.If(self._span(meta), items[0], items[1], items[2])
+
+    @v_args(meta=True)
+    def while_stmt(self, meta: Any, items: list[Any]) -> ast.While:
+        return ast.While(self._span(meta), items[0], items[1])
+
+    @v_args(meta=True)
+    def do_stmt(self, meta: Any, items: list[Any]) -> ast.DoWhile:
+        return ast.DoWhile(self._span(meta), items[0], items[1])
+
+    @v_args(meta=True)
+    def for_stmt(self, meta: Any, items: list[Any]) -> ast.For:
+        init, cond, step, body = items
+        return ast.For(self._span(meta), init, cond, step, body)
+
+    @v_args(meta=True)
+    def empty_init(self, meta: Any, items: list[Any]) -> None:
+        return None
+
+    @v_args(meta=True)
+    def for_init(self, meta: Any, items: list[Any]) -> ast.Stmt:
+        return items[0]  # type: ignore[no-any-return]
+
+    @v_args(meta=True)
+    def assign_step(self, meta: Any, items: list[Any]) -> ast.Assign:
+        return ast.Assign(self._span(meta), items[0], str(items[1]), items[2])
+
+    @v_args(meta=True)
+    def incdec_step(self, meta: Any, items: list[Any]) -> ast.IncDec:
+        return ast.IncDec(self._span(meta), items[0], str(items[1]))
+
+    @v_args(meta=True)
+    def label_stmt(self, meta: Any, items: list[Any]) -> ast.Label:
+        return ast.Label(self._span(meta), str(items[0]), items[1])
+
+    @v_args(meta=True)
+    def local_decl(self, meta: Any, items: list[Any]) -> ast.VarDecl:
+        return ast.VarDecl(self._span(meta), items[0], str(items[1]), items[2], items[3])
+
+    @v_args(meta=True)
+    def assign_stmt(self, meta: Any, items: list[Any]) -> ast.Assign:
+        return ast.Assign(self._span(meta), items[0], str(items[1]), items[2])
+
+    @v_args(meta=True)
+    def incdec_stmt(self, meta: Any, items: list[Any]) -> ast.IncDec:
+        return ast.IncDec(self._span(meta), items[0], str(items[1]))
+
+    @v_args(meta=True)
+    def call_stmt(self, meta: Any, items: list[Any]) -> ast.CallStmt:
+        return ast.CallStmt(self._span(meta), items[0])
+
+    @v_args(meta=True)
+    def goto_stmt(self, meta: Any, items: list[Any]) -> ast.Goto:
+        return ast.Goto(self._span(meta), str(items[0]))
+
+    @v_args(meta=True)
+    def return_stmt(self, meta: Any, items: list[Any]) -> ast.Return:
+        return ast.Return(self._span(meta), items[0] if items else None)
+
+    @v_args(meta=True)
+    def break_stmt(self, meta: Any, items: list[Any]) -> ast.Break:
+        return ast.Break(self._span(meta))
+
+    @v_args(meta=True)
+    def continue_stmt(self, meta: Any, items: list[Any]) -> ast.Continue:
+        return ast.Continue(self._span(meta))
+
+    @v_args(meta=True)
+    def atomic_stmt(self, meta: Any, items: list[Any]) -> ast.Atomic:
+        return ast.Atomic(self._span(meta), items[0])
+
+    @v_args(meta=True)
+    def await_stmt(self, meta: Any, items: list[Any]) -> ast.Await:
+        return ast.Await(self._span(meta), items[0])
+
+    @v_args(meta=True)
+    def either_stmt(self, meta: Any, items: list[Any]) -> ast.Either:
+        return ast.Either(self._span(meta), list(items))
+
+    @v_args(meta=True)
+    def assert_stmt(self, meta: Any, items: list[Any]) -> ast.Assert:
+        msg = self._string(items[1]) if items[1] is not None else None
+        return ast.Assert(self._span(meta), items[0], msg)
+
+    @v_args(meta=True)
+    def cover_stmt(self, meta: Any, items: list[Any]) -> ast.Cover:
+        cond, msg = items[0]
+        return ast.Cover(self._span(meta), cond, msg)
+
+    def cover_args(self, items: list[Any]) -> tuple[ast.Expr | None, str]:
+        if len(items) == 1:
+            return None, self._string(items[0])
+        return items[0], self._string(items[1])
+
+    @v_args(meta=True)
+    def start_stmt(self, meta: Any, items: list[Any]) -> ast.Start:
+        return ast.Start(self._span(meta), str(items[0]), items[1])
+
+    @v_args(meta=True)
+    def free_stmt(self, meta: Any, items: list[Any]) -> ast.Free:
+        return ast.Free(self._span(meta), items[0])
+
+    @v_args(meta=True)
+    def empty_stmt(self, meta: Any, items: list[Any]) -> ast.Empty:
+        return ast.Empty(self._span(meta))
+
+    # ------------------------------------------------------------ expressions
+    @v_args(meta=True)
+    def cond_expr(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.Cond(self._span(meta), items[0], items[1], items[2])
+
+    @v_args(meta=True)
+    def or_expr(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.Binary(self._span(meta), "||", items[0], items[1])
+
+    @v_args(meta=True)
+    def and_expr(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.Binary(self._span(meta), "&&", items[0], items[1])
+
+    @v_args(meta=True)
+    def binop_bor(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.Binary(self._span(meta), "|", items[0], items[1])
+
+    @v_args(meta=True)
+    def binop_bxor(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.Binary(self._span(meta), "^", items[0], items[1])
+
+    @v_args(meta=True)
+    def binop_band(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.Binary(self._span(meta), "&", items[0], items[1])
+
+    @v_args(meta=True)
+    def _binop(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.Binary(self._span(meta), str(items[1]), items[0], items[2])
+
+    binop_eq = binop_rel = binop_shift = binop_add = binop_mul = _binop
+
+    @v_args(meta=True)
+    def not_expr(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.Unary(self._span(meta), "!", items[0])
+
+    @v_args(meta=True)
+    def neg_expr(self, meta: Any, items: list[Any]) -> ast.Expr:
+        operand = items[-1]
+        if isinstance(operand, ast.IntLit):
+            return ast.IntLit(self._span(meta), -operand.value)
+        return ast.Unary(self._span(meta), "-", operand)
+
+    @v_args(meta=True)
+    def bnot_expr(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.Unary(self._span(meta), "~", items[0])
+
+    @v_args(meta=True)
+    def deref_expr(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.Deref(self._span(meta), items[-1])
+
+    @v_args(meta=True)
+    def addr_expr(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.AddrOf(self._span(meta), items[0])
+
+    @v_args(meta=True)
+    def member_expr(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.Member(self._span(meta), items[0], str(items[1]), False)
+
+    @v_args(meta=True)
+    def arrow_expr(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.Member(self._span(meta), items[0], str(items[1]), True)
+
+    @v_args(meta=True)
+    def index_expr(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.Index(self._span(meta), items[0], items[1])
+
+    @v_args(meta=True)
+    def int_lit(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.IntLit(self._span(meta), int(str(items[0]), 0))
+
+    @v_args(meta=True)
+    def true_lit(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.BoolLit(self._span(meta), True)
+
+    @v_args(meta=True)
+    def false_lit(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.BoolLit(self._span(meta), False)
+
+    @v_args(meta=True)
+    def null_lit(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.NullLit(self._span(meta))
+
+    @v_args(meta=True)
+    def current_expr(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.Current(self._span(meta))
+
+    @v_args(meta=True)
+    def name_expr(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.Name(self._span(meta), str(items[0]))
+
+    @v_args(meta=True)
+    def call(self, meta: Any, items: list[Any]) -> ast.Call:
+        return ast.Call(self._span(meta), str(items[0]), items[1])
+
+    def args(self, items: list[Any]) -> list[ast.Expr]:
+        return [a for a in items if a is not None]
+
+    @v_args(meta=True)
+    def alloc_expr(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.Alloc(self._span(meta), str(items[0]))
+
+    @v_args(meta=True)
+    def choose_range(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.ChooseRange(self._span(meta), items[0], items[1])
+
+    @v_args(meta=True)
+    def choose_list(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.ChooseList(self._span(meta), list(items))
+
+    @v_args(meta=True)
+    def quant_expr(self, meta: Any, items: list[Any]) -> ast.Expr:
+        kind, var, domain, body = items
+        if domain[0] == "pool":
+            return ast.Quant(self._span(meta), str(kind), str(var), domain[1], None, None, body)
+        return ast.Quant(self._span(meta), str(kind), str(var), None, domain[1], domain[2], body)
+
+    def pool_domain(self, items: list[Any]) -> tuple[str, str]:
+        return ("pool", str(items[0]))
+
+    def range_domain(self, items: list[Any]) -> tuple[str, Any, Any]:
+        return ("range", items[0], items[1])
+
+
+def parse_text(text: str, path: str, known_types: set[str] | None = None) -> ast.Module:
+    """Parse one file. `known_types` are typedef names from imported modules."""
+    SourceCache.remember(path, text)
+    parser, post = _parser()
+    post.known = set(known_types or ())
+    try:
+        tree = parser.parse(text)
+    except UnexpectedInput as err:
+        raise SpecError([_syntax_error(parser, path, err)]) from None
+    try:
+        decls = _Builder(path).transform(tree)
+    except VisitError as err:
+        if isinstance(err.orig_exc, SpecError):
+            raise err.orig_exc from None
+        raise
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return ast.Module(Span(path, 1, 1, 1, 1), path, decls, sha)
+
+
+def typedef_names(module: ast.Module) -> set[str]:
+    return {d.name for d in module.decls if isinstance(d, ast.TypedefDecl)}

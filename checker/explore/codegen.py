@@ -1,0 +1,449 @@
+"""Compile a transition system to Python source for the explicit-state search.
+
+A state is one Python int: slot i occupies `width[i]` bits at `offset[i]` and
+holds `value - lo[i]`. Each action becomes straight-line code over that int;
+the code for all actions of one (thread, pc) is one function, so expanding a
+state costs one call per running thread. Location checks (null, freed object,
+index bounds) are emitted as conditional expressions so that C's
+short-circuit order decides which checks run. Every fault is raised as
+`checker.ir.interp.Fault`, the same exception the reference interpreter
+raises; tests compare the two on random programs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from checker.ir.interp import Fault, c_div, c_mod
+from checker.ir.nodes import (
+    Action,
+    AllocObj,
+    Assert,
+    Assign,
+    Binary,
+    Const,
+    CoverHit,
+    Dyn,
+    Expr,
+    FieldOf,
+    FreeObj,
+    If,
+    Ite,
+    Loc,
+    LockEvent,
+    Read,
+    Require,
+    StartThread,
+    Stmt,
+    TransitionSystem,
+    Unary,
+)
+
+
+@dataclass
+class Packing:
+    """Bit positions of every slot."""
+
+    offsets: list[int]
+    widths: list[int]
+    los: list[int]
+    total_bits: int
+
+    @staticmethod
+    def of(ts: TransitionSystem) -> Packing:
+        offsets, widths, los = [], [], []
+        off = 0
+        for s in ts.slots:
+            w = max((s.hi - s.lo).bit_length(), 1)
+            offsets.append(off)
+            widths.append(w)
+            los.append(s.lo)
+            off += w
+        return Packing(offsets, widths, los, off)
+
+    def pack(self, values: Sequence[int]) -> int:
+        s = 0
+        for v, off, lo in zip(values, self.offsets, self.los, strict=True):
+            s |= (v - lo) << off
+        return s
+
+    def unpack(self, s: int) -> list[int]:
+        return [((s >> off) & ((1 << w) - 1)) + lo
+                for off, w, lo in zip(self.offsets, self.widths, self.los, strict=True)]
+
+
+class Runtime:
+    """Helpers called by generated code on rare paths (faults, alloc, free, start)."""
+
+    def __init__(self, ts: TransitionSystem, packing: Packing):
+        self.ts = ts
+        self.p = packing
+        self.covered: set[int] = set()
+
+    def name(self, slot: int) -> str:
+        return self.ts.slots[slot].name
+
+    def deref_fault(self, r: int, pool: str, alloc_base: int, stride: int, verb: str) -> Any:
+        if r == 0:
+            raise Fault("null_deref", f"{verb} through a null {pool} reference")
+        raise Fault("use_after_free", f"{verb} {self.name(alloc_base + (r - 1) * stride)} "
+                                      "after it was freed")
+
+    def oob(self, i: int, count: int, verb: str) -> Any:
+        raise Fault("out_of_bounds", f"{verb}: index {i} out of bounds 0..{count - 1}")
+
+    def range_fault(self, slot: int, v: int, lo: int, hi: int, field: bool) -> Any:
+        what = f"a field of {self.name(slot)}" if field else self.name(slot)
+        raise Fault("range", f"{what} = {v} is outside {lo}..{hi}")
+
+    def dyn_range_fault(self, v: int, lo: int, hi: int, name: str) -> Any:
+        raise Fault("range", f"{name} = {v} is outside {lo}..{hi}")
+
+    def assert_fault(self, prop: int) -> Any:
+        raise Fault("assert", "assertion failed", prop)
+
+    def div(self, a: int, b: int) -> int:
+        if b == 0:
+            raise Fault("div_zero", "division by zero")
+        return c_div(a, b)
+
+    def mod(self, a: int, b: int) -> int:
+        if b == 0:
+            raise Fault("div_zero", "division by zero")
+        return c_mod(a, b)
+
+    def alloc(self, s: int, pool: str) -> tuple[int, int]:
+        info = self.ts.pools[pool]
+        p = self.p
+        for i in range(info.size):
+            a = info.base + i * info.stride
+            if not (s >> p.offsets[a]) & 1:
+                s |= 1 << p.offsets[a]
+                for k in range(a + 1, a + info.stride):
+                    s = self._set(s, k, self.ts.slots[k].default)
+                return s, i + 1
+        return s, 0
+
+    def free(self, s: int, r: int, pool: str) -> int:
+        if r == 0:
+            return s
+        info = self.ts.pools[pool]
+        a = info.base + (r - 1) * info.stride
+        if not (s >> self.p.offsets[a]) & 1:
+            raise Fault("double_free", f"free of {self.name(a)}, already freed")
+        s &= ~(1 << self.p.offsets[a])
+        for k in range(a + 1, a + info.stride):
+            s = self._set(s, k, self.ts.slots[k].default)
+        return s
+
+    def start(self, s: int, stmt: StartThread, args: tuple[int, ...]) -> int:
+        for ts in stmt.slots:
+            if self._get(s, ts.pc_slot) == 0:
+                for ps, v in zip(ts.param_slots, args, strict=True):
+                    slot = self.ts.slots[ps]
+                    if not slot.lo <= v <= slot.hi:
+                        self.range_fault(ps, v, slot.lo, slot.hi, False)
+                    s = self._set(s, ps, v)
+                return self._set(s, ts.pc_slot, ts.entry_pc)
+        raise Fault("thread_limit", f"start {stmt.kind}: all {len(stmt.slots)} instance slot(s) "
+                                    f"busy; raise the bound with 'max {stmt.kind} N;'")
+
+    def cover(self, k: int) -> None:
+        self.covered.add(k)
+
+    def _get(self, s: int, slot: int) -> int:
+        p = self.p
+        return ((s >> p.offsets[slot]) & ((1 << p.widths[slot]) - 1)) + p.los[slot]
+
+    def _set(self, s: int, slot: int, v: int) -> int:
+        p = self.p
+        off, w = p.offsets[slot], p.widths[slot]
+        return (s & ~(((1 << w) - 1) << off)) | ((v - p.los[slot]) << off)
+
+
+@dataclass
+class Compiled:
+    """The generated functions for one transition system."""
+
+    ts: TransitionSystem
+    packing: Packing
+    runtime: Runtime
+    source: str
+    expand: Callable[[int], list[int]]
+    step: list[Callable[[int], int | None]]  # per action id
+    invariant: Callable[[int], int] | None  # -> violated prop index, or -1
+    final: Callable[[int], int] | None
+    fired: bytearray
+    pc_mask: int  # all pc bits: a state with none set has every thread finished
+    initial: int = 0
+    thread_pc: list[tuple[int, int]] = field(default_factory=list)  # (offset, mask) per thread
+
+    def pc_of(self, s: int, thread_index: int) -> int:
+        off, mask = self.thread_pc[thread_index]
+        return (s >> off) & mask
+
+
+class _Gen:
+    def __init__(self, ts: TransitionSystem, p: Packing):
+        self.ts = ts
+        self.p = p
+        self.tmp = 0
+        self.consts: dict[str, Any] = {}
+
+    def fresh(self, prefix: str = "_v") -> str:
+        self.tmp += 1
+        return f"{prefix}{self.tmp}"
+
+    def const(self, value: Any) -> str:
+        name = f"K{len(self.consts)}"
+        self.consts[name] = value
+        return name
+
+    # ------------------------------------------------------------ locations
+    def _linear(self, loc: Loc) -> tuple[int, list[tuple[Dyn, int]]]:
+        """Bit offset of the location's base slot and the bit stride of each
+        dynamic component (slots of one family are evenly spaced in bits)."""
+        p = self.p
+        base_off = p.offsets[loc.base]
+        parts = []
+        for d in loc.dyn:
+            if d.count > 1:
+                bit_stride = p.offsets[loc.base + d.stride] - base_off
+                for k in range(d.count):
+                    expect = base_off + k * bit_stride
+                    assert p.offsets[loc.base + k * d.stride] == expect, "non-linear layout"
+            else:
+                bit_stride = 0
+            parts.append((d, bit_stride))
+        return base_off, parts
+
+    def read(self, loc: Loc, s: str) -> str:
+        """A Python expression for the value at `loc` in state `s`."""
+        p = self.p
+        w = p.widths[loc.base]
+        lo = p.los[loc.base]
+        base_off, parts = self._linear(loc)
+        if loc.bits is not None:
+            shift, width, flo, _fhi = loc.bits
+            fmask = (1 << width) - 1
+        if not parts:
+            off = base_off
+            if loc.bits is not None:
+                return _plus(f"((({s}) >> {off + shift}) & {fmask})", flo)
+            return _plus(f"((({s}) >> {off}) & {(1 << w) - 1})", lo)
+        # Dynamic: nested checks, innermost is the read.
+        names = [self.fresh() for _ in parts]
+        off_terms = [str(base_off)]
+        for (d, bst), nm in zip(parts, names, strict=True):
+            idx = f"({nm} - 1)" if d.pool else nm
+            off_terms.append(f"{idx} * {bst}")
+        off_expr = " + ".join(off_terms)
+        if loc.bits is not None:
+            inner = _plus(f"((({s}) >> ({off_expr} + {shift})) & {fmask})", flo)
+        else:
+            inner = _plus(f"((({s}) >> ({off_expr})) & {(1 << w) - 1})", lo)
+        for (d, _bst), nm in reversed(list(zip(parts, names, strict=True))):
+            cond, fault = self._dyn_check(d, nm, s, "read")
+            inner = f"({inner} if ({cond}) else {fault})"
+        # Bind the walrus names in evaluation order: the first check binds first.
+        return inner
+
+    def _dyn_check(self, d: Dyn, nm: str, s: str, verb: str) -> tuple[str, str]:
+        e = self.expr(d.expr, s)
+        if d.pool is not None:
+            a_off = self.p.offsets[d.alloc_base]
+            a_bst = self.p.offsets[d.alloc_base + d.stride] - a_off if d.count > 1 else 0
+            cond = f"({nm} := {e}) and (({s}) >> ({a_off} + ({nm} - 1) * {a_bst})) & 1"
+            fault = f"R.deref_fault({nm}, {d.pool!r}, {d.alloc_base}, {d.stride}, {verb!r})"
+            return cond, fault
+        cond = f"0 <= ({nm} := {e}) < {d.count}"
+        return cond, f"R.oob({nm}, {d.count}, {verb!r})"
+
+    # ------------------------------------------------------------ expressions
+    def expr(self, e: Expr, s: str) -> str:
+        if isinstance(e, Const):
+            return str(e.value)
+        if isinstance(e, Read):
+            return self.read(e.loc, s)
+        if isinstance(e, Unary):
+            a = self.expr(e.operand, s)
+            return f"(not {a})" if e.op == "!" else f"({e.op}{a})"
+        if isinstance(e, Binary):
+            a = self.expr(e.left, s)
+            b = self.expr(e.right, s)
+            if e.op == "&&":
+                return f"({a} and {b})"
+            if e.op == "||":
+                return f"({a} or {b})"
+            if e.op == "/":
+                return f"R.div({a}, {b})"
+            if e.op == "%":
+                return f"R.mod({a}, {b})"
+            return f"({a} {e.op} {b})"
+        if isinstance(e, Ite):
+            return f"({self.expr(e.then, s)} if {self.expr(e.cond, s)} else {self.expr(e.other, s)})"
+        if isinstance(e, FieldOf):
+            w = self.expr(e.word, s)
+            return _plus(f"(({w} >> {e.shift}) & {(1 << e.width) - 1})", e.lo)
+        raise AssertionError(e)
+
+    # ------------------------------------------------------------ statements
+    def write(self, loc: Loc, value: str, lines: list[str], ind: str) -> None:
+        p = self.p
+        slot = self.ts.slots[loc.base]
+        w = p.widths[loc.base]
+        lo = p.los[loc.base]
+        v = self.fresh()
+        lines.append(f"{ind}{v} = {value}")
+        base_off, parts = self._linear(loc)
+        if loc.bits is not None:
+            shift, width, flo, fhi = loc.bits
+            lines.append(f"{ind}if not {flo} <= {v} <= {fhi}: "
+                         f"R.range_fault({loc.base}, {v}, {flo}, {fhi}, True)")
+            mask = (1 << width) - 1
+            stored = f"({v} - {flo})" if flo else v
+            extra = shift
+        else:
+            if loc.static:
+                lines.append(f"{ind}if not {slot.lo} <= {v} <= {slot.hi}: "
+                             f"R.range_fault({loc.base}, {v}, {slot.lo}, {slot.hi}, False)")
+            else:
+                lines.append(f"{ind}if not {slot.lo} <= {v} <= {slot.hi}: R.dyn_range_fault("
+                             f"{v}, {slot.lo}, {slot.hi}, {slot.name.split('[')[0]!r})")
+            mask = (1 << w) - 1
+            stored = f"({v} - {lo})" if lo else v
+            extra = 0
+        if not parts:
+            off = base_off + extra
+            lines.append(f"{ind}n = (n & {self.const(~(mask << off))}) | ({stored} << {off})")
+            return
+        terms = [str(base_off + extra)]
+        for d, bst in parts:
+            nm = self.fresh()
+            cond, fault = self._dyn_check(d, nm, "n", "write")
+            lines.append(f"{ind}if not ({cond}): {fault}")
+            terms.append(f"({nm} - 1) * {bst}" if d.pool else f"{nm} * {bst}")
+        o = self.fresh("_o")
+        lines.append(f"{ind}{o} = {' + '.join(terms)}")
+        lines.append(f"{ind}n = (n & ~({mask} << {o})) | ({stored} << {o})")
+
+    def stmts(self, body: Sequence[Stmt], lines: list[str], ind: str) -> str:
+        """Emit statements; returns the indentation after any Require nesting."""
+        for st in body:
+            if isinstance(st, Assign):
+                self.write(st.loc, self.expr(st.value, "n"), lines, ind)
+            elif isinstance(st, If):
+                lines.append(f"{ind}if {self.expr(st.cond, 'n')}:")
+                lines.append(f"{ind}    pass")
+                self.stmts(st.then, lines, ind + "    ")
+                if st.other:
+                    lines.append(f"{ind}else:")
+                    lines.append(f"{ind}    pass")
+                    self.stmts(st.other, lines, ind + "    ")
+            elif isinstance(st, Require):
+                lines.append(f"{ind}if {self.expr(st.cond, 'n')}:")
+                ind += "    "
+            elif isinstance(st, Assert):
+                lines.append(f"{ind}if not {self.expr(st.cond, 'n')}: R.assert_fault({st.prop})")
+            elif isinstance(st, AllocObj):
+                r = self.fresh()
+                lines.append(f"{ind}n, {r} = R.alloc(n, {st.pool!r})")
+                self.write(st.loc, r, lines, ind)
+            elif isinstance(st, FreeObj):
+                lines.append(f"{ind}n = R.free(n, {self.expr(st.ref, 'n')}, {st.pool!r})")
+            elif isinstance(st, StartThread):
+                args = ", ".join(self.expr(a, "n") for a in st.args)
+                k = self.const(st)
+                lines.append(f"{ind}n = R.start(n, {k}, ({args}{',' if st.args else ''}))")
+            elif isinstance(st, CoverHit):
+                lines.append(f"{ind}R.cover({st.cover})")
+            else:
+                assert isinstance(st, LockEvent), st
+        return ind
+
+    def action(self, a: Action, ts: TransitionSystem, sink: str, ind: str) -> list[str]:
+        lines: list[str] = [f"{ind}# a{a.id}: T{a.thread} pc{a.src} -> pc{a.dst}, "
+                            f"{a.origin.span}"]
+        thread = ts.threads[a.thread - 1]
+        pc = thread.pc_slot
+        g = self.expr(a.guard, "s")
+        inner = ind
+        if g not in ("1", "True"):
+            lines.append(f"{ind}if {g}:")
+            inner = ind + "    "
+        lines.append(f"{inner}n = s")
+        inner = self.stmts(a.body, lines, inner)
+        off = self.p.offsets[pc]
+        mask = (1 << self.p.widths[pc]) - 1
+        lines.append(f"{inner}n = (n & {self.const(~(mask << off))}) | {a.dst << off}")
+        lines.append(f"{inner}F[{a.id}] = 1")
+        lines.append(f"{inner}{sink}")
+        return lines
+
+
+def _plus(text: str, lo: int) -> str:
+    if lo == 0:
+        return text
+    return f"({text} + {lo})" if lo > 0 else f"({text} - {-lo})"
+
+
+def compile_system(ts: TransitionSystem) -> Compiled:
+    p = Packing.of(ts)
+    gen = _Gen(ts, p)
+    rt = Runtime(ts, p)
+    src: list[str] = []
+    by_pc: dict[tuple[int, int], list[Action]] = {}
+    for a in ts.actions:
+        by_pc.setdefault((a.thread, a.src), []).append(a)
+    tables = []
+    for t in ts.threads:
+        n_pcs = ts.slots[t.pc_slot].hi
+        entries = ["_nop"]
+        for pc in range(1, n_pcs + 1):
+            acts = by_pc.get((t.id, pc), [])
+            if not acts:
+                entries.append("_nop")
+                continue
+            fname = f"t{t.id}_pc{pc}"
+            src.append(f"def {fname}(s, out):")
+            for a in acts:
+                src.extend(gen.action(a, ts, "out.append(n)", "    "))
+            entries.append(fname)
+        tables.append(f"T{t.id} = ({', '.join(entries)},)")
+    for a in ts.actions:
+        src.append(f"def act{a.id}(s):")
+        src.extend(gen.action(a, ts, "return n", "    "))
+        src.append("    return None")
+    src.extend(tables)
+    src.append("def expand(s):")
+    src.append("    out = []")
+    for t in ts.threads:
+        off = p.offsets[t.pc_slot]
+        mask = (1 << p.widths[t.pc_slot]) - 1
+        src.append(f"    T{t.id}[(s >> {off}) & {mask}](s, out)")
+    src.append("    return out")
+    src.append(f"STEP = [{', '.join(f'act{a.id}' for a in ts.actions)}]")
+    for kind, props in (("invariant", ts.invariants), ("final", ts.finals)):
+        if not props:
+            src.append(f"{kind} = None")
+            continue
+        src.append(f"def {kind}(s):")
+        for idx, e in props:
+            src.append(f"    if not {gen.expr(e, 's')}: return {idx}")
+        src.append("    return -1")
+    source = "def _nop(s, out):\n    pass\n" + "\n".join(src) + "\n"
+    fired = bytearray(len(ts.actions))
+    env: dict[str, Any] = {"R": rt, "F": fired, **gen.consts}
+    code = compile(source, f"<migcheck:{ts.spec}:{ts.scenario}>", "exec")
+    exec(code, env)  # noqa: S102 - generated from the IR, not from user text
+    pc_mask = 0
+    thread_pc = []
+    for t in ts.threads:
+        off = p.offsets[t.pc_slot]
+        mask = (1 << p.widths[t.pc_slot]) - 1
+        pc_mask |= mask << off
+        thread_pc.append((off, mask))
+    return Compiled(ts, p, rt, source, env["expand"], env["STEP"], env["invariant"],
+                    env["final"], fired, pc_mask, p.pack(ts.initial), thread_pc)

@@ -1,0 +1,38 @@
+"""Options of an explicit-state run, built fluently:
+
+    CheckOptions().strategy("dfs").max_states(10**6).max_seconds(60)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    search: str = "bfs"  # bfs (shortest counterexample) or dfs
+    state_limit: int | None = None
+    seconds_limit: float | None = None
+    memory_limit_mb: float | None = None
+    check_livelock: bool = True
+    progress: bool = False
+
+    def strategy(self, name: str) -> CheckOptions:
+        if name not in ("bfs", "dfs"):
+            raise ValueError(f"unknown search strategy {name!r}")
+        return replace(self, search=name)
+
+    def max_states(self, n: int | None) -> CheckOptions:
+        return replace(self, state_limit=n)
+
+    def max_seconds(self, s: float | None) -> CheckOptions:
+        return replace(self, seconds_limit=s)
+
+    def max_memory(self, mb: float | None) -> CheckOptions:
+        return replace(self, memory_limit_mb=mb)
+
+    def livelock(self, on: bool) -> CheckOptions:
+        return replace(self, check_livelock=on)
+
+    def show_progress(self, on: bool) -> CheckOptions:
+        return replace(self, progress=on)

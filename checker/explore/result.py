@@ -1,0 +1,93 @@
+"""What a search returns: a verdict, its figures, and any counterexample."""
+
+from __future__ import annotations
+
+import resource
+from dataclasses import dataclass, field
+
+from checker.ir.nodes import Cover, Expectation, Origin, Prop, TransitionSystem
+
+
+@dataclass
+class Stats:
+    states: int = 0
+    transitions: int = 0
+    depth: int = 0
+    seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+    state_bits: int = 0
+
+    @property
+    def states_per_second(self) -> float:
+        return self.states / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class Violation:
+    """A property broken by a run: `path` leads from the initial state to the
+    state before `fault_action` (a step that faulted), or to the violating state
+    itself; for a livelock, `cycle` repeats forever from the path's last state."""
+
+    kind: str
+    message: str
+    prop: Prop | None
+    path: list[int]
+    fault_action: int | None = None
+    cycle: list[int] = field(default_factory=list)
+
+    @property
+    def name(self) -> str | None:
+        return self.prop.name if self.prop else None
+
+    def matches(self, expect: Expectation) -> bool:
+        if expect.kind != self.kind:
+            return False
+        return expect.name is None or expect.name == self.name
+
+    @property
+    def steps(self) -> int:
+        return len(self.path) - 1 + (1 if self.fault_action is not None else 0) + len(self.cycle)
+
+
+@dataclass
+class CheckResult:
+    ts: TransitionSystem
+    verdict: str  # verified, violation, incomplete
+    stats: Stats
+    violation: Violation | None = None
+    limit: str | None = None  # the limit that cut the search short
+    unexecuted: list[Origin] = field(default_factory=list)
+    uncovered: list[Cover] = field(default_factory=list)
+    search: str = "bfs"
+
+    @property
+    def met(self) -> bool:
+        """Whether the scenario met its expectation."""
+        exp = self.ts.expect
+        if self.verdict == "incomplete":
+            return False
+        if exp.kind == "verified":
+            return self.verdict == "verified" and not self.uncovered
+        return self.violation is not None and self.violation.matches(exp)
+
+    @property
+    def status(self) -> str:
+        """One word for reports: met, unmet, vacuous, incomplete."""
+        if self.verdict == "incomplete":
+            return "incomplete"
+        if self.ts.expect.kind == "verified" and self.verdict == "verified" and self.uncovered:
+            return "vacuous"
+        return "met" if self.met else "unmet"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def current_rss_mb() -> float:
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+        return pages * resource.getpagesize() / (1024 * 1024)
+    except OSError:
+        return peak_rss_mb()

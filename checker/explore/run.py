@@ -1,0 +1,36 @@
+"""Check one transition system: compile, search, then the post-passes
+(livelock, vacuity) that only a complete search can support."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from checker.explore.bfs import bfs
+from checker.explore.codegen import compile_system
+from checker.explore.dfs import dfs
+from checker.explore.limits import Budget
+from checker.explore.livelock import find_livelock
+from checker.explore.options import CheckOptions
+from checker.explore.result import CheckResult, Stats, peak_rss_mb
+from checker.explore.vacuity import uncovered, unexecuted
+from checker.ir.nodes import TransitionSystem
+
+
+def check(ts: TransitionSystem, opts: CheckOptions | None = None,
+          progress: Callable[[Stats], None] | None = None) -> CheckResult:
+    opts = opts or CheckOptions()
+    c = compile_system(ts)
+    stats = Stats(state_bits=c.packing.total_bits)
+    budget = Budget(opts, progress)
+    search = bfs if opts.search == "bfs" else dfs
+    violation, limit, parent = search(c, budget, stats)
+    if violation is None and limit is None and opts.check_livelock and ts.has_cycles:
+        violation = find_livelock(c, parent)
+    stats.seconds = budget.elapsed()
+    stats.peak_rss_mb = peak_rss_mb()
+    if violation is not None:
+        return CheckResult(ts, "violation", stats, violation, search=opts.search)
+    if limit is not None:
+        return CheckResult(ts, "incomplete", stats, limit=limit, search=opts.search)
+    return CheckResult(ts, "verified", stats, unexecuted=unexecuted(c), uncovered=uncovered(c),
+                       search=opts.search)

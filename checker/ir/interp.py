@@ -1,0 +1,231 @@
+"""The reference semantics of the IR: a direct interpreter over a list state.
+
+Slow and plain on purpose. It runs init blocks at build time, replays traces,
+and is the oracle that the generated explicit-state code is tested against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from checker.ir.nodes import (
+    Action,
+    AllocObj,
+    Assert,
+    Assign,
+    Binary,
+    Const,
+    CoverHit,
+    Expr,
+    FieldOf,
+    FreeObj,
+    If,
+    Ite,
+    Loc,
+    LockEvent,
+    PoolInfo,
+    Read,
+    Require,
+    Slot,
+    StartThread,
+    Stmt,
+    Unary,
+)
+
+
+class Fault(Exception):
+    """A violation raised while executing a step."""
+
+    def __init__(self, kind: str, message: str, prop: int = -1):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.prop = prop
+
+
+class _Blocked(Exception):
+    pass
+
+
+def c_div(a: int, b: int) -> int:
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def c_mod(a: int, b: int) -> int:
+    return a - c_div(a, b) * b
+
+
+@dataclass
+class Interp:
+    slots: Sequence[Slot]
+    pools: dict[str, PoolInfo]
+
+    def __post_init__(self) -> None:
+        self.covered: set[int] = set()
+
+    # ------------------------------------------------------------ locations
+    def slot_of(self, loc: Loc, st: Sequence[int], verb: str) -> int:
+        index = loc.base
+        for d in loc.dyn:
+            v = self.eval(d.expr, st)
+            if d.pool is not None:
+                if v == 0:
+                    raise Fault("null_deref", f"{verb} through a null {d.pool} reference")
+                if not 1 <= v <= d.count:
+                    raise Fault("out_of_bounds", f"{verb}: {d.pool} reference {v} out of range")
+                if not st[d.alloc_base + (v - 1) * d.stride]:
+                    name = self.slots[d.alloc_base + (v - 1) * d.stride].name
+                    raise Fault("use_after_free", f"{verb} {name} after it was freed")
+                index += (v - 1) * d.stride
+            else:
+                if not 0 <= v < d.count:
+                    raise Fault("out_of_bounds",
+                                f"{verb}: index {v} out of bounds 0..{d.count - 1}")
+                index += v * d.stride
+        return index
+
+    def read(self, loc: Loc, st: Sequence[int]) -> int:
+        raw = st[self.slot_of(loc, st, "read")]
+        if loc.bits is None:
+            return raw
+        shift, width, lo, _hi = loc.bits
+        return ((raw >> shift) & ((1 << width) - 1)) + lo
+
+    def write(self, loc: Loc, value: int, st: list[int]) -> None:
+        index = self.slot_of(loc, st, "write")
+        slot = self.slots[index]
+        if loc.bits is None:
+            if not slot.lo <= value <= slot.hi:
+                raise Fault("range", f"{slot.name} = {value} is outside {slot.lo}..{slot.hi}")
+            st[index] = value
+            return
+        shift, width, lo, hi = loc.bits
+        if not lo <= value <= hi:
+            raise Fault("range", f"a field of {slot.name} = {value} is outside {lo}..{hi}")
+        mask = ((1 << width) - 1) << shift
+        st[index] = (st[index] & ~mask) | ((value - lo) << shift)
+
+    # ------------------------------------------------------------ expressions
+    def eval(self, e: Expr, st: Sequence[int]) -> int:
+        if isinstance(e, Const):
+            return e.value
+        if isinstance(e, Read):
+            return self.read(e.loc, st)
+        if isinstance(e, Unary):
+            v = self.eval(e.operand, st)
+            if e.op == "!":
+                return int(not v)
+            return -v if e.op == "-" else ~v
+        if isinstance(e, Binary):
+            op = e.op
+            a = self.eval(e.left, st)
+            if op == "&&":
+                return int(bool(a) and bool(self.eval(e.right, st)))
+            if op == "||":
+                return int(bool(a) or bool(self.eval(e.right, st)))
+            b = self.eval(e.right, st)
+            if op in ("/", "%"):
+                if b == 0:
+                    raise Fault("div_zero", "division by zero")
+                return c_div(a, b) if op == "/" else c_mod(a, b)
+            return _BINOPS[op](a, b)
+        if isinstance(e, Ite):
+            return self.eval(e.then if self.eval(e.cond, st) else e.other, st)
+        if isinstance(e, FieldOf):
+            w = self.eval(e.word, st)
+            return ((w >> e.shift) & ((1 << e.width) - 1)) + e.lo
+        raise AssertionError(e)
+
+    # ------------------------------------------------------------ statements
+    def exec(self, body: Sequence[Stmt], st: list[int]) -> None:
+        for s in body:
+            if isinstance(s, Assign):
+                self.write(s.loc, self.eval(s.value, st), st)
+            elif isinstance(s, If):
+                self.exec(s.then if self.eval(s.cond, st) else s.other, st)
+            elif isinstance(s, Require):
+                if not self.eval(s.cond, st):
+                    raise _Blocked()
+            elif isinstance(s, Assert):
+                if not self.eval(s.cond, st):
+                    raise Fault("assert", "assertion failed", s.prop)
+            elif isinstance(s, AllocObj):
+                self.write(s.loc, self.alloc(s.pool, st), st)
+            elif isinstance(s, FreeObj):
+                self.free(self.eval(s.ref, st), s.pool, st)
+            elif isinstance(s, StartThread):
+                self.start(s, st)
+            elif isinstance(s, CoverHit):
+                self.covered.add(s.cover)
+            else:
+                assert isinstance(s, LockEvent), s
+
+    def alloc(self, pool: str, st: list[int]) -> int:
+        info = self.pools[pool]
+        for i in range(info.size):
+            base = info.base + i * info.stride
+            if not st[base]:
+                st[base] = 1
+                for k in range(1, info.stride):
+                    st[base + k] = self.slots[base + k].default
+                return i + 1
+        return 0
+
+    def free(self, ref: int, pool: str, st: list[int]) -> None:
+        if ref == 0:
+            return
+        info = self.pools[pool]
+        base = info.base + (ref - 1) * info.stride
+        if not st[base]:
+            raise Fault("double_free", f"free of {self.slots[base].name}, already freed")
+        st[base] = 0
+        for k in range(1, info.stride):
+            st[base + k] = self.slots[base + k].default
+
+    def start(self, s: StartThread, st: list[int]) -> None:
+        args = [self.eval(a, st) for a in s.args]
+        for ts in s.slots:
+            if st[ts.pc_slot] == 0:
+                for ps, v in zip(ts.param_slots, args, strict=True):
+                    self.write(Loc(ps), v, st)
+                st[ts.pc_slot] = ts.entry_pc
+                return
+        raise Fault("thread_limit", f"start {s.kind}: all {len(s.slots)} instance slot(s) busy; "
+                                    f"raise the bound with 'max {s.kind} N;' in the scenario")
+
+    # ------------------------------------------------------------ steps
+    def enabled(self, a: Action, st: Sequence[int]) -> bool:
+        return bool(self.eval(a.guard, st))
+
+    def step(self, a: Action, st: Sequence[int], pc_slot: int | None) -> list[int] | None:
+        """The state after `a`, None if it is not enabled; faults propagate."""
+        if not self.eval(a.guard, st):
+            return None
+        new = list(st)
+        try:
+            self.exec(a.body, new)
+        except _Blocked:
+            return None
+        if pc_slot is not None:
+            new[pc_slot] = a.dst
+        return new
+
+
+_BINOPS = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "<<": lambda a, b: a << b,
+    ">>": lambda a, b: a >> b,
+    "&": lambda a, b: a & b,
+    "|": lambda a, b: a | b,
+    "^": lambda a, b: a ^ b,
+    "==": lambda a, b: int(a == b),
+    "!=": lambda a, b: int(a != b),
+    "<": lambda a, b: int(a < b),
+    "<=": lambda a, b: int(a <= b),
+    ">": lambda a, b: int(a > b),
+    ">=": lambda a, b: int(a >= b),
+}

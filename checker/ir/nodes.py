@@ -1,0 +1,349 @@
+"""The intermediate representation: one scenario as a transition system.
+
+State: a flat vector of bounded integer slots (`Layout`). Every global,
+every field of every pool object (plus its allocated bit), and every thread's
+program counter, thread-local variables and locals has one slot; a `word` is
+one slot whose value packs its fields.
+
+Transitions: each thread instance has numbered program counters (pc 0 means
+"not running": finished, or a dynamic thread slot not yet started) and a list
+of `Action`s, each one atomic step `src -> dst` with a guard over the state
+before the step and a body of `Stmt`s executed in order. A body may contain
+`Require(cond)` statements: the step is enabled only if each holds when
+reached; everything before a `Require` in a body touches only the thread's
+own locals (see `checker.ir.fuse`).
+
+Faults: expression evaluation faults on a null dereference, an access to a
+freed object, an out-of-bounds index or division by zero; a store faults when
+the value is outside the location's range; `Assert`, `Free` (double free) and
+`Start` (no free thread slot) fault as named. A fault is a violation found in
+the step that raised it. Every engine must implement exactly these semantics;
+`checker.ir.interp` is the reference implementation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from checker.dsl.diagnostics import Span
+from checker.sema.types import Type
+
+# ---------------------------------------------------------------- expressions
+
+
+class Expr:
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Const(Expr):
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class Dyn:
+    """A dynamic component of a location: `expr * stride` slots further on.
+
+    For an array index, `expr` is the index (0..count-1, else out_of_bounds).
+    For a pool reference, `expr` is the reference (1..count; 0 is null) and
+    the element is `expr - 1`; reading through it checks the object's
+    allocated bit, at `alloc_base + (expr - 1) * stride`.
+    """
+
+    expr: Expr
+    stride: int
+    count: int
+    pool: str | None = None
+    alloc_base: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Loc:
+    """A scalar location: slot `base + sum(component * stride)`, or the
+    bit-field `bits = (shift, width, lo, hi)` of that slot when it holds a
+    word (the field's value is stored as `value - lo` in `width` bits)."""
+
+    base: int
+    dyn: tuple[Dyn, ...] = ()
+    bits: tuple[int, int, int, int] | None = None
+
+    @property
+    def static(self) -> bool:
+        return not self.dyn
+
+
+@dataclass(frozen=True, slots=True)
+class Read(Expr):
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Unary(Expr):
+    op: str  # "!", "-", "~"
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Binary(Expr):
+    """Integer and boolean operators with C meaning; `&&`/`||` short-circuit,
+    `/` and `%` truncate toward zero, comparisons give 0 or 1."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Ite(Expr):
+    cond: Expr
+    then: Expr
+    other: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class FieldOf(Expr):
+    """Field `(shift, width, lo)` of a word-valued expression."""
+
+    word: Expr
+    shift: int
+    width: int
+    lo: int
+
+
+TRUE = Const(1)
+FALSE = Const(0)
+
+# ---------------------------------------------------------------- statements
+
+
+class Stmt:
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Assign(Stmt):
+    loc: Loc
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class If(Stmt):
+    cond: Expr
+    then: tuple[Stmt, ...]
+    other: tuple[Stmt, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Require(Stmt):
+    """The step is enabled only if `cond` holds here (a fused guard)."""
+
+    cond: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Assert(Stmt):
+    cond: Expr
+    prop: int  # index into TransitionSystem.props
+
+
+@dataclass(frozen=True, slots=True)
+class AllocObj(Stmt):
+    """`loc = alloc(pool)`: the lowest-numbered free object, its fields reset
+    to their defaults and its allocated bit set; null when the pool is full."""
+
+    loc: Loc
+    pool: str
+
+
+@dataclass(frozen=True, slots=True)
+class FreeObj(Stmt):
+    """`free(ref)`: no-op on null; a double free faults; fields reset."""
+
+    ref: Expr
+    pool: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadSlot:
+    """One instance slot a `StartThread` may fill."""
+
+    thread: int  # thread instance id
+    pc_slot: int
+    entry_pc: int
+    param_slots: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StartThread(Stmt):
+    """Start a thread in the first slot whose pc is 0; none free faults."""
+
+    kind: str
+    args: tuple[Expr, ...]
+    slots: tuple[ThreadSlot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CoverHit(Stmt):
+    cover: int  # index into TransitionSystem.covers
+
+
+@dataclass(frozen=True, slots=True)
+class LockEvent(Stmt):
+    """A lock operation declared by an annotation on the called procedure
+    (`__acquires`, `__releases`, ...). No effect on the state: analyses read it."""
+
+    kind: str  # acquires, releases, cond_acquires, acquires_shared, ...
+    loc: Loc
+    lock_class: str
+    held_if: Expr | None = None  # for cond_acquires: held when this is true
+
+
+# ---------------------------------------------------------------- the system
+
+
+@dataclass(frozen=True)
+class Origin:
+    """A source statement an action executes, with its inlining call stack
+    (outermost call site first)."""
+
+    span: Span
+    stack: tuple[Span, ...] = ()
+    proc: str = ""
+
+
+@dataclass
+class Action:
+    id: int
+    thread: int
+    src: int
+    dst: int
+    guard: Expr
+    body: tuple[Stmt, ...]
+    origins: tuple[Origin, ...]
+    visible: bool = True
+    key: int = -1  # index in origins of the statement the step exists for
+
+    @property
+    def origin(self) -> Origin:
+        """The statement a reader should see for this step: the shared access
+        (or atomic block) it exists for, not the local statements fused in."""
+        return self.origins[self.key]
+
+
+@dataclass(frozen=True)
+class Slot:
+    index: int
+    name: str
+    lo: int
+    hi: int
+    default: int
+    kind: str  # bool, int, enum, ref, tid, word, pc, alloc
+    type: Type | None = None
+    thread: int = 0  # 0: shared; else the owning thread instance
+    pool: str | None = None
+    frame: bool = False  # a procedure's parameter, local or result, or a temporary
+
+    @property
+    def shared(self) -> bool:
+        return self.thread == 0
+
+
+@dataclass
+class PoolInfo:
+    name: str
+    base: int  # slot of object 0's allocated bit
+    stride: int  # slots per object, allocated bit included
+    size: int
+    field_slots: int  # stride - 1
+    elem: Type
+
+
+@dataclass(frozen=True)
+class Prop:
+    """A property that can be violated, with what identifies it to `expect`."""
+
+    index: int
+    kind: str  # assert, invariant, final, on_exit
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Cover:
+    index: int
+    message: str
+    span: Span
+
+
+@dataclass
+class ThreadInstance:
+    id: int
+    kind: str
+    pc_slot: int
+    entry_pc: int
+    dynamic: bool
+    args_text: str
+    param_slots: tuple[int, ...]
+    owned: tuple[int, ...]  # slots owned by this thread
+    # For each pc, where the thread stands (the next statement it executes).
+    pc_origin: dict[int, Origin] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}({self.args_text})" if not self.dynamic else f"{self.kind}#{self.id}"
+
+
+@dataclass
+class Expectation:
+    kind: str  # verified, or a violation kind
+    name: str | None
+    span: Span | None
+
+
+@dataclass
+class TransitionSystem:
+    """One scenario, lowered. Every engine and back end consumes this."""
+
+    spec: str
+    spec_sha256: str
+    scenario: str
+    bindings: dict[str, int | bool]
+    slots: list[Slot]
+    pools: dict[str, PoolInfo]
+    initial: tuple[int, ...]
+    threads: list[ThreadInstance]
+    actions: list[Action]
+    props: list[Prop]
+    invariants: list[tuple[int, Expr]]  # (prop index, condition)
+    finals: list[tuple[int, Expr]]
+    covers: list[Cover]
+    statements: list[Origin]  # every source statement of the scenario's code
+    expect: Expectation
+    lock_orders: list[list[str]] = field(default_factory=list)
+
+    def actions_at(self, thread: int, pc: int) -> list[Action]:
+        return self._by_pc().get((thread, pc), [])
+
+    def _by_pc(self) -> dict[tuple[int, int], list[Action]]:
+        cache: dict[tuple[int, int], list[Action]] | None = getattr(self, "_by_pc_cache", None)
+        if cache is None:
+            cache = {}
+            for a in self.actions:
+                cache.setdefault((a.thread, a.src), []).append(a)
+            self._by_pc_cache = cache
+        return cache
+
+    @property
+    def has_cycles(self) -> bool:
+        """Whether some thread can loop (then a run can spin forever)."""
+        import networkx as nx
+
+        for t in self.threads:
+            g: nx.DiGraph = nx.DiGraph()
+            g.add_edges_from((a.src, a.dst) for a in self.actions if a.thread == t.id)
+            try:
+                nx.find_cycle(g)
+                return True
+            except nx.NetworkXNoCycle:
+                continue
+        return False

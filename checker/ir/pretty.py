@@ -1,0 +1,114 @@
+"""Render IR expressions, statements and whole systems as text (`migcheck ir`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from checker.dsl.diagnostics import SourceCache
+from checker.ir.nodes import (
+    AllocObj,
+    Assert,
+    Assign,
+    Binary,
+    Const,
+    CoverHit,
+    Expr,
+    FieldOf,
+    FreeObj,
+    If,
+    Ite,
+    Loc,
+    LockEvent,
+    Read,
+    Require,
+    Slot,
+    StartThread,
+    Stmt,
+    TransitionSystem,
+    Unary,
+)
+
+
+class Printer:
+    def __init__(self, slots: Sequence[Slot]):
+        self.slots = slots
+
+    def loc(self, loc: Loc) -> str:
+        if not loc.dyn:
+            text = self.slots[loc.base].name
+        else:
+            parts = []
+            for d in loc.dyn:
+                inner = self.expr(d.expr)
+                parts.append(f"{d.pool}[{inner}-1]" if d.pool else f"[{inner}]")
+            text = f"{self.slots[loc.base].name}@" + "+".join(parts)
+        if loc.bits is not None:
+            shift, width, _lo, _hi = loc.bits
+            text += f"{{{shift}:{width}}}"
+        return text
+
+    def expr(self, e: Expr) -> str:
+        if isinstance(e, Const):
+            return str(e.value)
+        if isinstance(e, Read):
+            return self.loc(e.loc)
+        if isinstance(e, Unary):
+            return f"{e.op}{self.expr(e.operand)}"
+        if isinstance(e, Binary):
+            return f"({self.expr(e.left)} {e.op} {self.expr(e.right)})"
+        if isinstance(e, Ite):
+            return f"({self.expr(e.cond)} ? {self.expr(e.then)} : {self.expr(e.other)})"
+        if isinstance(e, FieldOf):
+            return f"{self.expr(e.word)}{{{e.shift}:{e.width}}}"
+        raise AssertionError(e)
+
+    def stmts(self, body: Sequence[Stmt], indent: str = "    ") -> list[str]:
+        out: list[str] = []
+        for s in body:
+            if isinstance(s, Assign):
+                out.append(f"{indent}{self.loc(s.loc)} := {self.expr(s.value)}")
+            elif isinstance(s, If):
+                out.append(f"{indent}if {self.expr(s.cond)}:")
+                out.extend(self.stmts(s.then, indent + "  "))
+                if s.other:
+                    out.append(f"{indent}else:")
+                    out.extend(self.stmts(s.other, indent + "  "))
+            elif isinstance(s, Require):
+                out.append(f"{indent}require {self.expr(s.cond)}")
+            elif isinstance(s, Assert):
+                out.append(f"{indent}assert {self.expr(s.cond)}  # prop {s.prop}")
+            elif isinstance(s, AllocObj):
+                out.append(f"{indent}{self.loc(s.loc)} := alloc({s.pool})")
+            elif isinstance(s, FreeObj):
+                out.append(f"{indent}free({s.pool}, {self.expr(s.ref)})")
+            elif isinstance(s, StartThread):
+                args = ", ".join(self.expr(a) for a in s.args)
+                out.append(f"{indent}start {s.kind}({args})")
+            elif isinstance(s, CoverHit):
+                out.append(f"{indent}cover #{s.cover}")
+            elif isinstance(s, LockEvent):
+                out.append(f"{indent}# {s.kind} {s.lock_class} at {self.loc(s.loc)}")
+        return out
+
+
+def dump(ts: TransitionSystem) -> str:
+    p = Printer(ts.slots)
+    out = [f"scenario {ts.scenario}  ({len(ts.slots)} slots, {len(ts.actions)} actions)"]
+    out.append("slots:")
+    for s in ts.slots:
+        owner = f" T{s.thread}" if s.thread else ""
+        out.append(f"  [{s.index}] {s.name}: {s.kind} {s.lo}..{s.hi} = {ts.initial[s.index]}{owner}")
+    for t in ts.threads:
+        out.append(f"thread T{t.id} {t.label}  pc slot {t.pc_slot}")
+        for a in ts.actions:
+            if a.thread != t.id:
+                continue
+            where = ", ".join(f"{o.span.line}" for o in a.origins)
+            text = SourceCache.excerpt(a.origin.span)
+            out.append(f"  a{a.id}: pc{a.src} -> pc{a.dst}  [{p.expr(a.guard)}]  lines {where}: {text}")
+            out.extend(p.stmts(a.body, "      "))
+    for idx, e in ts.invariants:
+        out.append(f"invariant {ts.props[idx].name}: {p.expr(e)}")
+    for idx, e in ts.finals:
+        out.append(f"final {ts.props[idx].name}: {p.expr(e)}")
+    return "\n".join(out)

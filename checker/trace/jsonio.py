@@ -1,0 +1,48 @@
+"""The JSON form of a counterexample (format `migcheck-trace/1`).
+
+    {"format": "migcheck-trace/1",
+     "spec": path, "spec_sha256": hex digest of the spec and its imports,
+     "scenario": name, "bindings": {option or constant: value},
+     "kind": violation kind, "name": property name or null, "message": text,
+     "threads": [{"id", "kind", "label", "dynamic"}],
+     "steps": [{"index", "thread", "line", "file", "text", "inner", "inner_where",
+                "changes": [{"var", "before", "after"}], "fault"}],
+     "loop_start": step count before the cycle of a livelock, or null,
+     "final_state": {shared variable: value}, "blocked": {thread id: where}}
+
+`migcheck replay` needs only the scenario, the bindings, and each step's
+thread and changes; the rest is for readers and tools.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from checker.trace.model import TRACE_FORMAT, Trace
+
+
+def dumps(trace: Trace) -> str:
+    return json.dumps(trace.to_dict(), indent=2) + "\n"
+
+
+def save(trace: Trace, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dumps(trace), encoding="utf-8")
+
+
+class TraceFormatError(Exception):
+    pass
+
+
+def load(path: Path) -> Trace:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise TraceFormatError(f"{path}: cannot read trace: {err}") from None
+    if not isinstance(data, dict) or data.get("format") != TRACE_FORMAT:
+        raise TraceFormatError(f"{path}: not a {TRACE_FORMAT} file")
+    try:
+        return Trace.from_dict(data)
+    except (KeyError, TypeError) as err:
+        raise TraceFormatError(f"{path}: malformed trace: {err}") from None

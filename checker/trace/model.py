@@ -1,0 +1,231 @@
+"""A counterexample as data: steps with their statements and state changes.
+
+Built from a search's `Violation` (a list of packed states) by finding, for
+each pair of consecutive states, the action that leads from one to the other.
+Values are shown as a reader of the spec writes them: `true`, `ZS_FULL`,
+`pages[1]`, `null`, `T2`, and words field by field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+from checker.dsl.diagnostics import SourceCache, Span
+from checker.explore.codegen import Compiled
+from checker.explore.result import Violation
+from checker.ir.layout import bits_for
+from checker.ir.nodes import Action, Slot, TransitionSystem
+from checker.sema.types import BoolType, EnumType, IntType, PtrType, StructType, TidType, Type
+
+TRACE_FORMAT = "migcheck-trace/1"
+
+
+@dataclass
+class Change:
+    var: str
+    before: str
+    after: str
+    frame: bool = False  # a procedure-frame slot: kept for replay, not drawn
+
+
+@dataclass
+class Step:
+    index: int  # 1-based
+    thread: int  # thread instance id
+    line: int  # line of the statement in the thread's own code
+    file: str
+    text: str  # that statement's source
+    inner: str  # the innermost statement when inside a called procedure, else ""
+    inner_where: str  # "proc() file:line" of the innermost statement
+    changes: list[Change] = field(default_factory=list)
+    fault: str = ""  # the violation this step raised, if it did
+
+
+@dataclass
+class ThreadInfo:
+    id: int
+    kind: str
+    label: str
+    dynamic: bool
+
+
+@dataclass
+class Trace:
+    spec: str
+    spec_sha256: str
+    scenario: str
+    bindings: dict[str, int | bool]
+    kind: str
+    name: str | None
+    message: str
+    threads: list[ThreadInfo]
+    steps: list[Step]
+    loop_start: int | None = None  # for a livelock: the step where the cycle starts
+    final_state: dict[str, str] = field(default_factory=dict)
+    blocked: dict[int, str] = field(default_factory=dict)  # thread -> where it stands
+    format: str = TRACE_FORMAT
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(d: dict[str, object]) -> Trace:
+        data = dict(d)
+        data["threads"] = [ThreadInfo(**t) for t in data["threads"]]  # type: ignore[union-attr, arg-type]
+        steps = []
+        for s in data["steps"]:  # type: ignore[union-attr]
+            s = dict(s)
+            s["changes"] = [Change(**c) for c in s["changes"]]
+            steps.append(Step(**s))
+        data["steps"] = steps
+        data["blocked"] = {int(k): v for k, v in data.get("blocked", {}).items()}  # type: ignore[union-attr]
+        return Trace(**data)  # type: ignore[arg-type]
+
+
+class ValueFormatter:
+    def __init__(self, ts: TransitionSystem):
+        self.ts = ts
+        self.labels = {t.id: t.label for t in ts.threads}
+
+    def scalar(self, t: Type | None, v: int, kind: str) -> str:
+        if kind == "alloc":
+            return "allocated" if v else "free"
+        if isinstance(t, BoolType):
+            return "true" if v else "false"
+        if isinstance(t, EnumType):
+            return t.members[v] if 0 <= v < len(t.members) else str(v)
+        if isinstance(t, PtrType):
+            if v == 0:
+                return "null"
+            for pool in self.ts.pools.values():
+                if pool.elem is t.target:
+                    return f"{pool.name}[{v - 1}]"
+            return f"#{v}"
+        if isinstance(t, TidType):
+            return "none" if v == 0 else f"T{v}"
+        return str(v)
+
+    def fields(self, st: StructType, raw: int) -> list[tuple[str, str]]:
+        out = []
+        shift = 0
+        for f in st.fields.values():
+            lo, hi = _field_range(f.type, self.ts)
+            width = bits_for(hi - lo + 1)
+            v = ((raw >> shift) & ((1 << width) - 1)) + lo
+            out.append((f.name, self.scalar(f.type, v, "")))
+            shift += width
+        return out
+
+    def value(self, slot: Slot, v: int) -> str:
+        if isinstance(slot.type, StructType) and slot.type.is_word:
+            inner = ", ".join(f"{n}={x}" for n, x in self.fields(slot.type, v))
+            return "{" + inner + "}"
+        return self.scalar(slot.type, v, slot.kind)
+
+    def changes(self, before: Sequence[int], after: Sequence[int]) -> list[Change]:
+        out: list[Change] = []
+        for slot, a, b in zip(self.ts.slots, before, after, strict=True):
+            if a == b or slot.kind == "pc":
+                continue
+            if isinstance(slot.type, StructType) and slot.type.is_word:
+                fa = self.fields(slot.type, a)
+                fb = self.fields(slot.type, b)
+                for (name, x), (_, y) in zip(fa, fb, strict=True):
+                    if x != y:
+                        out.append(Change(f"{slot.name}.{name}", x, y, slot.frame))
+                continue
+            out.append(Change(slot.name, self.value(slot, a), self.value(slot, b), slot.frame))
+        return out
+
+
+def _field_range(t: Type, ts: TransitionSystem) -> tuple[int, int]:
+    if isinstance(t, BoolType):
+        return 0, 1
+    if isinstance(t, IntType):
+        assert t.lo is not None and t.hi is not None
+        return t.lo, t.hi
+    if isinstance(t, EnumType):
+        return 0, len(t.members) - 1
+    if isinstance(t, PtrType):
+        for pool in ts.pools.values():
+            if pool.elem is t.target:
+                return 0, pool.size
+        return 0, 0
+    if isinstance(t, TidType):
+        return 0, len(ts.threads)
+    return 0, 0
+
+
+def source_line(span: Span) -> str:
+    """The source line a statement starts on, as a reader sees it in the file."""
+    return (SourceCache.line(span.file, span.line) or SourceCache.excerpt(span)).strip()
+
+
+def statement_of(a: Action) -> tuple[Span, str, str, str]:
+    """(outer span, outer text, inner text, inner place) for an action: the
+    line of the thread's own code, and the line of the primitive it ran."""
+    o = a.origin
+    outer = o.stack[0] if o.stack else o.span
+    outer_text = source_line(outer)
+    if a.dst == 0 and outer_text == "}":
+        outer_text = "} (thread ends)"
+    inner = inner_where = ""
+    if o.stack:
+        # A multi-line atomic block is drawn whole, collapsed onto one line.
+        text = SourceCache.excerpt(o.span) if o.span.end_line > o.span.line else \
+            source_line(o.span)
+        inner = f"{o.proc}: {text}"
+        inner_where = f"{o.span.file}:{o.span.line}"
+    return outer, outer_text, inner, inner_where
+
+
+def find_action(c: Compiled, s: int, t: int) -> Action:
+    """The action that leads from state `s` to state `t`."""
+    for i, th in enumerate(c.ts.threads):
+        for a in c.ts.actions_at(th.id, c.pc_of(s, i)):
+            try:
+                if c.step[a.id](s) == t:
+                    return a
+            except Exception:  # noqa: BLE001 - a faulting step is not the one
+                continue
+    raise AssertionError("no action connects two consecutive trace states")
+
+
+def build_trace(c: Compiled, v: Violation) -> Trace:
+    ts = c.ts
+    fmt = ValueFormatter(ts)
+    states = [*v.path, *v.cycle]
+    steps: list[Step] = []
+    for k in range(len(states) - 1):
+        s, t = states[k], states[k + 1]
+        a = find_action(c, s, t)
+        steps.append(_step(fmt, c, len(steps) + 1, a, s, t))
+    if v.fault_action is not None:
+        a = ts.actions[v.fault_action]
+        s = states[-1]
+        st = _step(fmt, c, len(steps) + 1, a, s, s)
+        st.fault = v.message
+        steps.append(st)
+    last = c.packing.unpack(states[-1])
+    final_state = {slot.name: fmt.value(slot, val) for slot, val in zip(ts.slots, last, strict=True)
+                   if slot.shared}
+    blocked: dict[int, str] = {}
+    for i, th in enumerate(ts.threads):
+        pc = c.pc_of(states[-1], i)
+        if pc == 0:
+            continue
+        origin = th.pc_origin.get(pc)
+        if origin is not None:
+            span = origin.stack[0] if origin.stack else origin.span
+            blocked[th.id] = f"line {span.line}: {SourceCache.excerpt(span)}"
+    threads = [ThreadInfo(t.id, t.kind, t.label, t.dynamic) for t in ts.threads]
+    loop_start = len(v.path) - 1 if v.cycle else None
+    return Trace(ts.spec, ts.spec_sha256, ts.scenario, dict(ts.bindings), v.kind, v.name,
+                 v.message, threads, steps, loop_start, final_state, blocked)
+
+
+def _step(fmt: ValueFormatter, c: Compiled, index: int, a: Action, s: int, t: int) -> Step:
+    span, text, inner, inner_where = statement_of(a)
+    changes = fmt.changes(c.packing.unpack(s), c.packing.unpack(t))
+    return Step(index, a.thread, span.line, span.file, text, inner, inner_where, changes)

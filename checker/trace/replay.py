@@ -1,0 +1,131 @@
+"""Re-run a saved counterexample against the current spec.
+
+The steps are replayed with the reference interpreter (`checker.ir.interp`),
+not the generated code the search used, so a replay is also an independent
+check of the trace. At each step the saved thread must be able to take a step
+that makes exactly the saved changes; the last step must raise the saved
+violation (or leave a state that breaks the saved property, or close the
+saved cycle).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from checker.dsl.loader import load_program
+from checker.ir.build import build_all
+from checker.ir.interp import Fault, Interp
+from checker.ir.nodes import TransitionSystem
+from checker.sema.check import elaborate
+from checker.trace.model import Trace, ValueFormatter
+
+
+@dataclass
+class ReplayResult:
+    reproduced: bool
+    message: str
+    diverged_at: int | None = None
+    spec_changed: bool = False
+
+
+def replay(trace: Trace, spec: str | None = None,
+           include_dirs: list[str] | None = None) -> ReplayResult:
+    program = load_program(spec or trace.spec, include_dirs)
+    changed = program.sha256 != trace.spec_sha256
+    base = elaborate(program)
+    known = set(base.consts)
+    overrides = {k: v for k, v in trace.bindings.items() if k in known}
+    systems = build_all(program, overrides, only=[trace.scenario])
+    result = replay_on(trace, systems[0])
+    result.spec_changed = changed
+    return result
+
+
+def replay_on(trace: Trace, ts: TransitionSystem) -> ReplayResult:
+    interp = Interp(ts.slots, ts.pools)
+    fmt = ValueFormatter(ts)
+    state = list(ts.initial)
+    history = [list(state)]
+    threads = {t.id: t for t in ts.threads}
+    for step in trace.steps:
+        inst = threads.get(step.thread)
+        if inst is None:
+            return ReplayResult(False, f"step {step.index}: the scenario has no thread "
+                                       f"T{step.thread} now", step.index)
+        pc = state[inst.pc_slot]
+        candidates = ts.actions_at(inst.id, pc)
+        if step.fault:
+            for a in candidates:
+                try:
+                    interp.step(a, state, inst.pc_slot)
+                except Fault as f:
+                    if f.kind == trace.kind and (trace.name is None or f.prop < 0 or
+                                                 ts.props[f.prop].name == trace.name):
+                        return ReplayResult(True, f"reproduces: step {step.index} raises "
+                                                  f"{f.kind} ({f.message})")
+            return ReplayResult(False, f"step {step.index}: T{step.thread} {inst.label} no "
+                                       f"longer raises {trace.kind} at line {step.line}",
+                                step.index)
+        wanted = [(c.var, c.before, c.after) for c in step.changes]
+        enabled = 0
+        for a in candidates:
+            try:
+                new = interp.step(a, state, inst.pc_slot)
+            except Fault as f:
+                return ReplayResult(False, f"step {step.index}: T{step.thread} now raises "
+                                           f"{f.kind} ({f.message})", step.index)
+            if new is None:
+                continue
+            enabled += 1
+            got = [(c.var, c.before, c.after) for c in fmt.changes(state, new)]
+            if got == wanted:
+                state = new
+                history.append(list(state))
+                break
+        else:
+            why = "cannot move" if enabled == 0 else "can move, but not with the saved changes"
+            return ReplayResult(False, f"step {step.index}: T{step.thread} {inst.label} {why} "
+                                       f"(saved: line {step.line} {step.text})", step.index)
+    return _check_end(trace, ts, interp, state, history)
+
+
+def _check_end(trace: Trace, ts: TransitionSystem, interp: Interp, state: list[int],
+               history: list[list[int]]) -> ReplayResult:
+    kind = trace.kind
+    if kind == "deadlock" and trace.loop_start is not None:
+        if history[trace.loop_start] == state:
+            return ReplayResult(True, "reproduces: the run returns to the state of step "
+                                      f"{trace.loop_start} and can repeat forever")
+        return ReplayResult(False, "the saved cycle no longer closes")
+    if kind == "deadlock":
+        for t in ts.threads:
+            for a in ts.actions_at(t.id, state[t.pc_slot]):
+                try:
+                    if interp.step(a, state, t.pc_slot) is not None:
+                        return ReplayResult(False, f"no deadlock: T{t.id} {t.label} can still "
+                                                   "move")
+                except Fault:
+                    return ReplayResult(False, f"no deadlock: T{t.id} {t.label} can still move")
+        if all(state[t.pc_slot] == 0 for t in ts.threads):
+            return ReplayResult(False, "no deadlock: every thread finished")
+        return ReplayResult(True, "reproduces: no thread can move")
+    props = ts.invariants if kind == "invariant" else ts.finals if kind == "final" else []
+    for idx, expr in props:
+        if trace.name is not None and ts.props[idx].name != trace.name:
+            continue
+        try:
+            ok = interp.eval(expr, state)
+        except Fault as f:
+            return ReplayResult(True, f"reproduces: evaluating {kind} faults ({f.message})")
+        if not ok:
+            return ReplayResult(True, f"reproduces: {kind} '{ts.props[idx].name}' does not hold")
+    return ReplayResult(False, f"the run no longer breaks the {kind} property")
+
+
+def load_and_replay(path: Path, spec: str | None = None,
+                    include_dirs: list[str] | None = None) -> tuple[Trace, ReplayResult]:
+    from checker.trace.jsonio import load
+
+    trace = load(path)
+    return trace, replay(trace, spec, include_dirs)

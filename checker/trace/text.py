@@ -1,0 +1,82 @@
+"""Draw a counterexample as per-thread columns, time running down the page,
+in the shape of the race diagrams of kernel commit messages:
+
+       T1 zs_map_object(H0)              T2 zs_page_migrate(P0)
+    1  41  pin_tag(handle);
+             handle[0].pin: false -> true
+    2                                    97  if (!trypin_tag(h)) goto unpin;
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from checker.trace.model import Step, Trace
+
+MAX_COL = 46
+MIN_COL = 24
+
+
+def _cell(step: Step, width: int) -> list[str]:
+    lines = textwrap.wrap(f"{step.line:>3}  {step.text}", width, subsequent_indent="     ") or [""]
+    if step.inner and step.inner != step.text:
+        lines += textwrap.wrap(f"     > {step.inner}", width, subsequent_indent="       ")
+    for ch in step.changes:
+        if ch.frame:
+            continue
+        lines += textwrap.wrap(f"       {ch.var}: {ch.before} -> {ch.after}", width,
+                               subsequent_indent="         ")
+    if step.fault:
+        lines += textwrap.wrap(f"     !! {step.fault}", width, subsequent_indent="        ")
+    return lines
+
+
+def render(trace: Trace) -> str:
+    out: list[str] = []
+    name = f" '{trace.name}'" if trace.name else ""
+    out.append(f"counterexample: {trace.kind}{name}: {trace.message}")
+    opts = ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+                     for k, v in trace.bindings.items())
+    out.append(f"  spec {trace.spec}, scenario {trace.scenario}" + (f" ({opts})" if opts else ""))
+    n = len(trace.steps)
+    out.append(f"  {n} step{'s' if n != 1 else ''}" +
+               (", the last one faults" if trace.steps and trace.steps[-1].fault else ""))
+    out.append("")
+    threads = trace.threads
+    col_of = {t.id: i for i, t in enumerate(threads)}
+    widths = []
+    for t in threads:
+        w = max([len(f"T{t.id} {t.label}")] + [
+            len(line) for s in trace.steps if s.thread == t.id for line in _cell(s, MAX_COL)
+        ] + [MIN_COL])
+        widths.append(min(w, MAX_COL))
+    gap = "  "
+    header = "      " + gap.join(f"T{t.id} {t.label}"[:w].ljust(w)
+                                 for t, w in zip(threads, widths, strict=True))
+    out.append(header.rstrip())
+    out.append("      " + gap.join("-" * w for w in widths))
+    for s in trace.steps:
+        if trace.loop_start is not None and s.index == trace.loop_start + 1:
+            out.append(f"      ---- from here the run repeats forever (steps {s.index}..{n}) ----")
+        col = col_of[s.thread]
+        cell = _cell(s, widths[col])
+        for k, line in enumerate(cell):
+            prefix = f"{s.index:>4}  " if k == 0 else "      "
+            parts = [" " * w for w in widths]
+            parts[col] = line.ljust(widths[col])
+            out.append((prefix + gap.join(parts)).rstrip())
+    if trace.loop_start is not None:
+        out.append(f"      ---- back to step {trace.loop_start + 1} ----")
+    if trace.kind == "deadlock" and trace.blocked:
+        out.append("")
+        out.append("threads that cannot move:")
+        for t in threads:
+            if t.id in trace.blocked:
+                out.append(f"  T{t.id} {t.label}: {trace.blocked[t.id]}")
+    if trace.final_state:
+        out.append("")
+        out.append("shared state at the end:")
+        items = [f"{k} = {v}" for k, v in trace.final_state.items()]
+        out.extend(textwrap.wrap("  ".join(items), 100, initial_indent="  ",
+                                 subsequent_indent="  ", break_on_hyphens=False))
+    return "\n".join(out)
