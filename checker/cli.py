@@ -144,7 +144,7 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         result = _run_one(ts, opts, err if show_progress else None)
         trace = None
         if result.violation is not None:
-            trace = build_trace(compile_system(ts), result.violation)
+            trace = build_trace(result.compiled or compile_system(ts), result.violation)
         results.append((result, trace))
         if args.format == "text":
             _print_result(out, result, trace, args, len(systems) > 1)
@@ -196,6 +196,9 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
     }[r.status]
     out.print(f"{head}: {verdict}: {status}", highlight=False)
     out.print(f"    {_fmt_stats(r.stats)}", highlight=False)
+    for o in r.others:
+        out.print(f"    note: also found {o.kind}" + (f" '{o.name}'" if o.name else "") +
+                  f" ({o.steps} steps): {o.message}", highlight=False)
     for cv in r.uncovered:
         out.print(f"    [red]cover never reached[/red]: \"{cv.message}\" at {cv.span}: this run "
                   "proves nothing about it", highlight=False)
@@ -230,6 +233,8 @@ def _result_json(r: CheckResult, trace: Trace | None) -> dict[str, object]:
         "violation": None if r.violation is None else {
             "kind": r.violation.kind, "name": r.violation.name, "message": r.violation.message},
         "trace": None if trace is None else json.loads(dumps(trace)),
+        "others": [{"kind": o.kind, "name": o.name, "message": o.message, "steps": o.steps}
+                   for o in r.others],
         "unexecuted": [f"{o.span}" for o in r.unexecuted],
         "uncovered": [cv.message for cv in r.uncovered],
     }

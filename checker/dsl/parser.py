@@ -75,6 +75,7 @@ def _parser() -> tuple[Lark, _TypedefPostLexer]:
         postlex=post,
         propagate_positions=True,
         maybe_placeholders=True,
+        cache=True,  # the LALR tables, in the temp directory, keyed by grammar hash
     )
     return lark, post
 

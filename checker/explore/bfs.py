@@ -1,13 +1,19 @@
-"""Breadth-first search: the first violation found has a shortest trace."""
+"""Breadth-first search: the first violation found has a shortest trace.
+
+When the scenario expects a violation, the search looks for the shortest
+counterexample of *that* violation: a different violation met on the way is
+recorded (and reported) but does not stop the search, and the state that
+broke it is not explored further.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from checker.explore.codegen import Compiled
-from checker.explore.common import check_invariant, fault_violation, terminal
+from checker.explore.common import Outcome, check_invariant, expand_safely, terminal
 from checker.explore.limits import CHECK_EVERY, Budget
-from checker.explore.result import Stats, Violation
+from checker.explore.result import Stats
 from checker.ir.interp import Fault
 
 
@@ -20,23 +26,23 @@ def path_to(parent: dict[int, int], s: int, init: int) -> list[int]:
     return out
 
 
-def bfs(c: Compiled, budget: Budget, stats: Stats) -> tuple[Violation | None, str | None,
-                                                             dict[int, int]]:
-    """(violation, limit hit, parent map of every visited state)."""
+def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome) -> dict[int, int]:
+    """Search; fills `out` and returns the parent map of every visited state."""
     init = c.initial
     parent: dict[int, int] = {init: init}
-    stats.states = 1
     expand = c.expand
     inv = c.invariant
 
     def path(s: int) -> Callable[[], list[int]]:
         return lambda: path_to(parent, s, init)
 
-    if inv is not None:
-        v = check_invariant(c, init, path(init))
-        if v is not None:
-            return v, None, parent
-    frontier = [init]
+    def sync(depth: int, transitions: int) -> None:
+        stats.states, stats.transitions, stats.depth = len(parent), transitions, depth
+
+    stats.states = 1
+    if inv is not None and out.offer(check_invariant(c, init, path(init))):
+        return parent
+    frontier = [init] if not out.others else []
     depth = 0
     countdown = CHECK_EVERY
     transitions = 0
@@ -47,34 +53,36 @@ def bfs(c: Compiled, budget: Budget, stats: Stats) -> tuple[Violation | None, st
             countdown -= 1
             if countdown == 0:
                 countdown = CHECK_EVERY
-                stats.states, stats.transitions, stats.depth = len(parent), transitions, depth
-                hit = budget.exceeded(stats)
-                if hit:
-                    return None, hit, parent
+                sync(depth, transitions)
+                out.limit = budget.exceeded(stats)
+                if out.limit:
+                    return parent
             try:
                 succ = expand(s)
             except Fault:
-                stats.states, stats.transitions, stats.depth = len(parent), transitions, depth
-                return fault_violation(c, s, path_to(parent, s, init)), None, parent
+                succ, v = expand_safely(c, s, path(s))
+                if out.offer(v):
+                    sync(depth, transitions)
+                    return parent
             if not succ:
-                v = terminal(c, s, path_to(parent, s, init))
-                if v is not None:
-                    stats.states, stats.transitions, stats.depth = len(parent), transitions, depth
-                    return v, None, parent
+                if out.offer(terminal(c, s, path(s))):
+                    sync(depth, transitions)
+                    return parent
                 continue
             transitions += len(succ)
             for t in succ:
                 if t not in parent:
                     parent[t] = s
-                    append(t)
                     if inv is not None:
                         v = check_invariant(c, t, path(t))
                         if v is not None:
-                            stats.states, stats.transitions = len(parent), transitions
-                            stats.depth = depth + 1
-                            return v, None, parent
+                            if out.offer(v):
+                                sync(depth + 1, transitions)
+                                return parent
+                            continue
+                    append(t)
         if nxt:
             depth += 1
         frontier = nxt
-    stats.states, stats.transitions, stats.depth = len(parent), transitions, depth
-    return None, None, parent
+    sync(depth, transitions)
+    return parent

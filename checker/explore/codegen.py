@@ -172,7 +172,8 @@ class Compiled:
     runtime: Runtime
     source: str
     expand: Callable[[int], list[int]]
-    step: list[Callable[[int], int | None]]  # per action id
+    _step_source: str
+    _env: dict[str, Any]
     invariant: Callable[[int], int] | None  # -> violated prop index, or -1
     final: Callable[[int], int] | None
     fired: bytearray
@@ -183,6 +184,18 @@ class Compiled:
     def pc_of(self, s: int, thread_index: int) -> int:
         off, mask = self.thread_pc[thread_index]
         return (s >> off) & mask
+
+    @property
+    def step(self) -> list[Callable[[int], int | None]]:
+        """One function per action: its successor, or None if not enabled.
+        Compiled on first use: only traces and faults need them."""
+        cached: list[Callable[[int], int | None]] | None = getattr(self, "_step", None)
+        if cached is None:
+            env = dict(self._env)
+            exec(compile(self._step_source, f"<migcheck:{self.ts.scenario}:steps>", "exec"), env)  # noqa: S102
+            cached = env["STEP"]
+            self._step = cached
+        return cached
 
 
 class _Gen:
@@ -412,10 +425,12 @@ def compile_system(ts: TransitionSystem) -> Compiled:
                 src.extend(gen.action(a, ts, "out.append(n)", "    "))
             entries.append(fname)
         tables.append(f"T{t.id} = ({', '.join(entries)},)")
+    step_src: list[str] = []
     for a in ts.actions:
-        src.append(f"def act{a.id}(s):")
-        src.extend(gen.action(a, ts, "return n", "    "))
-        src.append("    return None")
+        step_src.append(f"def act{a.id}(s):")
+        step_src.extend(gen.action(a, ts, "return n", "    "))
+        step_src.append("    return None")
+    step_src.append(f"STEP = [{', '.join(f'act{a.id}' for a in ts.actions)}]")
     src.extend(tables)
     src.append("def expand(s):")
     src.append("    out = []")
@@ -424,7 +439,6 @@ def compile_system(ts: TransitionSystem) -> Compiled:
         mask = (1 << p.widths[t.pc_slot]) - 1
         src.append(f"    T{t.id}[(s >> {off}) & {mask}](s, out)")
     src.append("    return out")
-    src.append(f"STEP = [{', '.join(f'act{a.id}' for a in ts.actions)}]")
     for kind, props in (("invariant", ts.invariants), ("final", ts.finals)):
         if not props:
             src.append(f"{kind} = None")
@@ -445,5 +459,7 @@ def compile_system(ts: TransitionSystem) -> Compiled:
         mask = (1 << p.widths[t.pc_slot]) - 1
         pc_mask |= mask << off
         thread_pc.append((off, mask))
-    return Compiled(ts, p, rt, source, env["expand"], env["STEP"], env["invariant"],
-                    env["final"], fired, pc_mask, p.pack(ts.initial), thread_pc)
+    step_env = {"R": rt, "F": bytearray(len(ts.actions)), **gen.consts}
+    return Compiled(ts, p, rt, source, env["expand"], "\n".join(step_src) + "\n", step_env,
+                    env["invariant"], env["final"], fired, pc_mask, p.pack(ts.initial),
+                    thread_pc)

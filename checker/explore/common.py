@@ -3,10 +3,64 @@ successors, checking invariants, and finding which step raised a fault."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 from checker.dsl.diagnostics import SourceCache
 from checker.explore.codegen import Compiled
 from checker.explore.result import Violation
 from checker.ir.interp import Fault
+from checker.ir.nodes import Expectation
+
+
+@dataclass
+class Outcome:
+    """What a search found. With an expected violation, only a matching one
+    ends the search; others are kept (the first of each kind) for the report."""
+
+    expect: Expectation | None
+    violation: Violation | None = None
+    others: list[Violation] = field(default_factory=list)
+    limit: str | None = None
+
+    def offer(self, v: Violation | None) -> bool:
+        """Record a violation; True if the search should stop."""
+        if v is None:
+            return False
+        if self.expect is None or self.expect.kind == "verified" or v.matches(self.expect):
+            self.violation = v
+            return True
+        if not any(o.kind == v.kind and o.name == v.name for o in self.others):
+            self.others.append(v)
+        return False
+
+
+def expand_safely(c: Compiled, s: int, path: Callable[[], list[int]]
+                  ) -> tuple[list[int], Violation]:
+    """Successors of a state whose expansion faulted: every step that does not
+    fault, and the violation of the first one that does."""
+    succ: list[int] = []
+    first: Violation | None = None
+    for i, t in enumerate(c.ts.threads):
+        for a in c.ts.actions_at(t.id, c.pc_of(s, i)):
+            try:
+                n = c.step[a.id](s)
+            except Fault as f:
+                if first is None:
+                    first = _fault(c, a.id, f, path())
+                continue
+            if n is not None:
+                succ.append(n)
+    assert first is not None
+    return succ, first
+
+
+def _fault(c: Compiled, aid: int, f: Fault, path: list[int]) -> Violation:
+    prop = c.ts.props[f.prop] if f.prop >= 0 else None
+    message = f.message
+    if f.kind == "assert" and prop is not None:
+        message = f"assertion '{prop.name}' failed"
+    return Violation(f.kind, message, prop, path, fault_action=aid)
 
 
 def where(c: Compiled, s: int, index: int) -> str:
@@ -15,7 +69,9 @@ def where(c: Compiled, s: int, index: int) -> str:
     origin = t.pc_origin.get(pc)
     if origin is None:
         return "?"
-    span = origin.stack[0] if origin.stack else origin.span
+    from checker.trace.model import display_span
+
+    span = display_span(origin, c.ts.spec)
     text = SourceCache.excerpt(span)
     return f"line {span.line}: {text}"
 
@@ -55,21 +111,3 @@ def check_invariant(c: Compiled, s: int, path_fn: object) -> Violation | None:
     return None
 
 
-def locate_fault(c: Compiled, s: int) -> tuple[int, Fault]:
-    """Which action raised when `s` was expanded (the same order as `expand`)."""
-    for i, t in enumerate(c.ts.threads):
-        for a in c.ts.actions_at(t.id, c.pc_of(s, i)):
-            try:
-                c.step[a.id](s)
-            except Fault as f:
-                return a.id, f
-    raise AssertionError("expansion faulted but no single step does")
-
-
-def fault_violation(c: Compiled, s: int, path: list[int]) -> Violation:
-    aid, f = locate_fault(c, s)
-    prop = c.ts.props[f.prop] if f.prop >= 0 else None
-    message = f.message
-    if f.kind == "assert" and prop is not None:
-        message = f"assertion '{prop.name}' failed"
-    return Violation(f.kind, message, prop, path, fault_action=aid)

@@ -1,36 +1,49 @@
-"""Depth-first search: less memory for the frontier, traces not shortest."""
+"""Depth-first search: less memory for the frontier, traces not shortest.
+Violations other than an expected one are handled as in `bfs`."""
 
 from __future__ import annotations
 
 from checker.explore.codegen import Compiled
-from checker.explore.common import check_invariant, fault_violation, terminal
+from checker.explore.common import Outcome, check_invariant, expand_safely, terminal
 from checker.explore.limits import CHECK_EVERY, Budget
-from checker.explore.result import Stats, Violation
+from checker.explore.result import Stats
 from checker.ir.interp import Fault
 
 
-def dfs(c: Compiled, budget: Budget, stats: Stats) -> tuple[Violation | None, str | None,
-                                                             dict[int, int]]:
+def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome) -> dict[int, int]:
     init = c.initial
     parent: dict[int, int] = {init: init}
     expand = c.expand
     inv = c.invariant
     path: list[int] = [init]
+    transitions = 0
+    max_depth = 0
 
-    if inv is not None:
-        v = check_invariant(c, init, lambda: list(path))
-        if v is not None:
-            return v, None, parent
-    try:
-        first = expand(init)
-    except Fault:
-        return fault_violation(c, init, [init]), None, parent
-    if not first:
-        v = terminal(c, init, [init])
-        return v, None, parent
+    def sync() -> None:
+        stats.states, stats.transitions, stats.depth = len(parent), transitions, max_depth
+
+    def successors(s: int) -> list[int] | None:
+        """Successors of the state on top of `path`; None when the search ends."""
+        try:
+            succ = expand(s)
+        except Fault:
+            succ, v = expand_safely(c, s, lambda: list(path))
+            if out.offer(v):
+                return None
+        if not succ and out.offer(terminal(c, s, list(path))):
+            return None
+        return succ
+
+    if inv is not None and out.offer(check_invariant(c, init, lambda: list(path))):
+        return parent
+    if out.others:
+        return parent
+    first = successors(init)
+    if first is None:
+        sync()
+        return parent
     stack: list[tuple[list[int], int]] = [(first, 0)]
     transitions = len(first)
-    max_depth = 0
     countdown = CHECK_EVERY
     while stack:
         succ, i = stack[-1]
@@ -44,33 +57,31 @@ def dfs(c: Compiled, budget: Budget, stats: Stats) -> tuple[Violation | None, st
             continue
         parent[t] = path[-1]
         path.append(t)
+        if len(path) - 1 > max_depth:
+            max_depth = len(path) - 1
         if inv is not None:
             v = check_invariant(c, t, lambda: list(path))
             if v is not None:
-                stats.states, stats.transitions, stats.depth = len(parent), transitions, len(path) - 1
-                return v, None, parent
+                if out.offer(v):
+                    sync()
+                    return parent
+                path.pop()
+                continue
         countdown -= 1
         if countdown == 0:
             countdown = CHECK_EVERY
-            stats.states, stats.transitions, stats.depth = len(parent), transitions, max_depth
-            hit = budget.exceeded(stats)
-            if hit:
-                return None, hit, parent
-        try:
-            nxt = expand(t)
-        except Fault:
-            stats.states, stats.transitions, stats.depth = len(parent), transitions, len(path) - 1
-            return fault_violation(c, t, list(path)), None, parent
+            sync()
+            out.limit = budget.exceeded(stats)
+            if out.limit:
+                return parent
+        nxt = successors(t)
+        if nxt is None:
+            sync()
+            return parent
         if not nxt:
-            v = terminal(c, t, list(path))
-            if v is not None:
-                stats.states, stats.transitions, stats.depth = len(parent), transitions, len(path) - 1
-                return v, None, parent
             path.pop()
             continue
         transitions += len(nxt)
         stack.append((nxt, 0))
-        if len(path) - 1 > max_depth:
-            max_depth = len(path) - 1
-    stats.states, stats.transitions, stats.depth = len(parent), transitions, max_depth
-    return None, None, parent
+    sync()
+    return parent

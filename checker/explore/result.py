@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import resource
 from dataclasses import dataclass, field
+from typing import Any
 
 from checker.ir.nodes import Cover, Expectation, Origin, Prop, TransitionSystem
 
@@ -59,6 +60,8 @@ class CheckResult:
     unexecuted: list[Origin] = field(default_factory=list)
     uncovered: list[Cover] = field(default_factory=list)
     search: str = "bfs"
+    others: list[Violation] = field(default_factory=list)  # met on the way, not expected
+    compiled: Any = field(default=None, repr=False)  # the generated code, for building traces
 
     @property
     def met(self) -> bool:

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from checker.explore.bfs import bfs
 from checker.explore.codegen import compile_system
+from checker.explore.common import Outcome
 from checker.explore.dfs import dfs
 from checker.explore.limits import Budget
-from checker.explore.livelock import find_livelock
 from checker.explore.options import CheckOptions
 from checker.explore.result import CheckResult, Stats, peak_rss_mb
 from checker.explore.vacuity import uncovered, unexecuted
@@ -23,14 +23,24 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     stats = Stats(state_bits=c.packing.total_bits)
     budget = Budget(opts, progress)
     search = bfs if opts.search == "bfs" else dfs
-    violation, limit, parent = search(c, budget, stats)
-    if violation is None and limit is None and opts.check_livelock and ts.has_cycles:
-        violation = find_livelock(c, parent)
+    out = Outcome(ts.expect)
+    parent = search(c, budget, stats, out)
+    if out.violation is None and out.limit is None and opts.check_livelock and ts.has_cycles:
+        from checker.explore.livelock import find_livelock  # scipy: only when needed
+
+        out.offer(find_livelock(c, parent))
     stats.seconds = budget.elapsed()
     stats.peak_rss_mb = peak_rss_mb()
-    if violation is not None:
-        return CheckResult(ts, "violation", stats, violation, search=opts.search)
-    if limit is not None:
-        return CheckResult(ts, "incomplete", stats, limit=limit, search=opts.search)
+    others = out.others
+    if out.violation is not None:
+        return CheckResult(ts, "violation", stats, out.violation, search=opts.search,
+                           others=others, compiled=c)
+    if out.limit is not None:
+        return CheckResult(ts, "incomplete", stats, limit=out.limit, search=opts.search,
+                           others=others)
+    if others:
+        # Expected violation not found, but others were: report the first.
+        return CheckResult(ts, "violation", stats, others[0], search=opts.search,
+                           others=others[1:], compiled=c)
     return CheckResult(ts, "verified", stats, unexecuted=unexecuted(c), uncovered=uncovered(c),
                        search=opts.search)

@@ -5,15 +5,20 @@ The atomicity rule (README, "What is one step"):
   allocates, frees, starts a thread, or ends the thread is one step;
 - statements that touch only the thread's own variables (locals, parameters,
   thread-local variables, jumps, local conditions) take no step of their own:
-  they run together with the next shared statement of the same thread;
+  they run with the shared statement before them, up to the next shared
+  statement or `await` (at the start of a thread, and where a loop of local
+  statements closes, with the shared statement after them);
 - an `atomic { }` block is one step, whatever it touches; it can run only if
   every `await` it meets holds when reached.
 
-Fusion walks from each stable node (the thread's entry and the target of
-every step) along local edges, composing them, and emits one `Action` per path
-that ends with a shared edge. A cycle of local edges is cut at the node where
-it closes. The guard of each composed edge becomes a `Require` in the body, so
-the composed step keeps C's order of evaluation; leading ones form the guard.
+Fusion walks from each stable node (the thread's entry and the end of every
+step) and emits one `Action` per path. A path takes local edges (prefix), then
+one shared edge or atomic block, then local edges again (suffix) as long as
+every way on is local and not an `await`. The guard of each composed edge
+becomes a `Require` in the body, so the step keeps C's order of evaluation;
+leading ones form the guard. A `Require` after the shared part only ever
+chooses between the two arms of a local `if` (one of them always holds), so
+it never blocks a step whose shared part has run.
 """
 
 from __future__ import annotations
@@ -58,11 +63,33 @@ def _normalize(parts: list[Stmt]) -> tuple[Expr, tuple[Stmt, ...]]:
     return guard, body
 
 
+@dataclass
+class _Path:
+    node: int
+    parts: list[Stmt]
+    origins: tuple[Origin, ...]
+    onpath: frozenset[int]
+    key: int  # -1 until the path has its shared edge or atomic block
+    atomic: bool  # inside an atomic block
+
+
 def fuse(g: MicroGraph, entry: int, done: int, slots: Sequence[Slot],
          all_visible: bool = False) -> tuple[list[FusedStep], list[int]]:
     """Fused steps, and the stable nodes in pc order (entry first)."""
     out = g.out_edges()
     visible = {id(e): all_visible or _visible(e, slots) for e in g.edges}
+
+    def tagged(n: int) -> bool:
+        return g.region_of.get(n) is not None
+
+    def suffix_ends(n: int) -> bool:
+        """Whether a step that has done its shared part must stop at node n."""
+        if n == done or tagged(n):
+            return True
+        edges = out.get(n, [])
+        return not edges or any(visible[id(e)] or e.blocking or e.region is not None
+                                for e in edges)
+
     stable = [entry]
     seen = {entry}
     work = deque([entry])
@@ -77,45 +104,55 @@ def fuse(g: MicroGraph, entry: int, done: int, slots: Sequence[Slot],
     while work:
         start = work.popleft()
         count = 0
-        stack: list[tuple[int, list[Stmt], tuple[Origin, ...], bool, frozenset[int], bool,
-                          int]] = [(start, [], (), False, frozenset([start]), False, -1)]
+        stack = [_Path(start, [], (), frozenset([start]), -1, False)]
         while stack:
-            node, body, origins, atomic, onpath, vis, key = stack.pop()
-            for e in reversed(out.get(node, [])):
-                parts = list(body)
+            p = stack.pop()
+            for e in reversed(out.get(p.node, [])):
+                parts = list(p.parts)
                 if e.guard != TRUE:
                     parts.append(Require(e.guard))
                 parts.extend(e.body)
-                origs = origins + e.origins
-                in_atomic = atomic or e.region is not None or g.region_of.get(node) is not None
-                dst_tagged = g.region_of.get(e.dst) is not None
-                is_vis = vis or visible[id(e)]
-                k = key
-                if k < 0 and e.origins and (visible[id(e)] or in_atomic):
-                    k = len(origins)
-                finish = False
-                if in_atomic:
-                    if dst_tagged:
-                        if e.dst in onpath:
-                            raise _loop_error(origs)
+                origs = p.origins + e.origins
+                in_atomic = p.atomic or e.region is not None or tagged(p.node)
+                key = p.key
+                if key < 0 and e.origins and (visible[id(e)] or in_atomic):
+                    key = len(p.origins)
+                nxt = _Path(e.dst, parts, origs, p.onpath | {e.dst}, key, in_atomic)
+                if in_atomic and tagged(e.dst):
+                    if e.dst in p.onpath:
+                        raise _loop_error(origs)
+                    stack.append(nxt)
+                    continue
+                nxt.atomic = False
+                shared_done = key >= 0 or visible[id(e)] or in_atomic
+                if not shared_done:
+                    # Prefix: local edges before the step's shared part.
+                    if e.dst == done or e.dst in p.onpath:
+                        count += _emit(steps, start, nxt, mark)
                     else:
-                        finish = True
-                elif is_vis or e.dst == done or e.dst in onpath:
-                    finish = True
-                if finish:
-                    guard, fbody = _normalize(parts)
-                    if isinstance(guard, Const) and not guard.value:
-                        continue
-                    steps.append(FusedStep(start, e.dst, guard, fbody, origs, is_vis,
-                                           k if k >= 0 else max(len(origs) - 1, 0)))
-                    mark(e.dst)
-                    count += 1
-                    if count > MAX_PATHS_PER_NODE:
-                        raise SpecError.at(origs[0].span if origs else Span.unknown(),
-                                           "too many paths through local code here; add a step")
+                        stack.append(nxt)
+                    continue
+                if nxt.key < 0:
+                    nxt.key = max(len(origs) - 1, 0)
+                # Suffix: local edges after it, while every way on is local.
+                if e.dst in p.onpath or suffix_ends(e.dst):
+                    count += _emit(steps, start, nxt, mark)
                 else:
-                    stack.append((e.dst, parts, origs, in_atomic, onpath | {e.dst}, is_vis, k))
+                    stack.append(nxt)
+            if count > MAX_PATHS_PER_NODE:
+                raise SpecError.at(p.origins[0].span if p.origins else Span.unknown(),
+                                   "too many paths through local code here; add a step")
     return steps, stable
+
+
+def _emit(steps: list[FusedStep], start: int, p: _Path, mark: object) -> int:
+    guard, body = _normalize(p.parts)
+    if isinstance(guard, Const) and not guard.value:
+        return 0
+    steps.append(FusedStep(start, p.node, guard, body, p.origins, p.key >= 0,
+                           p.key if p.key >= 0 else max(len(p.origins) - 1, 0)))
+    mark(p.node)  # type: ignore[operator]
+    return 1
 
 
 def _loop_error(origins: tuple[Origin, ...]) -> SpecError:

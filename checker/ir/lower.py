@@ -99,6 +99,7 @@ class MicroEdge:
     origins: tuple[Origin, ...]
     region: int | None = None
     force_visible: bool = False
+    blocking: bool = False  # an await: its guard may be false with no alternative
 
 
 @dataclass
@@ -134,6 +135,7 @@ class _Frame:
     ret_node: int
     result: LV | None
     stack: tuple[Span, ...]
+    wrapper: bool = False
 
 
 class BodyLowerer:
@@ -165,17 +167,19 @@ class BodyLowerer:
 
     def origin(self, span: Span) -> Origin:
         f = self.frames[-1]
-        return Origin(span, f.stack, f.owner)
+        return Origin(span, f.stack, f.owner, tuple(fr.wrapper for fr in self.frames))
 
     def node(self) -> int:
         return self.g.node(self.region)
 
     def emit(self, src: int, dst: int, span: Span | None, guard: Expr = TRUE,
-             body: tuple[Stmt, ...] = (), force_visible: bool = False) -> None:
+             body: tuple[Stmt, ...] = (), force_visible: bool = False,
+             blocking: bool = False) -> None:
         origins = (self.origin(span),) if span is not None else ()
         if origins and src not in self.g.origin_of:
             self.g.origin_of[src] = origins[0]
-        self.g.edges.append(MicroEdge(src, dst, guard, body, origins, self.region, force_visible))
+        self.g.edges.append(MicroEdge(src, dst, guard, body, origins, self.region, force_visible,
+                                      blocking))
 
     def new_slot(self, name: str, t: Type, frame: bool = True) -> LV:
         base = self.layout.add(name, t, thread=self.tid if self.tid else -1, frame=frame)
@@ -511,7 +515,8 @@ class BodyLowerer:
         ret = self.node()
         labels = {name: self.node() for name in _labels(proc.decl.body)}
         stack = (*self.frames[-1].stack, c.span)
-        frame = _Frame(proc.name, binds, labels, ret, result, stack)
+        frame = _Frame(proc.name, binds, labels, ret, result, stack,
+                       wrapper=len(proc.decl.body.body) == 1)
         saved_loops = self.loops
         self.loops = []
         self.frames.append(frame)
@@ -778,7 +783,7 @@ class BodyLowerer:
             node = self.hoist(s.cond, node)
             nxt = self.node()
             c = self.cond(s.cond)
-            self.emit(node, nxt, s.span, guard=c, body=self.consume(s.cond))
+            self.emit(node, nxt, s.span, guard=c, body=self.consume(s.cond), blocking=True)
             return nxt
         if isinstance(s, ast.Either):
             join = self.node()

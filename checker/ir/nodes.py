@@ -209,6 +209,15 @@ class Origin:
     span: Span
     stack: tuple[Span, ...] = ()
     proc: str = ""
+    # Per frame (thread body first, then each inlined call): whether that
+    # frame runs a one-statement wrapper such as pin_tag().
+    wrappers: tuple[bool, ...] = ()
+
+    def frames(self) -> list[tuple[Span, bool]]:
+        """(statement, in a wrapper) for each frame, outermost first."""
+        spans = [*self.stack, self.span]
+        flags = list(self.wrappers) + [False] * (len(spans) - len(self.wrappers))
+        return list(zip(spans, flags, strict=True))
 
 
 @dataclass

@@ -15,7 +15,7 @@ from checker.dsl.diagnostics import SourceCache, Span
 from checker.explore.codegen import Compiled
 from checker.explore.result import Violation
 from checker.ir.layout import bits_for
-from checker.ir.nodes import Action, Slot, TransitionSystem
+from checker.ir.nodes import Action, Origin, Slot, TransitionSystem
 from checker.sema.types import BoolType, EnumType, IntType, PtrType, StructType, TidType, Type
 
 TRACE_FORMAT = "migcheck-trace/1"
@@ -158,26 +158,66 @@ def _field_range(t: Type, ts: TransitionSystem) -> tuple[int, int]:
 
 
 def source_line(span: Span) -> str:
-    """The source line a statement starts on, as a reader sees it in the file."""
-    return (SourceCache.line(span.file, span.line) or SourceCache.excerpt(span)).strip()
+    """The source line a statement starts on, as a reader sees it in the file,
+    without its trailing comment."""
+    line = SourceCache.line(span.file, span.line) or SourceCache.excerpt(span)
+    return _strip_comment(line).strip()
 
 
-def statement_of(a: Action) -> tuple[Span, str, str, str]:
-    """(outer span, outer text, inner text, inner place) for an action: the
-    line of the thread's own code, and the line of the primitive it ran."""
+def _strip_comment(line: str) -> str:
+    in_string = False
+    for i, ch in enumerate(line):
+        if ch == '"' and (i == 0 or line[i - 1] != "\\"):
+            in_string = not in_string
+        elif not in_string and line.startswith("//", i):
+            return line[:i]
+        elif not in_string and line.startswith("/*", i):
+            end = line.find("*/", i + 2)
+            return line[:i] + (_strip_comment(line[end + 2:]) if end >= 0 else "")
+    return line
+
+
+def display_span(o: Origin, spec: str) -> Span:
+    """The statement a reader of `spec` should see for a step: the innermost
+    one in the spec itself (not in an imported model), unless it is the body
+    of a one-statement wrapper such as pin_tag(), whose call is clearer."""
+    frames = o.frames()
+    for span, in_wrapper in reversed(frames):
+        if span.file == spec and not in_wrapper:
+            return span
+    return frames[0][0]
+
+
+def statement_of(a: Action, spec: str) -> tuple[Span, str, str, str]:
+    """(span, text, inner text, inner place) for an action: the spec line a
+    reader follows, and the innermost statement it ran."""
     o = a.origin
-    outer = o.stack[0] if o.stack else o.span
+    outer = display_span(o, spec)
     outer_text = source_line(outer)
     if a.dst == 0 and outer_text == "}":
         outer_text = "} (thread ends)"
     inner = inner_where = ""
     if o.stack:
         # A multi-line atomic block is drawn whole, collapsed onto one line.
-        text = SourceCache.excerpt(o.span) if o.span.end_line > o.span.line else \
-            source_line(o.span)
+        text = _collapse(o.span) if o.span.end_line > o.span.line else source_line(o.span)
         inner = f"{o.proc}: {text}"
         inner_where = f"{o.span.file}:{o.span.line}"
     return outer, outer_text, inner, inner_where
+
+
+def _collapse(span: Span) -> str:
+    """A multi-line statement on one line, comments removed."""
+    lines = []
+    for ln in range(span.line, span.end_line + 1):
+        text = SourceCache.line(span.file, ln)
+        if text is None:
+            break
+        if ln == span.end_line:
+            text = text[: span.end_column - 1]
+        if ln == span.line:
+            text = text[span.column - 1:]
+        lines.append(_strip_comment(text).strip())
+    return " ".join(x for x in lines if x)
 
 
 def find_action(c: Compiled, s: int, t: int) -> Action:
@@ -217,7 +257,7 @@ def build_trace(c: Compiled, v: Violation) -> Trace:
             continue
         origin = th.pc_origin.get(pc)
         if origin is not None:
-            span = origin.stack[0] if origin.stack else origin.span
+            span = display_span(origin, ts.spec)
             blocked[th.id] = f"line {span.line}: {SourceCache.excerpt(span)}"
     threads = [ThreadInfo(t.id, t.kind, t.label, t.dynamic) for t in ts.threads]
     loop_start = len(v.path) - 1 if v.cycle else None
@@ -226,6 +266,6 @@ def build_trace(c: Compiled, v: Violation) -> Trace:
 
 
 def _step(fmt: ValueFormatter, c: Compiled, index: int, a: Action, s: int, t: int) -> Step:
-    span, text, inner, inner_where = statement_of(a)
+    span, text, inner, inner_where = statement_of(a, c.ts.spec)
     changes = fmt.changes(c.packing.unpack(s), c.packing.unpack(t))
     return Step(index, a.thread, span.line, span.file, text, inner, inner_where, changes)

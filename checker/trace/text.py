@@ -13,14 +13,14 @@ import textwrap
 
 from checker.trace.model import Step, Trace
 
-MAX_COL = 46
+MAX_COL = 56
 MIN_COL = 24
 
 
 def _cell(step: Step, width: int) -> list[str]:
     lines = textwrap.wrap(f"{step.line:>3}  {step.text}", width, subsequent_indent="     ") or [""]
-    if step.inner and step.inner != step.text:
-        lines += textwrap.wrap(f"     > {step.inner}", width, subsequent_indent="       ")
+    if step.fault and step.inner and step.inner != step.text:
+        lines += textwrap.wrap(f"     in {step.inner}", width, subsequent_indent="        ")
     for ch in step.changes:
         if ch.frame:
             continue
