@@ -196,9 +196,10 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
     }[r.status]
     out.print(f"{head}: {verdict}: {status}", highlight=False)
     out.print(f"    {_fmt_stats(r.stats)}", highlight=False)
-    for o in r.others:
-        out.print(f"    note: also found {o.kind}" + (f" '{o.name}'" if o.name else "") +
-                  f" ({o.steps} steps): {o.message}", highlight=False)
+    for other in r.others:
+        out.print(f"    note: also found {other.kind}" +
+                  (f" '{other.name}'" if other.name else "") +
+                  f" ({other.steps} steps): {other.message}", highlight=False)
     for cv in r.uncovered:
         out.print(f"    [red]cover never reached[/red]: \"{cv.message}\" at {cv.span}: this run "
                   "proves nothing about it", highlight=False)
@@ -300,7 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("migcheck: interrupted", file=sys.stderr)
         return 130
-    except Exception as e:  # noqa: BLE001 - last line of defence: no tracebacks for users
+    except Exception as e:
         if os.environ.get("MIGCHECK_DEBUG"):
             raise
         print(f"migcheck: internal error: {type(e).__name__}: {e}\n"

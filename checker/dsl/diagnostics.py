@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class SourceCache:
     """The text of every file read by the front end, so that diagnostics and
     counterexamples can quote source lines without touching the disk again."""
 
-    _texts: dict[str, list[str]] = {}
+    _texts: ClassVar[dict[str, list[str]]] = {}
 
     @classmethod
     def remember(cls, file: str, text: str) -> None:

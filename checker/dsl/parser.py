@@ -18,7 +18,8 @@ from typing import Any
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import (
-    UnexpectedCharacters,     UnexpectedEOF,
+    UnexpectedCharacters,
+    UnexpectedEOF,
     UnexpectedInput,
     UnexpectedToken,
     VisitError,
@@ -106,10 +107,7 @@ def _syntax_error(parser: Lark, path: str, err: UnexpectedInput) -> Diagnostic:
     col = getattr(err, "column", 0) or 0
     if isinstance(err, UnexpectedToken):
         tok = err.token
-        if tok.type == "$END":
-            what = "unexpected end of file"
-        else:
-            what = f"unexpected '{tok.value}'"
+        what = "unexpected end of file" if tok.type == "$END" else f"unexpected '{tok.value}'"
         expected = sorted({_spell(parser, t) for t in err.expected})
         width = max(len(str(tok.value)), 1) if tok.type != "$END" else 1
     elif isinstance(err, UnexpectedCharacters):

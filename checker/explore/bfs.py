@@ -74,9 +74,9 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome) -> dict[int, in
                 if t not in parent:
                     parent[t] = s
                     if inv is not None:
-                        v = check_invariant(c, t, path(t))
-                        if v is not None:
-                            if out.offer(v):
+                        bad = check_invariant(c, t, path(t))
+                        if bad is not None:
+                            if out.offer(bad):
                                 sync(depth + 1, transitions)
                                 return parent
                             continue

@@ -192,7 +192,7 @@ class Compiled:
         cached: list[Callable[[int], int | None]] | None = getattr(self, "_step", None)
         if cached is None:
             env = dict(self._env)
-            exec(compile(self._step_source, f"<migcheck:{self.ts.scenario}:steps>", "exec"), env)  # noqa: S102
+            exec(compile(self._step_source, f"<migcheck:{self.ts.scenario}:steps>", "exec"), env)
             cached = env["STEP"]
             self._step = cached
         return cached
@@ -451,7 +451,7 @@ def compile_system(ts: TransitionSystem) -> Compiled:
     fired = bytearray(len(ts.actions))
     env: dict[str, Any] = {"R": rt, "F": fired, **gen.consts}
     code = compile(source, f"<migcheck:{ts.spec}:{ts.scenario}>", "exec")
-    exec(code, env)  # noqa: S102 - generated from the IR, not from user text
+    exec(code, env)
     pc_mask = 0
     thread_pc = []
     for t in ts.threads:

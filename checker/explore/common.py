@@ -76,7 +76,7 @@ def where(c: Compiled, s: int, index: int) -> str:
     return f"line {span.line}: {text}"
 
 
-def terminal(c: Compiled, s: int, path: list[int]) -> Violation | None:
+def terminal(c: Compiled, s: int, path_fn: Callable[[], list[int]]) -> Violation | None:
     """A state with no successor: a deadlock unless every thread finished,
     in which case the `final` properties must hold."""
     if s & c.pc_mask:
@@ -85,29 +85,30 @@ def terminal(c: Compiled, s: int, path: list[int]) -> Violation | None:
             for i, t in enumerate(c.ts.threads)
             if c.pc_of(s, i) != 0
         ]
-        return Violation("deadlock", "no thread can move: " + "; ".join(blocked), None, path)
+        return Violation("deadlock", "no thread can move: " + "; ".join(blocked), None,
+                         path_fn())
     if c.final is not None:
         try:
             bad = c.final(s)
         except Fault as f:
-            return Violation("final", f"evaluating final properties: {f.message}", None, path)
+            return Violation("final", f"evaluating final properties: {f.message}", None,
+                             path_fn())
         if bad >= 0:
             prop = c.ts.props[bad]
-            return Violation("final", f"final property '{prop.name}' does not hold", prop, path)
+            return Violation("final", f"final property '{prop.name}' does not hold", prop,
+                             path_fn())
     return None
 
 
-def check_invariant(c: Compiled, s: int, path_fn: object) -> Violation | None:
+def check_invariant(c: Compiled, s: int, path_fn: Callable[[], list[int]]) -> Violation | None:
     assert c.invariant is not None
     try:
         bad = c.invariant(s)
     except Fault as f:
-        return Violation("invariant", f"evaluating invariants: {f.message}", None,
-                         path_fn())  # type: ignore[operator]
+        return Violation("invariant", f"evaluating invariants: {f.message}", None, path_fn())
     if bad >= 0:
         prop = c.ts.props[bad]
-        return Violation("invariant", f"invariant '{prop.name}' does not hold", prop,
-                         path_fn())  # type: ignore[operator]
+        return Violation("invariant", f"invariant '{prop.name}' does not hold", prop, path_fn())
     return None
 
 

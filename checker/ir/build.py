@@ -15,17 +15,19 @@ from dataclasses import replace
 from checker.dsl import ast
 from checker.dsl.diagnostics import SourceCache, Span, SpecError
 from checker.dsl.loader import Program
-from checker.ir.fuse import fuse
+from checker.ir.fuse import FusedStep, fuse
 from checker.ir.interp import Fault, Interp
 from checker.ir.layout import Layout
-from checker.ir.lower import LV, BodyLowerer, MicroGraph
+from checker.ir.lower import LV, BodyLowerer, MicroEdge, MicroGraph
 from checker.ir.nodes import (
+    TRUE,
     Action,
     Assert,
     Assign,
     Const,
     Cover,
     Expectation,
+    Expr,
     Loc,
     Origin,
     Prop,
@@ -85,11 +87,11 @@ class ScenarioBuilder:
         self.covers: list[Cover] = []
         self._cover_index: dict[Span, int] = {}
         self.instances: list[tuple[ThreadSym, ast.RunItem | None]] = []
+        self.param_lvs: dict[int, dict[object, LV]] = {}
         self.dynamic_counts: dict[str, int] = {}
         self.global_lvs: dict[GlobalSym, LV] = {}
         self.tl_lvs: dict[tuple[int, GlobalSym], LV] = {}
         self.slots_by_kind: dict[str, list[ThreadSlot]] = {}
-        self.param_lvs: dict[int, dict[object, LV]] = {}
 
     # ------------------------------------------------------------ services for lowering
     def global_lv(self, g: GlobalSym) -> LV:
@@ -121,10 +123,10 @@ class ScenarioBuilder:
     # ------------------------------------------------------------ build
     def build(self) -> TransitionSystem:
         el, sc = self.el, self.sc
-        for run in sc.runs:
-            t = el.refs[run]
-            assert isinstance(t, ThreadSym)
-            self.instances.append((t, run))
+        for run_item in sc.runs:
+            run_kind = el.refs[run_item]
+            assert isinstance(run_kind, ThreadSym)
+            self.instances.append((run_kind, run_item))
         maxes = {name: Checker_const(el, value) for name, value, _ in sc.maxes}
         for kind in self.started_kinds():
             n = maxes.get(kind, 1)
@@ -266,8 +268,8 @@ class ScenarioBuilder:
         low.lower_init(body, entry, done)
         state = state + [s.default for s in self.layout.slots[len(state):]]
         interp = Interp(self.layout.slots, self.layout.pools)
-        steps, stable = fuse(low.g, entry, done, self.layout.slots, all_visible=True)
-        by_src: dict[int, list] = {}
+        steps, _ = fuse(low.g, entry, done, self.layout.slots, all_visible=True)
+        by_src: dict[int, list[FusedStep]] = {}
         for st in steps:
             by_src.setdefault(st.src, []).append(st)
         node = entry
@@ -374,19 +376,20 @@ class ScenarioBuilder:
                 low.frames.pop()
         return state
 
-    def lower_properties(self) -> tuple[list[tuple[int, object]], list[tuple[int, object]]]:
+    def lower_properties(self) -> tuple[list[tuple[int, Expr]], list[tuple[int, Expr]]]:
         low = BodyLowerer(self, 0, "property")
         from checker.ir.lower import _Frame
 
         low.frames.append(_Frame("property", {}, {}, -1, None, ()))
-        invariants, finals = [], []
+        invariants: list[tuple[int, Expr]] = []
+        finals: list[tuple[int, Expr]] = []
         for prop in self.el.properties:
             if prop.kind == "invariant":
                 invariants.append((self._prop("invariant", prop.name, prop.span),
                                    low.cond(prop.expr)))
             elif prop.kind == "final":
                 finals.append((self._prop("final", prop.name, prop.span), low.cond(prop.expr)))
-        return invariants, finals  # type: ignore[return-value]
+        return invariants, finals
 
 
 class _ProcAsBody:
@@ -422,21 +425,18 @@ def _stmt_exprs(s: ast.Stmt) -> Iterator[ast.Expr]:
                     yield x
 
 
-def _exit_edge(src: int, dst: int, body: tuple[Stmt, ...], origin: Origin) -> object:
-    from checker.ir.lower import MicroEdge
-    from checker.ir.nodes import TRUE
-
+def _exit_edge(src: int, dst: int, body: tuple[Stmt, ...], origin: Origin) -> MicroEdge:
     return MicroEdge(src, dst, TRUE, body, (origin,), None, True)
 
 
-def _first_origin(steps: list, node: int) -> Origin | None:
+def _first_origin(steps: list[FusedStep], node: int) -> Origin | None:
     for st in steps:
         if st.src == node and st.origins:
-            return st.origins[0]  # type: ignore[no-any-return]
+            return st.origins[0]
     return None
 
 
-def Checker_const(el: Elaboration, e: ast.Expr) -> int:  # noqa: N802
+def Checker_const(el: Elaboration, e: ast.Expr) -> int:
     checker = Checker(el.program, {}, Span.unknown())
     checker.el = el
     return checker.const_value(e)

@@ -6,7 +6,7 @@ and is the oracle that the generated explicit-state code is tested against.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from checker.ir.nodes import (
@@ -130,7 +130,7 @@ class Interp:
                 if b == 0:
                     raise Fault("div_zero", "division by zero")
                 return c_div(a, b) if op == "/" else c_mod(a, b)
-            return _BINOPS[op](a, b)
+            return int(_BINOPS[op](a, b))
         if isinstance(e, Ite):
             return self.eval(e.then if self.eval(e.cond, st) else e.other, st)
         if isinstance(e, FieldOf):
@@ -213,7 +213,7 @@ class Interp:
         return new
 
 
-_BINOPS = {
+_BINOPS: dict[str, Callable[[int, int], int]] = {
     "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
     "*": lambda a, b: a * b,

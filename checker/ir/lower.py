@@ -252,10 +252,7 @@ class BodyLowerer:
                 raise self.error(e.span, "not a location")
             return got
         if isinstance(e, ast.Member):
-            if e.arrow:
-                base = self.deref(e.base)
-            else:
-                base = self.lvalue(e.base)
+            base = self.deref(e.base) if e.arrow else self.lvalue(e.base)
             st = base.type
             assert isinstance(st, StructType)
             if st.is_word:
@@ -375,6 +372,7 @@ class BodyLowerer:
     def quant(self, e: ast.Quant) -> Expr:
         var = self.el.quant_vars[e]
         terms: list[tuple[Expr, Expr]] = []  # (domain membership, body)
+        alive: Expr
         frame = self.frames[-1]
         if e.pool is not None:
             info = self.layout.pools[e.pool]
@@ -389,8 +387,9 @@ class BodyLowerer:
                 frame.binds[var] = Const(k)
                 terms.append((TRUE, self.cond(e.body)))
         frame.binds.pop(var, None)
+        acc: Expr
         if e.kind == "forall":
-            acc: Expr = TRUE
+            acc = TRUE
             for alive, body in terms:
                 acc = _fold(Binary("&&", acc, _fold(Binary("||", _fold(Unary("!", alive)), body))))
             return acc
@@ -499,11 +498,11 @@ class BodyLowerer:
             if not isinstance(a, ast.AddrOf):
                 assigns.extend(self.consume(a))
         for loc_sym in proc.locals:
-            lv = frame_binds.get(loc_sym)
-            if lv is None:
-                lv = self.new_slot(f"{proc.name}.{loc_sym.name}", loc_sym.type)
-                frame_binds[loc_sym] = lv
-            binds[loc_sym] = lv
+            local_lv = frame_binds.get(loc_sym)
+            if local_lv is None:
+                local_lv = self.new_slot(f"{proc.name}.{loc_sym.name}", loc_sym.type)
+                frame_binds[loc_sym] = local_lv
+            binds[loc_sym] = local_lv
         result: LV | None = None
         if not isinstance(proc.ret, VoidType):
             result = frame_binds.get("<result>")
@@ -818,12 +817,12 @@ class BodyLowerer:
             for a in s.args:
                 node = self.hoist(a, node)
             args = tuple(self.expr(a) for a in s.args)
-            resets: list[Stmt] = []
+            start_resets: list[Stmt] = []
             for a in s.args:
-                resets.extend(self.consume(a))
+                start_resets.extend(self.consume(a))
             nxt = self.node()
             start = StartThread(s.thread, args, self.b.thread_slots(s.thread))
-            self.emit(node, nxt, s.span, body=(start, *resets), force_visible=True)
+            self.emit(node, nxt, s.span, body=(start, *start_resets), force_visible=True)
             return nxt
         if isinstance(s, ast.Free):
             node = self.hoist(s.operand, node)
@@ -873,7 +872,7 @@ class BodyLowerer:
             return nxt
         node = self.hoist(value, node)
         size = self.layout.size(lv.type)
-        if size == 1 and not isinstance(lv.type, StructType | ArrayType) or \
+        if (size == 1 and not isinstance(lv.type, StructType | ArrayType)) or \
                 (isinstance(lv.type, StructType) and lv.type.is_word):
             body: tuple[Stmt, ...] = (Assign(lv.loc(), self.expr(value)), *self.consume(value))
         else:
@@ -898,9 +897,7 @@ def _labels(body: ast.Stmt) -> Iterator[str]:
         yield from _labels(body.then)
         if body.other is not None:
             yield from _labels(body.other)
-    elif isinstance(body, ast.While | ast.DoWhile | ast.For):
-        yield from _labels(body.body)
-    elif isinstance(body, ast.Atomic):
+    elif isinstance(body, ast.While | ast.DoWhile | ast.For | ast.Atomic):
         yield from _labels(body.body)
     elif isinstance(body, ast.Either):
         for b in body.branches:

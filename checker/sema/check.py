@@ -127,7 +127,7 @@ class Checker:
         el = self.el
         for table in (el.consts, el.enum_members, el.globals, el.pools, el.procs, el.threads):
             if name in table:
-                return table[name]  # type: ignore[no-any-return]
+                return table[name]
         return None
 
     def global_names(self) -> dict[str, Span]:
@@ -197,9 +197,8 @@ class Checker:
             return isinstance(sym, ConstSym) and sym.is_bool
         if isinstance(e, ast.Unary) and e.op == "!":
             return True
-        if isinstance(e, ast.Binary) and e.op in ("&&", "||", "==", "!=", "<", "<=", ">", ">="):
-            return True
-        return False
+        return isinstance(e, ast.Binary) and e.op in ("&&", "||", "==", "!=", "<", "<=", ">",
+                                                      ">=")
 
     # ------------------------------------------------------------ types
     def resolve_type(self, t: ast.TypeExpr, dims: list[ast.Expr] | None = None) -> Type:
@@ -284,7 +283,7 @@ class Checker:
         for d in decls:
             if isinstance(d, ast.ConstDecl):
                 self.declare_const(d)
-        for name, val in self.overrides.items():
+        for name in self.overrides:
             if name not in self.el.consts:
                 self.err(self.override_span, f"-D {name}: no constant or option of that name")
         self.complete_types(decls)
@@ -384,13 +383,13 @@ class Checker:
                     st.fields[f.name] = FieldInfo(f.name, ft, f.span)
         # Struct containment must be acyclic (a struct cannot contain itself).
         g: nx.DiGraph = nx.DiGraph()
-        for st in self.el.structs.values():
-            for f in st.fields.values():
-                inner = f.type
+        for outer in self.el.structs.values():
+            for info in outer.fields.values():
+                inner = info.type
                 while isinstance(inner, ArrayType):
                     inner = inner.elem
                 if isinstance(inner, StructType):
-                    g.add_edge(st.name, inner.name)
+                    g.add_edge(outer.name, inner.name)
         for cycle in nx.simple_cycles(g):
             st = self.el.structs[cycle[0]]
             self.err(st.span, f"struct '{st.name}' contains itself (through {' -> '.join(cycle)})")
@@ -620,18 +619,18 @@ class Checker:
         elif isinstance(s, ast.Start):
             if ctx.owner == "init":
                 self.err(s.span, "an init block cannot start threads; use 'run' in a scenario")
-            t = self.el.threads.get(s.thread)
-            if t is None:
+            started = self.el.threads.get(s.thread)
+            if started is None:
                 self.err(s.span, f"unknown thread '{s.thread}'")
                 for a in s.args:
                     self.check_expr(a)
             else:
-                self.el.refs[s] = t
-                self.check_args(s.args, t.params, s.span, s.thread, allow_alias=False)
+                self.el.refs[s] = started
+                self.check_args(s.args, started.params, s.span, s.thread, allow_alias=False)
         elif isinstance(s, ast.Free):
-            t = self.check_expr(s.operand)
-            if t is not None and not (isinstance(t, PtrType) and self.el.pool_of(t)):
-                self.err(s.operand.span, f"free() takes a reference to a pool object, not '{t}'")
+            ft = self.check_expr(s.operand)
+            if ft is not None and not (isinstance(ft, PtrType) and self.el.pool_of(ft)):
+                self.err(s.operand.span, f"free() takes a reference to a pool object, not '{ft}'")
         elif isinstance(s, ast.Empty):
             pass
         else:  # pragma: no cover
@@ -729,28 +728,29 @@ class Checker:
             return self.check_quant(e)
         if isinstance(e, ast.Cond):
             self.check_cond(e.cond)
-            a = self.check_expr(e.then)
-            b = self.check_expr(e.other)
-            if a is None or b is None:
+            then_t = self.check_expr(e.then)
+            other_t = self.check_expr(e.other)
+            if then_t is None or other_t is None:
                 return None
-            if assignable(a, b):
-                return a
-            if assignable(b, a):
-                return b
-            self.err(e.span, f"the branches of '?:' have different types '{a}' and '{b}'")
+            if assignable(then_t, other_t):
+                return then_t
+            if assignable(other_t, then_t):
+                return other_t
+            self.err(e.span, f"the branches of '?:' have different types '{then_t}' and "
+                             f"'{other_t}'")
             return None
         if isinstance(e, ast.Binary):
             return self.check_binary(e)
         if isinstance(e, ast.Unary):
-            t = self.check_expr(e.operand)
-            if t is None:
+            ot = self.check_expr(e.operand)
+            if ot is None:
                 return None
             if e.op == "!":
-                if not is_truthy(t):
-                    self.err(e.span, f"'!' needs a bool, integer or pointer, not '{t}'")
+                if not is_truthy(ot):
+                    self.err(e.span, f"'!' needs a bool, integer or pointer, not '{ot}'")
                 return BOOL
-            if not is_int(t):
-                self.err(e.span, f"'{e.op}' needs an integer, not '{t}'")
+            if not is_int(ot):
+                self.err(e.span, f"'{e.op}' needs an integer, not '{ot}'")
                 return None
             return INT
         if isinstance(e, ast.Member):

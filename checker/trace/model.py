@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from checker.dsl.diagnostics import SourceCache, Span
 from checker.explore.codegen import Compiled
 from checker.explore.result import Violation
+from checker.ir.interp import Fault
 from checker.ir.layout import bits_for
 from checker.ir.nodes import Action, Origin, Slot, TransitionSystem
 from checker.sema.types import BoolType, EnumType, IntType, PtrType, StructType, TidType, Type
@@ -71,16 +73,16 @@ class Trace:
 
     @staticmethod
     def from_dict(d: dict[str, object]) -> Trace:
-        data = dict(d)
-        data["threads"] = [ThreadInfo(**t) for t in data["threads"]]  # type: ignore[union-attr, arg-type]
+        data: dict[str, Any] = dict(d)
+        data["threads"] = [ThreadInfo(**t) for t in data["threads"]]
         steps = []
-        for s in data["steps"]:  # type: ignore[union-attr]
-            s = dict(s)
-            s["changes"] = [Change(**c) for c in s["changes"]]
-            steps.append(Step(**s))
+        for raw in data["steps"]:
+            fields = dict(raw)
+            fields["changes"] = [Change(**c) for c in fields["changes"]]
+            steps.append(Step(**fields))
         data["steps"] = steps
-        data["blocked"] = {int(k): v for k, v in data.get("blocked", {}).items()}  # type: ignore[union-attr]
-        return Trace(**data)  # type: ignore[arg-type]
+        data["blocked"] = {int(k): v for k, v in data.get("blocked", {}).items()}
+        return Trace(**data)
 
 
 class ValueFormatter:
@@ -227,7 +229,7 @@ def find_action(c: Compiled, s: int, t: int) -> Action:
             try:
                 if c.step[a.id](s) == t:
                     return a
-            except Exception:  # noqa: BLE001 - a faulting step is not the one
+            except Fault:  # a faulting step is not the one
                 continue
     raise AssertionError("no action connects two consecutive trace states")
 

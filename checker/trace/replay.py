@@ -30,7 +30,7 @@ class ReplayResult:
 
 
 def replay(trace: Trace, spec: str | None = None,
-           include_dirs: list[str] | None = None) -> ReplayResult:
+           include_dirs: list[str | Path] | None = None) -> ReplayResult:
     program = load_program(spec or trace.spec, include_dirs)
     changed = program.sha256 != trace.spec_sha256
     base = elaborate(program)
@@ -124,7 +124,7 @@ def _check_end(trace: Trace, ts: TransitionSystem, interp: Interp, state: list[i
 
 
 def load_and_replay(path: Path, spec: str | None = None,
-                    include_dirs: list[str] | None = None) -> tuple[Trace, ReplayResult]:
+                    include_dirs: list[str | Path] | None = None) -> tuple[Trace, ReplayResult]:
     from checker.trace.jsonio import load
 
     trace = load(path)
