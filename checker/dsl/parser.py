@@ -121,6 +121,9 @@ def _syntax_error(parser: Lark, path: str, err: UnexpectedInput) -> Diagnostic:
     else:  # pragma: no cover - lark has no other kinds
         what, expected, width = str(err), [], 1
     if expected:
+        # Punctuation that ends or closes something is what is usually missing.
+        first = [t for t in ("';'", "')'", "']'", "'}'", "','", "'{'") if t in expected]
+        expected = first + [t for t in expected if t not in first]
         shown = ", ".join(expected[:8]) + (", ..." if len(expected) > 8 else "")
         what += f"; expected {shown}"
     span = Span(path, line, col, line, col + width)

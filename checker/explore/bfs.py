@@ -64,6 +64,8 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome) -> dict[int, in
                 if out.offer(v):
                     sync(depth, transitions)
                     return parent
+                if not succ:
+                    continue  # a step faulted: the state is not a deadlock
             if not succ:
                 if out.offer(terminal(c, s, path(s))):
                     sync(depth, transitions)

@@ -101,8 +101,8 @@ class Runtime:
     def dyn_range_fault(self, v: int, lo: int, hi: int, name: str) -> Any:
         raise Fault("range", f"{name} = {v} is outside {lo}..{hi}")
 
-    def assert_fault(self, prop: int) -> Any:
-        raise Fault("assert", "assertion failed", prop)
+    def assert_fault(self, prop: int, kind: str) -> Any:
+        raise Fault(kind, "assertion failed", prop)
 
     def div(self, a: int, b: int) -> int:
         if b == 0:
@@ -359,7 +359,8 @@ class _Gen:
                 lines.append(f"{ind}if {self.expr(st.cond, 'n')}:")
                 ind += "    "
             elif isinstance(st, Assert):
-                lines.append(f"{ind}if not {self.expr(st.cond, 'n')}: R.assert_fault({st.prop})")
+                lines.append(f"{ind}if not {self.expr(st.cond, 'n')}: "
+                             f"R.assert_fault({st.prop}, {st.kind!r})")
             elif isinstance(st, AllocObj):
                 r = self.fresh()
                 lines.append(f"{ind}n, {r} = R.alloc(n, {st.pool!r})")

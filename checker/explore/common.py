@@ -60,6 +60,9 @@ def _fault(c: Compiled, aid: int, f: Fault, path: list[int]) -> Violation:
     message = f.message
     if f.kind == "assert" and prop is not None:
         message = f"assertion '{prop.name}' failed"
+    elif f.kind == "on_exit" and prop is not None:
+        message = f"{c.ts.threads[c.ts.actions[aid].thread - 1].label} ended with " \
+                  f"on_exit property '{prop.name}' false"
     return Violation(f.kind, message, prop, path, fault_action=aid)
 
 

@@ -30,6 +30,7 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome) -> dict[int, in
             succ, v = expand_safely(c, s, lambda: list(path))
             if out.offer(v):
                 return None
+            return succ  # a step faulted: the state is not a deadlock
         if not succ and out.offer(terminal(c, s, lambda: list(path))):
             return None
         return succ

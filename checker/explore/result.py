@@ -14,7 +14,8 @@ class Stats:
     states: int = 0
     transitions: int = 0
     depth: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # the search
+    post_seconds: float = 0.0  # livelock and vacuity passes after it
     peak_rss_mb: float = 0.0
     state_bits: int = 0
 

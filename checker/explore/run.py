@@ -25,11 +25,12 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     search = bfs if opts.search == "bfs" else dfs
     out = Outcome(ts.expect)
     parent = search(c, budget, stats, out)
+    stats.seconds = budget.elapsed()
     if out.violation is None and out.limit is None and opts.check_livelock and ts.has_cycles:
         from checker.explore.livelock import find_livelock  # scipy: only when needed
 
         out.offer(find_livelock(c, parent))
-    stats.seconds = budget.elapsed()
+    stats.post_seconds = budget.elapsed() - stats.seconds
     stats.peak_rss_mb = peak_rss_mb()
     others = out.others
     if out.violation is not None:

@@ -327,7 +327,7 @@ class ScenarioBuilder:
         for prop in self.el.properties:
             if prop.kind == "on_exit":
                 idx = self._prop("on_exit", prop.name, prop.span)
-                exit_checks.append(Assert(low.cond(prop.expr), idx))
+                exit_checks.append(Assert(low.cond(prop.expr), idx, "on_exit"))
         low.frames.pop()
         resets = tuple(Assign(Loc(s), Const(self.layout.slots[s].default))
                        for s in low.owned if s != inst.pc_slot)
@@ -426,7 +426,9 @@ def _stmt_exprs(s: ast.Stmt) -> Iterator[ast.Expr]:
 
 
 def _exit_edge(src: int, dst: int, body: tuple[Stmt, ...], origin: Origin) -> MicroEdge:
-    return MicroEdge(src, dst, TRUE, body, (origin,), None, True)
+    # Not forced visible: a thread ends with its last step, as a function
+    # returns with its last statement (its on_exit checks run then).
+    return MicroEdge(src, dst, TRUE, body, (origin,), None, False, exit=True)
 
 
 def _first_origin(steps: list[FusedStep], node: int) -> Origin | None:

@@ -49,6 +49,8 @@ class FusedStep:
 def _visible(e: MicroEdge, slots: Sequence[Slot]) -> bool:
     if e.force_visible:
         return True
+    if e.exit:
+        return False  # on_exit checks may read shared state; they run with the last step
     return touches_shared(body_footprint(e.guard, e.body), slots)
 
 
@@ -71,6 +73,7 @@ class _Path:
     onpath: frozenset[int]
     key: int  # -1 until the path has its shared edge or atomic block
     atomic: bool  # inside an atomic block
+    chose: bool = False  # took a nondeterministic alternative (either, choose)
 
 
 def fuse(g: MicroGraph, entry: int, done: int, slots: Sequence[Slot],
@@ -107,7 +110,14 @@ def fuse(g: MicroGraph, entry: int, done: int, slots: Sequence[Slot],
         stack = [_Path(start, [], (), frozenset([start]), -1, False)]
         while stack:
             p = stack.pop()
-            for e in reversed(out.get(p.node, [])):
+            edges = out.get(p.node, [])
+            if p.chose and p.key < 0 and not p.atomic and any(e.blocking for e in edges):
+                # A choice commits before a blocking statement: the thread
+                # chose its branch, then waits (internal choice), so the
+                # choice is a step of its own.
+                count += _emit(steps, start, p, mark)
+                continue
+            for e in reversed(edges):
                 parts = list(p.parts)
                 if e.guard != TRUE:
                     parts.append(Require(e.guard))
@@ -117,7 +127,8 @@ def fuse(g: MicroGraph, entry: int, done: int, slots: Sequence[Slot],
                 key = p.key
                 if key < 0 and e.origins and (visible[id(e)] or in_atomic):
                     key = len(p.origins)
-                nxt = _Path(e.dst, parts, origs, p.onpath | {e.dst}, key, in_atomic)
+                nxt = _Path(e.dst, parts, origs, p.onpath | {e.dst}, key, in_atomic,
+                            p.chose or e.choice)
                 if in_atomic and tagged(e.dst):
                     if e.dst in p.onpath:
                         raise _loop_error(origs)

@@ -150,7 +150,7 @@ class Interp:
                     raise _Blocked()
             elif isinstance(s, Assert):
                 if not self.eval(s.cond, st):
-                    raise Fault("assert", "assertion failed", s.prop)
+                    raise Fault(s.kind, "assertion failed", s.prop)
             elif isinstance(s, AllocObj):
                 self.write(s.loc, self.alloc(s.pool, st), st)
             elif isinstance(s, FreeObj):

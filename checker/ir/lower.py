@@ -100,6 +100,8 @@ class MicroEdge:
     region: int | None = None
     force_visible: bool = False
     blocking: bool = False  # an await: its guard may be false with no alternative
+    exit: bool = False  # the thread's end: on_exit checks and reset of its variables
+    choice: bool = False  # one of several nondeterministic alternatives (either, choose)
 
 
 @dataclass
@@ -174,12 +176,12 @@ class BodyLowerer:
 
     def emit(self, src: int, dst: int, span: Span | None, guard: Expr = TRUE,
              body: tuple[Stmt, ...] = (), force_visible: bool = False,
-             blocking: bool = False) -> None:
+             blocking: bool = False, choice: bool = False) -> None:
         origins = (self.origin(span),) if span is not None else ()
         if origins and src not in self.g.origin_of:
             self.g.origin_of[src] = origins[0]
         self.g.edges.append(MicroEdge(src, dst, guard, body, origins, self.region, force_visible,
-                                      blocking))
+                                      blocking, choice=choice))
 
     def new_slot(self, name: str, t: Type, frame: bool = True) -> LV:
         base = self.layout.add(name, t, thread=self.tid if self.tid else -1, frame=frame)
@@ -789,7 +791,7 @@ class BodyLowerer:
             any_end = False
             for br in s.branches:
                 entry = self.node()
-                self.emit(node, entry, s.span)
+                self.emit(node, entry, s.span, choice=True)
                 end = self.stmt(br, entry)
                 if end is not None:
                     self.emit(end, join, None)
@@ -856,13 +858,14 @@ class BodyLowerer:
             if lo > hi:
                 raise self.error(value.span, f"empty choice {lo}..{hi}")
             for v in range(lo, hi + 1):
-                self.emit(node, nxt, span, body=(Assign(self.scalar_loc(lv, span), Const(v)),))
+                self.emit(node, nxt, span, body=(Assign(self.scalar_loc(lv, span), Const(v)),),
+                          choice=True)
             return nxt
         if isinstance(value, ast.ChooseList):
             for item in value.items:
                 n2 = self.hoist(item, node)
                 self.emit(n2, nxt, span, body=(Assign(self.scalar_loc(lv, span), self.expr(item)),
-                                               *self.consume(item)))
+                                               *self.consume(item)), choice=True)
             return nxt
         if _has_call(value) and isinstance(lv.type, BoolType) and _conditional_calls(value):
             tnode, fnode = self.node(), self.node()

@@ -142,8 +142,12 @@ class Require(Stmt):
 
 @dataclass(frozen=True, slots=True)
 class Assert(Stmt):
+    """A property checked when reached: an `assert`, or a thread's `on_exit`
+    properties at its end. A false condition faults with `kind`."""
+
     cond: Expr
     prop: int  # index into TransitionSystem.props
+    kind: str = "assert"
 
 
 @dataclass(frozen=True, slots=True)
