@@ -55,7 +55,10 @@ def scenario_bindings(program: Program, base: Elaboration, sc: ast.ScenarioDecl,
 
 
 def build_all(program: Program, overrides: dict[str, int] | None = None,
-              only: list[str] | None = None) -> list[TransitionSystem]:
+              only: list[str] | None = None, fuse_locals: bool = True) -> list[TransitionSystem]:
+    """Every scenario (or those in `only`). With `fuse_locals=False` every
+    statement is a step of its own: the plain semantics that fusion reduces,
+    kept for testing the reduction."""
     overrides = overrides or {}
     base = elaborate(program, overrides)
     names = list(base.scenarios)
@@ -73,13 +76,15 @@ def build_all(program: Program, overrides: dict[str, int] | None = None,
     for name in names:
         bindings = scenario_bindings(program, base, base.scenarios[name], overrides)
         el = elaborate(program, bindings) if bindings != overrides else base
-        out.append(ScenarioBuilder(program, el, name).build())
+        out.append(ScenarioBuilder(program, el, name, fuse_locals).build())
     return out
 
 
 class ScenarioBuilder:
-    def __init__(self, program: Program, el: Elaboration, scenario: str):
+    def __init__(self, program: Program, el: Elaboration, scenario: str,
+                 fuse_locals: bool = True):
         self.program = program
+        self.fuse_locals = fuse_locals
         self.el = el
         self.sc = el.scenarios[scenario]
         self.props: list[Prop] = []
@@ -335,7 +340,8 @@ class ScenarioBuilder:
         end_origin = Origin(Span(end_span.file, end_span.end_line, end_span.end_column - 1,
                                  end_span.end_line, end_span.end_column), (), t.name)
         g.edges.append(_exit_edge(exit_, done, (*exit_checks, *resets), end_origin))
-        steps, stable = fuse(g, entry, done, self.layout.slots)
+        steps, stable = fuse(g, entry, done, self.layout.slots,
+                             all_visible=not self.fuse_locals)
         pc_of = {n: i + 1 for i, n in enumerate(stable)}
         pc_of[done] = 0
         slot = self.layout.slots[inst.pc_slot]

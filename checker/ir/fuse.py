@@ -80,7 +80,10 @@ def fuse(g: MicroGraph, entry: int, done: int, slots: Sequence[Slot],
          all_visible: bool = False) -> tuple[list[FusedStep], list[int]]:
     """Fused steps, and the stable nodes in pc order (entry first)."""
     out = g.out_edges()
-    visible = {id(e): all_visible or _visible(e, slots) for e in g.edges}
+    # In statement-by-statement mode every statement is a step; jumps (edges
+    # with no statement) are not statements and still take no step.
+    visible = {id(e): (all_visible and bool(e.origins) and not e.exit) or _visible(e, slots)
+               for e in g.edges}
 
     def tagged(n: int) -> bool:
         return g.region_of.get(n) is not None

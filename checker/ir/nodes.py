@@ -240,6 +240,8 @@ class Action:
     def origin(self) -> Origin:
         """The statement a reader should see for this step: the shared access
         (or atomic block) it exists for, not the local statements fused in."""
+        if not self.origins:
+            return Origin(Span.unknown())
         return self.origins[self.key]
 
 
