@@ -81,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--trace-dir", default="counterexamples", metavar="DIR",
                    help="where counterexamples are saved (default: counterexamples)")
     c.add_argument("--no-save", action="store_true", help="do not save counterexamples")
+    c.add_argument("--skip-tag", action="append", default=[], metavar="TAG",
+                   help="skip scenarios with this tag (e.g. slow); repeatable")
     c.add_argument("--show-unexecuted", action="store_true",
                    help="list every statement no reachable step executed (default: a count)")
 
@@ -128,11 +130,20 @@ def _trace_paths(args: argparse.Namespace, ts: TransitionSystem, many: bool) -> 
         if many:
             p = p.with_name(f"{p.stem}.{ts.scenario}{p.suffix or '.json'}")
         return p if p.suffix else p.with_suffix(".json")
-    return Path(args.trace_dir) / f"{Path(ts.spec).stem}.{ts.scenario}.json"
+    return default_trace_path(Path(args.trace_dir), ts)
+
+
+def default_trace_path(trace_dir: Path, ts: TransitionSystem) -> Path:
+    """counterexamples/<spec's directory>/<spec>.<scenario>.json"""
+    spec = Path(ts.spec)
+    return trace_dir / spec.parent.name / f"{spec.stem}.{ts.scenario}.json"
 
 
 def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
-    systems = _systems(args)
+    systems = [ts for ts in _systems(args) if not set(ts.tags) & set(args.skip_tag)]
+    if not systems:
+        err.print("migcheck: every scenario was skipped by --skip-tag", highlight=False)
+        return EXIT_USAGE
     opts = (CheckOptions().strategy(args.search).max_states(args.max_states)
             .max_seconds(args.max_seconds).max_memory(args.max_memory)
             .livelock(not args.no_livelock))
@@ -266,7 +277,7 @@ def cmd_list(args: argparse.Namespace, out: Console, err: Console) -> int:
     out.print(f"{program.root}", highlight=False)
     if consts:
         out.print("  constants: " + ", ".join(f"{c.name}={c.value}" for c in consts),
-                  highlight=False)
+                  highlight=False, markup=False)
     if options:
         out.print("  options: " + ", ".join(
             f"{c.name}={'true' if c.value else 'false'}" if c.is_bool else f"{c.name}={c.value}"
@@ -278,7 +289,7 @@ def cmd_list(args: argparse.Namespace, out: Console, err: Console) -> int:
         exp = "verified" if sc.expect is None else sc.expect.kind + (
             f" {sc.expect.name}" if sc.expect.name else "")
         out.print(f"  scenario {sc.name}" + (f" [{sets}]" if sets else "") +
-                  f": {runs}; expect {exp}", highlight=False)
+                  f": {runs}; expect {exp}", highlight=False, markup=False)
     return EXIT_OK
 
 

@@ -458,6 +458,7 @@ class ScenarioDecl(Decl):
     expect: ExpectItem | None
     inits: list[InitDecl]
     maxes: list[tuple[str, Expr, Span]]
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass(eq=False)

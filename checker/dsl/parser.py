@@ -260,6 +260,8 @@ class _Builder(Transformer[Any, Any]):
                 scen.runs.append(payload)
             elif kind == "max":
                 scen.maxes.append(payload)
+            elif kind == "tag":
+                scen.tags.extend(payload)
             elif kind == "expect":
                 if scen.expect is not None:
                     raise SpecError.at(payload.span, "a scenario has one 'expect'")
@@ -277,6 +279,10 @@ class _Builder(Transformer[Any, Any]):
     @v_args(meta=True)
     def max_item(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
         return ("max", (str(items[0]), items[1], self._span(meta)))
+
+    @v_args(meta=True)
+    def tag_item(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
+        return ("tag", [str(t) for t in items])
 
     @v_args(meta=True)
     def expect_item(self, meta: Any, items: list[Any]) -> tuple[str, Any]:

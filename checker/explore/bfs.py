@@ -32,6 +32,7 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome) -> dict[int, in
     parent: dict[int, int] = {init: init}
     expand = c.expand
     inv = c.invariant
+    cap = budget.state_cap
 
     def path(s: int) -> Callable[[], list[int]]:
         return lambda: path_to(parent, s, init)
@@ -75,6 +76,10 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome) -> dict[int, in
             for t in succ:
                 if t not in parent:
                     parent[t] = s
+                    if len(parent) > cap:
+                        sync(depth + 1, transitions)
+                        out.limit = budget.over_states()
+                        return parent
                     if inv is not None:
                         bad = check_invariant(c, t, path(t))
                         if bad is not None:

@@ -57,6 +57,10 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome) -> dict[int, in
         if t in parent:
             continue
         parent[t] = path[-1]
+        if len(parent) > budget.state_cap:
+            sync()
+            out.limit = budget.over_states()
+            return parent
         path.append(t)
         if len(path) - 1 > max_depth:
             max_depth = len(path) - 1

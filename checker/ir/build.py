@@ -216,6 +216,7 @@ class ScenarioBuilder:
             statements=statements,
             expect=expectation,
             lock_orders=lock_orders,
+            tags=list(sc.tags),
         )
         return ts
 

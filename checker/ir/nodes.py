@@ -335,6 +335,7 @@ class TransitionSystem:
     statements: list[Origin]  # every source statement of the scenario's code
     expect: Expectation
     lock_orders: list[list[str]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)  # `tag slow;`: large configurations
 
     def actions_at(self, thread: int, pc: int) -> list[Action]:
         return self._by_pc().get((thread, pc), [])
