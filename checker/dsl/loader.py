@@ -60,15 +60,20 @@ def _display_path(path: Path) -> str:
 
 
 def _strip_comments(text: str) -> str:
-    text = re.sub(r"/\*.*?\*/", lambda m: re.sub(r"[^\n]", " ", m.group(0)), text, flags=re.S)
-    return re.sub(r"//[^\n]*", "", text)
+    """Blank out comments, keeping every offset (for error positions)."""
+    def blank(m: re.Match[str]) -> str:
+        return re.sub(r"[^\n]", " ", m.group(0))
+
+    text = re.sub(r"/\*.*?\*/", blank, text, flags=re.S)
+    return re.sub(r"//[^\n]*", blank, text)
 
 
 def load_program(path: str | Path, include_dirs: list[str | Path] | None = None) -> Program:
     root = Path(path)
     if not root.is_file():
         raise SpecError.at(Span(str(path), 0, 0, 0, 0), "no such spec file")
-    search = _search_path(root, [Path(d) for d in include_dirs or []])
+    includes = [Path(d) for d in include_dirs or []]
+    root_search = _search_path(root, includes)
     modules: list[ast.Module] = []
     loaded: dict[Path, ast.Module] = {}
     in_progress: list[Path] = []
@@ -76,11 +81,15 @@ def load_program(path: str | Path, include_dirs: list[str | Path] | None = None)
 
     def resolve(name: str, importer: Path, span: Span) -> Path:
         fname = name if name.endswith(".mig") else name + ".mig"
-        for d in [importer.parent, *search]:
+        # The importer's own directory and models/ above it come first, so a
+        # module found through an absolute import still finds its imports.
+        search = [d for d in _search_path(importer, includes) if d not in root_search]
+        search = [importer.parent, *search, *root_search]
+        for d in search:
             cand = d / fname
             if cand.is_file():
                 return cand.resolve()
-        looked = ", ".join(_display_path(d) for d in [importer.parent, *search])
+        looked = ", ".join(dict.fromkeys(_display_path(d) for d in search))
         raise SpecError.at(span, f"cannot find module '{name}' (looked in {looked})")
 
     def load(file: Path, span: Span | None) -> None:

@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from checker.explore.codegen import Compiled
-from checker.explore.common import Outcome, check_invariant, expand_safely, terminal
+from checker.explore.common import (
+    Outcome,
+    StateGraph,
+    check_invariant,
+    expand_safely,
+    terminal,
+)
 from checker.explore.limits import CHECK_EVERY, Budget
 from checker.explore.result import Stats
 from checker.ir.interp import Fault
@@ -26,8 +32,11 @@ def path_to(parent: dict[int, int], s: int, init: int) -> list[int]:
     return out
 
 
-def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome) -> dict[int, int]:
-    """Search; fills `out` and returns the parent map of every visited state."""
+def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
+        graph: StateGraph | None = None) -> dict[int, int]:
+    """Search; fills `out` and returns the parent map of every visited state.
+    With `graph`, every expanded state's successor list is kept there for the
+    livelock pass (the lists `expand` returns anyway: no extra work)."""
     init = c.initial
     parent: dict[int, int] = {init: init}
     expand = c.expand
@@ -67,6 +76,9 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome) -> dict[int, in
                     return parent
                 if not succ:
                     continue  # a step faulted: the state is not a deadlock
+            if graph is not None:
+                graph.sources.append(s)
+                graph.successors.append(succ)
             if not succ:
                 if out.offer(terminal(c, s, path(s))):
                     sync(depth, transitions)

@@ -81,6 +81,22 @@ class Runtime:
         self.ts = ts
         self.p = packing
         self.covered: set[int] = set()
+        # Per pool object: (allocated bit, mask of all its bits, its freshly
+        # reset bits), so that alloc and free are a few int operations.
+        self.objects: dict[str, list[tuple[int, int, int]]] = {}
+        for name, info in ts.pools.items():
+            objs = []
+            for i in range(info.size):
+                a = info.base + i * info.stride
+                mask = fresh = 0
+                for k in range(a, a + info.stride):
+                    w = packing.widths[k]
+                    mask |= ((1 << w) - 1) << packing.offsets[k]
+                    if k != a:
+                        default = ts.slots[k].default - packing.los[k]
+                        fresh |= default << packing.offsets[k]
+                objs.append((1 << packing.offsets[a], mask, fresh))
+            self.objects[name] = objs
 
     def name(self, slot: int) -> str:
         return self.ts.slots[slot].name
@@ -115,28 +131,20 @@ class Runtime:
         return c_mod(a, b)
 
     def alloc(self, s: int, pool: str) -> tuple[int, int]:
-        info = self.ts.pools[pool]
-        p = self.p
-        for i in range(info.size):
-            a = info.base + i * info.stride
-            if not (s >> p.offsets[a]) & 1:
-                s |= 1 << p.offsets[a]
-                for k in range(a + 1, a + info.stride):
-                    s = self._set(s, k, self.ts.slots[k].default)
-                return s, i + 1
+        for i, (bit, mask, fresh) in enumerate(self.objects[pool]):
+            if not s & bit:
+                return (s & ~mask) | fresh | bit, i + 1
         return s, 0
 
     def free(self, s: int, r: int, pool: str) -> int:
         if r == 0:
             return s
-        info = self.ts.pools[pool]
-        a = info.base + (r - 1) * info.stride
-        if not (s >> self.p.offsets[a]) & 1:
-            raise Fault("double_free", f"free of {self.name(a)}, already freed")
-        s &= ~(1 << self.p.offsets[a])
-        for k in range(a + 1, a + info.stride):
-            s = self._set(s, k, self.ts.slots[k].default)
-        return s
+        bit, mask, fresh = self.objects[pool][r - 1]
+        if not s & bit:
+            info = self.ts.pools[pool]
+            raise Fault("double_free", f"free of {self.name(info.base + (r - 1) * info.stride)}, "
+                                       "already freed")
+        return (s & ~mask) | fresh
 
     def start(self, s: int, stmt: StartThread, args: tuple[int, ...]) -> int:
         for ts in stmt.slots:
@@ -232,6 +240,17 @@ class _Gen:
             parts.append((d, bit_stride))
         return base_off, parts
 
+    def field(self, s: str, off: int, width: int) -> str:
+        """The raw bits [off, off + width) of state `s`.
+
+        States are ints of a few hundred bits, and CPython's `s >> off` copies
+        everything above `off`: for a field in the lower half, masking first
+        (`s & (m << off)`, which only touches the low digits) is cheaper."""
+        mask = (1 << width) - 1
+        if off < self.p.total_bits // 2:
+            return f"((({s}) & {mask << off}) >> {off})"
+        return f"((({s}) >> {off}) & {mask})"
+
     def read(self, loc: Loc, s: str) -> str:
         """A Python expression for the value at `loc` in state `s`."""
         p = self.p
@@ -244,8 +263,8 @@ class _Gen:
         if not parts:
             off = base_off
             if loc.bits is not None:
-                return _plus(f"((({s}) >> {off + shift}) & {fmask})", flo)
-            return _plus(f"((({s}) >> {off}) & {(1 << w) - 1})", lo)
+                return _plus(self.field(s, off + shift, width), flo)
+            return _plus(self.field(s, off, w), lo)
         # Dynamic: nested checks, innermost is the read.
         names = [self.fresh() for _ in parts]
         off_terms = [str(base_off)]
@@ -329,8 +348,11 @@ class _Gen:
             stored = f"({v} - {lo})" if lo else v
             extra = 0
         if not parts:
+            # XOR in the change: one operation over the whole state instead
+            # of an AND with a negative mask (CPython's slow path) and an OR.
             off = base_off + extra
-            lines.append(f"{ind}n = (n & {self.const(~(mask << off))}) | ({stored} << {off})")
+            width = (mask + 1).bit_length() - 1
+            lines.append(f"{ind}n ^= ({self.field('n', off, width)} ^ {stored}) << {off}")
             return
         terms = [str(base_off + extra)]
         for d, bst in parts:
@@ -342,9 +364,45 @@ class _Gen:
         lines.append(f"{ind}{o} = {' + '.join(terms)}")
         lines.append(f"{ind}n = (n & ~({mask} << {o})) | ({stored} << {o})")
 
+    def constant_store(self, st: Stmt) -> tuple[int, int] | None:
+        """(mask, bits) of a store of an in-range constant to a static slot or
+        field: no check is needed, and a run of them is one operation."""
+        if not (isinstance(st, Assign) and st.loc.static and isinstance(st.value, Const)):
+            return None
+        p = self.p
+        v = st.value.value
+        off = p.offsets[st.loc.base]
+        if st.loc.bits is not None:
+            shift, width, flo, fhi = st.loc.bits
+            if not flo <= v <= fhi:
+                return None
+            return ((1 << width) - 1) << (off + shift), (v - flo) << (off + shift)
+        slot = self.ts.slots[st.loc.base]
+        if not slot.lo <= v <= slot.hi:
+            return None
+        return ((1 << p.widths[st.loc.base]) - 1) << off, (v - p.los[st.loc.base]) << off
+
     def stmts(self, body: Sequence[Stmt], lines: list[str], ind: str) -> str:
         """Emit statements; returns the indentation after any Require nesting."""
-        for st in body:
+        i = 0
+        while i < len(body):
+            run_mask = run_bits = 0
+            j = i
+            while j < len(body):
+                got = self.constant_store(body[j])
+                if got is None or got[0] & run_mask:
+                    break
+                run_mask |= got[0]
+                run_bits |= got[1]
+                j += 1
+            if j > i:
+                # Constant stores (frame and thread resets, flags): one update.
+                lines.append(f"{ind}n = (n & {~run_mask}) | {run_bits}" if run_bits
+                             else f"{ind}n &= {~run_mask}")
+                i = j
+                continue
+            st = body[i]
+            i += 1
             if isinstance(st, Assign):
                 self.write(st.loc, self.expr(st.value, "n"), lines, ind)
             elif isinstance(st, If):
@@ -380,18 +438,32 @@ class _Gen:
     def action(self, a: Action, ts: TransitionSystem, sink: str, ind: str) -> list[str]:
         lines: list[str] = [f"{ind}# a{a.id}: T{a.thread} pc{a.src} -> pc{a.dst}, "
                             f"{a.origin.span}"]
-        thread = ts.threads[a.thread - 1]
-        pc = thread.pc_slot
         g = self.expr(a.guard, "s")
         inner = ind
         if g not in ("1", "True"):
             lines.append(f"{ind}if {g}:")
             inner = ind + "    "
-        lines.append(f"{inner}n = s")
-        inner = self.stmts(a.body, lines, inner)
+        lines.extend(self.effect(a, ts, sink, inner))
+        return lines
+
+    def branch_pair(self, a: Action, b: Action, ts: TransitionSystem, sink: str,
+                    ind: str) -> list[str]:
+        """Two actions whose guards are `c` and `!c` (the arms of an if):
+        the condition is evaluated once."""
+        lines = [f"{ind}# a{a.id} / a{b.id}: T{a.thread} pc{a.src}, {a.origin.span}",
+                 f"{ind}if {self.expr(a.guard, 's')}:"]
+        lines.extend(self.effect(a, ts, sink, ind + "    "))
+        lines.append(f"{ind}else:")
+        lines.extend(self.effect(b, ts, sink, ind + "    "))
+        return lines
+
+    def effect(self, a: Action, ts: TransitionSystem, sink: str, ind: str) -> list[str]:
+        lines = [f"{ind}n = s"]
+        inner = self.stmts(a.body, lines, ind)
+        pc = ts.threads[a.thread - 1].pc_slot
         off = self.p.offsets[pc]
         mask = (1 << self.p.widths[pc]) - 1
-        lines.append(f"{inner}n = (n & {self.const(~(mask << off))}) | {a.dst << off}")
+        lines.append(f"{inner}n ^= {(a.src ^ a.dst) << off}")  # pc: src -> dst
         lines.append(f"{inner}F[{a.id}] = 1")
         lines.append(f"{inner}{sink}")
         return lines
@@ -421,9 +493,16 @@ def compile_system(ts: TransitionSystem) -> Compiled:
                 entries.append("_nop")
                 continue
             fname = f"t{t.id}_pc{pc}"
-            src.append(f"def {fname}(s, out):")
-            for a in acts:
+            src.append(f"def {fname}(s, out, F=F, R=R):")
+            i = 0
+            while i < len(acts):
+                a = acts[i]
+                if i + 1 < len(acts) and acts[i + 1].guard == Unary("!", a.guard):
+                    src.extend(gen.branch_pair(a, acts[i + 1], ts, "out.append(n)", "    "))
+                    i += 2
+                    continue
                 src.extend(gen.action(a, ts, "out.append(n)", "    "))
+                i += 1
             entries.append(fname)
         tables.append(f"T{t.id} = ({', '.join(entries)},)")
     step_src: list[str] = []
@@ -448,8 +527,8 @@ def compile_system(ts: TransitionSystem) -> Compiled:
         for idx, e in props:
             src.append(f"    if not {gen.expr(e, 's')}: return {idx}")
         src.append("    return -1")
-    source = "def _nop(s, out):\n    pass\n" + "\n".join(src) + "\n"
     fired = bytearray(len(ts.actions))
+    source = "def _nop(s, out):\n    pass\n" + "\n".join(src) + "\n"
     env: dict[str, Any] = {"R": rt, "F": fired, **gen.consts}
     code = compile(source, f"<migcheck:{ts.spec}:{ts.scenario}>", "exec")
     exec(code, env)

@@ -14,6 +14,15 @@ from checker.ir.nodes import Expectation
 
 
 @dataclass
+class StateGraph:
+    """The successors of every expanded state, kept by a search when the
+    livelock pass will need the state graph."""
+
+    sources: list[int] = field(default_factory=list)
+    successors: list[list[int]] = field(default_factory=list)
+
+
+@dataclass
 class Outcome:
     """What a search found. With an expected violation, only a matching one
     ends the search; others are kept (the first of each kind) for the report."""

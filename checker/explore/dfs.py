@@ -4,13 +4,20 @@ Violations other than an expected one are handled as in `bfs`."""
 from __future__ import annotations
 
 from checker.explore.codegen import Compiled
-from checker.explore.common import Outcome, check_invariant, expand_safely, terminal
+from checker.explore.common import (
+    Outcome,
+    StateGraph,
+    check_invariant,
+    expand_safely,
+    terminal,
+)
 from checker.explore.limits import CHECK_EVERY, Budget
 from checker.explore.result import Stats
 from checker.ir.interp import Fault
 
 
-def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome) -> dict[int, int]:
+def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
+        graph: StateGraph | None = None) -> dict[int, int]:
     init = c.initial
     parent: dict[int, int] = {init: init}
     expand = c.expand
@@ -31,6 +38,9 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome) -> dict[int, in
             if out.offer(v):
                 return None
             return succ  # a step faulted: the state is not a deadlock
+        if graph is not None:
+            graph.sources.append(s)
+            graph.successors.append(succ)
         if not succ and out.offer(terminal(c, s, lambda: list(path))):
             return None
         return succ

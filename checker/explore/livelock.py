@@ -22,17 +22,19 @@ from scipy.sparse.csgraph import connected_components
 
 from checker.explore.bfs import path_to
 from checker.explore.codegen import Compiled
-from checker.explore.common import where
+from checker.explore.common import StateGraph, where
 from checker.explore.result import Violation
 
 
-def find_livelock(c: Compiled, parent: dict[int, int]) -> Violation | None:
+def find_livelock(c: Compiled, parent: dict[int, int], graph: StateGraph) -> Violation | None:
+    """A spinning run after a complete search, from the successors the search kept."""
     states = list(parent)
     index = {s: i for i, s in enumerate(states)}
-    rows = array("l")
-    cols = array("l")
-    for i, s in enumerate(states):
-        for t in c.expand(s):
+    rows = array("q")
+    cols = array("q")
+    for s, succ in zip(graph.sources, graph.successors, strict=True):
+        i = index[s]
+        for t in succ:
             rows.append(i)
             cols.append(index[t])
     n = len(states)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from checker.explore.bfs import bfs
 from checker.explore.codegen import compile_system
-from checker.explore.common import Outcome
+from checker.explore.common import Outcome, StateGraph
 from checker.explore.dfs import dfs
 from checker.explore.limits import Budget
 from checker.explore.options import CheckOptions
@@ -24,12 +24,13 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     budget = Budget(opts, progress)
     search = bfs if opts.search == "bfs" else dfs
     out = Outcome(ts.expect)
-    parent = search(c, budget, stats, out)
+    graph = StateGraph() if opts.check_livelock and ts.has_cycles else None
+    parent = search(c, budget, stats, out, graph)
     stats.seconds = budget.elapsed()
-    if out.violation is None and out.limit is None and opts.check_livelock and ts.has_cycles:
+    if out.violation is None and out.limit is None and graph is not None:
         from checker.explore.livelock import find_livelock  # scipy: only when needed
 
-        out.offer(find_livelock(c, parent))
+        out.offer(find_livelock(c, parent, graph))
     stats.post_seconds = budget.elapsed() - stats.seconds
     stats.peak_rss_mb = peak_rss_mb()
     others = out.others
