@@ -80,6 +80,14 @@ scenario s { run a(); run b(); }
     assert "verified: as expected" not in r.stdout
 
 
+def test_memory_limit_makes_the_result_incomplete(tmp_path):
+    spec = tmp_path / "s.mig"
+    spec.write_text("int[0..1] x = 0;\nthread t() { x = 1; }\nscenario s { run t(); }\n")
+    r = cli("check", str(spec), "--max-memory", "1", "--no-save")
+    assert r.returncode == 3, r.stdout
+    assert "INCOMPLETE (stopped by --max-memory 1)" in r.stdout
+
+
 def test_define_overrides_an_option(tmp_path):
     spec = tmp_path / "s.mig"
     spec.write_text("""\

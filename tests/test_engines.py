@@ -15,6 +15,8 @@ from checker.dsl.loader import load_program
 from checker.explore.options import CheckOptions
 from checker.explore.run import check
 from checker.ir.build import build_all
+from checker.trace.model import build_trace
+from checker.trace.replay import replay_on
 from tests.conftest import ROOT
 from tests.oracle import explore
 from tests.programs import programs
@@ -46,6 +48,9 @@ def test_generated_code_agrees_with_the_reference_interpreter(tmp_path, text):
         steps = len(got.violation.path) - 1 + (1 if got.violation.fault_action is not None else 0)
         if not got.violation.cycle:
             assert steps == want.depth, text
+        # Every counterexample replays in the reference semantics.
+        trace = build_trace(got.compiled, got.violation)
+        assert replay_on(trace, ts).reproduced, text
 
 
 @SETTINGS

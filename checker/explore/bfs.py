@@ -54,7 +54,7 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
         return parent
     frontier = [init] if not out.others else []
     depth = 0
-    countdown = CHECK_EVERY
+    countdown = 1  # the first check at once: a memory limit may already be exceeded
     transitions = 0
     while frontier:
         nxt: list[int] = []

@@ -55,7 +55,7 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
         return parent
     stack: list[tuple[list[int], int]] = [(first, 0)]
     transitions = len(first)
-    countdown = CHECK_EVERY
+    countdown = 1  # the first check at once: a memory limit may already be exceeded
     while stack:
         succ, i = stack[-1]
         if i == len(succ):

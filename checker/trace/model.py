@@ -42,6 +42,7 @@ class Step:
     inner_where: str  # "proc() file:line" of the innermost statement
     changes: list[Change] = field(default_factory=list)
     fault: str = ""  # the violation this step raised, if it did
+    pc: int = -1  # the thread's program counter after the step (0: finished)
 
 
 @dataclass
@@ -270,4 +271,5 @@ def build_trace(c: Compiled, v: Violation) -> Trace:
 def _step(fmt: ValueFormatter, c: Compiled, index: int, a: Action, s: int, t: int) -> Step:
     span, text, inner, inner_where = statement_of(a, c.ts.spec)
     changes = fmt.changes(c.packing.unpack(s), c.packing.unpack(t))
-    return Step(index, a.thread, span.line, span.file, text, inner, inner_where, changes)
+    return Step(index, a.thread, span.line, span.file, text, inner, inner_where, changes,
+                pc=a.dst)

@@ -18,7 +18,7 @@ from checker.ir.build import build_all
 from checker.ir.interp import Fault, Interp
 from checker.ir.nodes import TransitionSystem
 from checker.sema.check import elaborate
-from checker.trace.model import Trace, ValueFormatter
+from checker.trace.model import Trace, ValueFormatter, display_span
 
 
 @dataclass
@@ -68,6 +68,10 @@ def replay_on(trace: Trace, ts: TransitionSystem) -> ReplayResult:
                                        f"longer raises {trace.kind} at line {step.line}",
                                 step.index)
         wanted = [(c.var, c.before, c.after) for c in step.changes]
+        # Several steps can make the same changes (a choice that only moves
+        # the thread on); prefer the one at the saved pc and line, which
+        # identify it exactly while the spec is unchanged.
+        matches: list[tuple[int, list[int]]] = []
         enabled = 0
         for a in candidates:
             try:
@@ -80,13 +84,15 @@ def replay_on(trace: Trace, ts: TransitionSystem) -> ReplayResult:
             enabled += 1
             got = [(c.var, c.before, c.after) for c in fmt.changes(state, new)]
             if got == wanted:
-                state = new
-                history.append(list(state))
-                break
-        else:
+                line = display_span(a.origin, ts.spec).line
+                score = (a.dst == step.pc) * 2 + (line == step.line)
+                matches.append((score, new))
+        if not matches:
             why = "cannot move" if enabled == 0 else "can move, but not with the saved changes"
             return ReplayResult(False, f"step {step.index}: T{step.thread} {inst.label} {why} "
                                        f"(saved: line {step.line} {step.text})", step.index)
+        state = max(matches, key=lambda m: m[0])[1]
+        history.append(list(state))
     return _check_end(trace, ts, interp, state, history)
 
 
