@@ -551,3 +551,72 @@ def test_import_of_a_missing_module(spec_file):
     p = spec_file('import "no_such_module";\n')
     text = errors(p)
     assert ":1:8: error: cannot find module 'no_such_module'" in text
+
+
+# ---------------------------------------------------------------- misuse table
+
+MISUSES = [
+    # (spec text, line, column, message)
+    ("thread t() { int[0..1] x = choose(0..1) + 1; }\nscenario s { run t(); }\n",
+     1, 28, "'choose' must be the whole right-hand side of an assignment"),
+    ("struct o { bool b; };\npool struct o os[1];\nthread t() { struct o *p; p = alloc(nope); }\n"
+     "scenario s { run t(); }\n", 3, 31, "unknown pool 'nope'"),
+    ("thread t() { free(1); }\nscenario s { run t(); }\n",
+     1, 19, "free() takes a reference to a pool object, not 'int'"),
+    ("thread t() { start nope(); }\nscenario s { run t(); }\n", 1, 14, "unknown thread 'nope'"),
+    ("thread t() { }\nscenario s { run t(1); }\n", 2, 14, "'t' takes 0 argument(s), not 1"),
+    ("thread t() { }\nscenario s { run u(); }\n", 2, 14, "unknown thread 'u'"),
+    ("thread t() { }\nscenario s { run t(); max u 2; }\n", 2, 23, "unknown thread 'u'"),
+    ("thread t() { }\nscenario s { run t(); expect crash; }\n", 2, 23, "unknown expectation 'crash'"),
+    ("thread t() { }\nscenario s { }\n", 2, 1, "scenario 's' runs no thread"),
+    ("int[0..1] x;\ninvariant i: current == 1;\n", 2, 14,
+     "'current' is not defined in an invariant property"),
+    ("thread_local int[0..1] x;\ninit { x = 1; }\n", 2, 8,
+     "thread-local 'x' is not defined in an init block"),
+    ("thread t() { int[0..1] y; }\ninvariant i: forall(p in nope: true);\n", 2, 14,
+     "unknown pool 'nope'"),
+    ("int[0..1] x;\nfinal f: forall(i in 0..x: i == 0);\n", 2, 24,
+     "a quantifier bound must be a constant: 'x' is not a constant"),
+    ("void f() __frobs(x) { }\n", 1, 10, "unknown annotation '__frobs'"),
+    ("void f(bool a) __acquires(b) { }\n", 1, 16, "__acquires() names one parameter of 'f'"),
+    ("unknown_t x;\n", 1, 1, "syntax error: unexpected 'unknown_t'"),
+    ("struct nope *p;\n", 1, 1, "unknown struct 'nope'"),
+    ("enum e { A };\nenum e { B };\n", 2, 1, "enum 'e' is already declared"),
+    ("int[0..1] x;\nint[0..1] x;\n", 2, 1, "'x' is already declared"),
+    ("thread t() { int[0..1] v; v = t(); }\nscenario s { run t(); }\n", 1, 31,
+     "'t' is a thread: use 'start t(...)'"),
+    ("int[0..1] f() { return 1; }\nthread t() { f = 1; }\nscenario s { run t(); }\n", 2, 14,
+     "'f' is a procedure, not a value"),
+    ("bool f() { }\nthread t() { bool b = f(); }\nscenario s { run t(); }\n", 1, 10,
+     "'f' can reach its end without returning a value"),
+    ("void f() { return 1; }\n", 1, 19, "'f' returns no value"),
+    ("int[0..1] f() { return; }\n", 1, 17, "'f' must return a value of type 'int[0..1]'"),
+    ("thread t() { atomic { int[0..1] i; for (i = 0; i < 1; i++) { } } }\n"
+     "scenario s { run t(); }\n", 1, 36, "a loop cannot be inside an atomic block"),
+    ("thread t() { continue; }\nscenario s { run t(); }\n", 1, 14, "'continue' outside a loop"),
+    ("thread t() { a: ; a: ; }\nscenario s { run t(); }\n", 1, 19, "duplicate label 'a'"),
+    ("struct s { struct s inner; };\n", 1, 1, "struct 's' contains itself"),
+    ("pool bool bs[2];\n", 1, 6, "a pool holds struct objects, not 'bool'"),
+    ("struct o { bool b; };\npool struct o os[0];\n", 2, 18, "a pool needs at least one object"),
+    ("int[0..1] a[0];\n", 1, 13, "array size must be positive, not 0"),
+    ("option o = true;\nconst C = 1;\nthread t() { }\nscenario s { option nope = true; run t(); }\n",
+     4, 14, "no option 'nope'"),
+    ("int[0..1] x;\nthread t() { x = true; }\nscenario s { run t(); }\n", 2, 18,
+     "cannot use a value of type 'bool' as assignment of type 'int[0..1]'"),
+    ("bool b;\nthread t() { b = b + 1; }\nscenario s { run t(); }\n", 2, 18,
+     "'+' needs integer operands, not 'bool'"),
+    ("struct o { bool b; };\npool struct o os[1];\nthread t() { struct o *p; p.b = true; }\n"
+     "scenario s { run t(); }\n", 3, 27, "'struct o *' is a pointer: use '->'"),
+    ("struct o { bool b; };\nstruct o g;\nthread t() { g->b = true; }\nscenario s { run t(); }\n",
+     3, 14, "'->' needs a pointer, not 'struct o'; use '.'"),
+    ("thread t() { int[0..1] x = 1; x(); }\nscenario s { run t(); }\n", 1, 31,
+     "unknown procedure 'x'"),
+    ("int[0..1] x;\nthread t() { &x; }\nscenario s { run t(); }\n", 2, 16,
+     "syntax error: unexpected ';'"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "col", "message"), MISUSES,
+                         ids=[m[3][:40] for m in MISUSES])
+def test_misuse_is_reported_where_it_is(spec_file, text, line, col, message):
+    assert_error(errors(spec_file(text)), line, col, message)
