@@ -575,7 +575,7 @@ MISUSES = [
      "thread-local 'x' is not defined in an init block"),
     ("thread t() { int[0..1] y; }\ninvariant i: forall(p in nope: true);\n", 2, 14,
      "unknown pool 'nope'"),
-    ("int[0..1] x;\nfinal f: forall(i in 0..x: i == 0);\n", 2, 24,
+    ("int[0..1] x;\nfinal f: forall(i in 0..x: i == 0);\n", 2, 25,
      "a quantifier bound must be a constant: 'x' is not a constant"),
     ("void f() __frobs(x) { }\n", 1, 10, "unknown annotation '__frobs'"),
     ("void f(bool a) __acquires(b) { }\n", 1, 16, "__acquires() names one parameter of 'f'"),
