@@ -23,7 +23,7 @@ def assert_error(text: str, line: int, col: int, message: str) -> None:
 def test_syntax_error_names_the_token_and_what_was_expected(spec_file):
     p = spec_file("int[0..3] x = 0\nthread t() { x = 1; }\n")
     text = errors(p)
-    assert_error(text, 2, 1, "syntax error: unexpected 'thread'; expected ';'")
+    assert_error(text, 2, 1, "syntax error: expected ';' before 'thread'")
 
 
 def test_unexpected_character(spec_file):
@@ -620,3 +620,11 @@ MISUSES = [
                          ids=[m[3][:40] for m in MISUSES])
 def test_misuse_is_reported_where_it_is(spec_file, text, line, col, message):
     assert_error(errors(spec_file(text)), line, col, message)
+
+
+def test_several_syntax_errors_in_one_pass(spec_file):
+    p = spec_file("int[0..3] x = 0\nthread t() { x = 1 }\nscenario s { run t() }\n")
+    text = errors(p)
+    assert_error(text, 2, 1, "syntax error: expected ';' before 'thread'")
+    assert_error(text, 2, 20, "syntax error: expected ';' before '}'")
+    assert_error(text, 3, 22, "syntax error: expected ';' before '}'")

@@ -580,15 +580,62 @@ class _Builder(Transformer[Any, Any]):
         return ("range", items[0], items[1])
 
 
+MAX_SYNTAX_ERRORS = 20
+
+
+@cache
+def _keyword_table(parser_id: int) -> dict[str, str]:
+    parser, _ = _parser()
+    table: dict[str, str] = {}
+    for term in parser.terminals:
+        if term.pattern.type == "str" and term.pattern.value.isidentifier():
+            table[term.pattern.value] = term.name
+    return table
+
+
+def _keywords(parser: Lark) -> dict[str, str]:
+    """Keyword spelling -> terminal name (e.g. 'thread' -> 'THREAD')."""
+    return _keyword_table(id(parser))
+
+
 def parse_text(text: str, path: str, known_types: set[str] | None = None) -> ast.Module:
     """Parse one file. `known_types` are typedef names from imported modules."""
     SourceCache.remember(path, text)
     parser, post = _parser()
     post.known = set(known_types or ())
+    found: list[Diagnostic] = []
+
+    def recover(err: UnexpectedInput) -> bool:
+        """Record the error; if a ';' would have been accepted, pretend it was
+        there and go on, so that later, independent errors are reported too."""
+        found.append(_syntax_error(parser, path, err))
+        if not isinstance(err, UnexpectedToken) or len(found) >= MAX_SYNTAX_ERRORS:
+            return False
+        if "SEMICOLON" not in err.expected or err.token.type == "$END":
+            return False
+        tok = err.token
+        # The lexer read a keyword as a NAME where no keyword could follow;
+        # after the ';' it may be one again.
+        keyword = _keywords(parser).get(tok.value)
+        if tok.type == "NAME" and keyword is not None:
+            tok = Token.new_borrow_pos(keyword, tok.value, tok)
+        try:
+            err.interactive_parser.feed_token(Token.new_borrow_pos("SEMICOLON", ";", err.token))
+            err.interactive_parser.feed_token(tok)
+        except UnexpectedInput:
+            return False
+        last = found[-1]
+        found[-1] = Diagnostic(last.span, f"syntax error: expected ';' before '{err.token.value}'")
+        return True
+
     try:
-        tree = parser.parse(text)
+        tree = parser.parse(text, on_error=recover)
     except UnexpectedInput as err:
-        raise SpecError([_syntax_error(parser, path, err)]) from None
+        diag = _syntax_error(parser, path, err)
+        if diag not in found:
+            found.append(diag)
+    if found:
+        raise SpecError(found)
     try:
         decls = _Builder(path).transform(tree)
     except VisitError as err:
