@@ -180,22 +180,37 @@ def _strip_comment(line: str) -> str:
     return line
 
 
-def display_span(o: Origin, spec: str) -> Span:
-    """The statement a reader of `spec` should see for a step: the innermost
-    one in the spec itself (not in an imported model), unless it is the body
-    of a one-statement wrapper such as pin_tag(), whose call is clearer."""
+def display_files(ts: TransitionSystem) -> frozenset[str]:
+    """The files a reader of a scenario follows: the spec, and every module
+    that declares a thread the scenario runs. Such a module is protocol code
+    (models/zsmalloc_5_17.mig declares the compactor and the free worker);
+    the primitives of the model library (locks, pages) declare no threads, so
+    their bodies stay hidden behind the calls that use them."""
+    files = {ts.spec}
+    for th in ts.threads:
+        for origin in th.pc_origin.values():
+            files.add(origin.frames()[0][0].file)
+    return frozenset(files)
+
+
+def display_span(o: Origin, shown: str | frozenset[str]) -> Span:
+    """The statement a reader should see for a step: the innermost one in the
+    spec or in another file of `shown` (see display_files(); a plain path
+    means the spec alone), unless it is the body of a one-statement wrapper
+    such as pin_tag(), whose call is clearer."""
+    files = frozenset((shown,)) if isinstance(shown, str) else shown
     frames = o.frames()
     for span, in_wrapper in reversed(frames):
-        if span.file == spec and not in_wrapper:
+        if span.file in files and not in_wrapper:
             return span
     return frames[0][0]
 
 
-def statement_of(a: Action, spec: str) -> tuple[Span, str, str, str]:
+def statement_of(a: Action, shown: str | frozenset[str]) -> tuple[Span, str, str, str]:
     """(span, text, inner text, inner place) for an action: the spec line a
     reader follows, and the innermost statement it ran."""
     o = a.origin
-    outer = display_span(o, spec)
+    outer = display_span(o, shown)
     outer_text = source_line(outer)
     if a.dst == 0 and outer_text == "}":
         outer_text = "} (thread ends)"
@@ -260,7 +275,7 @@ def build_trace(c: Compiled, v: Violation) -> Trace:
             continue
         origin = th.pc_origin.get(pc)
         if origin is not None:
-            span = display_span(origin, ts.spec)
+            span = display_span(origin, display_files(ts))
             blocked[th.id] = f"line {span.line}: {SourceCache.excerpt(span)}"
     threads = [ThreadInfo(t.id, t.kind, t.label, t.dynamic) for t in ts.threads]
     loop_start = len(v.path) - 1 if v.cycle else None
@@ -269,7 +284,7 @@ def build_trace(c: Compiled, v: Violation) -> Trace:
 
 
 def _step(fmt: ValueFormatter, c: Compiled, index: int, a: Action, s: int, t: int) -> Step:
-    span, text, inner, inner_where = statement_of(a, c.ts.spec)
+    span, text, inner, inner_where = statement_of(a, display_files(c.ts))
     changes = fmt.changes(c.packing.unpack(s), c.packing.unpack(t))
     return Step(index, a.thread, span.line, span.file, text, inner, inner_where, changes,
                 pc=a.dst)

@@ -18,7 +18,7 @@ from checker.ir.build import build_all
 from checker.ir.interp import Fault, Interp
 from checker.ir.nodes import TransitionSystem
 from checker.sema.check import elaborate
-from checker.trace.model import Trace, ValueFormatter, display_span
+from checker.trace.model import Trace, ValueFormatter, display_files, display_span
 
 
 @dataclass
@@ -84,7 +84,7 @@ def replay_on(trace: Trace, ts: TransitionSystem) -> ReplayResult:
             enabled += 1
             got = [(c.var, c.before, c.after) for c in fmt.changes(state, new)]
             if got == wanted:
-                line = display_span(a.origin, ts.spec).line
+                line = display_span(a.origin, display_files(ts)).line
                 score = (a.dst == step.pc) * 2 + (line == step.line)
                 matches.append((score, new))
         if not matches:
