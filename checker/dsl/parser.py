@@ -244,7 +244,12 @@ class _Builder(Transformer[Any, Any]):
 
     @v_args(meta=True)
     def lock_order_decl(self, meta: Any, items: list[Any]) -> ast.LockOrderDecl:
-        return ast.LockOrderDecl(self._span(meta), [(str(t), self._tok_span(t)) for t in items])
+        return ast.LockOrderDecl(self._span(meta), list(items))
+
+    @v_args(meta=True)
+    def lock_name(self, meta: Any, items: list[Any]) -> tuple[str, Span]:
+        """A lock class path: `page`, `zspage.lock`."""
+        return ".".join(str(t) for t in items), self._span(meta)
 
     @v_args(meta=True)
     def scenario_decl(self, meta: Any, items: list[Any]) -> ast.ScenarioDecl:
@@ -267,6 +272,40 @@ class _Builder(Transformer[Any, Any]):
                     raise SpecError.at(payload.span, "a scenario has one 'expect'")
                 scen.expect = payload
         return scen
+
+    @v_args(meta=True)
+    def lemma_decl(self, meta: Any, items: list[Any]) -> ast.LemmaDecl:
+        params = [p for p in items[1:] if isinstance(p, ast.LemmaVar)]
+        lemma = ast.LemmaDecl(self._span(meta), str(items[0]), params, [], [], None)
+        for item in items[1:]:
+            if item is None or isinstance(item, ast.LemmaVar):
+                continue
+            if isinstance(item, tuple):
+                kind, payload = item
+                if kind == "option":
+                    lemma.options.append(payload)
+                else:
+                    lemma.expect = payload
+            else:
+                lemma.body.append(item)
+        return lemma
+
+    @v_args(meta=True)
+    def lemma_var(self, meta: Any, items: list[Any]) -> ast.LemmaVar:
+        return ast.LemmaVar(self._span(meta), items[0], str(items[1]))
+
+    @v_args(meta=True)
+    def lemma_let(self, meta: Any, items: list[Any]) -> ast.LemmaLet:
+        return ast.LemmaLet(self._span(meta), items[0], items[1])
+
+    @v_args(meta=True)
+    def lemma_assume(self, meta: Any, items: list[Any]) -> ast.LemmaAssume:
+        return ast.LemmaAssume(self._span(meta), items[0])
+
+    @v_args(meta=True)
+    def lemma_assert(self, meta: Any, items: list[Any]) -> ast.LemmaAssert:
+        message = self._string(items[1]) if items[1] is not None else None
+        return ast.LemmaAssert(self._span(meta), items[0], message)
 
     @v_args(meta=True)
     def scenario_set(self, meta: Any, items: list[Any]) -> tuple[str, Any]:

@@ -1,0 +1,398 @@
+"""Which locks each thread holds in every reachable state, and what follows.
+
+Definition. The locks a thread holds are a *ghost*: a multiset of (lock
+instance, shared?) per thread, updated by the `LockEvent`s of each step it
+takes, in body order (an acquire adds, a release removes, a conditional
+acquire adds only when its result says it succeeded), and emptied when the
+thread ends. The search explores pairs (state, ghost) breadth-first with the
+explicit engine's compiled steps, so its states are exactly the engine's
+reachable states (faulting steps lead nowhere; a state that breaks an
+invariant is not expanded), each paired with every lockset a run can reach
+it with.
+
+Why a ghost and not something read off the state:
+- the lock words do not say who holds a lock: an rwlock's reader count, a bit
+  spinlock and the page lock (PG_locked) record no owner;
+- a static per-pc lockset cannot name the instance: the lock's location is a
+  parameter of the annotated procedure (`pin_tag(handle)` locks
+  `handles[k].val.pin` for whatever `handle` was), and the step that calls it
+  clears that parameter on return, so a later state no longer says which
+  object was locked.
+Each lock event is therefore resolved with the reference interpreter at its
+place in the step's body (`checker.locks.recorder`).
+
+From the explored pairs this module collects, like lockdep for every
+interleaving at once:
+- lock-order edges A -> B (classes) wherever a thread holding A acquires B,
+  or waits to acquire B (a blocked step whose body acquires B); trylocks add
+  no edge, since they cannot wait;
+- each shared location's accesses with the locks held (Eraser's lockset:
+  a write is protected only by locks held exclusively, a read by any mode);
+  the steps that take or release a lock are the lock's own implementation
+  and are left out;
+- the acquisition and release sites of each thread kind, with what is held;
+- lock kinds: a class is *spinning* when acquiring it raises a counter that
+  `might_sleep()` requires to be zero (the holder is in atomic context),
+  *sleeping* otherwise; *unknown* when the model has no `might_sleep()`;
+- `__must_hold` calls reached without the lock.
+Each fact keeps its first witness in breadth-first order: a shortest run.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from checker.explore.codegen import Compiled, compile_system
+from checker.ir.footprint import expr_locs
+from checker.ir.interp import Fault
+from checker.ir.nodes import Action, Assert, If, Stmt, TransitionSystem
+from checker.locks.names import LockInstance, field_name, location_name
+from checker.locks.recorder import (
+    Location,
+    LockOp,
+    Recorder,
+    StepRecord,
+    blocking_acquires,
+    has_lock_events,
+)
+from checker.trace.model import display_span, source_line
+
+Held = tuple[tuple[int, bool], ...]  # sorted (lock instance id, shared)
+Ghost = tuple[Held, ...]  # per thread, in thread order
+Key = tuple[int, Ghost]
+
+DEFAULT_MAX_STATES = 2_000_000
+
+
+@dataclass(frozen=True)
+class Witness:
+    """A step `action` taken (or attempted) from the explored pair `key`."""
+
+    key: Key
+    action: int
+
+
+@dataclass
+class Site:
+    """One statement of one thread kind, as a reader finds it in the spec."""
+
+    thread_kind: str
+    order: tuple[int, ...]  # source lines of its inlining frames: execution order
+    line: int
+    file: str
+    text: str
+
+    @property
+    def ident(self) -> tuple[str, tuple[int, ...], str]:
+        return (self.thread_kind, self.order, self.file)
+
+
+@dataclass
+class EdgeFacts:
+    first: Witness
+    sites: dict[tuple[str, int], Site] = field(default_factory=dict)
+    taken: bool = False  # some run acquired B holding A (not only waited for it)
+    modes: set[tuple[bool, bool]] = field(default_factory=set)  # (A shared, B shared)
+
+
+@dataclass
+class ClassFacts:
+    instances: set[str] = field(default_factory=set)
+    ops: set[str] = field(default_factory=set)  # lock, read_lock, trylock, read_trylock
+    threads: set[str] = field(default_factory=set)
+    raises_atomic: bool = False
+
+
+@dataclass
+class OpRow:
+    """An acquisition or release site of a thread kind."""
+
+    site: Site
+    op: str  # lock, read_lock, trylock, read_trylock, unlock, read_unlock
+    lock_class: str
+    held: dict[tuple[str, ...], Witness] = field(default_factory=dict)  # classes held before
+
+
+@dataclass
+class AccessSite:
+    """The accesses of one location by one statement of one thread."""
+
+    site: Site
+    thread: int  # thread instance id
+    write: bool
+    held: dict[frozenset[int], Witness] = field(default_factory=dict)  # protecting instances
+
+
+@dataclass
+class LocationFacts:
+    of_field: str
+    name: str
+    threads: set[int] = field(default_factory=set)
+    writers: set[int] = field(default_factory=set)
+    write_lockset: frozenset[int] | None = None  # instances held exclusively at every write
+    lockset: frozenset[int] | None = None  # instances protecting every access
+    sites: dict[tuple[object, ...], AccessSite] = field(default_factory=dict)
+
+
+@dataclass
+class LockFacts:
+    """Everything the search found about one scenario's locking."""
+
+    ts: TransitionSystem
+    compiled: Compiled
+    states: int = 0  # distinct states (the engine's reachable states)
+    pairs: int = 0  # distinct (state, ghost) pairs
+    complete: bool = True
+    max_states: int = DEFAULT_MAX_STATES
+    instances: list[LockInstance] = field(default_factory=list)
+    classes: dict[str, ClassFacts] = field(default_factory=dict)
+    edges: dict[tuple[str, str], EdgeFacts] = field(default_factory=dict)
+    ops: dict[tuple[object, ...], OpRow] = field(default_factory=dict)
+    locations: dict[Location, LocationFacts] = field(default_factory=dict)
+    must_hold: dict[tuple[str, int, str], Witness] = field(default_factory=dict)
+    has_might_sleep: bool = False
+    parent: dict[Key, tuple[Key, int] | None] = field(default_factory=dict, repr=False)
+
+    def path(self, key: Key) -> list[int]:
+        """The packed states of a shortest run to `key`."""
+        out = [key[0]]
+        link = self.parent[key]
+        while link is not None:
+            key = link[0]
+            out.append(key[0])
+            link = self.parent[key]
+        out.reverse()
+        return out
+
+    def classes_of(self, ids: frozenset[int] | set[int]) -> tuple[str, ...]:
+        return tuple(sorted({self.instances[i].lock_class for i in ids}))
+
+
+def atomic_context_slots(ts: TransitionSystem) -> tuple[bool, dict[int, list[int]]]:
+    """The thread-owned slots `might_sleep()` requires to be zero, per thread:
+    (whether the model has a might_sleep() at all, thread -> slots)."""
+    spans = {o.span for a in ts.actions for o in a.origins if o.proc == "might_sleep"}
+    props = {p.index for p in ts.props if p.span in spans}
+    names: set[str] = set()
+
+    def walk(body: tuple[Stmt, ...]) -> None:
+        for s in body:
+            if isinstance(s, Assert) and s.prop in props:
+                for loc in expr_locs(s.cond):
+                    slot = ts.slots[loc.base]
+                    if not slot.shared and not slot.frame:
+                        names.add(slot.name)
+            elif isinstance(s, If):
+                walk(s.then)
+                walk(s.other)
+
+    for a in ts.actions:
+        walk(a.body)
+    per_thread: dict[int, list[int]] = {}
+    for slot in ts.slots:
+        if slot.thread and slot.name in names and not slot.frame:
+            per_thread.setdefault(slot.thread, []).append(slot.index)
+    return bool(spans), per_thread
+
+
+class _Search:
+    def __init__(self, ts: TransitionSystem, max_states: int):
+        self.ts = ts
+        self.c = compile_system(ts)
+        self.rec = Recorder(ts)
+        self.facts = LockFacts(ts, self.c, max_states=max_states)
+        self.ids: dict[LockInstance, int] = {}
+        self.has_might_sleep, self.atomic = atomic_context_slots(ts)
+        self.facts.has_might_sleep = self.has_might_sleep
+        self.lock_step = [has_lock_events(a) for a in ts.actions]
+        self.may_wait = [blocking_acquires(a) for a in ts.actions]
+        self.sites: dict[int, Site] = {}
+
+    # ------------------------------------------------------------ helpers
+    def iid(self, lock: LockInstance) -> int:
+        got = self.ids.get(lock)
+        if got is None:
+            got = self.ids[lock] = len(self.facts.instances)
+            self.facts.instances.append(lock)
+        return got
+
+    def site(self, a: Action) -> Site:
+        got = self.sites.get(a.id)
+        if got is None:
+            o = a.origin
+            span = display_span(o, self.ts.spec)
+            order = tuple(sp.line for sp, _ in o.frames())
+            text = source_line(span)
+            kind = self.ts.threads[a.thread - 1].kind
+            got = self.sites[a.id] = Site(kind, order, span.line, span.file, text)
+        return got
+
+    # ------------------------------------------------------------ search
+    def run(self) -> LockFacts:
+        ts, c, facts = self.ts, self.c, self.facts
+        n = len(ts.threads)
+        init: Key = (c.initial, ((),) * n)
+        parent = facts.parent
+        parent[init] = None
+        seen_states = {c.initial}
+        queue: deque[Key] = deque([init])
+        inv = c.invariant
+        while queue:
+            key = queue.popleft()
+            s, ghost = key
+            if inv is not None:
+                try:
+                    if inv(s) >= 0:
+                        continue
+                except Fault:
+                    continue
+            for i, th in enumerate(ts.threads):
+                pc = c.pc_of(s, i)
+                if pc == 0:
+                    continue
+                for a in ts.actions_at(th.id, pc):
+                    try:
+                        t = c.step[a.id](s)
+                    except Fault:
+                        continue
+                    if t is None:
+                        if self.may_wait[a.id]:
+                            self.attempt(key, i, a)
+                        continue
+                    rec = self.rec.run(a, s, c.packing)
+                    if rec is None:  # the interpreter and the engine disagree
+                        raise AssertionError(f"step a{a.id} ran in the engine but not in the "
+                                             "reference interpreter")
+                    held = self.step(key, i, a, t, rec)
+                    if c.pc_of(t, i) == 0:
+                        held = ()
+                    nk: Key = (t, (*ghost[:i], held, *ghost[i + 1:]))
+                    if nk in parent:
+                        continue
+                    if len(parent) >= facts.max_states:
+                        facts.complete = False
+                        queue.clear()
+                        break
+                    parent[nk] = (key, a.id)
+                    seen_states.add(t)
+                    queue.append(nk)
+        facts.states = len(seen_states)
+        facts.pairs = len(parent)
+        return facts
+
+    def step(self, key: Key, i: int, a: Action, t: int, rec: StepRecord) -> Held:
+        """Account for one step; returns the thread's lockset after it."""
+        held = list(key[1][i])
+        w = Witness(key, a.id)
+        if not self.lock_step[a.id]:
+            self.accesses(held, i, a, rec, w)
+            for op in rec.ops:  # __must_hold checks
+                lid = self.iid(op.lock)
+                if not any(h == lid for h, _ in held):
+                    kind = self.ts.threads[i].kind
+                    self.facts.must_hold.setdefault((kind, a.id, op.lock.lock_class), w)
+            return key[1][i]
+        kind = self.ts.threads[i].kind
+        raised = self.raises_atomic(i, key[0], t)
+        for op in rec.ops:
+            lid = self.iid(op.lock)
+            if op.kind == "must_hold":
+                if not any(h == lid for h, _ in held):
+                    self.facts.must_hold.setdefault((kind, a.id, op.lock.lock_class), w)
+                continue
+            cf = self.facts.classes.setdefault(op.lock.lock_class, ClassFacts())
+            cf.instances.add(op.lock.name)
+            cf.threads.add(kind)
+            if op.acquires:
+                cf.ops.add(("read_" if op.shared else "") + ("trylock" if op.trylock else "lock"))
+                cf.raises_atomic |= raised
+                self.op_row(a, op, held, w)
+                if op.blocking:
+                    self.edges(held, lid, op, a, w, taken=True)
+                held.append((lid, op.shared))
+                held.sort()
+            elif op.releases:
+                self.op_row(a, op, held, w)
+                entry = (lid, op.shared)
+                if entry in held:
+                    held.remove(entry)
+        return tuple(held)
+
+    def raises_atomic(self, i: int, s: int, t: int) -> bool:
+        p = self.c.packing
+        for k in self.atomic.get(self.ts.threads[i].id, []):
+            mask = (1 << p.widths[k]) - 1
+            if (t >> p.offsets[k]) & mask > (s >> p.offsets[k]) & mask:
+                return True
+        return False
+
+    def attempt(self, key: Key, i: int, a: Action) -> None:
+        rec = self.rec.run(a, key[0], self.c.packing, attempt=True)
+        if rec is None:
+            return
+        held = list(key[1][i])
+        for op in rec.ops:
+            if op.blocking:
+                self.edges(held, self.iid(op.lock), op, a, Witness(key, a.id), taken=False)
+                break
+
+    def edges(self, held: list[tuple[int, bool]], lid: int, op: LockOp, a: Action,
+              w: Witness, taken: bool) -> None:
+        inst = self.facts.instances
+        b = inst[lid].lock_class
+        site = self.site(a)
+        for h, shared in held:
+            if h == lid:
+                continue  # recursion: the lock primitives' own assertions report it
+            e = self.facts.edges.get((inst[h].lock_class, b))
+            if e is None:
+                e = self.facts.edges[(inst[h].lock_class, b)] = EdgeFacts(w)
+            e.sites.setdefault((site.thread_kind, site.line), site)
+            e.taken |= taken
+            e.modes.add((shared, op.shared))
+
+    def op_row(self, a: Action, op: LockOp, held: list[tuple[int, bool]], w: Witness) -> None:
+        site = self.site(a)
+        if op.releases:
+            name = "read_unlock" if op.shared else "unlock"
+        else:
+            name = ("read_" if op.shared else "") + ("trylock" if op.trylock else "lock")
+        k = (*site.ident, name, op.lock.lock_class)
+        row = self.facts.ops.get(k)
+        if row is None:
+            row = self.facts.ops[k] = OpRow(site, name, op.lock.lock_class)
+        before = self.facts.classes_of({h for h, _ in held})
+        row.held.setdefault(before, w)
+
+    def accesses(self, held: list[tuple[int, bool]], i: int, a: Action, rec: StepRecord,
+                 w: Witness) -> None:
+        if not rec.reads and not rec.writes:
+            return
+        tid = self.ts.threads[i].id
+        excl = frozenset(h for h, shared in held if not shared)
+        anyh = frozenset(h for h, _ in held)
+        site = self.site(a)
+        written = set(rec.writes)
+        for loc in dict.fromkeys([*rec.writes, *rec.reads]):
+            is_write = loc in written
+            lf = self.facts.locations.get(loc)
+            if lf is None:
+                lf = self.facts.locations[loc] = LocationFacts(
+                    field_name(self.ts, *loc), location_name(self.ts, *loc))
+            lf.threads.add(tid)
+            protect = excl if is_write else anyh
+            if is_write:
+                lf.writers.add(tid)
+                lf.write_lockset = excl if lf.write_lockset is None else lf.write_lockset & excl
+            lf.lockset = protect if lf.lockset is None else lf.lockset & protect
+            sk = (tid, *site.ident, is_write)
+            asite = lf.sites.get(sk)
+            if asite is None:
+                asite = lf.sites[sk] = AccessSite(site, tid, is_write)
+            asite.held.setdefault(protect, w)
+
+
+def explore_locks(ts: TransitionSystem, max_states: int = DEFAULT_MAX_STATES) -> LockFacts:
+    """Explore every reachable state of `ts` with each thread's lockset."""
+    return _Search(ts, max_states).run()

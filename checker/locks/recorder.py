@@ -1,0 +1,266 @@
+"""Run one step with the reference interpreter and record what it touched.
+
+The lock analyses need, for one step from one concrete state: the shared
+locations it read and wrote (resolved with that state's values, so
+`handle->val` is `handles[0].val`, not "some handle"), and the lock
+operations its body declares (`LockEvent`s), each resolved *where it stands
+in the body*: the lock's location is given by the annotated procedure's
+parameter, which the same step clears when the call returns.
+
+Attempt mode answers "which lock would this step take?" for a step that is
+blocked: conditions that read shared state (the `await` of a lock) are
+ignored; conditions over the thread's own variables still choose the path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import cast
+
+from checker.explore.codegen import Packing
+from checker.ir.footprint import expr_locs, loc_is_shared
+from checker.ir.interp import Fault, Interp, _Blocked
+from checker.ir.nodes import (
+    Action,
+    AllocObj,
+    Assert,
+    Assign,
+    CoverHit,
+    Expr,
+    FreeObj,
+    If,
+    Loc,
+    LockEvent,
+    Require,
+    StartThread,
+    Stmt,
+    TransitionSystem,
+)
+from checker.locks.names import (
+    LockInstance,
+    location_lock,
+    object_lock,
+    object_lock_pool,
+    word_field_name,
+    word_fields,
+)
+from checker.sema.types import StructType
+
+Location = tuple[int, str | None]  # (slot, word field or None)
+
+
+@dataclass(frozen=True)
+class LockOp:
+    kind: str  # acquires, releases, cond_acquires, acquires_shared, ..., must_hold
+    lock: LockInstance
+    taken: bool  # for a conditional acquire: whether it succeeded
+
+    @property
+    def shared(self) -> bool:
+        return self.kind.endswith("_shared")
+
+    @property
+    def acquires(self) -> bool:
+        return self.kind.startswith(("acquires", "cond_acquires")) and self.taken
+
+    @property
+    def releases(self) -> bool:
+        return self.kind.startswith("releases")
+
+    @property
+    def blocking(self) -> bool:
+        """An acquisition that waits (a trylock cannot deadlock: lockdep adds
+        no dependency for it)."""
+        return self.kind.startswith("acquires")
+
+    @property
+    def trylock(self) -> bool:
+        return self.kind.startswith("cond_")
+
+
+@dataclass
+class StepRecord:
+    reads: list[Location] = field(default_factory=list)
+    writes: list[Location] = field(default_factory=list)
+    ops: list[LockOp] = field(default_factory=list)
+
+
+class PackedState:
+    """A packed state read slot by slot (unpacking all of it costs more than
+    the few slots a step touches); writes go to an overlay."""
+
+    __slots__ = ("_over", "_p", "_s")
+
+    def __init__(self, s: int, packing: Packing):
+        self._s = s
+        self._p = packing
+        self._over: dict[int, int] = {}
+
+    def __getitem__(self, i: int) -> int:
+        got = self._over.get(i)
+        if got is not None:
+            return got
+        p = self._p
+        return ((self._s >> p.offsets[i]) & ((1 << p.widths[i]) - 1)) + p.los[i]
+
+    def __setitem__(self, i: int, v: int) -> None:
+        self._over[i] = v
+
+    def __len__(self) -> int:
+        return len(self._p.offsets)
+
+
+class Recorder(Interp):
+    """The reference interpreter, recording shared accesses and lock operations."""
+
+    def __init__(self, ts: TransitionSystem):
+        super().__init__(ts.slots, ts.pools)
+        self.ts = ts
+        self.rec = StepRecord()
+        self.attempt = False
+        self._words: dict[int, list[str]] = {}
+
+    # ------------------------------------------------------------ accesses
+    def _fields(self, index: int, loc: Loc) -> list[Location]:
+        slot = self.ts.slots[index]
+        if loc.bits is not None:
+            return [(index, word_field_name(self.ts, slot, loc.bits[0]))]
+        if isinstance(slot.type, StructType) and slot.type.is_word:
+            names = self._words.get(index)
+            if names is None:
+                names = [n for n, _ in word_fields(self.ts, slot.type)]
+                self._words[index] = names
+            return [(index, n) for n in names]
+        return [(index, None)]
+
+    def read(self, loc: Loc, st: Sequence[int]) -> int:
+        if not loc.dyn and loc.bits is None and not self.ts.slots[loc.base].shared:
+            return st[loc.base]
+        index = self.slot_of(loc, st, "read")
+        if self.ts.slots[index].shared:
+            self.rec.reads.extend(self._fields(index, loc))
+        raw = st[index]
+        if loc.bits is None:
+            return raw
+        shift, width, lo, _hi = loc.bits
+        return ((raw >> shift) & ((1 << width) - 1)) + lo
+
+    def write(self, loc: Loc, value: int, st: list[int]) -> None:
+        if not loc.dyn and loc.bits is None and not self.ts.slots[loc.base].shared:
+            st[loc.base] = value  # a thread's own variable (the engine checked its range)
+            return
+        index = self.slot_of(loc, st, "write")
+        slot = self.ts.slots[index]
+        if loc.bits is None:
+            if not slot.lo <= value <= slot.hi:
+                raise Fault("range", f"{slot.name} = {value} is outside {slot.lo}..{slot.hi}")
+            st[index] = value
+        else:
+            shift, width, lo, hi = loc.bits
+            if not lo <= value <= hi:
+                raise Fault("range", f"a field of {slot.name} = {value} is outside {lo}..{hi}")
+            mask = ((1 << width) - 1) << shift
+            st[index] = (st[index] & ~mask) | ((value - lo) << shift)
+        if slot.shared:
+            self.rec.writes.extend(self._fields(index, loc))
+
+    def alloc(self, pool: str, st: list[int]) -> int:
+        ref = super().alloc(pool, st)
+        if ref:
+            info = self.pools[pool]
+            self.rec.writes.append((info.base + (ref - 1) * info.stride, None))
+        return ref
+
+    def free(self, ref: int, pool: str, st: list[int]) -> None:
+        super().free(ref, pool, st)
+        if ref:
+            info = self.pools[pool]
+            self.rec.writes.append((info.base + (ref - 1) * info.stride, None))
+
+    # ------------------------------------------------------------ statements
+    def _local_only(self, e: Expr) -> bool:
+        return not any(loc_is_shared(loc, self.ts.slots) for loc in expr_locs(e))
+
+    def _must_hold(self, cond: Expr, st: Sequence[int]) -> bool:
+        """Whether a guard or `Require` stops the step (in attempt mode only
+        conditions over the thread's own variables do)."""
+        if self.attempt and not self._local_only(cond):
+            return True
+        return bool(self.eval(cond, st))
+
+    def exec(self, body: Sequence[Stmt], st: list[int]) -> None:
+        for s in body:
+            if isinstance(s, Assign):
+                self.write(s.loc, self.eval(s.value, st), st)
+            elif isinstance(s, If):
+                self.exec(s.then if self.eval(s.cond, st) else s.other, st)
+            elif isinstance(s, Require):
+                if not self._must_hold(s.cond, st):
+                    raise _Blocked()
+            elif isinstance(s, Assert):
+                if not self.attempt and not self.eval(s.cond, st):
+                    raise Fault(s.kind, "assertion failed", s.prop)
+            elif isinstance(s, AllocObj):
+                self.write(s.loc, self.alloc(s.pool, st), st)
+            elif isinstance(s, FreeObj):
+                self.free(self.eval(s.ref, st), s.pool, st)
+            elif isinstance(s, StartThread):
+                self.start(s, st)
+            elif isinstance(s, LockEvent):
+                self.rec.ops.append(self.lock_op(s, st))
+            else:
+                assert isinstance(s, CoverHit), s
+
+    def lock_op(self, ev: LockEvent, st: Sequence[int]) -> LockOp:
+        pool = object_lock_pool(self.ts, ev)
+        saved = self.rec
+        self.rec = StepRecord()  # resolving the lock is not an access
+        try:
+            if pool is not None:
+                lock = object_lock(self.ts, pool, st[ev.loc.base])
+            else:
+                lock = location_lock(self.ts, ev, self.slot_of(ev.loc, st, "lock"))
+            taken = True if ev.held_if is None else bool(self.eval(ev.held_if, st))
+        finally:
+            self.rec = saved
+        return LockOp(ev.kind, lock, taken)
+
+    # ------------------------------------------------------------ steps
+    def run(self, a: Action, s: int, packing: Packing, attempt: bool = False
+            ) -> StepRecord | None:
+        """What step `a` does from packed state `s`; None if it is not enabled
+        (in attempt mode: not on this path) or faults."""
+        self.rec = StepRecord()
+        self.attempt = attempt
+        # Read and written like the interpreter's list state, slot by slot.
+        st = cast(list[int], PackedState(s, packing))
+        try:
+            if not self._must_hold(a.guard, st):
+                return None
+            self.exec(a.body, st)
+        except (_Blocked, Fault):
+            return None
+        finally:
+            self.attempt = False
+        return self.rec
+
+
+def has_lock_events(a: Action) -> bool:
+    """Whether a step takes or releases a lock (a `__must_hold` check does neither)."""
+    return any(ev.kind != "must_hold" for ev in _lock_events(a.body))
+
+
+def blocking_acquires(a: Action) -> bool:
+    return any(ev.kind.startswith("acquires") for ev in _lock_events(a.body))
+
+
+def _lock_events(body: Sequence[Stmt]) -> list[LockEvent]:
+    out: list[LockEvent] = []
+    for s in body:
+        if isinstance(s, LockEvent):
+            out.append(s)
+        elif isinstance(s, If):
+            out.extend(_lock_events(s.then))
+            out.extend(_lock_events(s.other))
+    return out

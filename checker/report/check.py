@@ -1,0 +1,109 @@
+"""`check` and `replay` results as JUnit XML and SARIF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from checker.explore.result import CheckResult
+from checker.report import junit, sarif
+from checker.trace.model import Trace
+from checker.trace.text import render
+
+Outcome = tuple[CheckResult, Trace | None]
+
+
+def _expect(r: CheckResult) -> str:
+    e = r.ts.expect
+    return e.kind + (f" '{e.name}'" if e.name else "")
+
+
+def _found(r: CheckResult) -> str:
+    v = r.violation
+    if v is None:
+        return r.verdict
+    return v.kind + (f" '{v.name}'" if v.name else "")
+
+
+def junit_check(outcomes: list[Outcome]) -> str:
+    suites: dict[str, junit.Suite] = {}
+    for r, trace in outcomes:
+        spec = r.ts.spec
+        suite = suites.setdefault(spec, junit.Suite(spec))
+        case = junit.Case(r.ts.scenario, Path(spec).stem, r.stats.seconds + r.stats.post_seconds)
+        text = render(trace) if trace is not None else ""
+        summary = f"expected {_expect(r)}, found {_found(r)}"
+        if r.status == "unmet":
+            case.failure = ("unmet", summary, text)
+        elif r.status == "vacuous":
+            case.failure = ("vacuous", "a cover was never reached: " + ", ".join(
+                c.message for c in r.uncovered), "")
+        elif r.status == "incomplete":
+            case.error = ("incomplete", f"search stopped by {r.limit}: not verified", "")
+        else:
+            case.output = f"{summary}: as expected ({r.stats.states} states)\n" + text
+        suite.cases.append(case)
+    return junit.junit_xml(list(suites.values()))
+
+
+def _line(r: CheckResult) -> tuple[str, int]:
+    span = r.ts.expect.span
+    if span is not None:
+        return span.file, span.line
+    return r.ts.spec, 1
+
+
+def sarif_results(outcomes: list[Outcome]) -> list[sarif.Result]:
+    out: list[sarif.Result] = []
+    for r, trace in outcomes:
+        where = f"scenario {r.ts.scenario}"
+        props: dict[str, object] = {"scenario": r.ts.scenario, "status": r.status,
+                                    "states": r.stats.states}
+        if trace is not None and trace.steps:
+            last = trace.steps[-1]
+            level = "error" if r.status == "unmet" else "note"
+            msg = f"{where}: {trace.message}" + (
+                "" if r.status == "unmet" else f" (expected: {_expect(r)})")
+            out.append(sarif.Result(trace.kind, level, msg, last.file, last.line, trace,
+                                    props))
+        elif r.status == "unmet":
+            file, line = _line(r)
+            out.append(sarif.Result("unmet-expectation", "error",
+                                    f"{where}: expected {_expect(r)}, found {_found(r)}",
+                                    file, line, None, props))
+        if r.status == "vacuous":
+            for cv in r.uncovered:
+                out.append(sarif.Result("cover", "error",
+                                        f"{where}: cover \"{cv.message}\" never reached",
+                                        cv.span.file, cv.span.line, None, props))
+        if r.status == "incomplete":
+            file, line = _line(r)
+            out.append(sarif.Result("incomplete", "warning",
+                                    f"{where}: search stopped by {r.limit}: not verified",
+                                    file, line, None, props))
+    return out
+
+
+def sarif_check(outcomes: list[Outcome]) -> str:
+    return sarif.sarif_log(sarif_results(outcomes))
+
+
+def replay_reports(trace: Trace, reproduced: bool, message: str, path: str, fmt: str) -> str:
+    """A replay as one test (it passes when the saved run still reproduces)."""
+    if fmt == "junit":
+        case = junit.Case(trace.scenario, Path(trace.spec).stem)
+        if reproduced:
+            case.output = message + "\n" + render(trace)
+        else:
+            case.failure = ("does-not-reproduce", message, render(trace))
+        return junit.junit_xml([junit.Suite(path, [case])])
+    assert fmt == "sarif"
+    last = trace.steps[-1] if trace.steps else None
+    file, line = (last.file, last.line) if last else (trace.spec, 1)
+    if reproduced:
+        res = sarif.Result(trace.kind, "note", f"{path}: {message}: {trace.message}", file,
+                           line, trace, {"scenario": trace.scenario, "reproduced": True})
+    else:
+        res = sarif.Result(trace.kind, "warning", f"{path}: does not reproduce: {message}",
+                           file, line, trace, {"scenario": trace.scenario,
+                                               "reproduced": False})
+    return sarif.sarif_log([res])

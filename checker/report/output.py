@@ -1,0 +1,37 @@
+"""The report formats of `check` and `replay` beyond text and the check
+JSON: one entry point each, so the command line only dispatches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from checker.html.viewer import viewer_html
+from checker.report.check import Outcome, junit_check, replay_reports, sarif_check
+from checker.trace.jsonio import dumps
+from checker.trace.model import Trace
+
+FORMATS = ("text", "json", "junit", "sarif")
+
+
+def check_report(fmt: str, outcomes: list[Outcome]) -> str:
+    return junit_check(outcomes) if fmt == "junit" else sarif_check(outcomes)
+
+
+def replay_report(fmt: str, trace: Trace, reproduced: bool, message: str, spec_changed: bool,
+                  path: str) -> str:
+    if fmt == "json":
+        return json.dumps({"trace_file": path, "reproduced": reproduced, "message": message,
+                           "spec_changed": spec_changed, "trace": json.loads(dumps(trace))},
+                          indent=2) + "\n"
+    return replay_reports(trace, reproduced, message, path, fmt)
+
+
+def write_viewer(path: str, traces: list[Trace]) -> bool:
+    """Write the counterexample viewer; False when there is no counterexample."""
+    if not traces:
+        return False
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(viewer_html(traces), encoding="utf-8")
+    return True

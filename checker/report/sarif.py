@@ -1,0 +1,118 @@
+"""SARIF 2.1.0, the static-analysis format code-scanning views read.
+
+A counterexample becomes a result located at the spec line of its violating
+(last) step, with a code flow: one thread flow per thread, each step at its
+spec line in execution order, so a viewer can walk the interleaving.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checker import __version__
+from checker.trace.model import Trace
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+RULES: dict[str, str] = {
+    "deadlock": "No unfinished thread can move, or threads spin forever",
+    "use_after_free": "An access to an object after it was freed",
+    "double_free": "An object freed twice",
+    "null_deref": "A dereference of a null reference",
+    "out_of_bounds": "An index outside its array",
+    "range": "A store outside a variable's bounds",
+    "div_zero": "A division by zero",
+    "assert": "An assertion of the spec failed",
+    "invariant": "An invariant of the spec does not hold",
+    "final": "A final property does not hold once every thread finished",
+    "on_exit": "A thread ended with an on_exit property false",
+    "thread_limit": "A start with every instance slot busy",
+    "unmet-expectation": "A scenario did not meet its expect line",
+    "cover": "A cover statement was never reached",
+    "incomplete": "A search was cut short by a limit",
+    "lock-order-cycle": "A cycle in the lock-order graph: a potential deadlock",
+    "lock-order": "An acquisition against the declared lock_order",
+    "verdict-change": "A property that held before now fails",
+}
+
+
+def uri(path: str) -> str:
+    p = Path(path)
+    return p.as_uri() if p.is_absolute() else p.as_posix()
+
+
+def location(file: str, line: int, message: str = "") -> dict[str, object]:
+    loc: dict[str, object] = {"physicalLocation": {
+        "artifactLocation": {"uri": uri(file)},
+        "region": {"startLine": max(line, 1)}}}
+    if message:
+        loc["message"] = {"text": message}
+    return loc
+
+
+@dataclass
+class Result:
+    rule: str
+    level: str  # error, warning, note
+    message: str
+    file: str
+    line: int
+    trace: Trace | None = None
+    properties: dict[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "ruleId": self.rule, "level": self.level, "message": {"text": self.message},
+            "locations": [location(self.file, self.line)]}
+        if self.trace is not None:
+            out["codeFlows"] = [code_flow(self.trace)]
+            out["relatedLocations"] = [
+                {**location(s.file, s.line, f"step {s.index} (T{s.thread}): {s.text}"),
+                 "id": s.index} for s in self.trace.steps]
+        if self.properties:
+            out["properties"] = self.properties
+        return out
+
+
+def _step_message(step_text: str, changes: list[str], fault: str) -> str:
+    parts = [step_text, *changes]
+    if fault:
+        parts.append("!! " + fault)
+    return "; ".join(parts)
+
+
+def code_flow(trace: Trace) -> dict[str, object]:
+    flows = []
+    for t in trace.threads:
+        locs = []
+        for s in trace.steps:
+            if s.thread != t.id:
+                continue
+            changes = [f"{c.var}: {c.before} -> {c.after}" for c in s.changes if not c.frame]
+            locs.append({"location": location(s.file, s.line,
+                                              _step_message(s.text, changes, s.fault)),
+                         "executionOrder": s.index,
+                         "importance": "essential" if s.fault else "important"})
+        if locs:
+            flows.append({"id": f"T{t.id}", "message": {"text": f"T{t.id} {t.label}"},
+                          "locations": locs})
+    return {"message": {"text": trace.message}, "threadFlows": flows}
+
+
+def sarif_log(results: list[Result]) -> str:
+    used = sorted({r.rule for r in results})
+    rules = [{"id": r, "shortDescription": {"text": RULES.get(r, r)}} for r in used]
+    files = sorted({uri(r.file) for r in results} | {
+        uri(s.file) for r in results if r.trace for s in r.trace.steps})
+    log = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "migcheck", "version": __version__, "rules": rules}},
+            "artifacts": [{"location": {"uri": f}} for f in files],
+            "results": [r.to_json() for r in results],
+        }],
+    }
+    return json.dumps(log, indent=2) + "\n"
