@@ -93,8 +93,8 @@ class SpecErrorItem(pytest.Item):
                      style: Any = None) -> str:
         return str(excinfo.value)
 
-    def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, 0, f"{self.path.name}: spec error"
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, "spec error"
 
 
 class ScenarioFailed(Exception):
@@ -128,5 +128,5 @@ class ScenarioItem(pytest.Item):
                 else str(excinfo.value)
         return str(super().repr_failure(excinfo))
 
-    def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, 0, f"{self.path.name}::{self.name}"
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, self.name

@@ -101,6 +101,9 @@ def _classes(doc: Document, sl: SpecLocks) -> None:
     doc.add(Table(["lock class", "kind", "taken as", "instances", "taken by"],
                   [[f"`{c.name}`", c.kind, ", ".join(c.ops), _locks(c.instances),
                     ", ".join(c.threads)] for c in sl.classes]))
+    if any(c.kind == "unknown" for c in sl.classes):
+        doc.add(Para("*unknown*: no step of the model calls `might_sleep()`, so nothing "
+                     "tells a spinning lock from a sleeping one."))
 
 
 def _graph(sl: SpecLocks, alert: set[tuple[str, str]]) -> Graph:
