@@ -4,6 +4,8 @@
     migcheck replay TRACE.json [--spec SPEC]
     migcheck list SPEC
     migcheck ir SPEC [-s SCENARIO]
+    migcheck doc SPEC [-o FILE.md|FILE.html]  (see checker.doc.command)
+    migcheck diff OLD [NEW] [--format text|json|junit|sarif]  (see checker.diff.command)
 
 Exit status: 0 every scenario met its expectation; 1 one did not (or a cover
 was never reached); 2 usage or spec error; 3 a search was cut short by a
@@ -22,6 +24,8 @@ from pathlib import Path
 from rich.console import Console
 
 from checker import __version__
+from checker.diff.command import add_diff_parser, cmd_diff
+from checker.doc.command import add_doc_parser, cmd_doc
 from checker.dsl.diagnostics import SourceCache, SpecError
 from checker.dsl.loader import load_program
 from checker.explore.codegen import compile_system
@@ -31,6 +35,7 @@ from checker.explore.run import check
 from checker.ir.build import build_all
 from checker.ir.nodes import TransitionSystem
 from checker.ir.pretty import dump
+from checker.report.output import FORMATS, check_report, replay_report, write_viewer
 from checker.sema.check import elaborate, parse_override
 from checker.trace.jsonio import TraceFormatError, dumps, save
 from checker.trace.model import Trace, build_trace
@@ -75,7 +80,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--no-livelock", action="store_true",
                    help="skip the search for runs that spin forever")
     c.add_argument("--quiet", "-q", action="store_true", help="no progress line, no trace text")
-    c.add_argument("--format", choices=("text", "json"), default="text")
+    c.add_argument("--format", choices=FORMATS, default="text",
+                   help="text (default), json, junit (JUnit XML) or sarif (SARIF 2.1.0)")
+    c.add_argument("--html", metavar="FILE",
+                   help="write the counterexamples to FILE as a self-contained HTML viewer")
     c.add_argument("--save-trace", metavar="PATH",
                    help="write the counterexample's JSON here (text beside it as .txt)")
     c.add_argument("--trace-dir", default="counterexamples", metavar="DIR",
@@ -91,12 +99,17 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--spec", help="the spec to replay against (default: the one in the trace)")
     r.add_argument("-I", dest="include", action="append", default=[], metavar="DIR")
     r.add_argument("--quiet", "-q", action="store_true")
+    r.add_argument("--format", choices=FORMATS, default="text",
+                   help="text (default), json, junit or sarif")
+    r.add_argument("--html", metavar="FILE", help="write the trace as an HTML viewer")
 
     ls = sub.add_parser("list", help="list a spec's scenarios, options and expectations")
     spec_args(ls)
 
     ir = sub.add_parser("ir", help="print the transition system of each scenario")
     spec_args(ir)
+    add_doc_parser(sub, spec_args)
+    add_diff_parser(sub)
     return p
 
 
@@ -168,6 +181,10 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
                           highlight=False)
     if args.format == "json":
         out.print_json(json.dumps([_result_json(r, t) for r, t in results]))
+    elif args.format in ("junit", "sarif"):
+        out.file.write(check_report(args.format, results))
+    if args.html and not write_viewer(args.html, [t for _, t in results if t is not None]):
+        err.print(f"migcheck: no counterexample, so no {args.html}", highlight=False)
     if any(r.status in ("unmet", "vacuous") for r, _ in results):
         return EXIT_UNMET
     if any(r.status == "incomplete" for r, _ in results):
@@ -258,6 +275,12 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
     except TraceFormatError as e:
         err.print(f"migcheck: error: {e}", highlight=False, markup=False)
         return EXIT_USAGE
+    if args.html:
+        write_viewer(args.html, [trace])
+    if args.format != "text":
+        out.file.write(replay_report(args.format, trace, res.reproduced, res.message,
+                                     res.spec_changed, args.trace))
+        return EXIT_OK if res.reproduced else EXIT_UNMET
     if res.spec_changed:
         out.print("note: the spec changed since this trace was saved", highlight=False)
     if res.reproduced:
@@ -303,7 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    commands = {"check": cmd_check, "replay": cmd_replay, "list": cmd_list, "ir": cmd_ir}
+    commands = {"check": cmd_check, "replay": cmd_replay, "list": cmd_list, "ir": cmd_ir,
+                "doc": cmd_doc, "diff": cmd_diff}
     try:
         return commands[args.command](args, out, err)
     except SpecError as e:
