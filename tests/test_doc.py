@@ -41,6 +41,8 @@ def test_zsmalloc_document(tmp_path):
                      ("zs_handle.val.pin", "zs_class.lock"),
                      ("zs_handle.val.pin", "zspage.lock"), ("zspage.lock", "zs_class.lock")}
     assert "None: the lock-order graph has no cycle" in md
+    assert "`lock_order page -> zspage.lock -> zs_class.lock`: **kept** in every reachable " \
+           "state." in md
     # The buggy variant's race on the handle: the writer at line 222 holds
     # no pin; the reader at line 131 holds only the pin.
     assert ("`zs_handle.val.idx`, `zs_handle.val.page`, `zs_handle.val.pin` "
