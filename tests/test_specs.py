@@ -20,6 +20,7 @@ from checker.ir.build import build_all
 from checker.trace.jsonio import load
 from checker.trace.replay import replay_on
 from tests.conftest import ROOT
+from tests.spec_reach import reach_marks, unreached_marks
 
 SPECS = sorted((ROOT / "specs").rglob("*.mig"))
 
@@ -50,6 +51,8 @@ def test_scenario_meets_its_expectation(spec: Path, scenario: str) -> None:
         + (f" {result.violation.kind}: {result.violation.message}" if result.violation else "")
     )
     if result.violation is None:
+        missed = unreached_marks(spec, result)
+        assert not missed, "; ".join(missed)
         return
     saved_path = default_trace_path(ROOT / "counterexamples", ts)
     spec_rel = spec.relative_to(ROOT)
@@ -64,6 +67,19 @@ def test_scenario_meets_its_expectation(spec: Path, scenario: str) -> None:
     assert result.violation.steps <= len(saved.steps), (
         "today's counterexample is longer than the saved one"
     )
+
+
+def test_reach_marks_name_scenarios_that_verify() -> None:
+    """A `// reach:` mark names a scenario of its spec that expects to verify
+    (a search that stops at a violation says nothing about what it reached)."""
+    for spec in SPECS:
+        marks = reach_marks(spec)
+        if not marks:
+            continue
+        verifying = {ts.scenario for ts in build_all(load_program(spec))
+                     if ts.expect.kind == "verified"}
+        for name in marks:
+            assert name in verifying, f"{spec.name}: reach mark for {name}"
 
 
 def test_every_spec_states_what_it_follows() -> None:
