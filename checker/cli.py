@@ -4,6 +4,7 @@
     migcheck replay TRACE.json [--spec SPEC]
     migcheck list SPEC
     migcheck ir SPEC [-s SCENARIO]
+    migcheck mutate SPEC [-s SCENARIO]... [--list] [-D NAME=VALUE]...  (see checker.mutate.command)
     migcheck doc SPEC [-o FILE.md|FILE.html]  (see checker.doc.command)
     migcheck diff OLD [NEW] [--format text|json|junit|sarif]  (see checker.diff.command)
 
@@ -35,6 +36,7 @@ from checker.explore.run import check
 from checker.ir.build import build_all
 from checker.ir.nodes import TransitionSystem
 from checker.ir.pretty import dump
+from checker.mutate.command import add_mutate_parser, cmd_mutate
 from checker.report.output import FORMATS, check_report, replay_report, write_viewer
 from checker.sema.check import elaborate, parse_override
 from checker.trace.jsonio import TraceFormatError, dumps, save
@@ -108,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ir = sub.add_parser("ir", help="print the transition system of each scenario")
     spec_args(ir)
+    add_mutate_parser(sub, spec_args)
     add_doc_parser(sub, spec_args)
     add_diff_parser(sub)
     return p
@@ -327,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     commands = {"check": cmd_check, "replay": cmd_replay, "list": cmd_list, "ir": cmd_ir,
-                "doc": cmd_doc, "diff": cmd_diff}
+                "mutate": cmd_mutate, "doc": cmd_doc, "diff": cmd_diff}
     try:
         return commands[args.command](args, out, err)
     except SpecError as e:

@@ -62,7 +62,8 @@ class CheckResult:
     uncovered: list[Cover] = field(default_factory=list)
     search: str = "bfs"
     others: list[Violation] = field(default_factory=list)  # met on the way, not expected
-    compiled: Any = field(default=None, repr=False)  # the generated code, for building traces
+    # The generated code: to build traces, and (its `fired` flags) to see what a run executed.
+    compiled: Any = field(default=None, repr=False)
 
     @property
     def met(self) -> bool:

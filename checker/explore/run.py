@@ -45,4 +45,4 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
         return CheckResult(ts, "violation", stats, others[0], search=opts.search,
                            others=others[1:], compiled=c)
     return CheckResult(ts, "verified", stats, unexecuted=unexecuted(c), uncovered=uncovered(c),
-                       search=opts.search)
+                       search=opts.search, compiled=c)
