@@ -5,8 +5,10 @@
     migcheck list SPEC
     migcheck ir SPEC [-s SCENARIO]
     migcheck mutate SPEC [-s SCENARIO]... [--list] [-D NAME=VALUE]...  (see checker.mutate.command)
+    migcheck check SPEC --engine bmc [--depth K]; migcheck prove SPEC  (see checker.symbolic.command)
     migcheck doc SPEC [-o FILE.md|FILE.html]  (see checker.doc.command)
     migcheck diff OLD [NEW] [--format text|json|junit|sarif]  (see checker.diff.command)
+    migcheck export --promela SPEC [-s SCENARIO] [-D ...] [-o FILE.pml]  (see checker.backends.command)
 
 Exit status: 0 every scenario met its expectation; 1 one did not (or a cover
 was never reached); 2 usage or spec error; 3 a search was cut short by a
@@ -23,8 +25,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from checker import __version__
+from checker.backends.command import add_export_parser, cmd_export
 from checker.diff.command import add_diff_parser, cmd_diff
 from checker.doc.command import add_doc_parser, cmd_doc
 from checker.dsl.diagnostics import SourceCache, SpecError
@@ -39,6 +43,14 @@ from checker.ir.pretty import dump
 from checker.mutate.command import add_mutate_parser, cmd_mutate
 from checker.report.output import FORMATS, check_report, replay_report, write_viewer
 from checker.sema.check import elaborate, parse_override
+from checker.symbolic.bmc import BmcStats
+from checker.symbolic.command import (
+    DEFAULT_BMC_DEPTH,
+    add_prove_parser,
+    cmd_prove,
+    fmt_bmc_stats,
+    run_bmc,
+)
 from checker.trace.jsonio import TraceFormatError, dumps, save
 from checker.trace.model import Trace, build_trace
 from checker.trace.replay import load_and_replay
@@ -95,6 +107,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="skip scenarios with this tag (e.g. slow); repeatable")
     c.add_argument("--show-unexecuted", action="store_true",
                    help="list every statement no reachable step executed (default: a count)")
+    c.add_argument("--engine", choices=("explicit", "bmc"), default="explicit",
+                   help="explicit: every state (default); bmc: z3 bounded model checking")
+    c.add_argument("--depth", type=int, default=DEFAULT_BMC_DEPTH, metavar="K",
+                   help=f"bmc: look for violations within K steps (default {DEFAULT_BMC_DEPTH})")
 
     r = sub.add_parser("replay", help="re-run a saved counterexample against the current spec")
     r.add_argument("trace", help="a counterexample's JSON file")
@@ -113,6 +129,8 @@ def _parser() -> argparse.ArgumentParser:
     add_mutate_parser(sub, spec_args)
     add_doc_parser(sub, spec_args)
     add_diff_parser(sub)
+    add_prove_parser(sub, spec_args)
+    add_export_parser(sub, spec_args)
     return p
 
 
@@ -130,6 +148,8 @@ def _systems(args: argparse.Namespace) -> list[TransitionSystem]:
 
 
 def _fmt_stats(s: Stats) -> str:
+    if isinstance(s, BmcStats):
+        return fmt_bmc_stats(s)
     return (f"{s.states:,} states, {s.transitions:,} transitions, depth {s.depth}, "
             f"{s.seconds:.2f} s, {s.states_per_second:,.0f} states/s, "
             f"{s.peak_rss_mb:,.0f} MB peak, {s.state_bits} bits/state")
@@ -168,7 +188,10 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.format == "text":
         out.print(f"{systems[0].spec}", highlight=False)
     for ts in systems:
-        result = _run_one(ts, opts, err if show_progress else None)
+        if args.engine == "bmc":
+            result = run_bmc(ts, args.depth, args.max_seconds, err if show_progress else None)
+        else:
+            result = _run_one(ts, opts, err if show_progress else None)
         trace = None
         if result.violation is not None:
             trace = build_trace(result.compiled or compile_system(ts), result.violation)
@@ -219,21 +242,28 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
         v = r.violation
         assert v is not None
         verdict = f"{v.kind}" + (f" '{v.name}'" if v.name else "") + " found"
-    status = {
-        "met": "[green]as expected[/green]",
-        "unmet": f"[red]UNEXPECTED[/red] (expected {_expect_text(ts)})",
-        "vacuous": "[red]VACUOUS[/red]: a cover was never reached",
-        "incomplete": f"[yellow]incomplete[/yellow] (expected {_expect_text(ts)})",
+    # User text (names, messages) is never parsed as rich markup: styles are
+    # applied to Text spans only.
+    word, style, rest = {
+        "met": ("as expected", "green", ""),
+        "unmet": ("UNEXPECTED", "red", f" (expected {_expect_text(ts)})"),
+        "vacuous": ("VACUOUS", "red", ": a cover was never reached"),
+        "incomplete": ("incomplete", "yellow", f" (expected {_expect_text(ts)})"),
     }[r.status]
-    out.print(f"{head}: {verdict}: {status}", highlight=False)
+    line = Text(f"{head}: {verdict}: ")
+    line.append(word, style=style)
+    line.append(rest)
+    out.print(line)
     out.print(f"    {_fmt_stats(r.stats)}", highlight=False)
     for other in r.others:
         out.print(f"    note: also found {other.kind}" +
                   (f" '{other.name}'" if other.name else "") +
                   f" ({other.steps} steps): {other.message}", highlight=False)
     for cv in r.uncovered:
-        out.print(f"    [red]cover never reached[/red]: \"{cv.message}\" at {cv.span}: this run "
-                  "proves nothing about it", highlight=False)
+        line = Text("    ")
+        line.append("cover never reached", style="red")
+        line.append(f': "{cv.message}" at {cv.span}: this run proves nothing about it')
+        out.print(line)
     if r.unexecuted:
         n = len(r.unexecuted)
         out.print(f"    {n} statement{'s' if n != 1 else ''} never executed"
@@ -327,10 +357,11 @@ def cmd_ir(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    out = Console(highlight=False, soft_wrap=True)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    out = Console(highlight=False, soft_wrap=True, markup=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
     commands = {"check": cmd_check, "replay": cmd_replay, "list": cmd_list, "ir": cmd_ir,
-                "mutate": cmd_mutate, "doc": cmd_doc, "diff": cmd_diff}
+                "mutate": cmd_mutate, "prove": cmd_prove, "doc": cmd_doc,
+                "diff": cmd_diff, "export": cmd_export}
     try:
         return commands[args.command](args, out, err)
     except SpecError as e:

@@ -151,3 +151,11 @@ def test_default_spec_meets_every_expectation():
     r = cli("check", "specs/zsmalloc/map_vs_migrate.mig", "--no-save")
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.count("as expected") == 3
+
+
+def test_names_with_brackets_are_printed_verbatim(tmp_path):
+    spec = tmp_path / "s.mig"
+    spec.write_text('int[0..1] x = 0;\nthread t() { x = 1; assert(x == 0, "[fullness] stays"); }\n'
+                    "scenario bad { run t(); }\n")
+    r = cli("check", str(spec), "--no-save", "-q")
+    assert "assert '[fullness] stays' found" in r.stdout
