@@ -15,6 +15,7 @@ items. Registered through the `pytest11` entry point as `migcheck`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ from checker.explore.run import check
 from checker.ir.build import build_all
 from checker.trace.model import build_trace
 from checker.trace.text import render
+
+_SCENARIO = re.compile(r"^\s*scenario\s+\w+\s*\{", re.MULTILINE)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -66,7 +69,7 @@ def _includes(config: pytest.Config) -> list[str | Path]:
 class SpecFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         text = self.path.read_text(encoding="utf-8")
-        if "scenario" not in text:
+        if not _SCENARIO.search(text):
             return  # a model library: nothing to run
         try:
             systems = build_all(load_program(self.path, _includes(self.config)))

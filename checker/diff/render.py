@@ -18,7 +18,7 @@ def _n(v: int | None) -> str:
 
 
 def _edge(e: OrderEdge) -> str:
-    return f"{e.src} -> {e.dst}  ({'; '.join(e.sites)})"
+    return f"{e.src} -> {e.dst}  ({' / '.join(e.sites)})"
 
 
 def render_text(d: SpecDiff) -> str:

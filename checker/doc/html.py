@@ -34,11 +34,22 @@ summary { cursor: pointer; color: #345; }
 """
 
 _CODE = re.compile(r"`([^`]+)`")
+_STRONG = re.compile(r"\*\*([^*]+)\*\*")
+_EM = re.compile(r"(?<![*\w])\*([^*\s][^*]*)\*(?![*\w])")
 
 
 def inline(text: str) -> str:
-    """Escape, then turn `code` into <code>."""
-    return _CODE.sub(lambda m: f"<code>{m.group(1)}</code>", escape(text, quote=False))
+    """Escape, then turn `code` into <code>, **this** into <strong> and *this*
+    into <em> (outside code)."""
+    parts = _CODE.split(escape(text, quote=False))
+    out = []
+    for k, part in enumerate(parts):
+        if k % 2:
+            out.append(f"<code>{part}</code>")
+        else:
+            part = _STRONG.sub(r"<strong>\1</strong>", part)
+            out.append(_EM.sub(r"<em>\1</em>", part))
+    return "".join(out)
 
 
 def _block(b: Block, out: list[str]) -> None:

@@ -115,7 +115,7 @@ def _graph(sl: SpecLocks, alert: set[tuple[str, str]]) -> Graph:
 
 
 def _edge_where(e: OrderEdge) -> str:
-    return "; ".join(e.sites)
+    return " / ".join(e.sites)
 
 
 def _order(doc: Document, sl: SpecLocks) -> None:

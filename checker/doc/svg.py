@@ -18,6 +18,7 @@ COL_GAP = 90
 ROW_GAP = 34
 NODE_H = 44
 CHAR_W = 7.2
+TOP_ARC = 34
 
 
 def _columns(g: Graph) -> dict[str, int]:
@@ -49,9 +50,9 @@ def render_svg(g: Graph) -> str:
     for n in sorted(g.nodes, key=lambda n: (col[n.id], n.label)):
         r = rows.get(col[n.id], 0)
         rows[col[n.id]] = r + 1
-        pos[n.id] = (xs[col[n.id]], 20.0 + r * (NODE_H + ROW_GAP))
+        pos[n.id] = (xs[col[n.id]], 20.0 + TOP_ARC + r * (NODE_H + ROW_GAP))
     total_w = xs[-1] + colw[-1] + 40
-    total_h = 40 + max(rows.values()) * (NODE_H + ROW_GAP)
+    total_h = 40 + TOP_ARC + max(rows.values()) * (NODE_H + ROW_GAP)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="lockgraph" '
              f'width="{total_w:.0f}" height="{total_h:.0f}" '
              f'viewBox="0 0 {total_w:.0f} {total_h:.0f}" role="img">',
@@ -68,10 +69,16 @@ def render_svg(g: Graph) -> str:
         color = "#c00" if e.alert else "#333"
         marker = "arrow-alert" if e.alert else "arrow"
         dash = ' stroke-dasharray="5,4"' if e.dashed else ""
-        if col[e.dst] > col[e.src]:
+        if col[e.dst] == col[e.src] + 1:
             sx, sy, tx, ty = x1 + w1, y1 + NODE_H / 2, x2, y2 + NODE_H / 2
             d = f"M {sx:.0f} {sy:.0f} L {tx:.0f} {ty:.0f}"
             lx, ly = (sx + tx) / 2, (sy + ty) / 2 - 6
+        elif col[e.dst] > col[e.src]:
+            # Over the columns in between: an arc above the boxes.
+            sx, sy, tx, ty = x1 + w1 / 2, y1, x2 + width[e.dst] / 2, y2
+            cy = min(sy, ty) - TOP_ARC
+            d = f"M {sx:.0f} {sy:.0f} C {sx:.0f} {cy:.0f}, {tx:.0f} {cy:.0f}, {tx:.0f} {ty:.0f}"
+            lx, ly = (sx + tx) / 2, cy + 10
         else:
             # Same column or backwards: a curve below the boxes.
             sx, sy = x1 + w1 / 2, y1 + NODE_H
