@@ -43,7 +43,6 @@ from checker.ir.pretty import dump
 from checker.mutate.command import add_mutate_parser, cmd_mutate
 from checker.report.output import FORMATS, check_report, replay_report, write_viewer
 from checker.sema.check import elaborate, parse_override
-from checker.symbolic.bmc import BmcStats
 from checker.symbolic.command import (
     DEFAULT_BMC_DEPTH,
     add_prove_parser,
@@ -51,6 +50,7 @@ from checker.symbolic.command import (
     fmt_bmc_stats,
     run_bmc,
 )
+from checker.symbolic.stats import BmcStats
 from checker.trace.jsonio import TraceFormatError, dumps, save
 from checker.trace.model import Trace, build_trace
 from checker.trace.replay import load_and_replay

@@ -462,6 +462,45 @@ class ScenarioDecl(Decl):
 
 
 @dataclass(eq=False)
+class LemmaVar(Node):
+    """`bits[WIDTH] NAME`: a bit-vector variable of a lemma."""
+
+    width: Expr
+    name: str
+
+
+@dataclass(eq=False)
+class LemmaLet(Node):
+    """`bits[W] NAME = EXPR;`: a definition inside a lemma."""
+
+    var: LemmaVar
+    value: Expr
+
+
+@dataclass(eq=False)
+class LemmaAssume(Node):
+    cond: Expr
+
+
+@dataclass(eq=False)
+class LemmaAssert(Node):
+    cond: Expr
+    message: str | None
+
+
+@dataclass(eq=False)
+class LemmaDecl(Decl):
+    """A bit-vector lemma: for every value of `params`, the asserts hold
+    wherever the assumes before them do. Not part of any scenario."""
+
+    name: str
+    params: list[LemmaVar]
+    body: list[LemmaLet | LemmaAssume | LemmaAssert]
+    options: list[tuple[str, Expr, Span]]
+    expect: ExpectItem | None
+
+
+@dataclass(eq=False)
 class Module(Node):
     """One parsed file."""
 

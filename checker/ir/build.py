@@ -70,8 +70,9 @@ def build_all(program: Program, overrides: dict[str, int] | None = None,
                                f"no scenario {', '.join(unknown)} (scenarios: {known})")
         names = [n for n in names if n in only]
     if not names:
-        raise SpecError.at(Span(program.root, 0, 0, 0, 0),
-                           "the spec has no scenario: add 'scenario NAME { run THREAD(...); }'")
+        hint = ("only lemmas: prove them with 'migcheck prove'" if base.lemmas else
+                "add 'scenario NAME { run THREAD(...); }'")
+        raise SpecError.at(Span(program.root, 0, 0, 0, 0), f"the spec has no scenario: {hint}")
     out = []
     for name in names:
         bindings = scenario_bindings(program, base, base.scenarios[name], overrides)

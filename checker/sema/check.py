@@ -17,6 +17,7 @@ import networkx as nx
 from checker.dsl import ast
 from checker.dsl.diagnostics import DiagnosticSink, Span, SpecError
 from checker.dsl.loader import Program
+from checker.sema.lemmas import check_lemma
 from checker.sema.symbols import (
     EXPECT_KINDS,
     ConstSym,
@@ -308,6 +309,10 @@ class Checker:
                 if d.name in self.el.scenarios:
                     self.err(d.span, f"scenario '{d.name}' is already declared")
                 self.el.scenarios[d.name] = d
+            elif isinstance(d, ast.LemmaDecl):
+                if d.name in self.el.lemmas:
+                    self.err(d.span, f"lemma '{d.name}' is already declared")
+                self.el.lemmas[d.name] = check_lemma(self, d)
         for g in self.el.globals.values():
             if g.init is not None:
                 with self.context(allow_locals=False, allow_thread_local=False,

@@ -10,11 +10,15 @@ the AST itself immutable after parsing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from checker.dsl import ast
 from checker.dsl.diagnostics import Span
 from checker.dsl.loader import Program
 from checker.sema.types import EnumType, PtrType, StructType, Type
+
+if TYPE_CHECKING:
+    from checker.sema.lemmas import LemmaInfo
 
 
 @dataclass(eq=False)
@@ -126,6 +130,7 @@ class Elaboration:
     properties: list[ast.PropertyDecl] = field(default_factory=list)
     lock_orders: list[ast.LockOrderDecl] = field(default_factory=list)
     scenarios: dict[str, ast.ScenarioDecl] = field(default_factory=dict)
+    lemmas: dict[str, LemmaInfo] = field(default_factory=dict)
     expr_types: dict[ast.Expr, Type] = field(default_factory=dict)
     refs: dict[ast.Node, Symbol] = field(default_factory=dict)
     decl_syms: dict[ast.Node, LocalSym] = field(default_factory=dict)

@@ -1,0 +1,124 @@
+"""`migcheck prove`: prove a scenario safe for every reachable state, or not.
+
+The safety property is the conjunction of everything the explicit engine
+checks in a state: no step faults (null dereference, use-after-free, failed
+assert, broken primitive rule, ...), no deadlock, invariants hold, and
+`final` properties hold once every thread finished. In order:
+
+1. BMC from the initial state, depth by depth (the base case). A violation
+   found is a counterexample with an ordinary trace. If no state at some
+   depth has a successor, every run ends there and the scenario is proved.
+2. After each clear depth k, the k-induction step case with simple-path
+   constraints (`checker.symbolic.induction`); unsatisfiable: proved.
+3. When induction has not succeeded within its share of the time, z3's
+   Horn-clause engine Spacer on the integer encoding
+   (`checker.symbolic.chc`); its invariant is checked independently.
+
+The answer is *proved* only from one of these complete arguments; anything
+else is *unknown*, with what was tried. Runs that spin forever are a
+liveness property, not covered by a safety proof: the report says so when a
+thread can loop.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from checker.explore.codegen import Compiled
+from checker.explore.result import Violation
+from checker.ir.nodes import TransitionSystem
+from checker.symbolic.bmc import Bmc
+from checker.symbolic.chc import solve_chc
+from checker.symbolic.encode import IntEncoding
+from checker.symbolic.induction import InductionStep
+from checker.symbolic.unroll import Deadline
+
+
+@dataclass
+class ProofResult:
+    ts: TransitionSystem
+    verdict: str  # proved, counterexample, unknown
+    how: str  # the argument (proved), or the violation (counterexample)
+    tried: list[str] = field(default_factory=list)
+    violation: Violation | None = None
+    others: list[Violation] = field(default_factory=list)
+    compiled: Compiled | None = None
+    seconds: float = 0.0
+    depth: int = 0  # BMC depth reached (base case)
+    liveness_note: bool = False  # a thread can loop: spinning forever is not covered
+
+    @property
+    def status(self) -> str:
+        """met, unmet or unknown against the scenario's `expect`."""
+        exp = self.ts.expect
+        if self.verdict == "unknown":
+            return "unknown"
+        if self.verdict == "counterexample" and self.violation is None:
+            # Spacer: some violation is reachable, which one is not known.
+            return "unmet" if exp.kind == "verified" else "unknown"
+        if exp.kind == "verified":
+            return "met" if self.verdict == "proved" else "unmet"
+        ok = self.violation is not None and self.violation.matches(exp)
+        return "met" if ok else "unmet"
+
+
+def prove(ts: TransitionSystem, seconds: float = 60.0, max_k: int = 200,
+          induction_share: float = 0.5) -> ProofResult:
+    """Prove or refute the scenario's safety within `seconds`."""
+    start = time.monotonic()
+    deadline = Deadline.after(seconds)
+    first_phase = Deadline.after(seconds * induction_share)
+    bmc = Bmc(ts, max_k, None, deadline=first_phase)
+    step = InductionStep(bmc.enc)
+    tried: list[str] = []
+    result = ProofResult(ts, "unknown", "", tried, compiled=bmc.c,
+                         liveness_note=ts.has_cycles)
+
+    def done(verdict: str, how: str, v: Violation | None = None) -> ProofResult:
+        result.verdict, result.how, result.violation = verdict, how, v
+        result.others = [o for o in bmc.others if o is not v]
+        result.seconds = time.monotonic() - start
+        result.depth = bmc.stats.depth
+        return result
+
+    induction = "running"
+    k = 0
+    for k in range(max_k + 1):
+        answer = bmc.check_depth(k)
+        if answer == "violation":
+            assert bmc.found is not None
+            return done("counterexample", f"bmc: {bmc.found.kind} in {bmc.found.steps} steps",
+                        bmc.found)
+        if answer == "unknown":
+            break
+        if answer == "complete":
+            if bmc.others:
+                break
+            result.liveness_note = False  # no run is infinite
+            return done("proved", f"every run ends within {k} steps (bmc)")
+        if not bmc.others and induction == "running":
+            induction = step.check(first_phase)
+            if induction == "proved":
+                return done("proved", f"k-induction with simple paths, k = {k + 1}")
+            induction = "running" if induction == "failed" else induction
+        if k == max_k:
+            break
+        bmc.u.extend()
+    if bmc.others:
+        first = bmc.others[0]
+        tried.append(f"bmc to depth {bmc.stats.depth}: the expected "
+                     f"{ts.expect.kind} not found")
+        return done("counterexample", f"bmc: {first.kind} in {first.steps} steps", first)
+    tried.append(f"bmc (base case): no violation within {bmc.stats.depth} steps")
+    tried.append(f"k-induction with simple paths: step case fails for every k <= {step.k + 1}"
+                 if induction != "unknown" else
+                 f"k-induction: solver out of time at k = {step.k + 1}")
+    chc = solve_chc(IntEncoding(ts), deadline)
+    if chc.verdict == "proved":
+        return done("proved", chc.detail)
+    tried.append(chc.detail)
+    if chc.verdict == "counterexample":
+        return done("counterexample", "spacer: a violation is reachable in more than "
+                                      f"{bmc.stats.depth} steps (no trace: run `migcheck check`)")
+    return done("unknown", "no argument completed")
