@@ -11,7 +11,10 @@ bad state before a faulting step from it), so the first violation found has
 a shortest trace, in steps, across all kinds.
 
 Like the explicit search, when the scenario expects a violation BMC looks
-for that one; others met on the way are reported as notes.
+for that one. It looks for the other kinds only if the expected one is not
+found (then the first of each is reported, as the explicit engine reports
+the violations it met on the way): a solver query for every other kind at
+every depth would cost more than the search itself.
 
 The answer is complete, and "verified" is reported, only when the solver
 shows that no state at some depth k <= K has a successor: then every run
@@ -51,8 +54,12 @@ def _name(ts: TransitionSystem, ind: Indicator) -> str | None:
 class Bmc:
     def __init__(self, ts: TransitionSystem, depth: int, seconds: float | None,
                  progress: Callable[[Stats], None] | None = None,
-                 deadline: Deadline | None = None):
+                 deadline: Deadline | None = None, note_others: bool = False):
         self.ts = ts
+        # Look for other violations at every depth (a proof's base case must),
+        # or only once the expected one is not found (BMC: a solver query for
+        # every other kind at every depth would cost more than the search).
+        self.note_others = note_others
         self.max_depth = depth
         self.deadline = deadline or Deadline.after(seconds)
         self.seconds = seconds
@@ -107,7 +114,7 @@ class Bmc:
             if v is not None:
                 self.found = v
                 return "violation"
-        if self._note_others(k, rest) == "unknown":
+        if self.note_others and self._note_others(k, rest) == "unknown":
             return "unknown"
         answer, _ = self.u.ask(self.u.can_move(k), self.deadline)
         if answer == z3.unknown:
@@ -133,6 +140,15 @@ class Bmc:
                 limit = f"--depth {self.max_depth}"
                 break
             self.u.extend()
+        if not self.note_others and self.ts.expect.kind != "verified":
+            # The expected violation is not there: report the others, as the
+            # explicit engine does, shortest first (as far as time allows).
+            inds = self.enc.template.indicators
+            rest = [i for i in inds if not _matches(self.ts, i, self.ts.expect.kind,
+                                                      self.ts.expect.name)]
+            for k in range(self.u.depth + 1):
+                if self._note_others(k, rest) == "unknown":
+                    break
         if self.others:
             return self.result("violation", self.others[0], others=self.others[1:])
         if limit is not None:

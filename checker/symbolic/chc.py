@@ -33,7 +33,7 @@ def solve_chc(enc: Encoding, deadline: Deadline) -> ChcAnswer:
     left = deadline.left()
     if left is not None and left <= 0:
         return ChcAnswer("unknown", "no time left for spacer")
-    sorts = [z3.BitVecSort(enc.width)] * len(t.x)
+    sorts = [x.sort() for x in t.x]
     inv = z3.Function("Inv", *sorts, z3.BoolSort())
     bad = disj([i.cond for i in t.indicators])
     s = z3.SolverFor("HORN")
@@ -48,11 +48,29 @@ def solve_chc(enc: Encoding, deadline: Deadline) -> ChcAnswer:
         return ChcAnswer("counterexample", "spacer: a violating state is reachable")
     if answer != z3.sat:
         return ChcAnswer("unknown", f"spacer: {s.reason_unknown() or 'unknown'}")
-    candidate = s.model().eval(inv(*t.x), model_completion=True)
+    candidate = _interpretation(s.model(), inv, t.x)
     problem = _validate(enc, candidate, bad, deadline)
     if problem is not None:
         return ChcAnswer("unknown", f"spacer's invariant did not check: {problem}")
     return ChcAnswer("proved", "spacer found an inductive invariant (checked)", candidate)
+
+
+def _interpretation(model: z3.ModelRef, inv: z3.FuncDeclRef,
+                    args: list[z3.ExprRef]) -> z3.BoolRef:
+    """The model's `inv` as a formula over `args` (its bound variable i is
+    argument i); evaluating `inv(args)` instead would give the free `args`
+    values of their own."""
+    interp = model[inv]
+    if interp is None:
+        return z3.BoolVal(True)
+    if z3.is_expr(interp):  # a lambda
+        return z3.substitute_vars(interp.body(), *reversed(args))
+    out = z3.substitute_vars(interp.else_value(), *args)
+    for i in range(interp.num_entries()):
+        entry = interp.entry(i)
+        here = z3.And(*[a == entry.arg_value(j) for j, a in enumerate(args)])
+        out = z3.If(here, entry.value(), out)
+    return out
 
 
 def _validate(enc: Encoding, inv: z3.BoolRef, bad: z3.BoolRef, deadline: Deadline) -> str | None:
@@ -66,7 +84,7 @@ def _validate(enc: Encoding, inv: z3.BoolRef, bad: z3.BoolRef, deadline: Deadlin
         ("it admits a violation", conj(inv, bad)),
     ]
     for what, query in obligations:
-        s = z3.SolverFor("QF_BV")
+        s = z3.Solver()
         left = deadline.left()
         if left is not None:
             s.set("timeout", max(1, int(left * 1000)))

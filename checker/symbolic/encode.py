@@ -131,9 +131,19 @@ class Machine:
         self.covers: list[tuple[int, z3.BoolRef]] = []
 
     # ------------------------------------------------------------ helpers
-    def get(self, slot: int) -> Num:
+    def stored(self, slot: int) -> Num:
+        """The slot's term as the state holds it (see `Encoding.widen`)."""
         v = self.vals.get(slot)
         return self.base[slot] if v is None else v
+
+    def get(self, slot: int) -> Num:
+        """The slot's value, at the width of expressions."""
+        return self.enc.widen(slot, self.stored(slot))
+
+    def put(self, slot: int, value: Num, when: z3.BoolRef | None = None) -> None:
+        """Store a value (already range-checked), or keep the old one unless `when`."""
+        new = self.enc.narrow(slot, value)
+        self.vals[slot] = new if when is None else z3.If(when, new, self.stored(slot))
 
     def fail(self, bad: z3.BoolRef, kind: str, prop: int = -1) -> None:
         """Stop with `kind` when `bad` holds here; execution goes on without it."""
@@ -168,8 +178,8 @@ class Machine:
         merged = dict(vals)
         for slot in set(vals1) | set(vals2):
             before = vals[slot] if slot in vals else self.base[slot]
-            a = vals1[slot] if slot in vals1 else before
-            b = vals2[slot] if slot in vals2 else before
+            a: Num = vals1.get(slot, before)
+            b: Num = vals2.get(slot, before)
             merged[slot] = a if a.eq(b) else z3.If(cond, a, b)
         self.vals = merged
         return r1, r2
@@ -233,10 +243,10 @@ class Machine:
             def new(slot: int) -> Num:
                 return value
         if len(cands) == 1:
-            self.vals[cands[0][0]] = new(cands[0][0])
+            self.put(cands[0][0], new(cands[0][0]))
             return
         for slot, cond in cands:
-            self.vals[slot] = z3.If(cond, new(slot), self.get(slot))
+            self.put(slot, new(slot), cond)
 
     # ------------------------------------------------------------ expressions
     def expr(self, e: Expr) -> Val:
@@ -325,11 +335,10 @@ class Machine:
 
     def _reset_object(self, base: int, stride: int, hit: z3.BoolRef, alloc_bit: int) -> None:
         enc = self.enc
-        self.vals[base] = z3.If(hit, enc.const(alloc_bit), self.get(base))
+        self.put(base, enc.const(alloc_bit), hit)
         for k in range(1, stride):
             slot = base + k
-            default = enc.const(enc.ts.slots[slot].default)
-            self.vals[slot] = z3.If(hit, default, self.get(slot))
+            self.put(slot, enc.const(enc.ts.slots[slot].default), hit)
 
     def alloc(self, pool: str) -> Num:
         """The lowest free object (fields reset, allocated bit set), or null."""
@@ -366,9 +375,8 @@ class Machine:
                 self.fail(z3.And(chosen, z3.Or(v < enc.const(slot.lo), v > enc.const(slot.hi))),
                           "range")
             for ps, v in zip(ts_slot.param_slots, args, strict=True):
-                self.vals[ps] = z3.If(chosen, v, self.get(ps))
-            self.vals[ts_slot.pc_slot] = z3.If(chosen, enc.const(ts_slot.entry_pc),
-                                               self.get(ts_slot.pc_slot))
+                self.put(ps, v, chosen)
+            self.put(ts_slot.pc_slot, enc.const(ts_slot.entry_pc), chosen)
             earlier_free = disj([earlier_free, free])
         self.fail(negate(earlier_free), "thread_limit")
 
@@ -405,6 +413,31 @@ class Encoding:
 
     def var(self, name: str) -> Num:
         return z3.BitVec(name, self.width)
+
+    # A state holds slot i as `value - lo` in just the bits its range needs:
+    # far fewer bits for the solver than the expression width everywhere.
+    def slot_bits(self, slot: int) -> int:
+        s = self.ts.slots[slot]
+        return max((s.hi - s.lo).bit_length(), 1)
+
+    def widen(self, slot: int, stored: Num) -> Num:
+        lo = self.ts.slots[slot].lo
+        w = self.slot_bits(slot)
+        v = z3.ZeroExt(self.width - w, stored) if w < self.width else stored
+        return v + self.const(lo) if lo else v
+
+    def narrow(self, slot: int, value: Num) -> Num:
+        lo = self.ts.slots[slot].lo
+        w = self.slot_bits(slot)
+        v = value - self.const(lo) if lo else value
+        return z3.Extract(w - 1, 0, v) if w < self.width else v
+
+    def slot_const(self, slot: int, value: int) -> Num:
+        s = self.ts.slots[slot]
+        return z3.BitVecVal(value - s.lo, self.slot_bits(slot))
+
+    def slot_var(self, slot: int, name: str) -> Num:
+        return z3.BitVec(name, self.slot_bits(slot))
 
     def unary(self, op: str, x: Num) -> Num:
         return -x if op == "-" else ~x
@@ -446,16 +479,17 @@ class Encoding:
 
     # ------------------------------------------------------------ states
     def initial(self) -> list[Num]:
-        return [self.const(v) for v in self.ts.initial]
+        return [self.slot_const(i, v) for i, v in enumerate(self.ts.initial)]
 
     def fresh(self, tag: str) -> list[Num]:
-        return [self.var(f"{tag}.{s.index}") for s in self.ts.slots]
+        return [self.slot_var(s.index, f"{tag}.{s.index}") for s in self.ts.slots]
 
     def in_domain(self, state: State) -> z3.BoolRef:
         """Every slot within its range (true of every reachable state)."""
         parts = []
         for s, v in zip(self.ts.slots, state, strict=True):
-            parts.append(z3.And(v >= self.const(s.lo), v <= self.const(s.hi)))
+            w = self.widen(s.index, v)
+            parts.append(z3.And(w >= self.const(s.lo), w <= self.const(s.hi)))
         return conj(*parts)
 
     @cached_property
@@ -468,14 +502,14 @@ class Encoding:
         m.fail(negate(m.truth(m.expr(a.guard))), BLOCKED)
         m.exec(a.body)
         pc = self.ts.threads[a.thread - 1].pc_slot
-        m.vals[pc] = self.const(a.dst)
+        m.put(pc, self.const(a.dst))
         faults = [s for s in m.stops if s.kind != BLOCKED]
         return Effect(a, m.live, faults, m.vals, m.covers)
 
     def at(self, a: Action, state: State) -> z3.BoolRef:
         """The action's thread stands at the action's source pc."""
         pc = self.ts.threads[a.thread - 1].pc_slot
-        return state[pc] == self.const(a.src)
+        return state[pc] == self.slot_const(pc, a.src)
 
     def effects(self, state: State) -> list[Effect]:
         return [self.effect(a, state) for a in self.ts.actions]
@@ -492,7 +526,7 @@ class Encoding:
                 out.append(Indicator(st.kind, st.prop, conj(here, st.cond), ef.action.id))
         moves = [conj(self.at(ef.action, state), disj([ef.ok, ef.faulting])) for ef in effects]
         stuck = negate(disj(moves))
-        running = disj([state[p] != self.zero for p in self.pc_slots])
+        running = disj([state[p] != self.slot_const(p, 0) for p in self.pc_slots])
         out.append(Indicator("deadlock", -1, conj(running, stuck)))
         if ts.finals:
             m = Machine(self, state)
@@ -612,6 +646,18 @@ class IntEncoding(Encoding):
         return c
 
     def var(self, name: str) -> Num:
+        return z3.Int(name)
+
+    def widen(self, slot: int, stored: Num) -> Num:
+        return stored
+
+    def narrow(self, slot: int, value: Num) -> Num:
+        return value
+
+    def slot_const(self, slot: int, value: int) -> Num:
+        return self.const(value)
+
+    def slot_var(self, slot: int, name: str) -> Num:
         return z3.Int(name)
 
     def unary(self, op: str, x: Num) -> Num:

@@ -69,7 +69,7 @@ def prove(ts: TransitionSystem, seconds: float = 60.0, max_k: int = 200,
     start = time.monotonic()
     deadline = Deadline.after(seconds)
     first_phase = Deadline.after(seconds * induction_share)
-    bmc = Bmc(ts, max_k, None, deadline=first_phase)
+    bmc = Bmc(ts, max_k, None, deadline=first_phase, note_others=True)
     step = InductionStep(bmc.enc)
     tried: list[str] = []
     result = ProofResult(ts, "unknown", "", tried, compiled=bmc.c,

@@ -1,0 +1,150 @@
+"""`migcheck prove`: proofs for all reachable states, counterexamples, and
+"unknown" whenever no argument completed (never "proved" on a partial
+result). Each way to a proof is exercised: every run ends (BMC), k-induction
+with simple paths, and Spacer's invariant where induction fails."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from hypothesis import HealthCheck, given, settings
+
+from checker.dsl.loader import load_program
+from checker.explore.options import CheckOptions
+from checker.explore.run import check
+from checker.ir.build import build_all
+from checker.symbolic.prove import prove
+from checker.trace.model import build_trace
+from checker.trace.replay import replay_on
+from tests.conftest import ROOT
+from tests.programs import programs
+
+
+def system(path, scenario=None):
+    return build_all(load_program(path, [ROOT / "models"]), only=[scenario] if scenario else None)[0]
+
+
+TERMINATES = """\
+int[0..3] g = 0;
+thread inc() { int[0..3] l = 0; l = g; g = l + 1; }
+invariant small: g <= 2;
+scenario s { run inc(); run inc(); }
+"""
+
+
+def test_every_run_ends_is_a_proof(spec_file):
+    r = prove(system(spec_file(TERMINATES)), seconds=30)
+    # Two threads of two steps each: no state at depth 4 has a successor.
+    assert r.verdict == "proved" and r.status == "met"
+    assert r.how == "every run ends within 4 steps (bmc)"
+    assert not r.liveness_note
+
+
+SPIN = """\
+bool stop = false;
+int[0..3] g = 0;
+thread spinner() { while (!stop) { } g = 1; }
+thread stopper() { stop = true; }
+invariant g_small: g <= 1;
+scenario s { run spinner(); run stopper(); }
+"""
+
+
+def test_k_induction_proves_a_scenario_that_can_spin(spec_file):
+    r = prove(system(spec_file(SPIN)), seconds=30)
+    # From any state with g <= 1 no step makes g larger than 1, and no
+    # state is stuck: the property is 1-inductive. Runs are unbounded.
+    assert r.verdict == "proved"
+    assert r.how == "k-induction with simple paths, k = 1"
+    assert r.liveness_note  # spinning forever is not covered, and the report says so
+
+
+COUNTER = """\
+int[0..255] x = 0;
+int[0..255] y = 0;
+thread t() { while (true) { atomic { if (x < 20) { x = x + 1; y = y + 1; } } } }
+invariant y_bounded: y <= LIMIT;
+scenario s { run t(); }
+"""
+
+
+def test_spacer_proves_what_short_induction_cannot(spec_file):
+    r = prove(system(spec_file("const LIMIT = 20;\n" + COUNTER)), seconds=60, max_k=5)
+    # y <= 20 is not k-inductive for k <= 6 (from x = 0, y = 15 six good
+    # steps lead to y = 21); y <= x <= 20 is an inductive invariant.
+    assert r.verdict == "proved" and r.status == "met"
+    assert r.how == "spacer found an inductive invariant (checked)"
+
+
+def test_spacer_refutes_beyond_the_base_case_without_claiming_a_trace(spec_file):
+    r = prove(system(spec_file("const LIMIT = 19;\n" + COUNTER)), seconds=60, max_k=5)
+    # y reaches 20 after 20 steps, beyond the base case of 5.
+    assert r.verdict == "counterexample" and r.violation is None
+    assert r.status == "unmet"
+    assert "more than 5 steps" in r.how
+
+
+RACE = """\
+int[0..3] g = 0;
+thread inc() { int[0..3] l = 0; l = g; g = l + 1; }
+final both: g == 2;
+scenario lost_update { run inc(); run inc(); expect final both; }
+scenario checked { run inc(); run inc(); }
+"""
+
+
+def test_a_counterexample_is_an_ordinary_trace(spec_file):
+    path = spec_file(RACE)
+    expected = prove(system(path, "lost_update"), seconds=30)
+    assert expected.verdict == "counterexample" and expected.status == "met"
+    assert expected.violation is not None and expected.violation.steps == 4
+    ts = system(path, "checked")
+    unexpected = prove(ts, seconds=30)
+    assert unexpected.status == "unmet"
+    assert unexpected.compiled is not None and unexpected.violation is not None
+    trace = build_trace(unexpected.compiled, unexpected.violation)
+    assert replay_on(trace, ts).reproduced
+
+
+def test_no_time_is_unknown_never_proved(spec_file):
+    r = prove(system(spec_file(SPIN)), seconds=0.0)
+    assert r.verdict == "unknown" and r.status == "unknown"
+    assert r.tried  # it says what it tried
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(programs())
+def test_proofs_agree_with_the_explicit_search(tmp_path, text):
+    path = tmp_path / "random.mig"
+    path.write_text(text)
+    ts = build_all(load_program(path, [ROOT / "models"]))[0]
+    explicit = check(ts, CheckOptions().livelock(False))
+    r = prove(ts, seconds=20)
+    if r.verdict == "proved":
+        assert explicit.verdict == "verified", text
+    elif r.verdict == "counterexample":
+        assert explicit.verdict == "violation", text
+
+
+def test_prove_command_exit_statuses(spec_file):
+    def run(path, *extra):
+        return subprocess.run([sys.executable, "-m", "checker", "prove", str(path),
+                               "-I", str(ROOT / "models"), *extra],
+                              capture_output=True, text=True, cwd=ROOT, check=False)
+
+    ok = run(spec_file(TERMINATES))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "scenario s: proved for all reachable states: every run ends within 4 steps" \
+        in ok.stdout
+    bad = run(spec_file(RACE), "-s", "checked")
+    assert bad.returncode == 1
+    assert "counterexample: bmc: final in 4 steps" in bad.stdout
+    assert "counterexample: final 'both'" in bad.stdout  # the trace
+    unknown = run(spec_file(SPIN), "--seconds", "0")
+    assert unknown.returncode == 3
+    assert "unknown: inconclusive" in unknown.stdout
+    missing = run(spec_file(RACE), "-s", "nope")
+    assert missing.returncode == 2
+    assert "no lemma or scenario nope" in missing.stderr
