@@ -42,9 +42,11 @@ def add_mutate_parser(sub: Any, spec_args: Callable[[argparse.ArgumentParser], N
     m.add_argument("--module", action="append", default=[], metavar="NAME",
                    help="also mutate this imported module (a protocol kept in models/, e.g. "
                         "zsmalloc_5_17); repeatable")
-    m.add_argument("--protocol-models", action="store_true",
+    m.add_argument("--protocol-models", choices=("yes", "no", "if-none"), default="if-none",
                    help="also mutate the models/ modules the spec imports that hold protocol "
-                        "code (procedures that call lock operations), e.g. zsmalloc_5_17")
+                        "code (procedures that call lock operations, e.g. zsmalloc_5_17): "
+                        "always, never, or only when the spec's own code has nothing to "
+                        "mutate (default)")
     m.add_argument("--max-states", type=int, metavar="N",
                    help="state limit of each mutant run (default: --state-factor times the "
                         "scenario's own states, at least 20000)")
@@ -74,7 +76,7 @@ def cmd_mutate(args: argparse.Namespace, out: Console, err: Console) -> int:
 
     def emit(lines: list[str]) -> None:
         for line in lines:
-            out.print(line, highlight=False)
+            out.print(line, highlight=False, markup=True)  # text parts are escaped
 
     root = args.spec
 

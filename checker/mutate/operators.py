@@ -15,7 +15,7 @@ it changes. A site counts only if some fixed scenario executes it
 | `trylock-to-lock` | a trylock becomes the blocking lock, assumed to succeed (`if (!trylock_page(p)) goto out;` -> `lock_page(p); if (!true) goto out;`) |
 | `lock-to-trylock` | a lock becomes a trylock whose failure is ignored (proceeds unlocked under contention) |
 | `drop-recheck` | a condition on shared state tested while a lock may be held loses a term (`A || B` -> `A`), or the whole test (the branch that bails out is never taken; an `if` without a bail-out branch always runs) |
-| `move-unlock` | an unlock moves above an earlier step of its block, one mutant per step, up to the nearest lock acquisition or label |
+| `move-unlock` | an unlock moves above an earlier step of its block, one mutant per step (another unlock is not one: two unlocks in either order protect the same accesses), up to the nearest lock acquisition or label |
 """
 
 from __future__ import annotations
@@ -308,11 +308,17 @@ class _Finder:
             return
         body = place.block.body
         acquiring = {id(o.place.stmt) for o in sites if o.acquires}
+        releasing = {id(o.place.stmt) for o in sites if o.op.kind == RELEASE}
+        uses = {x.name for a in s.call.args for x in subexprs(a) if isinstance(x, ast.Name)}
         for j in range(place.index - 1, -1, -1):
             before = body[j]
             inside = list(stmts_under(before))
             if any(isinstance(q, ast.Label) or id(q) in acquiring for q in inside):
                 break  # not above a label (jumps to it would skip the unlock), nor a lock
+            if isinstance(before, ast.VarDecl) and before.name in uses:
+                break  # not above the declaration of what it unlocks
+            if id(before) in releasing:
+                continue  # two unlocks in the other order: no access changes its locks
             if not any(f.is_step(before.span) for f in self.facts):
                 continue  # above local statements only: the same steps
             moved = [*body[:j], place.stmt, *body[j:place.index], *body[place.index + 1:]]

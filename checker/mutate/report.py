@@ -54,7 +54,9 @@ def result_lines(r: MutantResult, root: str) -> list[str]:
     if r.kill is not None:
         k = r.kill
         steps = f", {k.steps} steps" if k.steps is not None else ""
-        out.append(pad + escape(f"{k.scenario}: {k.what}{steps}: {k.message}"))
+        said = k.message and k.message != f"assertion '{k.name}' failed"
+        out.append(pad + escape(f"{k.scenario}: {k.what}{steps}" + (f": {k.message}" if said
+                                                                     else "")))
     elif r.outcome == SURVIVED:
         out.append(pad + escape(f"verified in {', '.join(m.scenarios)}"))
     if r.cut_short and r.outcome != KILLED:

@@ -49,7 +49,10 @@ class SuiteOptions:
     skip_tags: tuple[str, ...] = ()  # leave out scenarios with these tags (slow)
     mutants: tuple[str, ...] = ()  # only the mutants with these ids
     modules: tuple[str, ...] = ()  # also mutate these imported modules (protocol models)
-    protocol_models: bool = False  # also mutate the protocol models the spec imports
+    # Also mutate the protocol models the spec imports (`protocol_models()`):
+    # "yes", "no", or "if-none": when the spec's own code has nothing to mutate
+    # (its protocol lives in models/, as zsmalloc 5.17's does).
+    protocol_models: str = "if-none"
     max_states: int | None = None  # per mutant run; default: state_factor x the baseline
     state_factor: int = 10
     min_states: int = 20_000
@@ -158,9 +161,12 @@ def mutation_suite(spec: str, opts: SuiteOptions,
         raise SpecError.at(Span(program.root, 0, 0, 0, 0),
                            f"the spec imports no module {', '.join(unknown_modules)}")
     modules = opts.modules
-    if opts.protocol_models:
+    if opts.protocol_models == "yes":
         modules = (*modules, *protocol_models(program, el))
     mutants = found = find_mutants(program, el, facts, modules)
+    if not found and opts.protocol_models == "if-none":
+        modules = (*modules, *protocol_models(program, el))
+        mutants = found = find_mutants(program, el, facts, modules)
     root = program.root
     if opts.mutants:
         unknown = set(opts.mutants) - {m.ident(root) for m in mutants}
