@@ -47,16 +47,21 @@ class Outcome:
 def expand_safely(c: Compiled, s: int, path: Callable[[], list[int]]
                   ) -> tuple[list[int], Violation]:
     """Successors of a state whose expansion faulted: every step that does not
-    fault, and the violation of the first one that does."""
+    fault, and the violation of the first one that does, or of the first
+    that the scenario expects (two threads can fault in one state: the
+    expected violation must not hide behind another)."""
     succ: list[int] = []
     first: Violation | None = None
+    expect = c.ts.expect
     for i, t in enumerate(c.ts.threads):
         for a in c.ts.actions_at(t.id, c.pc_of(s, i)):
             try:
                 n = c.step[a.id](s)
             except Fault as f:
-                if first is None:
-                    first = _fault(c, a.id, f, path())
+                v = _fault(c, a.id, f, path()) if first is None or not first.matches(expect) \
+                    else None
+                if v is not None and (first is None or v.matches(expect)):
+                    first = v
                 continue
             if n is not None:
                 succ.append(n)
