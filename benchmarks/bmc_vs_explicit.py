@@ -8,7 +8,8 @@ Two tables, in Markdown, for the README:
    BMC (`--engine bmc`), each with the same wall-clock budget. Reported: the
    explicit verdict, states and BFS depth; the BMC verdict and the depth it
    reached (every run of up to that many steps checked), or the length of
-   the counterexample it found.
+   the counterexample it found. The explicit search also looks for runs that
+   spin forever, which BMC does not.
 2. Threads: specs/zsmalloc/isolation_wide.mig (Linux 6.3 zsmalloc) with one
    compactor and one zs_free() on each of N zspages, N growing (scenarios
    generated here, importing the spec unchanged, with -D NR_ZSPAGES=N).
@@ -51,14 +52,13 @@ class Run:
     seconds: float
     steps: int | None  # counterexample length
     kind: str | None
-    complete: bool = False
+    loop: bool = False  # a run that spins forever (a livelock)
 
 
 def check(spec: Path, scenario: str, engine: str, seconds: float,
           extra: list[str] | None = None) -> Run:
     cmd = [*MIGCHECK, "check", str(spec), "-s", scenario, "--format", "json", "--no-save",
-           "--max-seconds", str(seconds), "--engine", engine, "--depth", "400",
-           "--no-livelock", *(extra or [])]
+           "--max-seconds", str(seconds), "--engine", engine, "--depth", "400", *(extra or [])]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
                               timeout=seconds * 3 + 60, check=False)
@@ -70,7 +70,7 @@ def check(spec: Path, scenario: str, engine: str, seconds: float,
     v = data.get("violation")
     return Run(data["verdict"], data["status"], stats["depth"], stats["states"],
                stats["seconds"], len(trace["steps"]) if trace else None,
-               v["kind"] if v else None)
+               v["kind"] if v else None, bool(trace and trace.get("loop_start") is not None))
 
 
 def threads_of(spec: Path) -> dict[str, tuple[int, bool, list[str]]]:
@@ -98,6 +98,8 @@ def fmt_explicit(r: Run) -> str:
         return "error"
     if r.verdict == "verified":
         return f"verified: {r.states:,} states, depth {r.depth}, {r.seconds:.1f} s"
+    if r.verdict == "violation" and r.steps is not None and r.loop:
+        return f"{r.kind} (spinning forever), {r.states:,} states, {r.seconds:.1f} s"
     if r.verdict == "violation":
         return f"{r.kind} in {r.steps} steps, {r.states:,} states, {r.seconds:.1f} s"
     return f"not finished: depth {r.depth} ({r.states:,} states)"

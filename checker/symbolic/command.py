@@ -187,7 +187,8 @@ def _print_proof(out: Console, r: ProofResult, quiet: bool) -> None:
     else:
         verdict = "unknown"
     out.print(_status_line(f"{head}: {verdict}: ", r.status, expect))
-    out.print(f"    {r.seconds:.2f} s, base case to depth {r.depth}", highlight=False)
+    base = f"base case clear to depth {r.depth}" if r.depth >= 0 else "no depth cleared"
+    out.print(f"    {r.seconds:.2f} s, {base}", highlight=False)
     for line in r.tried if r.verdict != "proved" else []:
         out.print(f"    tried: {line}", highlight=False, markup=False)
     if r.verdict == "proved" and r.liveness_note:

@@ -45,7 +45,7 @@ class ProofResult:
     others: list[Violation] = field(default_factory=list)
     compiled: Compiled | None = None
     seconds: float = 0.0
-    depth: int = 0  # BMC depth reached (base case)
+    depth: int = -1  # the deepest depth the base case cleared (-1: none)
     liveness_note: bool = False  # a thread can loop: spinning forever is not covered
 
     @property
@@ -75,15 +75,16 @@ def prove(ts: TransitionSystem, seconds: float = 60.0, max_k: int = 200,
     result = ProofResult(ts, "unknown", "", tried, compiled=bmc.c,
                          liveness_note=ts.has_cycles)
 
+    base_done = -1  # the deepest depth the base case has cleared
+
     def done(verdict: str, how: str, v: Violation | None = None) -> ProofResult:
         result.verdict, result.how, result.violation = verdict, how, v
         result.others = [o for o in bmc.others if o is not v]
         result.seconds = time.monotonic() - start
-        result.depth = bmc.stats.depth
+        result.depth = base_done
         return result
 
-    induction = "running"
-    k = 0
+    step_timed_out = False
     for k in range(max_k + 1):
         answer = bmc.check_depth(k)
         if answer == "violation":
@@ -92,16 +93,18 @@ def prove(ts: TransitionSystem, seconds: float = 60.0, max_k: int = 200,
                         bmc.found)
         if answer == "unknown":
             break
+        base_done = k
         if answer == "complete":
             if bmc.others:
                 break
             result.liveness_note = False  # no run is infinite
             return done("proved", f"every run ends within {k} steps (bmc)")
-        if not bmc.others and induction == "running":
-            induction = step.check(first_phase)
-            if induction == "proved":
+        # Once a violation is known the property is false: no induction.
+        if not bmc.others and not step_timed_out:
+            answer = step.check(first_phase)
+            if answer == "proved":
                 return done("proved", f"k-induction with simple paths, k = {k + 1}")
-            induction = "running" if induction == "failed" else induction
+            step_timed_out = answer == "unknown"
         if k == max_k:
             break
         bmc.u.extend()
@@ -110,10 +113,14 @@ def prove(ts: TransitionSystem, seconds: float = 60.0, max_k: int = 200,
         tried.append(f"bmc to depth {bmc.stats.depth}: the expected "
                      f"{ts.expect.kind} not found")
         return done("counterexample", f"bmc: {first.kind} in {first.steps} steps", first)
-    tried.append(f"bmc (base case): no violation within {bmc.stats.depth} steps")
-    tried.append(f"k-induction with simple paths: step case fails for every k <= {step.k + 1}"
-                 if induction != "unknown" else
-                 f"k-induction: solver out of time at k = {step.k + 1}")
+    tried.append(f"bmc (base case): no violation within {base_done} steps" if base_done >= 0
+                 else "bmc (base case): out of time before depth 0 was checked")
+    if step.k < 0:
+        tried.append("k-induction: not reached")
+    elif step_timed_out:
+        tried.append(f"k-induction: solver out of time at k = {step.k + 1}")
+    else:
+        tried.append(f"k-induction with simple paths: step case fails for every k <= {step.k + 1}")
     chc = solve_chc(IntEncoding(ts), deadline)
     if chc.verdict == "proved":
         return done("proved", chc.detail)
