@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import z3
 
-from checker.symbolic.encode import Encoding, Indicator, Num, conj, disj
+from checker.symbolic.encode import Encoding, Indicator, Num, disj
 
 
 @dataclass
@@ -29,10 +29,6 @@ class Deadline:
 
     def left(self) -> float | None:
         return None if self.at is None else self.at - time.monotonic()
-
-    def over(self) -> bool:
-        left = self.left()
-        return left is not None and left <= 0
 
 
 @dataclass
@@ -134,5 +130,3 @@ def first_true(model: z3.ModelRef, inds: list[Indicator]) -> Indicator:
             return ind
     raise AssertionError("the model satisfies none of the queried violations")
 
-
-__all__ = ["Deadline", "Unrolling", "conj", "disj", "first_true", "holds"]
