@@ -256,24 +256,33 @@ class _Writer:
 
     def property_chain(self, checks: list[Check], ind: str, on_silenced: str) -> None:
         """Asserts of `checks`; where the first to fail is one not looked
-        for, `on_silenced` instead."""
+        for, `on_silenced` instead (nested ifs: linear in the checks)."""
         if not any(self.reported(c) for c in checks):
             silent = simplify(neg(all_pass(checks)))  # the first to fail is one of them
-        else:
-            silent = simplify(disj(*(cond for c, cond in zip(checks, first_failure(checks),
-                                                              strict=True)
-                                     if not self.reported(c))))
-        if silent == FALSE:
-            self.assert_checks(checks, ind, None)
-            if all(simplify(c.ok) == TRUE for c in checks):
+            if silent == FALSE:
                 self.emit(f"{ind}skip")
+                return
+            self.emit(f"{ind}if")
+            self.emit(f"{ind}:: {self.x(silent)} -> {on_silenced}")
+            self.emit(f"{ind}:: else -> skip")
+            self.emit(f"{ind}fi")
             return
-        self.emit(f"{ind}if")
-        self.emit(f"{ind}:: {self.x(silent)} -> {on_silenced}")
-        self.emit(f"{ind}:: else ->")
-        self.assert_checks(checks, ind + "   ", None)
-        self.emit(f"{ind}   skip")
-        self.emit(f"{ind}fi")
+        depth = 0
+        for c in checks:
+            if self.reported(c):
+                self.assert_checks([c], ind + "   " * depth, None)
+                continue
+            ok = simplify(c.ok)
+            if ok == TRUE:
+                continue
+            pad = ind + "   " * depth
+            self.emit(f"{pad}if")
+            self.emit(f"{pad}:: {self.x(neg(ok))} -> {on_silenced}")
+            self.emit(f"{pad}:: else ->")
+            depth += 1
+        self.emit(f"{ind + '   ' * depth}skip")
+        for d in reversed(range(depth)):
+            self.emit(f"{ind + '   ' * d}fi")
 
     # ------------------------------------------------------------ threads
     def thread(self, tid: int) -> None:
