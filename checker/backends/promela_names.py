@@ -97,7 +97,7 @@ class Names:
     def fresh(self, base: str) -> str:
         """A new global name (with the prefix, when several models share a file)."""
         base = self.prefix + base
-        if re.fullmatch(r"[PQ]\d+", base):  # pan's own names for process types
+        if re.fullmatch(r"[PQ]\d+", base) or base in RESERVED:  # keywords, pan's names
             base += "_"
         name = base
         k = 2
