@@ -274,8 +274,8 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
                 out.print(f"      {o.span}: {SourceCache.excerpt(o.span)}", highlight=False)
     if trace is not None and not args.quiet:
         out.print("")
-        for line in render(trace).splitlines():
-            out.print("    " + line, highlight=False, markup=False)
+        for trace_line in render(trace).splitlines():
+            out.print("    " + trace_line, highlight=False, markup=False)
         out.print("")
 
 

@@ -462,7 +462,6 @@ class _Gen:
         inner = self.stmts(a.body, lines, ind)
         pc = ts.threads[a.thread - 1].pc_slot
         off = self.p.offsets[pc]
-        mask = (1 << self.p.widths[pc]) - 1
         lines.append(f"{inner}n ^= {(a.src ^ a.dst) << off}")  # pc: src -> dst
         lines.append(f"{inner}F[{a.id}] = 1")
         lines.append(f"{inner}{sink}")
