@@ -111,7 +111,7 @@ def main() -> int:
                 compile_s = f"{pan.spin_seconds:.1f} + {pan.cc_seconds:.1f}"
                 print(fmt(label, size, name, run.states, run.transitions, compile_s,
                           run.seconds, run.states_per_second, run.memory_mb), flush=True)
-            if mine["states"] > args.max_states:
+            if mine["states"] > args.max_states or not base:
                 break
     return 0
 
