@@ -29,7 +29,7 @@ from checker.trace.replay import replay_on
 from tests.conftest import ROOT, run
 from tests.programs import programs
 
-SETTINGS = settings(max_examples=40, deadline=None,
+SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
 MANY = settings(SETTINGS, max_examples=400)
@@ -139,7 +139,7 @@ def test_bmc_agrees_with_explicit_search_many(tmp_path, text):
     _agree(_build(tmp_path, text), text)
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=15)
 @given(programs())
 def test_bmc_verifies_what_explicit_verifies(tmp_path, text):
     """Random programs end (no thread loops forever): deep enough, BMC proves
@@ -307,7 +307,7 @@ def _saved_counterexamples() -> list[object]:
         if not spec.is_file():
             continue
         steps = len(data["steps"])
-        if steps > 60:
+        if steps > 45:
             continue  # deep traces are the explicit search's job, not BMC's
         small = steps <= 12 and len(data["threads"]) <= 4
         marks = [] if small else [pytest.mark.slow]
