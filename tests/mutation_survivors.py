@@ -32,38 +32,16 @@ BALLOONEXCUSED = (WEAKNESS, (
     "see it either"
 ))
 
-BALLOONLOCK = (WEAKNESS, (
-    "balloon_lock serialises inflate, deflate and migration on vb->num_pages and the host "
-    "virtqueues; the virtqueues (tell_host()) are not modelled and num_pages++/-- are "
-    "single atomic steps, so the fixed scenarios cannot tell the lock from its absence"
+CHAIN_FRESH = (HARMLESS, (
+    "the migrator trylocks the target page it has just allocated, and the shape asserts "
+    "that the trylock succeeds: nothing else can hold that lock, so a lock never waits"
 ))
 
-BALLOONNEVERRELEASED = (HARMLESS, (
-    "the balloon never releases a page while it is isolated (balloon_page_dequeue() skips "
-    "isolated pages; migration deletes the old page itself), so for this driver the branch "
-    "is dead"
-))
-
-BALLOONNUM = (WEAKNESS, (
-    "vb.num_pages is never 0 when deflate runs in the fixed scenarios (two pages are in the "
-    "balloon), so the test never fails"
-))
-
-DEQUEUEDEAD = (HARMLESS, (
-    "with pages_lock held over the walk an isolated page is off the list, so the \"raced "
-    "with isolation\" branch is dead in the fixed protocol (the spec says so beside it)"
-))
-
-FRESH = (HARMLESS, (
-    "the owner trylocks a page it has just allocated and not yet made movable, so no "
-    "compactor can hold its lock (the kernel BUG_ON()s the trylock): a lock never waits"
-))
-
-LRULOCK = (WEAKNESS, (
-    "the section is one store of PG_lru, one atomic step, and isolate_lru_page()'s "
-    "test-and-clear under lru_lock is one step too, so nothing interleaves inside either; "
-    "in C lru_lock also covers the LRU list (not modelled) and PG_lru is set by a "
-    "read-modify-write of page->flags"
+EXCHANGE_ASYNC = (WEAKNESS, (
+    "in MIGRATE_ASYNC the exchanger only trylocks the pages; in the fixed async scenario "
+    "the other holder of a page lock (page_locker) waits for nothing the exchanger holds, "
+    "so a sleeping lock_page() deadlocks nothing; a second exchanger locking the pair in "
+    "the other order would (exchange_abba_unisolated shows that cycle for the sync path)"
 ))
 
 NEWPAGE = (WEAKNESS, (
@@ -74,54 +52,9 @@ NEWPAGE = (WEAKNESS, (
     "page's lock would kill it"
 ))
 
-NONLRU = (HARMLESS, (
-    "__PageMovable() tells a non-LRU movable page from an LRU page; only non-LRU pages are "
-    "migrated here and the migrated page keeps PAGE_MAPPING_MOVABLE (__ClearPageMovable()), "
-    "so the term is always true"
-))
-
 NOTRELEASED = (WEAKNESS, (
     "no page is released by its owner while isolated in the fixed scenarios, so the "
     "released-after-isolation branch never runs and the edit is invisible"
-))
-
-ONECOMPACTOR = (WEAKNESS, (
-    "each page has one compactor in the fixed scenarios (the scenario with two is tagged "
-    "slow): a second compactor of the same page, isolating it while the first holds it, "
-    "would show the edit"
-))
-
-PUTBACKLOCK = (WEAKNESS, (
-    "the page lock at putback excludes the balloon's balloon_page_delete() of the same "
-    "page, which the fixed scenarios never run concurrently with a putback (deflate skips "
-    "isolated pages), so no holder contends"
-))
-
-REFCOUNT = (WEAKNESS, (
-    "not analysed to the end: the expected-count check never decides anything the "
-    "properties see in the fixed scenarios: either no extra reference exists when it runs, "
-    "or going on with one breaks no property (a property on what a waiting process reads "
-    "after the exchange would)"
-))
-
-SHAPE_COUNTER = (WEAKNESS, (
-    "in this shape the lock guards a counter that no property reads, and its updates are "
-    "single atomic steps; the shape is about the deadlock, not the data"
-))
-
-SHAPE_EMPTYCOUNT = (WEAKNESS, (
-    "in the fixed scenario no producer adds an empty zspage while the handler or the other "
-    "producer runs its section (flush/drain order them), so the counter's unprotected "
-    "read-modify-write loses nothing"
-))
-
-SHAPE_NEVERMIGRATE = (WEAKNESS, (
-    "taking the released-page branch always means never migrating, which is always safe; no "
-    "cover says that migration happened, so the scenario cannot tell"
-))
-
-SHAPE_OOMLOCK = (WEAKNESS, (
-    "one task reaches the OOM path in the scenarios, so oom_lock never contends"
 ))
 
 SHAPE_RLOCK_RETRY = (WEAKNESS, (
@@ -129,28 +62,10 @@ SHAPE_RLOCK_RETRY = (WEAKNESS, (
     "scenario, so a trylock whose failure is ignored behaves the same"
 ))
 
-SHAPE_SPURIOUS_WAKE = (HARMLESS, (
-    "a wake-up without its condition is spurious: wait_for_isolated_drain() rechecks "
-    "isolated_pages == 0 after every wake-up"
-))
-
-SHAPE_WAITQ = (WEAKNESS, (
-    "one waiter and one waker: the wait-queue lock orders a waiter's queueing against a "
-    "waker's ClearPageWaiters(), which loses a wake-up only when a third task locks the "
-    "page again; the shape has no such task"
-))
-
-SHAPE_WAITTARGET = (HARMLESS, (
-    "in the fixed variant this mutex is only something to wait for (reclaim waiting on the "
-    "fs lock, the fs task holding it): the fix does not rely on it, and dropping it only "
-    "removes a wait"
-))
-
-SHAPE_WLOCK_TAIL = (WEAKNESS, (
-    "after replace_sub_page() the chain no longer reaches the old page; the old page's "
-    "reset, the references and zspage.isolated are read by nothing else in this shape (in "
-    "zsmalloc isolated is also under class->lock), so the shortened write section is not "
-    "seen"
+SHAPE_WAITQ_CLEAR = (WEAKNESS, (
+    "clearing PG_waiters after every wake-up, even with a waiter still queued, loses that "
+    "waiter's next wake-up only if the page is locked again before it retries; the shape "
+    "has no third task that locks the page"
 ))
 
 ZRAM_SWAPINFO = (WEAKNESS, (
@@ -295,156 +210,36 @@ ZS_WRITELOCK = (WEAKNESS, (
 
 SURVIVORS: dict[str, dict[str, tuple[str, str]]] = {
     "balloon/balloon_compaction.mig": {
-        "balloon_page_enqueue: trylock_page(page) replaced by lock_page(page), which waits and succeeds":
-            FRESH,
-        "balloon_page_enqueue: dropped spin_lock(&b_dev_info.pages_lock) and its unlock":
-            BALLOONEXCUSED,
-        "balloon_page_enqueue: moved spin_unlock(&b_dev_info.pages_lock) above `balloon_page_insert(page);`":
-            BALLOONEXCUSED,
-        "balloon_page_dequeue: dropped the check `PageIsolated(page)`: its bail-out is never taken":
-            DEQUEUEDEAD,
-        "virtballoon_migratepage: dropped spin_lock(&b_dev_info.pages_lock) and its unlock":
-            BALLOONEXCUSED,
         "virtballoon_migratepage: moved spin_unlock(&b_dev_info.pages_lock) above `page->owner.isolated = false;`":
             BALLOONEXCUSED,
-        "virtballoon_migratepage: moved spin_unlock(&b_dev_info.pages_lock) above `b_dev_info.isolated_pages--;`":
-            BALLOONEXCUSED,
-        "virtballoon_migratepage: moved spin_unlock(&b_dev_info.pages_lock) above `balloon_page_insert(newpage);`":
-            BALLOONEXCUSED,
-        "virtballoon_migratepage: dropped spin_lock(&b_dev_info.pages_lock) and its unlock (2)":
-            BALLOONEXCUSED,
-        "virtballoon_migratepage: moved spin_unlock(&b_dev_info.pages_lock) above `balloon_page_delete(page);`":
-            BALLOONEXCUSED,
-        "virtballoon_migratepage: moved mutex_unlock(&vb.balloon_lock) above `balloon_page_delete(page);`":
-            BALLOONLOCK,
-        "inflate: dropped mutex_lock(&vb.balloon_lock) and its unlock":
-            BALLOONLOCK,
-        "inflate: moved mutex_unlock(&vb.balloon_lock) above `vb.num_pages++;`":
-            BALLOONLOCK,
-        "inflate: moved mutex_unlock(&vb.balloon_lock) above `balloon_page_enqueue(page);`":
-            BALLOONLOCK,
-        "deflate: dropped mutex_lock(&vb.balloon_lock) and its unlock":
-            BALLOONLOCK,
-        "deflate: dropped the check `vb.num_pages > 0`: its branch always runs":
-            BALLOONNUM,
-        "deflate: moved mutex_unlock(&vb.balloon_lock) above `while (pos != pages) { page = pos->page; list_d...`":
-            BALLOONLOCK,
-        "deflate: moved mutex_unlock(&vb.balloon_lock) above `n = pos->next;`":
-            BALLOONLOCK,
-        "deflate: moved mutex_unlock(&vb.balloon_lock) above `pos = pages->next;`":
-            BALLOONLOCK,
-        "deflate: moved mutex_unlock(&vb.balloon_lock) above `if (vb.num_pages > 0) {                   // nu...`":
-            BALLOONLOCK,
         "isolate_movable_page: trylock_page(page) replaced by lock_page(page), which waits and succeeds":
             ASYNC,
-        "isolate_movable_page: dropped `PageIsolated(page)` from the check `!PageMovable(page) || PageIsolated(page)`":
-            ONECOMPACTOR,
-        "isolate_movable_page: moved unlock_page(page) above `__SetPageIsolated(page);`":
-            ONECOMPACTOR,
-        "move_to_new_page: dropped the check `!PageMovable(page)`: its bail-out is never taken":
-            BALLOONNEVERRELEASED,
-        "move_to_new_page: dropped `__PageMovable(page)` from the check `rc == MIGRATEPAGE_SUCCESS && __PageMovable(page)`":
-            NONLRU,
-        "__unmap_and_move: swapped trylock_page(page) and trylock_page(newpage)":
+        "__unmap_and_move: trylock_page(newpage) replaced by lock_page(newpage), which waits and succeeds":
             NEWPAGE,
+    },
+    "exchange/exchange_pages.mig": {
+        "unmap_and_exchange: trylock_page(first) replaced by lock_page(first), which waits and succeeds":
+            EXCHANGE_ASYNC,
+        "unmap_and_exchange: trylock_page(second) replaced by lock_page(second), which waits and succeeds":
+            EXCHANGE_ASYNC,
+    },
+    "migrate/isolate_putback.mig": {
+        "isolate_movable_page: trylock_page(page) replaced by lock_page(page), which waits and succeeds":
+            ASYNC,
         "__unmap_and_move: trylock_page(page) replaced by lock_page(page), which waits and succeeds":
             ASYNC,
         "__unmap_and_move: trylock_page(newpage) replaced by lock_page(newpage), which waits and succeeds":
             NEWPAGE,
-        "putback_movable_pages: lock_page(page) replaced by trylock_page(page), its failure ignored":
-            PUTBACKLOCK,
-        "putback_movable_pages: dropped the check `PageMovable(page)`: the first branch always runs":
-            BALLOONNEVERRELEASED,
-    },
-    "exchange/exchange_pages.mig": {
-        "putback_lru_page: dropped spin_lock(&lru_lock) and its unlock":
-            LRULOCK,
-        "putback_lru_page: moved spin_unlock(&lru_lock) above `page->owner.PG_lru = true;`":
-            LRULOCK,
-        "exchange_page_move_mapping: dropped the check `page_count(to_page) != 1`: its bail-out is never taken":
-            REFCOUNT,
-        "exchange_page_move_mapping: dropped the check `page_count(from_page) != 1`: its bail-out is never taken":
-            REFCOUNT,
-    },
-    "shapes/callback_lock.mig": {
-        "leak_balloon: dropped mutex_lock(&balloon_lock) and its unlock":
-            SHAPE_COUNTER,
-        "leak_balloon: dropped the check `num_pages > 0`: its branch always runs":
-            SHAPE_COUNTER,
-        "leak_balloon: moved mutex_unlock(&balloon_lock) above `if (num_pages > 0) num_pages--;`":
-            SHAPE_COUNTER,
-        "alloc_page_highuser_noretry: dropped mutex_lock(&fs_lock) and its unlock":
-            SHAPE_WAITTARGET,
-        "alloc_page_nofs: dropped mutex_trylock(&oom_lock) and its unlock":
-            SHAPE_OOMLOCK,
-        "alloc_page_nofs: mutex_trylock(&oom_lock) replaced by mutex_lock(&oom_lock), which waits and succeeds":
-            SHAPE_OOMLOCK,
-        "alloc_page_nofs: moved mutex_unlock(&oom_lock) above `out_of_memory();`":
-            SHAPE_OOMLOCK,
-        "fill_balloon: dropped mutex_lock(&balloon_lock) and its unlock":
-            SHAPE_COUNTER,
-        "fill_balloon: moved mutex_unlock(&balloon_lock) above `if (got) num_pages++;`":
-            SHAPE_COUNTER,
-        "fs_writer: dropped mutex_lock(&fs_lock) and its unlock":
-            SHAPE_WAITTARGET,
-        "fs_writer: moved mutex_unlock(&fs_lock) above `alloc_page_nofs();`":
-            SHAPE_WAITTARGET,
     },
     "shapes/chain_walk.mig": {
         "migrator: trylock_page(newpage) replaced by lock_page(newpage), which waits and succeeds":
-            FRESH,
-        "migrator: dropped the check `!PageMovable(page)`: the first branch always runs":
-            SHAPE_NEVERMIGRATE,
-        "migrator: moved write_unlock(&zspage.lock) above `put_page(page);`":
-            SHAPE_WLOCK_TAIL,
-        "migrator: moved write_unlock(&zspage.lock) above `reset_page(page);`":
-            SHAPE_WLOCK_TAIL,
-        "migrator: moved write_unlock(&zspage.lock) above `get_page(newpage);`":
-            SHAPE_WLOCK_TAIL,
+            CHAIN_FRESH,
         "lock_zspage_fixed: read_lock(&zspage.lock) replaced by read_trylock(&zspage.lock), its failure ignored (2)":
             SHAPE_RLOCK_RETRY,
     },
     "shapes/nonatomic_flag_clear.mig": {
-        "lock_page: dropped spin_lock(&page_wait.lock) and its unlock":
-            SHAPE_WAITQ,
-        "lock_page: spin_lock(&page_wait.lock) replaced by spin_trylock(&page_wait.lock), its failure ignored":
-            SHAPE_WAITQ,
-        "lock_page: dropped the check `!wait_entry_queued(&page_wait)`: its branch always runs":
-            SHAPE_WAITQ,
-        "lock_page: moved spin_unlock(&page_wait.lock) above `set_current_state(TASK_UNINTERRUPTIBLE);`":
-            SHAPE_WAITQ,
-        "lock_page: moved spin_unlock(&page_wait.lock) above `if (!wait_entry_queued(&page_wait)) { // if (li...`":
-            SHAPE_WAITQ,
-        "wake_up_page_bit: dropped spin_lock(&page_wait.lock) and its unlock":
-            SHAPE_WAITQ,
         "wake_up_page_bit: dropped the check `!waitqueue_active(&page_wait)`: its branch always runs":
-            SHAPE_WAITQ,
-        "wake_up_page_bit: moved spin_unlock(&page_wait.lock) above `if (!waitqueue_active(&page_wait))        // if...`":
-            SHAPE_WAITQ,
-        "wake_up_page_bit: moved spin_unlock(&page_wait.lock) above `__wake_up_locked(&page_wait);`":
-            SHAPE_WAITQ,
-    },
-    "shapes/teardown_vs_work.mig": {
-        "async_free_zspage: moved spin_unlock(&pool->class.lock) above `pool->class.empty_zspages = 0;`":
-            SHAPE_EMPTYCOUNT,
-        "async_free_zspage: moved spin_unlock(&pool->class.lock) above `n = pool->class.empty_zspages;`":
-            SHAPE_EMPTYCOUNT,
-        "zs_pool_dec_isolated: dropped the check `pool->isolated_pages == 0 && pool->destroying`: its branch always runs":
-            SHAPE_SPURIOUS_WAKE,
-        "zs_pool_dec_isolated: dropped `pool->isolated_pages == 0` from the check `pool->isolated_pages == 0 && pool->destroying`":
-            SHAPE_SPURIOUS_WAKE,
-        "zs_pool_dec_isolated: dropped `pool->destroying` from the check `pool->isolated_pages == 0 && pool->destroying`":
-            SHAPE_SPURIOUS_WAKE,
-        "compactor: spin_lock(&pool->class.lock) replaced by spin_trylock(&pool->class.lock), its failure ignored":
-            SHAPE_EMPTYCOUNT,
-        "free_then_destroy: dropped spin_lock(&pool->class.lock) and its unlock":
-            SHAPE_EMPTYCOUNT,
-        "free_then_destroy: spin_lock(&pool->class.lock) replaced by spin_trylock(&pool->class.lock), its failure ignored":
-            SHAPE_EMPTYCOUNT,
-        "free_then_destroy: moved spin_unlock(&pool->class.lock) above `if (queue_work(&pool->free_work))         // ki...`":
-            SHAPE_EMPTYCOUNT,
-        "free_then_destroy: moved spin_unlock(&pool->class.lock) above `pool->class.empty_zspages++;`":
-            SHAPE_EMPTYCOUNT,
+            SHAPE_WAITQ_CLEAR,
     },
     "zram/slot_vs_migration.mig": {
         "swap_slot_free: dropped ranked_spin_lock(&swap_info_lock, LO_PAGE) and its unlock":

@@ -141,19 +141,7 @@ def mutation_suite(spec: str, opts: SuiteOptions,
     `on_start` sees the report before the first run, `on_result` each result."""
     program = load_program(spec, list(opts.include))
     systems = build_all(program, opts.overrides, list(opts.scenarios) or None)
-    fixed = [ts for ts in systems if ts.expect.kind == "verified"]
-    skipped: list[Skipped] = []
-    facts: list[ScenarioFacts] = []
-    for ts in fixed:
-        tags = set(ts.tags) & set(opts.skip_tags)
-        if tags:
-            skipped.append(Skipped(ts.scenario, f"tagged {', '.join(sorted(tags))}"))
-            continue
-        base = check(ts)
-        if base.status != "met" or base.compiled is None:
-            skipped.append(Skipped(ts.scenario, _baseline_problem(base), broken=True))
-            continue
-        facts.append(scenario_facts(ts, base.compiled.fired, base.stats.states))
+    facts, skipped = _baselines([ts for ts in systems if ts.expect.kind == "verified"], opts)
     el = elaborate(program, opts.overrides)
     unknown_modules = [n for n in opts.modules
                        if not any(module_named(m, (n,)) for m in program.modules)]
@@ -163,28 +151,17 @@ def mutation_suite(spec: str, opts: SuiteOptions,
     modules = opts.modules
     if opts.protocol_models == "yes":
         modules = (*modules, *protocol_models(program, el))
-    mutants = found = find_mutants(program, el, facts, modules)
+    found = find_mutants(program, el, facts, modules)
     if not found and opts.protocol_models == "if-none":
         modules = (*modules, *protocol_models(program, el))
-        mutants = found = find_mutants(program, el, facts, modules)
-    root = program.root
-    if opts.mutants:
-        unknown = set(opts.mutants) - {m.ident(root) for m in mutants}
-        if unknown:
-            raise SpecError.at(Span(root, 0, 0, 0, 0), f"no mutant {', '.join(sorted(unknown))} "
-                                                       "(migcheck mutate --list shows them)")
-        mutants = [m for m in mutants if m.ident(root) in opts.mutants]
+        found = find_mutants(program, el, facts, modules)
     decls = declarations(program, modules)
-    if opts.skip_declared:
-        mutants = [m for m in mutants if not any(d.covers(m) for d in decls)]
-    mutants = [m for m in mutants if m.label not in opts.skip_labels]
-    if opts.sample is not None:
-        mutants = sample(mutants, opts.sample)
     results = [MutantResult(m, declared=next((d for d in decls if d.covers(m)), None))
-               for m in mutants]
+               for m in _select(found, decls, program.root, opts)]
     covering = {id(d) for d in decls for m in found if d.covers(m)}
     unused = [d for d in decls if id(d) not in covering]
-    report = SpecReport(root, [f.scenario for f in facts], skipped, results, unused, found)
+    report = SpecReport(program.root, [f.scenario for f in facts], skipped, results, unused,
+                        found)
     if on_start is not None:
         on_start(report)
     if opts.list_only:
@@ -195,6 +172,42 @@ def mutation_suite(spec: str, opts: SuiteOptions,
         if on_result is not None:
             on_result(r)
     return report
+
+
+def _baselines(fixed: list[TransitionSystem],
+               opts: SuiteOptions) -> tuple[list[ScenarioFacts], list[Skipped]]:
+    """Check each fixed scenario as it stands; what its run executed."""
+    facts: list[ScenarioFacts] = []
+    skipped: list[Skipped] = []
+    for ts in fixed:
+        tags = set(ts.tags) & set(opts.skip_tags)
+        if tags:
+            skipped.append(Skipped(ts.scenario, f"tagged {', '.join(sorted(tags))}"))
+            continue
+        base = check(ts)
+        if base.status != "met" or base.compiled is None:
+            skipped.append(Skipped(ts.scenario, _baseline_problem(base), broken=True))
+            continue
+        facts.append(scenario_facts(ts, base.compiled.fired, base.stats.states))
+    return facts, skipped
+
+
+def _select(found: list[Mutant], decls: list[Declaration], root: str,
+            opts: SuiteOptions) -> list[Mutant]:
+    """The mutants to run: by id, without the declared or listed ones, sampled."""
+    mutants = found
+    if opts.mutants:
+        unknown = set(opts.mutants) - {m.ident(root) for m in mutants}
+        if unknown:
+            raise SpecError.at(Span(root, 0, 0, 0, 0), f"no mutant {', '.join(sorted(unknown))} "
+                                                       "(migcheck mutate --list shows them)")
+        mutants = [m for m in mutants if m.ident(root) in opts.mutants]
+    if opts.skip_declared:
+        mutants = [m for m in mutants if not any(d.covers(m) for d in decls)]
+    mutants = [m for m in mutants if m.label not in opts.skip_labels]
+    if opts.sample is not None:
+        mutants = sample(mutants, opts.sample)
+    return mutants
 
 
 def protocol_models(program: Program, el: Elaboration) -> list[str]:
