@@ -51,12 +51,21 @@ scenario s { run spinner(); run stopper(); }
 """
 
 
-def test_k_induction_proves_a_scenario_that_can_spin(spec_file):
-    r = prove(system(spec_file(SPIN)), seconds=30)
-    # From any state with g <= 1 no step makes g larger than 1, and no
-    # state is stuck: the property is 1-inductive. Runs are unbounded.
+def test_a_scenario_that_can_spin_is_proved_without_bounding_its_runs(spec_file):
+    from checker.symbolic.encode import Encoding
+    from checker.symbolic.induction import InductionStep
+    from checker.symbolic.unroll import Deadline
+
+    ts = system(spec_file(SPIN))
+    # From any state with g <= 1 no step makes g larger than 1, and no state
+    # is stuck: the property is 1-inductive, the first step case is unsat.
+    assert InductionStep(Encoding(ts)).check(Deadline.after(30)) == "proved"
+    r = prove(ts, seconds=30)
+    # prove() gets there even sooner: the invariant it checks before
+    # induction (g is 0 until the spinner's last step) excludes every violation.
     assert r.verdict == "proved"
-    assert r.how == "k-induction with simple paths, k = 1"
+    assert r.how.startswith("an inductive invariant of") and r.how.endswith(
+        "facts (houdini) excludes every violation")
     assert r.liveness_note  # spinning forever is not covered, and the report says so
 
 
@@ -148,3 +157,50 @@ def test_prove_command_exit_statuses(spec_file):
     missing = run(spec_file(RACE), "-s", "nope")
     assert missing.returncode == 2
     assert "no lemma or scenario nope" in missing.stderr
+
+
+LOCKSPIN = """\
+import "spinlock";
+spinlock_t L;
+int[0..3] g = 0;
+thread a() { while (true) { spin_lock(&L); g = 1; g = 0; spin_unlock(&L); } }
+thread b() { while (true) { spin_lock(&L); assert(g == 0, "g is clear under the lock"); spin_unlock(&L); } }
+scenario s { run a(); run b(); }
+"""
+
+
+def test_an_invariant_of_reachable_states_strengthens_induction(spec_file):
+    r = prove(system(spec_file(LOCKSPIN)), seconds=30)
+    # Houdini keeps "b at its assert -> L.owner == T2" and "a not between its
+    # two stores -> g == 0": with them the property is 1-inductive (without,
+    # unreachable states where both threads are in the critical section make
+    # the step case fail up to k = 5).
+    assert r.verdict == "proved"
+    assert r.how == "k-induction with simple paths, k = 1"
+    assert any(t.startswith("houdini: an inductive invariant of") for t in r.tried)
+
+
+def test_houdini_keeps_only_facts_that_are_inductive(spec_file):
+    import z3
+
+    from checker.explore.codegen import compile_system
+    from checker.symbolic.encode import Encoding
+    from checker.symbolic.houdini import houdini
+    from checker.symbolic.unroll import Deadline
+
+    ts = system(spec_file("const LIMIT = 20;\n" + COUNTER))
+    enc = Encoding(ts)
+    c = compile_system(ts)
+    # From 3 sampled states the guesses include x <= 2 and y <= 2: not inductive.
+    found = houdini(enc, c, Deadline.after(30), sample=3)
+    assert found is not None and found.rounds >= 2
+    t = enc.template
+    s = z3.Solver()
+    s.add(found.invariant, t.trans, z3.Not(t.at(found.invariant, t.y)))
+    assert s.check() == z3.unsat  # inductive
+    # ... and true in every reachable state (x = y = 0..20, at either pc).
+    for x in range(21):
+        for pc in (1, 2):
+            if x == 0 or pc == 2:
+                state = [enc.slot_const(i, v) for i, v in enumerate((x, x, pc))]
+                assert z3.is_true(z3.simplify(t.at(found.invariant, state)))

@@ -9,7 +9,10 @@ assert, broken primitive rule, ...), no deadlock, invariants hold, and
    found is a counterexample with an ordinary trace. If no state at some
    depth has a successor, every run ends there and the scenario is proved.
 2. After each clear depth k, the k-induction step case with simple-path
-   constraints (`checker.symbolic.induction`); unsatisfiable: proved.
+   constraints (`checker.symbolic.induction`); unsatisfiable: proved. Its
+   states are assumed to satisfy an inductive invariant guessed from a
+   sample of reachable states and checked (`checker.symbolic.houdini`);
+   when that invariant alone excludes every violation, that is the proof.
 3. When induction has not succeeded within its share of the time, z3's
    Horn-clause engine Spacer on the integer encoding
    (`checker.symbolic.chc`); its invariant is checked independently.
@@ -22,15 +25,19 @@ thread can loop.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
+
+import z3
 
 from checker.explore.codegen import Compiled
 from checker.explore.result import Violation
 from checker.ir.nodes import TransitionSystem
 from checker.symbolic.bmc import Bmc
 from checker.symbolic.chc import solve_chc
-from checker.symbolic.encode import IntEncoding
+from checker.symbolic.encode import IntEncoding, conj
+from checker.symbolic.houdini import houdini
 from checker.symbolic.induction import InductionStep
 from checker.symbolic.unroll import Deadline
 
@@ -61,6 +68,9 @@ class ProofResult:
             return "met" if self.verdict == "proved" else "unmet"
         ok = self.violation is not None and self.violation.matches(exp)
         return "met" if ok else "unmet"
+
+
+HOUDINI_SHARE = 0.2  # of the time: guessing and checking the invariant
 
 
 def prove(ts: TransitionSystem, seconds: float = 60.0, max_k: int = 200,
@@ -99,6 +109,23 @@ def prove(ts: TransitionSystem, seconds: float = 60.0, max_k: int = 200,
                 break
             result.liveness_note = False  # no run is infinite
             return done("proved", f"every run ends within {k} steps (bmc)")
+        if k == 0 and not bmc.others:
+            # Strengthen the step case with an invariant of the reachable states.
+            guess_deadline = Deadline(min(first_phase.at or math.inf,
+                                          start + seconds * HOUDINI_SHARE))
+            found = houdini(bmc.enc, bmc.c, guess_deadline)
+            if found is None:
+                tried.append("houdini: out of time")
+            else:
+                t = bmc.enc.template
+                excludes, _ = step.u.ask(conj(bmc.enc.in_domain(t.x), found.invariant,
+                                              step.bad), first_phase)
+                if excludes == z3.unsat:
+                    return done("proved", f"an inductive invariant of {found.facts} facts "
+                                          "(houdini) excludes every violation")
+                step.strengthen(found.invariant)
+                tried.append(f"houdini: an inductive invariant of {found.facts} facts, "
+                             "assumed in the step case")
         # Once a violation is known the property is false: no induction.
         if not bmc.others and not step_timed_out:
             answer = step.check(first_phase)
