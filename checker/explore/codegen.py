@@ -114,8 +114,12 @@ class Runtime:
         what = f"a field of {self.name(slot)}" if field else self.name(slot)
         raise Fault("range", f"{what} = {v} is outside {lo}..{hi}")
 
-    def dyn_range_fault(self, v: int, lo: int, hi: int, name: str) -> Any:
-        raise Fault("range", f"{name} = {v} is outside {lo}..{hi}")
+    def range_fault_at(self, offset: int, v: int, lo: int, hi: int, field: bool) -> Any:
+        """A range fault at a slot reached through references or indices:
+        `offset` is the slot's bit offset, which names it."""
+        if not hasattr(self, "_slot_at"):
+            self._slot_at = {off: i for i, off in enumerate(self.p.offsets)}
+        self.range_fault(self._slot_at[offset], v, lo, hi, field)
 
     def assert_fault(self, prop: int, kind: str) -> Any:
         raise Fault(kind, "assertion failed", prop)
@@ -323,38 +327,32 @@ class _Gen:
 
     # ------------------------------------------------------------ statements
     def write(self, loc: Loc, value: str, lines: list[str], ind: str) -> None:
+        """Store `value` at `loc` in `n`: the location's checks first (null,
+        freed, bounds), then the value's range, as the interpreter does."""
         p = self.p
         slot = self.ts.slots[loc.base]
-        w = p.widths[loc.base]
-        lo = p.los[loc.base]
         v = self.fresh()
         lines.append(f"{ind}{v} = {value}")
         base_off, parts = self._linear(loc)
         if loc.bits is not None:
-            shift, width, flo, fhi = loc.bits
-            lines.append(f"{ind}if not {flo} <= {v} <= {fhi}: "
-                         f"R.range_fault({loc.base}, {v}, {flo}, {fhi}, True)")
-            mask = (1 << width) - 1
-            stored = f"({v} - {flo})" if flo else v
-            extra = shift
+            shift, width, lo, hi = loc.bits
+            is_field = True
         else:
-            if loc.static:
-                lines.append(f"{ind}if not {slot.lo} <= {v} <= {slot.hi}: "
-                             f"R.range_fault({loc.base}, {v}, {slot.lo}, {slot.hi}, False)")
-            else:
-                lines.append(f"{ind}if not {slot.lo} <= {v} <= {slot.hi}: R.dyn_range_fault("
-                             f"{v}, {slot.lo}, {slot.hi}, {slot.name.split('[')[0]!r})")
-            mask = (1 << w) - 1
-            stored = f"({v} - {lo})" if lo else v
-            extra = 0
+            shift, width, lo, hi = 0, p.widths[loc.base], slot.lo, slot.hi
+            is_field = False
+        bias = lo if is_field else p.los[loc.base]
+        stored = f"({v} - {bias})" if bias else v
+        mask = (1 << width) - 1
+        in_range = f"{lo} <= {v} <= {hi}"
         if not parts:
+            lines.append(f"{ind}if not {in_range}: "
+                         f"R.range_fault({loc.base}, {v}, {lo}, {hi}, {is_field})")
             # XOR in the change: one operation over the whole state instead
             # of an AND with a negative mask (CPython's slow path) and an OR.
-            off = base_off + extra
-            width = (mask + 1).bit_length() - 1
+            off = base_off + shift
             lines.append(f"{ind}n ^= ({self.field('n', off, width)} ^ {stored}) << {off}")
             return
-        terms = [str(base_off + extra)]
+        terms = [str(base_off)]
         for d, bst in parts:
             nm = self.fresh()
             cond, fault = self._dyn_check(d, nm, "n", "write")
@@ -362,6 +360,10 @@ class _Gen:
             terms.append(f"({nm} - 1) * {bst}" if d.pool else f"{nm} * {bst}")
         o = self.fresh("_o")
         lines.append(f"{ind}{o} = {' + '.join(terms)}")
+        lines.append(f"{ind}if not {in_range}: "
+                     f"R.range_fault_at({o}, {v}, {lo}, {hi}, {is_field})")
+        if shift:
+            lines.append(f"{ind}{o} += {shift}")
         lines.append(f"{ind}n = (n & ~({mask} << {o})) | ({stored} << {o})")
 
     def constant_store(self, st: Stmt) -> tuple[int, int] | None:

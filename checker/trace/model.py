@@ -126,19 +126,23 @@ class ValueFormatter:
             return "{" + inner + "}"
         return self.scalar(slot.type, v, slot.kind)
 
-    def changes(self, before: Sequence[int], after: Sequence[int]) -> list[Change]:
+    def changes(self, before: Sequence[int], after: Sequence[int],
+                ended: int = 0) -> list[Change]:
+        """What a step changed. `ended`: the thread that finished in it, whose
+        own variables were cleared (kept for replay, not drawn)."""
         out: list[Change] = []
         for slot, a, b in zip(self.ts.slots, before, after, strict=True):
             if a == b or slot.kind == "pc":
                 continue
+            hidden = slot.frame or (ended != 0 and slot.thread == ended)
             if isinstance(slot.type, StructType) and slot.type.is_word:
                 fa = self.fields(slot.type, a)
                 fb = self.fields(slot.type, b)
                 for (name, x), (_, y) in zip(fa, fb, strict=True):
                     if x != y:
-                        out.append(Change(f"{slot.name}.{name}", x, y, slot.frame))
+                        out.append(Change(f"{slot.name}.{name}", x, y, hidden))
                 continue
-            out.append(Change(slot.name, self.value(slot, a), self.value(slot, b), slot.frame))
+            out.append(Change(slot.name, self.value(slot, a), self.value(slot, b), hidden))
         return out
 
 
@@ -285,6 +289,7 @@ def build_trace(c: Compiled, v: Violation) -> Trace:
 
 def _step(fmt: ValueFormatter, c: Compiled, index: int, a: Action, s: int, t: int) -> Step:
     span, text, inner, inner_where = statement_of(a, display_files(c.ts))
-    changes = fmt.changes(c.packing.unpack(s), c.packing.unpack(t))
+    changes = fmt.changes(c.packing.unpack(s), c.packing.unpack(t),
+                          ended=a.thread if a.dst == 0 else 0)
     return Step(index, a.thread, span.line, span.file, text, inner, inner_where, changes,
                 pc=a.dst)
