@@ -798,8 +798,14 @@ class BodyLowerer:
                     any_end = True
             return join if any_end else None
         if isinstance(s, ast.Assert):
-            node = self.hoist(s.cond, node)
             prop = self.b.assert_prop(s)
+            if _conditional_calls(s.cond):
+                # Calls under && or ||: evaluate as C would, then fail or go on.
+                ok, fail = self.node(), self.node()
+                self.branch(s.cond, node, ok, fail, s.span)
+                self.emit(fail, ok, s.span, body=(Assert(FALSE, prop),))
+                return ok
+            node = self.hoist(s.cond, node)
             nxt = self.node()
             self.emit(node, nxt, s.span, body=(Assert(self.cond(s.cond), prop),
                                                *self.consume(s.cond)))

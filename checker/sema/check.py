@@ -99,6 +99,10 @@ class Checker:
         self.uid = 0
         self.call_graph: nx.DiGraph = nx.DiGraph()
         self.ctx = _Ctx()
+        # Constants are folded on demand, so that a model's constant may use
+        # one the importing spec defines (declaration order does not matter).
+        self.const_decls: dict[str, ast.ConstDecl] = {}
+        self.folding: list[str] = []
 
     # ------------------------------------------------------------ helpers
     def err(self, span: Span, msg: str) -> None:
@@ -162,6 +166,8 @@ class Checker:
         if isinstance(e, ast.BoolLit):
             return int(e.value)
         if isinstance(e, ast.Name):
+            if e.name in self.const_decls and not self.scopes:
+                self.ensure_const(e.name)
             sym = self.lookup(e.name)
             if isinstance(sym, ConstSym):
                 return sym.value
@@ -282,8 +288,10 @@ class Checker:
         decls = [d for m in self.program.modules for d in m.decls]
         self.collect_types(decls)
         for d in decls:
-            if isinstance(d, ast.ConstDecl):
-                self.declare_const(d)
+            if isinstance(d, ast.ConstDecl) and self.declare_global_name(d.name, d.span):
+                self.const_decls[d.name] = d
+        for name in self.const_decls:
+            self.ensure_const(name)
         for name in self.overrides:
             if name not in self.el.consts:
                 self.err(self.override_span, f"-D {name}: no constant or option of that name")
@@ -355,9 +363,21 @@ class Checker:
                     if self.declare_global_name(m, span):
                         self.el.enum_members[m] = EnumMemberSym(m, et, i)
 
-    def declare_const(self, d: ast.ConstDecl) -> None:
-        if not self.declare_global_name(d.name, d.span):
+    def ensure_const(self, name: str) -> None:
+        """Fold the constant `name` (and those it uses) if not done yet."""
+        d = self.const_decls.get(name)
+        if d is None or name in self.el.consts:
             return
+        if name in self.folding:
+            cycle = " -> ".join([*self.folding[self.folding.index(name):], name])
+            raise _ConstError(f"constant '{name}' depends on itself ({cycle})")
+        self.folding.append(name)
+        try:
+            self.declare_const(d)
+        finally:
+            self.folding.pop()
+
+    def declare_const(self, d: ast.ConstDecl) -> None:
         is_bool = self.const_is_bool(d.value)
         if d.name in self.overrides:
             value = self.overrides[d.name]
