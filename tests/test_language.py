@@ -651,13 +651,16 @@ def test_constant_cycle_is_reported(spec_file):
 def test_assert_with_calls_under_and_short_circuits(spec_file):
     """assert(f() && g()): g runs only if f holds, as in C; a false f fails."""
     p = spec_file("""
+        option f_holds = false;
         int[0..3] calls = 0;
-        bool f() { calls = calls + 1; return false; }
+        bool f() { calls = calls + 1; return f_holds; }
         bool g() { calls = calls + 2; return true; }
         thread t() { assert(f() && g(), "both hold"); }
-        scenario s { run t(); expect assert "both hold"; }
+        final g_ran_iff_f_held: calls == (f_holds ? 3 : 1);
+        scenario fails { run t(); expect assert "both hold"; }
+        scenario holds { option f_holds = true; run t(); expect verified; }
     """)
-    r = run(p)
+    r = run(p, "fails")
     assert r.met and r.violation is not None
-    # f ran (one step), g did not: the failing step follows f's.
-    assert len(r.violation.path) == 2
+    assert r.violation.steps == 1  # f's step, which fails the assert; g never ran
+    assert run(p, "holds").met
