@@ -73,7 +73,7 @@ def result_lines(r: MutantResult, root: str) -> list[str]:
 
 
 def summary(report: SpecReport) -> list[str]:
-    killed, judged = report.count(KILLED), report.judged
+    killed, judged = report.killed, report.judged
     rate = f"{100 * report.kill_rate:.1f}%" if judged else "n/a"
     parts = [f"{report.count(HARMLESS)} declared harmless"]
     for verdict, word in ((SURVIVED, "survived"), (INCOMPLETE, "incomplete"),

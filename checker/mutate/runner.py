@@ -123,8 +123,13 @@ class SpecReport:
         return len(self.results) - self.count(HARMLESS)
 
     @property
+    def killed(self) -> int:
+        """Mutants a scenario killed, declared harmless or not."""
+        return self.count(KILLED) + self.count(MISDECLARED)
+
+    @property
     def kill_rate(self) -> float:
-        return self.count(KILLED) / self.judged if self.judged else 1.0
+        return self.killed / self.judged if self.judged else 1.0
 
     @property
     def ok(self) -> bool:
