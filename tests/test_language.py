@@ -664,3 +664,19 @@ def test_assert_with_calls_under_and_short_circuits(spec_file):
     assert r.met and r.violation is not None
     assert r.violation.steps == 1  # f's step, which fails the assert; g never ran
     assert run(p, "holds").met
+
+
+def test_identifiers_that_start_like_keywords(spec_file):
+    """`counter`, `finally`, `statics`, `existsx`, `invariants` are names."""
+    p = spec_file("""
+        typedef int[0..3] finalize_t;
+        int[0..3] counter = 0;
+        int[0..3] invariants = 0;
+        finalize_t statics = 0;
+        bool existsx = false;
+        int[0..3] inline_count(int[0..3] forall_n) { return forall_n; }
+        thread t() { counter = inline_count(2); statics = counter; existsx = true; }
+        final all: counter == 2 && statics == 2 && existsx && invariants == 0;
+        scenario s { run t(); expect verified; }
+    """)
+    assert run(p).met
