@@ -90,3 +90,30 @@ def test_without_a_thread_in_the_module_the_call_is_shown(tmp_path: Path) -> Non
     spec = _write(tmp_path)
     tr = _trace(spec)
     assert {(Path(s.file).name, s.line) for s in tr.steps} == {("spec.mig", 4), ("spec.mig", 5)}
+
+
+def test_repeated_rows_of_one_call_name_their_inner_statements(tmp_path: Path) -> None:
+    # bump() is two steps drawn on the same spec line 4, raise_twice() three
+    # on line 5; the text diagram names the statement each ran inside the
+    # call, so that no two rows of a thread read the same.
+    from checker.trace.text import render
+    spec = _write(tmp_path)
+    text = render(_trace(spec))
+    rows = text.splitlines()
+    bump_rows = [i for i, r in enumerate(rows) if r.endswith("bump();")]
+    assert len(bump_rows) == 2
+    assert rows[bump_rows[0] + 1].strip() == "in bump: hits = 1;"
+    assert rows[bump_rows[1] + 1].strip() == "in bump: hits = 2;"
+    assert [r.strip() for r in rows if r.strip().startswith("in ")] == [
+        "in bump: hits = 1;", "in bump: hits = 2;", "in raise_twice: level = 1;",
+        "in raise_twice: level = 2;", 'in raise_twice: assert(level == 1, "level stays']
+
+
+def test_a_call_that_is_one_step_is_drawn_without_its_inner_statement(tmp_path: Path) -> None:
+    from checker.trace.text import render
+    spec = _write(tmp_path)
+    (tmp_path / "prim.mig").write_text(
+        PRIMITIVE.replace("    hits = 1;\n", ""), encoding="utf-8")
+    rows = render(_trace(spec)).splitlines()
+    assert [r.strip() for r in rows if r.strip().endswith("bump();")] == ["1    4  bump();"]
+    assert not any(r.strip().startswith("in bump") for r in rows)

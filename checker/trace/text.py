@@ -17,9 +17,9 @@ MAX_COL = 56
 MIN_COL = 24
 
 
-def _cell(step: Step, width: int) -> list[str]:
+def _cell(step: Step, width: int, show_inner: bool = False) -> list[str]:
     lines = textwrap.wrap(f"{step.line:>3}  {step.text}", width, subsequent_indent="     ") or [""]
-    if step.fault and step.inner and step.inner != step.text:
+    if (step.fault or show_inner) and step.inner and step.inner != step.text:
         lines += textwrap.wrap(f"     in {step.inner}", width, subsequent_indent="        ")
     for ch in step.changes:
         if ch.frame:
@@ -31,8 +31,26 @@ def _cell(step: Step, width: int) -> list[str]:
     return lines
 
 
+def _repeated_rows(steps: list[Step]) -> set[int]:
+    """Indices of steps drawn on the same spec line as the same thread's step
+    before or after it but running a different statement inside a call
+    (PageMovable()'s lock assertion, then its read of page->mapping): those
+    rows also name the inner statement, so that two identical rows never
+    stand for two different steps."""
+    by_thread: dict[int, list[Step]] = {}
+    for s in steps:
+        by_thread.setdefault(s.thread, []).append(s)
+    marked: set[int] = set()
+    for own in by_thread.values():
+        for a, b in zip(own, own[1:]):
+            if (a.line, a.file, a.text) == (b.line, b.file, b.text) and a.inner != b.inner:
+                marked.update((a.index, b.index))
+    return marked
+
+
 def render(trace: Trace) -> str:
     out: list[str] = []
+    repeated = _repeated_rows(trace.steps)
     name = f" '{trace.name}'" if trace.name else ""
     out.append(f"counterexample: {trace.kind}{name}: {trace.message}")
     opts = ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
@@ -47,7 +65,8 @@ def render(trace: Trace) -> str:
     widths = []
     for t in threads:
         w = max([len(f"T{t.id} {t.label}")] + [
-            len(line) for s in trace.steps if s.thread == t.id for line in _cell(s, MAX_COL)
+            len(line) for s in trace.steps if s.thread == t.id
+            for line in _cell(s, MAX_COL, s.index in repeated)
         ] + [MIN_COL])
         widths.append(min(w, MAX_COL))
     gap = "  "
@@ -59,7 +78,7 @@ def render(trace: Trace) -> str:
         if trace.loop_start is not None and s.index == trace.loop_start + 1:
             out.append(f"      ---- from here the run repeats forever (steps {s.index}..{n}) ----")
         col = col_of[s.thread]
-        cell = _cell(s, widths[col])
+        cell = _cell(s, widths[col], s.index in repeated)
         for k, line in enumerate(cell):
             prefix = f"{s.index:>4}  " if k == 0 else "      "
             parts = [" " * w for w in widths]
