@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from checker.explore.codegen import compile_system
-from checker.trace.model import Trace, build_trace, display_files
+from checker.ir.display import display_files
+from checker.trace.model import Trace, build_trace
 from checker.trace.replay import replay_on
 from tests.conftest import run, systems
 

@@ -41,6 +41,7 @@ from pathlib import Path
 
 from checker.backends.promela_names import Names
 from checker.dsl.diagnostics import Span
+from checker.ir.display import display_span, source_line
 from checker.ir.interp import Fault, Interp
 from checker.ir.nodes import (
     FALSE,
@@ -73,7 +74,6 @@ from checker.ir.precond import (
     simplify,
     step_outcomes,
 )
-from checker.trace.model import display_span, source_line
 
 # pan counts "transitions" as states stored + states matched: the initial
 # state is stored without a transition, so SPIN reports one more than

@@ -86,7 +86,7 @@ def where(c: Compiled, s: int, index: int) -> str:
     origin = t.pc_origin.get(pc)
     if origin is None:
         return "?"
-    from checker.trace.model import display_files, display_span
+    from checker.ir.display import display_files, display_span
 
     span = display_span(origin, display_files(c.ts))
     text = SourceCache.excerpt(span)

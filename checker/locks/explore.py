@@ -44,6 +44,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from checker.explore.codegen import Compiled, compile_system
+from checker.ir.display import display_span, source_line
 from checker.ir.footprint import expr_locs
 from checker.ir.interp import Fault
 from checker.ir.nodes import Action, Assert, If, Stmt, TransitionSystem
@@ -56,7 +57,6 @@ from checker.locks.recorder import (
     blocking_acquires,
     has_lock_events,
 )
-from checker.trace.model import display_span, source_line
 
 Held = tuple[tuple[int, bool], ...]  # sorted (lock instance id, shared)
 Ghost = tuple[Held, ...]  # per thread, in thread order

@@ -15,9 +15,10 @@ from typing import Any
 from checker.dsl.diagnostics import SourceCache, Span
 from checker.explore.codegen import Compiled
 from checker.explore.result import Violation
+from checker.ir.display import display_files, display_span, source_line, strip_comment
 from checker.ir.interp import Fault
 from checker.ir.layout import bits_for
-from checker.ir.nodes import Action, Origin, Slot, TransitionSystem
+from checker.ir.nodes import Action, Slot, TransitionSystem
 from checker.sema.types import BoolType, EnumType, IntType, PtrType, StructType, TidType, Type
 
 TRACE_FORMAT = "migcheck-trace/1"
@@ -164,52 +165,6 @@ def _field_range(t: Type, ts: TransitionSystem) -> tuple[int, int]:
     return 0, 0
 
 
-def source_line(span: Span) -> str:
-    """The source line a statement starts on, as a reader sees it in the file,
-    without its trailing comment."""
-    line = SourceCache.line(span.file, span.line) or SourceCache.excerpt(span)
-    return _strip_comment(line).strip()
-
-
-def _strip_comment(line: str) -> str:
-    in_string = False
-    for i, ch in enumerate(line):
-        if ch == '"' and (i == 0 or line[i - 1] != "\\"):
-            in_string = not in_string
-        elif not in_string and line.startswith("//", i):
-            return line[:i]
-        elif not in_string and line.startswith("/*", i):
-            end = line.find("*/", i + 2)
-            return line[:i] + (_strip_comment(line[end + 2:]) if end >= 0 else "")
-    return line
-
-
-def display_files(ts: TransitionSystem) -> frozenset[str]:
-    """The files a reader of a scenario follows: the spec, and every module
-    that declares a thread the scenario runs. Such a module is protocol code
-    (models/zsmalloc_5_17.mig declares the compactor and the free worker);
-    the primitives of the model library (locks, pages) declare no threads, so
-    their bodies stay hidden behind the calls that use them."""
-    files = {ts.spec}
-    for th in ts.threads:
-        for origin in th.pc_origin.values():
-            files.add(origin.frames()[0][0].file)
-    return frozenset(files)
-
-
-def display_span(o: Origin, shown: str | frozenset[str]) -> Span:
-    """The statement a reader should see for a step: the innermost one in the
-    spec or in another file of `shown` (see display_files(); a plain path
-    means the spec alone), unless it is the body of a one-statement wrapper
-    such as pin_tag(), whose call is clearer."""
-    files = frozenset((shown,)) if isinstance(shown, str) else shown
-    frames = o.frames()
-    for span, in_wrapper in reversed(frames):
-        if span.file in files and not in_wrapper:
-            return span
-    return frames[0][0]
-
-
 def statement_of(a: Action, shown: str | frozenset[str]) -> tuple[Span, str, str, str]:
     """(span, text, inner text, inner place) for an action: the spec line a
     reader follows, and the innermost statement it ran."""
@@ -238,7 +193,7 @@ def _collapse(span: Span) -> str:
             text = text[: span.end_column - 1]
         if ln == span.line:
             text = text[span.column - 1:]
-        lines.append(_strip_comment(text).strip())
+        lines.append(strip_comment(text).strip())
     return " ".join(x for x in lines if x)
 
 

@@ -15,10 +15,11 @@ from pathlib import Path
 
 from checker.dsl.loader import load_program
 from checker.ir.build import build_all
+from checker.ir.display import display_files, display_span
 from checker.ir.interp import Fault, Interp
 from checker.ir.nodes import TransitionSystem
 from checker.sema.check import elaborate
-from checker.trace.model import Trace, ValueFormatter, display_files, display_span
+from checker.trace.model import Trace, ValueFormatter
 
 
 @dataclass

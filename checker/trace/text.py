@@ -9,6 +9,7 @@ in the shape of the race diagrams of kernel commit messages:
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 
 from checker.trace.model import Step, Trace
@@ -42,7 +43,7 @@ def _repeated_rows(steps: list[Step]) -> set[int]:
         by_thread.setdefault(s.thread, []).append(s)
     marked: set[int] = set()
     for own in by_thread.values():
-        for a, b in zip(own, own[1:]):
+        for a, b in itertools.pairwise(own):
             if (a.line, a.file, a.text) == (b.line, b.file, b.text) and a.inner != b.inner:
                 marked.update((a.index, b.index))
     return marked

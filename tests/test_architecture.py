@@ -1,0 +1,135 @@
+"""The import rules of ARCHITECTURE.md, enforced.
+
+The pipeline is dsl -> sema -> ir -> engines and back ends -> trace -> cli,
+and the promise that matters most is the IR's: no engine or back end reads
+the AST or the type checker, so that every engine checks the same
+transition system. This test reads every module's imports (function-level
+ones included) and fails on any that the table below does not allow. The
+table is ARCHITECTURE.md's; change both together.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent / "checker"
+
+# sema.types is the type vocabulary (a leaf: it imports only
+# dsl.diagnostics); the IR's slots carry its types, so any package may use it.
+# dsl.diagnostics (spans, source lines, errors) is likewise open to all.
+SHARED = ("checker.sema.types", "checker.dsl.diagnostics", "checker.__version__")
+
+# What each package may import besides itself and SHARED: module prefixes.
+# The spec loaders (dsl.loader, ir.build, sema.check) appear only where a
+# package reads a spec from disk; engines proper never see dsl.ast or sema.
+LOADING = ("checker.dsl.loader", "checker.ir.build", "checker.sema.check")
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "dsl": (),
+    "sema": ("checker.dsl",),
+    "ir": ("checker.dsl", "checker.sema"),
+    "explore": ("checker.ir",),
+    "trace": ("checker.ir", "checker.explore", *LOADING),
+    "locks": ("checker.ir", "checker.explore", "checker.trace"),
+    "symbolic": ("checker.ir", "checker.explore", "checker.trace"),
+    "backends": ("checker.ir", "checker.explore", "checker.trace.model"),
+    "mutate": ("checker.dsl", "checker.sema", "checker.ir", "checker.explore"),
+    "html": ("checker.trace.model",),
+    "report": ("checker.explore.result", "checker.trace", "checker.html"),
+    "doc": ("checker.ir", "checker.explore", "checker.trace", "checker.locks", *LOADING),
+    "diff": ("checker.ir", "checker.explore", "checker.trace", "checker.locks", "checker.doc",
+             "checker.report", *LOADING),
+    "pytest_plugin": ("checker.ir", "checker.explore", "checker.trace", *LOADING),
+    "cli": ("checker",),
+    "__main__": ("checker.cli",),
+    "__init__": (),
+}
+
+# The command-line side of an engine package loads the spec it is given.
+COMMAND_MODULES = {"checker.symbolic.command", "checker.backends.command"}
+
+# Never, whatever the table says: engines and back ends reading the AST.
+AST_FREE = ("explore", "symbolic", "locks", "backends", "trace", "html", "report", "doc", "diff")
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every checker module a file imports, as dotted names (for `from X
+    import Y`, X.Y, so that a package import names what it takes)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("checker"))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            if mod.startswith("checker"):
+                found.update(f"{mod}.{a.name}" for a in node.names)
+    return found
+
+
+def _package_of(name: str) -> str:
+    parts = name.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _allowed(importer: str, target: str) -> bool:
+    pkg = _package_of(importer)
+    if target.startswith(f"checker.{pkg}.") or target == f"checker.{pkg}":
+        return True
+    if pkg in ("cli", "__init__") and target.startswith("checker"):
+        return pkg == "cli" or target.startswith("checker.__version__")
+    prefixes = SHARED + ALLOWED[pkg] + (LOADING if importer in COMMAND_MODULES else ())
+    return any(target == p or target.startswith(p + ".") for p in prefixes)
+
+
+def _all_modules() -> list[Path]:
+    return sorted(ROOT.rglob("*.py"))
+
+
+def test_every_package_is_in_the_table() -> None:
+    packages = {_package_of(_module_name(p)) for p in _all_modules()}
+    assert packages <= set(ALLOWED), sorted(packages - set(ALLOWED))
+
+
+def test_every_import_follows_the_table() -> None:
+    broken = [f"{_module_name(p)} imports {t}"
+              for p in _all_modules() for t in sorted(_imports(p))
+              if not _allowed(_module_name(p), t)]
+    assert broken == []
+
+
+def test_no_engine_or_back_end_reads_the_ast() -> None:
+    readers = [f"{_module_name(p)} imports {t}"
+               for p in _all_modules() if _package_of(_module_name(p)) in AST_FREE
+               for t in _imports(p) if t.startswith("checker.dsl.ast")]
+    assert readers == []
+
+
+def test_the_checker_sees_a_forbidden_import() -> None:
+    # The rules bite: an engine importing the AST or the type checker fails.
+    assert not _allowed("checker.explore.bfs", "checker.dsl.ast.Program")
+    assert not _allowed("checker.explore.bfs", "checker.sema.check.elaborate")
+    assert not _allowed("checker.symbolic.bmc", "checker.sema.check.elaborate")
+    assert _allowed("checker.symbolic.command", "checker.sema.check.elaborate")
+    assert not _allowed("checker.dsl.parser", "checker.ir.nodes.Action")
+    assert _allowed("checker.explore.bfs", "checker.sema.types.IntType")
+
+
+def test_imports_are_read_from_function_bodies_too() -> None:
+    # explore/common.py imports ir.display inside where(); the walk sees it.
+    found = _imports(ROOT / "explore" / "common.py")
+    assert "checker.ir.display.display_span" in found
+    assert "checker.explore.result.Violation" in found
