@@ -82,3 +82,40 @@ def heap_programs(draw: st.DrawFn) -> str:
     limit = draw(st.integers(1, 2))
     parts.append(f"scenario s {{ {runs} max worker {limit}; }}")
     return "\n".join(parts) + "\n"
+
+
+@st.composite
+def arith_stmt(draw: st.DrawFn) -> str:
+    """A store that may leave its variable's range (or stays inside it by
+    its operands' bounds): the range checks, and the checks the code
+    generator leaves out where the bounds prove them needless."""
+    k = draw(st.integers(1, 2))
+    return draw(st.sampled_from([
+        f"g0 = g0 + {k};",
+        "g1 = g0;",
+        f"l = g1 - {k};",
+        f"l = l % 3 + {k};",
+        f"arr[g0 % 2] = arr[g0 % 2] + {k};",
+        "f.n = f.n + 1;",
+        "f.n = l % 3;",
+        "w = f; w.n = g1 / 2; f = w;",
+        "p = alloc(nodes);",
+        f"if (p != null) {{ p->v = p->v + {k}; }}",
+        "if (p != null) { p->v = l; }",
+        "g0 = choose(0..3);",
+    ]))
+
+
+@st.composite
+def arith_programs(draw: st.DrawFn) -> str:
+    """Programs whose only faults are range faults (and exhausted pools):
+    no asserts, no awaits, so a range fault is not hidden behind an earlier
+    violation."""
+    n_threads = draw(st.integers(1, 2))
+    parts = [HEAP_HEADER]
+    for i in range(n_threads):
+        body = " ".join(draw(st.lists(arith_stmt(), min_size=1, max_size=5)))
+        parts.append(f"thread t{i}() {{ int[0..3] l = 0; struct node *p = null; word fl w; {body} }}")
+    runs = " ".join(f"run t{i}();" for i in range(n_threads))
+    parts.append(f"scenario s {{ {runs} }}")
+    return "\n".join(parts) + "\n"

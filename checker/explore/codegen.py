@@ -40,6 +40,7 @@ from checker.ir.nodes import (
     TransitionSystem,
     Unary,
 )
+from checker.ir.precond import Symbolic
 
 
 @dataclass
@@ -53,13 +54,20 @@ class Packing:
 
     @staticmethod
     def of(ts: TransitionSystem) -> Packing:
-        offsets, widths, los = [], [], []
+        """Slots in IR order, except the threads' program counters, which
+        take the lowest bits: expand() reads every pc of every state, and
+        from one small int (`s & PC_MASK`) that is a few machine-word
+        operations instead of a shift of the whole state per thread."""
+        n = len(ts.slots)
+        offsets, widths = [0] * n, [0] * n
+        los = [s.lo for s in ts.slots]
+        pcs = [t.pc_slot for t in ts.threads]
+        pc_set = set(pcs)
         off = 0
-        for s in ts.slots:
-            w = max((s.hi - s.lo).bit_length(), 1)
-            offsets.append(off)
-            widths.append(w)
-            los.append(s.lo)
+        for k in pcs + [k for k in range(n) if k not in pc_set]:
+            w = max((ts.slots[k].hi - ts.slots[k].lo).bit_length(), 1)
+            offsets[k] = off
+            widths[k] = w
             off += w
         return Packing(offsets, widths, los, off)
 
@@ -216,6 +224,7 @@ class _Gen:
         self.p = p
         self.tmp = 0
         self.consts: dict[str, Any] = {}
+        self.symbolic = Symbolic(ts.slots, ts.pools)
 
     def fresh(self, prefix: str = "_v") -> str:
         self.tmp += 1
@@ -326,9 +335,14 @@ class _Gen:
         raise AssertionError(e)
 
     # ------------------------------------------------------------ statements
-    def write(self, loc: Loc, value: str, lines: list[str], ind: str) -> None:
+    def write(self, loc: Loc, value: str, lines: list[str], ind: str,
+              bounds: tuple[int, int] | None = None) -> None:
         """Store `value` at `loc` in `n`: the location's checks first (null,
-        freed, bounds), then the value's range, as the interpreter does."""
+        freed, bounds), then the value's range, as the interpreter does. The
+        range check is left out when `bounds`, the value's static interval
+        (every slot holds a value in its range, since every store is
+        checked), already lies inside the location's range: copying one
+        `int[0..2]` into another cannot fault."""
         p = self.p
         slot = self.ts.slots[loc.base]
         v = self.fresh()
@@ -344,9 +358,11 @@ class _Gen:
         stored = f"({v} - {bias})" if bias else v
         mask = (1 << width) - 1
         in_range = f"{lo} <= {v} <= {hi}"
+        checked = bounds is None or not (lo <= bounds[0] and bounds[1] <= hi)
         if not parts:
-            lines.append(f"{ind}if not {in_range}: "
-                         f"R.range_fault({loc.base}, {v}, {lo}, {hi}, {is_field})")
+            if checked:
+                lines.append(f"{ind}if not {in_range}: "
+                             f"R.range_fault({loc.base}, {v}, {lo}, {hi}, {is_field})")
             # XOR in the change: one operation over the whole state instead
             # of an AND with a negative mask (CPython's slow path) and an OR.
             off = base_off + shift
@@ -360,8 +376,9 @@ class _Gen:
             terms.append(f"({nm} - 1) * {bst}" if d.pool else f"{nm} * {bst}")
         o = self.fresh("_o")
         lines.append(f"{ind}{o} = {' + '.join(terms)}")
-        lines.append(f"{ind}if not {in_range}: "
-                     f"R.range_fault_at({o}, {v}, {lo}, {hi}, {is_field})")
+        if checked:
+            lines.append(f"{ind}if not {in_range}: "
+                         f"R.range_fault_at({o}, {v}, {lo}, {hi}, {is_field})")
         if shift:
             lines.append(f"{ind}{o} += {shift}")
         lines.append(f"{ind}n = (n & ~({mask} << {o})) | ({stored} << {o})")
@@ -406,7 +423,8 @@ class _Gen:
             st = body[i]
             i += 1
             if isinstance(st, Assign):
-                self.write(st.loc, self.expr(st.value, "n"), lines, ind)
+                self.write(st.loc, self.expr(st.value, "n"), lines, ind,
+                           self.symbolic.interval(st.value))
             elif isinstance(st, If):
                 lines.append(f"{ind}if {self.expr(st.cond, 'n')}:")
                 lines.append(f"{ind}    pass")
@@ -515,10 +533,13 @@ def compile_system(ts: TransitionSystem) -> Compiled:
     src.extend(tables)
     src.append("def expand(s):")
     src.append("    out = []")
+    pcs_end = max((p.offsets[t.pc_slot] + p.widths[t.pc_slot] for t in ts.threads), default=0)
+    src.append(f"    pcs = s & {(1 << pcs_end) - 1}")
     for t in ts.threads:
         off = p.offsets[t.pc_slot]
         mask = (1 << p.widths[t.pc_slot]) - 1
-        src.append(f"    T{t.id}[(s >> {off}) & {mask}](s, out)")
+        src.append(f"    T{t.id}[(pcs >> {off}) & {mask}](s, out)" if off else
+                   f"    T{t.id}[pcs & {mask}](s, out)")
     src.append("    return out")
     for kind, props in (("invariant", ts.invariants), ("final", ts.finals)):
         if not props:
