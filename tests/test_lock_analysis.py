@@ -201,3 +201,31 @@ def test_lock_order_names_map_to_classes():
     assert classes_for_name("class_lock", classes) == ["zs_class.lock"]
     assert classes_for_name("handle_pin", classes) == ["zs_handle.val.pin"]
     assert classes_for_name("migrate_lock", classes) == []
+
+
+NESTED = """
+    import "spinlock";
+    spinlock_t locks[2];
+    thread nest(int[0..1] i, int[0..1] j) {
+        spin_lock(&locks[i]); spin_lock(&locks[j]); spin_unlock(&locks[j]); spin_unlock(&locks[i]);
+    }
+    scenario same_order { run nest(0, 1); run nest(0, 1); }
+    scenario both_ways { run nest(0, 1); run nest(1, 0); expect deadlock; }
+"""
+
+
+def test_a_class_nested_in_itself_says_whether_its_instances_keep_one_order(spec_file):
+    # One class, locks[], nested in itself: a cycle locks -> locks either way,
+    # as lockdep would report it. In same_order every reachable state nests
+    # locks[0] outside locks[1]; both_ways nests them both ways round (and
+    # deadlocks), so no one order holds.
+    path = spec_file(NESTED)
+    same = summarize(systems(path, scenarios=["same_order"]))
+    (cyc,) = same.cycles
+    assert cyc.classes == ["locks"]
+    assert cyc.nested_order == {"same_order": ["locks[0]", "locks[1]"]}
+    both = summarize(systems(path, scenarios=["both_ways"]))
+    (cyc,) = both.cycles
+    assert cyc.classes == ["locks"] and cyc.nested_order is None
+    together = summarize(systems(path))
+    assert together.cycles[0].nested_order is None

@@ -138,9 +138,20 @@ def _order(doc: Document, sl: SpecLocks) -> None:
                      "wait for each other's locks in any order the model exercises."))
     for k, cyc in enumerate(sl.cycles, 1):
         chain = " → ".join(f"`{c}`" for c in [*cyc.classes, cyc.classes[0]])
-        doc.add(Para(f"**Potential deadlock {k}**: {chain}. Threads taking these locks in "
-                     "these orders at the same time would wait forever, even if this "
-                     "configuration never reaches that state."))
+        if cyc.nested_order:
+            orders = "; ".join(f"{scen}: " + " → ".join(f"`{i}`" for i in order)
+                               for scen, order in cyc.nested_order.items())
+            doc.add(Para(
+                f"**Potential deadlock {k}** (one class nested in itself): {chain}. Two "
+                "threads nesting two of these locks in opposite orders would wait forever. "
+                "In every reachable state of this model the instances were nested in one "
+                f"order ({orders}), so this configuration cannot deadlock here; a larger "
+                "one can if the order is not a rule of the protocol (lockdep would want "
+                "a `_nested` annotation)."))
+        else:
+            doc.add(Para(f"**Potential deadlock {k}**: {chain}. Threads taking these locks "
+                         "in these orders at the same time would wait forever, even if "
+                         "this configuration never reaches that state."))
         for e in cyc.edges:
             doc.add(Para(f"`{e.src}` → `{e.dst}`: {_edge_where(e)}"))
             doc.add(_trace_block(sl, e.first, f"acquires {e.dst} holding {e.src}"))

@@ -94,6 +94,9 @@ class EdgeFacts:
     sites: dict[tuple[str, int], Site] = field(default_factory=dict)
     taken: bool = False  # some run acquired B holding A (not only waited for it)
     modes: set[tuple[bool, bool]] = field(default_factory=set)  # (A shared, B shared)
+    # (held instance, acquired instance): for an edge A -> A, whether the
+    # instances of the class were always nested in one order
+    instance_pairs: set[tuple[str, str]] = field(default_factory=set)
 
 
 @dataclass
@@ -351,6 +354,7 @@ class _Search:
             e.sites.setdefault((site.thread_kind, site.line), site)
             e.taken |= taken
             e.modes.add((shared, op.shared))
+            e.instance_pairs.add((inst[h].name, inst[lid].name))
 
     def op_row(self, a: Action, op: LockOp, held: list[tuple[int, bool]], w: Witness) -> None:
         site = self.site(a)

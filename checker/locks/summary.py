@@ -78,6 +78,11 @@ class OrderEdge:
 class Cycle:
     classes: list[str]  # A, B, ..., (back to A)
     edges: list[OrderEdge]
+    # For a class nested in itself (A -> A): per scenario, the order its
+    # instances were always taken in, when every reachable state agrees on
+    # one (a chain walked first to last); None when some scenario nests two
+    # instances both ways round (a deadlock this configuration can reach).
+    nested_order: dict[str, list[str]] | None = None
 
 
 @dataclass
@@ -215,7 +220,7 @@ def merge(systems: list[TransitionSystem], facts: dict[str, LockFacts],
     scenarios = [_scenario(ts, facts[ts.scenario], results.get(ts.scenario)) for ts in systems]
     classes = _classes(facts)
     edges = _edges(facts)
-    cycles = _cycles(edges)
+    cycles = _cycles(edges, facts)
     declared: list[list[str]] = []
     for ts in systems:
         for order in ts.lock_orders:
@@ -280,7 +285,7 @@ def _edges(facts: dict[str, LockFacts]) -> list[OrderEdge]:
     return [out[k] for k in sorted(out)]
 
 
-def _cycles(edges: list[OrderEdge]) -> list[Cycle]:
+def _cycles(edges: list[OrderEdge], facts: dict[str, LockFacts]) -> list[Cycle]:
     g: nx.DiGraph = nx.DiGraph()
     by = {(e.src, e.dst): e for e in edges}
     g.add_edges_from(sorted(by))
@@ -294,8 +299,27 @@ def _cycles(edges: list[OrderEdge]) -> list[Cycle]:
     out = []
     for cyc in found:
         pairs = list(zip(cyc, cyc[1:] + cyc[:1], strict=True))
-        out.append(Cycle(cyc, [by[p] for p in pairs]))
+        edge_list = [by[p] for p in pairs]
+        nested = _nested_order(facts, cyc[0]) if len(cyc) == 1 else None
+        out.append(Cycle(cyc, edge_list, nested))
     return out
+
+
+def _nested_order(facts: dict[str, LockFacts], cls: str) -> dict[str, list[str]] | None:
+    """The instance order of a class nested in itself, per scenario, if each
+    scenario's instances of it form an acyclic order over every reachable
+    state; else None."""
+    orders: dict[str, list[str]] = {}
+    for scen in sorted(facts):
+        e = facts[scen].edges.get((cls, cls))
+        if e is None:
+            continue
+        g: nx.DiGraph = nx.DiGraph()
+        g.add_edges_from(sorted(e.instance_pairs))
+        if not nx.is_directed_acyclic_graph(g):
+            return None
+        orders[scen] = list(nx.lexicographical_topological_sort(g))
+    return orders
 
 
 def _words(name: str) -> list[str]:
