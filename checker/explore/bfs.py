@@ -35,8 +35,8 @@ def path_to(parent: dict[int, int], s: int, init: int) -> list[int]:
 def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
         graph: StateGraph | None = None) -> dict[int, int]:
     """Search; fills `out` and returns the parent map of every visited state.
-    With `graph`, every expanded state's successor list is kept there for the
-    livelock pass (the lists `expand` returns anyway: no extra work)."""
+    With `graph`, every expanded state's steps are numbered there for the
+    livelock pass."""
     init = c.initial
     parent: dict[int, int] = {init: init}
     expand = c.expand
@@ -77,8 +77,7 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                 if not succ:
                     continue  # a step faulted: the state is not a deadlock
             if graph is not None:
-                graph.sources.append(s)
-                graph.successors.append(succ)
+                graph.add(s, succ)
             if not succ:
                 if out.offer(terminal(c, s, path(s))):
                     sync(depth, transitions)

@@ -3,6 +3,7 @@ successors, checking invariants, and finding which step raised a fault."""
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -15,11 +16,36 @@ from checker.ir.nodes import Expectation
 
 @dataclass
 class StateGraph:
-    """The successors of every expanded state, kept by a search when the
-    livelock pass will need the state graph."""
+    """The state graph, kept by a search when the livelock pass will need it:
+    every state numbered in the order it was first seen, and each step of an
+    expanded state as a pair of numbers. A successor list would hold a fresh
+    copy of every target state (an int of several hundred bits) per
+    transition; numbers cost eight bytes a step, and the livelock pass needs
+    numbers anyway."""
 
-    sources: list[int] = field(default_factory=list)
-    successors: list[list[int]] = field(default_factory=list)
+    index: dict[int, int] = field(default_factory=dict)
+    rows: array[int] = field(default_factory=lambda: array("q"))
+    cols: array[int] = field(default_factory=lambda: array("q"))
+
+    def add(self, s: int, succ: list[int]) -> None:
+        index = self.index
+        i = index.get(s)
+        if i is None:
+            i = index[s] = len(index)
+        rows, cols = self.rows, self.cols
+        for t in succ:
+            j = index.get(t)
+            if j is None:
+                j = index[t] = len(index)
+            rows.append(i)
+            cols.append(j)
+
+    def states(self) -> list[int]:
+        """The states by number."""
+        out = [0] * len(self.index)
+        for s, i in self.index.items():
+            out[i] = s
+        return out
 
 
 @dataclass

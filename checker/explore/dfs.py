@@ -39,8 +39,7 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                 return None
             return succ  # a step faulted: the state is not a deadlock
         if graph is not None:
-            graph.sources.append(s)
-            graph.successors.append(succ)
+            graph.add(s, succ)
         if not succ and out.offer(terminal(c, s, lambda: list(path))):
             return None
         return succ

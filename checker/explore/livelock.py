@@ -13,7 +13,6 @@ reported by the search.
 
 from __future__ import annotations
 
-from array import array
 from collections import deque
 
 import numpy as np
@@ -28,20 +27,15 @@ from checker.explore.result import Violation
 
 def find_livelock(c: Compiled, parent: dict[int, int], graph: StateGraph) -> Violation | None:
     """A spinning run after a complete search, from the successors the search kept."""
-    states = list(parent)
-    index = {s: i for i, s in enumerate(states)}
-    rows = array("q")
-    cols = array("q")
-    for s, succ in zip(graph.sources, graph.successors, strict=True):
-        i = index[s]
-        for t in succ:
-            rows.append(i)
-            cols.append(index[t])
+    graph.index.setdefault(c.initial, len(graph.index))
+    states = graph.states()
+    index = graph.index
+    rows, cols = graph.rows, graph.cols
     n = len(states)
     r = np.frombuffer(rows, dtype=np.int64) if rows else np.zeros(0, dtype=np.int64)
     k = np.frombuffer(cols, dtype=np.int64) if cols else np.zeros(0, dtype=np.int64)
-    graph = csr_matrix((np.ones(len(r), dtype=np.int8), (r, k)), shape=(n, n))
-    _, labels = connected_components(graph, directed=True, connection="strong")
+    matrix = csr_matrix((np.ones(len(r), dtype=np.int8), (r, k)), shape=(n, n))
+    _, labels = connected_components(matrix, directed=True, connection="strong")
     leaves = labels[r] != labels[k]
     not_bottom = np.zeros(labels.max() + 1 if n else 0, dtype=bool)
     not_bottom[labels[r[leaves]]] = True
