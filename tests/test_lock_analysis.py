@@ -5,10 +5,14 @@ whose answers are worked out by hand in each test."""
 
 from __future__ import annotations
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+
 from checker.explore.run import check
 from checker.locks.explore import explore_locks
 from checker.locks.summary import classes_for_name, summarize
 from tests.conftest import ROOT, systems
+from tests.heap_programs import heap_programs
 
 LOCKED_INC = """
     import "spinlock";
@@ -229,3 +233,37 @@ def test_a_class_nested_in_itself_says_whether_its_instances_keep_one_order(spec
     assert cyc.classes == ["locks"] and cyc.nested_order is None
     together = summarize(systems(path))
     assert together.cycles[0].nested_order is None
+
+
+FACT_FIELDS = ["states", "pairs", "complete", "instances", "classes", "edges", "ops",
+               "locations", "must_hold", "has_might_sleep", "parent"]
+
+
+def _same_facts(ts) -> None:
+    memo = explore_locks(ts, max_states=20_000)
+    plain = explore_locks(ts, max_states=20_000, memo=False)
+    for name in FACT_FIELDS:
+        assert getattr(memo, name) == getattr(plain, name), (ts.scenario, name)
+
+
+@pytest.mark.parametrize("spec,scenario", [
+    ("zsmalloc/map_vs_migrate.mig", "map_free_vs_migrate"),
+    ("shapes/chain_walk.mig", "free_vs_two_migrations_fixed"),
+    ("balloon/balloon_compaction.mig", "two_compactors_one_page"),
+    ("exchange/exchange_pages.mig", "exchange_abba_unisolated"),
+])
+def test_memoised_steps_give_the_same_facts_on_specs(spec, scenario):
+    # The recorder keeps each step's record under the bits the step may
+    # read; every fact (and every witness run) must be what re-running the
+    # interpreter at every step gives.
+    (ts,) = systems(ROOT / "specs" / spec, scenarios=[scenario])
+    _same_facts(ts)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(heap_programs())
+def test_memoised_steps_give_the_same_facts_on_random_programs(spec_file, text):
+    # References, frees, run-time indices, thread starts (never memoised).
+    for ts in systems(spec_file(text)):
+        _same_facts(ts)

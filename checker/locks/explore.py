@@ -200,10 +200,10 @@ def atomic_context_slots(ts: TransitionSystem) -> tuple[bool, dict[int, list[int
 
 
 class _Search:
-    def __init__(self, ts: TransitionSystem, max_states: int):
+    def __init__(self, ts: TransitionSystem, max_states: int, memo: bool = True):
         self.ts = ts
         self.c = compile_system(ts)
-        self.rec = Recorder(ts)
+        self.rec = Recorder(ts, memo)
         self.facts = LockFacts(ts, self.c, max_states=max_states)
         self.ids: dict[LockInstance, int] = {}
         self.has_might_sleep, self.atomic = atomic_context_slots(ts)
@@ -397,6 +397,7 @@ class _Search:
             asite.held.setdefault(protect, w)
 
 
-def explore_locks(ts: TransitionSystem, max_states: int = DEFAULT_MAX_STATES) -> LockFacts:
+def explore_locks(ts: TransitionSystem, max_states: int = DEFAULT_MAX_STATES,
+                  memo: bool = True) -> LockFacts:
     """Explore every reachable state of `ts` with each thread's lockset."""
-    return _Search(ts, max_states).run()
+    return _Search(ts, max_states, memo).run()

@@ -112,14 +112,23 @@ class PackedState:
 
 
 class Recorder(Interp):
-    """The reference interpreter, recording shared accesses and lock operations."""
+    """The reference interpreter, recording shared accesses and lock operations.
 
-    def __init__(self, ts: TransitionSystem):
+    What a step records is a function of the values it can read, so `run`
+    keeps each answer under the step, the mode and the state's bits masked
+    to every slot the step may read (`read_mask`): the lock search meets the
+    same step from many states that differ only in other threads' slots,
+    and from the same state with other ghost locksets."""
+
+    def __init__(self, ts: TransitionSystem, memo: bool = True):
         super().__init__(ts.slots, ts.pools)
         self.ts = ts
         self.rec = StepRecord()
         self.attempt = False
         self._words: dict[int, list[str]] = {}
+        self.memo = memo
+        self._masks: dict[int, int | None] = {}
+        self._memo: dict[tuple[int, bool, int], StepRecord | None] = {}
 
     # ------------------------------------------------------------ accesses
     def _fields(self, index: int, loc: Loc) -> list[Location]:
@@ -230,7 +239,22 @@ class Recorder(Interp):
     def run(self, a: Action, s: int, packing: Packing, attempt: bool = False
             ) -> StepRecord | None:
         """What step `a` does from packed state `s`; None if it is not enabled
-        (in attempt mode: not on this path) or faults."""
+        (in attempt mode: not on this path) or faults. The record returned
+        may be shared with other calls: read it, do not change it."""
+        if not self.memo:
+            return self._run(a, s, packing, attempt)
+        mask = self._masks.get(a.id, -1)
+        if mask == -1:
+            mask = self._masks[a.id] = read_mask(self.ts, a, packing)
+        if mask is None:
+            return self._run(a, s, packing, attempt)
+        key = (a.id, attempt, s & mask)
+        if key in self._memo:
+            return self._memo[key]
+        got = self._memo[key] = self._run(a, s, packing, attempt)
+        return got
+
+    def _run(self, a: Action, s: int, packing: Packing, attempt: bool) -> StepRecord | None:
         self.rec = StepRecord()
         self.attempt = attempt
         # Read and written like the interpreter's list state, slot by slot.
@@ -244,6 +268,74 @@ class Recorder(Interp):
         finally:
             self.attempt = False
         return self.rec
+
+
+def read_mask(ts: TransitionSystem, a: Action, packing: Packing) -> int | None:
+    """The bits of every slot step `a` may read, over-approximated: each
+    location it names (all the slots its indices and references can reach,
+    the allocated bits of the pools it reaches through), the slots of the
+    pools it allocates from or frees into, and every slot its conditions,
+    values and lock events read. None for a step that starts a thread, whose
+    effect depends on which instance slots are free: it is not memoised."""
+    slots: set[int] = set()
+
+    def loc(lc: Loc) -> None:
+        slots.update(loc_slots_all(lc))
+        for d in lc.dyn:
+            expr(d.expr)
+            if d.pool is not None:
+                slots.update(d.alloc_base + k * d.stride for k in range(d.count))
+
+    def expr(e: Expr) -> None:
+        for lc in expr_locs(e):
+            loc(lc)
+
+    def pool(name: str) -> None:
+        info = ts.pools[name]
+        slots.update(range(info.base, info.base + info.size * info.stride))
+
+    def body(stmts: Sequence[Stmt]) -> bool:
+        for st in stmts:
+            if isinstance(st, Assign):
+                loc(st.loc)
+                expr(st.value)
+            elif isinstance(st, If):
+                expr(st.cond)
+                if not body(st.then) or not body(st.other):
+                    return False
+            elif isinstance(st, Require | Assert):
+                expr(st.cond)
+            elif isinstance(st, AllocObj):
+                loc(st.loc)
+                pool(st.pool)
+            elif isinstance(st, FreeObj):
+                expr(st.ref)
+                pool(st.pool)
+            elif isinstance(st, LockEvent):
+                loc(st.loc)
+                if st.held_if is not None:
+                    expr(st.held_if)
+            elif isinstance(st, StartThread):
+                return False
+            else:
+                assert isinstance(st, CoverHit), st
+        return True
+
+    expr(a.guard)
+    if not body(a.body):
+        return None
+    mask = 0
+    for k in slots:
+        mask |= ((1 << packing.widths[k]) - 1) << packing.offsets[k]
+    return mask
+
+
+def loc_slots_all(lc: Loc) -> list[int]:
+    """Every slot a location may denote, whatever its indices' values."""
+    out = [lc.base]
+    for d in lc.dyn:
+        out = [b + k * d.stride for b in out for k in range(d.count)]
+    return out
 
 
 def has_lock_events(a: Action) -> bool:
