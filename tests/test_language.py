@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from checker.dsl.diagnostics import SpecError
 from tests.conftest import errors, run
 
 
@@ -29,6 +30,30 @@ def test_syntax_error_names_the_token_and_what_was_expected(spec_file):
 def test_unexpected_character(spec_file):
     p = spec_file("int[0..3] x = 0;\nthread t() { x = 1 @ 2; }\n")
     assert_error(errors(p), 2, 20, "syntax error: unexpected character '@'")
+
+
+def test_integer_constants_read_as_in_c(spec_file):
+    # 0x hexadecimal, a leading 0 octal (file modes, flag masks copied from
+    # kernel source), suffixes ignored: 0x1F + 010 + 3UL + 0 = 31 + 8 + 3.
+    p = spec_file("""
+        int[0..63] x = 0x1F + 010 + 3UL + 0;
+        thread t() { assert(x == 42); }
+        scenario s { run t(); expect verified; }
+    """)
+    assert run(p).met
+
+
+def test_an_invalid_octal_constant_is_an_error(spec_file):
+    p = spec_file("int[0..9] x = 09;\nthread t() { }\nscenario s { run t(); }\n")
+    assert_error(errors(p), 1, 15, "invalid integer constant '09' (a leading 0 makes it octal)")
+
+
+def test_command_line_constants_read_as_in_c():
+    from checker.sema.check import parse_override
+    assert [parse_override(t) for t in ("N=010", "N=0x10", "N=-2", "N=true")] == [
+        ("N", 8), ("N", 16), ("N", -2), ("N", 1)]
+    with pytest.raises(SpecError, match="'09' is not an integer"):
+        parse_override("N=09")
 
 
 # ---------------------------------------------------------------- types

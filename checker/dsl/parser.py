@@ -564,7 +564,14 @@ class _Builder(Transformer[Any, Any]):
 
     @v_args(meta=True)
     def int_lit(self, meta: Any, items: list[Any]) -> ast.Expr:
-        return ast.IntLit(self._span(meta), int(str(items[0]), 0))
+        span = self._span(meta)
+        text = str(items[0])
+        try:
+            value = c_int(text)
+        except ValueError:
+            raise SpecError([Diagnostic(span, f"invalid integer constant '{text}' "
+                                              "(a leading 0 makes it octal)")]) from None
+        return ast.IntLit(span, value)
 
     @v_args(meta=True)
     def true_lit(self, meta: Any, items: list[Any]) -> ast.Expr:
@@ -683,6 +690,20 @@ def parse_text(text: str, path: str, known_types: set[str] | None = None) -> ast
         raise
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return ast.Module(Span(path, 1, 1, 1, 1), path, decls, sha)
+
+
+def c_int(text: str) -> int:
+    """An integer constant as C reads it: 0x hexadecimal, a leading 0 octal
+    (0644), else decimal; the suffixes u, l, ul, ull change nothing here.
+    ValueError if it is none of these (09)."""
+    digits = text.rstrip("uUlL")
+    if digits[:2] in ("0x", "0X"):
+        return int(digits[2:], 16)
+    if len(digits) > 1 and digits[0] == "0":
+        return int(digits[1:], 8)
+    if not digits.isdigit():
+        raise ValueError(text)
+    return int(digits, 10)
 
 
 def typedef_names(module: ast.Module) -> set[str]:

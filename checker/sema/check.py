@@ -17,6 +17,7 @@ import networkx as nx
 from checker.dsl import ast
 from checker.dsl.diagnostics import DiagnosticSink, Span, SpecError
 from checker.dsl.loader import Program
+from checker.dsl.parser import c_int
 from checker.sema.lemmas import check_lemma
 from checker.sema.symbols import (
     EXPECT_KINDS,
@@ -1115,7 +1116,9 @@ def parse_override(text: str) -> tuple[str, int]:
     name, raw = name.strip(), raw.strip()
     if raw in ("true", "false"):
         return name, int(raw == "true")
+    negative = raw.startswith("-")
     try:
-        return name, int(raw, 0)
+        value = c_int(raw[1:] if negative else raw)
+        return name, -value if negative else value
     except ValueError:
         raise SpecError.at(span, f"-D {name}: '{raw}' is not an integer, true or false") from None
