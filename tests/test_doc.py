@@ -94,3 +94,20 @@ def test_doc_of_a_bad_spec_is_a_located_error(tmp_path):
     r = cli("doc", str(spec))
     assert r.returncode == 2 and f"{spec}:1:14: error: unknown name 'y'" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_lines_of_a_protocol_module_name_their_file(tmp_path):
+    # migrate_lock.mig runs threads declared in models/zsmalloc_5_17.mig and
+    # models/nonlru_migrate.mig: their lines carry the file name, the spec's
+    # own lines do not. The compactor trylocks its page first
+    # (isolate_movable_page), then takes the class lock (zs_page_isolate,
+    # behind the driver callback that isolate_movable_page calls).
+    out = tmp_path / "ml.md"
+    r = cli("doc", "specs/zsmalloc/migrate_lock.mig", "-s", "alloc_vs_compaction", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    md = out.read_text()
+    seq = md[md.index("### compactor"):]
+    rows = [line for line in seq.splitlines() if line.startswith("| 1 |") or line.startswith("| 2 |")]
+    assert re.match(r"\| 1 \| trylock \| `page` \| nonlru_migrate\.mig:\d+ \| `if \(!trylock_page", rows[0])
+    assert re.match(r"\| 2 \| lock \| `zs_class\.lock` \| nonlru_migrate\.mig:\d+ \| "
+                    r"`if \(!mops_isolate_page", rows[1])

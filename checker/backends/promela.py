@@ -41,7 +41,7 @@ from pathlib import Path
 
 from checker.backends.promela_names import Names
 from checker.dsl.diagnostics import Span
-from checker.ir.display import display_span, source_line
+from checker.ir.display import display_files, display_span, source_line
 from checker.ir.interp import Fault, Interp
 from checker.ir.nodes import (
     FALSE,
@@ -125,6 +125,7 @@ class _Writer:
     def __init__(self, ts: TransitionSystem, focus: Expectation | None, prefix: str,
                  enable: str | None):
         self.ts = ts
+        self.shown = display_files(ts)  # the lines a trace of this scenario shows
         self.focus = focus
         self.enable = [enable] if enable else []
         self.names = Names(ts, prefix=prefix)
@@ -303,7 +304,7 @@ class _Writer:
                 origin = t.pc_origin.get(a.src)
                 where = ""
                 if origin is not None:
-                    where = f": {self.place(display_span(origin, ts.spec))}"
+                    where = f": {self.place(display_span(origin, self.shown))}"
                 self.emit(f"    /* pc {a.src}{where} */")
             self.action(a)
         if not actions:
@@ -344,7 +345,7 @@ class _Writer:
                                                      else [])
         if guard == FALSE:
             self.emit(f"    /* a{a.id}: never enabled without a violation not looked for */")
-        where = self.place(display_span(a.origin, ts.spec))
+        where = self.place(display_span(a.origin, self.shown))
         cond = " && ".join(pre + ([] if guard == TRUE else [self.x(guard)]))
         line = self.emit(f"    :: d_step {{ {cond} ->".ljust(40) + f" /* a{a.id}: {where} */")
         self.model.action_at_line[line] = a.id

@@ -16,6 +16,7 @@ from checker.doc.model import (
     Para,
     Table,
 )
+from checker.ir.display import line_label
 from checker.locks.summary import FieldRule, OrderEdge, Race, Ref, SpecLocks
 from checker.trace.model import Trace
 from checker.trace.text import render
@@ -233,7 +234,7 @@ def _sequences(doc: Document, sl: SpecLocks) -> None:
     for kind, rows in sl.sequences.items():
         doc.add(Heading(3, kind))
         doc.add(Table(["#", "operation", "lock", "line", "statement", "holding"],
-                      [[str(k), r.op, f"`{r.lock_class}`", str(r.line), f"`{r.text}`",
+                      [[str(k), r.op, f"`{r.lock_class}`", line_label(r.file, r.line, sl.spec), f"`{r.text}`",
                         " | ".join(r.held)] for k, r in enumerate(rows, 1)]))
 
 

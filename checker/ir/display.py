@@ -54,3 +54,12 @@ def display_span(o: Origin, shown: str | frozenset[str]) -> Span:
         if span.file in files and not in_wrapper:
             return span
     return frames[0][0]
+
+
+def line_label(file: str, line: int, spec: str) -> str:
+    """A line as a document names it: the number alone in the spec, else
+    with its module's file name (a protocol module such as
+    zsmalloc_5_17.mig), so that lines of two files are never confused."""
+    if file == spec:
+        return str(line)
+    return f"{file.rsplit('/', 1)[-1]}:{line}"

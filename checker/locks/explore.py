@@ -44,7 +44,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from checker.explore.codegen import Compiled, compile_system
-from checker.ir.display import display_span, source_line
+from checker.ir.display import display_files, display_span, source_line
 from checker.ir.footprint import expr_locs
 from checker.ir.interp import Fault
 from checker.ir.nodes import Action, Assert, If, Stmt, TransitionSystem
@@ -204,6 +204,7 @@ class _Search:
         self.ts = ts
         self.c = compile_system(ts)
         self.rec = Recorder(ts, memo)
+        self.shown = display_files(ts)  # the lines a trace of this scenario shows
         self.facts = LockFacts(ts, self.c, max_states=max_states)
         self.ids: dict[LockInstance, int] = {}
         self.has_might_sleep, self.atomic = atomic_context_slots(ts)
@@ -224,7 +225,7 @@ class _Search:
         got = self.sites.get(a.id)
         if got is None:
             o = a.origin
-            span = display_span(o, self.ts.spec)
+            span = display_span(o, self.shown)
             order = tuple(sp.line for sp, _ in o.frames())
             text = source_line(span)
             kind = self.ts.threads[a.thread - 1].kind

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from checker.explore.result import CheckResult
+from checker.ir.display import line_label
 from checker.ir.nodes import TransitionSystem
 from checker.locks.explore import (
     DEFAULT_MAX_STATES,
@@ -106,9 +107,12 @@ class AccessRow:
     held: list[str]  # lock classes held
     first: Ref
 
+    spec: str = ""
+
     @property
     def what(self) -> str:
-        return f"{self.thread_kind} {self.mode}s it at line {self.line}"
+        return (f"{self.thread_kind} {self.mode}s it at line "
+                f"{line_label(self.file, self.line, self.spec)}")
 
 
 @dataclass
@@ -270,7 +274,8 @@ def _edges(facts: dict[str, LockFacts]) -> list[OrderEdge]:
         for (a, b), e in f.edges.items():
             r = _ref(f, scen, e.first)
             refs.setdefault((a, b), []).append(r)
-            sites = [f"{s.thread_kind}, line {s.line}: {s.text}" for s in e.sites.values()]
+            sites = [f"{s.thread_kind}, line {line_label(s.file, s.line, f.ts.spec)}: {s.text}"
+                     for s in e.sites.values()]
             shared = all(m[1] for m in e.modes)
             got = out.get((a, b))
             if got is None:
@@ -391,7 +396,7 @@ def _row(scen: str, f: LockFacts, site: AccessSite, held: frozenset[int], w: Wit
          ) -> AccessRow:
     s = site.site
     return AccessRow(s.thread_kind, s.line, s.file, s.text, "write" if site.write else "read",
-                     list(f.classes_of(held)), _ref(f, scen, w))
+                     list(f.classes_of(held)), _ref(f, scen, w), f.ts.spec)
 
 
 def _verdict(scen: str, f: LockFacts, locs: list[LocationFacts]) -> FieldVerdict:
