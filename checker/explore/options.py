@@ -16,6 +16,7 @@ class CheckOptions:
     memory_limit_mb: float | None = None
     check_livelock: bool = True
     progress: bool = False
+    few_switches: bool = True  # re-choose a shortest counterexample with the fewest thread switches
 
     def strategy(self, name: str) -> CheckOptions:
         if name not in ("bfs", "dfs"):
@@ -33,6 +34,9 @@ class CheckOptions:
 
     def livelock(self, on: bool) -> CheckOptions:
         return replace(self, check_livelock=on)
+
+    def fewest_switches(self, on: bool) -> CheckOptions:
+        return replace(self, few_switches=on)
 
     def show_progress(self, on: bool) -> CheckOptions:
         return replace(self, progress=on)

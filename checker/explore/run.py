@@ -12,6 +12,8 @@ from checker.explore.dfs import dfs
 from checker.explore.limits import Budget
 from checker.explore.options import CheckOptions
 from checker.explore.result import CheckResult, Stats, peak_rss_mb
+from checker.explore.switches import MAX_STATES as SWITCH_PASS_MAX_STATES
+from checker.explore.switches import fewest_switches
 from checker.explore.vacuity import uncovered, unexecuted
 from checker.ir.nodes import TransitionSystem
 
@@ -31,6 +33,9 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
         from checker.explore.livelock import find_livelock  # scipy: only when needed
 
         out.offer(find_livelock(c, parent, graph))
+    if out.violation is not None and opts.search == "bfs" and opts.few_switches \
+            and stats.states <= SWITCH_PASS_MAX_STATES:
+        out.violation = fewest_switches(c, out.violation)
     stats.post_seconds = budget.elapsed() - stats.seconds
     stats.peak_rss_mb = peak_rss_mb()
     others = out.others
