@@ -108,7 +108,9 @@ def _shared_values(ts):
     seen = {c.initial}
     frontier = [c.initial]
     while frontier:
-        frontier = [t for s in frontier for t in c.expand(s) if t not in seen and not seen.add(t)]
+        fresh = {t for s in frontier for t in c.expand(s)} - seen
+        seen |= fresh
+        frontier = list(fresh)
     out = set()
     for s in seen:
         values = c.packing.unpack(s)

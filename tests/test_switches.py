@@ -28,7 +28,7 @@ def _threads_of(c, v) -> list[int]:
     """The thread of each step of a violation's path (and its faulting step)."""
     out = []
     for s, t in zip(v.path, v.path[1:], strict=False):
-        out.append(next(th for u, th in _successors(c, s) if u == t))
+        out.append(next(a.thread for a, u in c.moves(s) if u == t))
     if v.fault_action is not None:
         out.append(c.ts.actions[v.fault_action].thread)
     return out

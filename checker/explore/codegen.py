@@ -205,6 +205,22 @@ class Compiled:
         off, mask = self.thread_pc[thread_index]
         return (s >> off) & mask
 
+    def moves(self, s: int) -> list[tuple[Action, int]]:
+        """Every step enabled in `s` that does not fault, with its successor,
+        one action at a time: the slow path that traces and post-passes use
+        when they must know which action made a step."""
+        out = []
+        step = self.step
+        for i, th in enumerate(self.ts.threads):
+            for a in self.ts.actions_at(th.id, self.pc_of(s, i)):
+                try:
+                    t = step[a.id](s)
+                except Fault:
+                    continue
+                if t is not None:
+                    out.append((a, t))
+        return out
+
     @property
     def step(self) -> list[Callable[[int], int | None]]:
         """One function per action: its successor, or None if not enabled.

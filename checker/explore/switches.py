@@ -22,7 +22,6 @@ import itertools
 
 from checker.explore.codegen import Compiled
 from checker.explore.result import Violation
-from checker.ir.interp import Fault
 
 MAX_STATES = 300_000  # the search's own states above which the pass is skipped
 
@@ -85,20 +84,7 @@ def fewest_switches(c: Compiled, v: Violation) -> Violation:
 
 def _successors(c: Compiled, s: int) -> list[tuple[int, int]]:
     """(successor, thread id) of every step from `s` that does not fault."""
-    out = []
-    step = c.step
-    for i, th in enumerate(c.ts.threads):
-        pc = c.pc_of(s, i)
-        if pc == 0:
-            continue
-        for a in c.ts.actions_at(th.id, pc):
-            try:
-                t = step[a.id](s)
-            except Fault:
-                continue
-            if t is not None:
-                out.append((t, th.id))
-    return out
+    return [(t, a.thread) for a, t in c.moves(s)]
 
 
 def _sound(c: Compiled, t: int) -> bool:

@@ -32,11 +32,13 @@ from checker.ir.nodes import (
     If,
     Loc,
     LockEvent,
+    Read,
     Require,
     StartThread,
     Stmt,
     TransitionSystem,
 )
+from checker.ir.precond import Symbolic
 from checker.locks.names import (
     LockInstance,
     location_lock,
@@ -243,9 +245,9 @@ class Recorder(Interp):
         may be shared with other calls: read it, do not change it."""
         if not self.memo:
             return self._run(a, s, packing, attempt)
-        mask = self._masks.get(a.id, -1)
-        if mask == -1:
-            mask = self._masks[a.id] = read_mask(self.ts, a, packing)
+        if a.id not in self._masks:
+            self._masks[a.id] = read_mask(self.ts, a, packing)
+        mask = self._masks[a.id]
         if mask is None:
             return self._run(a, s, packing, attempt)
         key = (a.id, attempt, s & mask)
@@ -271,71 +273,46 @@ class Recorder(Interp):
 
 
 def read_mask(ts: TransitionSystem, a: Action, packing: Packing) -> int | None:
-    """The bits of every slot step `a` may read, over-approximated: each
-    location it names (all the slots its indices and references can reach,
-    the allocated bits of the pools it reaches through), the slots of the
-    pools it allocates from or frees into, and every slot its conditions,
-    values and lock events read. None for a step that starts a thread, whose
-    effect depends on which instance slots are free: it is not memoised."""
-    slots: set[int] = set()
-
-    def loc(lc: Loc) -> None:
-        slots.update(loc_slots_all(lc))
-        for d in lc.dyn:
-            expr(d.expr)
-            if d.pool is not None:
-                slots.update(d.alloc_base + k * d.stride for k in range(d.count))
-
-    def expr(e: Expr) -> None:
-        for lc in expr_locs(e):
-            loc(lc)
-
-    def pool(name: str) -> None:
-        info = ts.pools[name]
-        slots.update(range(info.base, info.base + info.size * info.stride))
+    """The bits of every slot step `a` may read, over-approximated: what its
+    conditions, values and lock events read and every slot each location it
+    names can reach (with the allocated bits of the pools it reaches through:
+    `Symbolic.reads` of a read of it), and all of a pool it allocates from or
+    frees into. None for a step that starts a thread, whose effect depends on
+    which instance slots are free: it is not memoised."""
+    sym = Symbolic(ts.slots, ts.pools)
+    slots: set[int] = set(sym.reads(a.guard))
 
     def body(stmts: Sequence[Stmt]) -> bool:
         for st in stmts:
             if isinstance(st, Assign):
-                loc(st.loc)
-                expr(st.value)
+                slots.update(sym.reads(Read(st.loc)) | sym.reads(st.value))
             elif isinstance(st, If):
-                expr(st.cond)
+                slots.update(sym.reads(st.cond))
                 if not body(st.then) or not body(st.other):
                     return False
             elif isinstance(st, Require | Assert):
-                expr(st.cond)
-            elif isinstance(st, AllocObj):
-                loc(st.loc)
-                pool(st.pool)
-            elif isinstance(st, FreeObj):
-                expr(st.ref)
-                pool(st.pool)
+                slots.update(sym.reads(st.cond))
+            elif isinstance(st, AllocObj | FreeObj):
+                slots.update(sym.reads(Read(st.loc)) if isinstance(st, AllocObj)
+                             else sym.reads(st.ref))
+                info = ts.pools[st.pool]
+                slots.update(range(info.base, info.base + info.size * info.stride))
             elif isinstance(st, LockEvent):
-                loc(st.loc)
+                slots.update(sym.reads(Read(st.loc)))
                 if st.held_if is not None:
-                    expr(st.held_if)
+                    slots.update(sym.reads(st.held_if))
             elif isinstance(st, StartThread):
                 return False
             else:
                 assert isinstance(st, CoverHit), st
         return True
 
-    expr(a.guard)
     if not body(a.body):
         return None
     mask = 0
     for k in slots:
         mask |= ((1 << packing.widths[k]) - 1) << packing.offsets[k]
     return mask
-
-
-def loc_slots_all(lc: Loc) -> list[int]:
-    """Every slot a location may denote, whatever its indices' values."""
-    out = [lc.base]
-    for d in lc.dyn:
-        out = [b + k * d.stride for b in out for k in range(d.count)]
-    return out
 
 
 def has_lock_events(a: Action) -> bool:

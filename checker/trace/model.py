@@ -16,7 +16,6 @@ from checker.dsl.diagnostics import SourceCache, Span
 from checker.explore.codegen import Compiled
 from checker.explore.result import Violation
 from checker.ir.display import display_files, display_span, source_line, strip_comment
-from checker.ir.interp import Fault
 from checker.ir.layout import bits_for
 from checker.ir.nodes import Action, Slot, TransitionSystem
 from checker.sema.types import BoolType, EnumType, IntType, PtrType, StructType, TidType, Type
@@ -199,13 +198,9 @@ def _collapse(span: Span) -> str:
 
 def find_action(c: Compiled, s: int, t: int) -> Action:
     """The action that leads from state `s` to state `t`."""
-    for i, th in enumerate(c.ts.threads):
-        for a in c.ts.actions_at(th.id, c.pc_of(s, i)):
-            try:
-                if c.step[a.id](s) == t:
-                    return a
-            except Fault:  # a faulting step is not the one
-                continue
+    for a, n in c.moves(s):
+        if n == t:
+            return a
     raise AssertionError("no action connects two consecutive trace states")
 
 
