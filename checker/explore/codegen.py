@@ -473,7 +473,7 @@ class _Gen:
 
     def action(self, a: Action, ts: TransitionSystem, sink: str, ind: str) -> list[str]:
         lines: list[str] = [f"{ind}# a{a.id}: T{a.thread} pc{a.src} -> pc{a.dst}, "
-                            f"{a.origin.span}"]
+                            f"{_where(a)}"]
         g = self.expr(a.guard, "s")
         inner = ind
         if g not in ("1", "True"):
@@ -486,7 +486,7 @@ class _Gen:
                     ind: str) -> list[str]:
         """Two actions whose guards are `c` and `!c` (the arms of an if):
         the condition is evaluated once."""
-        lines = [f"{ind}# a{a.id} / a{b.id}: T{a.thread} pc{a.src}, {a.origin.span}",
+        lines = [f"{ind}# a{a.id} / a{b.id}: T{a.thread} pc{a.src}, {_where(a)}",
                  f"{ind}if {self.expr(a.guard, 's')}:"]
         lines.extend(self.effect(a, ts, sink, ind + "    "))
         lines.append(f"{ind}else:")
@@ -502,6 +502,13 @@ class _Gen:
         lines.append(f"{inner}F[{a.id}] = 1")
         lines.append(f"{inner}{sink}")
         return lines
+
+
+def _where(a: Action) -> str:
+    """The action's source position for a comment in the generated code, as a
+    Python literal: a file name is spec-controlled text, and one holding a
+    newline would otherwise end the comment and run the rest as code."""
+    return repr(str(a.origin.span))
 
 
 def _plus(text: str, lo: int) -> str:
