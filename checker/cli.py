@@ -200,22 +200,38 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
             _print_result(out, result, trace, args, len(systems) > 1)
         if trace is not None and not args.no_save:
             path = _trace_paths(args, ts, len(systems) > 1)
-            save(trace, path)
-            path.with_suffix(".txt").write_text(render(trace) + "\n", encoding="utf-8")
-            if args.format == "text":
-                out.print(f"    saved {path} and {path.with_suffix('.txt').name}",
-                          highlight=False)
+            try:
+                save(trace, path, with_text=True)
+            except OSError as e:  # a by-product: the run and its report go on
+                _unsaved(err, path, e)
+            else:
+                if args.format == "text":
+                    out.print(f"    saved {path} and {path.with_suffix('.txt').name}",
+                              highlight=False)
     if args.format == "json":
         out.print_json(json.dumps([_result_json(r, t) for r, t in results]))
     elif args.format in ("junit", "sarif"):
         out.file.write(check_report(args.format, results))
-    if args.html and not write_viewer(args.html, [t for _, t in results if t is not None]):
+    if args.html and not _viewer(err, args.html, [t for _, t in results if t is not None]):
         err.print(f"migcheck: no counterexample, so no {args.html}", highlight=False)
     if any(r.status in ("unmet", "vacuous") for r, _ in results):
         return EXIT_UNMET
     if any(r.status == "incomplete" for r, _ in results):
         return EXIT_INCOMPLETE
     return EXIT_OK
+
+
+def _unsaved(err: Console, path: Path | str, e: OSError) -> None:
+    err.print(f"migcheck: warning: could not write {path}: {e.strerror or e}", highlight=False)
+
+
+def _viewer(err: Console, path: str, traces: list[Trace]) -> bool:
+    """write_viewer, a failure being a warning (the verdicts stand)."""
+    try:
+        return write_viewer(path, traces)
+    except OSError as e:
+        _unsaved(err, path, e)
+        return True
 
 
 def _run_one(ts: TransitionSystem, opts: CheckOptions, err: Console | None) -> CheckResult:
@@ -309,7 +325,7 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
         err.print(f"migcheck: error: {e}", highlight=False, markup=False)
         return EXIT_USAGE
     if args.html:
-        write_viewer(args.html, [trace])
+        _viewer(err, args.html, [trace])
     if args.format != "text":
         out.file.write(replay_report(args.format, trace, res.reproduced, res.message,
                                      res.spec_changed, args.trace))

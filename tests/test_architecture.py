@@ -17,8 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent / "checker"
 
 # sema.types is the type vocabulary (a leaf: it imports only
 # dsl.diagnostics); the IR's slots carry its types, so any package may use it.
-# dsl.diagnostics (spans, source lines, errors) is likewise open to all.
-SHARED = ("checker.sema.types", "checker.dsl.diagnostics", "checker.__version__")
+# dsl.diagnostics (spans, source lines, errors) is likewise open to all, and
+# so is fsio (atomic writes of output files; it imports nothing of checker).
+SHARED = ("checker.sema.types", "checker.dsl.diagnostics", "checker.__version__",
+          "checker.fsio")
 
 # What each package may import besides itself and SHARED: module prefixes.
 # The spec loaders (dsl.loader, ir.build, sema.check) appear only where a
@@ -42,6 +44,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "pytest_plugin": ("checker.ir", "checker.explore", "checker.trace", *LOADING),
     "cli": ("checker",),
     "__main__": ("checker.cli",),
+    "fsio": (),
     "__init__": (),
 }
 

@@ -6,12 +6,15 @@ asserts the defense holds; removing the defense makes the test fail.
 
 from __future__ import annotations
 
+import errno
 import io
 import tokenize
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
+from checker import fsio
 from checker.cli import main
 from checker.dsl.loader import load_program
 from checker.explore.codegen import compile_system
@@ -93,3 +96,110 @@ def test_the_pytest_plugin_runs_no_code_from_a_directory_name(tmp_path):
     r = pytest_run(tmp_path, "specs")
     assert "1 passed" in r.stdout, r.stdout + r.stderr
     assert not marker.exists()
+
+
+# ------------------------------------------------------------ 2. output files
+
+THREE = """\
+int[0..3] g = 0;
+thread t() { g = 1; assert(g == 0, "x'; echo PWNED > PWNED_marker; '"); }
+thread u() { g = 2; }
+scenario a { run t(); }
+scenario b { run u(); }
+scenario c { run t(); }
+"""
+
+
+def test_a_symlink_at_the_trace_path_is_replaced_not_written_through(tmp_path, capsys):
+    spec = tmp_path / "specs" / "evil.mig"
+    spec.parent.mkdir()
+    spec.write_text(THREE)
+    victim = tmp_path / "victim_rc"
+    victim.write_text("original\n")
+    cx = tmp_path / "cx" / "specs"
+    cx.mkdir(parents=True)
+    for suffix in ("json", "txt"):
+        (cx / f"evil.a.{suffix}").symlink_to(victim)
+    html = tmp_path / "v.html"
+    html.symlink_to(victim)
+    rc = main(["check", str(spec), "-s", "a", "--trace-dir", str(tmp_path / "cx"),
+               "--html", str(html)])
+    assert rc == 1
+    assert victim.read_text() == "original\n"
+    for p in (cx / "evil.a.json", cx / "evil.a.txt", html):
+        assert p.is_file() and not p.is_symlink()
+    assert "PWNED" in (cx / "evil.a.txt").read_text()  # the trace itself was written
+    doc = tmp_path / "d.md"
+    doc.symlink_to(victim)
+    assert main(["doc", str(spec), "-o", str(doc)]) == 0
+    assert victim.read_text() == "original\n" and "# " in doc.read_text()
+
+
+def test_a_failed_save_is_a_warning_and_every_scenario_is_still_reported(tmp_path, capsys):
+    spec = tmp_path / "s.mig"
+    spec.write_text(THREE)
+    blocker = tmp_path / "not_a_dir"
+    blocker.write_text("")  # the trace directory's parent is a file: mkdir fails (even as root)
+    rc = main(["check", str(spec), "--trace-dir", str(blocker / "cx"), "--format", "junit",
+               "--html", str(blocker / "v.html")])
+    out, err = capsys.readouterr()
+    assert rc == 1  # the verdicts' status: unexpected violations, not an internal error
+    assert err.count("warning: could not write") == 3, err  # two traces and the viewer
+    assert "internal error" not in err
+    suite = ElementTree.fromstring(out)
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert len(cases) == 3, list(cases)
+
+
+def test_a_disk_full_save_keeps_the_previous_trace(tmp_path, monkeypatch, capsys):
+    spec = tmp_path / "s.mig"
+    spec.write_text(THREE)
+    cx = tmp_path / "cx"
+    assert main(["check", str(spec), "-s", "a", "--trace-dir", str(cx)]) == 1
+    saved = cx / tmp_path.name / "s.a.json"
+    before = saved.read_text()
+    spec.write_text(THREE.replace("g = 1;", "g = 1; g = 1;"))
+
+    def full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(fsio.os, "fsync", full)
+    assert main(["check", str(spec), "--trace-dir", str(cx)]) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert saved.read_text() == before
+    assert sorted(p.name for p in saved.parent.iterdir()) == ["s.a.json", "s.a.txt"]
+
+
+def test_the_atomic_writer_leaves_the_old_files_when_a_write_fails_midway(tmp_path,
+                                                                         monkeypatch):
+    a, b = tmp_path / "a.json", tmp_path / "a.txt"
+    a.write_text("old a")
+    b.write_text("old b")
+    real = fsio.os.fdopen
+    calls = []
+
+    def failing_fdopen(fd: int, *args: object, **kw: object) -> object:
+        f = real(fd, *args, **kw)  # type: ignore[call-overload]
+        calls.append(fd)
+        if len(calls) == 2:  # the second file: some bytes written, then the disk is full
+            f.write("partial")
+            f.flush()
+
+            class Full:
+                def __enter__(self) -> object:
+                    return self
+
+                def __exit__(self, *exc: object) -> None:
+                    f.close()
+
+                def write(self, _: str) -> None:
+                    raise OSError(errno.ENOSPC, "No space left on device")
+            return Full()
+        return f
+    monkeypatch.setattr(fsio.os, "fdopen", failing_fdopen)
+    with pytest.raises(OSError):
+        fsio.write_many_atomic([(a, "new a"), (b, "new b")])
+    assert a.read_text() == "old a" and b.read_text() == "old b"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "a.txt"]  # no temp left
+    monkeypatch.undo()
+    fsio.write_many_atomic([(a, "new a"), (b, "new b")])
+    assert a.read_text() == "new a" and b.read_text() == "new b"

@@ -56,7 +56,10 @@ def cmd_export(args: argparse.Namespace, out: Console, err: Console) -> int:
         path = Path(args.output)
         if len(systems) > 1:
             path = path.with_name(f"{path.stem}.{ts.scenario}{path.suffix or '.pml'}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        model.write(path)
+        try:
+            model.write(path)
+        except OSError as e:
+            err.print(f"migcheck: cannot write {path}: {e.strerror or e}", highlight=False)
+            return EXIT_USAGE
         err.print(f"wrote {path} (scenario {ts.scenario})", highlight=False)
     return EXIT_OK

@@ -41,6 +41,7 @@ from pathlib import Path
 
 from checker.backends.promela_names import Names
 from checker.dsl.diagnostics import Span
+from checker.fsio import write_text_atomic
 from checker.ir.display import display_files, display_span, source_line
 from checker.ir.interp import Fault, Interp
 from checker.ir.nodes import (
@@ -109,7 +110,7 @@ class PromelaModel:
     vector_bytes: int = 0
 
     def write(self, path: Path) -> None:
-        path.write_text(self.text, encoding="utf-8")
+        write_text_atomic(path, self.text)
 
 
 def default_focus(ts: TransitionSystem) -> Expectation | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from pathlib import Path
 
 from rich.console import Console
 
@@ -14,6 +13,7 @@ from checker.doc.markdown import render_markdown
 from checker.dsl.loader import load_program
 from checker.explore.result import CheckResult
 from checker.explore.run import check
+from checker.fsio import write_text_atomic
 from checker.ir.build import build_all
 from checker.ir.nodes import TransitionSystem
 from checker.locks.explore import DEFAULT_MAX_STATES
@@ -67,8 +67,12 @@ def cmd_doc(args: argparse.Namespace, out: Console, err: Console) -> int:
                               else "markdown")
     text = render_html(doc) if fmt == "html" else render_markdown(doc)
     if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            write_text_atomic(args.output, text)
+        except OSError as e:
+            err.print(f"migcheck: cannot write {args.output}: {e.strerror or e}",
+                      highlight=False)
+            return EXIT_USAGE
         err.print(f"wrote {args.output}", highlight=False)
     else:
         out.file.write(text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from checker.fsio import write_text_atomic
 from checker.html.viewer import viewer_html
 from checker.report.check import Outcome, junit_check, replay_reports, sarif_check
 from checker.trace.jsonio import dumps
@@ -31,7 +32,5 @@ def write_viewer(path: str, traces: list[Trace]) -> bool:
     """Write the counterexample viewer; False when there is no counterexample."""
     if not traces:
         return False
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(viewer_html(traces), encoding="utf-8")
+    write_text_atomic(Path(path), viewer_html(traces))
     return True

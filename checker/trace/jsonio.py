@@ -19,16 +19,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from checker.fsio import write_many_atomic
 from checker.trace.model import TRACE_FORMAT, Trace
+from checker.trace.text import render
 
 
 def dumps(trace: Trace) -> str:
     return json.dumps(trace.to_dict(), indent=2) + "\n"
 
 
-def save(trace: Trace, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dumps(trace), encoding="utf-8")
+def save(trace: Trace, path: Path, with_text: bool = False) -> None:
+    """Write the trace (and, `with_text`, its `.txt` form beside it) atomically,
+    replacing rather than following a symlink (`checker.fsio`); OSError on failure."""
+    files = [(path, dumps(trace))]
+    if with_text:
+        files.append((path.with_suffix(".txt"), render(trace) + "\n"))
+    write_many_atomic(files)
 
 
 class TraceFormatError(Exception):
