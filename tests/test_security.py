@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import errno
 import io
+import subprocess
+import tempfile
 import tokenize
 from pathlib import Path
 from xml.etree import ElementTree
@@ -203,3 +205,55 @@ def test_the_atomic_writer_leaves_the_old_files_when_a_write_fails_midway(tmp_pa
     monkeypatch.undo()
     fsio.write_many_atomic([(a, "new a"), (b, "new b")])
     assert a.read_text() == "new a" and b.read_text() == "new b"
+
+
+# ------------------------------------------------------------ 3. diff REV:path
+
+def _git(repo: Path, *a: str, stdin: str | None = None) -> str:
+    r = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *a], cwd=repo,
+                       input=stdin, capture_output=True, text=True, check=True)
+    return r.stdout.strip()
+
+
+def test_diff_never_writes_outside_its_temporary_tree(tmp_path, monkeypatch, capsys):
+    repo = tmp_path / "repo"
+    (repo / "specs").mkdir(parents=True)
+    (repo / "specs" / "x.mig").write_text(SMALL)
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "one")
+    # A tree holding zz/../../PWNED.mig: entries literally named '..' (git mktree
+    # accepts them; only fsck complains). Extracted naively, the file lands two
+    # levels above the temporary tree.
+    blob = _git(repo, "hash-object", "-w", "specs/x.mig")
+    t_pwn = _git(repo, "mktree", stdin=f"100644 blob {blob}\tPWNED_traversal.mig\n")
+    t_dd = _git(repo, "mktree", stdin=f"040000 tree {t_pwn}\t..\n")
+    t_d = _git(repo, "mktree", stdin=f"040000 tree {t_dd}\t..\n")
+    specs = _git(repo, "rev-parse", "HEAD:specs")
+    root = _git(repo, "mktree", stdin=f"040000 tree {specs}\tspecs\n040000 tree {t_d}\tzz\n")
+    commit = _git(repo, "commit-tree", root, "-m", "evil")
+    monkeypatch.chdir(repo)
+    tmp_root = tmp_path / "systmp"
+    tmp_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_root))
+    rc = main(["diff", f"{commit}:specs/x.mig", "specs/x.mig"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "unsafe file name 'zz/../../PWNED_traversal.mig'" in err, err
+    assert list(tmp_path.rglob("PWNED_traversal.mig")) == []
+    assert list(tmp_root.iterdir()) == []  # the partial extraction was removed
+    # A well-formed revision still works.
+    assert main(["diff", "HEAD:specs/x.mig", "specs/x.mig"]) == 0
+
+
+def test_a_revision_cannot_be_an_option(tmp_path, monkeypatch, capsys):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "x.mig").write_text(SMALL)
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "one")
+    monkeypatch.chdir(repo)
+    out = tmp_path / "out.txt"
+    assert main(["diff", "--", f"--output={out}:x.mig", "x.mig"]) == 2
+    assert "is not a revision" in capsys.readouterr().err
+    assert not out.exists()

@@ -65,7 +65,12 @@ def run_diff(args: argparse.Namespace) -> tuple[SpecDiff, str, bool]:
             raise SpecError.at(Span(args.old, 0, 0, 0, 0),
                                "with one argument, name a revision: REV:path")
         new_arg = got[1]
-    old, new = resolve(args.old), resolve(new_arg)
+    old = resolve(args.old)
+    try:
+        new = resolve(new_arg)
+    except BaseException:
+        old.cleanup()
+        raise
     try:
         old_sl, _ = _analyse(old, args)
         new_sl, traces = _analyse(new, args)

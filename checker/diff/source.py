@@ -4,6 +4,11 @@ git revision (`REV:path`), extracted with every module it may import.
 A revision is materialized as a temporary tree holding every `.mig` file of
 that revision at its path, so that imports resolve exactly as they did then
 (the spec's directory, `models/` up the tree).
+
+The revision's tree is not trusted: git accepts (with `transfer.fsckObjects`
+off) trees whose entries are named `..`, so every name is checked to stay
+inside the temporary tree before anything is written, and a revision that
+looks like an option (`-...`) is refused rather than passed to git.
 """
 
 from __future__ import annotations
@@ -31,15 +36,31 @@ class SpecVersion:
         self._tmp.clear()
 
 
-def _git(args: list[str], cwd: Path) -> str:
+def _git_bytes(args: list[str], cwd: Path) -> bytes:
     try:
-        r = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=60,
+        r = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=60,
                            check=False)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise SpecError.at(Span.unknown(), f"cannot run git: {e}") from None
     if r.returncode != 0:
-        raise SpecError.at(Span.unknown(), f"git {' '.join(args)}: {r.stderr.strip()}")
+        raise SpecError.at(Span.unknown(), f"git {' '.join(args)}: "
+                                           f"{r.stderr.decode('utf-8', 'replace').strip()}")
     return r.stdout
+
+
+def _git(args: list[str], cwd: Path) -> str:
+    return _git_bytes(args, cwd).decode("utf-8", "surrogateescape")
+
+
+def _inside(tmp: Path, name: str) -> Path | None:
+    """Where tree entry `name` goes under `tmp`, or None when it would land
+    elsewhere: absolute, a `.` or `..` component, or resolving outside."""
+    parts = name.split("/")
+    if name.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\0" in name:
+        return None
+    dest = tmp.joinpath(*parts)
+    root = tmp.resolve()
+    return dest if dest.resolve().is_relative_to(root) and dest.resolve() != root else None
 
 
 def split_rev(arg: str) -> tuple[str, str] | None:
@@ -57,16 +78,34 @@ def resolve(arg: str) -> SpecVersion:
             raise SpecError.at(Span(arg, 0, 0, 0, 0), "no such spec file (nor REV:path)")
         return SpecVersion(arg, Path(arg))
     rev, path = got
+    if rev.startswith("-"):
+        raise SpecError.at(Span(arg, 0, 0, 0, 0), f"'{rev}' is not a revision")
     cwd = Path.cwd()
     top = Path(_git(["rev-parse", "--show-toplevel"], cwd).strip())
     rel = Path(os.path.relpath(Path(path).resolve(), top.resolve())).as_posix()
-    names = _git(["ls-tree", "-r", "--name-only", rev], top).splitlines()
+    names = _git(["ls-tree", "-r", "-z", "--name-only", "--end-of-options", rev],
+                 top).split("\0")
     if rel not in names:
         raise SpecError.at(Span(arg, 0, 0, 0, 0), f"'{rel}' does not exist at revision {rev}")
     tmp = tempfile.mkdtemp(prefix="migcheck-diff-")
-    for name in names:
-        if name.endswith(".mig"):
-            dest = Path(tmp) / name
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_text(_git(["show", f"{rev}:{name}"], top), encoding="utf-8")
+    try:
+        for name in names:
+            if not name.endswith(".mig"):
+                continue
+            dest = _inside(Path(tmp), name)
+            if dest is None:
+                raise SpecError.at(Span(arg, 0, 0, 0, 0),
+                                   f"revision {rev} holds the unsafe file name {name!r} "
+                                   "(outside its tree); not extracted")
+            blob = _git_bytes(["cat-file", "blob", f"{rev}:{name}"], top)
+            try:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                with open(dest, "xb") as f:  # a fresh file in our own tree, never a link
+                    f.write(blob)
+            except OSError as e:
+                raise SpecError.at(Span(arg, 0, 0, 0, 0),
+                                   f"cannot extract {name!r} from {rev}: {e}") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return SpecVersion(arg, Path(tmp) / rel, rev, [tmp])
