@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import subprocess
 import tempfile
 import tokenize
@@ -257,3 +258,116 @@ def test_a_revision_cannot_be_an_option(tmp_path, monkeypatch, capsys):
     assert main(["diff", "--", f"--output={out}:x.mig", "x.mig"]) == 2
     assert "is not a revision" in capsys.readouterr().err
     assert not out.exists()
+
+
+# ------------------------------------------------------------ 4. module search
+
+USES_HELPER = 'import "helper_mod";\nthread t() { h = 1; }\nscenario s { run t(); }\n'
+
+
+def _load_error(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    assert main(["list", *args]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "internal error" not in err
+    return err
+
+
+def test_models_of_ancestor_directories_are_not_searched(tmp_path, monkeypatch, capsys):
+    # Another user's models/ at the top of a shared directory.
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "helper_mod.mig").write_text("int[0..1] h = 0;\n")
+    spec = tmp_path / "a" / "b" / "spec.mig"
+    spec.parent.mkdir(parents=True)
+    spec.write_text(USES_HELPER)
+    err = _load_error(capsys, str(spec))
+    assert "cannot find module 'helper_mod'" in err
+    # The roots the user names still work: -I and $MIGCHECK_PATH.
+    assert main(["list", str(spec), "-I", str(tmp_path / "models")]) == 0
+    monkeypatch.setenv("MIGCHECK_PATH", str(tmp_path / "models"))
+    assert main(["list", str(spec)]) == 0
+
+
+def test_the_shipped_model_library_is_found_from_anywhere(tmp_path, monkeypatch):
+    spec = tmp_path / "spec.mig"
+    spec.write_text('import "spinlock";\nspinlock_t l;\n'
+                    'thread t() { spin_lock(&l); spin_unlock(&l); }\nscenario s { run t(); }\n')
+    monkeypatch.delenv("MIGCHECK_PATH", raising=False)
+    assert main(["check", str(spec), "--no-save"]) == 0
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "../x/helper_mod", "sub/../../helper_mod"])
+def test_absolute_and_dotdot_imports_are_refused_at_the_import(tmp_path, capsys, name):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "helper_mod.mig").write_text("int[0..1] h = 0;\n")
+    spec = tmp_path / "d" / "spec.mig"
+    spec.parent.mkdir()
+    spec.write_text(USES_HELPER.replace("helper_mod", name))
+    err = _load_error(capsys, str(spec))
+    assert "spec.mig:1:8: error: import" in err and "may not be an absolute path nor contain '..'" in err
+
+
+SECRET = "root:SECRET-HASH:20228:0:99999:7:::\n"
+
+
+def test_a_module_linked_out_of_the_search_roots_is_not_read(tmp_path, capsys):
+    secret = tmp_path / "outside" / "shadow"
+    secret.parent.mkdir()
+    secret.write_text(SECRET)
+    d = tmp_path / "specs"
+    d.mkdir()
+    (d / "shadow.mig").symlink_to(secret)
+    spec = d / "spec.mig"
+    spec.write_text(USES_HELPER.replace("helper_mod", "shadow"))
+    err = _load_error(capsys, str(spec))
+    assert "link leading outside the module search path" in err and "SECRET" not in err
+    # Even a .mig file outside the roots, through a link.
+    secret.rename(secret.with_suffix(".mig"))
+    (d / "shadow.mig").unlink()
+    (d / "shadow.mig").symlink_to(secret.with_suffix(".mig"))
+    err = _load_error(capsys, str(spec))
+    assert "link leading outside" in err and "SECRET" not in err
+
+
+def test_only_mig_files_are_read(tmp_path, capsys):
+    secret = tmp_path / "passwd"
+    secret.write_text(SECRET)
+    err = _load_error(capsys, str(secret))
+    assert "is not a .mig spec file" in err and "SECRET" not in err
+    link = tmp_path / "innocent.mig"
+    link.symlink_to(secret)
+    err = _load_error(capsys, str(link))
+    assert "is not a .mig spec file" in err and "SECRET" not in err
+
+
+def test_a_file_that_is_not_utf8_is_a_diagnostic(tmp_path, capsys):
+    spec = tmp_path / "non_utf8.mig"
+    spec.write_bytes(b"int[0..1] g;\nint[0..1] \xff h;\n")
+    err = _load_error(capsys, str(spec))
+    assert "non_utf8.mig:2:11: error: the file is not valid UTF-8 (byte 0xff at offset 23)" in err
+    # An imported module too, and a BOM is simply skipped.
+    main_spec = tmp_path / "m.mig"
+    main_spec.write_bytes(b'\xef\xbb\xbfimport "non_utf8";\nscenario s { }\n')
+    err = _load_error(capsys, str(main_spec))
+    assert "non_utf8.mig:2:11: error: the file is not valid UTF-8" in err
+    spec.write_bytes(b"\xef\xbb\xbfint[0..1] g;\nthread t() { g = 1; }\n")
+    main_spec.write_bytes(b'\xef\xbb\xbfimport "non_utf8";\nscenario s { run t(); }\n')
+    assert main(["list", str(main_spec)]) == 0
+
+
+def test_replay_refuses_a_trace_naming_a_file_that_is_not_a_spec(tmp_path, capsys):
+    spec = tmp_path / "s.mig"
+    spec.write_text(THREE)
+    cx = tmp_path / "cx"
+    assert main(["check", str(spec), "-s", "a", "--trace-dir", str(cx)]) == 1
+    saved = cx / tmp_path.name / "s.a.json"
+    assert main(["replay", str(saved)]) == 0
+    secret = tmp_path / "passwd"
+    secret.write_text(SECRET)
+    capsys.readouterr()
+    for target in (secret, "/etc/passwd"):
+        data = json.loads(saved.read_text())
+        data["spec"] = str(target)
+        saved.write_text(json.dumps(data))
+        assert main(["replay", str(saved)]) == 2
+        err = capsys.readouterr().err
+        assert "is not a .mig spec file" in err and "SECRET" not in err and "root:" not in err

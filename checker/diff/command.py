@@ -43,7 +43,7 @@ def add_diff_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def _analyse(v: SpecVersion, args: argparse.Namespace) -> tuple[SpecLocks, dict[str, Trace | None]]:
     overrides = dict(parse_override(x) for x in args.defines)
-    program = load_program(v.path, args.include)
+    program = load_program(v.path, [*args.include, *v.includes])
     names = set(args.scenario)
     systems = [ts for ts in build_all(program, overrides)
                if (not names or ts.scenario in names) and not set(ts.tags) & set(args.skip_tag)]

@@ -3,7 +3,8 @@ git revision (`REV:path`), extracted with every module it may import.
 
 A revision is materialized as a temporary tree holding every `.mig` file of
 that revision at its path, so that imports resolve exactly as they did then
-(the spec's directory, `models/` up the tree).
+(the spec's directory, and the `models/` directories of the revision's tree
+above the spec, given to the loader as include directories).
 
 The revision's tree is not trusted: git accepts (with `transfer.fsckObjects`
 off) trees whose entries are named `..`, so every name is checked to stay
@@ -29,6 +30,7 @@ class SpecVersion:
     path: Path  # the file to load
     rev: str | None = None
     _tmp: list[str] = field(default_factory=list)
+    includes: list[Path] = field(default_factory=list)  # the revision's models/ dirs
 
     def cleanup(self) -> None:
         for d in self._tmp:
@@ -108,4 +110,7 @@ def resolve(arg: str) -> SpecVersion:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return SpecVersion(arg, Path(tmp) / rel, rev, [tmp])
+    spec = Path(tmp) / rel
+    models = [d / "models" for d in spec.parents
+              if d.is_relative_to(tmp) and (d / "models").is_dir()]
+    return SpecVersion(arg, spec, rev, [tmp], models)

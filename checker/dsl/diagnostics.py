@@ -48,7 +48,7 @@ class SourceCache:
         if lines is None:
             try:
                 lines = Path(file).read_text(encoding="utf-8").splitlines()
-            except OSError:
+            except (OSError, ValueError):  # ValueError: not UTF-8
                 return None
             cls._texts[file] = lines
         if 1 <= line <= len(lines):

@@ -1,11 +1,19 @@
 """Load a spec and the modules it imports.
 
 `import "spinlock";` looks for `spinlock.mig` in, in order: the importing
-file's directory, the `-I` directories, and the `models/` directory of every
-ancestor of the root spec (so a spec anywhere under a project finds the
-project's model library), then `$MIGCHECK_PATH`. Each module is loaded once;
-an import cycle is an error. The result lists the modules imports-first, the
-order in which their declarations take effect.
+file's directory, the `-I` directories, the project's model library (the
+`models/` directory beside the `checker` package), then `$MIGCHECK_PATH`.
+Each module is loaded once; an import cycle is an error. The result lists the
+modules imports-first, the order in which their declarations take effect.
+
+Specs may come from untrusted trees (the pytest plugin collects a whole
+checkout), so the search is confined to those roots: no `models/` of
+arbitrary ancestor directories, no absolute names or `..` in an import, and a
+module that is a link leading out of the roots, or whose target is not a
+`.mig` file, is refused without being read. Only `.mig` files are read at
+all, so an error message never quotes another kind of file. A file that is not
+UTF-8 is a diagnostic at the first bad byte; a UTF-8 byte order mark is
+skipped.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from checker.dsl import ast
-from checker.dsl.diagnostics import Diagnostic, Span, SpecError
+from checker.dsl.diagnostics import Diagnostic, SourceCache, Span, SpecError
 from checker.dsl.parser import parse_text, typedef_names
 
 _IMPORT_RE = re.compile(r'^\s*import\s+"([^"]+)"\s*;', re.MULTILINE)
@@ -40,16 +48,42 @@ class Program:
         return h.hexdigest()
 
 
-def _search_path(root: Path, include_dirs: list[Path]) -> list[Path]:
+# The model library shipped with migcheck: models/ next to the checker package.
+LIBRARY = Path(__file__).resolve().parent.parent.parent / "models"
+
+
+def _search_path(include_dirs: list[Path]) -> list[Path]:
     dirs = list(include_dirs)
-    for anc in [root.parent, *root.parent.parents]:
-        cand = anc / "models"
-        if cand.is_dir():
-            dirs.append(cand)
+    if LIBRARY.is_dir():
+        dirs.append(LIBRARY)
     env = os.environ.get("MIGCHECK_PATH")
     if env:
         dirs.extend(Path(p) for p in env.split(os.pathsep) if p)
     return dirs
+
+
+def _within(path: Path, roots: list[Path]) -> bool:
+    return any(path.is_relative_to(r) for r in roots)
+
+
+def _read_spec(file: Path, shown: str, span: Span | None) -> str:
+    """The text of a `.mig` file: UTF-8 (a leading byte order mark dropped),
+    else a diagnostic at the first bad byte. Nothing else is read."""
+    where = span or Span(shown, 0, 0, 0, 0)
+    if file.resolve().suffix != ".mig":
+        raise SpecError.at(where, f"'{shown}' is not a .mig spec file; not read")
+    data = file.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        start = data.rfind(b"\n", 0, e.start) + 1
+        col = len(data[start:e.start].decode("utf-8", "replace")) + 1
+        SourceCache.remember(shown, data.decode("utf-8", "replace"))
+        raise SpecError.at(Span(shown, line, col, line, col + 1),
+                           f"the file is not valid UTF-8 (byte 0x{data[e.start]:02x} "
+                           f"at offset {e.start})") from None
+    return text.removeprefix("\ufeff")
 
 
 def _display_path(path: Path) -> str:
@@ -73,7 +107,10 @@ def load_program(path: str | Path, include_dirs: list[str | Path] | None = None)
     if not root.is_file():
         raise SpecError.at(Span(str(path), 0, 0, 0, 0), "no such spec file")
     includes = [Path(d) for d in include_dirs or []]
-    root_search = _search_path(root, includes)
+    root_search = _search_path(includes)
+    # Where a module may really be (links resolved): the search roots and the
+    # root spec's own directory.
+    roots = [d.resolve() for d in [root.parent, *root_search]]
     modules: list[ast.Module] = []
     loaded: dict[Path, ast.Module] = {}
     in_progress: list[Path] = []
@@ -81,14 +118,20 @@ def load_program(path: str | Path, include_dirs: list[str | Path] | None = None)
 
     def resolve(name: str, importer: Path, span: Span) -> Path:
         fname = name if name.endswith(".mig") else name + ".mig"
-        # The importer's own directory and models/ above it come first, so a
-        # module found through an absolute import still finds its imports.
-        search = [d for d in _search_path(importer, includes) if d not in root_search]
-        search = [importer.parent, *search, *root_search]
+        if name.startswith("/") or ".." in name.split("/"):
+            raise SpecError.at(span, f"import \"{name}\": a module name may not be an absolute "
+                                     "path nor contain '..' (use -I or $MIGCHECK_PATH)")
+        # The importer's own directory comes first, so modules of a library
+        # find each other.
+        search = [importer.parent, *root_search]
         for d in search:
             cand = d / fname
             if cand.is_file():
-                return cand.resolve()
+                real = cand.resolve()
+                if real.suffix != ".mig" or not _within(real, roots):
+                    raise SpecError.at(span, f"module '{name}' ({_display_path(cand)}) is a link "
+                                             "leading outside the module search path; not read")
+                return real
         looked = ", ".join(dict.fromkeys(_display_path(d) for d in search))
         raise SpecError.at(span, f"cannot find module '{name}' (looked in {looked})")
 
@@ -101,8 +144,8 @@ def load_program(path: str | Path, include_dirs: list[str | Path] | None = None)
             assert span is not None
             raise SpecError.at(span, f"import cycle: {cycle}")
         in_progress.append(key)
-        text = file.read_text(encoding="utf-8")
         shown = _display_path(file)
+        text = _read_spec(file, shown, span)
         # Imports come first so that their typedef names are known to the lexer.
         for m in _IMPORT_RE.finditer(_strip_comments(text)):
             line = text.count("\n", 0, m.start(1)) + 1
