@@ -51,6 +51,7 @@ from checker.symbolic.command import (
     run_bmc,
 )
 from checker.symbolic.stats import BmcStats
+from checker.textsafe import VisibleText
 from checker.trace.jsonio import TraceFormatError, dumps, save
 from checker.trace.model import Trace, build_trace
 from checker.trace.replay import load_and_replay
@@ -375,6 +376,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     out = Console(highlight=False, soft_wrap=True, markup=False)
     err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+    for console in (out, err):  # spec text is printed with control characters spelled out
+        console.push_render_hook(VisibleText())
     commands = {"check": cmd_check, "replay": cmd_replay, "list": cmd_list, "ir": cmd_ir,
                 "mutate": cmd_mutate, "prove": cmd_prove, "doc": cmd_doc,
                 "diff": cmd_diff, "export": cmd_export}

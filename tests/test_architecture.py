@@ -18,9 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent / "checker"
 # sema.types is the type vocabulary (a leaf: it imports only
 # dsl.diagnostics); the IR's slots carry its types, so any package may use it.
 # dsl.diagnostics (spans, source lines, errors) is likewise open to all, and
-# so is fsio (atomic writes of output files; it imports nothing of checker).
+# so are fsio (atomic writes of output files) and textsafe (spec text made inert
+# for terminals, XML and HTML): neither imports anything of checker.
 SHARED = ("checker.sema.types", "checker.dsl.diagnostics", "checker.__version__",
-          "checker.fsio")
+          "checker.fsio", "checker.textsafe")
 
 # What each package may import besides itself and SHARED: module prefixes.
 # The spec loaders (dsl.loader, ir.build, sema.check) appear only where a
@@ -45,6 +46,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "cli": ("checker",),
     "__main__": ("checker.cli",),
     "fsio": (),
+    "textsafe": (),
     "__init__": (),
 }
 

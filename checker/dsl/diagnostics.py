@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+from checker.textsafe import visible
+
 
 @dataclass(frozen=True)
 class Span:
@@ -79,10 +81,10 @@ class Diagnostic:
     notes: tuple[tuple[Span, str], ...] = ()
 
     def render(self) -> str:
-        out = [f"{self.span}: {self.severity}: {self.message}"]
+        out = [visible(f"{self.span}: {self.severity}: {self.message}")]
         out.extend(_caret_lines(self.span))
         for span, note in self.notes:
-            out.append(f"{span}: note: {note}")
+            out.append(visible(f"{span}: note: {note}"))
             out.extend(_caret_lines(span))
         return "\n".join(out)
 
@@ -98,9 +100,9 @@ def _caret_lines(span: Span) -> list[str]:
         width = span.end_column - span.column
     else:
         width = max(len(text.rstrip()) - start, 1)
-    expanded = text.expandtabs(8)
-    # Recompute the caret column on the tab-expanded line.
-    prefix = text[:start].expandtabs(8)
+    expanded = visible(text).expandtabs(8)
+    # Recompute the caret column on the tab-expanded line (controls spelled out).
+    prefix = visible(text[:start]).expandtabs(8)
     return [f"    {expanded}", "    " + " " * len(prefix) + "^" + "~" * (width - 1)]
 
 

@@ -13,6 +13,7 @@ import json
 from html import escape
 
 from checker.dsl.diagnostics import SourceCache
+from checker.textsafe import json_for_script
 from checker.trace.model import Trace
 
 
@@ -228,7 +229,9 @@ pick(0);
 
 
 def viewer_html(traces: list[Trace]) -> str:
-    data = json.dumps(viewer_data(traces), sort_keys=True).replace("</", "<\\/")
+    # `<`, `>`, `&` as \u escapes: neither `</script>` nor `<!--<script>` in spec
+    # text can end or blank the data block (README, "Security").
+    data = json_for_script(json.dumps(viewer_data(traces), sort_keys=True))
     title = escape(f"migcheck: {traces[0].spec}" if traces else "migcheck")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import textwrap
 
+from checker.textsafe import visible
 from checker.trace.model import Step, Trace
 
 MAX_COL = 56
@@ -99,4 +100,4 @@ def render(trace: Trace) -> str:
         items = [f"{k} = {v}" for k, v in trace.final_state.items()]
         out.extend(textwrap.wrap("  ".join(items), 100, initial_indent="  ",
                                  subsequent_indent="  ", break_on_hyphens=False))
-    return "\n".join(out)
+    return visible("\n".join(out))  # spec text never reaches a terminal raw
