@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import io
 import json
+import re
 import subprocess
 import tempfile
 import tokenize
@@ -371,3 +372,93 @@ def test_replay_refuses_a_trace_naming_a_file_that_is_not_a_spec(tmp_path, capsy
         assert main(["replay", str(saved)]) == 2
         err = capsys.readouterr().err
         assert "is not a .mig spec file" in err and "SECRET" not in err and "root:" not in err
+
+
+# ------------------------------------------------------------ 5. what spec text becomes
+
+CONTROL_MSG = "bad\x01 \x1b[31mRED\x1b]0;title\x07 end"
+HOSTILE = f"""\
+// <!--<script>
+int[0..3] g = 0;
+thread t() {{ g = 1; assert(g == 0, "{CONTROL_MSG}"); }}
+thread u() {{ g = 1; assert(g == 0, "</script><!--<script> <svg onload=alert(1)> | & x"); }}
+scenario a {{ run t(); }}
+scenario b {{ run u(); expect assert "</script><!--<script> <svg onload=alert(1)> | & x"; }}
+"""
+
+
+def _data_block(page: str) -> str:
+    start = page.index('<script type="application/json" id="migcheck-data">')
+    body = page[page.index(">", start) + 1:]
+    return body[:body.index("</script>")]
+
+
+def test_the_viewer_data_block_holds_no_markup(tmp_path, capsys):
+    spec = tmp_path / "h.mig"
+    spec.write_text(HOSTILE)
+    page = tmp_path / "v.html"
+    main(["check", str(spec), "--no-save", "--html", str(page)])
+    text = page.read_text()
+    data = _data_block(text)
+    # The block ends at the real </script>: nothing inside can open a comment,
+    # a tag or an end tag, and the whole page keeps exactly its two scripts.
+    assert "<" not in data and ">" not in data and "&" not in data
+    assert text.count("</script>") == 2
+    parsed = json.loads(data)
+    blob = json.dumps(parsed, ensure_ascii=False)
+    assert "</script><!--<script> <svg onload=alert(1)>" in blob  # shown, as text
+    assert "<!--<script>" in blob  # the comment line is in the source listing
+
+
+ALLOWED_TAGS = {"<details>", "</details>", "<summary>", "</summary>", "<br/>", "<i>", "</i>"}
+
+
+def test_markdown_documents_escape_raw_html(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    d = tmp_path / "d<img src=x onerror=alert(1)>"
+    d.mkdir()
+    spec = d / "e<svg onload=alert(2)>.mig"
+    spec.write_text(HOSTILE)
+    assert main(["doc", str(spec.relative_to(tmp_path))]) == 0
+    md = capsys.readouterr().out
+    tags = set(re.findall(r"</?[A-Za-z][^>]*>", md))
+    assert tags <= ALLOWED_TAGS, tags - ALLOWED_TAGS
+    assert "e&lt;svg onload=alert(2)&gt;.mig" in md
+    assert "\x1b" not in md and "\\x1b" in md
+    # Pipes in a table cell stay inside the cell.
+    rows = [ln for ln in md.splitlines() if ln.startswith("| ") and "svg onload=alert(1)" in ln]
+    assert rows and all("\\|" in r for r in rows)
+
+
+def test_terminal_output_spells_out_control_characters(tmp_path, capsys):
+    spec = tmp_path / "c.mig"
+    spec.write_text(HOSTILE)
+    assert main(["check", str(spec), "-s", "a", "--trace-dir", str(tmp_path / "cx")]) == 1
+    out, err = capsys.readouterr()
+    assert "\\x1b[31mRED\\x1b]0;title" in out
+    assert "\x1b" not in out + err and "\x07" not in out + err and "\x01" not in out + err
+    saved = tmp_path / "cx" / tmp_path.name / "c.a.txt"
+    txt = saved.read_text()
+    assert "\\x1b[31mRED" in txt and "\x1b" not in txt
+    assert main(["replay", str(saved.with_suffix(".json"))]) == 0
+    out, _ = capsys.readouterr()
+    assert "\\x1b[31m" in out and "\x1b" not in out
+    # Diagnostics quote the offending line with the controls spelled out.
+    spec.write_text(HOSTILE.replace("g = 1; assert", "g = ; assert", 1))
+    assert main(["list", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert "c.mig:3:18: error" in err and "\\x1b[31mRED" in err and "\x1b" not in err
+
+
+def test_junit_reports_are_well_formed_whatever_the_messages(tmp_path, capsys):
+    spec = tmp_path / "j.mig"
+    spec.write_text(HOSTILE)
+    assert main(["check", str(spec), "--trace-dir", str(tmp_path / "cx"),
+                 "--format", "junit"]) == 1
+    out = capsys.readouterr().out
+    suite = ElementTree.fromstring(out)
+    failure = next(suite.iter("failure"))
+    assert "\\x1b[31mRED" in (failure.get("message") or "") + (failure.text or "")
+    saved = tmp_path / "cx" / tmp_path.name / "j.a.json"
+    assert main(["replay", str(saved), "--format", "junit"]) == 0
+    ElementTree.fromstring(capsys.readouterr().out)
