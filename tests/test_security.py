@@ -462,3 +462,18 @@ def test_junit_reports_are_well_formed_whatever_the_messages(tmp_path, capsys):
     saved = tmp_path / "cx" / tmp_path.name / "j.a.json"
     assert main(["replay", str(saved), "--format", "junit"]) == 0
     ElementTree.fromstring(capsys.readouterr().out)
+
+
+def test_promela_comments_cannot_be_closed_by_spec_text(tmp_path, monkeypatch, capsys):
+    # SPIN runs cpp: a backslash-newline in a file name would splice "*" and
+    # "/" into the end of the comment, and the rest would be Promela (c_code).
+    monkeypatch.chdir(tmp_path)
+    d = tmp_path / "x*\\\n" / " c_code { PWNED(); } "  # the path's '/' ends the splice
+    d.mkdir(parents=True)
+    spec = d / "p.mig"
+    spec.write_text(SMALL.replace("scenario s {", 'scenario s { expect assert "*\\\\";'))
+    assert main(["export", "--promela", str(spec)]) == 0
+    text = capsys.readouterr().out
+    spliced = text.replace("\\\n", "")
+    code = re.sub(r"/\*.*?\*/", "", spliced, flags=re.S)
+    assert "PWNED" in text and "PWNED" not in code

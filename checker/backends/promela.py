@@ -119,6 +119,11 @@ def default_focus(ts: TransitionSystem) -> Expectation | None:
 
 
 def _comment(text: str) -> str:
+    """Spec text (file names, messages) inside a `/* */` comment: it can
+    neither close the comment nor splice lines (SPIN runs the C
+    preprocessor; a backslash before a newline joins lines before comments
+    are seen, and pan may run `c_code`)."""
+    text = text.replace("\\", "\\x5c").replace("\n", "\\n").replace("\r", "\\r")
     return text.replace("*/", "* /").replace("/*", "/ *")
 
 
