@@ -477,3 +477,22 @@ def test_promela_comments_cannot_be_closed_by_spec_text(tmp_path, monkeypatch, c
     spliced = text.replace("\\\n", "")
     code = re.sub(r"/\*.*?\*/", "", spliced, flags=re.S)
     assert "PWNED" in text and "PWNED" not in code
+
+
+def test_a_trace_cannot_make_the_viewer_quote_another_file(tmp_path, capsys):
+    spec = tmp_path / "s.mig"
+    spec.write_text(THREE)
+    cx = tmp_path / "cx"
+    assert main(["check", str(spec), "-s", "a", "--trace-dir", str(cx)]) == 1
+    saved = cx / tmp_path.name / "s.a.json"
+    secret = tmp_path / "id_rsa"
+    secret.write_text(SECRET)
+    link = tmp_path / "key.mig"
+    link.symlink_to(secret)
+    data = json.loads(saved.read_text())
+    data["steps"][0]["file"] = str(secret)
+    data["steps"][-1]["file"] = str(link)
+    saved.write_text(json.dumps(data))
+    page = tmp_path / "v.html"
+    main(["replay", str(saved), "--html", str(page)])
+    assert page.is_file() and "SECRET" not in page.read_text()

@@ -49,6 +49,10 @@ class SourceCache:
         lines = cls._texts.get(file)
         if lines is None:
             try:
+                # Only specs are quoted: a file name can come from a trace
+                # file, and no message or viewer may show another file.
+                if Path(file).resolve().suffix != ".mig":
+                    return None
                 lines = Path(file).read_text(encoding="utf-8").splitlines()
             except (OSError, ValueError):  # ValueError: not UTF-8
                 return None
