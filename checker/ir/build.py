@@ -120,6 +120,10 @@ class ScenarioBuilder:
             self.props.append(Prop(len(self.props), kind, name, span))
         return self._prop_index[key]
 
+    def sleep_check(self, prop: int) -> None:
+        """Mark an assert of a `__might_sleep` procedure (`Prop.sleep_check`)."""
+        self.props[prop] = replace(self.props[prop], sleep_check=True)
+
     def cover(self, s: ast.Cover) -> int:
         if s.span not in self._cover_index:
             self._cover_index[s.span] = len(self.covers)

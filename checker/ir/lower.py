@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from checker.dsl import ast
 from checker.dsl.diagnostics import SourceCache, Span, SpecError
 from checker.ir.layout import WordField
+from checker.ir.lockkind import MIGHT_SLEEP, LockOp, lock_annotation
 from checker.ir.nodes import (
     FALSE,
     TRUE,
@@ -138,6 +139,7 @@ class _Frame:
     result: LV | None
     stack: tuple[Span, ...]
     wrapper: bool = False
+    might_sleep: bool = False  # the procedure is annotated `__might_sleep`
 
 
 class BodyLowerer:
@@ -517,7 +519,8 @@ class BodyLowerer:
         labels = {name: self.node() for name in _labels(proc.decl.body)}
         stack = (*self.frames[-1].stack, c.span)
         frame = _Frame(proc.name, binds, labels, ret, result, stack,
-                       wrapper=len(proc.decl.body.body) == 1)
+                       wrapper=len(proc.decl.body.body) == 1,
+                       might_sleep=any(k == MIGHT_SLEEP for k, _ in proc.lock_annotations))
         saved_loops = self.loops
         self.loops = []
         self.frames.append(frame)
@@ -532,8 +535,10 @@ class BodyLowerer:
         # Lock events declared by annotations, and the frame's reset.
         events: list[Stmt] = []
         for kind, pname in proc.lock_annotations:
-            if kind == "might_sleep":
+            declared = lock_annotation(kind)
+            if declared is None:
                 continue
+            op, shared = declared
             param = next(p for p in proc.params if p.name == pname)
             bound = binds[param]
             if isinstance(bound, LV):
@@ -541,9 +546,9 @@ class BodyLowerer:
             else:  # pragma: no cover
                 continue
             held_if = None
-            if kind.startswith("cond_") and result is not None:
+            if op is LockOp.TRY_ACQUIRE and result is not None:
                 held_if = Read(result.loc())
-            events.append(LockEvent(kind, lock_lv.loc(), lock_lv.path, held_if))
+            events.append(LockEvent(op, shared, lock_lv.loc(), lock_lv.path, held_if))
         frame_lvs = [lv for s, lv in binds.items() if isinstance(lv, LV) and s in frame_binds
                      and frame_binds[s] is lv]
         resets = self.resets_for(frame_lvs + captured)
@@ -799,6 +804,8 @@ class BodyLowerer:
             return join if any_end else None
         if isinstance(s, ast.Assert):
             prop = self.b.assert_prop(s)
+            if self.frames[-1].might_sleep:
+                self.b.sleep_check(prop)
             if _conditional_calls(s.cond):
                 # Calls under && or ||: evaluate as C would, then fail or go on.
                 ok, fail = self.node(), self.node()

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import assert_never, cast
 
 from checker.explore.codegen import Packing
 from checker.ir.footprint import expr_locs, loc_is_shared
 from checker.ir.interp import Fault, Interp, _Blocked
+from checker.ir.lockkind import LockOp
 from checker.ir.nodes import (
     Action,
     AllocObj,
@@ -53,39 +54,46 @@ Location = tuple[int, str | None]  # (slot, word field or None)
 
 
 @dataclass(frozen=True)
-class LockOp:
-    kind: str  # acquires, releases, cond_acquires, acquires_shared, ..., must_hold
+class LockStep:
+    """A lock operation as one step performed it: on a resolved instance."""
+
+    op: LockOp
+    shared: bool  # the reader side of a reader-writer lock
     lock: LockInstance
     taken: bool  # for a conditional acquire: whether it succeeded
 
     @property
-    def shared(self) -> bool:
-        return self.kind.endswith("_shared")
-
-    @property
     def acquires(self) -> bool:
-        return self.kind.startswith(("acquires", "cond_acquires")) and self.taken
+        match self.op:
+            case LockOp.ACQUIRE:
+                return True
+            case LockOp.TRY_ACQUIRE:
+                return self.taken
+            case LockOp.RELEASE | LockOp.MUST_HOLD:
+                return False
+            case _:
+                assert_never(self.op)
 
     @property
     def releases(self) -> bool:
-        return self.kind.startswith("releases")
+        return self.op is LockOp.RELEASE
 
     @property
     def blocking(self) -> bool:
         """An acquisition that waits (a trylock cannot deadlock: lockdep adds
         no dependency for it)."""
-        return self.kind.startswith("acquires")
+        return self.op is LockOp.ACQUIRE
 
     @property
     def trylock(self) -> bool:
-        return self.kind.startswith("cond_")
+        return self.op is LockOp.TRY_ACQUIRE
 
 
 @dataclass
 class StepRecord:
     reads: list[Location] = field(default_factory=list)
     writes: list[Location] = field(default_factory=list)
-    ops: list[LockOp] = field(default_factory=list)
+    ops: list[LockStep] = field(default_factory=list)
 
 
 class PackedState:
@@ -223,7 +231,7 @@ class Recorder(Interp):
             else:
                 assert isinstance(s, CoverHit), s
 
-    def lock_op(self, ev: LockEvent, st: Sequence[int]) -> LockOp:
+    def lock_op(self, ev: LockEvent, st: Sequence[int]) -> LockStep:
         pool = object_lock_pool(self.ts, ev)
         saved = self.rec
         self.rec = StepRecord()  # resolving the lock is not an access
@@ -235,7 +243,7 @@ class Recorder(Interp):
             taken = True if ev.held_if is None else bool(self.eval(ev.held_if, st))
         finally:
             self.rec = saved
-        return LockOp(ev.kind, lock, taken)
+        return LockStep(ev.op, ev.shared, lock, taken)
 
     # ------------------------------------------------------------ steps
     def run(self, a: Action, s: int, packing: Packing, attempt: bool = False
@@ -317,11 +325,11 @@ def read_mask(ts: TransitionSystem, a: Action, packing: Packing) -> int | None:
 
 def has_lock_events(a: Action) -> bool:
     """Whether a step takes or releases a lock (a `__must_hold` check does neither)."""
-    return any(ev.kind != "must_hold" for ev in _lock_events(a.body))
+    return any(ev.op is not LockOp.MUST_HOLD for ev in _lock_events(a.body))
 
 
 def blocking_acquires(a: Action) -> bool:
-    return any(ev.kind.startswith("acquires") for ev in _lock_events(a.body))
+    return any(ev.op is LockOp.ACQUIRE for ev in _lock_events(a.body))
 
 
 def _lock_events(body: Sequence[Stmt]) -> list[LockEvent]:
