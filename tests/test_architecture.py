@@ -13,6 +13,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import networkx as nx
+
 ROOT = Path(__file__).resolve().parent.parent / "checker"
 
 # sema.types is the type vocabulary (a leaf: it imports only
@@ -138,3 +140,72 @@ def test_imports_are_read_from_function_bodies_too() -> None:
     found = _imports(ROOT / "explore" / "common.py")
     assert "checker.ir.display.display_span" in found
     assert "checker.explore.result.Violation" in found
+
+
+def _module_paths() -> dict[str, Path]:
+    return {_module_name(p): p for p in _all_modules()}
+
+
+def _import_edges(name: str, modules: dict[str, Path]) -> list[tuple[str, str, int]]:
+    """(imported module, name or "", line) for every checker import of module
+    `name`, function-level ones included; `from checker.ir import lower`
+    names the module checker.ir.lower."""
+    path = modules[name]
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    out: list[tuple[str, str, int]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out.extend((a.name, "", node.lineno) for a in node.names if a.name in modules)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            for a in node.names:
+                if f"{mod}.{a.name}" in modules:
+                    out.append((f"{mod}.{a.name}", "", node.lineno))
+                elif mod in modules:
+                    out.append((mod, a.name, node.lineno))
+    return out
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def test_no_private_name_is_imported_from_another_module() -> None:
+    """A `_name` is its module's own business: a second module that needs it
+    gets a public name (or the code moves)."""
+    modules = _module_paths()
+    found = [f"{_module_name(p)}:{line} imports {mod}.{name}"
+             for p in _all_modules() for mod, name, line in _import_edges(_module_name(p), modules)
+             if _private(name) or _private(mod.rsplit(".", 1)[-1])]
+    assert found == []
+
+
+def test_no_import_cycle_between_modules() -> None:
+    """No two checker modules import each other, directly or through others,
+    counting imports under TYPE_CHECKING and inside functions: such a cycle
+    means the two are one unit, or that a shared piece belongs in a third
+    module (as `ir.micro` for lowering and fusion, `sema.consts` for the
+    type and lemma checkers)."""
+    modules = _module_paths()
+    graph = nx.DiGraph()
+    for name in modules:
+        graph.add_node(name)
+        graph.add_edges_from((name, mod) for mod, _n, _l in _import_edges(name, modules)
+                             if mod != name)
+    cycles = sorted(sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1)
+    assert cycles == []
+
+
+def test_the_checks_see_a_private_import_and_a_cycle(tmp_path: Path) -> None:
+    # The two rules above bite on a made-up pair of modules.
+    a, b = tmp_path / "a.py", tmp_path / "b.py"
+    a.write_text("from checker.ir.b import _helper\n", encoding="utf-8")
+    b.write_text("def f():\n    from checker.ir import a\n", encoding="utf-8")
+    modules = {"checker.ir.a": a, "checker.ir.b": b}
+    assert _import_edges("checker.ir.a", modules) == [("checker.ir.b", "_helper", 1)]
+    assert _import_edges("checker.ir.b", modules) == [("checker.ir.a", "", 2)]
+    assert _private("_helper") and not _private("__version__")

@@ -9,8 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from checker.explore.run import check
+from checker.ir.lockkind import MIGHT_SLEEP, LockOp, lock_annotation
 from checker.locks.explore import explore_locks
 from checker.locks.summary import classes_for_name, summarize
+from checker.sema.check import LOCK_ANNOTATIONS
 from tests.conftest import ROOT, systems
 from tests.heap_programs import heap_programs
 
@@ -179,6 +181,60 @@ def test_object_locks_are_named_by_their_struct_and_kinds_come_from_might_sleep(
     assert kinds["zspage.lock"][0] == "spinning"
     assert kinds["zs_handle.val.pin"][0] == "spinning"
     assert sl.scenarios[0].states == check(ts[0]).stats.states == 393
+
+
+SLEEP_CHECK = """
+    thread_local int[0..3] in_atomic = 0;
+    struct lk { tid owner; };
+    struct lk spin;
+    struct lk sleepy;
+    void CHECK() ANNOTATION { assert(in_atomic == 0, "sleeping in atomic context"); }
+    void raw_lock(struct lk *l) __acquires(l) {
+        atomic { await l->owner == 0; l->owner = current; in_atomic++; }
+    }
+    void raw_unlock(struct lk *l) __releases(l) {
+        atomic { l->owner = 0; in_atomic--; }
+    }
+    void sleep_lock(struct lk *l) __acquires(l) {
+        CHECK();
+        atomic { await l->owner == 0; l->owner = current; }
+    }
+    void sleep_unlock(struct lk *l) __releases(l) { l->owner = 0; }
+    thread good() { sleep_lock(&sleepy); raw_lock(&spin); raw_unlock(&spin); sleep_unlock(&sleepy); }
+    thread bad() { raw_lock(&spin); sleep_lock(&sleepy); sleep_unlock(&sleepy); raw_unlock(&spin); }
+    scenario ok { run good(); }
+    scenario nested { run bad(); expect assert "sleeping in atomic context"; }
+"""
+
+
+def test_lock_kinds_come_from_the_might_sleep_annotation_not_the_name(spec_file):
+    """The procedure annotated `__might_sleep()` is the atomic-context check
+    whatever it is called: `raw_lock` raises the count it requires to be
+    zero, so `spin` is spinning and `sleepy` sleeping, and sleeping under
+    `spin` faults. A procedure merely named might_sleep() tells nothing."""
+    annotated = spec_file(SLEEP_CHECK.replace("CHECK", "may_block")
+                          .replace("ANNOTATION", "__might_sleep()"))
+    ok, nested = systems(annotated)
+    sl = summarize([ok, nested])
+    assert {c.name: c.kind for c in sl.classes} == {"spin": "spinning", "sleepy": "sleeping"}
+    r = check(nested)
+    assert r.violation is not None and r.violation.name == "sleeping in atomic context"
+    assert check(ok).violation is None
+
+    named = spec_file(SLEEP_CHECK.replace("CHECK", "might_sleep").replace("ANNOTATION", ""))
+    sl = summarize(systems(named))
+    assert {c.name: c.kind for c in sl.classes} == {"spin": "unknown", "sleepy": "unknown"}
+
+
+def test_every_lock_annotation_decodes():
+    """Sema accepts the annotations; `checker.ir.lockkind` says what each
+    does. A new annotation must be given a meaning there."""
+    assert {k: lock_annotation(k) for k in LOCK_ANNOTATIONS.values()} == {
+        "acquires": (LockOp.ACQUIRE, False), "releases": (LockOp.RELEASE, False),
+        "cond_acquires": (LockOp.TRY_ACQUIRE, False), "acquires_shared": (LockOp.ACQUIRE, True),
+        "releases_shared": (LockOp.RELEASE, True),
+        "cond_acquires_shared": (LockOp.TRY_ACQUIRE, True),
+        "must_hold": (LockOp.MUST_HOLD, False), MIGHT_SLEEP: None}
 
 
 def test_must_hold_without_the_lock(spec_file):

@@ -412,7 +412,7 @@ class _Writer:
             self.emit(f"{ind}/* cover \"{_comment(cover.message)}\" reached */")
         else:
             assert isinstance(s, LockEvent), s
-            self.emit(f"{ind}/* {s.kind} {_comment(s.lock_class)} */")
+            self.emit(f"{ind}/* {s.op}{' shared' if s.shared else ''} {_comment(s.lock_class)} */")
 
     def store(self, loc: Loc, value: str, ind: str) -> None:
         raw, _addr, _checks = self.sym.locate(loc, (), "write")

@@ -18,7 +18,8 @@ from checker.dsl.loader import Program
 from checker.ir.fuse import FusedStep, fuse
 from checker.ir.interp import Fault, Interp
 from checker.ir.layout import Layout
-from checker.ir.lower import LV, BodyLowerer, MicroEdge, MicroGraph
+from checker.ir.lower import BodyLowerer
+from checker.ir.micro import LV, Frame, MicroEdge, MicroGraph
 from checker.ir.nodes import (
     TRUE,
     Action,
@@ -119,6 +120,10 @@ class ScenarioBuilder:
             self._prop_index[key] = len(self.props)
             self.props.append(Prop(len(self.props), kind, name, span))
         return self._prop_index[key]
+
+    def sleep_check(self, prop: int) -> None:
+        """Mark an assert of a `__might_sleep` procedure (`Prop.sleep_check`)."""
+        self.props[prop] = replace(self.props[prop], sleep_check=True)
 
     def cover(self, s: ast.Cover) -> int:
         if s.span not in self._cover_index:
@@ -251,9 +256,7 @@ class ScenarioBuilder:
         interp = Interp(self.layout.slots, self.layout.pools)
         low = BodyLowerer(self, 0, "init")
         # Global initializers, in declaration order.
-        from checker.ir.lower import _Frame
-
-        low.frames.append(_Frame("init", {}, {}, -1, None, ()))
+        low.frames.append(Frame("init", {}, {}, -1, None, ()))
         for g in self.el.globals.values():
             if g.thread_local or g.init is None:
                 continue
@@ -305,9 +308,7 @@ class ScenarioBuilder:
 
     # ------------------------------------------------------------ threads
     def static_alias_arg(self, low: BodyLowerer, a: ast.Expr, p: LocalSym) -> LV:
-        from checker.ir.lower import _Frame
-
-        low.frames.append(_Frame("run", {}, {}, -1, None, ()))
+        low.frames.append(Frame("run", {}, {}, -1, None, ()))
         try:
             assert isinstance(a, ast.AddrOf)
             lv = low.lvalue(a.operand)
@@ -328,9 +329,7 @@ class ScenarioBuilder:
         low.lower_thread(t, params, entry, exit_)
         # Thread end: its on_exit properties, then every slot it owns is reset.
         exit_checks: list[Stmt] = []
-        from checker.ir.lower import _Frame
-
-        low.frames.append(_Frame(t.name, {}, {}, -1, None, ()))
+        low.frames.append(Frame(t.name, {}, {}, -1, None, ()))
         for prop in self.el.properties:
             if prop.kind == "on_exit":
                 idx = self._prop("on_exit", prop.name, prop.span)
@@ -364,13 +363,11 @@ class ScenarioBuilder:
         slots = self.layout.slots
         state = shared + [s.default for s in slots[len(shared):]]
         interp = Interp(slots, self.layout.pools)
-        from checker.ir.lower import _Frame
-
         for inst, low, (t, run) in zip(threads, lowerers, self.instances, strict=True):
             if run is None:
                 continue
             state[inst.pc_slot] = inst.entry_pc
-            low.frames.append(_Frame("run", {}, {}, -1, None, ()))
+            low.frames.append(Frame("run", {}, {}, -1, None, ()))
             try:
                 value_params = [p for p in t.params if not p.alias]
                 args = [a for a, p in zip(run.args, t.params, strict=True) if not p.alias]
@@ -386,9 +383,7 @@ class ScenarioBuilder:
 
     def lower_properties(self) -> tuple[list[tuple[int, Expr]], list[tuple[int, Expr]]]:
         low = BodyLowerer(self, 0, "property")
-        from checker.ir.lower import _Frame
-
-        low.frames.append(_Frame("property", {}, {}, -1, None, ()))
+        low.frames.append(Frame("property", {}, {}, -1, None, ()))
         invariants: list[tuple[int, Expr]] = []
         finals: list[tuple[int, Expr]] = []
         for prop in self.el.properties:
@@ -410,13 +405,13 @@ class _ProcAsBody:
 
 def _starts_and_calls(body: ast.Stmt, el: Elaboration) -> Iterator[tuple[str | None,
                                                                         ProcSym | None]]:
-    from checker.sema.check import _walk_exprs, _walk_stmts
+    from checker.sema.check import walk_exprs, walk_stmts
 
-    for s in _walk_stmts(body):
+    for s in walk_stmts(body):
         if isinstance(s, ast.Start):
             yield s.thread, None
         for e in _stmt_exprs(s):
-            for sub in _walk_exprs(e):
+            for sub in walk_exprs(e):
                 if isinstance(sub, ast.Call):
                     proc = el.refs.get(sub)
                     if isinstance(proc, ProcSym):

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from checker.dsl.diagnostics import Span, SpecError
 from checker.ir.footprint import body_footprint, touches_shared
-from checker.ir.lower import MicroEdge, MicroGraph
+from checker.ir.micro import MicroEdge, MicroGraph
 from checker.ir.nodes import TRUE, Binary, Const, Expr, Origin, Require, Slot, Stmt
 
 MAX_PATHS_PER_NODE = 20000

@@ -2,12 +2,15 @@
 
 Slow and plain on purpose. It runs init blocks at build time, replays traces,
 and is the oracle that the generated explicit-state code is tested against.
+An optional `StepObserver` watches its accesses and lock events (the lock
+recorder runs on these hooks rather than on a copy of the interpreter).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from checker.ir.nodes import (
     Action,
@@ -44,8 +47,26 @@ class Fault(Exception):
         self.prop = prop
 
 
-class _Blocked(Exception):
-    pass
+class Blocked(Exception):
+    """A `Require` was false: the step is not enabled after all."""
+
+
+class StepObserver(Protocol):
+    """What a step does, told as the interpreter does it; `index` is the slot
+    a location resolved to in the current state."""
+
+    def on_read(self, index: int, loc: Loc) -> None: ...
+
+    def on_write(self, index: int, loc: Loc) -> None: ...
+
+    def on_lock_event(self, ev: LockEvent, st: Sequence[int]) -> None: ...
+
+    def assumes(self, cond: Expr) -> bool:
+        """Whether a guard or `Require` condition is taken as true without
+        evaluating it (the lock recorder's attempt mode)."""
+        ...
+
+    def skips_asserts(self) -> bool: ...
 
 
 def c_div(a: int, b: int) -> int:
@@ -61,6 +82,7 @@ def c_mod(a: int, b: int) -> int:
 class Interp:
     slots: Sequence[Slot]
     pools: dict[str, PoolInfo]
+    observer: StepObserver | None = None
 
     def __post_init__(self) -> None:
         self.covered: set[int] = set()
@@ -87,7 +109,10 @@ class Interp:
         return index
 
     def read(self, loc: Loc, st: Sequence[int]) -> int:
-        raw = st[self.slot_of(loc, st, "read")]
+        index = self.slot_of(loc, st, "read")
+        if self.observer is not None:
+            self.observer.on_read(index, loc)
+        raw = st[index]
         if loc.bits is None:
             return raw
         shift, width, lo, _hi = loc.bits
@@ -100,12 +125,16 @@ class Interp:
             if not slot.lo <= value <= slot.hi:
                 raise Fault("range", f"{slot.name} = {value} is outside {slot.lo}..{slot.hi}")
             st[index] = value
+            if self.observer is not None:
+                self.observer.on_write(index, loc)
             return
         shift, width, lo, hi = loc.bits
         if not lo <= value <= hi:
             raise Fault("range", f"a field of {slot.name} = {value} is outside {lo}..{hi}")
         mask = ((1 << width) - 1) << shift
         st[index] = (st[index] & ~mask) | ((value - lo) << shift)
+        if self.observer is not None:
+            self.observer.on_write(index, loc)
 
     # ------------------------------------------------------------ expressions
     def eval(self, e: Expr, st: Sequence[int]) -> int:
@@ -146,9 +175,11 @@ class Interp:
             elif isinstance(s, If):
                 self.exec(s.then if self.eval(s.cond, st) else s.other, st)
             elif isinstance(s, Require):
-                if not self.eval(s.cond, st):
-                    raise _Blocked()
+                if not self.holds(s.cond, st):
+                    raise Blocked()
             elif isinstance(s, Assert):
+                if self.observer is not None and self.observer.skips_asserts():
+                    continue
                 if not self.eval(s.cond, st):
                     raise Fault(s.kind, "assertion failed", s.prop)
             elif isinstance(s, AllocObj):
@@ -161,6 +192,8 @@ class Interp:
                 self.covered.add(s.cover)
             else:
                 assert isinstance(s, LockEvent), s
+                if self.observer is not None:
+                    self.observer.on_lock_event(s, st)
 
     def alloc(self, pool: str, st: list[int]) -> int:
         info = self.pools[pool]
@@ -170,6 +203,8 @@ class Interp:
                 st[base] = 1
                 for k in range(1, info.stride):
                     st[base + k] = self.slots[base + k].default
+                if self.observer is not None:
+                    self.observer.on_write(base, Loc(base))
                 return i + 1
         return 0
 
@@ -183,6 +218,8 @@ class Interp:
         st[base] = 0
         for k in range(1, info.stride):
             st[base + k] = self.slots[base + k].default
+        if self.observer is not None:
+            self.observer.on_write(base, Loc(base))
 
     def start(self, s: StartThread, st: list[int]) -> None:
         args = [self.eval(a, st) for a in s.args]
@@ -196,17 +233,23 @@ class Interp:
                                     f"raise the bound with 'max {s.kind} N;' in the scenario")
 
     # ------------------------------------------------------------ steps
+    def holds(self, cond: Expr, st: Sequence[int]) -> bool:
+        """A guard's or `Require`'s condition (an observer may assume it)."""
+        if self.observer is not None and self.observer.assumes(cond):
+            return True
+        return bool(self.eval(cond, st))
+
     def enabled(self, a: Action, st: Sequence[int]) -> bool:
-        return bool(self.eval(a.guard, st))
+        return self.holds(a.guard, st)
 
     def step(self, a: Action, st: Sequence[int], pc_slot: int | None) -> list[int] | None:
         """The state after `a`, None if it is not enabled; faults propagate."""
-        if not self.eval(a.guard, st):
+        if not self.holds(a.guard, st):
             return None
         new = list(st)
         try:
             self.exec(a.body, new)
-        except _Blocked:
+        except Blocked:
             return None
         if pc_slot is not None:
             new[pc_slot] = a.dst

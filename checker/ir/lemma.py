@@ -24,7 +24,7 @@ from checker.dsl import ast
 from checker.dsl.diagnostics import SourceCache, Span
 from checker.dsl.loader import Program
 from checker.sema.check import Checker, elaborate
-from checker.sema.lemmas import Bits, Known, LemmaInfo, LType, Truth
+from checker.sema.lemmatypes import Bits, Known, LemmaInfo, LType, Truth
 
 
 class Term:

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from checker.dsl.diagnostics import Span
+from checker.ir.lockkind import LockOp
 from checker.sema.types import Type
 
 # ---------------------------------------------------------------- expressions
@@ -194,12 +195,14 @@ class CoverHit(Stmt):
 @dataclass(frozen=True, slots=True)
 class LockEvent(Stmt):
     """A lock operation declared by an annotation on the called procedure
-    (`__acquires`, `__releases`, ...). No effect on the state: analyses read it."""
+    (`__acquires`, `__releases`, ...), decoded by `checker.ir.lockkind`. No
+    effect on the state: analyses read it."""
 
-    kind: str  # acquires, releases, cond_acquires, acquires_shared, ...
+    op: LockOp
+    shared: bool  # the reader side of a reader-writer lock
     loc: Loc
     lock_class: str
-    held_if: Expr | None = None  # for cond_acquires: held when this is true
+    held_if: Expr | None = None  # for TRY_ACQUIRE: held when this is true
 
 
 # ---------------------------------------------------------------- the system
@@ -281,6 +284,9 @@ class Prop:
     kind: str  # assert, invariant, final, on_exit
     name: str
     span: Span
+    # An assert of a procedure annotated `__might_sleep`: what it requires of
+    # the thread's own state is "not in atomic context" (checker.locks.explore).
+    sleep_check: bool = False
 
 
 @dataclass(frozen=True)

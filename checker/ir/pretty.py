@@ -87,7 +87,7 @@ class Printer:
             elif isinstance(s, CoverHit):
                 out.append(f"{indent}cover #{s.cover}")
             elif isinstance(s, LockEvent):
-                out.append(f"{indent}# {s.kind} {s.lock_class} at {self.loc(s.loc)}")
+                out.append(f"{indent}# {s.op}{' shared' if s.shared else ''} {s.lock_class} at {self.loc(s.loc)}")
         return out
 
 

@@ -32,8 +32,9 @@ interleaving at once:
   and are left out;
 - the acquisition and release sites of each thread kind, with what is held;
 - lock kinds: a class is *spinning* when acquiring it raises a counter that
-  `might_sleep()` requires to be zero (the holder is in atomic context),
-  *sleeping* otherwise; *unknown* when the model has no `might_sleep()`;
+  the asserts of a `__might_sleep` procedure (the model library's
+  `might_sleep()`) require to be zero (the holder is in atomic context),
+  *sleeping* otherwise; *unknown* when no step runs such an assert;
 - `__must_hold` calls reached without the lock.
 Each fact keeps its first witness in breadth-first order: a shortest run.
 """
@@ -47,11 +48,12 @@ from checker.explore.codegen import Compiled, compile_system
 from checker.ir.display import display_files, display_span, source_line
 from checker.ir.footprint import expr_locs
 from checker.ir.interp import Fault
+from checker.ir.lockkind import LockOp
 from checker.ir.nodes import Action, Assert, If, Stmt, TransitionSystem
 from checker.locks.names import LockInstance, field_name, location_name
 from checker.locks.recorder import (
     Location,
-    LockOp,
+    LockStep,
     Recorder,
     StepRecord,
     blocking_acquires,
@@ -173,15 +175,18 @@ class LockFacts:
 
 
 def atomic_context_slots(ts: TransitionSystem) -> tuple[bool, dict[int, list[int]]]:
-    """The thread-owned slots `might_sleep()` requires to be zero, per thread:
-    (whether the model has a might_sleep() at all, thread -> slots)."""
-    spans = {o.span for a in ts.actions for o in a.origins if o.proc == "might_sleep"}
-    props = {p.index for p in ts.props if p.span in spans}
+    """The thread-owned slots the asserts of a `__might_sleep` procedure
+    (`might_sleep()`) require to be zero, per thread: (whether some step of
+    the model runs such an assert at all, thread -> slots)."""
+    props = {p.index for p in ts.props if p.sleep_check}
     names: set[str] = set()
+    found = False
 
     def walk(body: tuple[Stmt, ...]) -> None:
+        nonlocal found
         for s in body:
             if isinstance(s, Assert) and s.prop in props:
+                found = True
                 for loc in expr_locs(s.cond):
                     slot = ts.slots[loc.base]
                     if not slot.shared and not slot.frame:
@@ -196,7 +201,7 @@ def atomic_context_slots(ts: TransitionSystem) -> tuple[bool, dict[int, list[int
     for slot in ts.slots:
         if slot.thread and slot.name in names and not slot.frame:
             per_thread.setdefault(slot.thread, []).append(slot.index)
-    return bool(spans), per_thread
+    return found, per_thread
 
 
 class _Search:
@@ -301,7 +306,7 @@ class _Search:
         raised = self.raises_atomic(i, key[0], t)
         for op in rec.ops:
             lid = self.iid(op.lock)
-            if op.kind == "must_hold":
+            if op.op is LockOp.MUST_HOLD:
                 if not any(h == lid for h, _ in held):
                     self.facts.must_hold.setdefault((kind, a.id, op.lock.lock_class), w)
                 continue
@@ -341,7 +346,7 @@ class _Search:
                 self.edges(held, self.iid(op.lock), op, a, Witness(key, a.id), taken=False)
                 break
 
-    def edges(self, held: list[tuple[int, bool]], lid: int, op: LockOp, a: Action,
+    def edges(self, held: list[tuple[int, bool]], lid: int, op: LockStep, a: Action,
               w: Witness, taken: bool) -> None:
         inst = self.facts.instances
         b = inst[lid].lock_class
@@ -357,7 +362,7 @@ class _Search:
             e.modes.add((shared, op.shared))
             e.instance_pairs.add((inst[h].name, inst[lid].name))
 
-    def op_row(self, a: Action, op: LockOp, held: list[tuple[int, bool]], w: Witness) -> None:
+    def op_row(self, a: Action, op: LockStep, held: list[tuple[int, bool]], w: Witness) -> None:
         site = self.site(a)
         if op.releases:
             name = "read_unlock" if op.shared else "unlock"

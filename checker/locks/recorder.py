@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import assert_never, cast
 
 from checker.explore.codegen import Packing
 from checker.ir.footprint import expr_locs, loc_is_shared
-from checker.ir.interp import Fault, Interp, _Blocked
+from checker.ir.interp import Blocked, Fault, Interp
+from checker.ir.lockkind import LockOp
 from checker.ir.nodes import (
     Action,
     AllocObj,
@@ -53,39 +54,46 @@ Location = tuple[int, str | None]  # (slot, word field or None)
 
 
 @dataclass(frozen=True)
-class LockOp:
-    kind: str  # acquires, releases, cond_acquires, acquires_shared, ..., must_hold
+class LockStep:
+    """A lock operation as one step performed it: on a resolved instance."""
+
+    op: LockOp
+    shared: bool  # the reader side of a reader-writer lock
     lock: LockInstance
     taken: bool  # for a conditional acquire: whether it succeeded
 
     @property
-    def shared(self) -> bool:
-        return self.kind.endswith("_shared")
-
-    @property
     def acquires(self) -> bool:
-        return self.kind.startswith(("acquires", "cond_acquires")) and self.taken
+        match self.op:
+            case LockOp.ACQUIRE:
+                return True
+            case LockOp.TRY_ACQUIRE:
+                return self.taken
+            case LockOp.RELEASE | LockOp.MUST_HOLD:
+                return False
+            case _:
+                assert_never(self.op)
 
     @property
     def releases(self) -> bool:
-        return self.kind.startswith("releases")
+        return self.op is LockOp.RELEASE
 
     @property
     def blocking(self) -> bool:
         """An acquisition that waits (a trylock cannot deadlock: lockdep adds
         no dependency for it)."""
-        return self.kind.startswith("acquires")
+        return self.op is LockOp.ACQUIRE
 
     @property
     def trylock(self) -> bool:
-        return self.kind.startswith("cond_")
+        return self.op is LockOp.TRY_ACQUIRE
 
 
 @dataclass
 class StepRecord:
     reads: list[Location] = field(default_factory=list)
     writes: list[Location] = field(default_factory=list)
-    ops: list[LockOp] = field(default_factory=list)
+    ops: list[LockStep] = field(default_factory=list)
 
 
 class PackedState:
@@ -113,8 +121,10 @@ class PackedState:
         return len(self._p.offsets)
 
 
-class Recorder(Interp):
-    """The reference interpreter, recording shared accesses and lock operations.
+class Recorder:
+    """The reference interpreter, recording shared accesses and lock
+    operations: it observes an `Interp` (`StepObserver`) rather than copy
+    its semantics.
 
     What a step records is a function of the values it can read, so `run`
     keeps each answer under the step, the mode and the state's bits masked
@@ -123,8 +133,8 @@ class Recorder(Interp):
     and from the same state with other ghost locksets."""
 
     def __init__(self, ts: TransitionSystem, memo: bool = True):
-        super().__init__(ts.slots, ts.pools)
         self.ts = ts
+        self.interp = Interp(ts.slots, ts.pools, observer=self)
         self.rec = StepRecord()
         self.attempt = False
         self._words: dict[int, list[str]] = {}
@@ -145,85 +155,30 @@ class Recorder(Interp):
             return [(index, n) for n in names]
         return [(index, None)]
 
-    def read(self, loc: Loc, st: Sequence[int]) -> int:
-        if not loc.dyn and loc.bits is None and not self.ts.slots[loc.base].shared:
-            return st[loc.base]
-        index = self.slot_of(loc, st, "read")
+    def on_read(self, index: int, loc: Loc) -> None:
         if self.ts.slots[index].shared:
             self.rec.reads.extend(self._fields(index, loc))
-        raw = st[index]
-        if loc.bits is None:
-            return raw
-        shift, width, lo, _hi = loc.bits
-        return ((raw >> shift) & ((1 << width) - 1)) + lo
 
-    def write(self, loc: Loc, value: int, st: list[int]) -> None:
-        if not loc.dyn and loc.bits is None and not self.ts.slots[loc.base].shared:
-            st[loc.base] = value  # a thread's own variable (the engine checked its range)
-            return
-        index = self.slot_of(loc, st, "write")
-        slot = self.ts.slots[index]
-        if loc.bits is None:
-            if not slot.lo <= value <= slot.hi:
-                raise Fault("range", f"{slot.name} = {value} is outside {slot.lo}..{slot.hi}")
-            st[index] = value
-        else:
-            shift, width, lo, hi = loc.bits
-            if not lo <= value <= hi:
-                raise Fault("range", f"a field of {slot.name} = {value} is outside {lo}..{hi}")
-            mask = ((1 << width) - 1) << shift
-            st[index] = (st[index] & ~mask) | ((value - lo) << shift)
-        if slot.shared:
+    def on_write(self, index: int, loc: Loc) -> None:
+        if self.ts.slots[index].shared:
             self.rec.writes.extend(self._fields(index, loc))
-
-    def alloc(self, pool: str, st: list[int]) -> int:
-        ref = super().alloc(pool, st)
-        if ref:
-            info = self.pools[pool]
-            self.rec.writes.append((info.base + (ref - 1) * info.stride, None))
-        return ref
-
-    def free(self, ref: int, pool: str, st: list[int]) -> None:
-        super().free(ref, pool, st)
-        if ref:
-            info = self.pools[pool]
-            self.rec.writes.append((info.base + (ref - 1) * info.stride, None))
 
     # ------------------------------------------------------------ statements
     def _local_only(self, e: Expr) -> bool:
         return not any(loc_is_shared(loc, self.ts.slots) for loc in expr_locs(e))
 
-    def _must_hold(self, cond: Expr, st: Sequence[int]) -> bool:
-        """Whether a guard or `Require` stops the step (in attempt mode only
-        conditions over the thread's own variables do)."""
-        if self.attempt and not self._local_only(cond):
-            return True
-        return bool(self.eval(cond, st))
+    def assumes(self, cond: Expr) -> bool:
+        """In attempt mode a guard or `Require` stops the step only when it
+        reads the thread's own variables alone."""
+        return self.attempt and not self._local_only(cond)
 
-    def exec(self, body: Sequence[Stmt], st: list[int]) -> None:
-        for s in body:
-            if isinstance(s, Assign):
-                self.write(s.loc, self.eval(s.value, st), st)
-            elif isinstance(s, If):
-                self.exec(s.then if self.eval(s.cond, st) else s.other, st)
-            elif isinstance(s, Require):
-                if not self._must_hold(s.cond, st):
-                    raise _Blocked()
-            elif isinstance(s, Assert):
-                if not self.attempt and not self.eval(s.cond, st):
-                    raise Fault(s.kind, "assertion failed", s.prop)
-            elif isinstance(s, AllocObj):
-                self.write(s.loc, self.alloc(s.pool, st), st)
-            elif isinstance(s, FreeObj):
-                self.free(self.eval(s.ref, st), s.pool, st)
-            elif isinstance(s, StartThread):
-                self.start(s, st)
-            elif isinstance(s, LockEvent):
-                self.rec.ops.append(self.lock_op(s, st))
-            else:
-                assert isinstance(s, CoverHit), s
+    def skips_asserts(self) -> bool:
+        return self.attempt
 
-    def lock_op(self, ev: LockEvent, st: Sequence[int]) -> LockOp:
+    def on_lock_event(self, ev: LockEvent, st: Sequence[int]) -> None:
+        self.rec.ops.append(self.lock_op(ev, st))
+
+    def lock_op(self, ev: LockEvent, st: Sequence[int]) -> LockStep:
         pool = object_lock_pool(self.ts, ev)
         saved = self.rec
         self.rec = StepRecord()  # resolving the lock is not an access
@@ -231,11 +186,11 @@ class Recorder(Interp):
             if pool is not None:
                 lock = object_lock(self.ts, pool, st[ev.loc.base])
             else:
-                lock = location_lock(self.ts, ev, self.slot_of(ev.loc, st, "lock"))
-            taken = True if ev.held_if is None else bool(self.eval(ev.held_if, st))
+                lock = location_lock(self.ts, ev, self.interp.slot_of(ev.loc, st, "lock"))
+            taken = True if ev.held_if is None else bool(self.interp.eval(ev.held_if, st))
         finally:
             self.rec = saved
-        return LockOp(ev.kind, lock, taken)
+        return LockStep(ev.op, ev.shared, lock, taken)
 
     # ------------------------------------------------------------ steps
     def run(self, a: Action, s: int, packing: Packing, attempt: bool = False
@@ -262,10 +217,10 @@ class Recorder(Interp):
         # Read and written like the interpreter's list state, slot by slot.
         st = cast(list[int], PackedState(s, packing))
         try:
-            if not self._must_hold(a.guard, st):
+            if not self.interp.holds(a.guard, st):
                 return None
-            self.exec(a.body, st)
-        except (_Blocked, Fault):
+            self.interp.exec(a.body, st)
+        except (Blocked, Fault):
             return None
         finally:
             self.attempt = False
@@ -317,11 +272,11 @@ def read_mask(ts: TransitionSystem, a: Action, packing: Packing) -> int | None:
 
 def has_lock_events(a: Action) -> bool:
     """Whether a step takes or releases a lock (a `__must_hold` check does neither)."""
-    return any(ev.kind != "must_hold" for ev in _lock_events(a.body))
+    return any(ev.op is not LockOp.MUST_HOLD for ev in _lock_events(a.body))
 
 
 def blocking_acquires(a: Action) -> bool:
-    return any(ev.kind.startswith("acquires") for ev in _lock_events(a.body))
+    return any(ev.op is LockOp.ACQUIRE for ev in _lock_events(a.body))
 
 
 def _lock_events(body: Sequence[Stmt]) -> list[LockEvent]:

@@ -11,7 +11,7 @@ one of these spans lies within it (a call site is on the stack of every
 statement of the procedure it inlines).
 
 "May hold a lock" is a forward data-flow over each thread's actions: the
-`LockEvent`s of a step add or remove one held lock; a `cond_acquires` adds one
+`LockEvent`s of a step add or remove one held lock; a `__cond_acquires` adds one
 unless the step itself fixes its result false (a fused trylock path); the
 count at a program counter is the maximum over the steps reaching it. Within
 a step, the local statements fused after its shared part (`Action.key`) see
@@ -22,8 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from checker.dsl.diagnostics import Span
+from checker.ir.lockkind import LockOp
 from checker.ir.nodes import (
     Action,
     Assign,
@@ -157,15 +159,19 @@ def _run(body: Sequence[Stmt], count: int, known: dict[int, int]) -> int | None:
 
 
 def _lock_event(e: LockEvent, count: int, known: dict[int, int]) -> int:
-    if e.kind.startswith("releases"):
-        return max(count - 1, 0)
-    if e.kind.startswith("cond_acquires"):
-        if e.held_if is not None and _value(e.held_if, known) == 0:
+    match e.op:
+        case LockOp.RELEASE:
+            return max(count - 1, 0)
+        case LockOp.TRY_ACQUIRE:
+            if e.held_if is not None and _value(e.held_if, known) == 0:
+                return count
+            return min(count + 1, MAX_HELD)
+        case LockOp.ACQUIRE:
+            return min(count + 1, MAX_HELD)
+        case LockOp.MUST_HOLD:
             return count
-        return min(count + 1, MAX_HELD)
-    if e.kind.startswith("acquires"):
-        return min(count + 1, MAX_HELD)
-    return count
+        case _:
+            assert_never(e.op)
 
 
 def _value(e: Expr, known: dict[int, int]) -> int | None:

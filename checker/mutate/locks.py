@@ -23,34 +23,33 @@ from dataclasses import dataclass
 
 from checker.dsl import ast
 from checker.dsl.diagnostics import SourceCache
+from checker.ir.lockkind import LockOp, lock_annotation
 from checker.mutate.syntax import calls_in_stmt, expr_children, stmt_exprs, stmts_under
 from checker.sema.symbols import Elaboration, GlobalSym, ProcSym
 
-ACQUIRE, RELEASE, TRY = "acquire", "release", "try"
-
 
 @dataclass(frozen=True)
-class LockOp:
+class ProcLockOp:
     """What calling a procedure does to a lock."""
 
     proc: str
-    kind: str  # ACQUIRE, RELEASE or TRY (held if it returns true)
+    kind: LockOp  # ACQUIRE, RELEASE or TRY_ACQUIRE (held if it returns true)
     shared: bool  # a reader's side of a reader-writer lock
     lock_type: str  # the type of the primitive's lock parameter: spinlock_t *, struct page *
     signature: tuple[str, ...]  # the procedure's parameter types
 
 
-def _annotation_op(proc: ProcSym) -> LockOp | None:
+def _annotation_op(proc: ProcSym) -> ProcLockOp | None:
     for kind, pname in proc.lock_annotations:
-        base = kind.removesuffix("_shared")
-        if base not in ("acquires", "releases", "cond_acquires"):
+        declared = lock_annotation(kind)
+        if declared is None or declared[0] is LockOp.MUST_HOLD:
             continue
         param = next((p for p in proc.params if p.name == pname), None)
         if param is None:
             continue
-        what = {"acquires": ACQUIRE, "releases": RELEASE, "cond_acquires": TRY}[base]
-        return LockOp(proc.name, what, kind.endswith("_shared"), str(param.type),
-                      tuple(str(p.type) for p in proc.params))
+        op, shared = declared
+        return ProcLockOp(proc.name, op, shared, str(param.type),
+                          tuple(str(p.type) for p in proc.params))
     return None
 
 
@@ -63,12 +62,12 @@ class LockOps:
 
     def __init__(self, el: Elaboration):
         self.el = el
-        self.ops: dict[str, LockOp] = {}
+        self.ops: dict[str, ProcLockOp] = {}
         self.wrappers: set[str] = set()
         for proc in el.procs.values():
             self._classify(proc, set())
 
-    def _classify(self, proc: ProcSym, seen: set[str]) -> LockOp | None:
+    def _classify(self, proc: ProcSym, seen: set[str]) -> ProcLockOp | None:
         if proc.name in self.ops:
             return self.ops[proc.name]
         if proc.name in seen:
@@ -78,17 +77,17 @@ class LockOps:
         if op is None:
             inner = self._wrapped(proc, seen)
             if inner is not None:
-                op = LockOp(proc.name, inner.kind, inner.shared, inner.lock_type,
-                            tuple(str(p.type) for p in proc.params))
+                op = ProcLockOp(proc.name, inner.kind, inner.shared, inner.lock_type,
+                                tuple(str(p.type) for p in proc.params))
                 self.wrappers.add(proc.name)
         if op is not None:
             self.ops[proc.name] = op
         return op
 
-    def _wrapped(self, proc: ProcSym, seen: set[str]) -> LockOp | None:
+    def _wrapped(self, proc: ProcSym, seen: set[str]) -> ProcLockOp | None:
         """The one lock operation `proc` wraps, if everything else it does
         touches only the thread's own state."""
-        found: list[tuple[ast.Call, LockOp]] = []
+        found: list[tuple[ast.Call, ProcLockOp]] = []
         for c in _calls(proc.decl.body):
             callee = self.el.refs.get(c)
             op = self._classify(callee, seen) if isinstance(callee, ProcSym) else None
@@ -132,14 +131,14 @@ class LockOps:
             return self._private_body(callee.decl.body, None, seen | {callee.name})
         return True
 
-    def of_call(self, call: ast.Call) -> LockOp | None:
+    def of_call(self, call: ast.Call) -> ProcLockOp | None:
         proc = self.el.refs.get(call)
         return self.ops.get(proc.name) if isinstance(proc, ProcSym) else None
 
     def is_wrapper(self, decl: ast.Decl) -> bool:
         return isinstance(decl, ast.ProcDecl) and decl.name in self.wrappers
 
-    def counterpart(self, op: LockOp, kind: str) -> LockOp | None:
+    def counterpart(self, op: ProcLockOp, kind: LockOp) -> ProcLockOp | None:
         """The operation of kind `kind` on the same lock with the same parameters:
         the blocking lock of a trylock, the trylock of a lock. Among several,
         the one whose name is closest (`trylock_page` -> `lock_page`)."""
@@ -152,7 +151,7 @@ class LockOps:
                                          o.proc))
 
 
-def lock_key(op: LockOp, call: ast.Call) -> tuple[str, str]:
+def lock_key(op: ProcLockOp, call: ast.Call) -> tuple[str, str]:
     """Which lock a call takes or releases, as a reviewer pairs them."""
     return (op.lock_type, call_args_text(call))
 

@@ -27,13 +27,11 @@ from pathlib import Path
 from checker.dsl import ast
 from checker.dsl.diagnostics import Span
 from checker.dsl.loader import Program
+from checker.ir.lockkind import LockOp
 from checker.mutate.irfacts import ScenarioFacts
 from checker.mutate.locks import (
-    ACQUIRE,
-    RELEASE,
-    TRY,
-    LockOp,
     LockOps,
+    ProcLockOp,
     call_args_text,
     call_text,
     lock_key,
@@ -113,7 +111,7 @@ class LockSite:
 
     place: Place
     call: ast.Call
-    op: LockOp
+    op: ProcLockOp
 
     @property
     def is_statement(self) -> bool:
@@ -127,7 +125,7 @@ class LockSite:
 
     @property
     def acquires(self) -> bool:
-        return self.op.kind in (ACQUIRE, TRY)
+        return self.op.kind in (LockOp.ACQUIRE, LockOp.TRY_ACQUIRE)
 
     @property
     def order(self) -> tuple[int, int]:
@@ -205,7 +203,7 @@ class _Finder:
 
     def drop(self, s: LockSite) -> Iterator[Mutant]:
         old, new = self._drop_edit(s)
-        if s.op.kind == RELEASE:
+        if s.op.kind is LockOp.RELEASE:
             if s.is_statement:
                 yield Mutant("drop-unlock", s.place.stmt.span, f"dropped {call_text(s.call)}",
                              {id(old): new}, (s.place.stmt.span,))
@@ -239,9 +237,9 @@ class _Finder:
 
     # ------------------------------------------------------------ trylock <-> lock
     def try_to_lock(self, s: LockSite) -> Iterator[Mutant]:
-        if s.op.kind != TRY or s.is_statement or not _first_evaluated(s.place.stmt, s.call):
+        if s.op.kind is not LockOp.TRY_ACQUIRE or s.is_statement or not _first_evaluated(s.place.stmt, s.call):
             return
-        lock = self.locks.counterpart(s.op, ACQUIRE)
+        lock = self.locks.counterpart(s.op, LockOp.ACQUIRE)
         place = s.place
         if lock is None or isinstance(place.stmt, ast.While | ast.DoWhile):
             return
@@ -263,9 +261,9 @@ class _Finder:
                      edits, (place.stmt.span,))
 
     def lock_to_try(self, s: LockSite) -> Iterator[Mutant]:
-        if s.op.kind != ACQUIRE or not s.is_statement:
+        if s.op.kind is not LockOp.ACQUIRE or not s.is_statement:
             return
-        trylock = self.locks.counterpart(s.op, TRY)
+        trylock = self.locks.counterpart(s.op, LockOp.TRY_ACQUIRE)
         if trylock is None:
             return
         new_call = ast.Call(s.call.span, trylock.proc, list(s.call.args))
@@ -297,18 +295,18 @@ class _Finder:
             op = self.locks.of_call(c)
             if op is None:
                 continue
-            if (op.kind == ACQUIRE and isinstance(stmt, ast.CallStmt)) or op.kind == TRY:
+            if (op.kind is LockOp.ACQUIRE and isinstance(stmt, ast.CallStmt)) or op.kind is LockOp.TRY_ACQUIRE:
                 return c, lock_key(op, c)
         return None
 
     # ------------------------------------------------------------ unlock placement
     def move_unlock(self, s: LockSite, sites: list[LockSite]) -> Iterator[Mutant]:
         place = s.place
-        if s.op.kind != RELEASE or not s.is_statement or place.block is None:
+        if s.op.kind is not LockOp.RELEASE or not s.is_statement or place.block is None:
             return
         body = place.block.body
         acquiring = {id(o.place.stmt) for o in sites if o.acquires}
-        releasing = {id(o.place.stmt) for o in sites if o.op.kind == RELEASE}
+        releasing = {id(o.place.stmt) for o in sites if o.op.kind is LockOp.RELEASE}
         uses = {x.name for a in s.call.args for x in subexprs(a) if isinstance(x, ast.Name)}
         for j in range(place.index - 1, -1, -1):
             before = body[j]

@@ -18,6 +18,7 @@ from checker.dsl import ast
 from checker.dsl.diagnostics import DiagnosticSink, Span, SpecError
 from checker.dsl.loader import Program
 from checker.dsl.parser import c_int
+from checker.sema.consts import ConstError, fold_binary
 from checker.sema.lemmas import check_lemma
 from checker.sema.symbols import (
     EXPECT_KINDS,
@@ -66,10 +67,6 @@ LOCK_ANNOTATIONS = {
     "__must_hold": "must_hold",
     "__might_sleep": "might_sleep",
 }
-
-
-class _ConstError(Exception):
-    pass
 
 
 @dataclass
@@ -174,7 +171,7 @@ class Checker:
                 return sym.value
             if isinstance(sym, EnumMemberSym):
                 return sym.index
-            raise _ConstError(f"'{e.name}' is not a constant")
+            raise ConstError(f"'{e.name}' is not a constant")
         if isinstance(e, ast.Unary):
             v = self.const_value(e.operand)
             return {"!": int(not v), "-": -v, "~": ~v}[e.op]
@@ -185,15 +182,15 @@ class Checker:
             if e.op == "||":
                 return int(bool(a) or bool(self.const_value(e.right)))
             b = self.const_value(e.right)
-            return _fold_binary(e.op, a, b, e.span)
+            return fold_binary(e.op, a, b, e.span)
         if isinstance(e, ast.Cond):
             return self.const_value(e.then) if self.const_value(e.cond) else self.const_value(e.other)
-        raise _ConstError("not a constant expression")
+        raise ConstError("not a constant expression")
 
     def const_int(self, e: ast.Expr, what: str) -> int | None:
         try:
             return self.const_value(e)
-        except _ConstError as ex:
+        except ConstError as ex:
             self.err(e.span, f"{what} must be a constant: {ex}")
             return None
 
@@ -371,7 +368,7 @@ class Checker:
             return
         if name in self.folding:
             cycle = " -> ".join([*self.folding[self.folding.index(name):], name])
-            raise _ConstError(f"constant '{name}' depends on itself ({cycle})")
+            raise ConstError(f"constant '{name}' depends on itself ({cycle})")
         self.folding.append(name)
         try:
             self.declare_const(d)
@@ -534,7 +531,7 @@ class Checker:
         top[name] = sym
 
     def collect_labels(self, body: ast.Stmt) -> None:
-        for s in _walk_stmts(body):
+        for s in walk_stmts(body):
             if isinstance(s, ast.Label):
                 if s.name in self.ctx.labels:
                     self.err(s.span, f"duplicate label '{s.name}'")
@@ -988,7 +985,7 @@ class Checker:
                           what=f"{'an' if prop.kind != 'final' else 'a'} {prop.kind} property"), \
                 self.scope():
             self.check_cond(prop.expr)
-            for n in _walk_exprs(prop.expr):
+            for n in walk_exprs(prop.expr):
                 if isinstance(n, ast.Name) and isinstance(self.el.refs.get(n), LocalSym):
                     self.err(n.span, f"{prop.kind} properties see shared state only, not the "
                                      f"local '{n.name}'")
@@ -1043,22 +1040,6 @@ class Checker:
                 break
 
 
-def _fold_binary(op: str, a: int, b: int, span: Span) -> int:
-    if op in ("/", "%"):
-        if b == 0:
-            raise _ConstError("division by zero")
-        q = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)
-        return q if op == "/" else a - q * b
-    return {
-        "+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
-        "<<": lambda: a << b, ">>": lambda: a >> b,
-        "&": lambda: a & b, "|": lambda: a | b, "^": lambda: a ^ b,
-        "==": lambda: int(a == b), "!=": lambda: int(a != b),
-        "<": lambda: int(a < b), "<=": lambda: int(a <= b),
-        ">": lambda: int(a > b), ">=": lambda: int(a >= b),
-    }[op]()
-
-
 def _ptr_target(t: Type) -> Type:
     return t.target if isinstance(t, PtrType) else t
 
@@ -1067,7 +1048,7 @@ def _nondet_name(e: ast.Expr) -> str:
     return "alloc" if isinstance(e, ast.Alloc) else "choose"
 
 
-def _walk_stmts(s: ast.Stmt) -> Iterator[ast.Stmt]:
+def walk_stmts(s: ast.Stmt) -> Iterator[ast.Stmt]:
     yield s
     children: list[ast.Stmt | None] = []
     if isinstance(s, ast.Block):
@@ -1086,18 +1067,18 @@ def _walk_stmts(s: ast.Stmt) -> Iterator[ast.Stmt]:
         children = list(s.branches)
     for c in children:
         if c is not None:
-            yield from _walk_stmts(c)
+            yield from walk_stmts(c)
 
 
-def _walk_exprs(e: ast.Expr) -> Iterator[ast.Expr]:
+def walk_exprs(e: ast.Expr) -> Iterator[ast.Expr]:
     yield e
     for v in e.__dict__.values():
         if isinstance(v, ast.Expr):
-            yield from _walk_exprs(v)
+            yield from walk_exprs(v)
         elif isinstance(v, list):
             for x in v:
                 if isinstance(x, ast.Expr):
-                    yield from _walk_exprs(x)
+                    yield from walk_exprs(x)
 
 
 def elaborate(program: Program, overrides: dict[str, int] | None = None,

@@ -14,14 +14,25 @@ constant shift amount of W or more (undefined in C), is an error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from checker.dsl import ast
-from checker.sema.symbols import ConstSym, EnumMemberSym
+from checker.dsl.diagnostics import Span
+from checker.sema.consts import ConstError, fold_binary
+from checker.sema.lemmatypes import Bits, Known, LemmaInfo, LType, Truth
+from checker.sema.symbols import ConstSym, Elaboration, EnumMemberSym, Symbol
 
-if TYPE_CHECKING:
-    from checker.sema.check import Checker
+
+class LemmaContext(Protocol):
+    """What the lemma checker asks of the type checker (`sema.check.Checker`)."""
+
+    el: Elaboration
+
+    def err(self, span: Span, msg: str) -> None: ...
+
+    def const_int(self, e: ast.Expr, what: str) -> int | None: ...
+
+    def lookup(self, name: str) -> Symbol | None: ...
 
 MAX_WIDTH = 1024
 LEMMA_EXPECT = ("proved", "fails")
@@ -30,46 +41,13 @@ _SHIFT = ("<<", ">>")
 _COMPARE = ("==", "!=", "<", "<=", ">", ">=")
 
 
-@dataclass(frozen=True)
-class Bits:
-    """An unsigned `width`-bit value."""
-
-    width: int
-
-
-@dataclass(frozen=True)
-class Truth:
-    """A condition (comparisons, `&&`, `||`, `!`)."""
-
-
-@dataclass(frozen=True)
-class Known:
-    """A constant, folded exactly (it takes a width where it is used)."""
-
-    value: int
-
-
-LType = Bits | Truth | Known
-
-
-@dataclass
-class LemmaInfo:
-    """A checked lemma: the type of every expression and each variable's width."""
-
-    decl: ast.LemmaDecl
-    types: dict[ast.Expr, LType] = field(default_factory=dict)
-    widths: dict[str, int] = field(default_factory=dict)
-    consts: dict[str, int] = field(default_factory=dict)  # constants it names, with values
-    expect: str = "proved"
-
-
 def fits(value: int, width: int) -> bool:
     """A constant usable as a `width`-bit unsigned value (negative ones wrap)."""
     return -(1 << (width - 1)) <= value < (1 << width)
 
 
 class LemmaChecker:
-    def __init__(self, checker: Checker, decl: ast.LemmaDecl):
+    def __init__(self, checker: LemmaContext, decl: ast.LemmaDecl):
         self.c = checker
         self.decl = decl
         self.info = LemmaInfo(decl)
@@ -245,15 +223,13 @@ class LemmaChecker:
         return Bits(width)
 
     def fold(self, e: ast.Binary, a: int, b: int) -> Known | None:
-        from checker.sema.check import _ConstError, _fold_binary
-
         if e.op == "&&":
             return Known(int(bool(a) and bool(b)))
         if e.op == "||":
             return Known(int(bool(a) or bool(b)))
         try:
-            return Known(_fold_binary(e.op, a, b, e.span))
-        except _ConstError as ex:
+            return Known(fold_binary(e.op, a, b, e.span))
+        except ConstError as ex:
             self.err(e, f"constant expression: {ex}")
             return None
         except ValueError:  # a negative shift count
@@ -261,5 +237,5 @@ class LemmaChecker:
             return None
 
 
-def check_lemma(checker: Checker, decl: ast.LemmaDecl) -> LemmaInfo:
+def check_lemma(checker: LemmaContext, decl: ast.LemmaDecl) -> LemmaInfo:
     return LemmaChecker(checker, decl).run()

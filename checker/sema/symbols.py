@@ -10,15 +10,12 @@ the AST itself immutable after parsing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from checker.dsl import ast
 from checker.dsl.diagnostics import Span
 from checker.dsl.loader import Program
+from checker.sema.lemmatypes import LemmaInfo
 from checker.sema.types import EnumType, PtrType, StructType, Type
-
-if TYPE_CHECKING:
-    from checker.sema.lemmas import LemmaInfo
 
 
 @dataclass(eq=False)

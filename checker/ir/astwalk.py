@@ -1,0 +1,99 @@
+"""Questions lowering asks of AST expressions and statements: the calls in
+an expression in evaluation order, whether a call runs only on some
+evaluations (short-circuit), the labels of a body."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checker.dsl import ast
+from checker.dsl.diagnostics import Span
+from checker.sema.symbols import ConstSym, EnumMemberSym
+
+
+def label_names(body: ast.Stmt) -> Iterator[str]:
+    if isinstance(body, ast.Label):
+        yield body.name
+        yield from label_names(body.stmt)
+    elif isinstance(body, ast.Block):
+        for s in body.body:
+            yield from label_names(s)
+    elif isinstance(body, ast.If):
+        yield from label_names(body.then)
+        if body.other is not None:
+            yield from label_names(body.other)
+    elif isinstance(body, ast.While | ast.DoWhile | ast.For | ast.Atomic):
+        yield from label_names(body.body)
+    elif isinstance(body, ast.Either):
+        for b in body.branches:
+            yield from label_names(b)
+
+
+def subexprs(e: ast.Expr) -> Iterator[ast.Expr]:
+    yield e
+    if isinstance(e, ast.Quant):
+        return  # quantifier bodies cannot call
+    for v in e.__dict__.values():
+        if isinstance(v, ast.Expr):
+            yield from subexprs(v)
+        elif isinstance(v, list):
+            for x in v:
+                if isinstance(x, ast.Expr):
+                    yield from subexprs(x)
+
+
+def calls_in(e: ast.Expr) -> Iterator[ast.Call]:
+    """Calls in evaluation order: arguments' calls come before the call."""
+    if isinstance(e, ast.Call):
+        for a in e.args:
+            if not isinstance(a, ast.AddrOf):
+                yield from calls_in(a)
+        yield e
+        return
+    if isinstance(e, ast.Quant | ast.AddrOf):
+        return
+    for v in e.__dict__.values():
+        if isinstance(v, ast.Expr):
+            yield from calls_in(v)
+        elif isinstance(v, list):
+            for x in v:
+                if isinstance(x, ast.Expr):
+                    yield from calls_in(x)
+
+
+def has_call(e: ast.Expr) -> bool:
+    return any(True for _ in calls_in(e))
+
+
+def conditional_call(e: ast.Expr, c: ast.Call) -> bool:
+    """Whether call `c` inside `e` runs only on some evaluations (short-circuit)."""
+    if e is c:
+        return False
+    if isinstance(e, ast.Binary) and e.op in ("&&", "||"):
+        return any(x is c for x in calls_in(e.right)) or conditional_call(e.left, c)
+    if isinstance(e, ast.Cond):
+        return any(x is c for x in calls_in(e.then)) or any(x is c for x in calls_in(e.other)) \
+            or conditional_call(e.cond, c)
+    for v in e.__dict__.values():
+        if isinstance(v, ast.Expr) and any(x is c for x in calls_in(v)):
+            return conditional_call(v, c)
+        if isinstance(v, list):
+            for x in v:
+                if isinstance(x, ast.Expr) and any(y is c for y in calls_in(x)):
+                    return conditional_call(x, c)
+    return False
+
+
+def conditional_calls(e: ast.Expr) -> bool:
+    return any(conditional_call(e, c) for c in calls_in(e))
+
+
+def is_location(e: ast.Expr, el: object) -> bool:
+    return isinstance(e, ast.Name | ast.Member | ast.Index | ast.Deref) and \
+        not isinstance(getattr(el, "refs", {}).get(e), ConstSym | EnumMemberSym)
+
+
+def head_span(stmt: Span, cond: Span) -> Span:
+    """`if (cond)` or `while (cond)`: the statement up to its condition's ')'."""
+    return Span(stmt.file, stmt.line, stmt.column, cond.end_line, cond.end_column + 1)
+
