@@ -14,6 +14,10 @@ reduction off. They must agree on:
 
 Livelock (spinning forever, a bottom strongly connected component) is not a
 safety property; migcheck's livelock pass is off here.
+
+A program the export refuses (a value beyond SPIN's 32-bit `int`:
+`ExportError`) is skipped, with the export's reason in `Outcome.skipped`:
+SPIN could only give another verdict on it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from checker.backends.promela import SPIN_EXTRA_TRANSITIONS, PromelaModel, export
+from checker.backends.promela_names import ExportError
 from checker.backends.spin import (
     BATCH_EXTRA_STATES,
     BATCH_EXTRA_TRANSITIONS,
@@ -51,6 +56,7 @@ class Outcome:
     spin: PanRun
     translated: Translated | None
     problems: list[str]
+    skipped: str | None = None  # why SPIN was not run: the export refused the program
 
 
 def migcheck(ts: TransitionSystem) -> CheckResult:
@@ -105,7 +111,10 @@ def referee_one(ts: TransitionSystem, workdir: Path, shortest: bool = False) -> 
     `shortest`, pan looks for its shortest counterexample (-i, exact with
     -DREACH)."""
     mine = check(ts, SAFETY)
-    model = export(ts)
+    try:
+        model = export(ts)
+    except ExportError as e:
+        return Outcome(mine, PanRun(), None, [], skipped=e.render())
     pan = compile_pan(model.text, workdir, defines=["REACH"] if shortest else [],
                       vector_bytes=model.vector_bytes)
     run = run_pan(pan, ["-i"] if shortest else [])
@@ -114,14 +123,24 @@ def referee_one(ts: TransitionSystem, workdir: Path, shortest: bool = False) -> 
 
 def referee_batch(systems: list[TransitionSystem], workdir: Path) -> list[Outcome]:
     """Every violation reported, several systems to one compilation."""
-    models = [export(ts, None, prefix=f"P{i}_", enable=f"mc_prog == {i}")
-              for i, ts in enumerate(systems, 1)]
-    b = batch(models)
-    pan = compile_pan(b.text, workdir, vector_bytes=sum(m.vector_bytes for m in models))
-    out = []
-    for i, (ts, model) in enumerate(zip(systems, models, strict=True), 1):
-        run = run_pan(pan, pick=i)
-        out.append(judge(ts, model, pan, run, check(ts, SAFETY), BATCH_EXTRA_STATES,
-                         BATCH_EXTRA_TRANSITIONS, pick=i, offset=b.offsets[i - 1],
-                         ignore=frozenset(b.selector_lines)))
-    return out
+    refused: dict[int, str] = {}
+    exported: list[tuple[TransitionSystem, PromelaModel]] = []
+    for k, ts in enumerate(systems):
+        try:
+            n = len(exported) + 1
+            exported.append((ts, export(ts, None, prefix=f"P{n}_", enable=f"mc_prog == {n}")))
+        except ExportError as e:
+            refused[k] = e.render()
+    models = [m for _, m in exported]
+    runs: list[Outcome] = []
+    if models:
+        b = batch(models)
+        pan = compile_pan(b.text, workdir, vector_bytes=sum(m.vector_bytes for m in models))
+        for i, (ts, model) in enumerate(exported, 1):
+            run = run_pan(pan, pick=i)
+            runs.append(judge(ts, model, pan, run, check(ts, SAFETY), BATCH_EXTRA_STATES,
+                              BATCH_EXTRA_TRANSITIONS, pick=i, offset=b.offsets[i - 1],
+                              ignore=frozenset(b.selector_lines)))
+    judged = iter(runs)
+    return [Outcome(check(ts, SAFETY), PanRun(), None, [], skipped=refused[k]) if k in refused
+            else next(judged) for k, ts in enumerate(systems)]

@@ -261,6 +261,47 @@ def test_when_the_expected_violation_is_absent_the_others_are_reported(spec_file
     assert bmc.violation.name == "early"
 
 
+def test_other_violations_within_a_depth_bound_are_notes_not_unexpected(spec_file):
+    """At depth 2 the use-after-free (4 steps) is out of reach but a's assert
+    (3 steps) is not: as when the explicit search stops at a limit, the
+    scenario is incomplete and the assert a note, never an unexpected
+    verdict for a violation that may lie deeper."""
+    ts = build_all(load_program(spec_file(EXPECTED_AFTER_OTHER)))[0]
+    bmc = check_bmc(ts, 2)
+    assert bmc.verdict == "incomplete" and bmc.status == "incomplete"
+    assert bmc.limit == "--depth 2" and bmc.violation is None
+    assert [(o.kind, o.name) for o in bmc.others] == [("assert", "early")]
+    assert check(ts).status == "met" and check_bmc(ts, 10).status == "met"
+
+
+def test_the_default_spec_short_of_the_expected_violation_is_incomplete():
+    """`map_vs_migrate_notrypin` meets a null dereference at 15 steps, the
+    expected use-after-free at 42: at depth 20 BMC is incomplete (exit 3)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "checker", "check",
+                           "specs/zsmalloc/map_vs_migrate.mig", "-s", "map_vs_migrate_notrypin",
+                           "--engine", "bmc", "--depth", "20", "--no-save", "-q"],
+                          capture_output=True, text=True, cwd=ROOT, check=False)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "INCOMPLETE (stopped by --depth 20)" in proc.stdout
+    assert "note: also found null_deref (15 steps)" in proc.stdout
+    assert "UNEXPECTED" not in proc.stdout
+
+
+@pytest.mark.slow
+def test_the_default_spec_has_the_same_statuses_under_bmc():
+    """Deep enough (the explicit depths are 53, 64 and 42, plus one step to
+    see that every run has ended) BMC gives the explicit engine's statuses.
+    map_free_vs_migrate needs depth 65: about ten minutes of solving."""
+    spec = ROOT / "specs" / "zsmalloc" / "map_vs_migrate.mig"
+    for ts in build_all(load_program(spec)):
+        explicit = check(ts)
+        bmc = check_bmc(ts, explicit.stats.depth + 1)
+        assert bmc.status == explicit.status, ts.scenario
+
+
 @pytest.mark.slow
 def test_bmc_finds_the_zsmalloc_use_after_free():
     spec = ROOT / "specs" / "zsmalloc" / "map_vs_migrate.mig"

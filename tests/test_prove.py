@@ -116,6 +116,29 @@ def test_a_counterexample_is_an_ordinary_trace(spec_file):
     assert replay_on(trace, ts).reproduced
 
 
+EXPECTED_AFTER_OTHER = """\
+int[0..3] g = 0;
+struct obj { int[0..3] v; };
+pool struct obj objs[1];
+thread a() { assert(g == 0, "early"); }
+thread b() { struct obj *p = alloc(objs); g = 1; free(p); p->v = 1; }
+scenario uaf { run a(); run b(); expect use_after_free; }
+"""
+
+
+def test_another_violation_before_the_expected_one_is_a_note(spec_file):
+    """The base case stops at depth 2, before the expected use-after-free (4
+    steps), having met a's assert (3 steps): inconclusive with a note, as the
+    explicit engine at a limit, not a counterexample against the spec."""
+    path = spec_file(EXPECTED_AFTER_OTHER)
+    short = prove(system(path), seconds=30, max_k=2)
+    assert short.verdict == "unknown" and short.status == "unknown"
+    assert [(o.kind, o.name) for o in short.others] == [("assert", "early")]
+    deep = prove(system(path), seconds=30, max_k=10)
+    assert deep.status == "met" and deep.violation is not None
+    assert deep.violation.kind == "use_after_free"
+
+
 def test_no_time_is_unknown_never_proved(spec_file):
     r = prove(system(spec_file(SPIN)), seconds=0.0)
     assert r.verdict == "unknown" and r.status == "unknown"

@@ -161,3 +161,35 @@ def test_a_choice_commits_before_an_await(spec_file):
     assert r.verdict == "violation" and r.violation is not None
     assert r.violation.kind == "deadlock"
     assert r.met
+
+
+def test_a_loop_of_only_local_statements_takes_a_step_per_pass(spec_file):
+    """README, atomicity rule 2: the fuser does not unroll a local loop.
+    Steps: [l = 0, l < 5, l++] (the thread's start), then four passes
+    [l < 5, l++] (l = 2..5), then [!(l < 5), g = l, exit]: 6 steps in one
+    line, so 7 states, 6 transitions, depth 6."""
+    p = spec_file("""
+        int[0..9] g = 0;
+        thread t() { int[0..9] l = 0; while (l < 5) { l++; } g = l; }
+        scenario s { run t(); }
+    """)
+    r = run(p)
+    assert r.verdict == "verified"
+    assert (r.stats.states, r.stats.transitions, r.stats.depth) == (7, 6, 6)
+
+
+def test_free_of_a_null_reference_does_nothing(spec_file):
+    """README: `free(p)` with p null does nothing: no fault, the pool
+    untouched. Two shared steps (free(p) reads the global p; g = 1): 3
+    states."""
+    p = spec_file("""
+        struct o { int[0..1] v; };
+        pool struct o os[1];
+        struct o *p = null;
+        int[0..1] g = 0;
+        thread t() { free(p); g = 1; }
+        scenario s { run t(); }
+    """)
+    r = run(p)
+    assert r.verdict == "verified"
+    assert (r.stats.states, r.stats.transitions) == (3, 2)

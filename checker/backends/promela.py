@@ -28,13 +28,22 @@ The mapping (README, "Promela export"):
   invariant is not explored further (`mc_halted`), and other deadlocks and
   final properties are not reported.
 
-With this mapping and partial-order reduction off, SPIN stores exactly the
-states migcheck counts, and counts one transition more (its initial state
-counts as one; see `SPIN_EXTRA_TRANSITIONS`).
+With this mapping, partial-order reduction off and `spin -a -o2` (without
+it SPIN leaves variables that are written but never read out of the state
+vector, a dead local say, and merges states migcheck keeps apart), SPIN
+stores exactly the states migcheck counts, and counts one transition more
+(its initial state counts as one; see `SPIN_EXTRA_TRANSITIONS`).
+
+The export is exact or refuses (`ExportError`, exit 2): a slot whose range,
+a constant or an intermediate value that may leave SPIN's 32-bit `int`, or
+a shift by 32 or more, is an error naming the slot or the expression (an
+interval pass over every rendered expression,
+`checker.backends.promela_names.Names.interval`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,6 +146,8 @@ class _Writer:
         self.names = Names(ts, prefix=prefix)
         self.halted = self.names.fresh("mc_halted")
         self.alloc_tmp = self.names.fresh("mc_ref")
+        self.index_tmp = self.names.fresh("mc_index")
+        self.uses_index = False
         self.inline = self.names.fresh("check_invariants")
         self.watchdog_name = self.names.fresh("watchdog")
         self.sym = self.names.sym
@@ -209,6 +220,7 @@ class _Writer:
     # ------------------------------------------------------------ the file
     def write(self) -> PromelaModel:
         ts = self.ts
+        self.names.check_slots()
         self.header()
         self.emit("")
         self.emit("/* ---------------------------------------------------------- state */")
@@ -219,6 +231,7 @@ class _Writer:
             self.emit(f"bit {self.halted} = {init};".ljust(48)
                       + " /* a violation not looked for was met: explore no further */")
         alloc_line = self.emit("")
+        index_line = self.emit("")
         if ts.invariants:
             self.invariants()
         for t in ts.threads:
@@ -227,6 +240,9 @@ class _Writer:
         if self.uses_alloc:
             self.lines[alloc_line - 1] = (f"hidden byte {self.alloc_tmp};".ljust(48)
                                           + " /* scratch: not part of the state */")
+        if self.uses_index:
+            self.lines[index_line - 1] = (f"hidden int {self.index_tmp};".ljust(48)
+                                          + " /* scratch: an index read from its own array */")
         self.model.text = "\n".join(self.lines) + "\n"
         self.model.vector_bytes = self.names.vector_bytes() + 8 * (len(ts.threads) + 1) + 16
         return self.model
@@ -247,14 +263,16 @@ class _Writer:
             "   one d_step per migcheck action (as atomic as in migcheck), every slot a",
             "   global; faults and properties are asserts, deadlock is SPIN's invalid end",
             "   state (see the watchdog). Check it with:",
-            "     spin -a FILE.pml && gcc -O2 -DNOREDUCE -o pan pan.c && ./pan -m10000000",
-            "   With -DNOREDUCE SPIN stores exactly migcheck's states. */",
+            "     spin -a -o2 FILE.pml && gcc -O2 -DNOREDUCE -o pan pan.c && ./pan -m10000000",
+            "   With -o2 (keep variables written but never read) and -DNOREDUCE SPIN",
+            "   stores exactly migcheck's states. */",
         ):
             self.emit(_comment(text))
 
     # ------------------------------------------------------------ invariants
     def invariants(self) -> None:
         self.known = {}
+        self.names.context = self.ts.props[self.ts.invariants[0][0]].span
         self.emit("")
         self.emit("/* the invariants, checked after every step */")
         self.emit(f"inline {self.inline}() {{")
@@ -327,6 +345,7 @@ class _Writer:
     def action(self, a: Action) -> None:
         ts = self.ts
         pc = self.names.pc(a.thread)
+        self.names.context = display_span(a.origin, self.shown)
         out = step_outcomes(a.guard, a.body, ts.slots, ts.pools)
         g_value, g_checks = self.sym.eval(a.guard, ())
         silenced = [k for k, cond in out.faults.items()
@@ -419,6 +438,7 @@ class _Writer:
         plain = Loc(raw.base, raw.dyn)
         lv = self.names.raw_lvalue(plain)
         if lv is not None:
+            lv = self.own_index(lv, ind)
             self.emit(f"{ind}{lv} = {self.merged(lv, loc, value)};")
             return
         self.emit(f"{ind}if")
@@ -426,6 +446,17 @@ class _Writer:
             name = self.names.slot(slot)
             self.emit(f"{ind}:: {cond} -> {name} = {self.merged(name, loc, value)}")
         self.emit(f"{ind}fi;")
+
+    def own_index(self, lv: str, ind: str) -> str:
+        """`lv`, or when its index reads the same array (`arr[arr[0]]`,
+        which `spin -a` rejects as a store), the index read into a scratch
+        variable first."""
+        m = re.fullmatch(r"(\w+)\[(.*)\]", lv)
+        if m is None or not re.search(rf"\b{re.escape(m[1])}\[", m[2]):
+            return lv
+        self.uses_index = True
+        self.emit(f"{ind}{self.index_tmp} = {m[2]};")
+        return f"{m[1]}[{self.index_tmp}]"
 
     def merged(self, current: str, loc: Loc, value: str) -> str:
         """The new slot value: `value`, or `current` with one field replaced."""
@@ -494,6 +525,8 @@ class _Writer:
         else:
             final_wanted = simplify(disj(*(cond for c, cond in zip(
                 finals, first_failure(finals), strict=True) if self.reported(c))))
+        if ts.finals:
+            self.names.context = ts.props[ts.finals[0][0]].span
         initial = self._initial_failure() == "reported"
         if initial and self.enable:
             # in a batch, the selector's step checks it (the watchdog may not

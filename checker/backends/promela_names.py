@@ -21,6 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from checker.dsl.diagnostics import Diagnostic, Span, SpecError
 from checker.ir.nodes import (
     Binary,
     Const,
@@ -38,6 +39,68 @@ from checker.ir.precond import Symbolic, simplify
 
 # Promela keywords and C keywords (pan compiles every name into C).
 RESERVED = frozenset(["active", "assert", "atomic", "bit", "bool", "break", "byte", "chan", "d_step", "D_proctype", "do", "else", "empty", "enabled", "eval", "false", "fi", "for", "full", "get_priority", "goto", "hidden", "if", "in", "init", "inline", "int", "len", "local", "ltl", "mtype", "nempty", "never", "nfull", "notrace", "np_", "od", "of", "pcvalue", "print", "printf", "printm", "priority", "proctype", "provided", "run", "select", "set_priority", "short", "show", "skip", "timeout", "trace", "true", "typedef", "unless", "unsigned", "xr", "xs", "c_code", "c_decl", "c_expr", "c_state", "c_track", "auto", "case", "char", "const", "continue", "default", "double", "enum", "extern", "float", "long", "register", "return", "signed", "sizeof", "static", "struct", "switch", "union", "void", "volatile", "while", "now"])
+
+
+# SPIN's widest integer, and the type pan evaluates every expression in.
+INT_MIN, INT_MAX = -(1 << 31), (1 << 31) - 1
+
+Interval = tuple[int, int]
+
+
+class ExportError(SpecError):
+    """A scenario the export cannot render exactly (exit 2): a slot, a
+    constant or an intermediate value that may leave SPIN's 32-bit `int`, or
+    a shift by 32 or more. migcheck's values are exact integers; pan's
+    arithmetic is C's on `int`, so such a model could give another verdict."""
+
+    @staticmethod
+    def where(span: Span, message: str) -> ExportError:
+        return ExportError([Diagnostic(span, message)])
+
+
+def fits(iv: Interval) -> bool:
+    return iv[0] >= INT_MIN and iv[1] <= INT_MAX
+
+
+def _bits(iv: Interval) -> int:
+    """Bits of the magnitude of every value in `iv`."""
+    return max(abs(iv[0]), abs(iv[1])).bit_length()
+
+
+def binary_interval(op: str, a: Interval, b: Interval) -> Interval:
+    """An interval containing `x op y` for every x in a, y in b (C semantics:
+    division truncates, `%` takes the dividend's sign)."""
+    if op in ("==", "!=", "<", "<=", ">", ">=", "&&", "||"):
+        return (0, 1)
+    if op == "+":
+        return (a[0] + b[0], a[1] + b[1])
+    if op == "-":
+        return (a[0] - b[1], a[1] - b[0])
+    if op == "*":
+        corners = [x * y for x in a for y in b]
+        return (min(corners), max(corners))
+    if op in ("/", "%"):
+        m = max(abs(a[0]), abs(a[1]))
+        if op == "%":
+            m = min(m, max(abs(b[0]), abs(b[1])) - 1)
+        lo = -m if a[0] < 0 else 0
+        hi = m if a[1] > 0 else 0
+        return (lo, hi)
+    if op in ("<<", ">>"):
+        shifts = (max(b[0], 0), max(b[1], 0))
+        if op == "<<":
+            corners = [x << k for x in a for k in shifts]
+        else:
+            corners = [x >> k for x in a for k in shifts]
+        return (min(corners), max(corners))
+    if op in ("&", "|", "^"):
+        top = (1 << max(_bits(a), _bits(b))) - 1
+        if a[0] >= 0 and b[0] >= 0:
+            return (0, min(a[1], b[1]) if op == "&" else top)
+        if op == "&" and (a[0] >= 0 or b[0] >= 0):
+            return (0, a[1] if a[0] >= 0 else b[1])
+        return (-top - 1, top)
+    raise AssertionError(op)
 
 
 def promela_type(lo: int, hi: int) -> str:
@@ -91,6 +154,10 @@ class Names:
         self.where: dict[int, tuple[Family, int]] = {}
         self._linear: dict[tuple[int, tuple[tuple[int, int], ...]], tuple[Family, int,
                                                                            list[int]] | None] = {}
+        # Where the expressions rendered now come from (the step being
+        # written): the place an export error points at.
+        self.context = Span.unknown(ts.spec)
+        self._read_ranges: dict[Loc, Interval] = {}
         self._group()
 
     # ------------------------------------------------------------ naming
@@ -240,8 +307,81 @@ class Names:
     # ------------------------------------------------------------ expressions
     def expr(self, e: Expr) -> str:
         """`e` in Promela, constants folded; reads through references are
-        rendered without their checks (the caller asserts those first)."""
-        return self._render(simplify(e))
+        rendered without their checks (the caller asserts those first).
+        Raises `ExportError` when a value of it may leave C's `int`."""
+        e = simplify(e)
+        self.interval(e)
+        return self._render(e)
+
+    def check_slots(self) -> None:
+        """Every slot's range within SPIN's `int`, else an `ExportError`."""
+        for sl in self.ts.slots:
+            if not fits((sl.lo, sl.hi)):
+                raise ExportError.where(
+                    self.context, f"scenario {self.ts.scenario}: slot '{sl.name}' ranges over "
+                    f"{sl.lo}..{sl.hi}, beyond SPIN's 32-bit int "
+                    f"({INT_MIN}..{INT_MAX}): the export would not be exact")
+
+    def _beyond(self, e: Expr, what: str) -> ExportError:
+        text = self._render(e)
+        if len(text) > 120:
+            text = text[:117] + "..."
+        return ExportError.where(self.context, f"scenario {self.ts.scenario}: the export "
+                                 f"cannot be exact: {what} in `{text}`")
+
+    def interval(self, e: Expr) -> Interval:
+        """The values `e` can take in states within the slots' ranges; an
+        `ExportError` when one of them, or of a subexpression, leaves C's
+        `int`, or a shift amount may reach 32."""
+        iv = self._interval(e)
+        if not fits(iv):
+            raise self._beyond(e, f"a value may reach {iv[0]}..{iv[1]}, beyond SPIN's "
+                                  "32-bit int")
+        return iv
+
+    def _interval(self, e: Expr) -> Interval:
+        if isinstance(e, Const):
+            return (e.value, e.value)
+        if isinstance(e, Read):
+            return self._read_interval(e.loc)
+        if isinstance(e, Unary):
+            a = self.interval(e.operand)
+            if e.op == "!":
+                return (0, 1)
+            if e.op == "-":
+                return (-a[1], -a[0])
+            return (-a[1] - 1, -a[0] - 1)  # ~x == -x - 1
+        if isinstance(e, Binary):
+            a, b = self.interval(e.left), self.interval(e.right)
+            if e.op in ("<<", ">>") and b[1] >= 32:
+                raise self._beyond(e, f"a shift by up to {b[1]}, 32 or more in C's int")
+            return binary_interval(e.op, a, b)
+        if isinstance(e, Ite):
+            self.interval(e.cond)
+            a, b = self.interval(e.then), self.interval(e.other)
+            return (min(a[0], b[0]), max(a[1], b[1]))
+        if isinstance(e, FieldOf):
+            self.interval(e.word)
+            return (e.lo, e.lo + (1 << e.width) - 1)
+        raise AssertionError(e)
+
+    def _read_interval(self, loc: Loc) -> Interval:
+        if loc.bits is not None:
+            _shift, _width, lo, hi = loc.bits
+            return (lo, hi)
+        known = self._read_ranges.get(loc)
+        if known is not None:
+            return known
+        raw, _addr, _checks = self.sym.locate(loc, (), "read")
+        for d in raw.dyn:
+            self.interval(simplify(d.expr))
+        slots = self.ts.slots
+        lo, hi = slots[raw.base].lo, slots[raw.base].hi
+        for combo in itertools.product(*(range(d.count) for d in raw.dyn)):
+            sl = slots[raw.base + sum(k * d.stride for k, d in zip(combo, raw.dyn, strict=True))]
+            lo, hi = min(lo, sl.lo), max(hi, sl.hi)
+        self._read_ranges[loc] = (lo, hi)
+        return (lo, hi)
 
     def _render(self, e: Expr) -> str:
         if isinstance(e, Const):

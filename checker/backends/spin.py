@@ -85,18 +85,20 @@ class PanRun:
 def compile_pan(text: str, workdir: Path, name: str = "model", reduce: bool = False,
                 optimize: str | None = None, defines: Sequence[str] = (),
                 vector_bytes: int = 0) -> Pan:
-    """Write the model, run `spin -a` and compile pan (partial-order
+    """Write the model, run `spin -a -o2` and compile pan (partial-order
     reduction off unless `reduce`). `optimize` ("-O2"): gcc with that flag;
     None: the fastest compiler at hand (tcc, else gcc -O0)."""
     workdir.mkdir(parents=True, exist_ok=True)
     pml = workdir / f"{name}.pml"
     pml.write_text(text, encoding="utf-8")
     t0 = time.perf_counter()
-    r = subprocess.run(["spin", "-a", pml.name], cwd=workdir, capture_output=True, text=True,
-                       check=False)
+    # -o2: keep variables that are written but never read (a dead local), so
+    # that pan's state is migcheck's state.
+    r = subprocess.run(["spin", "-a", "-o2", pml.name], cwd=workdir, capture_output=True,
+                       text=True, check=False)
     t1 = time.perf_counter()
     if r.returncode != 0 or not (workdir / "pan.c").exists():
-        raise SpinError(f"spin -a {pml}: {r.stdout}{r.stderr}")
+        raise SpinError(f"spin -a -o2 {pml}: {r.stdout}{r.stderr}")
     cc = c_compiler(fast=optimize is None)
     flags = [optimize or "-O0", "-w", "-DSAFETY"] if cc != "tcc" else ["-w", "-DSAFETY"]
     if not reduce:

@@ -14,7 +14,11 @@ Like the explicit search, when the scenario expects a violation BMC looks
 for that one. It looks for the other kinds only if the expected one is not
 found (then the first of each is reported, as the explicit engine reports
 the violations it met on the way): a solver query for every other kind at
-every depth would cost more than the search itself.
+every depth would cost more than the search itself. The status follows the
+explicit engine's: other violations found within a depth bound that did not
+cover every run are notes and the scenario is *incomplete* (the expected one
+may lie deeper); only when every run ends within the depth reached is a
+missing expected violation *unexpected*.
 
 The answer is complete, and "verified" is reported, only when the solver
 shows that no state at some depth k <= K has a successor: then every run
@@ -149,10 +153,12 @@ class Bmc:
             for k in range(self.u.depth + 1):
                 if self._note_others(k, rest) == "unknown":
                     break
+        if limit is not None:
+            # The expected violation may lie deeper: the others are notes, and
+            # the scenario is incomplete, as when the explicit search stops.
+            return self.result("incomplete", None, limit=limit)
         if self.others:
             return self.result("violation", self.others[0], others=self.others[1:])
-        if limit is not None:
-            return self.result("incomplete", None, limit=limit)
         return self._verified()
 
     def _note_others(self, k: int, rest: list[Indicator]) -> str:
