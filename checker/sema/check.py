@@ -17,7 +17,7 @@ import networkx as nx
 from checker.dsl import ast
 from checker.dsl.diagnostics import DiagnosticSink, Span, SpecError
 from checker.dsl.loader import Program
-from checker.dsl.parser import c_int
+from checker.dsl.parser import CONST_BITS, ConstTooLarge, c_int, const_limit_message
 from checker.sema.lemmas import check_lemma
 from checker.sema.symbols import (
     EXPECT_KINDS,
@@ -70,6 +70,10 @@ LOCK_ANNOTATIONS = {
 
 class _ConstError(Exception):
     pass
+
+
+class _ConstLimit(_ConstError):
+    """A constant expression that C leaves undefined or that exceeds CONST_BITS."""
 
 
 @dataclass
@@ -177,7 +181,7 @@ class Checker:
             raise _ConstError(f"'{e.name}' is not a constant")
         if isinstance(e, ast.Unary):
             v = self.const_value(e.operand)
-            return {"!": int(not v), "-": -v, "~": ~v}[e.op]
+            return _bounded({"!": int(not v), "-": -v, "~": ~v}[e.op])
         if isinstance(e, ast.Binary):
             a = self.const_value(e.left)
             if e.op == "&&":
@@ -193,6 +197,9 @@ class Checker:
     def const_int(self, e: ast.Expr, what: str) -> int | None:
         try:
             return self.const_value(e)
+        except _ConstLimit as ex:
+            self.err(e.span, f"{what} {ex}")
+            return None
         except _ConstError as ex:
             self.err(e.span, f"{what} must be a constant: {ex}")
             return None
@@ -1043,20 +1050,36 @@ class Checker:
                 break
 
 
+def _bounded(v: int) -> int:
+    """`v`, if within the CONST_BITS limit that every constant obeys."""
+    if v.bit_length() > CONST_BITS:
+        raise _ConstLimit(f"is too large ({const_limit_message()})")
+    return v
+
+
 def _fold_binary(op: str, a: int, b: int, span: Span) -> int:
+    """Fold `a op b` as C would, within the CONST_BITS limit: a negative
+    shift count (undefined in C) and a result beyond the limit are
+    _ConstError, checked before a shift allocates its result."""
+    if op in ("<<", ">>") and b < 0:
+        raise _ConstLimit(f"shifts by a negative amount ({b})")
+    if op == "<<" and a and b > CONST_BITS:
+        raise _ConstLimit(f"is too large ({const_limit_message()})")
+    if op == ">>" and b > CONST_BITS:
+        return -1 if a < 0 else 0
     if op in ("/", "%"):
         if b == 0:
             raise _ConstError("division by zero")
         q = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)
         return q if op == "/" else a - q * b
-    return {
+    return _bounded({
         "+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
         "<<": lambda: a << b, ">>": lambda: a >> b,
         "&": lambda: a & b, "|": lambda: a | b, "^": lambda: a ^ b,
         "==": lambda: int(a == b), "!=": lambda: int(a != b),
         "<": lambda: int(a < b), "<=": lambda: int(a <= b),
         ">": lambda: int(a > b), ">=": lambda: int(a >= b),
-    }[op]()
+    }[op]())
 
 
 def _ptr_target(t: Type) -> Type:
@@ -1120,5 +1143,8 @@ def parse_override(text: str) -> tuple[str, int]:
     try:
         value = c_int(raw[1:] if negative else raw)
         return name, -value if negative else value
+    except ConstTooLarge:
+        raise SpecError.at(span, f"-D {name}: '{raw[:40]}' is too large: "
+                                 f"{const_limit_message()}") from None
     except ValueError:
         raise SpecError.at(span, f"-D {name}: '{raw}' is not an integer, true or false") from None
