@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.text import Text
 
 from checker import __version__
+from checker.argtypes import natural_int, positive_float, positive_int
 from checker.backends.command import add_export_parser, cmd_export
 from checker.diff.command import add_diff_parser, cmd_diff
 from checker.doc.command import add_doc_parser, cmd_doc
@@ -88,9 +89,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="bfs finds shortest counterexamples (default); dfs uses less frontier")
     c.add_argument("--dfs", dest="search", action="store_const", const="dfs",
                    help="same as --search dfs")
-    c.add_argument("--max-states", type=int, metavar="N", help="stop after N states")
-    c.add_argument("--max-seconds", type=float, metavar="S", help="stop after S seconds")
-    c.add_argument("--max-memory", type=float, metavar="MB",
+    c.add_argument("--max-states", type=positive_int, metavar="N", help="stop after N states")
+    c.add_argument("--max-seconds", type=positive_float, metavar="S", help="stop after S seconds")
+    c.add_argument("--max-memory", type=positive_float, metavar="MB",
                    help="stop when the process uses MB megabytes")
     c.add_argument("--no-livelock", action="store_true",
                    help="skip the search for runs that spin forever")
@@ -110,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="list every statement no reachable step executed (default: a count)")
     c.add_argument("--engine", choices=("explicit", "bmc"), default="explicit",
                    help="explicit: every state (default); bmc: z3 bounded model checking")
-    c.add_argument("--depth", type=int, default=DEFAULT_BMC_DEPTH, metavar="K",
+    c.add_argument("--depth", type=natural_int, default=DEFAULT_BMC_DEPTH, metavar="K",
                    help=f"bmc: look for violations within K steps (default {DEFAULT_BMC_DEPTH})")
 
     r = sub.add_parser("replay", help="re-run a saved counterexample against the current spec")

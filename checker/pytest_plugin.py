@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from checker.argtypes import positive_int
 from checker.dsl.diagnostics import SpecError
 from checker.dsl.loader import load_program
 from checker.explore.codegen import compile_system
@@ -39,7 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("migcheck", "migcheck specs")
     group.addoption("--migcheck", action="store_true",
                     help="collect .mig specs even when pytest runs its configured testpaths")
-    group.addoption("--migcheck-max-states", type=int, default=None, metavar="N",
+    group.addoption("--migcheck-max-states", type=positive_int, default=None, metavar="N",
                     help="stop each scenario's search after N states (it then fails)")
     group.addoption("--migcheck-include", action="append", default=[], metavar="DIR",
                     help="more module directories for imports (repeatable)")

@@ -11,6 +11,7 @@ import argparse
 
 from rich.console import Console
 
+from checker.argtypes import positive_int
 from checker.diff.compare import SpecDiff, compare
 from checker.diff.render import RENDERERS
 from checker.diff.source import SpecVersion, resolve, split_rev
@@ -37,7 +38,7 @@ def add_diff_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     d.add_argument("-I", dest="include", action="append", default=[], metavar="DIR")
     d.add_argument("--skip-tag", action="append", default=[], metavar="TAG",
                    help="leave out scenarios with this tag (e.g. slow)")
-    d.add_argument("--max-states", type=int, default=DEFAULT_MAX_STATES, metavar="N")
+    d.add_argument("--max-states", type=positive_int, default=DEFAULT_MAX_STATES, metavar="N")
     d.add_argument("--format", choices=tuple(RENDERERS), default="text")
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from rich.console import Console
 
+from checker.argtypes import positive_int
 from checker.doc.html import render_html
 from checker.doc.locking import build_document
 from checker.doc.markdown import render_markdown
@@ -33,7 +34,7 @@ def add_doc_parser(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
                    help="markdown (default, with a Mermaid lock graph) or html (self-contained)")
     d.add_argument("--skip-tag", action="append", default=[], metavar="TAG",
                    help="leave out scenarios with this tag (e.g. slow); repeatable")
-    d.add_argument("--max-states", type=int, default=DEFAULT_MAX_STATES, metavar="N",
+    d.add_argument("--max-states", type=positive_int, default=DEFAULT_MAX_STATES, metavar="N",
                    help=f"explore at most N states per scenario (default {DEFAULT_MAX_STATES:,})")
     d.add_argument("--no-check", action="store_true",
                    help="do not run the checker for the verdict column")

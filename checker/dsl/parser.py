@@ -568,6 +568,9 @@ class _Builder(Transformer[Any, Any]):
         text = str(items[0])
         try:
             value = c_int(text)
+        except ConstTooLarge:
+            raise SpecError([Diagnostic(span, f"integer constant too large: "
+                                              f"{const_limit_message()}")]) from None
         except ValueError:
             raise SpecError([Diagnostic(span, f"invalid integer constant '{text}' "
                                               "(a leading 0 makes it octal)")]) from None
@@ -692,18 +695,42 @@ def parse_text(text: str, path: str, known_types: set[str] | None = None) -> ast
     return ast.Module(Span(path, 1, 1, 1, 1), path, decls, sha)
 
 
+CONST_BITS = 1024
+"""Every integer constant (a literal, a `-D` value, a folded `const` and so a
+range bound) lies strictly between -2**CONST_BITS and 2**CONST_BITS. Far
+beyond any kernel quantity, yet it keeps the front end from folding a
+gigabyte integer (`1 << 40000000000`), keeps every value printable in
+messages, traces and generated code (Python refuses int->str beyond 4,300
+digits), and keeps z3's bit-vectors and the interval analysis small."""
+
+
+class ConstTooLarge(ValueError):
+    """An integer constant outside the CONST_BITS limit."""
+
+
+def const_limit_message() -> str:
+    return f"integer constants must lie strictly between -2^{CONST_BITS} and 2^{CONST_BITS}"
+
+
 def c_int(text: str) -> int:
     """An integer constant as C reads it: 0x hexadecimal, a leading 0 octal
     (0644), else decimal; the suffixes u, l, ul, ull change nothing here.
-    ValueError if it is none of these (09)."""
+    ValueError if it is none of these (09); ConstTooLarge beyond CONST_BITS
+    (checked on the length first: converting a huge decimal is quadratic)."""
     digits = text.rstrip("uUlL")
+    if len(digits.lstrip("0xX")) > CONST_BITS // 3 + 2:
+        raise ConstTooLarge(text)
     if digits[:2] in ("0x", "0X"):
-        return int(digits[2:], 16)
-    if len(digits) > 1 and digits[0] == "0":
-        return int(digits[1:], 8)
-    if not digits.isdigit():
+        value = int(digits[2:], 16)
+    elif len(digits) > 1 and digits[0] == "0":
+        value = int(digits[1:], 8)
+    elif not digits.isdigit():
         raise ValueError(text)
-    return int(digits, 10)
+    else:
+        value = int(digits, 10)
+    if value.bit_length() > CONST_BITS:
+        raise ConstTooLarge(text)
+    return value
 
 
 def typedef_names(module: ast.Module) -> set[str]:

@@ -88,6 +88,7 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                 if t not in parent:
                     parent[t] = s
                     if len(parent) > cap:
+                        del parent[t]  # the report counts exactly the N states kept
                         sync(depth + 1, transitions)
                         out.limit = budget.over_states()
                         return parent

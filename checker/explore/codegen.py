@@ -277,7 +277,7 @@ class _Gen:
         (`s & (m << off)`, which only touches the low digits) is cheaper."""
         mask = (1 << width) - 1
         if off < self.p.total_bits // 2:
-            return f"((({s}) & {mask << off}) >> {off})"
+            return f"((({s}) & {_lit(mask << off)}) >> {off})"
         return f"((({s}) >> {off}) & {mask})"
 
     def read(self, loc: Loc, s: str) -> str:
@@ -432,8 +432,8 @@ class _Gen:
                 j += 1
             if j > i:
                 # Constant stores (frame and thread resets, flags): one update.
-                lines.append(f"{ind}n = (n & {~run_mask}) | {run_bits}" if run_bits
-                             else f"{ind}n &= {~run_mask}")
+                lines.append(f"{ind}n = (n & {_lit(~run_mask)}) | {_lit(run_bits)}" if run_bits
+                             else f"{ind}n &= {_lit(~run_mask)}")
                 i = j
                 continue
             st = body[i]
@@ -509,6 +509,13 @@ def _where(a: Action) -> str:
     Python literal: a file name is spec-controlled text, and one holding a
     newline would otherwise end the comment and run the rest as code."""
     return repr(str(a.origin.span))
+
+
+def _lit(n: int) -> str:
+    """A Python literal for `n`: masks over a state of more than ~14,000
+    bits have more than 4,300 decimal digits, which Python 3.11 refuses to
+    print; hexadecimal has no such limit (and is linear to print)."""
+    return str(n) if -(1 << 64) < n < 1 << 64 else hex(n)
 
 
 def _plus(text: str, lo: int) -> str:

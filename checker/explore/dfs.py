@@ -67,6 +67,7 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
             continue
         parent[t] = path[-1]
         if len(parent) > budget.state_cap:
+            del parent[t]  # the report counts exactly the N states kept
             sync()
             out.limit = budget.over_states()
             return parent

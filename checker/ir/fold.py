@@ -25,11 +25,14 @@ def fold(e: Expr) -> Expr:
             if isinstance(b, Const) and not b.value:
                 return a
         if isinstance(a, Const) and isinstance(b, Const):
-            from checker.sema.consts import fold_binary
+            from checker.sema.consts import ConstError, fold_binary
 
             if e.op in ("/", "%") and b.value == 0:
                 return e
-            return Const(fold_binary(e.op, a.value, b.value, Span.unknown()))
+            try:
+                return Const(fold_binary(e.op, a.value, b.value, Span.unknown()))
+            except ConstError:  # a negative or huge shift: the run decides
+                return e
     if isinstance(e, Ite) and isinstance(e.cond, Const):
         return e.then if e.cond.value else e.other
     return e

@@ -15,6 +15,7 @@ from typing import Any
 
 from rich.console import Console
 
+from checker.argtypes import positive_float, positive_int
 from checker.mutate.report import header, result_lines, summary
 from checker.mutate.runner import (
     HARMLESS,
@@ -47,17 +48,17 @@ def add_mutate_parser(sub: Any, spec_args: Callable[[argparse.ArgumentParser], N
                         "code (procedures that call lock operations, e.g. zsmalloc_5_17): "
                         "always, never, or only when the spec's own code has nothing to "
                         "mutate (default)")
-    m.add_argument("--max-states", type=int, metavar="N",
+    m.add_argument("--max-states", type=positive_int, metavar="N",
                    help="state limit of each mutant run (default: --state-factor times the "
                         "scenario's own states, at least 20000)")
-    m.add_argument("--state-factor", type=int, default=10, metavar="F",
+    m.add_argument("--state-factor", type=positive_int, default=10, metavar="F",
                    help="default state limit: F times the unmutated scenario's states "
                         "(default 10)")
-    m.add_argument("--max-seconds", type=float, metavar="S",
+    m.add_argument("--max-seconds", type=positive_float, metavar="S",
                    help="time limit of each mutant run")
     m.add_argument("--skip-tag", action="append", default=[], metavar="TAG",
                    help="leave out scenarios with this tag (e.g. slow); repeatable")
-    m.add_argument("--sample", type=int, metavar="N",
+    m.add_argument("--sample", type=positive_int, metavar="N",
                    help="run at most N mutants, spread over the operators and functions "
                         "(a quick check; the kill rate is then the sample's)")
     m.add_argument("--quiet", "-q", action="store_true",

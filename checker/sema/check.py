@@ -17,8 +17,8 @@ import networkx as nx
 from checker.dsl import ast
 from checker.dsl.diagnostics import DiagnosticSink, Span, SpecError
 from checker.dsl.loader import Program
-from checker.dsl.parser import c_int
-from checker.sema.consts import ConstError, fold_binary
+from checker.dsl.parser import ConstTooLarge, c_int, const_limit_message
+from checker.sema.consts import ConstError, ConstLimit, bounded, fold_binary
 from checker.sema.lemmas import check_lemma
 from checker.sema.symbols import (
     EXPECT_KINDS,
@@ -174,7 +174,7 @@ class Checker:
             raise ConstError(f"'{e.name}' is not a constant")
         if isinstance(e, ast.Unary):
             v = self.const_value(e.operand)
-            return {"!": int(not v), "-": -v, "~": ~v}[e.op]
+            return bounded({"!": int(not v), "-": -v, "~": ~v}[e.op])
         if isinstance(e, ast.Binary):
             a = self.const_value(e.left)
             if e.op == "&&":
@@ -190,6 +190,9 @@ class Checker:
     def const_int(self, e: ast.Expr, what: str) -> int | None:
         try:
             return self.const_value(e)
+        except ConstLimit as ex:
+            self.err(e.span, f"{what} {ex}")
+            return None
         except ConstError as ex:
             self.err(e.span, f"{what} must be a constant: {ex}")
             return None
@@ -1101,5 +1104,8 @@ def parse_override(text: str) -> tuple[str, int]:
     try:
         value = c_int(raw[1:] if negative else raw)
         return name, -value if negative else value
+    except ConstTooLarge:
+        raise SpecError.at(span, f"-D {name}: '{raw[:40]}' is too large: "
+                                 f"{const_limit_message()}") from None
     except ValueError:
         raise SpecError.at(span, f"-D {name}: '{raw}' is not an integer, true or false") from None
