@@ -23,6 +23,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check checker tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/vulture
 	$(BIN)/pytest -q
 
 test-slow: $(STAMP)
@@ -31,6 +32,7 @@ test-slow: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check checker tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/vulture
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/states_per_second.py

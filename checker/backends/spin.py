@@ -65,12 +65,10 @@ class PanRun:
     """What one pan run printed, parsed."""
 
     states: int = 0
-    matched: int = 0
     transitions: int = 0
     depth: int = 0
     errors: int = 0
     error: str = ""  # the first error line ("assertion violated ...", "invalid end state")
-    error_depth: int = -1
     memory_mb: float = 0.0
     seconds: float = 0.0  # wall clock of the pan process
     vector_bytes: int = 0
@@ -144,15 +142,12 @@ def parse_pan(out: str) -> PanRun:
             run.vector_bytes, run.depth, run.errors = (int(m[1]), int(m[2]), int(m[3]))
         elif m := re.match(_NUM + r" states, stored", s):
             run.states = int(float(m[1]))
-        elif m := re.match(_NUM + r" states, matched", s):
-            run.matched = int(float(m[1]))
         elif m := re.match(_NUM + r" transitions \(= stored\+matched\)", s):
             run.transitions = int(float(m[1]))
         elif m := re.match(_NUM + r"\s+total actual memory usage", s):
             run.memory_mb = float(m[1])
-        elif (m := re.match(r"pan:\d+: (.*?)(?: \(at depth (\d+)\))?$", s)) and not run.error:
+        elif (m := re.match(r"pan:\d+: (.*?)(?: \(at depth \d+\))?$", s)) and not run.error:
             run.error = m[1]
-            run.error_depth = int(m[2]) if m[2] else -1
         if ("max search depth too small" in s or "out of memory" in s
                 or "Search not completed" in s):
             run.complete = False
@@ -162,7 +157,6 @@ def parse_pan(out: str) -> PanRun:
 @dataclass
 class TrailStep:
     depth: int
-    process: str
     line: int
 
 
@@ -191,10 +185,9 @@ def replay_trail(pan: Pan, pick: int | None = None, trail: str | None = None) ->
         if line.startswith("#processes") or "trail ends after" in line:
             break  # the end state follows: where each process stands
         if m := _STEP.match(line):
-            proc = m[2].rsplit(":", 1)[0]
             # a d_step is printed at its process's location; its own line follows
             lineno = int(m[5]) if m[5] else int(m[4])
-            out.steps.append(TrailStep(int(m[1]), proc, lineno))
+            out.steps.append(TrailStep(int(m[1]), lineno))
         elif (m := re.match(r"pan:\d+: (.*?)(?: \(at depth \d+\))?$", line.strip())) and \
                 not out.error:
             out.error = m[1]

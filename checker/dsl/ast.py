@@ -1,20 +1,16 @@
 """The typed abstract syntax tree of a spec.
 
 Plain dataclasses, one per construct, each with its source `span`. The parser
-builds them; `checker.sema` resolves names and fills in the `ty` slot of every
-expression and the `ref` slot of every name; `checker.ir.lower` reads the
-result. Nothing after the IR reads these classes.
+builds them; `checker.sema` resolves names and types into side tables keyed
+by these nodes (`sema.symbols.Elaboration`), leaving the nodes as parsed;
+`checker.ir.lower` reads both. Nothing after the IR reads these classes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from checker.dsl.diagnostics import Span
-
-if TYPE_CHECKING:
-    from checker.sema.types import Type
 
 
 @dataclass(eq=False)
@@ -81,7 +77,7 @@ class PtrT(TypeExpr):
 
 @dataclass(eq=False)
 class Expr(Node):
-    ty: Type | None = field(default=None, init=False, repr=False)
+    pass
 
 
 @dataclass(eq=False)
@@ -107,21 +103,17 @@ class Current(Expr):
 @dataclass(eq=False)
 class Name(Expr):
     name: str
-    # Filled by sema: the symbol this name denotes.
-    ref: Any = field(default=None, init=False, repr=False)
 
 
 @dataclass(eq=False)
 class Call(Expr):
     name: str
     args: list[Expr]
-    ref: Any = field(default=None, init=False, repr=False)
 
 
 @dataclass(eq=False)
 class Alloc(Expr):
     pool: str
-    ref: Any = field(default=None, init=False, repr=False)
 
 
 @dataclass(eq=False)
@@ -145,8 +137,6 @@ class Quant(Expr):
     lo: Expr | None
     hi: Expr | None
     body: Expr
-    ref: Any = field(default=None, init=False, repr=False)
-    var_symbol: Any = field(default=None, init=False, repr=False)
 
 
 @dataclass(eq=False)
@@ -216,7 +206,6 @@ class VarDecl(Stmt):
     dims: list[Expr]
     init: Expr | None
     thread_local: bool = False
-    symbol: Any = field(default=None, init=False, repr=False)
 
 
 @dataclass(eq=False)
@@ -321,7 +310,6 @@ class Cover(Stmt):
 class Start(Stmt):
     thread: str
     args: list[Expr]
-    ref: Any = field(default=None, init=False, repr=False)
 
 
 @dataclass(eq=False)

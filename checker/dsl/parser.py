@@ -633,7 +633,7 @@ MAX_SYNTAX_ERRORS = 20
 
 
 @cache
-def _keyword_table(parser_id: int) -> dict[str, str]:
+def _keyword_table(_parser_id: int) -> dict[str, str]:
     parser, _ = _parser()
     table: dict[str, str] = {}
     for term in parser.terminals:

@@ -2,15 +2,14 @@
 
 A location with dynamic components stands for every slot it may reach; a read
 through a pool reference also reads that object's allocated bit. Fusion uses
-this to tell local steps from shared ones; analyses (lock sets, partial-order
-reduction, documentation) use it to know which state a step touches.
+this to tell local steps from shared ones; the lock analyses use it to tell
+conditions over a thread's own variables from those over shared state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import product
 
 from checker.ir.nodes import (
     AllocObj,
@@ -26,7 +25,6 @@ from checker.ir.nodes import (
     Ite,
     Loc,
     LockEvent,
-    PoolInfo,
     Read,
     Require,
     Slot,
@@ -113,14 +111,3 @@ def touches_shared(fp: Footprint, slots: Sequence[Slot]) -> bool:
         return True
     return any(loc_is_shared(loc, slots) for loc in (*fp.reads, *fp.writes))
 
-
-def loc_slots(loc: Loc, pools: dict[str, PoolInfo] | None = None) -> list[int]:
-    """Every slot a location may designate (all indices, all references)."""
-    ranges = []
-    for d in loc.dyn:
-        if isinstance(d.expr, Const):
-            k = d.expr.value - 1 if d.pool else d.expr.value
-            ranges.append([k * d.stride])
-        else:
-            ranges.append([k * d.stride for k in range(d.count)])
-    return [loc.base + sum(combo) for combo in product(*ranges)] if ranges else [loc.base]

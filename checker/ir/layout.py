@@ -146,8 +146,7 @@ class Layout:
                 self.add_raw(f"{pool.name}[{i}]", 0, 1, "alloc", pool=pool.name)
                 self._add(f"{pool.name}[{i}]", pool.elem, 0, pool.name)
             stride = 1 + self.size(pool.elem)
-            self.pools[pool.name] = PoolInfo(pool.name, base, stride, pool.size, stride - 1,
-                                             pool.elem)
+            self.pools[pool.name] = PoolInfo(pool.name, base, stride, pool.size, pool.elem)
 
     def truncate(self, n: int) -> None:
         del self.slots[n:]

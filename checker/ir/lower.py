@@ -17,7 +17,7 @@ The parts live in `lower_base`, `lower_expr`, `lower_call` and
 from __future__ import annotations
 
 from checker.dsl import ast
-from checker.dsl.diagnostics import SourceCache, Span
+from checker.dsl.diagnostics import Span
 from checker.ir.astwalk import conditional_calls, has_call, head_span, label_names, subexprs
 from checker.ir.fold import fold
 from checker.ir.lower_cond import CondLowerer
@@ -339,6 +339,3 @@ class BodyLowerer(CondLowerer):
         return nxt
 
 
-
-def source_text(span: Span) -> str:
-    return SourceCache.excerpt(span)

@@ -272,7 +272,6 @@ class PoolInfo:
     base: int  # slot of object 0's allocated bit
     stride: int  # slots per object, allocated bit included
     size: int
-    field_slots: int  # stride - 1
     elem: Type
 
 

@@ -12,7 +12,7 @@ precondition of the body), forking at each `If`:
   field of it); a later read of a slot that an update may have written
   becomes `cond && addr == written_addr ? new : old`;
 - every check that the interpreter makes is listed in its order
-  (`statement_checks`), each with an `ok` expression that holds when the
+  (`Symbolic.statement`), each with an `ok` expression that holds when the
   check passes, assuming the earlier checks passed (a condition after `&&`
   is only checked where the left side held, as C evaluates it);
 - the result of `step_outcomes` is then, per check, the condition that it is
@@ -260,9 +260,6 @@ class Outcomes:
     faults: dict[CheckId, Expr]  # the check that fails first
     checks: dict[CheckId, Check]  # every check, in the state where it is made
     done: list[tuple[Expr, Env]] = field(default_factory=list)  # completing paths
-
-    def fault_free(self) -> Expr:
-        return neg(disj(*self.faults.values()))
 
 
 class Symbolic:
@@ -562,16 +559,6 @@ class Symbolic:
 
 
 # ---------------------------------------------------------------- whole steps
-
-
-def statement_checks(s: Stmt, slots: Sequence[Slot], pools: dict[str, PoolInfo]) -> list[Check]:
-    """The checks statement `s` makes, over the state just before it."""
-    return Symbolic(slots, pools).statement(s, ())[0]
-
-
-def expr_checks(e: Expr, slots: Sequence[Slot], pools: dict[str, PoolInfo]) -> list[Check]:
-    """The checks evaluating `e` makes, in order."""
-    return Symbolic(slots, pools).eval(e, ())[1]
 
 
 def needed(checks: Sequence[Check]) -> list[bool]:

@@ -63,7 +63,6 @@ class LockOps:
     def __init__(self, el: Elaboration):
         self.el = el
         self.ops: dict[str, ProcLockOp] = {}
-        self.wrappers: set[str] = set()
         for proc in el.procs.values():
             self._classify(proc, set())
 
@@ -79,7 +78,6 @@ class LockOps:
             if inner is not None:
                 op = ProcLockOp(proc.name, inner.kind, inner.shared, inner.lock_type,
                                 tuple(str(p.type) for p in proc.params))
-                self.wrappers.add(proc.name)
         if op is not None:
             self.ops[proc.name] = op
         return op
@@ -134,9 +132,6 @@ class LockOps:
     def of_call(self, call: ast.Call) -> ProcLockOp | None:
         proc = self.el.refs.get(call)
         return self.ops.get(proc.name) if isinstance(proc, ProcSym) else None
-
-    def is_wrapper(self, decl: ast.Decl) -> bool:
-        return isinstance(decl, ast.ProcDecl) and decl.name in self.wrappers
 
     def counterpart(self, op: ProcLockOp, kind: LockOp) -> ProcLockOp | None:
         """The operation of kind `kind` on the same lock with the same parameters:

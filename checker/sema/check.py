@@ -78,7 +78,6 @@ class _Ctx:
     in_thread: bool = False
     in_atomic: bool = False
     loop_depth: int = 0
-    allow_locals: bool = True
     allow_thread_local: bool = True
     allow_current: bool = True
     what: str = "code"  # for messages: "an invariant", "an init block", ...
@@ -324,8 +323,8 @@ class Checker:
                 self.el.lemmas[d.name] = check_lemma(self, d)
         for g in self.el.globals.values():
             if g.init is not None:
-                with self.context(allow_locals=False, allow_thread_local=False,
-                                  allow_current=False, what="an initializer"):
+                with self.context(allow_thread_local=False, allow_current=False,
+                                  what="an initializer"):
                     self.check_value(g.init, g.type, "initializer")
         for p in self.el.procs.values():
             self.check_proc(p)
@@ -456,8 +455,7 @@ class Checker:
 
     def make_local(self, name: str, t: Type, span: Span, owner: str, *, param: bool) -> LocalSym:
         self.uid += 1
-        return LocalSym(name, t, span, owner, self.uid, is_param=param,
-                        alias=param and self.is_alias_ptr(t))
+        return LocalSym(name, t, span, owner, self.uid, alias=param and self.is_alias_ptr(t))
 
     def declare_proc(self, d: ast.ProcDecl) -> None:
         if not self.declare_global_name(d.name, d.span):
@@ -984,7 +982,7 @@ class Checker:
     # ------------------------------------------------------------ properties
     def check_property(self, prop: ast.PropertyDecl) -> None:
         on_exit = prop.kind == "on_exit"
-        with self.context(allow_locals=False, allow_thread_local=on_exit, allow_current=on_exit,
+        with self.context(allow_thread_local=on_exit, allow_current=on_exit,
                           what=f"{'an' if prop.kind != 'final' else 'a'} {prop.kind} property"), \
                 self.scope():
             self.check_cond(prop.expr)
@@ -996,8 +994,7 @@ class Checker:
                     self.err(n.span, "a property cannot call a procedure")
 
     def check_scenario(self, sc: ast.ScenarioDecl) -> None:
-        with self.context(allow_locals=False, allow_thread_local=False, allow_current=False,
-                          what="a scenario"):
+        with self.context(allow_thread_local=False, allow_current=False, what="a scenario"):
             for name, value, span in sc.options:
                 c = self.el.consts.get(name)
                 if c is None:

@@ -60,7 +60,6 @@ class LocalSym:
     span: Span
     owner: str
     uid: int
-    is_param: bool = False
     # A pointer parameter whose target no pool holds: bound by reference.
     alias: bool = False
 
@@ -106,7 +105,6 @@ FAULT_KINDS = (
     "assert",
     "thread_limit",
 )
-PROPERTY_KINDS = ("invariant", "final", "on_exit", "deadlock", "cover")
 EXPECT_KINDS = ("verified", *FAULT_KINDS, "invariant", "final", "on_exit", "deadlock")
 
 

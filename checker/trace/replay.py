@@ -26,7 +26,6 @@ from checker.trace.model import Trace, ValueFormatter
 class ReplayResult:
     reproduced: bool
     message: str
-    diverged_at: int | None = None
     spec_changed: bool = False
 
 
@@ -53,7 +52,7 @@ def replay_on(trace: Trace, ts: TransitionSystem) -> ReplayResult:
         inst = threads.get(step.thread)
         if inst is None:
             return ReplayResult(False, f"step {step.index}: the scenario has no thread "
-                                       f"T{step.thread} now", step.index)
+                                       f"T{step.thread} now")
         pc = state[inst.pc_slot]
         candidates = ts.actions_at(inst.id, pc)
         if step.fault:
@@ -66,8 +65,7 @@ def replay_on(trace: Trace, ts: TransitionSystem) -> ReplayResult:
                         return ReplayResult(True, f"reproduces: step {step.index} raises "
                                                   f"{f.kind} ({f.message})")
             return ReplayResult(False, f"step {step.index}: T{step.thread} {inst.label} no "
-                                       f"longer raises {trace.kind} at line {step.line}",
-                                step.index)
+                                       f"longer raises {trace.kind} at line {step.line}")
         wanted = [(c.var, c.before, c.after) for c in step.changes]
         # Several steps can make the same changes (a choice that only moves
         # the thread on); prefer the one at the saved pc and line, which
@@ -93,11 +91,11 @@ def replay_on(trace: Trace, ts: TransitionSystem) -> ReplayResult:
                 matches.append((score, new))
         if not matches and raised is not None and enabled == 0:
             return ReplayResult(False, f"step {step.index}: T{step.thread} now raises "
-                                       f"{raised.kind} ({raised.message})", step.index)
+                                       f"{raised.kind} ({raised.message})")
         if not matches:
             why = "cannot move" if enabled == 0 else "can move, but not with the saved changes"
             return ReplayResult(False, f"step {step.index}: T{step.thread} {inst.label} {why} "
-                                       f"(saved: line {step.line} {step.text})", step.index)
+                                       f"(saved: line {step.line} {step.text})")
         state = max(matches, key=lambda m: m[0])[1]
         history.append(list(state))
     return _check_end(trace, ts, interp, state, history)

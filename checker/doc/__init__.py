@@ -1,0 +1,1 @@
+"""`migcheck doc`: a spec's locking-rules document, as Markdown or HTML."""

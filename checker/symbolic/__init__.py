@@ -1,0 +1,2 @@
+"""The symbolic engines (`migcheck prove`, `check --engine`): BMC, k-induction,
+Houdini and Spacer over a z3 encoding of the IR."""
