@@ -471,12 +471,15 @@ def test_promela_comments_cannot_be_closed_by_spec_text(tmp_path, monkeypatch, c
     d = tmp_path / "x*\\\n" / " c_code { PWNED(); } "  # the path's '/' ends the splice
     d.mkdir(parents=True)
     spec = d / "p.mig"
-    spec.write_text(SMALL.replace("scenario s {", 'scenario s { expect assert "*\\\\";'))
+    # ... and an assert message (the property's name) closing a comment itself.
+    spec.write_text(SMALL.replace("g = 2; }", 'g = 2; assert(g != 2, "*/ c_code { PWNED2(); } /*"); }')
+                    .replace("scenario s {", 'scenario s { expect assert "*\\\\";'))
     assert main(["export", "--promela", str(spec)]) == 0
     text = capsys.readouterr().out
     spliced = text.replace("\\\n", "")
     code = re.sub(r"/\*.*?\*/", "", spliced, flags=re.S)
-    assert "PWNED" in text and "PWNED" not in code
+    assert "PWNED()" in text and "PWNED2" in text
+    assert "PWNED" not in code
 
 
 def test_a_trace_cannot_make_the_viewer_quote_another_file(tmp_path, capsys):
@@ -496,3 +499,20 @@ def test_a_trace_cannot_make_the_viewer_quote_another_file(tmp_path, capsys):
     page = tmp_path / "v.html"
     main(["replay", str(saved), "--html", str(page)])
     assert page.is_file() and "SECRET" not in page.read_text()
+
+
+@pytest.mark.parametrize("command", [["diff", "{old}", "{spec}"], ["export", "--promela", "{spec}",
+                                     "-s", "a"], ["doc", "{spec}"]])
+def test_other_commands_print_no_raw_control_characters(tmp_path, capsys, command):
+    spec = tmp_path / "c.mig"
+    spec.write_text(f"""\
+int[0..3] g = 0;
+thread t() {{ g = 1; assert(g == 0, "{CONTROL_MSG}"); }}
+scenario a {{ run t(); expect assert "{CONTROL_MSG}"; }}
+scenario b {{ run t(); }}
+""")
+    old = tmp_path / "old.mig"  # for diff: b held before, now its assert fails
+    old.write_text(spec.read_text().replace("assert(g == 0", "assert(g < 9"))
+    main([c.format(spec=spec, old=old) for c in command])
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out + err and "\\x1b" in out

@@ -84,6 +84,7 @@ from checker.ir.precond import (
     simplify,
     step_outcomes,
 )
+from checker.textsafe import visible
 
 # pan counts "transitions" as states stored + states matched: the initial
 # state is stored without a transition, so SPIN reports one more than
@@ -132,7 +133,7 @@ def _comment(text: str) -> str:
     neither close the comment nor splice lines (SPIN runs the C
     preprocessor; a backslash before a newline joins lines before comments
     are seen, and pan may run `c_code`)."""
-    text = text.replace("\\", "\\x5c").replace("\n", "\\n").replace("\r", "\\r")
+    text = visible(text.replace("\\", "\\x5c").replace("\n", "\\n").replace("\r", "\\r"))
     return text.replace("*/", "* /").replace("/*", "/ *")
 
 
@@ -214,7 +215,7 @@ class _Writer:
             self.known[c.ok] = self.sym.reads(c.ok)
             what = c.kind + (f" '{self.ts.props[c.prop].name}'" if c.prop >= 0 else "")
             line = self.emit(f"{ind}assert({self.x(c.ok)});".ljust(40)
-                             + f" /* {what}: {_comment(c.message)} */")
+                             + f" /* {_comment(f'{what}: {c.message}')} */")
             self.record(line, c, action)
 
     # ------------------------------------------------------------ the file

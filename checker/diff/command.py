@@ -23,6 +23,7 @@ from checker.ir.build import build_all
 from checker.locks.explore import DEFAULT_MAX_STATES
 from checker.locks.summary import SpecLocks
 from checker.sema.check import parse_override
+from checker.textsafe import visible
 from checker.trace.model import Trace, build_trace
 
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
@@ -94,7 +95,7 @@ def _relabel(text: str, v: SpecVersion) -> str:
 
 def cmd_diff(args: argparse.Namespace, out: Console, err: Console) -> int:
     d, text, complete = run_diff(args)
-    out.file.write(text)
+    out.file.write(visible(text) if args.format == "text" else text)  # no raw controls
     if d.regressions:
         return EXIT_REGRESSION
     return EXIT_OK if complete else EXIT_INCOMPLETE

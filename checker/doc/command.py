@@ -20,6 +20,7 @@ from checker.ir.nodes import TransitionSystem
 from checker.locks.explore import DEFAULT_MAX_STATES
 from checker.locks.summary import SpecLocks, summarize
 from checker.sema.check import parse_override
+from checker.textsafe import visible
 
 EXIT_OK, EXIT_USAGE, EXIT_INCOMPLETE = 0, 2, 3
 
@@ -76,5 +77,5 @@ def cmd_doc(args: argparse.Namespace, out: Console, err: Console) -> int:
             return EXIT_USAGE
         err.print(f"wrote {args.output}", highlight=False)
     else:
-        out.file.write(text)
+        out.file.write(visible(text))  # no raw control characters on a terminal
     return EXIT_OK if sl.complete else EXIT_INCOMPLETE
