@@ -193,3 +193,25 @@ def test_free_of_a_null_reference_does_nothing(spec_file):
     r = run(p)
     assert r.verdict == "verified"
     assert (r.stats.states, r.stats.transitions) == (3, 2)
+
+
+def test_threads_restarting_each_other_spin_forever(spec_file):
+    """No thread body loops, yet the run does: a worker stores g, starts a
+    worker in the other free slot and finishes. States: t0 about to start
+    (1); worker#2 at `g = a` (2); at `start` (3); worker#3 at `g = a` with
+    #2 free (4); #3 at `start` (5); #2 restarted at `g = a` (6); its store
+    leads back to state 3. Six states, six transitions, and states 3-6 are
+    a bottom component where no thread finishes: spinning forever. Found by
+    hypothesis: the livelock pass was skipped because no thread's own pc
+    graph had a cycle (a started slot's return to its entry pc was missing)."""
+    p = spec_file("""
+        int[0..3] g = 0;
+        thread worker(int[0..3] a) { g = a; start worker(a); }
+        thread t0() { start worker(1); }
+        scenario s { run t0(); max worker 2; }
+    """)
+    r = run(p)
+    assert (r.stats.states, r.stats.transitions) == (6, 6)
+    assert r.verdict == "violation"
+    assert r.violation is not None and r.violation.kind == "deadlock"
+    assert r.violation.cycle, "a spinning run, not a stuck state"

@@ -356,12 +356,19 @@ class TransitionSystem:
 
     @property
     def has_cycles(self) -> bool:
-        """Whether some thread can loop (then a run can spin forever)."""
+        """Whether some thread can loop (then a run can spin forever).
+
+        A dynamic thread's slot is free at pc 0, which its last step returns
+        to, and a `start` by any thread sets it to its entry pc again: that
+        edge belongs to the slot's graph too, or threads that restart one
+        another (a state cycle with no loop in any body) would be missed."""
         import networkx as nx
 
         for t in self.threads:
             g: nx.DiGraph = nx.DiGraph()
             g.add_edges_from((a.src, a.dst) for a in self.actions if a.thread == t.id)
+            if t.dynamic:
+                g.add_edge(0, t.entry_pc)
             try:
                 nx.find_cycle(g)
                 return True
