@@ -85,7 +85,8 @@ def test_memory_limit_makes_the_result_incomplete(tmp_path):
     spec.write_text("int[0..1] x = 0;\nthread t() { x = 1; }\nscenario s { run t(); }\n")
     r = cli("check", str(spec), "--max-memory", "1", "--no-save")
     assert r.returncode == 3, r.stdout
-    assert "INCOMPLETE (stopped by --max-memory 1)" in r.stdout
+    # The limit holds from the start: it stops the run before the spec is built.
+    assert "incomplete: stopped by --max-memory 1, before loading" in r.stderr
 
 
 def test_define_overrides_an_option(tmp_path):

@@ -39,6 +39,7 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     livelock pass."""
     init = c.initial
     parent: dict[int, int] = {init: init}
+    budget.watch(parent, *([graph.index] if graph is not None else []))
     expand = c.expand
     inv = c.invariant
     cap = budget.state_cap

@@ -20,6 +20,7 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
         graph: StateGraph | None = None) -> dict[int, int]:
     init = c.initial
     parent: dict[int, int] = {init: init}
+    budget.watch(parent, *([graph.index] if graph is not None else []))
     expand = c.expand
     inv = c.invariant
     path: list[int] = [init]
