@@ -116,6 +116,7 @@ class ProcessLimits:
     fired: bool = False  # the watchdog raised in the current outermost phase
     main_thread: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    seconds_flag: str = "--max-seconds"  # how the time limit was given (`prove --seconds`)
 
     @property
     def deadline(self) -> float | None:
@@ -124,7 +125,7 @@ class ProcessLimits:
     def over(self) -> str | None:
         """The limit passed now, if any, as the flag that set it."""
         if self.seconds is not None and time.monotonic() >= self.start + self.seconds:
-            return f"--max-seconds {self.seconds:g}"
+            return f"{self.seconds_flag} {self.seconds:g}"
         if self.memory_mb is not None and current_rss_mb() >= self.memory_mb:
             return f"--max-memory {self.memory_mb:g}"
         return None
@@ -137,7 +138,8 @@ _process: ProcessLimits | None = None
 
 
 def start_process_limits(seconds: float | None, memory_mb: float | None,
-                         start: float | None = None) -> ProcessLimits | None:
+                         start: float | None = None,
+                         seconds_flag: str = "--max-seconds") -> ProcessLimits | None:
     """Bound the rest of this process (the CLI calls it first thing); None
     when neither limit is set. Phases run outside a search are watched."""
     global _process
@@ -145,7 +147,8 @@ def start_process_limits(seconds: float | None, memory_mb: float | None,
         _process = None
         return None
     _process = ProcessLimits(start if start is not None else time.monotonic(), seconds,
-                             memory_mb, main_thread=threading.get_ident())
+                             memory_mb, main_thread=threading.get_ident(),
+                             seconds_flag=seconds_flag)
     threading.Thread(target=_watch, args=(_process,), name="migcheck-limits",
                      daemon=True).start()
     return _process

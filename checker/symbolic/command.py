@@ -77,6 +77,7 @@ def add_prove_parser(sub: Any, spec_args: Callable[[argparse.ArgumentParser], No
 
 
 def cmd_prove(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from checker.explore.limits import start_process_limits, stop_process_limits
     from checker.ir.build import build_all
     from checker.ir.lemma import build_lemmas
     from checker.sema.check import elaborate, parse_override
@@ -109,7 +110,12 @@ def cmd_prove(args: argparse.Namespace, out: Console, err: Console) -> int:
             if set(ts.tags) & set(args.skip_tag):
                 continue
             with err.status(f"proving {ts.scenario}") if err.is_terminal else nullcontext():
-                pr = prove(ts, args.seconds, args.max_k)
+                # --seconds bounds each scenario's proof, encoding included.
+                start_process_limits(args.seconds, None, seconds_flag="--seconds")
+                try:
+                    pr = prove(ts, args.seconds, args.max_k)
+                finally:
+                    stop_process_limits()
             statuses.append(pr.status)
             _print_proof(out, pr, args.quiet)
     if "unmet" in statuses:

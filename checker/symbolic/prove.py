@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import z3
 
 from checker.explore.codegen import Compiled
+from checker.explore.limits import LimitExceeded, limit_text, phase
 from checker.explore.result import Violation
 from checker.ir.nodes import TransitionSystem
 from checker.symbolic.bmc import Bmc
@@ -75,7 +76,23 @@ HOUDINI_SHARE = 0.2  # of the time: guessing and checking the invariant
 
 def prove(ts: TransitionSystem, seconds: float = 60.0, max_k: int = 200,
           induction_share: float = 0.5) -> ProofResult:
-    """Prove or refute the scenario's safety within `seconds`."""
+    """Prove or refute the scenario's safety within `seconds`. Under the
+    process's limits (`prove --seconds` sets them per scenario) the whole
+    proof is a watched phase: encoding, sampling and Spacer's set-up have no
+    deadline of their own, so the watchdog ends them."""
+    start = time.monotonic()
+    try:
+        with phase(f"proving scenario {ts.scenario}"):
+            return _prove(ts, seconds, max_k, induction_share)
+    except LimitExceeded as e:
+        r = ProofResult(ts, "unknown", "no argument completed",
+                        [f"stopped by {limit_text(e)}"], liveness_note=ts.has_cycles)
+        r.seconds = time.monotonic() - start
+        return r
+
+
+def _prove(ts: TransitionSystem, seconds: float, max_k: int,
+           induction_share: float) -> ProofResult:
     start = time.monotonic()
     deadline = Deadline.after(seconds)
     first_phase = Deadline.after(seconds * induction_share)
