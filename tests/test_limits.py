@@ -56,7 +56,8 @@ def test_a_big_pool_stops_at_the_memory_limit_while_compiling(tmp_path: Path) ->
     proc, seconds, peak = _check(spec, "--max-memory", "300", "--max-seconds", "60")
     assert proc.returncode == 3, proc.stdout + proc.stderr
     out = proc.stdout + proc.stderr
-    assert "stopped by --max-memory 300, while" in out
+    # building takes about 125 MB; compiling 10^5 objects is what grows
+    assert "stopped by --max-memory 300, while compiling scenario s" in out
     assert "Traceback" not in out and "internal error" not in out
     assert peak < 300 * 1.1, peak
     assert seconds < 30
@@ -69,6 +70,12 @@ def test_a_big_build_stops_at_the_time_limit(tmp_path: Path) -> None:
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "stopped by --max-seconds 1, while" in proc.stdout + proc.stderr
     assert seconds < 4  # 1 s from main(), plus the interpreter's start-up
+    # building 10^5 objects takes about two seconds
+    proc, seconds, _ = _check(spec, "--max-seconds", "0.3")
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "migcheck: incomplete: stopped by --max-seconds 0.3, while loading and building " \
+           "the scenarios" in proc.stderr
+    assert seconds < 3
 
 
 def test_bmc_encoding_is_bounded_too(tmp_path: Path) -> None:
