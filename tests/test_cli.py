@@ -78,6 +78,11 @@ scenario s { run a(); run b(); }
     assert r.returncode == 3, r.stdout
     assert "INCOMPLETE (stopped by --max-states 3): not verified" in r.stdout
     assert "verified: as expected" not in r.stdout
+    assert "    3 states," in r.stdout  # the cap, not one more
+    for search in ("--search=bfs", "--dfs"):  # 16 states in all: 16 is enough, 15 is not
+        assert cli("check", str(spec), "--max-states", "16", search, "--no-save").returncode == 0
+        r = cli("check", str(spec), "--max-states", "15", search, "--no-save")
+        assert r.returncode == 3 and "    15 states," in r.stdout, r.stdout
 
 
 def test_memory_limit_makes_the_result_incomplete(tmp_path):

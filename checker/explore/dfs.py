@@ -66,11 +66,11 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
         t = succ[i]
         if t in parent:
             continue
-        parent[t] = path[-1]
-        if len(parent) > budget.state_cap:
+        if len(parent) >= budget.state_cap:  # a new state beyond the cap: not stored
             sync()
             out.limit = budget.over_states()
             return parent
+        parent[t] = path[-1]
         path.append(t)
         if len(path) - 1 > max_depth:
             max_depth = len(path) - 1
