@@ -146,3 +146,16 @@ def test_prove_seconds_bound_the_whole_proof(tmp_path: Path) -> None:
     assert "stopped by --seconds 1, while proving scenario s" in proc.stdout
     # loading and building the scenario come first, unbounded by --seconds
     assert time.monotonic() - t0 < 15
+
+
+def test_prove_max_memory_stops_z3(tmp_path: Path) -> None:
+    spec = tmp_path / "shift.mig"
+    spec.write_text("int[0..1000] m = 0;\n"
+                    "thread t() { int[-1000000..1000000] l = 1; m = 1 << (l & 3); }\n"
+                    "scenario s { run t(); }\n")
+    proc = subprocess.run([*MIGCHECK, "prove", str(spec), "--seconds", "60", "--max-memory",
+                           "400"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "stopped by --max-memory 400" in proc.stdout
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr

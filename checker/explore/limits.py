@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from checker.explore.options import CheckOptions
 from checker.explore.result import Stats, current_rss_mb
@@ -146,6 +147,10 @@ def start_process_limits(seconds: float | None, memory_mb: float | None,
     if seconds is None and memory_mb is None:
         _process = None
         return None
+    if sys.unraisablehook is not _quiet_unraisable:
+        global _unraisable_before
+        _unraisable_before = sys.unraisablehook
+        sys.unraisablehook = _quiet_unraisable
     _process = ProcessLimits(start if start is not None else time.monotonic(), seconds,
                              memory_mb, main_thread=threading.get_ident(),
                              seconds_flag=seconds_flag)
@@ -170,6 +175,20 @@ def stop_process_limits() -> None:
     """Forget the limits (the watchdog thread ends at its next sample)."""
     global _process
     _process = None
+    if sys.unraisablehook is _quiet_unraisable:
+        sys.unraisablehook = _unraisable_before
+
+
+_unraisable_before = sys.unraisablehook
+
+
+def _quiet_unraisable(u: Any) -> None:
+    """The watchdog's exception can land where Python cannot raise it (a
+    ctypes callback of z3, a finaliser): the phase raises it again when it
+    ends, so it is not reported there."""
+    if u.exc_type is LimitExceeded:
+        return
+    _unraisable_before(u)
 
 
 def _async_raise(thread: int, exc: type[BaseException] | None) -> None:

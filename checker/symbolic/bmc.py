@@ -233,6 +233,12 @@ class Bmc:
                            compiled=self.c)
 
 
+def z3_ceiling_mb(limit_mb: float) -> int:
+    """z3's own memory ceiling under `--max-memory`: most of what is left,
+    so that z3 stops cleanly (an unknown answer) before the watchdog does."""
+    return max(1, int((limit_mb - current_rss_mb()) * 0.9))
+
+
 def check_bmc(ts: TransitionSystem, depth: int, seconds: float | None = None,
               progress: Callable[[Stats], None] | None = None) -> CheckResult:
     """Bounded model checking of one scenario to `depth` steps. Under the
@@ -241,7 +247,7 @@ def check_bmc(ts: TransitionSystem, depth: int, seconds: float | None = None,
     limits = process_limits()
     capped = limits is not None and limits.memory_mb is not None
     if limits is not None and limits.memory_mb is not None:
-        z3.set_param("memory_max_size", max(1, int(limits.memory_mb - current_rss_mb())))
+        z3.set_param("memory_max_size", z3_ceiling_mb(limits.memory_mb))
     bmc: Bmc | None = None
     try:
         # The encoding is built lazily, between queries: the whole run is a

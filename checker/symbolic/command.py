@@ -68,6 +68,8 @@ def add_prove_parser(sub: Any, spec_args: Callable[[argparse.ArgumentParser], No
     spec_args(p)
     p.add_argument("--seconds", type=float, default=DEFAULT_PROVE_SECONDS, metavar="S",
                    help=f"time per scenario (default {DEFAULT_PROVE_SECONDS:g})")
+    p.add_argument("--max-memory", type=float, metavar="MB",
+                   help="stop a proof when the process uses MB megabytes (inconclusive)")
     p.add_argument("--max-k", type=int, default=200, metavar="K",
                    help="deepest base case and induction step to try (default 200)")
     p.add_argument("--lemmas-only", action="store_true", help="prove the lemmas, no scenario")
@@ -111,7 +113,7 @@ def cmd_prove(args: argparse.Namespace, out: Console, err: Console) -> int:
                 continue
             with err.status(f"proving {ts.scenario}") if err.is_terminal else nullcontext():
                 # --seconds bounds each scenario's proof, encoding included.
-                start_process_limits(args.seconds, None, seconds_flag="--seconds")
+                start_process_limits(args.seconds, args.max_memory, seconds_flag="--seconds")
                 try:
                     pr = prove(ts, args.seconds, args.max_k)
                 finally:
