@@ -159,3 +159,15 @@ def test_prove_max_memory_stops_z3(tmp_path: Path) -> None:
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "stopped by --max-memory 400" in proc.stdout
     assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+
+
+def test_a_huge_constant_override_stops_at_the_time_limit() -> None:
+    """The probe's `-D NR_PAGES=1000000`: no output after 400 s before."""
+    t0 = time.monotonic()
+    proc = subprocess.run([*MIGCHECK, "check", "specs/zsmalloc/migration.mig", "-D",
+                           "NR_PAGES=1000000", "--no-save", "--max-seconds", "2",
+                           "--max-memory", "1500"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "incomplete: stopped by --max-seconds 2, while" in proc.stdout + proc.stderr
+    assert time.monotonic() - t0 < 6
