@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,6 +36,13 @@ from checker.doc.command import add_doc_parser, cmd_doc
 from checker.dsl.diagnostics import SourceCache, SpecError
 from checker.dsl.loader import load_program
 from checker.explore.codegen import compile_system
+from checker.explore.limits import (
+    LimitExceeded,
+    limit_text,
+    phase,
+    start_process_limits,
+    stop_process_limits,
+)
 from checker.explore.options import CheckOptions
 from checker.explore.result import CheckResult, Stats
 from checker.explore.run import check
@@ -178,7 +186,9 @@ def default_trace_path(trace_dir: Path, ts: TransitionSystem) -> Path:
 
 
 def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
-    systems = [ts for ts in _systems(args) if not set(ts.tags) & set(args.skip_tag)]
+    with phase("loading and building the scenarios"):
+        built = _systems(args)
+    systems = [ts for ts in built if not set(ts.tags) & set(args.skip_tag)]
     if not systems:
         err.print("migcheck: every scenario was skipped by --skip-tag", highlight=False)
         return EXIT_USAGE
@@ -374,7 +384,17 @@ def cmd_ir(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    started = time.monotonic()  # --max-seconds counts from here
     args = _parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            start_process_limits(args.max_seconds, args.max_memory, started)
+        return _main(args)
+    finally:
+        stop_process_limits()
+
+
+def _main(args: argparse.Namespace) -> int:
     out = Console(highlight=False, soft_wrap=True, markup=False)
     err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
     for console in (out, err):  # spec text is printed with control characters spelled out
@@ -390,6 +410,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("migcheck: interrupted", file=sys.stderr)
         return 130
+    except LimitExceeded as e:
+        print(f"migcheck: incomplete: stopped by {limit_text(e)}", file=sys.stderr)
+        return EXIT_INCOMPLETE
     except Exception as e:
         if os.environ.get("MIGCHECK_DEBUG"):
             raise

@@ -366,3 +366,24 @@ def test_bmc_finds_every_saved_counterexample(spec, scenario, steps):
     assert bmc.status == "met", (bmc.verdict, bmc.violation)
     assert bmc.violation is not None and bmc.violation.steps <= steps
     assert replay_on(build_trace(bmc.compiled, bmc.violation), ts).reproduced
+
+
+def test_the_interval_analysis_narrows_remainders_and_masks(spec_file):
+    """Probe defect 7: `c % 4` was given c's whole range (2^40), and `l & 3`
+    with l possibly negative l's; a shift by either then asked for a
+    bit-vector of 2^40 bits (MemoryError) or of 2^21 bits (z3 out of memory).
+    C's `a % b` is below |b| with a's sign; `x & 3` lies in 0..3."""
+    from checker.symbolic.bounds import _binary, width_for
+
+    assert _binary("%", (0, 1 << 40), (4, 4)) == (0, 3)
+    assert _binary("%", (-7, 7), (-4, 4)) == (-7, 7)  # b may be 0: z3 then gives a
+    assert _binary("%", (-7, 7), (2, 4)) == (-3, 3)
+    assert _binary("&", (-1000000, 1000000), (3, 3)) == (0, 3)
+    for text in ("int[0..1099511627776] c = 1;\nint[0..1000] m = 1;\n"
+                 "thread t() { m = (m << (c % 4)) >> (c % 4); }\nscenario s { run t(); }\n",
+                 "int[0..1000] m = 0;\n"
+                 "thread t() { int[-1000000..1000000] l = 1; m = 1 << (l & 3); }\n"
+                 "scenario s { run t(); }\n"):
+        ts = build_all(load_program(spec_file(text)))[0]
+        assert width_for(ts) < 64
+        assert check(ts).verdict == check_bmc(ts, 5).verdict == "verified"

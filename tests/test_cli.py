@@ -78,6 +78,11 @@ scenario s { run a(); run b(); }
     assert r.returncode == 3, r.stdout
     assert "INCOMPLETE (stopped by --max-states 3): not verified" in r.stdout
     assert "verified: as expected" not in r.stdout
+    assert "    3 states," in r.stdout  # the cap, not one more
+    for search in ("--search=bfs", "--dfs"):  # 16 states in all: 16 is enough, 15 is not
+        assert cli("check", str(spec), "--max-states", "16", search, "--no-save").returncode == 0
+        r = cli("check", str(spec), "--max-states", "15", search, "--no-save")
+        assert r.returncode == 3 and "    15 states," in r.stdout, r.stdout
 
 
 def test_memory_limit_makes_the_result_incomplete(tmp_path):
@@ -85,7 +90,8 @@ def test_memory_limit_makes_the_result_incomplete(tmp_path):
     spec.write_text("int[0..1] x = 0;\nthread t() { x = 1; }\nscenario s { run t(); }\n")
     r = cli("check", str(spec), "--max-memory", "1", "--no-save")
     assert r.returncode == 3, r.stdout
-    assert "INCOMPLETE (stopped by --max-memory 1)" in r.stdout
+    # The limit holds from the start: it stops the run before the spec is built.
+    assert "incomplete: stopped by --max-memory 1, before loading" in r.stderr
 
 
 def test_define_overrides_an_option(tmp_path):

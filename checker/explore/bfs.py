@@ -39,6 +39,7 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     livelock pass."""
     init = c.initial
     parent: dict[int, int] = {init: init}
+    budget.watch(parent, *([graph.index] if graph is not None else []))
     expand = c.expand
     inv = c.invariant
     cap = budget.state_cap
@@ -86,12 +87,11 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
             transitions += len(succ)
             for t in succ:
                 if t not in parent:
-                    parent[t] = s
-                    if len(parent) > cap:
-                        del parent[t]  # the report counts exactly the N states kept
-                        sync(depth + 1, transitions)
+                    if len(parent) >= cap:  # a new state beyond the cap: not stored
+                        sync(depth, transitions)
                         out.limit = budget.over_states()
                         return parent
+                    parent[t] = s
                     if inv is not None:
                         bad = check_invariant(c, t, path(t))
                         if bad is not None:

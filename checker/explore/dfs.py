@@ -20,6 +20,7 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
         graph: StateGraph | None = None) -> dict[int, int]:
     init = c.initial
     parent: dict[int, int] = {init: init}
+    budget.watch(parent, *([graph.index] if graph is not None else []))
     expand = c.expand
     inv = c.invariant
     path: list[int] = [init]
@@ -65,12 +66,11 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
         t = succ[i]
         if t in parent:
             continue
-        parent[t] = path[-1]
-        if len(parent) > budget.state_cap:
-            del parent[t]  # the report counts exactly the N states kept
+        if len(parent) >= budget.state_cap:  # a new state beyond the cap: not stored
             sync()
             out.limit = budget.over_states()
             return parent
+        parent[t] = path[-1]
         path.append(t)
         if len(path) - 1 > max_depth:
             max_depth = len(path) - 1

@@ -9,7 +9,7 @@ from checker.explore.bfs import bfs
 from checker.explore.codegen import compile_system
 from checker.explore.common import Outcome, StateGraph
 from checker.explore.dfs import dfs
-from checker.explore.limits import Budget
+from checker.explore.limits import Budget, LimitExceeded, limit_text, phase
 from checker.explore.options import CheckOptions
 from checker.explore.result import CheckResult, Stats, peak_rss_mb
 from checker.explore.switches import MAX_STATES as SWITCH_PASS_MAX_STATES
@@ -21,7 +21,12 @@ from checker.ir.nodes import TransitionSystem
 def check(ts: TransitionSystem, opts: CheckOptions | None = None,
           progress: Callable[[Stats], None] | None = None) -> CheckResult:
     opts = opts or CheckOptions()
-    c = compile_system(ts)
+    try:
+        with phase(f"compiling scenario {ts.scenario}"):
+            c = compile_system(ts)
+    except LimitExceeded as e:
+        return CheckResult(ts, "incomplete", Stats(peak_rss_mb=peak_rss_mb()),
+                           limit=limit_text(e), search=opts.search)
     stats = Stats(state_bits=c.packing.total_bits)
     budget = Budget(opts, progress)
     search = bfs if opts.search == "bfs" else dfs
@@ -32,10 +37,18 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     if out.violation is None and out.limit is None and graph is not None:
         from checker.explore.livelock import find_livelock  # scipy: only when needed
 
-        out.offer(find_livelock(c, parent, graph))
+        try:
+            with phase(f"looking for spinning runs in scenario {ts.scenario}"):
+                out.offer(find_livelock(c, parent, graph))
+        except LimitExceeded as e:
+            out.limit = limit_text(e)
     if out.violation is not None and opts.search == "bfs" and opts.few_switches \
             and stats.states <= SWITCH_PASS_MAX_STATES:
-        out.violation = fewest_switches(c, out.violation)
+        try:
+            with phase("choosing the counterexample with the fewest thread switches"):
+                out.violation = fewest_switches(c, out.violation)
+        except LimitExceeded:
+            pass  # the counterexample found stands: it is a shortest one
     stats.post_seconds = budget.elapsed() - stats.seconds
     stats.peak_rss_mb = peak_rss_mb()
     others = out.others

@@ -36,7 +36,8 @@ from collections.abc import Callable
 import z3
 
 from checker.explore.codegen import Compiled, compile_system
-from checker.explore.result import CheckResult, Stats, Violation, peak_rss_mb
+from checker.explore.limits import LimitExceeded, limit_text, phase, process_limits
+from checker.explore.result import CheckResult, Stats, Violation, current_rss_mb, peak_rss_mb
 from checker.explore.vacuity import uncovered, unexecuted
 from checker.ir.nodes import Cover, Origin, TransitionSystem
 from checker.symbolic.concrete import run_schedule, violation_at
@@ -65,6 +66,10 @@ class Bmc:
         # every other kind at every depth would cost more than the search).
         self.note_others = note_others
         self.max_depth = depth
+        limits = process_limits()
+        if deadline is None and seconds is not None and limits is not None \
+                and limits.deadline is not None:
+            deadline = Deadline(limits.deadline)  # --max-seconds: from the process start
         self.deadline = deadline or Deadline.after(seconds)
         self.seconds = seconds
         self.progress = progress
@@ -175,6 +180,9 @@ class Bmc:
             self.others.append(v)
 
     def time_limit(self) -> str:
+        limits = process_limits()
+        if self.u.memory_hit and limits is not None and limits.memory_mb is not None:
+            return f"--max-memory {limits.memory_mb:g}"
         return f"--max-seconds {self.seconds:g}" if self.seconds is not None else "solver timeout"
 
     def _report(self) -> None:
@@ -225,7 +233,40 @@ class Bmc:
                            compiled=self.c)
 
 
+def z3_ceiling_mb(limit_mb: float) -> int:
+    """z3's own memory ceiling under `--max-memory`: most of what is left,
+    so that z3 stops cleanly (an unknown answer) before the watchdog does."""
+    return max(1, int((limit_mb - current_rss_mb()) * 0.9))
+
+
 def check_bmc(ts: TransitionSystem, depth: int, seconds: float | None = None,
               progress: Callable[[Stats], None] | None = None) -> CheckResult:
-    """Bounded model checking of one scenario to `depth` steps."""
-    return Bmc(ts, depth, seconds, progress).run()
+    """Bounded model checking of one scenario to `depth` steps. Under the
+    process's limits (`checker.explore.limits`) the encoding is a watched
+    phase, and z3 gets the memory left as its own ceiling."""
+    limits = process_limits()
+    capped = limits is not None and limits.memory_mb is not None
+    if limits is not None and limits.memory_mb is not None:
+        z3.set_param("memory_max_size", z3_ceiling_mb(limits.memory_mb))
+    bmc: Bmc | None = None
+    try:
+        # The encoding is built lazily, between queries: the whole run is a
+        # watched phase (a limit passed inside z3 is seen when it returns,
+        # and z3's own timeout and memory ceiling bound that).
+        with phase(f"bounded model checking of scenario {ts.scenario}"):
+            bmc = Bmc(ts, depth, seconds, progress)
+            return bmc.run()
+    except (LimitExceeded, z3.Z3Exception) as e:
+        if isinstance(e, LimitExceeded):
+            why = limit_text(e)
+        elif capped and "memory" in str(e):
+            why = f"--max-memory {limits.memory_mb:g}, inside z3"  # type: ignore[union-attr]
+        else:
+            raise
+        if bmc is None:
+            return CheckResult(ts, "incomplete", BmcStats(peak_rss_mb=peak_rss_mb()),
+                               limit=why, search="bmc")
+        return bmc.result("incomplete", None, limit=why)
+    finally:
+        if capped:
+            z3.set_param("memory_max_size", 0)  # no ceiling (z3's default)

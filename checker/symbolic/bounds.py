@@ -136,7 +136,9 @@ def _binary(op: str, a: Interval, b: Interval) -> Interval:
         return (min(corners), max(corners))
     if op in ("/", "%"):
         m = max(abs(alo), abs(ahi))
-        return (-m, m)
+        if op == "%" and not blo <= 0 <= bhi:  # C: |a % b| < |b|, with a's sign
+            m = min(m, max(abs(blo), abs(bhi)) - 1)  # (b = 0 faults; z3 then gives a)
+        return (-m if alo < 0 else 0, m if ahi > 0 else 0)
     if op == "<<":
         top = max(bhi, 0)
         corners = [alo << top, ahi << top, alo, ahi]
@@ -145,6 +147,8 @@ def _binary(op: str, a: Interval, b: Interval) -> Interval:
         return (min(alo, 0), max(ahi, 0))
     if op == "&" and alo >= 0 and blo >= 0:
         return (0, min(ahi, bhi))
+    if op == "&" and (alo >= 0 or blo >= 0):  # masked by a non-negative operand
+        return (0, ahi if alo >= 0 else bhi)
     if op in ("&", "|", "^"):
         if alo >= 0 and blo >= 0:
             return (0, (1 << max(ahi.bit_length(), bhi.bit_length())) - 1)

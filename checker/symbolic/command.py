@@ -69,6 +69,8 @@ def add_prove_parser(sub: Any, spec_args: Callable[[argparse.ArgumentParser], No
     spec_args(p)
     p.add_argument("--seconds", type=positive_float, default=DEFAULT_PROVE_SECONDS, metavar="S",
                    help=f"time per scenario (default {DEFAULT_PROVE_SECONDS:g})")
+    p.add_argument("--max-memory", type=positive_float, metavar="MB",
+                   help="stop a proof when the process uses MB megabytes (inconclusive)")
     p.add_argument("--max-k", type=natural_int, default=200, metavar="K",
                    help="deepest base case and induction step to try (default 200)")
     p.add_argument("--lemmas-only", action="store_true", help="prove the lemmas, no scenario")
@@ -78,6 +80,7 @@ def add_prove_parser(sub: Any, spec_args: Callable[[argparse.ArgumentParser], No
 
 
 def cmd_prove(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from checker.explore.limits import start_process_limits, stop_process_limits
     from checker.ir.build import build_all
     from checker.ir.lemma import build_lemmas
     from checker.sema.check import elaborate, parse_override
@@ -110,7 +113,12 @@ def cmd_prove(args: argparse.Namespace, out: Console, err: Console) -> int:
             if set(ts.tags) & set(args.skip_tag):
                 continue
             with err.status(f"proving {ts.scenario}") if err.is_terminal else nullcontext():
-                pr = prove(ts, args.seconds, args.max_k)
+                # --seconds bounds each scenario's proof, encoding included.
+                start_process_limits(args.seconds, args.max_memory, seconds_flag="--seconds")
+                try:
+                    pr = prove(ts, args.seconds, args.max_k)
+                finally:
+                    stop_process_limits()
             statuses.append(pr.status)
             _print_proof(out, pr, args.quiet)
     if "unmet" in statuses:

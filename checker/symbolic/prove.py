@@ -32,9 +32,10 @@ from dataclasses import dataclass, field
 import z3
 
 from checker.explore.codegen import Compiled
+from checker.explore.limits import LimitExceeded, limit_text, phase, process_limits
 from checker.explore.result import Violation
 from checker.ir.nodes import TransitionSystem
-from checker.symbolic.bmc import Bmc
+from checker.symbolic.bmc import Bmc, z3_ceiling_mb
 from checker.symbolic.chc import solve_chc
 from checker.symbolic.encode import IntEncoding, conj
 from checker.symbolic.houdini import houdini
@@ -75,7 +76,36 @@ HOUDINI_SHARE = 0.2  # of the time: guessing and checking the invariant
 
 def prove(ts: TransitionSystem, seconds: float = 60.0, max_k: int = 200,
           induction_share: float = 0.5) -> ProofResult:
-    """Prove or refute the scenario's safety within `seconds`."""
+    """Prove or refute the scenario's safety within `seconds`. Under the
+    process's limits (`prove --seconds` sets them per scenario) the whole
+    proof is a watched phase: encoding, sampling and Spacer's set-up have no
+    deadline of their own, so the watchdog ends them."""
+    start = time.monotonic()
+    limits = process_limits()
+    capped = limits is not None and limits.memory_mb is not None
+    if limits is not None and limits.memory_mb is not None:
+        z3.set_param("memory_max_size", z3_ceiling_mb(limits.memory_mb))
+    try:
+        with phase(f"proving scenario {ts.scenario}"):
+            return _prove(ts, seconds, max_k, induction_share)
+    except (LimitExceeded, z3.Z3Exception) as e:
+        if isinstance(e, LimitExceeded):
+            why = limit_text(e)
+        elif capped and "memory" in str(e):
+            why = f"--max-memory {limits.memory_mb:g}, inside z3"  # type: ignore[union-attr]
+        else:
+            raise
+        r = ProofResult(ts, "unknown", "no argument completed",
+                        [f"stopped by {why}"], liveness_note=ts.has_cycles)
+        r.seconds = time.monotonic() - start
+        return r
+    finally:
+        if capped:
+            z3.set_param("memory_max_size", 0)  # no ceiling (z3's default)
+
+
+def _prove(ts: TransitionSystem, seconds: float, max_k: int,
+           induction_share: float) -> ProofResult:
     start = time.monotonic()
     deadline = Deadline.after(seconds)
     first_phase = Deadline.after(seconds * induction_share)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import z3
 
+from checker.explore.limits import process_limits
+from checker.explore.result import current_rss_mb
 from checker.symbolic.encode import Encoding, Indicator, Num, disj
 
 
@@ -39,6 +41,7 @@ class Unrolling:
     choices: list[z3.ExprRef] = field(default_factory=list)
     tag: str = "s"
     queries: int = 0
+    memory_hit: bool = False  # a query was refused or stopped by --max-memory
 
     @staticmethod
     def from_initial(enc: Encoding, solver: z3.Solver, tag: str = "s") -> Unrolling:
@@ -103,11 +106,26 @@ class Unrolling:
             if left <= 0:
                 return z3.unknown, None
             self.solver.set("timeout", max(1, int(left * 1000)))
+        limits = process_limits()
+        # --max-memory: checked between queries; z3's own ceiling (set by
+        # `checker.symbolic.bmc`) stops one that grows past it.
+        if limits is not None and limits.memory_mb is not None \
+                and current_rss_mb() >= limits.memory_mb:
+            self.memory_hit = True
+            return z3.unknown, None
         self.queries += 1
         self.solver.push()
         try:
             self.solver.add(goal)
-            result = self.solver.check()
+            try:
+                result = self.solver.check()
+            except z3.Z3Exception:
+                if limits is None or limits.memory_mb is None:
+                    raise
+                self.memory_hit = True  # z3 ran out of the memory it was given
+                return z3.unknown, None
+            if result == z3.unknown and "memory" in self.solver.reason_unknown():
+                self.memory_hit = True
             return result, (self.solver.model() if result == z3.sat else None)
         finally:
             self.solver.pop()
