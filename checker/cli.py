@@ -311,7 +311,7 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
     try:
         trace, res = load_and_replay(Path(args.trace), args.spec, args.include)
     except TraceFormatError as e:
-        err.print(f"migcheck: error: {e}", highlight=False, markup=False)
+        err.print(f"{e}", highlight=False, markup=False)  # "trace.json: error: ..."
         return EXIT_USAGE
     if args.html:
         write_viewer(args.html, [trace])
