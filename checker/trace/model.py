@@ -90,6 +90,11 @@ class Trace:
                                                              f"steps[{i}].changes"))]
             steps.append(Step(**fields))
         data["steps"] = steps
+        ids = {t.id for t in data["threads"]}
+        for i, st in enumerate(steps):
+            if st.thread not in ids:
+                raise TraceDataError(f"steps[{i}].thread: T{st.thread} is not one of the "
+                                     "trace's threads")
         loop = data.get("loop_start")
         if loop is not None and not 0 <= loop <= len(steps):
             raise TraceDataError(f"loop_start: {_short(loop)} is not a step of the trace "
