@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent / "checker"
 # sema.types is the type vocabulary (a leaf: it imports only
 # dsl.diagnostics); the IR's slots carry its types, so any package may use it.
 # dsl.diagnostics (spans, source lines, errors) is likewise open to all.
-SHARED = ("checker.sema.types", "checker.dsl.diagnostics", "checker.__version__")
+SHARED = ("checker.sema.types", "checker.dsl.diagnostics", "checker.__version__",
+          "checker.argtypes")
 
 # What each package may import besides itself and SHARED: module prefixes.
 # The spec loaders (dsl.loader, ir.build, sema.check) appear only where a
@@ -43,6 +44,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "cli": ("checker",),
     "__main__": ("checker.cli",),
     "__init__": (),
+    "argtypes": (),
 }
 
 # The command-line side of an engine package loads the spec it is given.

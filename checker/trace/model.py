@@ -166,12 +166,11 @@ def _dict(v: object, where: str) -> dict[Any, Any]:
 
 
 def _binding(v: object, where: str) -> int | bool:
-    """A constant's or option's value: within what a spec may write."""
-    from checker.dsl.parser import CONST_BITS  # the dsl package imports no trace module
-
+    """A constant's or option's value: 62 bits at most (sizes and options of
+    a scenario, far below what would exhaust the build)."""
     if isinstance(v, bool):
         return v
-    if not isinstance(v, int) or v.bit_length() > min(CONST_BITS, 62):
+    if not isinstance(v, int) or v.bit_length() > 62:
         raise TraceDataError(f"{where}: expected an integer or a bool, not {_short(v)}")
     return v
 
