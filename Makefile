@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-slow lint setup bench clean
+.PHONY: run test test-slow fuzz lint setup bench clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/pytest -q -m slow
+
+# Long fuzzing of the command line (tests/test_fuzz.py): MIGCHECK_FUZZ_EXAMPLES
+# inputs of each kind (default 5000); `make test` runs a small fixed sample.
+fuzz: $(STAMP)
+	$(BIN)/pytest -q -m fuzz tests/test_fuzz.py -x
 
 lint: $(STAMP)
 	$(BIN)/ruff check checker tests benchmarks

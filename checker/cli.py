@@ -18,9 +18,12 @@ limit (and none failed).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -67,6 +70,7 @@ from checker.trace.replay import load_and_replay
 from checker.trace.text import render
 
 EXIT_OK, EXIT_UNMET, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_BUG = 0, 1, 2, 3, 70
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports a SIGINT death
 
 
 class _Parser(argparse.ArgumentParser):
@@ -334,7 +338,7 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
     try:
         trace, res = load_and_replay(Path(args.trace), args.spec, args.include)
     except TraceFormatError as e:
-        err.print(f"migcheck: error: {e}", highlight=False, markup=False)
+        err.print(f"{e}", highlight=False, markup=False)  # "trace.json: error: ..."
         return EXIT_USAGE
     if args.html:
         _viewer(err, args.html, [trace])
@@ -383,18 +387,103 @@ def cmd_ir(args: argparse.Namespace, out: Console, err: Console) -> int:
     return EXIT_OK
 
 
+# Deeply nested specs (a 400-term sum, 250 nested ifs) recurse in the parser,
+# the checks, lowering and code generation: the command runs in a thread with a
+# large stack (only the pages it touches are used) under a raised recursion
+# limit, and what still recurses too far is a diagnostic, not a traceback.
+_STACK_BYTES = 512 << 20
+_RECURSION_LIMIT = 50_000
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()  # --max-seconds counts from here
     args = _parser().parse_args(argv)
+    box: list[int] = []
+    raised: list[BaseException] = []  # MIGCHECK_DEBUG's traceback, re-raised here
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            box.append(_limited(args, started))
+        except BaseException as e:
+            raised.append(e)
+        finally:
+            done.set()
+
+    old_limit = sys.getrecursionlimit()
+    old_stack = threading.stack_size(_STACK_BYTES)
+    try:
+        sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))
+        worker = threading.Thread(target=work, name="migcheck", daemon=True)
+        worker.start()
+    finally:
+        threading.stack_size(old_stack)
+    try:
+        _join(worker, done)
+    finally:
+        sys.setrecursionlimit(old_limit)
+    if raised and not isinstance(raised[0], KeyboardInterrupt):
+        raise raised[0]
+    return box[0] if box else _interrupted(None)
+
+
+def _join(worker: threading.Thread, done: threading.Event) -> None:
+    """Wait for the command. SIGINT reaches only the main thread: pass it on
+    as a KeyboardInterrupt raised in the worker (and cancel a z3 query, which
+    holds the worker in C code), so that the engine stops cleanly with its
+    partial figures. A second Ctrl-C gives up on the worker. (An Event, not
+    Thread.join: an interrupted join marks the thread finished in 3.11.)"""
+    try:
+        done.wait()
+        return
+    except KeyboardInterrupt:
+        pass
+    if worker.ident is not None:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident),
+                                                   ctypes.py_object(KeyboardInterrupt))
+    z3 = sys.modules.get("z3")
+    if z3 is not None:
+        z3.main_ctx().interrupt()
+    with contextlib.suppress(KeyboardInterrupt):
+        done.wait()
+
+
+def _interrupted(e: BaseException | None) -> int:
+    """Exit 130; the engine's figures so far, when it attached them as notes."""
+    for note in getattr(e, "__notes__", []):
+        print(f"migcheck: {note}", file=sys.stderr)
+    print("migcheck: interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def _is_interrupt(e: BaseException) -> bool:
+    """A KeyboardInterrupt that surfaced inside a ctypes call into z3 comes
+    back wrapped (`ArgumentError: argument 1: KeyboardInterrupt`), or as
+    the cause or context of another exception."""
+    seen: set[int] = set()
+    cur: BaseException | None = e
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, KeyboardInterrupt):
+            return True
+        if isinstance(cur, ctypes.ArgumentError) and "KeyboardInterrupt" in str(cur):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+def _limited(args: argparse.Namespace, started: float) -> int:
+    """The command under the process-wide limits, started in the thread that
+    runs it (the watchdog raises LimitExceeded in that thread)."""
     try:
         if args.command == "check":
             start_process_limits(args.max_seconds, args.max_memory, started)
-        return _main(args)
+        return _run(args)
     finally:
         stop_process_limits()
 
 
-def _main(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> int:
     out = Console(highlight=False, soft_wrap=True, markup=False)
     err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
     for console in (out, err):  # spec text is printed with control characters spelled out
@@ -407,13 +496,20 @@ def _main(args: argparse.Namespace) -> int:
     except SpecError as e:
         print(e.render(), file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("migcheck: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        return _interrupted(e)
+    except RecursionError:
+        where = getattr(args, "spec", None) or getattr(args, "trace", None) or "migcheck"
+        print(f"{where}: error: the spec nests too deeply (an expression or statements "
+              "nested hundreds of levels): split the expression or the statement",
+              file=sys.stderr)
+        return EXIT_USAGE
     except LimitExceeded as e:
         print(f"migcheck: incomplete: stopped by {limit_text(e)}", file=sys.stderr)
         return EXIT_INCOMPLETE
     except Exception as e:
+        if _is_interrupt(e):
+            return _interrupted(e)
         if os.environ.get("MIGCHECK_DEBUG"):
             raise
         print(f"migcheck: internal error: {type(e).__name__}: {e}\n"

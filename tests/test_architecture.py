@@ -21,9 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent / "checker"
 # dsl.diagnostics); the IR's slots carry its types, so any package may use it.
 # dsl.diagnostics (spans, source lines, errors) is likewise open to all, and
 # so are fsio (atomic writes of output files) and textsafe (spec text made inert
-# for terminals, XML and HTML): neither imports anything of checker.
+# for terminals, XML and HTML), and argtypes (the command line's number
+# types): none imports anything of checker.
 SHARED = ("checker.sema.types", "checker.dsl.diagnostics", "checker.__version__",
-          "checker.fsio", "checker.textsafe")
+          "checker.fsio", "checker.textsafe", "checker.argtypes")
 
 # What each package may import besides itself and SHARED: module prefixes.
 # The spec loaders (dsl.loader, ir.build, sema.check) appear only where a
@@ -50,6 +51,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "fsio": (),
     "textsafe": (),
     "__init__": (),
+    "argtypes": (),
 }
 
 # The command-line side of an engine package loads the spec it is given.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import CodeType
 from typing import Any
 
 from checker.ir.interp import Fault, c_div, c_mod
@@ -228,7 +229,7 @@ class Compiled:
         cached: list[Callable[[int], int | None]] | None = getattr(self, "_step", None)
         if cached is None:
             env = dict(self._env)
-            exec(compile(self._step_source, f"<migcheck:{self.ts.scenario}:steps>", "exec"), env)
+            exec(_compile(self._step_source, f"<migcheck:{self.ts.scenario}:steps>"), env)
             cached = env["STEP"]
             self._step = cached
         return cached
@@ -333,6 +334,8 @@ class _Gen:
             return f"(not {a})" if e.op == "!" else f"({e.op}{a})"
         if isinstance(e, Binary):
             a = self.expr(e.left, s)
+            if isinstance(e.left, Binary) and _FLAT.get(e.op, "") == _FLAT.get(e.left.op, "-"):
+                a = a[1:-1]  # `a + b + c`, not one parenthesis per term: Python allows 200
             b = self.expr(e.right, s)
             if e.op == "&&":
                 return f"({a} and {b})"
@@ -511,6 +514,23 @@ def _where(a: Action) -> str:
     return repr(str(a.origin.span))
 
 
+# Operators that Python groups left to right like C, emitted as `(a op b)`:
+# the parentheses of a left operand of the same group can go.
+_FLAT = {"+": "+", "-": "+", "&": "&", "|": "|", "^": "^", "&&": "&&", "||": "||"}
+
+
+def _compile(source: str, name: str) -> CodeType:
+    """Compile generated code. Python's parser refuses more than 200 nested
+    parentheses (and very deep expressions): that is a spec nested too
+    deeply, reported as such (RecursionError, see checker.cli), not a bug."""
+    try:
+        return compile(source, name, "exec")
+    except SyntaxError as e:
+        if "nested parentheses" in str(e) or "too complex" in str(e):
+            raise RecursionError(f"expression too deep for generated code: {e}") from None
+        raise
+
+
 def _lit(n: int) -> str:
     """A Python literal for `n`: masks over a state of more than ~14,000
     bits have more than 4,300 decimal digits, which Python 3.11 refuses to
@@ -582,7 +602,7 @@ def compile_system(ts: TransitionSystem) -> Compiled:
     fired = bytearray(len(ts.actions))
     source = "def _nop(s, out):\n    pass\n" + "\n".join(src) + "\n"
     env: dict[str, Any] = {"R": rt, "F": fired, **gen.consts}
-    code = compile(source, f"<migcheck:{ts.spec}:{ts.scenario}>", "exec")
+    code = _compile(source, f"<migcheck:{ts.spec}:{ts.scenario}>")
     exec(code, env)
     pc_mask = 0
     thread_pc = []

@@ -32,7 +32,12 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     search = bfs if opts.search == "bfs" else dfs
     out = Outcome(ts.expect)
     graph = StateGraph() if opts.check_livelock and ts.has_cycles else None
-    parent = search(c, budget, stats, out, graph)
+    try:
+        parent = search(c, budget, stats, out, graph)
+    except KeyboardInterrupt as e:  # Ctrl-C: the figures so far, for the message
+        e.add_note(f"scenario {ts.scenario}: stopped after {stats.states:,} states, "
+                   f"depth {stats.depth}, {budget.elapsed():.2f} s: not verified")
+        raise
     stats.seconds = budget.elapsed()
     if out.violation is None and out.limit is None and graph is not None:
         from checker.explore.livelock import find_livelock  # scipy: only when needed

@@ -45,10 +45,10 @@ def load(path: Path) -> Trace:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as err:
-        raise TraceFormatError(f"{path}: cannot read trace: {err}") from None
+        raise TraceFormatError(f"{path}: error: cannot read trace: {err}") from None
     if not isinstance(data, dict) or data.get("format") != TRACE_FORMAT:
-        raise TraceFormatError(f"{path}: not a {TRACE_FORMAT} file")
+        raise TraceFormatError(f"{path}: error: not a {TRACE_FORMAT} file")
     try:
         return Trace.from_dict(data)
-    except (KeyError, TypeError) as err:
-        raise TraceFormatError(f"{path}: malformed trace: {err}") from None
+    except (KeyError, TypeError, ValueError) as err:  # TraceDataError: a field's type or range
+        raise TraceFormatError(f"{path}: error: malformed trace: {err}") from None

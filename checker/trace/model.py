@@ -74,16 +74,153 @@ class Trace:
 
     @staticmethod
     def from_dict(d: dict[str, object]) -> Trace:
-        data: dict[str, Any] = dict(d)
-        data["threads"] = [ThreadInfo(**t) for t in data["threads"]]
+        """A trace from its JSON form, every field checked for its type and
+        range first (TraceDataError): a trace file is input, and a wrong
+        type would otherwise surface as a crash deep in replay or rendering."""
+        data = _fields(d, "trace", _TRACE_FIELDS)
+        data["bindings"] = {_str(k, "bindings"): _binding(v, f"bindings.{k}")
+                            for k, v in _dict(data["bindings"], "bindings").items()}
+        data["threads"] = [ThreadInfo(**_fields(t, f"threads[{i}]", _THREAD_FIELDS))
+                           for i, t in enumerate(_list(data["threads"], "threads"))]
         steps = []
-        for raw in data["steps"]:
-            fields = dict(raw)
-            fields["changes"] = [Change(**c) for c in fields["changes"]]
+        for i, raw in enumerate(_list(data["steps"], "steps")):
+            fields = _fields(raw, f"steps[{i}]", _STEP_FIELDS)
+            fields["changes"] = [Change(**_fields(c, f"steps[{i}].changes[{j}]", _CHANGE_FIELDS))
+                                 for j, c in enumerate(_list(fields["changes"],
+                                                             f"steps[{i}].changes"))]
             steps.append(Step(**fields))
         data["steps"] = steps
-        data["blocked"] = {int(k): v for k, v in data.get("blocked", {}).items()}
+        ids = {t.id for t in data["threads"]}
+        for i, st in enumerate(steps):
+            if st.thread not in ids:
+                raise TraceDataError(f"steps[{i}].thread: T{st.thread} is not one of the "
+                                     "trace's threads")
+        loop = data.get("loop_start")
+        if loop is not None and not 0 <= loop <= len(steps):
+            raise TraceDataError(f"loop_start: {_short(loop)} is not a step of the trace "
+                                 f"(0..{len(steps)})")
+        data["final_state"] = {_str(k, "final_state"): _str(v, f"final_state.{k}")
+                               for k, v in _dict(data.get("final_state", {}),
+                                                 "final_state").items()}
+        data["blocked"] = {_thread_key(k): _str(v, f"blocked.{k}")
+                           for k, v in _dict(data.get("blocked", {}), "blocked").items()}
         return Trace(**data)
+
+
+class TraceDataError(ValueError):
+    """A trace's JSON with a missing, unknown or wrongly typed field."""
+
+
+_BIG = 1 << 62  # ids, indices, lines and program counters: far below, and fit a C index
+_Check = tuple[bool, Any]  # (required, checker of the value)
+
+
+def _short(v: object) -> str:
+    text = repr(v) if not isinstance(v, int) or abs(v) < 1 << 64 else "a huge number"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _str(v: object, where: str) -> str:
+    if not isinstance(v, str):
+        raise TraceDataError(f"{where}: expected a string, not {_short(v)}")
+    return v
+
+
+def _int(v: object, where: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or not -_BIG <= v <= _BIG:
+        raise TraceDataError(f"{where}: expected an integer, not {_short(v)}")
+    return v
+
+
+def _nat(v: object, where: str) -> int:
+    n = _int(v, where)
+    if n < 0:
+        raise TraceDataError(f"{where}: expected 0 or more, not {n}")
+    return n
+
+
+def _bool(v: object, where: str) -> bool:
+    if not isinstance(v, bool):
+        raise TraceDataError(f"{where}: expected true or false, not {_short(v)}")
+    return v
+
+
+def _opt_str(v: object, where: str) -> str | None:
+    return None if v is None else _str(v, where)
+
+
+def _opt_nat(v: object, where: str) -> int | None:
+    return None if v is None else _nat(v, where)
+
+
+def _list(v: object, where: str) -> list[Any]:
+    if not isinstance(v, list):
+        raise TraceDataError(f"{where}: expected a list, not {_short(v)}")
+    return v
+
+
+def _dict(v: object, where: str) -> dict[Any, Any]:
+    if not isinstance(v, dict):
+        raise TraceDataError(f"{where}: expected an object, not {_short(v)}")
+    return v
+
+
+def _binding(v: object, where: str) -> int | bool:
+    """A constant's or option's value: 62 bits at most (sizes and options of
+    a scenario, far below what would exhaust the build)."""
+    if isinstance(v, bool):
+        return v
+    if not isinstance(v, int) or v.bit_length() > 62:
+        raise TraceDataError(f"{where}: expected an integer or a bool, not {_short(v)}")
+    return v
+
+
+def _thread_key(k: object) -> int:
+    text = _str(k, "blocked")
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise TraceDataError(f"blocked: {_short(k)} is not a thread id")
+    return int(text)
+
+
+def _fields(raw: object, where: str, spec: dict[str, _Check]) -> dict[str, Any]:
+    """`raw` as keyword arguments: every required key present, no unknown
+    key, each value checked."""
+    d = _dict(raw, where)
+    unknown = [k for k in d if k not in spec]
+    if unknown:
+        raise TraceDataError(f"{where}: unknown field {_short(unknown[0])}")
+    out: dict[str, Any] = {}
+    for key, (required, check) in spec.items():
+        if key not in d:
+            if required:
+                raise TraceDataError(f"{where}: missing field '{key}'")
+            continue
+        out[key] = check(d[key], f"{where}.{key}" if where != "trace" else key)
+    return out
+
+
+_TRACE_FIELDS: dict[str, _Check] = {
+    "spec": (True, _str), "spec_sha256": (True, _str),
+    "scenario": (True, _str), "bindings": (True, _dict),
+    "kind": (True, _str), "name": (True, _opt_str), "message": (True, _str),
+    "threads": (True, _list), "steps": (True, _list),
+    "loop_start": (False, _opt_nat), "final_state": (False, _dict),
+    "blocked": (False, _dict), "format": (False, _str),
+}
+_THREAD_FIELDS: dict[str, _Check] = {
+    "id": (True, _nat), "kind": (True, _str), "label": (True, _str),
+    "dynamic": (True, _bool),
+}
+_STEP_FIELDS: dict[str, _Check] = {
+    "index": (True, _nat), "thread": (True, _nat), "line": (True, _nat),
+    "file": (True, _str), "text": (True, _str), "inner": (True, _str),
+    "inner_where": (True, _str), "changes": (True, _list),
+    "fault": (False, _str), "pc": (False, _int),
+}
+_CHANGE_FIELDS: dict[str, _Check] = {
+    "var": (True, _str), "before": (True, _str), "after": (True, _str),
+    "frame": (False, _bool),
+}
 
 
 class ValueFormatter:
