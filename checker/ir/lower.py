@@ -317,6 +317,8 @@ class BodyLowerer:
             return FALSE
         if isinstance(e, ast.Current):
             return Const(self.tid)
+        if isinstance(e, ast.NoThread):
+            return Const(0)
         if isinstance(e, ast.Name):
             sym = el.refs[e]
             if isinstance(sym, ConstSym):
@@ -832,6 +834,8 @@ class BodyLowerer:
             start = StartThread(s.thread, args, self.b.thread_slots(s.thread))
             self.emit(node, nxt, s.span, body=(start, *start_resets), force_visible=True)
             return nxt
+        if isinstance(s, ast.Free) and isinstance(s.operand, ast.NullLit):
+            return node  # free(null) does nothing: no step
         if isinstance(s, ast.Free):
             node = self.hoist(s.operand, node)
             pt = self.el.type_of(s.operand)
