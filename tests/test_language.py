@@ -707,27 +707,24 @@ def test_identifiers_that_start_like_keywords(spec_file):
     assert run(p).met
 
 
-def test_free_of_the_null_literal_and_none_are_rejected(spec_file):
-    """README: the literal `free(null);` names no pool (a variable holding
-    null is fine), and `none` is not a keyword: a tid is 0 for no thread."""
-    from tests.conftest import errors
 
-    assert "free() takes a reference to a pool object, not 'null'" in errors(spec_file("""
-        struct o { int[0..1] v; };
-        pool struct o os[1];
-        thread t() { free(null); }
-        scenario s { run t(); }
-    """))
-    assert "unknown name 'none'" in errors(spec_file("""
-        tid owner = 0;
-        thread t() { owner = none; }
-        scenario s { run t(); }
-    """))
-    ok = spec_file("""
-        tid owner = 0;
-        thread t() { owner = current; owner = 0; }
-        scenario s { run t(); }
-    """)
+def test_none_is_the_tid_of_no_thread(spec_file):
+    """README: `tid` values are `current` and `none` (0), in code and in
+    properties alike."""
     from tests.conftest import run
 
-    assert run(ok).verdict == "verified"
+    r = run(spec_file("""
+        tid owner = none;
+        thread t() { owner = current; assert(owner != none, "set"); owner = none; }
+        invariant sane: owner == none || owner == 1;
+        final released: owner == none;
+        scenario s { run t(); }
+    """))
+    assert r.verdict == "verified"
+    bad = run(spec_file("""
+        tid owner = none;
+        thread t() { owner = current; }
+        final released: owner == none;
+        scenario s { run t(); expect final released; }
+    """))
+    assert bad.violation is not None and bad.violation.kind == "final"

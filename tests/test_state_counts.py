@@ -178,6 +178,21 @@ def test_a_loop_of_only_local_statements_takes_a_step_per_pass(spec_file):
     assert (r.stats.states, r.stats.transitions, r.stats.depth) == (7, 6, 6)
 
 
+def test_free_of_the_null_literal_does_nothing(spec_file):
+    """README: `free(null)` does nothing, not even a step: g = 1 is the
+    thread's one step."""
+    p = spec_file("""
+        struct o { int[0..1] v; };
+        pool struct o os[1];
+        int[0..1] g = 0;
+        thread t() { free(null); g = 1; free(null); }
+        scenario s { run t(); }
+    """)
+    r = run(p)
+    assert r.verdict == "verified"
+    assert (r.stats.states, r.stats.transitions) == (2, 1)
+
+
 def test_free_of_a_null_reference_does_nothing(spec_file):
     """README: `free(p)` with p null does nothing: no fault, the pool
     untouched. Two shared steps (free(p) reads the global p; g = 1): 3

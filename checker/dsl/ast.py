@@ -101,6 +101,11 @@ class Current(Expr):
 
 
 @dataclass(eq=False)
+class NoThread(Expr):
+    """`none`: the `tid` of no thread (0)."""
+
+
+@dataclass(eq=False)
 class Name(Expr):
     name: str
 

@@ -593,6 +593,10 @@ class _Builder(Transformer[Any, Any]):
         return ast.Current(self._span(meta))
 
     @v_args(meta=True)
+    def none_expr(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.NoThread(self._span(meta))
+
+    @v_args(meta=True)
     def name_expr(self, meta: Any, items: list[Any]) -> ast.Expr:
         return ast.Name(self._span(meta), str(items[0]))
 

@@ -279,6 +279,8 @@ class BodyLowerer(CondLowerer):
             start = StartThread(s.thread, args, self.b.thread_slots(s.thread))
             self.emit(node, nxt, s.span, body=(start, *start_resets), force_visible=True)
             return nxt
+        if isinstance(s, ast.Free) and isinstance(s.operand, ast.NullLit):
+            return node  # free(null) does nothing: no step
         if isinstance(s, ast.Free):
             node = self.hoist(s.operand, node)
             pt = self.el.type_of(s.operand)

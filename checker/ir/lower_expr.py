@@ -91,6 +91,8 @@ class ExprLowerer(LowererBase):
             return FALSE
         if isinstance(e, ast.Current):
             return Const(self.tid)
+        if isinstance(e, ast.NoThread):
+            return Const(0)
         if isinstance(e, ast.Name):
             sym = el.refs[e]
             if isinstance(sym, ConstSym):

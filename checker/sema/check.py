@@ -653,7 +653,9 @@ class Checker:
                 self.check_args(s.args, started.params, s.span, s.thread, allow_alias=False)
         elif isinstance(s, ast.Free):
             ft = self.check_expr(s.operand)
-            if ft is not None and not (isinstance(ft, PtrType) and self.el.pool_of(ft)):
+            if isinstance(s.operand, ast.NullLit):
+                pass  # free(null) does nothing, as in C
+            elif ft is not None and not (isinstance(ft, PtrType) and self.el.pool_of(ft)):
                 self.err(s.operand.span, f"free() takes a reference to a pool object, not '{ft}'")
         elif isinstance(s, ast.Empty):
             pass
@@ -713,6 +715,8 @@ class Checker:
             return BOOL
         if isinstance(e, ast.NullLit):
             return NULL
+        if isinstance(e, ast.NoThread):
+            return TID
         if isinstance(e, ast.Current):
             if not ctx.allow_current:
                 self.err(e.span, f"'current' is not defined in {ctx.what}")
