@@ -21,10 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent / "checker"
 # dsl.diagnostics); the IR's slots carry its types, so any package may use it.
 # dsl.diagnostics (spans, source lines, errors) is likewise open to all, and
 # so are fsio (atomic writes of output files) and textsafe (spec text made inert
-# for terminals, XML and HTML), and argtypes (the command line's number
-# types): none imports anything of checker.
+# for terminals, XML and HTML), argtypes (the command line's number types)
+# and kinds (violation, property and verdict kinds, the table of checks):
+# none imports anything of checker.
 SHARED = ("checker.sema.types", "checker.dsl.diagnostics", "checker.__version__",
-          "checker.fsio", "checker.textsafe", "checker.argtypes")
+          "checker.fsio", "checker.textsafe", "checker.argtypes", "checker.kinds")
 
 # What each package may import besides itself and SHARED: module prefixes.
 # The spec loaders (dsl.loader, ir.build, sema.check) appear only where a
@@ -52,6 +53,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "textsafe": (),
     "__init__": (),
     "argtypes": (),
+    "kinds": (),
 }
 
 # The command-line side of an engine package loads the spec it is given.

@@ -174,7 +174,7 @@ def test_prove_command_exit_statuses(spec_file):
     assert bad.returncode == 1
     assert "counterexample: bmc: final in 4 steps" in bad.stdout
     assert "counterexample: final 'both'" in bad.stdout  # the trace
-    unknown = run(spec_file(SPIN), "--seconds", "0")
+    unknown = run(spec_file(SPIN), "--seconds", "0.001")
     assert unknown.returncode == 3
     assert "unknown: inconclusive" in unknown.stdout
     missing = run(spec_file(RACE), "-s", "nope")

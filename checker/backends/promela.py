@@ -47,6 +47,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from checker.backends.promela_names import Names
 from checker.dsl.diagnostics import Span
@@ -84,6 +85,7 @@ from checker.ir.precond import (
     simplify,
     step_outcomes,
 )
+from checker.kinds import ViolationKind
 from checker.textsafe import visible
 
 # pan counts "transitions" as states stored + states matched: the initial
@@ -97,7 +99,7 @@ SPIN_EXTRA_TRANSITIONS = 1
 class CheckLine:
     """What the `assert` on one line of the export checks."""
 
-    kind: str  # a violation kind, or "internal" (the export's own consistency)
+    kind: ViolationKind | Literal["internal"]  # "internal": the export's own consistency
     prop: int
     message: str
     action: int | None  # the action whose step holds it; None: invariant, final
@@ -155,8 +157,8 @@ class _Writer:
         self.lines: list[str] = []
         self.model = PromelaModel("", ts, focus)
         self.interp = Interp(ts.slots, ts.pools)
-        self.inv_checks = self._property_checks(ts.invariants, "invariant")
-        self.final_checks = self._property_checks(ts.finals, "final")
+        self.inv_checks = self._property_checks(ts.invariants, ViolationKind.INVARIANT)
+        self.final_checks = self._property_checks(ts.finals, ViolationKind.FINAL)
         self.halted_used = (any(not self.reported(c) for c in self.inv_checks)
                             or self._initial_failure() == "silenced")
         self.uses_alloc = False
@@ -181,7 +183,8 @@ class _Writer:
             return False
         return f.name is None or (c.prop >= 0 and self.ts.props[c.prop].name == f.name)
 
-    def _property_checks(self, props: Sequence[tuple[int, Expr]], kind: str) -> list[Check]:
+    def _property_checks(self, props: Sequence[tuple[int, Expr]], kind: ViolationKind
+                         ) -> list[Check]:
         out: list[Check] = []
         for prop, e in props:
             name = self.ts.props[prop].name

@@ -20,6 +20,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import assert_never
 
 from checker.dsl.diagnostics import Diagnostic, Span, SpecError
 from checker.ir.nodes import (
@@ -340,30 +341,32 @@ class Names:
         return iv
 
     def _interval(self, e: Expr) -> Interval:
-        if isinstance(e, Const):
-            return (e.value, e.value)
-        if isinstance(e, Read):
-            return self._read_interval(e.loc)
-        if isinstance(e, Unary):
-            a = self.interval(e.operand)
-            if e.op == "!":
-                return (0, 1)
-            if e.op == "-":
-                return (-a[1], -a[0])
-            return (-a[1] - 1, -a[0] - 1)  # ~x == -x - 1
-        if isinstance(e, Binary):
-            a, b = self.interval(e.left), self.interval(e.right)
-            if e.op in ("<<", ">>") and b[1] >= 32:
-                raise self._beyond(e, f"a shift by up to {b[1]}, 32 or more in C's int")
-            return binary_interval(e.op, a, b)
-        if isinstance(e, Ite):
-            self.interval(e.cond)
-            a, b = self.interval(e.then), self.interval(e.other)
-            return (min(a[0], b[0]), max(a[1], b[1]))
-        if isinstance(e, FieldOf):
-            self.interval(e.word)
-            return (e.lo, e.lo + (1 << e.width) - 1)
-        raise AssertionError(e)
+        match e:
+            case Const():
+                return (e.value, e.value)
+            case Read():
+                return self._read_interval(e.loc)
+            case Unary():
+                a = self.interval(e.operand)
+                if e.op == "!":
+                    return (0, 1)
+                if e.op == "-":
+                    return (-a[1], -a[0])
+                return (-a[1] - 1, -a[0] - 1)  # ~x == -x - 1
+            case Binary():
+                a, b = self.interval(e.left), self.interval(e.right)
+                if e.op in ("<<", ">>") and b[1] >= 32:
+                    raise self._beyond(e, f"a shift by up to {b[1]}, 32 or more in C's int")
+                return binary_interval(e.op, a, b)
+            case Ite():
+                self.interval(e.cond)
+                a, b = self.interval(e.then), self.interval(e.other)
+                return (min(a[0], b[0]), max(a[1], b[1]))
+            case FieldOf():
+                self.interval(e.word)
+                return (e.lo, e.lo + (1 << e.width) - 1)
+            case _:
+                assert_never(e)
 
     def _read_interval(self, loc: Loc) -> Interval:
         if loc.bits is not None:
@@ -384,23 +387,25 @@ class Names:
         return (lo, hi)
 
     def _render(self, e: Expr) -> str:
-        if isinstance(e, Const):
-            return str(e.value) if e.value >= 0 else f"({e.value})"
-        if isinstance(e, Read):
-            raw, _addr, _checks = self.sym.locate(e.loc, (), "read")
-            raw = Loc(raw.base, tuple(Dyn(simplify(d.expr), d.stride, d.count) for d in raw.dyn))
-            text = self.read_raw(raw)
-            return field_text(text, e.loc.bits)
-        if isinstance(e, Unary):
-            return f"{e.op}({self._render(e.operand)})"
-        if isinstance(e, Binary):
-            return f"({self._render(e.left)} {e.op} {self._render(e.right)})"
-        if isinstance(e, Ite):
-            return (f"({self._render(e.cond)} -> {self._render(e.then)} : "
-                    f"{self._render(e.other)})")
-        if isinstance(e, FieldOf):
-            return field_text(self._render(e.word), (e.shift, e.width, e.lo, 0))
-        raise AssertionError(e)
+        match e:
+            case Const():
+                return str(e.value) if e.value >= 0 else f"({e.value})"
+            case Read():
+                raw, _addr, _checks = self.sym.locate(e.loc, (), "read")
+                raw = Loc(raw.base, tuple(Dyn(simplify(d.expr), d.stride, d.count) for d in raw.dyn))
+                text = self.read_raw(raw)
+                return field_text(text, e.loc.bits)
+            case Unary():
+                return f"{e.op}({self._render(e.operand)})"
+            case Binary():
+                return f"({self._render(e.left)} {e.op} {self._render(e.right)})"
+            case Ite():
+                return (f"({self._render(e.cond)} -> {self._render(e.then)} : "
+                        f"{self._render(e.other)})")
+            case FieldOf():
+                return field_text(self._render(e.word), (e.shift, e.width, e.lo, 0))
+            case _:
+                assert_never(e)
 
 
 def field_text(word: str, bits: tuple[int, int, int, int] | None) -> str:

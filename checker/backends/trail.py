@@ -30,6 +30,7 @@ from checker.explore.codegen import compile_system
 from checker.explore.result import Violation
 from checker.ir.interp import Fault, Interp
 from checker.ir.nodes import Action, Prop, TransitionSystem
+from checker.kinds import ViolationKind
 from checker.trace.model import Trace, build_trace
 
 
@@ -108,7 +109,7 @@ def translate(model: PromelaModel, replay: Replay, offset: int = 0,
         if not deadlock_step:
             raise TrailMismatch("an invalid end state not reached through the watchdog")
         _check_deadlock(ts, interp, state)
-        v = Violation("deadlock", "no thread can move", None, packed)
+        v = Violation(ViolationKind.DEADLOCK, "no thread can move", None, packed)
     elif "assertion violated" in error:
         text = _norm(error.split("assertion violated", 1)[1])
         if final_step:
@@ -139,10 +140,10 @@ def _final(ts: TransitionSystem, interp: Interp, state: list[int], packed: list[
         try:
             ok = interp.eval(e, state)
         except Fault as f:
-            return Violation("final", f"evaluating final properties: {f.message}", None, packed)
+            return Violation(ViolationKind.FINAL, f"evaluating final properties: {f.message}", None, packed)
         if not ok:
             p = ts.props[prop]
-            return Violation("final", f"final property '{p.name}' does not hold", p, packed)
+            return Violation(ViolationKind.FINAL, f"final property '{p.name}' does not hold", p, packed)
     raise TrailMismatch("SPIN reports a final property broken that holds for migcheck")
 
 
@@ -166,7 +167,7 @@ def _last_step(model: PromelaModel, interp: Interp, state: list[int], packed: li
     found: list[tuple[bool, Violation]] = []
     initial = _broken_invariant(ts, interp, ts.initial)
     if initial is not None:  # the watchdog's first statement asserts it
-        return Violation("invariant", initial[0], initial[1], packed[:1])
+        return Violation(ViolationKind.INVARIANT, initial[0], initial[1], packed[:1])
     for t in ts.threads:
         for a in ts.actions_at(t.id, state[t.pc_slot]):
             lines = {ln for ln, ck in model.checks.items() if ck.action == a.id}
@@ -183,7 +184,7 @@ def _last_step(model: PromelaModel, interp: Interp, state: list[int], packed: li
                 continue
             broken = _broken_invariant(ts, interp, new)
             if broken is not None:
-                v = Violation("invariant", broken[0], broken[1],
+                v = Violation(ViolationKind.INVARIANT, broken[0], broken[1],
                               [*packed, c.packing.pack(new)])
                 inv_lines = {ln for ln, ck in model.checks.items() if ck.action is None}
                 if _reported(model, v):

@@ -42,6 +42,7 @@ from checker.ir.nodes import (
     Unary,
 )
 from checker.ir.precond import Symbolic
+from checker.kinds import Check, ViolationKind
 
 
 @dataclass
@@ -112,16 +113,15 @@ class Runtime:
 
     def deref_fault(self, r: int, pool: str, alloc_base: int, stride: int, verb: str) -> Any:
         if r == 0:
-            raise Fault("null_deref", f"{verb} through a null {pool} reference")
-        raise Fault("use_after_free", f"{verb} {self.name(alloc_base + (r - 1) * stride)} "
-                                      "after it was freed")
+            raise Fault.of(Check.NULL_REF, verb=verb, pool=pool)
+        raise Fault.of(Check.FREED, verb=verb, object=self.name(alloc_base + (r - 1) * stride))
 
     def oob(self, i: int, count: int, verb: str) -> Any:
-        raise Fault("out_of_bounds", f"{verb}: index {i} out of bounds 0..{count - 1}")
+        raise Fault.of(Check.INDEX, verb=verb, value=i, last=count - 1)
 
     def range_fault(self, slot: int, v: int, lo: int, hi: int, field: bool) -> Any:
-        what = f"a field of {self.name(slot)}" if field else self.name(slot)
-        raise Fault("range", f"{what} = {v} is outside {lo}..{hi}")
+        check = Check.WORD_FIELD_RANGE if field else Check.STORE_RANGE
+        raise Fault.of(check, target=self.name(slot), value=v, lo=lo, hi=hi)
 
     def range_fault_at(self, offset: int, v: int, lo: int, hi: int, field: bool) -> Any:
         """A range fault at a slot reached through references or indices:
@@ -131,16 +131,17 @@ class Runtime:
         self.range_fault(self._slot_at[offset], v, lo, hi, field)
 
     def assert_fault(self, prop: int, kind: str) -> Any:
-        raise Fault(kind, "assertion failed", prop)
+        """`kind` arrives as the literal the generated code holds."""
+        raise Fault(ViolationKind(kind), Check.ASSERTION.message(), prop)
 
     def div(self, a: int, b: int) -> int:
         if b == 0:
-            raise Fault("div_zero", "division by zero")
+            raise Fault.of(Check.DIVISOR)
         return c_div(a, b)
 
     def mod(self, a: int, b: int) -> int:
         if b == 0:
-            raise Fault("div_zero", "division by zero")
+            raise Fault.of(Check.DIVISOR)
         return c_mod(a, b)
 
     def alloc(self, s: int, pool: str) -> tuple[int, int]:
@@ -155,8 +156,7 @@ class Runtime:
         bit, mask, fresh = self.objects[pool][r - 1]
         if not s & bit:
             info = self.ts.pools[pool]
-            raise Fault("double_free", f"free of {self.name(info.base + (r - 1) * info.stride)}, "
-                                       "already freed")
+            raise Fault.of(Check.DOUBLE_FREE, object=self.name(info.base + (r - 1) * info.stride))
         return (s & ~mask) | fresh
 
     def start(self, s: int, stmt: StartThread, args: tuple[int, ...]) -> int:
@@ -168,8 +168,7 @@ class Runtime:
                         self.range_fault(ps, v, slot.lo, slot.hi, False)
                     s = self._set(s, ps, v)
                 return self._set(s, ts.pc_slot, ts.entry_pc)
-        raise Fault("thread_limit", f"start {stmt.kind}: all {len(stmt.slots)} instance slot(s) "
-                                    f"busy; raise the bound with 'max {stmt.kind} N;'")
+        raise Fault.of(Check.THREAD_SLOT, thread=stmt.kind, count=len(stmt.slots))
 
     def cover(self, k: int) -> None:
         self.covered.add(k)
@@ -457,7 +456,7 @@ class _Gen:
                 ind += "    "
             elif isinstance(st, Assert):
                 lines.append(f"{ind}if not {self.expr(st.cond, 'n')}: "
-                             f"R.assert_fault({st.prop}, {st.kind!r})")
+                             f"R.assert_fault({st.prop}, {str(st.kind)!r})")
             elif isinstance(st, AllocObj):
                 r = self.fresh()
                 lines.append(f"{ind}n, {r} = R.alloc(n, {st.pool!r})")

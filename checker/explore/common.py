@@ -12,6 +12,7 @@ from checker.explore.codegen import Compiled
 from checker.explore.result import Violation
 from checker.ir.interp import Fault
 from checker.ir.nodes import Expectation
+from checker.kinds import ViolationKind
 
 
 @dataclass
@@ -128,17 +129,17 @@ def terminal(c: Compiled, s: int, path_fn: Callable[[], list[int]]) -> Violation
             for i, t in enumerate(c.ts.threads)
             if c.pc_of(s, i) != 0
         ]
-        return Violation("deadlock", "no thread can move: " + "; ".join(blocked), None,
+        return Violation(ViolationKind.DEADLOCK, "no thread can move: " + "; ".join(blocked), None,
                          path_fn())
     if c.final is not None:
         try:
             bad = c.final(s)
         except Fault as f:
-            return Violation("final", f"evaluating final properties: {f.message}", None,
+            return Violation(ViolationKind.FINAL, f"evaluating final properties: {f.message}", None,
                              path_fn())
         if bad >= 0:
             prop = c.ts.props[bad]
-            return Violation("final", f"final property '{prop.name}' does not hold", prop,
+            return Violation(ViolationKind.FINAL, f"final property '{prop.name}' does not hold", prop,
                              path_fn())
     return None
 
@@ -148,10 +149,10 @@ def check_invariant(c: Compiled, s: int, path_fn: Callable[[], list[int]]) -> Vi
     try:
         bad = c.invariant(s)
     except Fault as f:
-        return Violation("invariant", f"evaluating invariants: {f.message}", None, path_fn())
+        return Violation(ViolationKind.INVARIANT, f"evaluating invariants: {f.message}", None, path_fn())
     if bad >= 0:
         prop = c.ts.props[bad]
-        return Violation("invariant", f"invariant '{prop.name}' does not hold", prop, path_fn())
+        return Violation(ViolationKind.INVARIANT, f"invariant '{prop.name}' does not hold", prop, path_fn())
     return None
 
 

@@ -23,6 +23,7 @@ from checker.explore.bfs import path_to
 from checker.explore.codegen import Compiled
 from checker.explore.common import StateGraph, where
 from checker.explore.result import Violation
+from checker.kinds import ViolationKind
 
 
 def find_livelock(c: Compiled, parent: dict[int, int], graph: StateGraph) -> Violation | None:
@@ -61,7 +62,7 @@ def find_livelock(c: Compiled, parent: dict[int, int], graph: StateGraph) -> Vio
     spinning = [f"{t.label} at {where(c, best, i)}"
                 for i, t in enumerate(c.ts.threads) if c.pc_of(best, i) != 0]
     msg = "threads spin forever and none can finish: " + "; ".join(spinning)
-    return Violation("deadlock", msg, None, path, cycle=cycle)
+    return Violation(ViolationKind.DEADLOCK, msg, None, path, cycle=cycle)
 
 
 def _cycle_through(c: Compiled, start: int, inside: object) -> list[int]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checker.ir.nodes import Cover, Expectation, Origin, Prop, TransitionSystem
+from checker.kinds import VERIFIED, Status, Verdict, ViolationKind
 
 
 @dataclass
@@ -30,7 +31,7 @@ class Violation:
     state before `fault_action` (a step that faulted), or to the violating state
     itself; for a livelock, `cycle` repeats forever from the path's last state."""
 
-    kind: str
+    kind: ViolationKind
     message: str
     prop: Prop | None
     path: list[int]
@@ -54,7 +55,7 @@ class Violation:
 @dataclass
 class CheckResult:
     ts: TransitionSystem
-    verdict: str  # verified, violation, incomplete
+    verdict: Verdict
     stats: Stats
     violation: Violation | None = None
     limit: str | None = None  # the limit that cut the search short
@@ -69,20 +70,20 @@ class CheckResult:
     def met(self) -> bool:
         """Whether the scenario met its expectation."""
         exp = self.ts.expect
-        if self.verdict == "incomplete":
+        if self.verdict == Verdict.INCOMPLETE:
             return False
-        if exp.kind == "verified":
-            return self.verdict == "verified" and not self.uncovered
+        if exp.kind == VERIFIED:
+            return self.verdict == Verdict.VERIFIED and not self.uncovered
         return self.violation is not None and self.violation.matches(exp)
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         """One word for reports: met, unmet, vacuous, incomplete."""
-        if self.verdict == "incomplete":
-            return "incomplete"
-        if self.ts.expect.kind == "verified" and self.verdict == "verified" and self.uncovered:
-            return "vacuous"
-        return "met" if self.met else "unmet"
+        if self.verdict == Verdict.INCOMPLETE:
+            return Status.INCOMPLETE
+        if self.ts.expect.kind == VERIFIED and self.verdict == Verdict.VERIFIED and self.uncovered:
+            return Status.VACUOUS
+        return Status.MET if self.met else Status.UNMET
 
 
 def peak_rss_mb() -> float:

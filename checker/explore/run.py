@@ -16,6 +16,7 @@ from checker.explore.switches import MAX_STATES as SWITCH_PASS_MAX_STATES
 from checker.explore.switches import fewest_switches
 from checker.explore.vacuity import uncovered, unexecuted
 from checker.ir.nodes import TransitionSystem
+from checker.kinds import Verdict
 
 
 def check(ts: TransitionSystem, opts: CheckOptions | None = None,
@@ -25,7 +26,7 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
         with phase(f"compiling scenario {ts.scenario}"):
             c = compile_system(ts)
     except LimitExceeded as e:
-        return CheckResult(ts, "incomplete", Stats(peak_rss_mb=peak_rss_mb()),
+        return CheckResult(ts, Verdict.INCOMPLETE, Stats(peak_rss_mb=peak_rss_mb()),
                            limit=limit_text(e), search=opts.search)
     stats = Stats(state_bits=c.packing.total_bits)
     budget = Budget(opts, progress)
@@ -58,14 +59,14 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     stats.peak_rss_mb = peak_rss_mb()
     others = out.others
     if out.violation is not None:
-        return CheckResult(ts, "violation", stats, out.violation, search=opts.search,
+        return CheckResult(ts, Verdict.VIOLATION, stats, out.violation, search=opts.search,
                            others=others, compiled=c)
     if out.limit is not None:
-        return CheckResult(ts, "incomplete", stats, limit=out.limit, search=opts.search,
+        return CheckResult(ts, Verdict.INCOMPLETE, stats, limit=out.limit, search=opts.search,
                            others=others)
     if others:
         # Expected violation not found, but others were: report the first.
-        return CheckResult(ts, "violation", stats, others[0], search=opts.search,
+        return CheckResult(ts, Verdict.VIOLATION, stats, others[0], search=opts.search,
                            others=others[1:], compiled=c)
-    return CheckResult(ts, "verified", stats, unexecuted=unexecuted(c), uncovered=uncovered(c),
+    return CheckResult(ts, Verdict.VERIFIED, stats, unexecuted=unexecuted(c), uncovered=uncovered(c),
                        search=opts.search, compiled=c)

@@ -37,6 +37,7 @@ from checker.ir.nodes import (
     ThreadSlot,
     TransitionSystem,
 )
+from checker.kinds import VERIFIED, PropertyKind, ViolationKind, expect_kind
 from checker.sema.check import Checker, elaborate
 from checker.sema.symbols import Elaboration, GlobalSym, LocalSym, ProcSym, ThreadSym
 
@@ -112,9 +113,9 @@ class ScenarioBuilder:
 
     def assert_prop(self, s: ast.Assert) -> int:
         name = s.message if s.message is not None else SourceCache.excerpt(s.cond.span)
-        return self._prop("assert", name, s.span)
+        return self._prop(PropertyKind.ASSERT, name, s.span)
 
-    def _prop(self, kind: str, name: str, span: Span) -> int:
+    def _prop(self, kind: PropertyKind, name: str, span: Span) -> int:
         key = (kind, name, span)
         if key not in self._prop_index:
             self._prop_index[key] = len(self.props)
@@ -202,8 +203,8 @@ class ScenarioBuilder:
         state = self.initial_state(state, threads, lowerers)
         invariants, finals = self.lower_properties()
         expect = sc.expect
-        expectation = Expectation(expect.kind, expect.name, expect.span) if expect else \
-            Expectation("verified", None, None)
+        expectation = Expectation(expect_kind(expect.kind), expect.name, expect.span) if expect \
+            else Expectation(VERIFIED, None, None)
         lock_orders = [[n for n, _ in lo.names] for lo in el.lock_orders]
         ts = TransitionSystem(
             spec=self.program.root,
@@ -332,8 +333,8 @@ class ScenarioBuilder:
         low.frames.append(Frame(t.name, {}, {}, -1, None, ()))
         for prop in self.el.properties:
             if prop.kind == "on_exit":
-                idx = self._prop("on_exit", prop.name, prop.span)
-                exit_checks.append(Assert(low.cond(prop.expr), idx, "on_exit"))
+                idx = self._prop(PropertyKind.ON_EXIT, prop.name, prop.span)
+                exit_checks.append(Assert(low.cond(prop.expr), idx, ViolationKind.ON_EXIT))
         low.frames.pop()
         resets = tuple(Assign(Loc(s), Const(self.layout.slots[s].default))
                        for s in low.owned if s != inst.pc_slot)
@@ -388,10 +389,10 @@ class ScenarioBuilder:
         finals: list[tuple[int, Expr]] = []
         for prop in self.el.properties:
             if prop.kind == "invariant":
-                invariants.append((self._prop("invariant", prop.name, prop.span),
+                invariants.append((self._prop(PropertyKind.INVARIANT, prop.name, prop.span),
                                    low.cond(prop.expr)))
             elif prop.kind == "final":
-                finals.append((self._prop("final", prop.name, prop.span), low.cond(prop.expr)))
+                finals.append((self._prop(PropertyKind.FINAL, prop.name, prop.span), low.cond(prop.expr)))
         return invariants, finals
 
 

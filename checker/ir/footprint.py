@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from checker.ir.nodes import (
     AllocObj,
@@ -36,23 +37,26 @@ from checker.ir.nodes import (
 
 def expr_locs(e: Expr) -> Iterator[Loc]:
     """Every location an expression reads, nested index expressions included."""
-    if isinstance(e, Read):
-        yield e.loc
-        for d in e.loc.dyn:
-            yield from expr_locs(d.expr)
-    elif isinstance(e, Unary):
-        yield from expr_locs(e.operand)
-    elif isinstance(e, Binary):
-        yield from expr_locs(e.left)
-        yield from expr_locs(e.right)
-    elif isinstance(e, Ite):
-        yield from expr_locs(e.cond)
-        yield from expr_locs(e.then)
-        yield from expr_locs(e.other)
-    elif isinstance(e, FieldOf):
-        yield from expr_locs(e.word)
-    else:
-        assert isinstance(e, Const), e
+    match e:
+        case Read():
+            yield e.loc
+            for d in e.loc.dyn:
+                yield from expr_locs(d.expr)
+        case Unary():
+            yield from expr_locs(e.operand)
+        case Binary():
+            yield from expr_locs(e.left)
+            yield from expr_locs(e.right)
+        case Ite():
+            yield from expr_locs(e.cond)
+            yield from expr_locs(e.then)
+            yield from expr_locs(e.other)
+        case FieldOf():
+            yield from expr_locs(e.word)
+        case Const():
+            pass
+        case _:
+            assert_never(e)
 
 
 @dataclass
@@ -73,31 +77,34 @@ def body_footprint(guard: Expr | None, body: Sequence[Stmt]) -> Footprint:
 
 
 def _stmt_fp(s: Stmt, fp: Footprint) -> None:
-    if isinstance(s, Assign):
-        fp.writes.append(s.loc)
-        if s.loc.bits is not None:
-            fp.reads.append(s.loc)
-        for d in s.loc.dyn:
-            fp.reads.extend(expr_locs(d.expr))
-        fp.reads.extend(expr_locs(s.value))
-    elif isinstance(s, If):
-        fp.reads.extend(expr_locs(s.cond))
-        for x in (*s.then, *s.other):
-            _stmt_fp(x, fp)
-    elif isinstance(s, Require | Assert):
-        fp.reads.extend(expr_locs(s.cond))
-    elif isinstance(s, AllocObj):
-        fp.writes.append(s.loc)
-        fp.pools_changed.add(s.pool)
-    elif isinstance(s, FreeObj):
-        fp.reads.extend(expr_locs(s.ref))
-        fp.pools_changed.add(s.pool)
-    elif isinstance(s, StartThread):
-        for a in s.args:
-            fp.reads.extend(expr_locs(a))
-        fp.starts = True
-    else:
-        assert isinstance(s, CoverHit | LockEvent), s
+    match s:
+        case Assign():
+            fp.writes.append(s.loc)
+            if s.loc.bits is not None:
+                fp.reads.append(s.loc)
+            for d in s.loc.dyn:
+                fp.reads.extend(expr_locs(d.expr))
+            fp.reads.extend(expr_locs(s.value))
+        case If():
+            fp.reads.extend(expr_locs(s.cond))
+            for x in (*s.then, *s.other):
+                _stmt_fp(x, fp)
+        case Require() | Assert():
+            fp.reads.extend(expr_locs(s.cond))
+        case AllocObj():
+            fp.writes.append(s.loc)
+            fp.pools_changed.add(s.pool)
+        case FreeObj():
+            fp.reads.extend(expr_locs(s.ref))
+            fp.pools_changed.add(s.pool)
+        case StartThread():
+            for a in s.args:
+                fp.reads.extend(expr_locs(a))
+            fp.starts = True
+        case CoverHit() | LockEvent():
+            pass
+        case _:
+            assert_never(s)
 
 
 def loc_is_shared(loc: Loc, slots: Sequence[Slot]) -> bool:

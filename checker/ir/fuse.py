@@ -57,8 +57,8 @@ def _visible(e: MicroEdge, slots: Sequence[Slot]) -> bool:
 def _normalize(parts: list[Stmt]) -> tuple[Expr, tuple[Stmt, ...]]:
     guard: Expr = TRUE
     i = 0
-    while i < len(parts) and isinstance(parts[i], Require):
-        cond = parts[i].cond  # type: ignore[attr-defined]
+    while i < len(parts) and isinstance(req := parts[i], Require):
+        cond = req.cond
         guard = cond if guard == TRUE else Binary("&&", guard, cond)
         i += 1
     body = tuple(p for p in parts[i:] if not (isinstance(p, Require) and p.cond == TRUE))

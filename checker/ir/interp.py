@@ -35,16 +35,22 @@ from checker.ir.nodes import (
     Stmt,
     Unary,
 )
+from checker.kinds import Check, ViolationKind
 
 
 class Fault(Exception):
     """A violation raised while executing a step."""
 
-    def __init__(self, kind: str, message: str, prop: int = -1):
+    def __init__(self, kind: ViolationKind, message: str, prop: int = -1):
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.prop = prop
+
+    @classmethod
+    def of(cls, check: Check, prop: int = -1, **values: object) -> Fault:
+        """The fault of a failed check, worded by the table in checker.kinds."""
+        return cls(check.rule.kind, check.message(**values), prop)
 
 
 class Blocked(Exception):
@@ -94,17 +100,16 @@ class Interp:
             v = self.eval(d.expr, st)
             if d.pool is not None:
                 if v == 0:
-                    raise Fault("null_deref", f"{verb} through a null {d.pool} reference")
+                    raise Fault.of(Check.NULL_REF, verb=verb, pool=d.pool)
                 if not 1 <= v <= d.count:
-                    raise Fault("out_of_bounds", f"{verb}: {d.pool} reference {v} out of range")
+                    raise Fault.of(Check.REF_BOUNDS, verb=verb, pool=d.pool, value=v)
                 if not st[d.alloc_base + (v - 1) * d.stride]:
                     name = self.slots[d.alloc_base + (v - 1) * d.stride].name
-                    raise Fault("use_after_free", f"{verb} {name} after it was freed")
+                    raise Fault.of(Check.FREED, verb=verb, object=name)
                 index += (v - 1) * d.stride
             else:
                 if not 0 <= v < d.count:
-                    raise Fault("out_of_bounds",
-                                f"{verb}: index {v} out of bounds 0..{d.count - 1}")
+                    raise Fault.of(Check.INDEX, verb=verb, value=v, last=d.count - 1)
                 index += v * d.stride
         return index
 
@@ -123,14 +128,15 @@ class Interp:
         slot = self.slots[index]
         if loc.bits is None:
             if not slot.lo <= value <= slot.hi:
-                raise Fault("range", f"{slot.name} = {value} is outside {slot.lo}..{slot.hi}")
+                raise Fault.of(Check.STORE_RANGE, target=slot.name, value=value, lo=slot.lo,
+                               hi=slot.hi)
             st[index] = value
             if self.observer is not None:
                 self.observer.on_write(index, loc)
             return
         shift, width, lo, hi = loc.bits
         if not lo <= value <= hi:
-            raise Fault("range", f"a field of {slot.name} = {value} is outside {lo}..{hi}")
+            raise Fault.of(Check.WORD_FIELD_RANGE, target=slot.name, value=value, lo=lo, hi=hi)
         mask = ((1 << width) - 1) << shift
         st[index] = (st[index] & ~mask) | ((value - lo) << shift)
         if self.observer is not None:
@@ -157,7 +163,7 @@ class Interp:
             b = self.eval(e.right, st)
             if op in ("/", "%"):
                 if b == 0:
-                    raise Fault("div_zero", "division by zero")
+                    raise Fault.of(Check.DIVISOR)
                 return c_div(a, b) if op == "/" else c_mod(a, b)
             return int(_BINOPS[op](a, b))
         if isinstance(e, Ite):
@@ -181,7 +187,7 @@ class Interp:
                 if self.observer is not None and self.observer.skips_asserts():
                     continue
                 if not self.eval(s.cond, st):
-                    raise Fault(s.kind, "assertion failed", s.prop)
+                    raise Fault(s.kind, Check.ASSERTION.message(), s.prop)
             elif isinstance(s, AllocObj):
                 self.write(s.loc, self.alloc(s.pool, st), st)
             elif isinstance(s, FreeObj):
@@ -214,7 +220,7 @@ class Interp:
         info = self.pools[pool]
         base = info.base + (ref - 1) * info.stride
         if not st[base]:
-            raise Fault("double_free", f"free of {self.slots[base].name}, already freed")
+            raise Fault.of(Check.DOUBLE_FREE, object=self.slots[base].name)
         st[base] = 0
         for k in range(1, info.stride):
             st[base + k] = self.slots[base + k].default
@@ -229,8 +235,7 @@ class Interp:
                     self.write(Loc(ps), v, st)
                 st[ts.pc_slot] = ts.entry_pc
                 return
-        raise Fault("thread_limit", f"start {s.kind}: all {len(s.slots)} instance slot(s) busy; "
-                                    f"raise the bound with 'max {s.kind} N;' in the scenario")
+        raise Fault.of(Check.THREAD_SLOT, thread=s.kind, count=len(s.slots))
 
     # ------------------------------------------------------------ steps
     def holds(self, cond: Expr, st: Sequence[int]) -> bool:

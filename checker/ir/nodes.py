@@ -24,20 +24,25 @@ the step that raised it. Every engine must implement exactly these semantics;
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from checker.dsl.diagnostics import Span
 from checker.ir.lockkind import LockOp
+from checker.kinds import ExpectKind, PropertyKind, ViolationKind
 from checker.sema.types import Type
 
 # ---------------------------------------------------------------- expressions
 
 
-class Expr:
+class ExprNode:
+    """Base of the expression classes; `Expr`, their union, is what code
+    names, so that a `match` over it is checked exhaustive by mypy."""
+
     __slots__ = ()
 
 
 @dataclass(frozen=True, slots=True)
-class Const(Expr):
+class Const(ExprNode):
     value: int
 
 
@@ -74,18 +79,18 @@ class Loc:
 
 
 @dataclass(frozen=True, slots=True)
-class Read(Expr):
+class Read(ExprNode):
     loc: Loc
 
 
 @dataclass(frozen=True, slots=True)
-class Unary(Expr):
+class Unary(ExprNode):
     op: str  # "!", "-", "~"
     operand: Expr
 
 
 @dataclass(frozen=True, slots=True)
-class Binary(Expr):
+class Binary(ExprNode):
     """Integer and boolean operators with C meaning; `&&`/`||` short-circuit,
     `/` and `%` truncate toward zero, comparisons give 0 or 1."""
 
@@ -95,14 +100,14 @@ class Binary(Expr):
 
 
 @dataclass(frozen=True, slots=True)
-class Ite(Expr):
+class Ite(ExprNode):
     cond: Expr
     then: Expr
     other: Expr
 
 
 @dataclass(frozen=True, slots=True)
-class FieldOf(Expr):
+class FieldOf(ExprNode):
     """Field `(shift, width, lo)` of a word-valued expression."""
 
     word: Expr
@@ -111,48 +116,52 @@ class FieldOf(Expr):
     lo: int
 
 
+Expr: TypeAlias = Const | Read | Unary | Binary | Ite | FieldOf
+
 TRUE = Const(1)
 FALSE = Const(0)
 
 # ---------------------------------------------------------------- statements
 
 
-class Stmt:
+class StmtNode:
+    """Base of the statement classes; `Stmt` is their union (see `Expr`)."""
+
     __slots__ = ()
 
 
 @dataclass(frozen=True, slots=True)
-class Assign(Stmt):
+class Assign(StmtNode):
     loc: Loc
     value: Expr
 
 
 @dataclass(frozen=True, slots=True)
-class If(Stmt):
+class If(StmtNode):
     cond: Expr
     then: tuple[Stmt, ...]
     other: tuple[Stmt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class Require(Stmt):
+class Require(StmtNode):
     """The step is enabled only if `cond` holds here (a fused guard)."""
 
     cond: Expr
 
 
 @dataclass(frozen=True, slots=True)
-class Assert(Stmt):
+class Assert(StmtNode):
     """A property checked when reached: an `assert`, or a thread's `on_exit`
     properties at its end. A false condition faults with `kind`."""
 
     cond: Expr
     prop: int  # index into TransitionSystem.props
-    kind: str = "assert"
+    kind: ViolationKind = ViolationKind.ASSERT  # or ON_EXIT
 
 
 @dataclass(frozen=True, slots=True)
-class AllocObj(Stmt):
+class AllocObj(StmtNode):
     """`loc = alloc(pool)`: the lowest-numbered free object, its fields reset
     to their defaults and its allocated bit set; null when the pool is full."""
 
@@ -161,7 +170,7 @@ class AllocObj(Stmt):
 
 
 @dataclass(frozen=True, slots=True)
-class FreeObj(Stmt):
+class FreeObj(StmtNode):
     """`free(ref)`: no-op on null; a double free faults; fields reset."""
 
     ref: Expr
@@ -179,7 +188,7 @@ class ThreadSlot:
 
 
 @dataclass(frozen=True, slots=True)
-class StartThread(Stmt):
+class StartThread(StmtNode):
     """Start a thread in the first slot whose pc is 0; none free faults."""
 
     kind: str
@@ -188,12 +197,12 @@ class StartThread(Stmt):
 
 
 @dataclass(frozen=True, slots=True)
-class CoverHit(Stmt):
+class CoverHit(StmtNode):
     cover: int  # index into TransitionSystem.covers
 
 
 @dataclass(frozen=True, slots=True)
-class LockEvent(Stmt):
+class LockEvent(StmtNode):
     """A lock operation declared by an annotation on the called procedure
     (`__acquires`, `__releases`, ...), decoded by `checker.ir.lockkind`. No
     effect on the state: analyses read it."""
@@ -206,6 +215,10 @@ class LockEvent(Stmt):
 
 
 # ---------------------------------------------------------------- the system
+
+
+Stmt: TypeAlias = (Assign | If | Require | Assert | AllocObj | FreeObj | StartThread | CoverHit
+                   | LockEvent)
 
 
 @dataclass(frozen=True)
@@ -280,7 +293,7 @@ class Prop:
     """A property that can be violated, with what identifies it to `expect`."""
 
     index: int
-    kind: str  # assert, invariant, final, on_exit
+    kind: PropertyKind
     name: str
     span: Span
     # An assert of a procedure annotated `__might_sleep`: what it requires of
@@ -315,7 +328,7 @@ class ThreadInstance:
 
 @dataclass
 class Expectation:
-    kind: str  # verified, or a violation kind
+    kind: ExpectKind
     name: str | None
     span: Span | None
 

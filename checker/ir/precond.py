@@ -31,6 +31,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from checker.ir.nodes import (
     FALSE,
@@ -57,6 +58,8 @@ from checker.ir.nodes import (
     Stmt,
     Unary,
 )
+from checker.kinds import Check as Rule
+from checker.kinds import ViolationKind
 
 GUARD: tuple[int, ...] = (-1,)
 
@@ -226,8 +229,9 @@ def _is_bool(e: Expr) -> bool:
 class Check:
     """One check the interpreter makes; `ok` holds when it passes."""
 
-    kind: str  # null_deref, out_of_bounds, use_after_free, range, div_zero, double_free,
-    #            thread_limit, or the kind of an Assert (assert, on_exit)
+    # A rule's kind (checker.kinds), an Assert's (assert, on_exit), or
+    # "internal": a back end's check of its own consistency, never the program's.
+    kind: ViolationKind | Literal["internal"]
     message: str
     ok: Expr
     prop: int = -1
@@ -235,6 +239,16 @@ class Check:
     def guarded(self, cond: Expr) -> Check:
         """This check, made only where `cond` holds."""
         return Check(self.kind, self.message, disj(neg(cond), self.ok), self.prop)
+
+
+# What a message says of a value the conditions do not know (they are
+# symbolic): the table's wording, with this in place of the number.
+SYMBOLIC = "(value)"
+
+
+def _rule(rule: Rule, ok: Expr, **values: object) -> Check:
+    """The check of one rule of the table (checker.kinds), worded by it."""
+    return Check(rule.rule.kind, rule.message(**values), ok)
 
 
 @dataclass(frozen=True)
@@ -357,21 +371,20 @@ class Symbolic:
             v, cv = self.eval(d.expr, env)
             checks += cv
             if d.pool is not None:
-                checks.append(Check("null_deref", f"{verb} through a null {d.pool} reference",
-                                    Binary("!=", v, Const(0))))
+                checks.append(_rule(Rule.NULL_REF, Binary("!=", v, Const(0)),
+                                    verb=verb, pool=d.pool))
                 # (after the null check, a value within 0..count is in bounds)
                 in_bounds = TRUE if self.within(v, 0, d.count) == TRUE else in_range(v, 1, d.count)
-                checks.append(Check("out_of_bounds",
-                                    f"{verb}: {d.pool} reference out of range", in_bounds))
+                checks.append(_rule(Rule.REF_BOUNDS, in_bounds, verb=verb, pool=d.pool,
+                                    value=SYMBOLIC))
                 index = plus(v, -1)
                 alive = self.read_slot(Loc(d.alloc_base, (Dyn(index, d.stride, d.count),)), env)
-                checks.append(Check("use_after_free", f"{verb} a freed {d.pool} object",
-                                    Binary("!=", alive, Const(0))))
+                checks.append(_rule(Rule.FREED, Binary("!=", alive, Const(0)), verb=verb,
+                                    object=f"a {d.pool} object"))
             else:
                 index = v
-                checks.append(Check("out_of_bounds",
-                                    f"{verb}: index out of bounds 0..{d.count - 1}",
-                                    self.within(v, 0, d.count - 1)))
+                checks.append(_rule(Rule.INDEX, self.within(v, 0, d.count - 1), verb=verb,
+                                    value=SYMBOLIC, last=d.count - 1))
             raw.append(Dyn(index, d.stride, d.count))
             addr = add(addr, times(index, d.stride))
         return Loc(loc.base, tuple(raw), loc.bits), addr, checks
@@ -430,7 +443,7 @@ class Symbolic:
                 return Binary("||", a, b), ca + [c.guarded(neg(a)) for c in cb]
             checks = ca + cb
             if e.op in ("/", "%"):
-                checks.append(Check("div_zero", "division by zero", Binary("!=", b, Const(0))))
+                checks.append(_rule(Rule.DIVISOR, Binary("!=", b, Const(0))))
             return Binary(e.op, a, b), checks
         if isinstance(e, Ite):
             cond, cc = self.eval(e.cond, env)
@@ -449,21 +462,24 @@ class Symbolic:
         """Checks of storing `value` (already evaluated) at `loc`, and the update."""
         raw, addr, checks = self.locate(loc, env, "write")
         cands = self.candidates(raw)
+        rule = Rule.STORE_RANGE
+        bounds: tuple[object, object] = (SYMBOLIC, SYMBOLIC)  # several slots: several ranges
         if loc.bits is not None:
             _s, _w, lo, hi = loc.bits
             ok = self.within(value, lo, hi)
-            what = "a field of " + self.slots[loc.base].name
+            rule, bounds = Rule.WORD_FIELD_RANGE, (lo, hi)
         else:
             ranges = {(self.slots[i].lo, self.slots[i].hi) for i in cands}
             if len(ranges) == 1:
                 lo, hi = next(iter(ranges))
                 ok = self.within(value, lo, hi)
+                bounds = (lo, hi)
             else:
                 ok = conj(*(disj(neg(eq(addr, Const(i))),
                                  self.within(value, self.slots[i].lo, self.slots[i].hi))
                             for i in sorted(cands)))
-            what = self.slots[loc.base].name
-        checks.append(Check("range", f"store to {what} outside its range", ok))
+        checks.append(_rule(rule, ok, target=self.slots[loc.base].name, value=SYMBOLIC,
+                            lo=bounds[0], hi=bounds[1]))
         if cond != TRUE:
             checks = [c.guarded(cond) for c in checks]
         return checks, Update(cond, addr, cands, loc.bits, value)
@@ -520,8 +536,9 @@ class Symbolic:
         ref, checks = self.eval(s.ref, env)
         alive = self.read_slot(Loc(info.base, (Dyn(plus(ref, -1), info.stride, info.size),)),
                                env)
-        checks.append(Check("double_free", f"free of a {s.pool} object already freed",
-                            disj(eq(ref, Const(0)), Binary("!=", alive, Const(0)))))
+        checks.append(_rule(Rule.DOUBLE_FREE,
+                            disj(eq(ref, Const(0)), Binary("!=", alive, Const(0))),
+                            object=f"a {s.pool} object"))
         updates: list[Update] = []
         for i in range(info.size):
             hit = eq(ref, Const(i + 1))
@@ -553,8 +570,7 @@ class Symbolic:
                 cur = (*cur, u)
             updates.append(Update(chosen, Const(ts.pc_slot), frozenset([ts.pc_slot]), None,
                                   Const(ts.entry_pc)))
-        checks.append(Check("thread_limit", f"start {s.kind}: every instance slot busy",
-                            disj(*free)))
+        checks.append(_rule(Rule.THREAD_SLOT, disj(*free), thread=s.kind, count=len(s.slots)))
         return checks, (*env, *updates)
 
 

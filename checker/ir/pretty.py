@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import assert_never
 
 from checker.dsl.diagnostics import SourceCache
 from checker.ir.nodes import (
@@ -48,46 +49,51 @@ class Printer:
         return text
 
     def expr(self, e: Expr) -> str:
-        if isinstance(e, Const):
-            return str(e.value)
-        if isinstance(e, Read):
-            return self.loc(e.loc)
-        if isinstance(e, Unary):
-            return f"{e.op}{self.expr(e.operand)}"
-        if isinstance(e, Binary):
-            return f"({self.expr(e.left)} {e.op} {self.expr(e.right)})"
-        if isinstance(e, Ite):
-            return f"({self.expr(e.cond)} ? {self.expr(e.then)} : {self.expr(e.other)})"
-        if isinstance(e, FieldOf):
-            return f"{self.expr(e.word)}{{{e.shift}:{e.width}}}"
-        raise AssertionError(e)
+        match e:
+            case Const():
+                return str(e.value)
+            case Read():
+                return self.loc(e.loc)
+            case Unary():
+                return f"{e.op}{self.expr(e.operand)}"
+            case Binary():
+                return f"({self.expr(e.left)} {e.op} {self.expr(e.right)})"
+            case Ite():
+                return f"({self.expr(e.cond)} ? {self.expr(e.then)} : {self.expr(e.other)})"
+            case FieldOf():
+                return f"{self.expr(e.word)}{{{e.shift}:{e.width}}}"
+            case _:
+                assert_never(e)
 
     def stmts(self, body: Sequence[Stmt], indent: str = "    ") -> list[str]:
         out: list[str] = []
         for s in body:
-            if isinstance(s, Assign):
-                out.append(f"{indent}{self.loc(s.loc)} := {self.expr(s.value)}")
-            elif isinstance(s, If):
-                out.append(f"{indent}if {self.expr(s.cond)}:")
-                out.extend(self.stmts(s.then, indent + "  "))
-                if s.other:
-                    out.append(f"{indent}else:")
-                    out.extend(self.stmts(s.other, indent + "  "))
-            elif isinstance(s, Require):
-                out.append(f"{indent}require {self.expr(s.cond)}")
-            elif isinstance(s, Assert):
-                out.append(f"{indent}assert {self.expr(s.cond)}  # prop {s.prop}")
-            elif isinstance(s, AllocObj):
-                out.append(f"{indent}{self.loc(s.loc)} := alloc({s.pool})")
-            elif isinstance(s, FreeObj):
-                out.append(f"{indent}free({s.pool}, {self.expr(s.ref)})")
-            elif isinstance(s, StartThread):
-                args = ", ".join(self.expr(a) for a in s.args)
-                out.append(f"{indent}start {s.kind}({args})")
-            elif isinstance(s, CoverHit):
-                out.append(f"{indent}cover #{s.cover}")
-            elif isinstance(s, LockEvent):
-                out.append(f"{indent}# {s.op}{' shared' if s.shared else ''} {s.lock_class} at {self.loc(s.loc)}")
+            match s:
+                case Assign():
+                    out.append(f"{indent}{self.loc(s.loc)} := {self.expr(s.value)}")
+                case If():
+                    out.append(f"{indent}if {self.expr(s.cond)}:")
+                    out.extend(self.stmts(s.then, indent + "  "))
+                    if s.other:
+                        out.append(f"{indent}else:")
+                        out.extend(self.stmts(s.other, indent + "  "))
+                case Require():
+                    out.append(f"{indent}require {self.expr(s.cond)}")
+                case Assert():
+                    out.append(f"{indent}assert {self.expr(s.cond)}  # prop {s.prop}")
+                case AllocObj():
+                    out.append(f"{indent}{self.loc(s.loc)} := alloc({s.pool})")
+                case FreeObj():
+                    out.append(f"{indent}free({s.pool}, {self.expr(s.ref)})")
+                case StartThread():
+                    args = ", ".join(self.expr(a) for a in s.args)
+                    out.append(f"{indent}start {s.kind}({args})")
+                case CoverHit():
+                    out.append(f"{indent}cover #{s.cover}")
+                case LockEvent():
+                    out.append(f"{indent}# {s.op}{' shared' if s.shared else ''} {s.lock_class} at {self.loc(s.loc)}")
+                case _:
+                    assert_never(s)
         return out
 
 

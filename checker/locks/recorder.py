@@ -239,27 +239,30 @@ def read_mask(ts: TransitionSystem, a: Action, packing: Packing) -> int | None:
 
     def body(stmts: Sequence[Stmt]) -> bool:
         for st in stmts:
-            if isinstance(st, Assign):
-                slots.update(sym.reads(Read(st.loc)) | sym.reads(st.value))
-            elif isinstance(st, If):
-                slots.update(sym.reads(st.cond))
-                if not body(st.then) or not body(st.other):
+            match st:
+                case Assign():
+                    slots.update(sym.reads(Read(st.loc)) | sym.reads(st.value))
+                case If():
+                    slots.update(sym.reads(st.cond))
+                    if not body(st.then) or not body(st.other):
+                        return False
+                case Require() | Assert():
+                    slots.update(sym.reads(st.cond))
+                case AllocObj() | FreeObj():
+                    slots.update(sym.reads(Read(st.loc)) if isinstance(st, AllocObj)
+                                 else sym.reads(st.ref))
+                    info = ts.pools[st.pool]
+                    slots.update(range(info.base, info.base + info.size * info.stride))
+                case LockEvent():
+                    slots.update(sym.reads(Read(st.loc)))
+                    if st.held_if is not None:
+                        slots.update(sym.reads(st.held_if))
+                case StartThread():
                     return False
-            elif isinstance(st, Require | Assert):
-                slots.update(sym.reads(st.cond))
-            elif isinstance(st, AllocObj | FreeObj):
-                slots.update(sym.reads(Read(st.loc)) if isinstance(st, AllocObj)
-                             else sym.reads(st.ref))
-                info = ts.pools[st.pool]
-                slots.update(range(info.base, info.base + info.size * info.stride))
-            elif isinstance(st, LockEvent):
-                slots.update(sym.reads(Read(st.loc)))
-                if st.held_if is not None:
-                    slots.update(sym.reads(st.held_if))
-            elif isinstance(st, StartThread):
-                return False
-            else:
-                assert isinstance(st, CoverHit), st
+                case CoverHit():
+                    pass
+                case _:
+                    assert_never(st)
         return True
 
     if not body(a.body):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from checker.explore.result import Violation
 from checker.ir.interp import Fault
+from checker.kinds import ViolationKind
 from checker.locks.explore import LockFacts, Witness
 from checker.trace.model import Trace, ValueFormatter, build_trace
 
@@ -15,7 +16,10 @@ from checker.trace.model import Trace, ValueFormatter, build_trace
 def witness_trace(facts: LockFacts, w: Witness, message: str, kind: str = "witness") -> Trace:
     c = facts.compiled
     path = facts.path(w.key)
-    trace = build_trace(c, Violation(kind, message, None, path, fault_action=w.action))
+    # A witness is no violation: the trace is built as one, then named for what it shows.
+    trace = build_trace(c, Violation(ViolationKind.ASSERT, message, None, path,
+                                     fault_action=w.action))
+    trace.kind = kind
     s = path[-1]
     try:
         t = c.step[w.action](s)

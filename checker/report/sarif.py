@@ -12,23 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from checker import __version__
+from checker.kinds import ViolationKind, describe
 from checker.trace.model import Trace
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
+# Every violation kind is a rule, worded by checker.kinds; the rest are the
+# findings of reports that are not counterexamples.
 RULES: dict[str, str] = {
-    "deadlock": "No unfinished thread can move, or threads spin forever",
-    "use_after_free": "An access to an object after it was freed",
-    "double_free": "An object freed twice",
-    "null_deref": "A dereference of a null reference",
-    "out_of_bounds": "An index outside its array",
-    "range": "A store outside a variable's bounds",
-    "div_zero": "A division by zero",
-    "assert": "An assertion of the spec failed",
-    "invariant": "An invariant of the spec does not hold",
-    "final": "A final property does not hold once every thread finished",
-    "on_exit": "A thread ended with an on_exit property false",
-    "thread_limit": "A start with every instance slot busy",
+    **{kind.value: describe(kind) for kind in ViolationKind},
     "unmet-expectation": "A scenario did not meet its expect line",
     "cover": "A cover statement was never reached",
     "incomplete": "A search was cut short by a limit",

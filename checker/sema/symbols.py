@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from checker.dsl import ast
 from checker.dsl.diagnostics import Span
 from checker.dsl.loader import Program
+from checker.kinds import EXPECT_WORDS
 from checker.sema.lemmatypes import LemmaInfo
 from checker.sema.types import EnumType, PtrType, StructType, Type
 
@@ -94,18 +95,8 @@ Symbol = (
     ConstSym | EnumMemberSym | GlobalSym | PoolSym | LocalSym | QuantVarSym | ProcSym | ThreadSym
 )
 
-# Violation kinds a scenario can expect (besides `verified`).
-FAULT_KINDS = (
-    "null_deref",
-    "use_after_free",
-    "double_free",
-    "out_of_bounds",
-    "range",
-    "div_zero",
-    "assert",
-    "thread_limit",
-)
-EXPECT_KINDS = ("verified", *FAULT_KINDS, "invariant", "final", "on_exit", "deadlock")
+# What an `expect` line may name: `verified` or a violation kind (checker.kinds).
+EXPECT_KINDS = EXPECT_WORDS
 
 
 @dataclass

@@ -40,6 +40,7 @@ from checker.explore.limits import LimitExceeded, limit_text, phase, process_lim
 from checker.explore.result import CheckResult, Stats, Violation, current_rss_mb, peak_rss_mb
 from checker.explore.vacuity import uncovered, unexecuted
 from checker.ir.nodes import Cover, Origin, TransitionSystem
+from checker.kinds import Verdict
 from checker.symbolic.concrete import run_schedule, violation_at
 from checker.symbolic.encode import Encoding, Indicator, disj
 from checker.symbolic.stats import BmcStats
@@ -139,7 +140,7 @@ class Bmc:
             answer = self.check_depth(k)
             if answer == "violation":
                 assert self.found is not None
-                return self.result("violation", self.found)
+                return self.result(Verdict.VIOLATION, self.found)
             if answer == "unknown":
                 limit = self.time_limit()
                 break
@@ -161,9 +162,9 @@ class Bmc:
         if limit is not None:
             # The expected violation may lie deeper: the others are notes, and
             # the scenario is incomplete, as when the explicit search stops.
-            return self.result("incomplete", None, limit=limit)
+            return self.result(Verdict.INCOMPLETE, None, limit=limit)
         if self.others:
-            return self.result("violation", self.others[0], others=self.others[1:])
+            return self.result(Verdict.VIOLATION, self.others[0], others=self.others[1:])
         return self._verified()
 
     def _note_others(self, k: int, rest: list[Indicator]) -> str:
@@ -206,7 +207,7 @@ class Bmc:
                     break
                 answer, model = self.u.ask(disj([e[2] for e in open_]), self.deadline)
                 if answer == z3.unknown:
-                    return self.result("incomplete", None, limit=self.time_limit())
+                    return self.result(Verdict.INCOMPLETE, None, limit=self.time_limit())
                 if answer == z3.unsat:
                     break
                 assert model is not None
@@ -219,10 +220,10 @@ class Bmc:
                 self.c.fired[index] = 1
             else:
                 self.c.runtime.covered.add(index)
-        return self.result("verified", None, missing=unexecuted(self.c),
+        return self.result(Verdict.VERIFIED, None, missing=unexecuted(self.c),
                             unreached=uncovered(self.c))
 
-    def result(self, verdict: str, v: Violation | None, others: list[Violation] | None = None,
+    def result(self, verdict: Verdict, v: Violation | None, others: list[Violation] | None = None,
                 limit: str | None = None, missing: list[Origin] | None = None,
                 unreached: list[Cover] | None = None) -> CheckResult:
         self._report()
@@ -264,9 +265,9 @@ def check_bmc(ts: TransitionSystem, depth: int, seconds: float | None = None,
         else:
             raise
         if bmc is None:
-            return CheckResult(ts, "incomplete", BmcStats(peak_rss_mb=peak_rss_mb()),
+            return CheckResult(ts, Verdict.INCOMPLETE, BmcStats(peak_rss_mb=peak_rss_mb()),
                                limit=why, search="bmc")
-        return bmc.result("incomplete", None, limit=why)
+        return bmc.result(Verdict.INCOMPLETE, None, limit=why)
     finally:
         if capped:
             z3.set_param("memory_max_size", 0)  # no ceiling (z3's default)

@@ -12,6 +12,7 @@ interval that contains every result.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import assert_never
 
 from checker.ir.nodes import (
     AllocObj,
@@ -19,12 +20,14 @@ from checker.ir.nodes import (
     Assign,
     Binary,
     Const,
+    CoverHit,
     Expr,
     FieldOf,
     FreeObj,
     If,
     Ite,
     Loc,
+    LockEvent,
     Read,
     Require,
     Slot,
@@ -78,51 +81,58 @@ class Bounds:
         return self.note(self._expr(e))
 
     def _expr(self, e: Expr) -> Interval:
-        if isinstance(e, Const):
-            return (e.value, e.value)
-        if isinstance(e, Read):
-            return self.loc(e.loc)
-        if isinstance(e, Unary):
-            lo, hi = self.expr(e.operand)
-            if e.op == "!":
-                return (0, 1)
-            if e.op == "-":
-                return (-hi, -lo)
-            return (-hi - 1, -lo - 1)
-        if isinstance(e, Binary):
-            a = self.expr(e.left)
-            b = self.expr(e.right)
-            if e.op in _COMPARE:
-                return (0, 1)
-            return _binary(e.op, a, b)
-        if isinstance(e, Ite):
-            self.expr(e.cond)
-            t = self.expr(e.then)
-            o = self.expr(e.other)
-            return (min(t[0], o[0]), max(t[1], o[1]))
-        if isinstance(e, FieldOf):
-            self.expr(e.word)
-            return (e.lo, e.lo + (1 << e.width) - 1)
-        raise AssertionError(e)
+        match e:
+            case Const():
+                return (e.value, e.value)
+            case Read():
+                return self.loc(e.loc)
+            case Unary():
+                lo, hi = self.expr(e.operand)
+                if e.op == "!":
+                    return (0, 1)
+                if e.op == "-":
+                    return (-hi, -lo)
+                return (-hi - 1, -lo - 1)
+            case Binary():
+                a = self.expr(e.left)
+                b = self.expr(e.right)
+                if e.op in _COMPARE:
+                    return (0, 1)
+                return _binary(e.op, a, b)
+            case Ite():
+                self.expr(e.cond)
+                t = self.expr(e.then)
+                o = self.expr(e.other)
+                return (min(t[0], o[0]), max(t[1], o[1]))
+            case FieldOf():
+                self.expr(e.word)
+                return (e.lo, e.lo + (1 << e.width) - 1)
+            case _:
+                assert_never(e)
 
     def stmts(self, body: Iterable[Stmt]) -> None:
         for s in body:
-            if isinstance(s, Assign):
-                self.expr(s.value)
-                self.loc(s.loc)
-            elif isinstance(s, If):
-                self.expr(s.cond)
-                self.stmts(s.then)
-                self.stmts(s.other)
-            elif isinstance(s, Require | Assert):
-                self.expr(s.cond)
-            elif isinstance(s, AllocObj):
-                self.loc(s.loc)
-            elif isinstance(s, FreeObj):
-                self.expr(s.ref)
-            elif isinstance(s, StartThread):
-                for a in s.args:
-                    self.expr(a)
+            match s:
+                case Assign():
+                    self.expr(s.value)
+                    self.loc(s.loc)
+                case If():
+                    self.expr(s.cond)
+                    self.stmts(s.then)
+                    self.stmts(s.other)
+                case Require() | Assert():
+                    self.expr(s.cond)
+                case AllocObj():
+                    self.loc(s.loc)
+                case FreeObj():
+                    self.expr(s.ref)
+                case StartThread():
+                    for a in s.args:
+                        self.expr(a)
+                case CoverHit() | LockEvent():
+                    pass
+                case _:
+                    assert_never(s)
 
 
 def _binary(op: str, a: Interval, b: Interval) -> Interval:

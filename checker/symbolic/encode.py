@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from typing import Any
+from typing import Any, Literal
 
 import z3
 
@@ -48,9 +48,10 @@ from checker.ir.nodes import (
     TransitionSystem,
     Unary,
 )
+from checker.kinds import ViolationKind
 from checker.symbolic.bounds import width_for
 
-BLOCKED = "<blocked>"  # a Require or the guard failed: the step is not enabled
+BLOCKED: Literal["<blocked>"] = "<blocked>"  # a Require or the guard failed: not enabled
 
 # z3's Python API is untyped: these name what a term stands for.
 Num = Any  # a numeric term: a bit-vector (Encoding) or an integer (IntEncoding)
@@ -90,7 +91,7 @@ class Stop:
     """The step stops here when `cond` holds: a fault of `kind` or BLOCKED."""
 
     cond: z3.BoolRef
-    kind: str
+    kind: ViolationKind | Literal["<blocked>"]
     prop: int = -1
 
 
@@ -113,7 +114,7 @@ class Effect:
 class Indicator:
     """A violation that can hold in a state: `cond` over that state."""
 
-    kind: str
+    kind: ViolationKind
     prop: int  # index into ts.props, or -1
     cond: z3.BoolRef
     action: int | None = None  # the faulting action, for faults
@@ -145,7 +146,8 @@ class Machine:
         new = self.enc.narrow(slot, value)
         self.vals[slot] = new if when is None else z3.If(when, new, self.stored(slot))
 
-    def fail(self, bad: z3.BoolRef, kind: str, prop: int = -1) -> None:
+    def fail(self, bad: z3.BoolRef, kind: ViolationKind | Literal["<blocked>"],
+             prop: int = -1) -> None:
         """Stop with `kind` when `bad` holds here; execution goes on without it."""
         bad = z3.simplify(bad) if not z3.is_const(bad) else bad
         if z3.is_false(bad):
@@ -193,14 +195,15 @@ class Machine:
         for d in loc.dyn:
             v = self.num(self.expr(d.expr))
             if d.pool is not None:
-                self.fail(v == enc.zero, "null_deref")
-                self.fail(z3.Or(v < enc.const(1), v > enc.const(d.count)), "out_of_bounds")
+                self.fail(v == enc.zero, ViolationKind.NULL_DEREF)
+                self.fail(z3.Or(v < enc.const(1), v > enc.const(d.count)), ViolationKind.OUT_OF_BOUNDS)
                 alive = [(d.alloc_base + i * d.stride, v == enc.const(i + 1))
                          for i in range(d.count)]
-                self.fail(self.pick(alive, self.get) == enc.zero, "use_after_free")
+                self.fail(self.pick(alive, self.get) == enc.zero, ViolationKind.USE_AFTER_FREE)
                 picks = [(i * d.stride, v == enc.const(i + 1)) for i in range(d.count)]
             else:
-                self.fail(z3.Or(v < enc.zero, v >= enc.const(d.count)), "out_of_bounds")
+                self.fail(z3.Or(v < enc.zero, v >= enc.const(d.count)),
+                          ViolationKind.OUT_OF_BOUNDS)
                 picks = [(i * d.stride, v == enc.const(i)) for i in range(d.count)]
             cands = [(c + off, conj(cc, pc)) for c, cc in cands for off, pc in picks]
         return cands
@@ -224,7 +227,7 @@ class Machine:
         cands = self.locate(loc)
         if loc.bits is not None:
             shift, width, lo, hi = loc.bits
-            self.fail(z3.Or(value < enc.const(lo), value > enc.const(hi)), "range")
+            self.fail(z3.Or(value < enc.const(lo), value > enc.const(hi)), ViolationKind.RANGE)
             raw = value - enc.const(lo)
 
             def new(slot: int) -> Num:
@@ -233,12 +236,12 @@ class Machine:
             ranges = {(enc.ts.slots[c].lo, enc.ts.slots[c].hi) for c, _ in cands}
             if len(ranges) == 1:
                 lo, hi = next(iter(ranges))
-                self.fail(z3.Or(value < enc.const(lo), value > enc.const(hi)), "range")
+                self.fail(z3.Or(value < enc.const(lo), value > enc.const(hi)), ViolationKind.RANGE)
             else:
                 outside = [z3.And(cc, z3.Or(value < enc.const(enc.ts.slots[c].lo),
                                             value > enc.const(enc.ts.slots[c].hi)))
                            for c, cc in cands]
-                self.fail(z3.Or(*outside), "range")
+                self.fail(z3.Or(*outside), ViolationKind.RANGE)
 
             def new(slot: int) -> Num:
                 return value
@@ -303,7 +306,7 @@ class Machine:
         if op == ">=":
             return x >= y
         if op in ("/", "%"):
-            self.fail(y == self.enc.zero, "div_zero")
+            self.fail(y == self.enc.zero, ViolationKind.DIV_ZERO)
         return self.enc.arith(op, x, y)
 
     # ------------------------------------------------------------ statements
@@ -358,7 +361,7 @@ class Machine:
         bases = [info.base + i * info.stride for i in range(info.size)]
         hits = [ref == enc.const(i + 1) for i in range(info.size)]
         alive = self.pick(list(zip(bases, hits, strict=True)), self.get)
-        self.fail(z3.And(ref != enc.zero, alive == enc.zero), "double_free")
+        self.fail(z3.And(ref != enc.zero, alive == enc.zero), ViolationKind.DOUBLE_FREE)
         for base, hit in zip(bases, hits, strict=True):
             self._reset_object(base, info.stride, hit, 0)
 
@@ -373,15 +376,16 @@ class Machine:
             for ps, v in zip(ts_slot.param_slots, args, strict=True):
                 slot = enc.ts.slots[ps]
                 self.fail(z3.And(chosen, z3.Or(v < enc.const(slot.lo), v > enc.const(slot.hi))),
-                          "range")
+                          ViolationKind.RANGE)
             for ps, v in zip(ts_slot.param_slots, args, strict=True):
                 self.put(ps, v, chosen)
             self.put(ts_slot.pc_slot, enc.const(ts_slot.entry_pc), chosen)
             earlier_free = disj([earlier_free, free])
-        self.fail(negate(earlier_free), "thread_limit")
+        self.fail(negate(earlier_free), ViolationKind.THREAD_LIMIT)
 
     # ------------------------------------------------------------ properties
-    def check_all(self, props: Sequence[tuple[int, Expr]], kind: str) -> list[Indicator]:
+    def check_all(self, props: Sequence[tuple[int, Expr]], kind: ViolationKind
+                  ) -> list[Indicator]:
         """Evaluate properties in order, as the explicit engine does: the first
         false one is the violation; a fault while evaluating is one too."""
         for prop, e in props:
@@ -389,7 +393,7 @@ class Machine:
         out = []
         for st in self.stops:
             prop = st.prop if st.kind == kind else -1
-            out.append(Indicator(kind, prop, st.cond))
+            out.append(Indicator(kind, prop, st.cond))  # a fault while evaluating: `kind` too
         return out
 
 
@@ -523,18 +527,19 @@ class Encoding:
         for ef in effects:
             here = self.at(ef.action, state)
             for st in ef.faults:
+                assert isinstance(st.kind, ViolationKind), "blocks are not faults"
                 out.append(Indicator(st.kind, st.prop, conj(here, st.cond), ef.action.id))
         moves = [conj(self.at(ef.action, state), disj([ef.ok, ef.faulting])) for ef in effects]
         stuck = negate(disj(moves))
         running = disj([state[p] != self.slot_const(p, 0) for p in self.pc_slots])
-        out.append(Indicator("deadlock", -1, conj(running, stuck)))
+        out.append(Indicator(ViolationKind.DEADLOCK, -1, conj(running, stuck)))
         if ts.finals:
             m = Machine(self, state)
-            for ind in m.check_all(ts.finals, "final"):
-                out.append(Indicator("final", ind.prop, conj(stuck, negate(running), ind.cond)))
+            for ind in m.check_all(ts.finals, ViolationKind.FINAL):
+                out.append(Indicator(ViolationKind.FINAL, ind.prop, conj(stuck, negate(running), ind.cond)))
         if ts.invariants:
             m = Machine(self, state)
-            out.extend(m.check_all(ts.invariants, "invariant"))
+            out.extend(m.check_all(ts.invariants, ViolationKind.INVARIANT))
         return out
 
     def can_move(self, state: State, effects: Sequence[Effect]) -> z3.BoolRef:
