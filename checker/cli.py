@@ -393,11 +393,16 @@ def cmd_ir(args: argparse.Namespace, out: Console, err: Console) -> int:
 # limit, and what still recurses too far is a diagnostic, not a traceback.
 _STACK_BYTES = 512 << 20
 _RECURSION_LIMIT = 50_000
+# Set on Ctrl-C: whatever the worker then fails with (z3's "canceled", an
+# exception raised from a ctypes callback) is the interrupt, not a bug.
+_INTERRUPT = threading.Event()
+_GRACE_S = 10.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()  # --max-seconds counts from here
     args = _parser().parse_args(argv)
+    _INTERRUPT.clear()
     box: list[int] = []
     raised: list[BaseException] = []  # MIGCHECK_DEBUG's traceback, re-raised here
     done = threading.Event()
@@ -431,13 +436,15 @@ def _join(worker: threading.Thread, done: threading.Event) -> None:
     """Wait for the command. SIGINT reaches only the main thread: pass it on
     as a KeyboardInterrupt raised in the worker (and cancel a z3 query, which
     holds the worker in C code), so that the engine stops cleanly with its
-    partial figures. A second Ctrl-C gives up on the worker. (An Event, not
-    Thread.join: an interrupted join marks the thread finished in 3.11.)"""
+    partial figures. A second Ctrl-C, or a worker still busy after the grace
+    period, gives up on it. (An Event, not Thread.join: an interrupted join
+    marks the thread finished in 3.11.)"""
     try:
         done.wait()
         return
     except KeyboardInterrupt:
         pass
+    _INTERRUPT.set()
     if worker.ident is not None:
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident),
                                                    ctypes.py_object(KeyboardInterrupt))
@@ -445,7 +452,9 @@ def _join(worker: threading.Thread, done: threading.Event) -> None:
     if z3 is not None:
         z3.main_ctx().interrupt()
     with contextlib.suppress(KeyboardInterrupt):
-        done.wait()
+        # A C call that polls neither (a long z3 simplification) may hold the
+        # worker: after a grace period exit anyway (the thread is a daemon).
+        done.wait(_GRACE_S)
 
 
 def _interrupted(e: BaseException | None) -> int:
@@ -508,7 +517,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"migcheck: incomplete: stopped by {limit_text(e)}", file=sys.stderr)
         return EXIT_INCOMPLETE
     except Exception as e:
-        if _is_interrupt(e):
+        if _INTERRUPT.is_set() or _is_interrupt(e):
             return _interrupted(e)
         if os.environ.get("MIGCHECK_DEBUG"):
             raise

@@ -77,6 +77,11 @@ class SpecFile(pytest.File):
         except SpecError as e:
             yield SpecErrorItem.from_parent(self, name="<spec>", message=e.render())
             return
+        except RecursionError:  # as `migcheck` reports it (checker.cli)
+            yield SpecErrorItem.from_parent(self, name="<spec>", message=(
+                f"{self.path}: error: the spec nests too deeply (an expression or "
+                "statements nested hundreds of levels): split the expression or the statement"))
+            return
         for ts in systems:
             item = ScenarioItem.from_parent(self, name=ts.scenario)
             for tag in ts.tags:

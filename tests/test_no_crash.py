@@ -342,3 +342,16 @@ def test_ctrl_c_exits_130_cleanly(args: list[str]) -> None:
     assert p.returncode == 130, out[-1000:] + err[-2000:]
     assert "migcheck: interrupted" in err
     assert "Traceback" not in err and "internal error" not in err, err[-2000:]
+
+
+def test_the_pytest_plugin_reports_deep_nesting_as_a_spec_error(tmp_path: Path) -> None:
+    """pytest builds specs in its own thread, at Python's default recursion
+    limit: a spec nested too deeply for it is a spec error item, not a
+    collection crash."""
+    (tmp_path / "deep.mig").write_text(
+        "int[0..9] g = 1;\nthread t() { g = " + "-" * 3000 + "g; }\nscenario s { run t(); }\n")
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "deep.mig"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "deep.mig: error: the spec nests too deeply" in r.stdout
+    assert "1 failed" in r.stdout and "RecursionError" not in r.stdout

@@ -137,7 +137,13 @@ class Bmc:
     def run(self) -> CheckResult:
         limit: str | None = None
         for k in range(self.max_depth + 1):
-            answer = self.check_depth(k)
+            try:
+                answer = self.check_depth(k)
+            except KeyboardInterrupt as e:  # Ctrl-C: how far it got, for the message
+                e.add_note(f"scenario {self.ts.scenario}: bmc stopped at depth {k}, no "
+                           f"violation within {k - 1} steps: not verified" if k else
+                           f"scenario {self.ts.scenario}: bmc stopped at depth 0")
+                raise
             if answer == "violation":
                 assert self.found is not None
                 return self.result(Verdict.VIOLATION, self.found)

@@ -51,6 +51,11 @@ from checker.ir.nodes import (
 from checker.kinds import ViolationKind
 from checker.symbolic.bounds import width_for
 
+# Ctrl-C belongs to migcheck (checker.cli interrupts the z3 context and the
+# command): z3 would otherwise take SIGINT for itself during a query and
+# report it as a solver timeout, the run going on.
+z3.set_param("ctrl_c", False)
+
 BLOCKED: Literal["<blocked>"] = "<blocked>"  # a Require or the guard failed: not enabled
 
 # z3's Python API is untyped: these name what a term stands for.

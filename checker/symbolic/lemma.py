@@ -19,6 +19,11 @@ import z3
 
 from checker.ir.lemma import Lemma, LemmaStep, Lit, Op, Term, Var
 
+# Ctrl-C belongs to migcheck (checker.cli interrupts the z3 context and the
+# command): z3 would otherwise take SIGINT for itself during a query and
+# report it as a solver timeout, the run going on.
+z3.set_param("ctrl_c", False)
+
 
 @dataclass
 class GoalResult:
