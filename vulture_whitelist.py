@@ -53,3 +53,10 @@ by_name.exc
 # pytestmark.
 by_name.binary_location
 by_name.pytestmark
+
+# pytest collects tests by name: tests/test_fuzz.py builds its fuzz tests
+# with hypothesis decorators applied as calls, bound to test_* names.
+by_name.test_mutated_specs_never_crash
+by_name.test_mutated_specs_never_crash_long
+by_name.test_random_specs_never_crash
+by_name.test_random_specs_never_crash_long
