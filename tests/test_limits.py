@@ -88,10 +88,12 @@ def test_bmc_encoding_is_bounded_too(tmp_path: Path) -> None:
 
 
 def test_bmc_honours_the_memory_limit_inside_z3(tmp_path: Path) -> None:
-    """The probe's shift by a wide-ranged local: z3 grew to 6 GB."""
+    """A shift by a wide-ranged local needs a 100,003-bit encoding: without
+    the ceiling, z3 grows by gigabytes. (The probe's `1 << (l & 3)` no
+    longer does: the interval of `l & 3` is now 0..3.)"""
     spec = tmp_path / "shift.mig"
     spec.write_text("int[0..1000] m = 0;\n"
-                    "thread t() { int[-1000000..1000000] l = 1; m = 1 << (l & 3); }\n"
+                    "thread t() { int[0..100000] l = 1; m = (1 << l) >> l; }\n"
                     "scenario s { run t(); }\n")
     proc, seconds, _ = _check(spec, "--engine", "bmc", "--max-memory", "400",
                               "--max-seconds", "60")
@@ -151,7 +153,7 @@ def test_prove_seconds_bound_the_whole_proof(tmp_path: Path) -> None:
 def test_prove_max_memory_stops_z3(tmp_path: Path) -> None:
     spec = tmp_path / "shift.mig"
     spec.write_text("int[0..1000] m = 0;\n"
-                    "thread t() { int[-1000000..1000000] l = 1; m = 1 << (l & 3); }\n"
+                    "thread t() { int[0..100000] l = 1; m = (1 << l) >> l; }\n"
                     "scenario s { run t(); }\n")
     proc = subprocess.run([*MIGCHECK, "prove", str(spec), "--seconds", "60", "--max-memory",
                            "400"], cwd=ROOT, capture_output=True, text=True, timeout=120,
