@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from checker.dsl.parser import CONST_BITS as CONST_BITS  # the engines take it from here
 from checker.ir.nodes import (
     Action,
     AllocObj,
@@ -76,6 +77,25 @@ def c_div(a: int, b: int) -> int:
 
 def c_mod(a: int, b: int) -> int:
     return a - c_div(a, b) * b
+
+
+def c_shift(op: str, a: int, b: int) -> int:
+    """`a << b` or `a >> b` on exact integers, as every engine computes it.
+
+    A negative count is undefined in C: a `shift` fault. Any count >= 0 is
+    allowed (values have no machine width; the store's range check judges
+    the result), `>>` rounds toward minus infinity (C's arithmetic shift of a
+    negative value), and a left shift whose result would reach 2^CONST_BITS in
+    magnitude, which no range can hold, is a `range` fault raised before the
+    result is built, so that `1 << c` with a wide `c` cannot allocate gigabytes.
+    """
+    if b < 0:
+        raise Fault("shift", f"shift by a negative amount ({b})")
+    if op == ">>":
+        return a >> b
+    if a and a.bit_length() + b > CONST_BITS:
+        raise Fault("range", f"a left shift by {b} is beyond +-2^{CONST_BITS}")
+    return a << b
 
 
 @dataclass
@@ -159,6 +179,8 @@ class Interp:
                 if b == 0:
                     raise Fault("div_zero", "division by zero")
                 return c_div(a, b) if op == "/" else c_mod(a, b)
+            if op in ("<<", ">>"):
+                return c_shift(op, a, b)
             return int(_BINOPS[op](a, b))
         if isinstance(e, Ite):
             return self.eval(e.then if self.eval(e.cond, st) else e.other, st)
@@ -260,8 +282,6 @@ _BINOPS: dict[str, Callable[[int, int], int]] = {
     "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
     "*": lambda a, b: a * b,
-    "<<": lambda a, b: a << b,
-    ">>": lambda a, b: a >> b,
     "&": lambda a, b: a & b,
     "|": lambda a, b: a | b,
     "^": lambda a, b: a ^ b,

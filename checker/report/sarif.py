@@ -24,6 +24,7 @@ RULES: dict[str, str] = {
     "out_of_bounds": "An index outside its array",
     "range": "A store outside a variable's bounds",
     "div_zero": "A division by zero",
+    "shift": "A shift by a negative amount",
     "assert": "An assertion of the spec failed",
     "invariant": "An invariant of the spec does not hold",
     "final": "A final property does not hold once every thread finished",

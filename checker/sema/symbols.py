@@ -102,6 +102,7 @@ FAULT_KINDS = (
     "out_of_bounds",
     "range",
     "div_zero",
+    "shift",
     "assert",
     "thread_limit",
 )
