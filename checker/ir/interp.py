@@ -46,6 +46,7 @@ class Fault(Exception):
         self.kind = kind
         self.message = message
         self.prop = prop
+        self.at = -1  # the statement of the step's body that raised it (-1: the guard)
 
 
 class Blocked(Exception):
@@ -270,7 +271,12 @@ class Interp:
             return None
         new = list(st)
         try:
-            self.exec(a.body, new)
+            for i, s in enumerate(a.body):
+                try:
+                    self.exec((s,), new)
+                except Fault as f:
+                    f.at = i  # see Action.origin_at
+                    raise
         except Blocked:
             return None
         if pc_slot is not None:
