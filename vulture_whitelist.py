@@ -33,6 +33,8 @@ Runtime.oob
 Runtime.range_fault_at
 Runtime.assert_fault
 Runtime.div
+Runtime.shl
+Runtime.shr
 
 # pytest hooks and the Item/Collector interface (checker/pytest_plugin.py).
 by_name.pytest_addoption

@@ -112,7 +112,9 @@ class Check(StrEnum):
       component's value is computed first (its own checks), then a
       reference is checked for null (NULL_REF), its range (REF_BOUNDS) and
       the object's allocated bit (FREED); an index for its bounds (INDEX);
-    - an operator: its operands left to right, then DIVISOR or SHIFT_COUNT;
+    - an operator: its operands left to right, then DIVISOR, or SHIFT_COUNT
+      then SHIFT_RANGE (a left shift whose value would pass the constant
+      limit is refused before it is built);
     - a store: the location, then the value, then the value's range
       (STORE_RANGE, WORD_FIELD_RANGE for a field of a word);
     - `free`: the reference, then DOUBLE_FREE; `start`: its arguments, each
@@ -130,6 +132,7 @@ class Check(StrEnum):
     WORD_FIELD_RANGE = "word_field_range"
     DIVISOR = "divisor"
     SHIFT_COUNT = "shift_count"
+    SHIFT_RANGE = "shift_range"
     DOUBLE_FREE = "double_free"
     THREAD_SLOT = "thread_slot"
     ASSERTION = "assertion"
@@ -166,6 +169,10 @@ CHECKS: dict[Check, CheckRule] = {
     Check.SHIFT_COUNT: CheckRule(ViolationKind.SHIFT,
                                  "A shift by a negative amount (undefined in C)",
                                  "shift by a negative amount ({count})", ("count",)),
+    Check.SHIFT_RANGE: CheckRule(ViolationKind.RANGE,
+                                 "A left shift whose value passes the constant limit",
+                                 "a left shift by {count} is beyond +-2^{limit}",
+                                 ("count", "limit")),
     Check.DOUBLE_FREE: CheckRule(ViolationKind.DOUBLE_FREE, "An object freed twice",
                                  "free of {object}, already freed", ("object",)),
     Check.THREAD_SLOT: CheckRule(ViolationKind.THREAD_LIMIT,

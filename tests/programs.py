@@ -1,9 +1,10 @@
 """Random small spec programs for differential tests (hypothesis strategies).
 
 Threads over a few shared ints and bools, with locals, a spinlock, awaits,
-atomic blocks, either, choose, bounded loops, asserts and invariants: the
+atomic blocks, either, choose, bounded loops, asserts, invariants and
+shifts by counts that may be negative (a `shift` fault): the
 shapes that decide interleavings. Programs are well-typed by construction;
-range faults, deadlocks and failed asserts are all fair outcomes.
+range faults, shift faults, deadlocks and failed asserts are all fair outcomes.
 """
 
 from __future__ import annotations
@@ -38,14 +39,18 @@ def conds(draw: st.DrawFn) -> str:
 
 @st.composite
 def values(draw: st.DrawFn) -> str:
-    kind = draw(st.integers(0, 3))
+    kind = draw(st.integers(0, 4))
     if kind == 0:
         return str(draw(st.integers(0, 3)))
     if kind == 1:
         return draw(st.sampled_from(SHARED))
     if kind == 2:
         return f"{draw(st.sampled_from(SHARED))} + 1"
-    return "l"
+    if kind == 3:
+        return "l"
+    # a shift of a value that may be negative by a count that may be (a fault)
+    op = draw(st.sampled_from(["<<", ">>"]))
+    return f"({draw(st.sampled_from(SHARED))} - 1) {op} ({draw(st.sampled_from(SHARED))} - 1)"
 
 
 def simple(draw: st.DrawFn) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any
 
-from checker.ir.interp import Fault, c_div, c_mod
+from checker.ir.interp import Fault, c_div, c_mod, c_shift
 from checker.ir.nodes import (
     Action,
     AllocObj,
@@ -143,6 +143,12 @@ class Runtime:
         if b == 0:
             raise Fault.of(Check.DIVISOR)
         return c_mod(a, b)
+
+    def shl(self, a: int, b: int) -> int:
+        return c_shift("<<", a, b)
+
+    def shr(self, a: int, b: int) -> int:
+        return c_shift(">>", a, b)
 
     def alloc(self, s: int, pool: str) -> tuple[int, int]:
         for i, (bit, mask, fresh) in enumerate(self.objects[pool]):
@@ -344,6 +350,8 @@ class _Gen:
                 return f"R.div({a}, {b})"
             if e.op == "%":
                 return f"R.mod({a}, {b})"
+            if e.op in ("<<", ">>") and not self.plain_shift(e):
+                return f"R.{'shl' if e.op == '<<' else 'shr'}({a}, {b})"
             return f"({a} {e.op} {b})"
         if isinstance(e, Ite):
             return f"({self.expr(e.then, s)} if {self.expr(e.cond, s)} else {self.expr(e.other, s)})"
@@ -351,6 +359,14 @@ class _Gen:
             w = self.expr(e.word, s)
             return _plus(f"(({w} >> {e.shift}) & {(1 << e.width) - 1})", e.lo)
         raise AssertionError(e)
+
+    def plain_shift(self, e: Binary) -> bool:
+        """Whether Python's own shift is exact here: the count is never
+        negative and a left shift never leaves `c_shift`'s limit."""
+        count = self.symbolic.interval(e.right)
+        if count is None or count[0] < 0:
+            return False
+        return e.op == ">>" or self.symbolic.interval(e) is not None
 
     # ------------------------------------------------------------ statements
     def write(self, loc: Loc, value: str, lines: list[str], ind: str,

@@ -44,6 +44,7 @@ class FusedStep:
     origins: tuple[Origin, ...]
     visible: bool
     key: int  # index in origins of the statement the step exists for
+    at: tuple[int, ...] = ()  # per statement of body: index in origins of its source
 
 
 def _visible(e: MicroEdge, slots: Sequence[Slot]) -> bool:
@@ -54,15 +55,18 @@ def _visible(e: MicroEdge, slots: Sequence[Slot]) -> bool:
     return touches_shared(body_footprint(e.guard, e.body), slots)
 
 
-def _normalize(parts: list[Stmt]) -> tuple[Expr, tuple[Stmt, ...]]:
+def _normalize(parts: list[Stmt], at: Sequence[int]
+               ) -> tuple[Expr, tuple[Stmt, ...], tuple[int, ...]]:
+    """(guard, body, the origin index of each statement of body)."""
     guard: Expr = TRUE
     i = 0
     while i < len(parts) and isinstance(req := parts[i], Require):
         cond = req.cond
         guard = cond if guard == TRUE else Binary("&&", guard, cond)
         i += 1
-    body = tuple(p for p in parts[i:] if not (isinstance(p, Require) and p.cond == TRUE))
-    return guard, body
+    kept = [k for k in range(i, len(parts))
+            if not (isinstance(p := parts[k], Require) and p.cond == TRUE)]
+    return guard, tuple(parts[k] for k in kept), tuple(at[k] for k in kept)
 
 
 @dataclass
@@ -74,6 +78,7 @@ class _Path:
     key: int  # -1 until the path has its shared edge or atomic block
     atomic: bool  # inside an atomic block
     chose: bool = False  # took a nondeterministic alternative (either, choose)
+    at: tuple[int, ...] = ()  # per part: index in origins of its statement (-1: none yet)
 
 
 def fuse(g: MicroGraph, entry: int, done: int, slots: Sequence[Slot],
@@ -125,13 +130,16 @@ def fuse(g: MicroGraph, entry: int, done: int, slots: Sequence[Slot],
                 if e.guard != TRUE:
                     parts.append(Require(e.guard))
                 parts.extend(e.body)
+                # an edge without a statement of its own (a call's return) belongs to the last
+                here = len(p.origins) if e.origins else len(p.origins) - 1
+                at = p.at + (here,) * (len(parts) - len(p.parts))
                 origs = p.origins + e.origins
                 in_atomic = p.atomic or e.region is not None or tagged(p.node)
                 key = p.key
                 if key < 0 and e.origins and (visible[id(e)] or in_atomic):
                     key = len(p.origins)
                 nxt = _Path(e.dst, parts, origs, p.onpath | {e.dst}, key, in_atomic,
-                            p.chose or e.choice)
+                            p.chose or e.choice, at)
                 if in_atomic and tagged(e.dst):
                     if e.dst in p.onpath:
                         raise _loop_error(origs)
@@ -160,11 +168,11 @@ def fuse(g: MicroGraph, entry: int, done: int, slots: Sequence[Slot],
 
 
 def _emit(steps: list[FusedStep], start: int, p: _Path, mark: object) -> int:
-    guard, body = _normalize(p.parts)
+    guard, body, at = _normalize(p.parts, p.at)
     if isinstance(guard, Const) and not guard.value:
         return 0
     steps.append(FusedStep(start, p.node, guard, body, p.origins, p.key >= 0,
-                           p.key if p.key >= 0 else max(len(p.origins) - 1, 0)))
+                           p.key if p.key >= 0 else max(len(p.origins) - 1, 0), at))
     mark(p.node)  # type: ignore[operator]
     return 1
 

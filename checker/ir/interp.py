@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from checker.dsl.parser import CONST_BITS as CONST_BITS  # the engines take it from here
 from checker.ir.nodes import (
     Action,
     AllocObj,
@@ -46,6 +47,7 @@ class Fault(Exception):
         self.kind = kind
         self.message = message
         self.prop = prop
+        self.at = -1  # the statement of the step's body that raised it (-1: the guard)
 
     @classmethod
     def of(cls, check: Check, prop: int = -1, **values: object) -> Fault:
@@ -82,6 +84,25 @@ def c_div(a: int, b: int) -> int:
 
 def c_mod(a: int, b: int) -> int:
     return a - c_div(a, b) * b
+
+
+def c_shift(op: str, a: int, b: int) -> int:
+    """`a << b` or `a >> b` on exact integers, as every engine computes it.
+
+    A negative count is undefined in C: a `shift` fault. Any count >= 0 is
+    allowed (values have no machine width; the store's range check judges
+    the result), `>>` rounds toward minus infinity (C's arithmetic shift of a
+    negative value), and a left shift whose result would reach 2^CONST_BITS in
+    magnitude, which no range can hold, is a `range` fault raised before the
+    result is built, so that `1 << c` with a wide `c` cannot allocate gigabytes.
+    """
+    if b < 0:
+        raise Fault.of(Check.SHIFT_COUNT, count=b)
+    if op == ">>":
+        return a >> b
+    if a and a.bit_length() + b > CONST_BITS:
+        raise Fault.of(Check.SHIFT_RANGE, count=b, limit=CONST_BITS)
+    return a << b
 
 
 @dataclass
@@ -165,6 +186,8 @@ class Interp:
                 if b == 0:
                     raise Fault.of(Check.DIVISOR)
                 return c_div(a, b) if op == "/" else c_mod(a, b)
+            if op in ("<<", ">>"):
+                return c_shift(op, a, b)
             return int(_BINOPS[op](a, b))
         if isinstance(e, Ite):
             return self.eval(e.then if self.eval(e.cond, st) else e.other, st)
@@ -253,7 +276,12 @@ class Interp:
             return None
         new = list(st)
         try:
-            self.exec(a.body, new)
+            for i, s in enumerate(a.body):
+                try:
+                    self.exec((s,), new)
+                except Fault as f:
+                    f.at = i  # see Action.origin_at
+                    raise
         except Blocked:
             return None
         if pc_slot is not None:
@@ -265,8 +293,6 @@ _BINOPS: dict[str, Callable[[int, int], int]] = {
     "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
     "*": lambda a, b: a * b,
-    "<<": lambda a, b: a << b,
-    ">>": lambda a, b: a >> b,
     "&": lambda a, b: a & b,
     "|": lambda a, b: a | b,
     "^": lambda a, b: a ^ b,

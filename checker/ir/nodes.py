@@ -251,6 +251,7 @@ class Action:
     origins: tuple[Origin, ...]
     visible: bool = True
     key: int = -1  # index in origins of the statement the step exists for
+    at: tuple[int, ...] = ()  # per statement of body: index in origins of its source (-1: none)
 
     @property
     def origin(self) -> Origin:
@@ -259,6 +260,14 @@ class Action:
         if not self.origins:
             return Origin(Span.unknown())
         return self.origins[self.key]
+
+    def origin_at(self, index: int) -> Origin:
+        """The source statement of `body[index]` (a fault is drawn at the
+        statement that raised it, not at the first of a fused step); the
+        step's own for the guard (-1) or where it is not known."""
+        if 0 <= index < len(self.at) and 0 <= self.at[index] < len(self.origins):
+            return self.origins[self.at[index]]
+        return self.origin
 
 
 @dataclass(frozen=True)

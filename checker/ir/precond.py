@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from checker.dsl.parser import CONST_BITS
 from checker.ir.nodes import (
     FALSE,
     TRUE,
@@ -163,6 +164,13 @@ _FOLD: dict[str, Callable[[int, int], int | None]] = {
     "<": lambda a, b: int(a < b), "<=": lambda a, b: int(a <= b),
     ">": lambda a, b: int(a > b), ">=": lambda a, b: int(a >= b),
 }
+
+
+def shift_may_overflow(value: tuple[int, int], count: tuple[int, int]) -> bool:
+    """Whether a left shift of a value in `value` by a count in `count` may
+    reach 2^CONST_BITS in magnitude (a `range` fault of `c_shift`)."""
+    widest = max(value[0].bit_length(), value[1].bit_length())
+    return widest > 0 and widest + count[1] > CONST_BITS
 
 
 def simplify(e: Expr) -> Expr:
@@ -320,6 +328,9 @@ class Symbolic:
                 return 0, min(a[1], b[1])
             if e.op == ">>" and a[0] >= 0 and b[0] >= 0:
                 return 0, a[1] >> b[0]
+            if e.op == "<<" and b[0] >= 0 and not shift_may_overflow(a, b):
+                ends = [x << y for x in a for y in b]
+                return min(ends), max(ends)
         return None
 
     def within(self, v: Expr, lo: int, hi: int) -> Expr:
@@ -444,6 +455,8 @@ class Symbolic:
             checks = ca + cb
             if e.op in ("/", "%"):
                 checks.append(_rule(Rule.DIVISOR, Binary("!=", b, Const(0))))
+            if e.op in ("<<", ">>"):
+                checks += self.shift_checks(e.op, a, b)
             return Binary(e.op, a, b), checks
         if isinstance(e, Ite):
             cond, cc = self.eval(e.cond, env)
@@ -455,6 +468,25 @@ class Symbolic:
             w, cw = self.eval(e.word, env)
             return FieldOf(w, e.shift, e.width, e.lo), cw
         raise AssertionError(e)
+
+    def shift_checks(self, op: str, a: Expr, b: Expr) -> list[Check]:
+        """The checks of `checker.ir.interp.c_shift`: a negative count, then a
+        left shift beyond 2^CONST_BITS, tested without building the value:
+        |a| << b < 2^CONST_BITS exactly when |a| >> (CONST_BITS - b) is 0."""
+        count = self.interval(b)
+        checks = []
+        if count is None or count[0] < 0:
+            checks.append(_rule(Rule.SHIFT_COUNT, Binary(">=", b, Const(0)), count=SYMBOLIC))
+        value = self.interval(a)
+        if op == "<<" and (value is None or count is None or shift_may_overflow(value, count)):
+            magnitude = Ite(Binary("<", a, Const(0)), Unary("-", a), a)
+            small = Binary("==", Binary(">>", magnitude, Binary("-", Const(CONST_BITS), b)),
+                           Const(0))
+            fits = Binary("&&", Binary("<=", b, Const(CONST_BITS)), small)
+            checks.append(_rule(Rule.SHIFT_RANGE,
+                                disj(Binary("==", a, Const(0)), Binary("<", b, Const(0)), fits),
+                                count=SYMBOLIC, limit=CONST_BITS))
+        return checks
 
     # ------------------------------------------------------------ stores
     def store(self, loc: Loc, value: Expr, env: Env, cond: Expr = TRUE
@@ -501,7 +533,7 @@ class Symbolic:
             return cv, env
         if isinstance(s, Assert):
             v, cv = self.eval(s.cond, env)
-            return [*cv, Check(s.kind, "assertion failed", v, s.prop)], env
+            return [*cv, Check(s.kind, Rule.ASSERTION.message(), v, s.prop)], env
         if isinstance(s, AllocObj):
             ref, updates = self.alloc(s.pool, env)
             new_env = (*env, *updates)

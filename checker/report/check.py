@@ -32,6 +32,9 @@ def junit_check(outcomes: list[Outcome]) -> str:
         case = junit.Case(r.ts.scenario, Path(spec).stem, r.stats.seconds + r.stats.post_seconds)
         text = render(trace) if trace is not None else ""
         summary = f"expected {_expect(r)}, found {_found(r)}"
+        if trace is not None and trace.steps and trace.steps[-1].fault:
+            last = trace.steps[-1]  # the statement that raised it
+            summary += f" at {last.file}:{last.line}"
         if r.status == "unmet":
             case.failure = ("unmet", summary, text)
         elif r.status == "vacuous":

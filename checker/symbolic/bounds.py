@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import assert_never
 
+from checker.ir.interp import CONST_BITS
 from checker.ir.nodes import (
     AllocObj,
     Assert,
@@ -98,6 +99,10 @@ class Bounds:
                 b = self.expr(e.right)
                 if e.op in _COMPARE:
                     return (0, 1)
+                if e.op == "<<":  # the value built, then what a step goes on with
+                    lo, hi = self.note(_binary(e.op, a, b))
+                    limit = (1 << CONST_BITS) - 1
+                    return (max(lo, -limit), min(hi, limit))
                 return _binary(e.op, a, b)
             case Ite():
                 self.expr(e.cond)
@@ -150,7 +155,10 @@ def _binary(op: str, a: Interval, b: Interval) -> Interval:
             m = min(m, max(abs(blo), abs(bhi)) - 1)  # (b = 0 faults; z3 then gives a)
         return (-m if alo < 0 else 0, m if ahi > 0 else 0)
     if op == "<<":
-        top = max(bhi, 0)
+        # A count beyond CONST_BITS (of a non-zero value) is a range fault
+        # before anything is built (`checker.ir.interp.c_shift`): the width
+        # need only hold the shifts by at most CONST_BITS.
+        top = min(max(bhi, 0), CONST_BITS)
         corners = [alo << top, ahi << top, alo, ahi]
         return (min(corners), max(corners))
     if op == ">>":

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 import z3
 
+from checker.ir.interp import CONST_BITS
 from checker.ir.nodes import (
     Action,
     AllocObj,
@@ -312,7 +313,12 @@ class Machine:
             return x >= y
         if op in ("/", "%"):
             self.fail(y == self.enc.zero, ViolationKind.DIV_ZERO)
-        return self.enc.arith(op, x, y)
+        if op in ("<<", ">>"):
+            self.fail(y < self.enc.zero, ViolationKind.SHIFT)
+        r = self.enc.arith(op, x, y)
+        if op == "<<":
+            self.fail(self.enc.shift_beyond(x, y, r), ViolationKind.RANGE)
+        return r
 
     # ------------------------------------------------------------ statements
     def exec(self, body: Sequence[Stmt]) -> None:
@@ -461,6 +467,16 @@ class Encoding:
         if op == ">>":
             return x >> y  # arithmetic shift: Python's >> on negative values
         return _PY_OPS[op](x, y)
+
+    def shift_beyond(self, x: Num, y: Num, r: Num) -> z3.BoolRef:
+        """`r = x << y` (y >= 0) reaches 2^CONST_BITS in magnitude: the range
+        fault of `checker.ir.interp.c_shift`. The width holds `x << y` for
+        every y up to CONST_BITS (`checker.symbolic.bounds`); narrower than
+        CONST_BITS + 2 bits, no left shift of the system can reach it."""
+        if self.width < CONST_BITS + 2:
+            return z3.BoolVal(False)
+        limit = self.const(1 << CONST_BITS)
+        return z3.And(x != self.zero, z3.Or(y > self.const(CONST_BITS), r >= limit, r <= -limit))
 
     def field_get(self, x: Num, shift: int, width: int) -> Num:
         """The raw bits `width` at `shift` of a word (as `(x >> shift) & mask`)."""
@@ -683,7 +699,7 @@ class IntEncoding(Encoding):
             return q if op == "/" else x - q * y
         if z3.is_int_value(y) and op in ("<<", ">>"):
             k = y.as_long()
-            if k >= 0:
+            if 0 <= k <= CONST_BITS:
                 # floor division by a positive constant is z3's integer div
                 return x * (1 << k) if op == "<<" else x / (1 << k)
         bx, by = z3.Int2BV(x, self.width), z3.Int2BV(y, self.width)

@@ -16,8 +16,9 @@ from checker.dsl.diagnostics import SourceCache, Span
 from checker.explore.codegen import Compiled
 from checker.explore.result import Violation
 from checker.ir.display import display_files, display_span, source_line, strip_comment
+from checker.ir.interp import Fault, Interp
 from checker.ir.layout import bits_for
-from checker.ir.nodes import Action, Slot, TransitionSystem
+from checker.ir.nodes import Action, Origin, Slot, TransitionSystem
 from checker.sema.types import BoolType, EnumType, IntType, PtrType, StructType, TidType, Type
 
 TRACE_FORMAT = "migcheck-trace/1"
@@ -301,10 +302,12 @@ def _field_range(t: Type, ts: TransitionSystem) -> tuple[int, int]:
     return 0, 0
 
 
-def statement_of(a: Action, shown: str | frozenset[str]) -> tuple[Span, str, str, str]:
+def statement_of(a: Action, shown: str | frozenset[str], origin: Origin | None = None
+                 ) -> tuple[Span, str, str, str]:
     """(span, text, inner text, inner place) for an action: the spec line a
-    reader follows, and the innermost statement it ran."""
-    o = a.origin
+    reader follows, and the innermost statement it ran (`origin`: one of
+    its statements instead of the one it exists for, such as a fault's)."""
+    o = a.origin if origin is None else origin
     outer = display_span(o, shown)
     outer_text = source_line(outer)
     if a.dst == 0 and outer_text == "}":
@@ -353,7 +356,7 @@ def build_trace(c: Compiled, v: Violation) -> Trace:
     if v.fault_action is not None:
         a = ts.actions[v.fault_action]
         s = states[-1]
-        st = _step(fmt, c, len(steps) + 1, a, s, s)
+        st = _step(fmt, c, len(steps) + 1, a, s, s, raised_by(c, a, s))
         st.fault = v.message
         steps.append(st)
     last = c.packing.unpack(states[-1])
@@ -374,8 +377,21 @@ def build_trace(c: Compiled, v: Violation) -> Trace:
                  v.message, threads, steps, loop_start, final_state, blocked)
 
 
-def _step(fmt: ValueFormatter, c: Compiled, index: int, a: Action, s: int, t: int) -> Step:
-    span, text, inner, inner_where = statement_of(a, display_files(c.ts))
+def raised_by(c: Compiled, a: Action, s: int) -> Origin:
+    """The statement of `a` that faults in state `s`: the reference
+    interpreter knows which one it executes (the generated code does not),
+    so that a fused step is drawn at its faulting statement, not its first."""
+    state = c.packing.unpack(s)
+    try:
+        Interp(c.ts.slots, c.ts.pools).step(a, state, c.ts.threads[a.thread - 1].pc_slot)
+    except Fault as f:
+        return a.origin_at(f.at)
+    return a.origin
+
+
+def _step(fmt: ValueFormatter, c: Compiled, index: int, a: Action, s: int, t: int,
+          origin: Origin | None = None) -> Step:
+    span, text, inner, inner_where = statement_of(a, display_files(c.ts), origin)
     changes = fmt.changes(c.packing.unpack(s), c.packing.unpack(t),
                           ended=a.thread if a.dst == 0 else 0)
     return Step(index, a.thread, span.line, span.file, text, inner, inner_where, changes,
