@@ -47,7 +47,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, assert_never
 
 from checker.backends.promela_names import Names
 from checker.dsl.diagnostics import Span
@@ -402,40 +402,42 @@ class _Writer:
         written = frozenset().union(*(u.slots for u in env))
         if written:
             self.known = {k: r for k, r in self.known.items() if not r & written}
-        if isinstance(s, Assign):
-            self.store(s.loc, self.x(s.value), ind)
-        elif isinstance(s, If):
-            before = dict(self.known)
-            self.emit(f"{ind}if")
-            self.emit(f"{ind}:: {self.x(s.cond)} ->")
-            self.stmts(s.then, (*where, 0), ind + "   ", aid)
-            self.emit(f"{ind}   skip")
-            after_then = self.known
-            self.known = dict(before)
-            self.emit(f"{ind}:: else ->")
-            self.stmts(s.other, (*where, 1), ind + "   ", aid)
-            self.emit(f"{ind}   skip")
-            self.emit(f"{ind}fi;")
-            self.known = {k: r for k, r in self.known.items() if after_then.get(k) == r}
-        elif isinstance(s, Require):
-            c = Check("internal", "a condition of the step, ensured by its guard", s.cond)
-            line = self.emit(f"{ind}assert({self.x(s.cond)});".ljust(40)
-                             + " /* ensured by the guard: a check of the export itself */")
-            self.record(line, c, aid)
-        elif isinstance(s, Assert):
-            pass  # its check is asserted above
-        elif isinstance(s, AllocObj):
-            self.alloc(s, ind)
-        elif isinstance(s, FreeObj):
-            self.free(s, ind)
-        elif isinstance(s, StartThread):
-            self.start(s, ind)
-        elif isinstance(s, CoverHit):
-            cover = self.ts.covers[s.cover]
-            self.emit(f"{ind}/* cover \"{_comment(cover.message)}\" reached */")
-        else:
-            assert isinstance(s, LockEvent), s
-            self.emit(f"{ind}/* {s.op}{' shared' if s.shared else ''} {_comment(s.lock_class)} */")
+        match s:
+            case Assign():
+                self.store(s.loc, self.x(s.value), ind)
+            case If():
+                before = dict(self.known)
+                self.emit(f"{ind}if")
+                self.emit(f"{ind}:: {self.x(s.cond)} ->")
+                self.stmts(s.then, (*where, 0), ind + "   ", aid)
+                self.emit(f"{ind}   skip")
+                after_then = self.known
+                self.known = dict(before)
+                self.emit(f"{ind}:: else ->")
+                self.stmts(s.other, (*where, 1), ind + "   ", aid)
+                self.emit(f"{ind}   skip")
+                self.emit(f"{ind}fi;")
+                self.known = {k: r for k, r in self.known.items() if after_then.get(k) == r}
+            case Require():
+                c = Check("internal", "a condition of the step, ensured by its guard", s.cond)
+                line = self.emit(f"{ind}assert({self.x(s.cond)});".ljust(40)
+                                 + " /* ensured by the guard: a check of the export itself */")
+                self.record(line, c, aid)
+            case Assert():
+                pass  # its check is asserted above
+            case AllocObj():
+                self.alloc(s, ind)
+            case FreeObj():
+                self.free(s, ind)
+            case StartThread():
+                self.start(s, ind)
+            case CoverHit():
+                cover = self.ts.covers[s.cover]
+                self.emit(f"{ind}/* cover \"{_comment(cover.message)}\" reached */")
+            case LockEvent():
+                self.emit(f"{ind}/* {s.op}{' shared' if s.shared else ''} {_comment(s.lock_class)} */")
+            case _:
+                assert_never(s)
 
     def store(self, loc: Loc, value: str, ind: str) -> None:
         raw, _addr, _checks = self.sym.locate(loc, (), "write")

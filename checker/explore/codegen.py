@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import CodeType
-from typing import Any
+from typing import Any, assert_never
 
 from checker.ir.interp import Fault, c_div, c_mod, c_shift
 from checker.ir.nodes import (
@@ -330,35 +330,37 @@ class _Gen:
 
     # ------------------------------------------------------------ expressions
     def expr(self, e: Expr, s: str) -> str:
-        if isinstance(e, Const):
-            return str(e.value)
-        if isinstance(e, Read):
-            return self.read(e.loc, s)
-        if isinstance(e, Unary):
-            a = self.expr(e.operand, s)
-            return f"(not {a})" if e.op == "!" else f"({e.op}{a})"
-        if isinstance(e, Binary):
-            a = self.expr(e.left, s)
-            if isinstance(e.left, Binary) and _FLAT.get(e.op, "") == _FLAT.get(e.left.op, "-"):
-                a = a[1:-1]  # `a + b + c`, not one parenthesis per term: Python allows 200
-            b = self.expr(e.right, s)
-            if e.op == "&&":
-                return f"({a} and {b})"
-            if e.op == "||":
-                return f"({a} or {b})"
-            if e.op == "/":
-                return f"R.div({a}, {b})"
-            if e.op == "%":
-                return f"R.mod({a}, {b})"
-            if e.op in ("<<", ">>") and not self.plain_shift(e):
-                return f"R.{'shl' if e.op == '<<' else 'shr'}({a}, {b})"
-            return f"({a} {e.op} {b})"
-        if isinstance(e, Ite):
-            return f"({self.expr(e.then, s)} if {self.expr(e.cond, s)} else {self.expr(e.other, s)})"
-        if isinstance(e, FieldOf):
-            w = self.expr(e.word, s)
-            return _plus(f"(({w} >> {e.shift}) & {(1 << e.width) - 1})", e.lo)
-        raise AssertionError(e)
+        match e:
+            case Const():
+                return str(e.value)
+            case Read():
+                return self.read(e.loc, s)
+            case Unary():
+                a = self.expr(e.operand, s)
+                return f"(not {a})" if e.op == "!" else f"({e.op}{a})"
+            case Binary():
+                a = self.expr(e.left, s)
+                if isinstance(e.left, Binary) and _FLAT.get(e.op, "") == _FLAT.get(e.left.op, "-"):
+                    a = a[1:-1]  # `a + b + c`, not one parenthesis per term: Python allows 200
+                b = self.expr(e.right, s)
+                if e.op == "&&":
+                    return f"({a} and {b})"
+                if e.op == "||":
+                    return f"({a} or {b})"
+                if e.op == "/":
+                    return f"R.div({a}, {b})"
+                if e.op == "%":
+                    return f"R.mod({a}, {b})"
+                if e.op in ("<<", ">>") and not self.plain_shift(e):
+                    return f"R.{'shl' if e.op == '<<' else 'shr'}({a}, {b})"
+                return f"({a} {e.op} {b})"
+            case Ite():
+                return f"({self.expr(e.then, s)} if {self.expr(e.cond, s)} else {self.expr(e.other, s)})"
+            case FieldOf():
+                w = self.expr(e.word, s)
+                return _plus(f"(({w} >> {e.shift}) & {(1 << e.width) - 1})", e.lo)
+            case _:
+                assert_never(e)
 
     def plain_shift(self, e: Binary) -> bool:
         """Whether Python's own shift is exact here: the count is never
@@ -456,37 +458,40 @@ class _Gen:
                 continue
             st = body[i]
             i += 1
-            if isinstance(st, Assign):
-                self.write(st.loc, self.expr(st.value, "n"), lines, ind,
-                           self.symbolic.interval(st.value))
-            elif isinstance(st, If):
-                lines.append(f"{ind}if {self.expr(st.cond, 'n')}:")
-                lines.append(f"{ind}    pass")
-                self.stmts(st.then, lines, ind + "    ")
-                if st.other:
-                    lines.append(f"{ind}else:")
+            match st:
+                case Assign():
+                    self.write(st.loc, self.expr(st.value, "n"), lines, ind,
+                               self.symbolic.interval(st.value))
+                case If():
+                    lines.append(f"{ind}if {self.expr(st.cond, 'n')}:")
                     lines.append(f"{ind}    pass")
-                    self.stmts(st.other, lines, ind + "    ")
-            elif isinstance(st, Require):
-                lines.append(f"{ind}if {self.expr(st.cond, 'n')}:")
-                ind += "    "
-            elif isinstance(st, Assert):
-                lines.append(f"{ind}if not {self.expr(st.cond, 'n')}: "
-                             f"R.assert_fault({st.prop}, {str(st.kind)!r})")
-            elif isinstance(st, AllocObj):
-                r = self.fresh()
-                lines.append(f"{ind}n, {r} = R.alloc(n, {st.pool!r})")
-                self.write(st.loc, r, lines, ind)
-            elif isinstance(st, FreeObj):
-                lines.append(f"{ind}n = R.free(n, {self.expr(st.ref, 'n')}, {st.pool!r})")
-            elif isinstance(st, StartThread):
-                args = ", ".join(self.expr(a, "n") for a in st.args)
-                k = self.const(st)
-                lines.append(f"{ind}n = R.start(n, {k}, ({args}{',' if st.args else ''}))")
-            elif isinstance(st, CoverHit):
-                lines.append(f"{ind}R.cover({st.cover})")
-            else:
-                assert isinstance(st, LockEvent), st
+                    self.stmts(st.then, lines, ind + "    ")
+                    if st.other:
+                        lines.append(f"{ind}else:")
+                        lines.append(f"{ind}    pass")
+                        self.stmts(st.other, lines, ind + "    ")
+                case Require():
+                    lines.append(f"{ind}if {self.expr(st.cond, 'n')}:")
+                    ind += "    "
+                case Assert():
+                    lines.append(f"{ind}if not {self.expr(st.cond, 'n')}: "
+                                 f"R.assert_fault({st.prop}, {str(st.kind)!r})")
+                case AllocObj():
+                    r = self.fresh()
+                    lines.append(f"{ind}n, {r} = R.alloc(n, {st.pool!r})")
+                    self.write(st.loc, r, lines, ind)
+                case FreeObj():
+                    lines.append(f"{ind}n = R.free(n, {self.expr(st.ref, 'n')}, {st.pool!r})")
+                case StartThread():
+                    args = ", ".join(self.expr(a, "n") for a in st.args)
+                    k = self.const(st)
+                    lines.append(f"{ind}n = R.start(n, {k}, ({args}{',' if st.args else ''}))")
+                case CoverHit():
+                    lines.append(f"{ind}R.cover({st.cover})")
+                case LockEvent():
+                    pass
+                case _:
+                    assert_never(st)
         return ind
 
     def action(self, a: Action, ts: TransitionSystem, sink: str, ind: str) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, assert_never
 
 from checker.dsl.parser import CONST_BITS as CONST_BITS  # the engines take it from here
 from checker.ir.nodes import (
@@ -165,64 +165,68 @@ class Interp:
 
     # ------------------------------------------------------------ expressions
     def eval(self, e: Expr, st: Sequence[int]) -> int:
-        if isinstance(e, Const):
-            return e.value
-        if isinstance(e, Read):
-            return self.read(e.loc, st)
-        if isinstance(e, Unary):
-            v = self.eval(e.operand, st)
-            if e.op == "!":
-                return int(not v)
-            return -v if e.op == "-" else ~v
-        if isinstance(e, Binary):
-            op = e.op
-            a = self.eval(e.left, st)
-            if op == "&&":
-                return int(bool(a) and bool(self.eval(e.right, st)))
-            if op == "||":
-                return int(bool(a) or bool(self.eval(e.right, st)))
-            b = self.eval(e.right, st)
-            if op in ("/", "%"):
-                if b == 0:
-                    raise Fault.of(Check.DIVISOR)
-                return c_div(a, b) if op == "/" else c_mod(a, b)
-            if op in ("<<", ">>"):
-                return c_shift(op, a, b)
-            return int(_BINOPS[op](a, b))
-        if isinstance(e, Ite):
-            return self.eval(e.then if self.eval(e.cond, st) else e.other, st)
-        if isinstance(e, FieldOf):
-            w = self.eval(e.word, st)
-            return ((w >> e.shift) & ((1 << e.width) - 1)) + e.lo
-        raise AssertionError(e)
+        match e:
+            case Const():
+                return e.value
+            case Read():
+                return self.read(e.loc, st)
+            case Unary():
+                v = self.eval(e.operand, st)
+                if e.op == "!":
+                    return int(not v)
+                return -v if e.op == "-" else ~v
+            case Binary():
+                op = e.op
+                a = self.eval(e.left, st)
+                if op == "&&":
+                    return int(bool(a) and bool(self.eval(e.right, st)))
+                if op == "||":
+                    return int(bool(a) or bool(self.eval(e.right, st)))
+                b = self.eval(e.right, st)
+                if op in ("/", "%"):
+                    if b == 0:
+                        raise Fault.of(Check.DIVISOR)
+                    return c_div(a, b) if op == "/" else c_mod(a, b)
+                if op in ("<<", ">>"):
+                    return c_shift(op, a, b)
+                return int(_BINOPS[op](a, b))
+            case Ite():
+                return self.eval(e.then if self.eval(e.cond, st) else e.other, st)
+            case FieldOf():
+                w = self.eval(e.word, st)
+                return ((w >> e.shift) & ((1 << e.width) - 1)) + e.lo
+            case _:
+                assert_never(e)
 
     # ------------------------------------------------------------ statements
     def exec(self, body: Sequence[Stmt], st: list[int]) -> None:
         for s in body:
-            if isinstance(s, Assign):
-                self.write(s.loc, self.eval(s.value, st), st)
-            elif isinstance(s, If):
-                self.exec(s.then if self.eval(s.cond, st) else s.other, st)
-            elif isinstance(s, Require):
-                if not self.holds(s.cond, st):
-                    raise Blocked()
-            elif isinstance(s, Assert):
-                if self.observer is not None and self.observer.skips_asserts():
-                    continue
-                if not self.eval(s.cond, st):
-                    raise Fault(s.kind, Check.ASSERTION.message(), s.prop)
-            elif isinstance(s, AllocObj):
-                self.write(s.loc, self.alloc(s.pool, st), st)
-            elif isinstance(s, FreeObj):
-                self.free(self.eval(s.ref, st), s.pool, st)
-            elif isinstance(s, StartThread):
-                self.start(s, st)
-            elif isinstance(s, CoverHit):
-                self.covered.add(s.cover)
-            else:
-                assert isinstance(s, LockEvent), s
-                if self.observer is not None:
-                    self.observer.on_lock_event(s, st)
+            match s:
+                case Assign():
+                    self.write(s.loc, self.eval(s.value, st), st)
+                case If():
+                    self.exec(s.then if self.eval(s.cond, st) else s.other, st)
+                case Require():
+                    if not self.holds(s.cond, st):
+                        raise Blocked()
+                case Assert():
+                    if self.observer is not None and self.observer.skips_asserts():
+                        continue
+                    if not self.eval(s.cond, st):
+                        raise Fault(s.kind, Check.ASSERTION.message(), s.prop)
+                case AllocObj():
+                    self.write(s.loc, self.alloc(s.pool, st), st)
+                case FreeObj():
+                    self.free(self.eval(s.ref, st), s.pool, st)
+                case StartThread():
+                    self.start(s, st)
+                case CoverHit():
+                    self.covered.add(s.cover)
+                case LockEvent():
+                    if self.observer is not None:
+                        self.observer.on_lock_event(s, st)
+                case _:
+                    assert_never(s)
 
     def alloc(self, pool: str, st: list[int]) -> int:
         info = self.pools[pool]

@@ -31,7 +31,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, assert_never
 
 from checker.dsl.parser import CONST_BITS
 from checker.ir.nodes import (
@@ -437,37 +437,39 @@ class Symbolic:
     # ------------------------------------------------------------ expressions
     def eval(self, e: Expr, env: Env) -> tuple[Expr, list[Check]]:
         """(value over the pre-state, checks in evaluation order)."""
-        if isinstance(e, Const):
-            return e, []
-        if isinstance(e, Read):
-            raw, _addr, checks = self.locate(e.loc, env, "read")
-            return self.field(self.read_slot(raw, env), e.loc.bits), checks
-        if isinstance(e, Unary):
-            v, c = self.eval(e.operand, env)
-            return Unary(e.op, v), c
-        if isinstance(e, Binary):
-            a, ca = self.eval(e.left, env)
-            b, cb = self.eval(e.right, env)
-            if e.op == "&&":
-                return Binary("&&", a, b), ca + [c.guarded(a) for c in cb]
-            if e.op == "||":
-                return Binary("||", a, b), ca + [c.guarded(neg(a)) for c in cb]
-            checks = ca + cb
-            if e.op in ("/", "%"):
-                checks.append(_rule(Rule.DIVISOR, Binary("!=", b, Const(0))))
-            if e.op in ("<<", ">>"):
-                checks += self.shift_checks(e.op, a, b)
-            return Binary(e.op, a, b), checks
-        if isinstance(e, Ite):
-            cond, cc = self.eval(e.cond, env)
-            t, ct = self.eval(e.then, env)
-            o, co = self.eval(e.other, env)
-            return (Ite(cond, t, o), cc + [x.guarded(cond) for x in ct]
-                    + [x.guarded(neg(cond)) for x in co])
-        if isinstance(e, FieldOf):
-            w, cw = self.eval(e.word, env)
-            return FieldOf(w, e.shift, e.width, e.lo), cw
-        raise AssertionError(e)
+        match e:
+            case Const():
+                return e, []
+            case Read():
+                raw, _addr, checks = self.locate(e.loc, env, "read")
+                return self.field(self.read_slot(raw, env), e.loc.bits), checks
+            case Unary():
+                v, c = self.eval(e.operand, env)
+                return Unary(e.op, v), c
+            case Binary():
+                a, ca = self.eval(e.left, env)
+                b, cb = self.eval(e.right, env)
+                if e.op == "&&":
+                    return Binary("&&", a, b), ca + [c.guarded(a) for c in cb]
+                if e.op == "||":
+                    return Binary("||", a, b), ca + [c.guarded(neg(a)) for c in cb]
+                checks = ca + cb
+                if e.op in ("/", "%"):
+                    checks.append(_rule(Rule.DIVISOR, Binary("!=", b, Const(0))))
+                if e.op in ("<<", ">>"):
+                    checks += self.shift_checks(e.op, a, b)
+                return Binary(e.op, a, b), checks
+            case Ite():
+                cond, cc = self.eval(e.cond, env)
+                t, ct = self.eval(e.then, env)
+                o, co = self.eval(e.other, env)
+                return (Ite(cond, t, o), cc + [x.guarded(cond) for x in ct]
+                        + [x.guarded(neg(cond)) for x in co])
+            case FieldOf():
+                w, cw = self.eval(e.word, env)
+                return FieldOf(w, e.shift, e.width, e.lo), cw
+            case _:
+                assert_never(e)
 
     def shift_checks(self, op: str, a: Expr, b: Expr) -> list[Check]:
         """The checks of `checker.ir.interp.c_shift`: a negative count, then a
@@ -524,27 +526,30 @@ class Symbolic:
         return self._statement(s, env)
 
     def _statement(self, s: Stmt, env: Env) -> tuple[list[Check], Env]:
-        if isinstance(s, Assign):
-            v, cv = self.eval(s.value, env)
-            cs, u = self.store(s.loc, v, env)
-            return cv + cs, (*env, u)
-        if isinstance(s, If | Require):
-            _v, cv = self.eval(s.cond, env)
-            return cv, env
-        if isinstance(s, Assert):
-            v, cv = self.eval(s.cond, env)
-            return [*cv, Check(s.kind, Rule.ASSERTION.message(), v, s.prop)], env
-        if isinstance(s, AllocObj):
-            ref, updates = self.alloc(s.pool, env)
-            new_env = (*env, *updates)
-            cs, u = self.store(s.loc, ref, new_env)
-            return cs, (*new_env, u)
-        if isinstance(s, FreeObj):
-            return self.free(s, env)
-        if isinstance(s, StartThread):
-            return self.start(s, env)
-        assert isinstance(s, CoverHit | LockEvent), s
-        return [], env
+        match s:
+            case Assign():
+                v, cv = self.eval(s.value, env)
+                cs, u = self.store(s.loc, v, env)
+                return cv + cs, (*env, u)
+            case If() | Require():
+                _v, cv = self.eval(s.cond, env)
+                return cv, env
+            case Assert():
+                v, cv = self.eval(s.cond, env)
+                return [*cv, Check(s.kind, Rule.ASSERTION.message(), v, s.prop)], env
+            case AllocObj():
+                ref, updates = self.alloc(s.pool, env)
+                new_env = (*env, *updates)
+                cs, u = self.store(s.loc, ref, new_env)
+                return cs, (*new_env, u)
+            case FreeObj():
+                return self.free(s, env)
+            case StartThread():
+                return self.start(s, env)
+            case CoverHit() | LockEvent():
+                return [], env
+            case _:
+                assert_never(s)
 
     def alloc(self, pool: str, env: Env) -> tuple[Expr, list[Update]]:
         info = self.pools[pool]

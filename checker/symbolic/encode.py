@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from typing import Any, Literal
+from typing import Any, Literal, assert_never
 
 import z3
 
@@ -260,28 +260,30 @@ class Machine:
     # ------------------------------------------------------------ expressions
     def expr(self, e: Expr) -> Val:
         enc = self.enc
-        if isinstance(e, Const):
-            return enc.const(e.value)
-        if isinstance(e, Read):
-            return self.read(e.loc)
-        if isinstance(e, Unary):
-            v = self.expr(e.operand)
-            if e.op == "!":
-                return negate(self.truth(v))
-            return self.enc.unary(e.op, self.num(v))
-        if isinstance(e, Binary):
-            return self.binary(e)
-        if isinstance(e, Ite):
-            c = self.truth(self.expr(e.cond))
-            t, o = self.branch(c, lambda: self.expr(e.then), lambda: self.expr(e.other))
-            assert t is not None and o is not None
-            if z3.is_bool(t) and z3.is_bool(o):
-                return z3.If(c, t, o)
-            return z3.If(c, self.num(t), self.num(o))
-        if isinstance(e, FieldOf):
-            w = self.num(self.expr(e.word))
-            return enc.field_get(w, e.shift, e.width) + enc.const(e.lo)
-        raise AssertionError(e)
+        match e:
+            case Const():
+                return enc.const(e.value)
+            case Read():
+                return self.read(e.loc)
+            case Unary():
+                v = self.expr(e.operand)
+                if e.op == "!":
+                    return negate(self.truth(v))
+                return self.enc.unary(e.op, self.num(v))
+            case Binary():
+                return self.binary(e)
+            case Ite():
+                c = self.truth(self.expr(e.cond))
+                t, o = self.branch(c, lambda: self.expr(e.then), lambda: self.expr(e.other))
+                assert t is not None and o is not None
+                if z3.is_bool(t) and z3.is_bool(o):
+                    return z3.If(c, t, o)
+                return z3.If(c, self.num(t), self.num(o))
+            case FieldOf():
+                w = self.num(self.expr(e.word))
+                return enc.field_get(w, e.shift, e.width) + enc.const(e.lo)
+            case _:
+                assert_never(e)
 
     def binary(self, e: Binary) -> Val:
         op = e.op
@@ -323,25 +325,28 @@ class Machine:
     # ------------------------------------------------------------ statements
     def exec(self, body: Sequence[Stmt]) -> None:
         for s in body:
-            if isinstance(s, Assign):
-                self.write(s.loc, self.num(self.expr(s.value)))
-            elif isinstance(s, If):
-                c = self.truth(self.expr(s.cond))
-                self.branch(c, partial(self._run, s.then), partial(self._run, s.other))
-            elif isinstance(s, Require):
-                self.fail(negate(self.truth(self.expr(s.cond))), BLOCKED)
-            elif isinstance(s, Assert):
-                self.fail(negate(self.truth(self.expr(s.cond))), s.kind, s.prop)
-            elif isinstance(s, AllocObj):
-                self.write(s.loc, self.alloc(s.pool))
-            elif isinstance(s, FreeObj):
-                self.free(self.num(self.expr(s.ref)), s.pool)
-            elif isinstance(s, StartThread):
-                self.start(s)
-            elif isinstance(s, CoverHit):
-                self.covers.append((s.cover, self.live))
-            else:
-                assert isinstance(s, LockEvent), s
+            match s:
+                case Assign():
+                    self.write(s.loc, self.num(self.expr(s.value)))
+                case If():
+                    c = self.truth(self.expr(s.cond))
+                    self.branch(c, partial(self._run, s.then), partial(self._run, s.other))
+                case Require():
+                    self.fail(negate(self.truth(self.expr(s.cond))), BLOCKED)
+                case Assert():
+                    self.fail(negate(self.truth(self.expr(s.cond))), s.kind, s.prop)
+                case AllocObj():
+                    self.write(s.loc, self.alloc(s.pool))
+                case FreeObj():
+                    self.free(self.num(self.expr(s.ref)), s.pool)
+                case StartThread():
+                    self.start(s)
+                case CoverHit():
+                    self.covers.append((s.cover, self.live))
+                case LockEvent():
+                    pass
+                case _:
+                    assert_never(s)
 
     def _run(self, body: Sequence[Stmt]) -> Val | None:
         self.exec(body)
