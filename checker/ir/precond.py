@@ -475,19 +475,22 @@ class Symbolic:
         """The checks of `checker.ir.interp.c_shift`: a negative count, then a
         left shift beyond 2^CONST_BITS, tested without building the value:
         |a| << b < 2^CONST_BITS exactly when |a| >> (CONST_BITS - b) is 0."""
+        # Always the same checks for the same operator (TRUE where the bounds
+        # prove them): `step_outcomes` pairs a statement's checks over the
+        # pre-state with those over its own variables, one for one.
         count = self.interval(b)
-        checks = []
-        if count is None or count[0] < 0:
-            checks.append(_rule(Rule.SHIFT_COUNT, Binary(">=", b, Const(0)), count=SYMBOLIC))
+        count_ok = TRUE if count is not None and count[0] >= 0 else Binary(">=", b, Const(0))
+        checks = [_rule(Rule.SHIFT_COUNT, count_ok, count=SYMBOLIC)]
         value = self.interval(a)
-        if op == "<<" and (value is None or count is None or shift_may_overflow(value, count)):
-            magnitude = Ite(Binary("<", a, Const(0)), Unary("-", a), a)
-            small = Binary("==", Binary(">>", magnitude, Binary("-", Const(CONST_BITS), b)),
-                           Const(0))
-            fits = Binary("&&", Binary("<=", b, Const(CONST_BITS)), small)
-            checks.append(_rule(Rule.SHIFT_RANGE,
-                                disj(Binary("==", a, Const(0)), Binary("<", b, Const(0)), fits),
-                                count=SYMBOLIC, limit=CONST_BITS))
+        if op == "<<":
+            fits: Expr = TRUE
+            if value is None or count is None or shift_may_overflow(value, count):
+                magnitude = Ite(Binary("<", a, Const(0)), Unary("-", a), a)
+                small = Binary("==", Binary(">>", magnitude, Binary("-", Const(CONST_BITS), b)),
+                               Const(0))
+                fits = disj(Binary("==", a, Const(0)), Binary("<", b, Const(0)),
+                            Binary("&&", Binary("<=", b, Const(CONST_BITS)), small))
+            checks.append(_rule(Rule.SHIFT_RANGE, fits, count=SYMBOLIC, limit=CONST_BITS))
         return checks
 
     # ------------------------------------------------------------ stores
