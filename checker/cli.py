@@ -12,7 +12,7 @@
 
 Exit status: 0 every scenario met its expectation; 1 one did not (or a cover
 was never reached); 2 usage or spec error; 3 a search was cut short by a
-limit (and none failed).
+limit (and none failed); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations

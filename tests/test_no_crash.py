@@ -174,8 +174,9 @@ def test_a_nonsense_limit_is_a_usage_error(flags: list[str]) -> None:
     assert f"argument {flags[0]}:" in r.stderr
 
 
-def test_prove_seconds_nan_is_a_usage_error() -> None:
-    r = cli("prove", "specs/shapes/lost_wakeup.mig", "--seconds", "nan")
+@pytest.mark.parametrize("seconds", ["nan", "-1", "inf"])
+def test_prove_seconds_nan_is_a_usage_error(seconds: str) -> None:
+    r = cli("prove", "specs/shapes/lost_wakeup.mig", "--seconds", seconds)
     assert_clean(r, (2,))
     assert "argument --seconds:" in r.stderr
 

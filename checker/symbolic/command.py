@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.text import Text
 
-from checker.argtypes import natural_int, positive_float
+from checker.argtypes import natural_int, nonnegative_float
 from checker.dsl.diagnostics import SourceCache, Span, SpecError
 from checker.dsl.loader import load_program
 from checker.explore.result import CheckResult, Stats
@@ -67,7 +67,7 @@ def add_prove_parser(sub: Any, spec_args: Callable[[argparse.ArgumentParser], No
     p = sub.add_parser("prove", help="prove bit-vector lemmas, and each scenario safe for "
                                      "every reachable state (z3: bmc, k-induction, spacer)")
     spec_args(p)
-    p.add_argument("--seconds", type=positive_float, default=DEFAULT_PROVE_SECONDS, metavar="S",
+    p.add_argument("--seconds", type=nonnegative_float, default=DEFAULT_PROVE_SECONDS, metavar="S",
                    help=f"time per scenario (default {DEFAULT_PROVE_SECONDS:g})")
     p.add_argument("--max-memory", type=positive_float, metavar="MB",
                    help="stop a proof when the process uses MB megabytes (inconclusive)")
