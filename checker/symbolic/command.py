@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.text import Text
 
-from checker.argtypes import natural_int, nonnegative_float
+from checker.argtypes import natural_int, nonnegative_float, positive_float
 from checker.dsl.diagnostics import SourceCache, Span, SpecError
 from checker.dsl.loader import load_program
 from checker.explore.result import CheckResult, Stats
