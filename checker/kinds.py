@@ -185,6 +185,17 @@ CHECKS: dict[Check, CheckRule] = {
 }
 
 
+def property_fault_message(kind: ViolationKind, name: str, thread: str) -> str | None:
+    """How a run reports a named property that a step found false: an
+    `assert` of the spec, or a thread's `on_exit` property at its end. None
+    for a check's fault, which its rule words."""
+    if kind == ViolationKind.ASSERT:
+        return f"assertion '{name}' failed"
+    if kind == ViolationKind.ON_EXIT:
+        return f"{thread} ended with on_exit property '{name}' false"
+    return None
+
+
 def describe(kind: ViolationKind) -> str:
     """What a violation kind means, in one line (SARIF rules, `--help`)."""
     match kind:

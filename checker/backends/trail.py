@@ -148,13 +148,7 @@ def _final(ts: TransitionSystem, interp: Interp, state: list[int], packed: list[
 
 
 def _message(ts: TransitionSystem, a: Action, f: Fault) -> tuple[str, Prop | None]:
-    prop = ts.props[f.prop] if f.prop >= 0 else None
-    if f.kind == "assert" and prop is not None:
-        return f"assertion '{prop.name}' failed", prop
-    if f.kind == "on_exit" and prop is not None:
-        label = ts.threads[a.thread - 1].label
-        return f"{label} ended with on_exit property '{prop.name}' false", prop
-    return f.message, prop
+    return f.reported(ts, a)
 
 
 def _last_step(model: PromelaModel, interp: Interp, state: list[int], packed: list[int],

@@ -97,13 +97,7 @@ def expand_safely(c: Compiled, s: int, path: Callable[[], list[int]]
 
 
 def _fault(c: Compiled, aid: int, f: Fault, path: list[int]) -> Violation:
-    prop = c.ts.props[f.prop] if f.prop >= 0 else None
-    message = f.message
-    if f.kind == "assert" and prop is not None:
-        message = f"assertion '{prop.name}' failed"
-    elif f.kind == "on_exit" and prop is not None:
-        message = f"{c.ts.threads[c.ts.actions[aid].thread - 1].label} ended with " \
-                  f"on_exit property '{prop.name}' false"
+    message, prop = f.reported(c.ts, c.ts.actions[aid])
     return Violation(f.kind, message, prop, path, fault_action=aid)
 
 

@@ -29,14 +29,16 @@ from checker.ir.nodes import (
     Loc,
     LockEvent,
     PoolInfo,
+    Prop,
     Read,
     Require,
     Slot,
     StartThread,
     Stmt,
+    TransitionSystem,
     Unary,
 )
-from checker.kinds import Check, ViolationKind
+from checker.kinds import Check, ViolationKind, property_fault_message
 
 
 class Fault(Exception):
@@ -53,6 +55,16 @@ class Fault(Exception):
     def of(cls, check: Check, prop: int = -1, **values: object) -> Fault:
         """The fault of a failed check, worded by the table in checker.kinds."""
         return cls(check.rule.kind, check.message(**values), prop)
+
+    def reported(self, ts: TransitionSystem, action: Action) -> tuple[str, Prop | None]:
+        """The message a run reports for this fault of `action`, and the
+        property it broke: one wording for every engine and back end."""
+        prop = ts.props[self.prop] if self.prop >= 0 else None
+        if prop is None:
+            return self.message, None
+        label = ts.threads[action.thread - 1].label
+        named = property_fault_message(self.kind, prop.name, label)
+        return (self.message if named is None else named), prop
 
 
 class Blocked(Exception):

@@ -47,14 +47,7 @@ def run_schedule(c: Compiled, schedule: Sequence[int]) -> list[int]:
 
 def fault_violation(c: Compiled, aid: int, f: Fault, path: list[int]) -> Violation:
     """The violation of a faulting step, worded as the explicit engine words it."""
-    ts = c.ts
-    prop = ts.props[f.prop] if f.prop >= 0 else None
-    message = f.message
-    if f.kind == "assert" and prop is not None:
-        message = f"assertion '{prop.name}' failed"
-    elif f.kind == "on_exit" and prop is not None:
-        label = ts.threads[ts.actions[aid].thread - 1].label
-        message = f"{label} ended with on_exit property '{prop.name}' false"
+    message, prop = f.reported(c.ts, c.ts.actions[aid])
     return Violation(f.kind, message, prop, path, fault_action=aid)
 
 
