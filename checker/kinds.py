@@ -115,14 +115,16 @@ class Check(StrEnum):
     - an operator: its operands left to right, then DIVISOR, or SHIFT_COUNT
       then SHIFT_RANGE (a left shift whose value would pass the constant
       limit is refused before it is built);
-    - a store: the location, then the value, then the value's range
-      (STORE_RANGE, WORD_FIELD_RANGE for a field of a word);
+    - a store: the value (its own checks), then the location, then the
+      value's range (STORE_RANGE, WORD_FIELD_RANGE for a field of a word);
     - `free`: the reference, then DOUBLE_FREE; `start`: its arguments, each
       parameter's range (STORE_RANGE), then THREAD_SLOT;
     - `assert` and `on_exit`: the condition, then ASSERTION.
 
-    tests/test_precond.py and tests/test_engines.py hold every engine to this
-    order on states where several checks fail at once."""
+    tests/test_vocabulary.py holds the explicit engine, BMC and SPIN to this
+    order on programs where two checks fail at once; tests/test_precond.py
+    and tests/test_engines.py compare first faults with the interpreter's on
+    random programs and states where faults abound."""
 
     NULL_REF = "null_ref"
     REF_BOUNDS = "ref_bounds"

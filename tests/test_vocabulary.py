@@ -14,6 +14,7 @@ import string
 
 import pytest
 
+from checker.backends.spin import missing_tools
 from checker.explore.options import CheckOptions
 from checker.explore.run import check
 from checker.ir.interp import Fault, Interp
@@ -22,6 +23,7 @@ from checker.kinds import CHECKS, EXPECT_WORDS, Check, ViolationKind, describe
 from checker.report.sarif import RULES
 from checker.symbolic.bmc import check_bmc
 from tests.conftest import systems
+from tests.spin_referee import referee_one
 
 OBJ = "struct obj { int[0..1] v; };\npool struct obj objs[1];\n"
 
@@ -100,6 +102,40 @@ def test_every_engine_words_a_fault_the_same(spec_file, kind: ViolationKind) -> 
     b = check_bmc(ts, 8)
     assert b.violation is not None
     assert (b.violation.kind, b.violation.message) == (kind, message)
+
+
+# Two checks fail in one statement: the one C makes first names the fault
+# (checker.kinds.Check's docstring), in every engine.
+FIRST_OF_TWO: dict[str, tuple[ViolationKind, str]] = {
+    "an operand before its operator": (
+        ViolationKind.OUT_OF_BOUNDS,
+        "int[0..3] a[2];\nint[0..3] z = 0;\nint[0..3] y = 0;\n"
+        "thread t() { int[0..3] i = 2; y = a[i] / z; }\n"),
+    "the stored value before the location": (
+        ViolationKind.DIV_ZERO,
+        OBJ + "struct obj *g = null;\nint[0..3] z = 0;\nthread t() { g->v = 1 / z; }\n"),
+    "the shift count before the store's range": (
+        ViolationKind.SHIFT,
+        "int[0..1] y = 0;\nint[-1..0] c = -1;\nthread t() { y = 5 << c; }\n"),
+    "the left operand before the right": (
+        ViolationKind.NULL_DEREF,
+        OBJ + "struct obj *g = null;\nint[0..3] z = 0;\nint[0..3] y = 0;\n"
+              "thread t() { y = g->v + 1 / z; }\n"),
+}
+
+
+@pytest.mark.parametrize("case", list(FIRST_OF_TWO))
+def test_every_engine_makes_the_checks_in_cs_order(spec_file, tmp_path, case: str) -> None:
+    kind, text = FIRST_OF_TWO[case]
+    ts = _build(spec_file, text, kind)
+    assert _interpreter_fault(ts).kind == kind
+    for found in (check(ts).violation, check(ts, CheckOptions().strategy("dfs")).violation,
+                  check_bmc(ts, 8).violation):
+        assert found is not None and found.kind == kind, case
+    if missing_tools() is None:
+        out = referee_one(ts, tmp_path)
+        assert out.problems == [] and out.translated is not None, out.problems
+        assert out.translated.kind == kind
 
 
 def test_every_fault_kind_raised_by_a_statement_has_a_program() -> None:
