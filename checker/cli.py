@@ -396,6 +396,9 @@ _RECURSION_LIMIT = 50_000
 # Set on Ctrl-C: whatever the worker then fails with (z3's "canceled", an
 # exception raised from a ctypes callback) is the interrupt, not a bug.
 _INTERRUPT = threading.Event()
+# Set when that interrupt landed in a finaliser and was dropped (_unraisable).
+_DROPPED = threading.Event()
+_RESEND_S = 0.05
 _GRACE_S = 10.0
 
 
@@ -403,6 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()  # --max-seconds counts from here
     args = _parser().parse_args(argv)
     _INTERRUPT.clear()
+    _DROPPED.clear()
     box: list[int] = []
     raised: list[BaseException] = []  # MIGCHECK_DEBUG's traceback, re-raised here
     done = threading.Event()
@@ -416,6 +420,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             done.set()
 
     old_limit = sys.getrecursionlimit()
+    old_hook = sys.unraisablehook
+    sys.unraisablehook = _unraisable
     old_stack = threading.stack_size(_STACK_BYTES)
     try:
         sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))
@@ -427,6 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _join(worker, done)
     finally:
         sys.setrecursionlimit(old_limit)
+        sys.unraisablehook = old_hook
     if raised and not isinstance(raised[0], KeyboardInterrupt):
         raise raised[0]
     return box[0] if box else _interrupted(None)
@@ -445,16 +452,31 @@ def _join(worker: threading.Thread, done: threading.Event) -> None:
     except KeyboardInterrupt:
         pass
     _INTERRUPT.set()
-    if worker.ident is not None:
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident),
-                                                   ctypes.py_object(KeyboardInterrupt))
+    _DROPPED.set()
     z3 = sys.modules.get("z3")
     if z3 is not None:
         z3.main_ctx().interrupt()
     with contextlib.suppress(KeyboardInterrupt):
         # A C call that polls neither (a long z3 simplification) may hold the
         # worker: after a grace period exit anyway (the thread is a daemon).
-        done.wait(_GRACE_S)
+        deadline = time.monotonic() + _GRACE_S
+        while not done.is_set() and time.monotonic() < deadline:
+            if _DROPPED.is_set() and worker.ident is not None:
+                _DROPPED.clear()
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                    ctypes.c_ulong(worker.ident), ctypes.py_object(KeyboardInterrupt))
+            done.wait(_RESEND_S)
+
+
+def _unraisable(info: sys.UnraisableHookArgs) -> None:
+    """The Ctrl-C passed on to the worker can land while it runs a finaliser
+    (z3's AstRef.__del__), where Python would print "Exception ignored" with
+    a traceback and drop the interrupt. Print nothing and tell _join, which
+    sends it again (raising it from here would land in this hook)."""
+    if issubclass(info.exc_type, KeyboardInterrupt) and _INTERRUPT.is_set():
+        _DROPPED.set()
+        return
+    sys.__unraisablehook__(info)
 
 
 def _interrupted(e: BaseException | None) -> int:

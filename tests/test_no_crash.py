@@ -345,6 +345,39 @@ def test_ctrl_c_exits_130_cleanly(args: list[str]) -> None:
     assert "Traceback" not in err and "internal error" not in err, err[-2000:]
 
 
+def test_an_interrupt_landing_in_a_finaliser_is_silent_and_sent_again(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The Ctrl-C passed to the worker can land in z3's AstRef.__del__, where
+    Python would print "Exception ignored ... Traceback" and drop it (seen
+    in CI): the hook prints nothing and asks for it to be sent again; any
+    other unraisable exception is still printed."""
+    from checker import cli
+
+    class Finalised:
+        def __init__(self, error: type[BaseException]) -> None:
+            self.error = error
+
+        def __del__(self) -> None:
+            raise self.error
+
+    old = sys.unraisablehook
+    sys.unraisablehook = cli._unraisable
+    cli._INTERRUPT.set()
+    cli._DROPPED.clear()
+    try:
+        Finalised(KeyboardInterrupt)  # dropped at once: its __del__ raises
+        assert cli._DROPPED.is_set()
+        assert capsys.readouterr().err == ""
+        cli._INTERRUPT.clear()
+        Finalised(KeyboardInterrupt)  # no Ctrl-C pending: not ours to hide
+        Finalised(ValueError)
+    finally:
+        cli._INTERRUPT.clear()
+        cli._DROPPED.clear()
+        sys.unraisablehook = old
+    assert capsys.readouterr().err.count("Exception ignored") == 2
+
+
 def test_the_pytest_plugin_reports_deep_nesting_as_a_spec_error(tmp_path: Path) -> None:
     """pytest builds specs in its own thread, at Python's default recursion
     limit: a spec nested too deeply for it is a spec error item, not a
