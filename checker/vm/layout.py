@@ -1,0 +1,102 @@
+"""A state as a fixed number of 64-bit words.
+
+Every slot lies inside one word (first fit, the threads' program counters
+first, as `codegen.Packing` puts them first), and bit 63 of every word stays
+unused so that a word is a non-negative int64: the numba machine reads a
+slot with one shift and one mask, and hashes and compares whole words.
+
+The packed Python int of `checker.explore.codegen.Packing` remains the
+currency of the rare events (faults, violations, traces, post-passes):
+`int_of` and `words_of` convert both ways by moving runs of slots that are
+adjacent in both layouts as one bit field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from checker.explore.codegen import Packing
+from checker.ir.nodes import TransitionSystem
+
+WORD_BITS = 63  # bit 63 is never used
+Words = npt.NDArray[np.int64]
+
+
+class NotSupported(Exception):
+    """A scenario the VM engine cannot run; the message names what."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of bits at `packed` in the packed int and at `shift` in `word`."""
+
+    packed: int
+    width: int
+    word: int
+    shift: int
+
+
+@dataclass(frozen=True)
+class WordLayout:
+    word: tuple[int, ...]  # per slot
+    shift: tuple[int, ...]
+    width: tuple[int, ...]
+    nwords: int
+    segments: tuple[Segment, ...]
+
+    @staticmethod
+    def of(ts: TransitionSystem, packing: Packing) -> WordLayout:
+        n = len(ts.slots)
+        word, shift = [0] * n, [0] * n
+        used: list[int] = []
+        pcs = [t.pc_slot for t in ts.threads]
+        pc_set = set(pcs)
+        for k in pcs + [k for k in range(n) if k not in pc_set]:
+            w = packing.widths[k]
+            if w > WORD_BITS:
+                raise NotSupported(f"slot {ts.slots[k].name} needs {w} bits, more than "
+                                   f"{WORD_BITS}")
+            for i, u in enumerate(used):
+                if u + w <= WORD_BITS:
+                    break
+            else:
+                i = len(used)
+                used.append(0)
+            word[k], shift[k] = i, used[i]
+            used[i] += w
+        return WordLayout(tuple(word), tuple(shift), tuple(packing.widths), max(len(used), 1),
+                          _segments(packing, word, shift))
+
+    def words_of(self, s: int) -> Words:
+        out = np.zeros(self.nwords, dtype=np.int64)
+        acc = [0] * self.nwords
+        for g in self.segments:
+            acc[g.word] |= ((s >> g.packed) & ((1 << g.width) - 1)) << g.shift
+        out[:] = acc
+        return out
+
+    def int_of(self, words: Words) -> int:
+        ws = words.tolist()
+        s = 0
+        for g in self.segments:
+            s |= ((ws[g.word] >> g.shift) & ((1 << g.width) - 1)) << g.packed
+        return s
+
+
+def _segments(p: Packing, word: list[int], shift: list[int]) -> tuple[Segment, ...]:
+    """Slots in packed order, merged while they stay adjacent in both layouts."""
+    order = sorted(range(len(p.offsets)), key=lambda k: p.offsets[k])
+    segs: list[Segment] = []
+    for k in order:
+        w = p.widths[k]
+        if segs:
+            last = segs[-1]
+            if (last.word == word[k] and last.packed + last.width == p.offsets[k]
+                    and last.shift + last.width == shift[k]):
+                segs[-1] = Segment(last.packed, last.width + w, last.word, last.shift)
+                continue
+        segs.append(Segment(p.offsets[k], w, word[k], shift[k]))
+    return tuple(segs)
