@@ -48,7 +48,7 @@ from checker.explore.limits import (
 )
 from checker.explore.options import CheckOptions
 from checker.explore.result import CheckResult, Stats
-from checker.explore.run import check
+from checker.explore.run import Search, check
 from checker.ir.build import build_all
 from checker.ir.nodes import TransitionSystem
 from checker.ir.pretty import dump
@@ -121,8 +121,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="skip scenarios with this tag (e.g. slow); repeatable")
     c.add_argument("--show-unexecuted", action="store_true",
                    help="list every statement no reachable step executed (default: a count)")
-    c.add_argument("--engine", choices=("explicit", "bmc"), default="explicit",
-                   help="explicit: every state (default); bmc: z3 bounded model checking")
+    c.add_argument("--engine", choices=("explicit", "vm", "bmc"), default="explicit",
+                   help="explicit: every state (default); vm: the same search, breadth-first, "
+                        "in a compiled bytecode machine (numba); bmc: z3 bounded model checking")
     c.add_argument("--depth", type=natural_int, default=DEFAULT_BMC_DEPTH, metavar="K",
                    help=f"bmc: look for violations within K steps (default {DEFAULT_BMC_DEPTH})")
 
@@ -190,6 +191,10 @@ def default_trace_path(trace_dir: Path, ts: TransitionSystem) -> Path:
 
 
 def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.engine == "vm" and args.search != "bfs":
+        err.print("migcheck: --engine vm searches breadth-first only (drop --dfs)",
+                  highlight=False)
+        return EXIT_USAGE
     with phase("loading and building the scenarios"):
         built = _systems(args)
     systems = [ts for ts in built if not set(ts.tags) & set(args.skip_tag)]
@@ -206,6 +211,8 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     for ts in systems:
         if args.engine == "bmc":
             result = run_bmc(ts, args.depth, args.max_seconds, err if show_progress else None)
+        elif args.engine == "vm":
+            result = _run_vm(ts, opts, err, show_progress)
         else:
             result = _run_one(ts, opts, err if show_progress else None)
         trace = None
@@ -250,14 +257,30 @@ def _viewer(err: Console, path: str, traces: list[Trace]) -> bool:
         return True
 
 
-def _run_one(ts: TransitionSystem, opts: CheckOptions, err: Console | None) -> CheckResult:
+def _run_one(ts: TransitionSystem, opts: CheckOptions, err: Console | None,
+             engine: Search | None = None) -> CheckResult:
     if err is None:
-        return check(ts, opts)
+        return check(ts, opts, engine=engine)
     with err.status(f"checking {ts.scenario}") as status:
         def progress(s: Stats) -> None:
             status.update(f"checking {ts.scenario}: {s.states:,} states, depth {s.depth}, "
                           f"{s.states_per_second:,.0f} states/s")
-        return check(ts, opts, progress)
+        return check(ts, opts, progress, engine)
+
+
+def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
+            show_progress: bool) -> CheckResult:
+    """The VM engine (numba, imported only here); a scenario it cannot run
+    is searched by the explicit engine, with a note saying so."""
+    from checker.vm.layout import NotSupported
+    from checker.vm.search import vm_bfs
+
+    try:
+        return _run_one(ts, opts, err if show_progress else None, vm_bfs)
+    except NotSupported as e:
+        err.print(f"migcheck: scenario {ts.scenario}: the vm engine cannot run it ({e}); "
+                  "searched by the explicit engine", highlight=False)
+        return _run_one(ts, opts, err if show_progress else None)
 
 
 def _print_result(out: Console, r: CheckResult, trace: Trace | None,

@@ -8,7 +8,7 @@ broke it is not explored further.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from checker.explore.codegen import Compiled
 from checker.explore.common import (
@@ -23,7 +23,7 @@ from checker.explore.result import Stats
 from checker.ir.interp import Fault
 
 
-def path_to(parent: dict[int, int], s: int, init: int) -> list[int]:
+def path_to(parent: Mapping[int, int], s: int, init: int) -> list[int]:
     out = [s]
     while s != init:
         s = parent[s]

@@ -27,6 +27,19 @@ class StateGraph:
     index: dict[int, int] = field(default_factory=dict)
     rows: array[int] = field(default_factory=lambda: array("q"))
     cols: array[int] = field(default_factory=lambda: array("q"))
+    # An engine that numbers states itself (checker.vm) hands over the
+    # steps and the number of states, and fills `index` only if the
+    # livelock pass finds a spinning component and must name its states.
+    count: int = -1
+    filler: Callable[[StateGraph], None] | None = None
+
+    def size(self) -> int:
+        return len(self.index) if self.filler is None else self.count
+
+    def materialize(self) -> None:
+        if self.filler is not None:
+            fill, self.filler = self.filler, None
+            fill(self)
 
     def add(self, s: int, succ: list[int]) -> None:
         index = self.index

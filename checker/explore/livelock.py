@@ -14,6 +14,7 @@ reported by the search.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -26,25 +27,20 @@ from checker.explore.result import Violation
 from checker.kinds import ViolationKind
 
 
-def find_livelock(c: Compiled, parent: dict[int, int], graph: StateGraph) -> Violation | None:
+def find_livelock(c: Compiled, parent: Mapping[int, int], graph: StateGraph) -> Violation | None:
     """A spinning run after a complete search, from the successors the search kept."""
-    graph.index.setdefault(c.initial, len(graph.index))
-    states = graph.states()
-    index = graph.index
+    if graph.filler is None:
+        graph.index.setdefault(c.initial, len(graph.index))
+    n = graph.size()
     rows, cols = graph.rows, graph.cols
-    n = len(states)
     r = np.frombuffer(rows, dtype=np.int64) if rows else np.zeros(0, dtype=np.int64)
     k = np.frombuffer(cols, dtype=np.int64) if cols else np.zeros(0, dtype=np.int64)
-    matrix = csr_matrix((np.ones(len(r), dtype=np.int8), (r, k)), shape=(n, n))
-    _, labels = connected_components(matrix, directed=True, connection="strong")
-    leaves = labels[r] != labels[k]
-    not_bottom = np.zeros(labels.max() + 1 if n else 0, dtype=bool)
-    not_bottom[labels[r[leaves]]] = True
-    has_inner = np.zeros_like(not_bottom)
-    has_inner[labels[r[~leaves]]] = True
-    bad = np.nonzero(~not_bottom & has_inner)[0]
+    labels, bad = spinning_components(r, k, n)
     if len(bad) == 0:
         return None
+    graph.materialize()
+    states = graph.states()
+    index = graph.index
     bad_set = set(bad.tolist())
     # The earliest state of a spinning component: shortest path into it
     # (BFS parents give shortest paths; the parent map of DFS does not).
@@ -63,6 +59,19 @@ def find_livelock(c: Compiled, parent: dict[int, int], graph: StateGraph) -> Vio
                 for i, t in enumerate(c.ts.threads) if c.pc_of(best, i) != 0]
     msg = "threads spin forever and none can finish: " + "; ".join(spinning)
     return Violation(ViolationKind.DEADLOCK, msg, None, path, cycle=cycle)
+
+
+def spinning_components(r: np.ndarray, k: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(component of each state, the bottom components with a step inside)
+    of the graph of `n` states with steps `r[i] -> k[i]`."""
+    matrix = csr_matrix((np.ones(len(r), dtype=np.int8), (r, k)), shape=(n, n))
+    _, labels = connected_components(matrix, directed=True, connection="strong")
+    leaves = labels[r] != labels[k]
+    not_bottom = np.zeros(labels.max() + 1 if n else 0, dtype=bool)
+    not_bottom[labels[r[leaves]]] = True
+    has_inner = np.zeros_like(not_bottom)
+    has_inner[labels[r[~leaves]]] = True
+    return labels, np.nonzero(~not_bottom & has_inner)[0]
 
 
 def _cycle_through(c: Compiled, start: int, inside: object) -> list[int]:

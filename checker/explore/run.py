@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from checker.explore.bfs import bfs
-from checker.explore.codegen import compile_system
+from checker.explore.codegen import Compiled, compile_system
 from checker.explore.common import Outcome, StateGraph
 from checker.explore.dfs import dfs
 from checker.explore.limits import Budget, LimitExceeded, limit_text, phase
@@ -19,8 +19,14 @@ from checker.ir.nodes import TransitionSystem
 from checker.kinds import Verdict
 
 
+Search = Callable[[Compiled, Budget, Stats, Outcome, StateGraph | None], Mapping[int, int]]
+
+
 def check(ts: TransitionSystem, opts: CheckOptions | None = None,
-          progress: Callable[[Stats], None] | None = None) -> CheckResult:
+          progress: Callable[[Stats], None] | None = None,
+          engine: Search | None = None) -> CheckResult:
+    """`engine`: a search in place of this package's BFS or DFS (the VM's,
+    checker.vm.search), same contract: fill `out`, return the parent map."""
     opts = opts or CheckOptions()
     try:
         with phase(f"compiling scenario {ts.scenario}"):
@@ -30,7 +36,7 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
                            limit=limit_text(e), search=opts.search)
     stats = Stats(state_bits=c.packing.total_bits)
     budget = Budget(opts, progress)
-    search = bfs if opts.search == "bfs" else dfs
+    search: Search = engine or (bfs if opts.search == "bfs" else dfs)
     out = Outcome(ts.expect)
     graph = StateGraph() if opts.check_livelock and ts.has_cycles else None
     try:

@@ -1,0 +1,246 @@
+"""The VM engine's breadth-first search, with `checker.explore.bfs`'s
+contract (`checker.explore.run.check` takes it as its `engine`).
+
+The numba kernel does the common work; every event it returns is handled
+here with the Python engine's own functions on the packed int of the state
+(`checker.explore.common`): faults and escapes (`expand_safely` after the
+generated `expand`), states with no successor (`terminal`), invariants
+that do not plainly hold (`check_invariant`), and `Outcome.offer` for the
+expected-violation policy. So messages, traces, vacuity and the livelock
+and fewest-switches passes are those of the Python engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+
+import numpy as np
+
+from checker.explore.codegen import Compiled
+from checker.explore.common import (
+    Outcome,
+    StateGraph,
+    check_invariant,
+    expand_safely,
+    terminal,
+)
+from checker.explore.limits import Budget
+from checker.explore.result import Stats
+from checker.ir.interp import Fault
+from checker.vm import kernel as K
+from checker.vm.layout import Words
+from checker.vm.machine import Machine
+from checker.vm.program import META_FIN, META_INV, Program, compile_program
+
+CHECK_EVERY = 8192  # expansions between two returns for the limits and progress
+_INT64_MAX = (1 << 63) - 1
+
+
+class _Store:
+    """The kernel's arrays, grown by doubling."""
+
+    def __init__(self, prog: Program, record_edges: bool):
+        nw = prog.layout.nwords
+        cap = 1 << 12
+        self.store = np.zeros((cap, nw), dtype=np.int64)
+        self.parent = np.zeros(cap, dtype=np.int64)
+        self.flags = np.zeros(cap, dtype=np.uint8)
+        self.table = np.zeros(2 * cap, dtype=np.int64)
+        self.edges = np.zeros((cap if record_edges else 1, 2), dtype=np.int64)
+
+    def grow(self, sc: Words) -> None:
+        n = int(sc[K.SC_N])
+        if n >= len(self.store):
+            self.store = _doubled(self.store)
+            self.parent = _doubled(self.parent)
+            self.flags = _doubled(self.flags)
+        if 2 * (n + 1) > len(self.table):
+            self.table = np.zeros(2 * len(self.table), dtype=np.int64)
+            K.rehash(self.table, self.store, n)
+        if sc[K.SC_RECORD] and sc[K.SC_EDGES] >= len(self.edges):
+            self.edges = _doubled(self.edges)
+        sc[K.SC_GROW_AT] = min(len(self.store), len(self.table) // 2)
+        sc[K.SC_EDGE_CAP] = len(self.edges)
+
+
+def _doubled(a: np.ndarray) -> np.ndarray:
+    out = np.zeros((2 * a.shape[0], *a.shape[1:]), dtype=a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+class StoreParents(Mapping[int, int]):
+    """The parent map of the search as `path_to` reads it (packed ints),
+    built on demand from the store: only the livelock pass needs it."""
+
+    def __init__(self, index: Callable[[], dict[int, int]], states: Callable[[int], int],
+                 parent: np.ndarray, n: int):
+        self._index = index
+        self._state = states
+        self._parent = parent
+        self._n = n
+
+    def __getitem__(self, s: int) -> int:
+        return self._state(int(self._parent[self._index()[s]]))
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._index())
+
+    def __len__(self) -> int:
+        return self._n
+
+
+def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
+           graph: StateGraph | None = None) -> Mapping[int, int]:
+    prog = compile_program(c.ts, c.packing)
+    layout = prog.layout
+    m = Machine(prog)
+    st = _Store(prog, graph is not None)
+    sc = np.zeros(K.SC_SIZE, dtype=np.int64)
+    fired = np.zeros(max(len(c.ts.actions), 1), dtype=np.uint8)
+    covered = np.zeros(len(m.pend), dtype=np.uint8)
+    sc[K.SC_CAP] = min(budget.state_cap, _INT64_MAX)
+    sc[K.SC_INV] = prog.meta[META_INV]
+    sc[K.SC_FIN] = prog.meta[META_FIN]
+    sc[K.SC_RECORD] = graph is not None
+    sc[K.SC_K] = -1
+    sc[K.SC_LEVEL_END] = 1
+    init = layout.words_of(c.initial)
+    st.store[0] = init
+    K.find(st.table, st.store, init, 0)
+    sc[K.SC_N] = 1
+    st.grow(sc)
+
+    def state(i: int) -> int:
+        return layout.int_of(st.store[i])
+
+    def path(i: int) -> Callable[[], list[int]]:
+        def build() -> list[int]:
+            chain = [i]
+            while chain[-1] != 0:
+                chain.append(int(st.parent[chain[-1]]))
+            return [state(j) for j in reversed(chain)]
+        return build
+
+    def sync(extra_depth: int = 0) -> None:
+        stats.states = int(sc[K.SC_N])
+        stats.transitions = int(sc[K.SC_TRANS])
+        stats.depth = int(sc[K.SC_DEPTH]) + extra_depth
+
+    stats.states = 1
+    if c.invariant is not None:
+        v = check_invariant(c, c.initial, path(0))
+        if out.offer(v):
+            return _finish(c, prog, st, sc, fired, covered, graph)
+        if v is not None:
+            st.flags[0] = 1
+    p = prog
+    while True:
+        ev = K.search(p.code, p.slots, p.pcs, p.pcact, p.acts, p.aux, st.store, st.parent,
+                      st.flags, st.table, sc, m.out, m.out_act, m.faults, m.bufs, m.regs, m.pend,
+                      fired, covered, st.edges)
+        if ev == K.DONE:
+            sync()
+            break
+        if ev == K.LIMITS:
+            sync()
+            out.limit = budget.exceeded(stats)
+            if out.limit:
+                break
+            sc[K.SC_BUDGET] = CHECK_EVERY
+        elif ev == K.GROW:
+            st.grow(sc)
+        elif ev == K.CAP:
+            sync()
+            out.limit = budget.over_states()
+            break
+        elif ev == K.INVARIANT:
+            i = int(sc[K.SC_EVENT])
+            v = check_invariant(c, state(i), path(i))
+            if v is None:
+                sc[K.SC_NEXT] += 1
+            elif out.offer(v):
+                sync(1)
+                break
+            else:
+                st.flags[i] = 1
+        elif ev == K.TERMINAL:
+            i = int(sc[K.SC_EVENT])
+            if out.offer(terminal(c, state(i), path(i))):
+                sync()
+                break
+            sc[K.SC_HEAD] = i + 1
+        elif ev == K.FAULT:
+            if _python_expand(c, m, sc, state, path, out):
+                sync()
+                break
+        else:
+            raise AssertionError(f"kernel event {ev}")
+    return _finish(c, prog, st, sc, fired, covered, graph)
+
+
+def _python_expand(c: Compiled, m: Machine, sc: Words, state: Callable[[int], int],
+                   path: Callable[[int], Callable[[], list[int]]], out: Outcome) -> bool:
+    """Expand the state the kernel gave up on as `bfs` does; its successors
+    go back to the kernel to store. True if the search stops."""
+    i = int(sc[K.SC_EVENT])
+    s = state(i)
+    try:
+        succ = c.expand(s)
+    except Fault:
+        succ, v = expand_safely(c, s, path(i))
+        if out.offer(v):
+            return True
+        if not succ:
+            sc[K.SC_HEAD] = i + 1
+            return False
+    if not succ:
+        if out.offer(terminal(c, s, path(i))):
+            return True
+        sc[K.SC_HEAD] = i + 1
+        return False
+    layout = m.prog.layout
+    for j, t in enumerate(succ):
+        m.out[j] = layout.words_of(t)
+    sc[K.SC_TRANS] += len(succ)
+    sc[K.SC_K] = len(succ)
+    sc[K.SC_POS] = 0
+    return False
+
+
+def _finish(c: Compiled, prog: Program, st: _Store, sc: Words, fired: np.ndarray,
+            covered: np.ndarray, graph: StateGraph | None) -> Mapping[int, int]:
+    """What the kernel saw executed goes to `c` (the vacuity report reads
+    it there); the steps to `graph`; the parent map."""
+    for a in np.nonzero(fired)[0].tolist():
+        c.fired[a] = 1
+    c.runtime.covered.update(k for k in np.nonzero(covered)[0].tolist() if k < len(c.ts.covers))
+    n = int(sc[K.SC_N])
+    cache: dict[int, int] = {}
+
+    def index() -> dict[int, int]:
+        if not cache:
+            cache.update((s, i) for i, s in enumerate(packed_states(prog, st.store, n)))
+        return cache
+
+    if graph is not None:
+        e = int(sc[K.SC_EDGES])
+        graph.rows.frombytes(np.ascontiguousarray(st.edges[:e, 0]).tobytes())
+        graph.cols.frombytes(np.ascontiguousarray(st.edges[:e, 1]).tobytes())
+        graph.count = n
+
+        def fill(g: StateGraph) -> None:
+            g.index = index()
+
+        graph.filler = fill
+    return StoreParents(index, lambda i: prog.layout.int_of(st.store[i]), st.parent, n)
+
+
+def packed_states(prog: Program, store: np.ndarray, n: int) -> list[int]:
+    """States 0..n-1 as codegen's packed ints, in bulk."""
+    segs = np.array([[g.packed, g.width, g.word, g.shift] for g in prog.layout.segments],
+                    dtype=np.int64).reshape(-1, 4)
+    total = max((g.packed + g.width for g in prog.layout.segments), default=0)
+    limbs = K.packed_limbs(store, n, segs, max((total + 63) // 64, 1)).astype("<u8", copy=False)
+    from_bytes = int.from_bytes
+    return [from_bytes(row.tobytes(), "little") for row in limbs]
