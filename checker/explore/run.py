@@ -18,7 +18,6 @@ from checker.explore.vacuity import uncovered, unexecuted
 from checker.ir.nodes import TransitionSystem
 from checker.kinds import Verdict
 
-
 Search = Callable[[Compiled, Budget, Stats, Outcome, StateGraph | None], Mapping[int, int]]
 
 

@@ -33,7 +33,7 @@ DONE, LIMITS, GROW, FAULT, TERMINAL, INVARIANT, CAP = range(7)
 _MUL = np.uint64(0x9E3779B97F4A7C15)
 
 
-@numba.njit(cache=True, inline="always")  # type: ignore[misc]
+@numba.njit(cache=True, inline="always")
 def hash_words(row: np.ndarray) -> np.uint64:
     h = np.uint64(0x243F6A8885A308D3)
     for w in range(row.shape[0]):
@@ -42,7 +42,7 @@ def hash_words(row: np.ndarray) -> np.uint64:
     return h
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def find(table: np.ndarray, store: np.ndarray, row: np.ndarray, insert_at: int) -> int:
     """The index of `row` in the store, or -1 (then, if `insert_at` >= 0,
     the table records `insert_at` as its index)."""
@@ -65,17 +65,17 @@ def find(table: np.ndarray, store: np.ndarray, row: np.ndarray, insert_at: int) 
                     same = False
                     break
             if same:
-                return idx
+                return int(idx)
         pos = (pos + 1) & mask
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def rehash(table: np.ndarray, store: np.ndarray, n: int) -> None:
     for i in range(n):
         find(table, store, store[i], i)
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarray,
            acts: np.ndarray, aux: np.ndarray, store: np.ndarray, parent: np.ndarray,
            flags: np.ndarray, table: np.ndarray, sc: np.ndarray, succ: np.ndarray,
@@ -159,7 +159,7 @@ def search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarr
         sc[SC_POS] = 0
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def packed_limbs(store: np.ndarray, n: int, segs: np.ndarray, limbs: int) -> np.ndarray:
     """States 0..n-1 in codegen's packed layout, as little-endian uint64
     limbs (`segs` rows: packed offset, width, word, shift): one

@@ -59,11 +59,8 @@ class WordLayout:
             if w > WORD_BITS:
                 raise NotSupported(f"slot {ts.slots[k].name} needs {w} bits, more than "
                                    f"{WORD_BITS}")
-            for i, u in enumerate(used):
-                if u + w <= WORD_BITS:
-                    break
-            else:
-                i = len(used)
+            i = next((j for j, u in enumerate(used) if u + w <= WORD_BITS), len(used))
+            if i == len(used):
                 used.append(0)
             word[k], shift[k] = i, used[i]
             used[i] += w

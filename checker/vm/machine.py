@@ -21,19 +21,19 @@ from checker.vm.program import Program
 _OK, _DISABLED, _ESCAPE, _SAFE = op.OK, op.DISABLED, op.ESCAPE, op.SAFE
 
 
-@numba.njit(cache=True, inline="always")  # type: ignore[misc]
+@numba.njit(cache=True, inline="always")
 def _get(slots: np.ndarray, bufs: np.ndarray, b: int, k: int) -> int:
-    return ((bufs[b, slots[k, 0]] >> slots[k, 1]) & slots[k, 2]) + slots[k, 3]
+    return int(((bufs[b, slots[k, 0]] >> slots[k, 1]) & slots[k, 2]) + slots[k, 3])
 
 
-@numba.njit(cache=True, inline="always")  # type: ignore[misc]
+@numba.njit(cache=True, inline="always")
 def _set(slots: np.ndarray, bufs: np.ndarray, k: int, v: int) -> None:
     w = slots[k, 0]
     sh = slots[k, 1]
     bufs[1, w] = (bufs[1, w] & ~(slots[k, 2] << sh)) | ((v - slots[k, 3]) << sh)
 
 
-@numba.njit(cache=True, inline="always")  # type: ignore[misc]
+@numba.njit(cache=True, inline="always")
 def _reset(slots: np.ndarray, bufs: np.ndarray, first: int, stride: int, bit: int) -> None:
     """An object's allocated bit set to `bit`, its fields to their defaults."""
     _set(slots, bufs, first, bit)
@@ -41,7 +41,7 @@ def _reset(slots: np.ndarray, bufs: np.ndarray, first: int, stride: int, bit: in
         _set(slots, bufs, k, slots[k, 5] + slots[k, 3])
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def run(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, entry: int, bufs: np.ndarray,
         regs: np.ndarray, pend: np.ndarray) -> int:
     """Run the code from `entry` to its END: a status of `opcodes`."""
@@ -140,7 +140,7 @@ def run(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, entry: int, bufs: 
         elif o == op.CHKR:
             v = R[a]
             if v < b or v > c:
-                return code[i, 4]
+                return int(code[i, 4])
         elif o == op.CHKRD:
             v = R[a]
             k = R[b]
@@ -233,7 +233,7 @@ def run(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, entry: int, bufs: 
                 return op.THREAD_SLOT
         elif o == op.PROP:
             if R[a] == 0:
-                return op.PROP_BASE + b
+                return int(op.PROP_BASE + b)
         elif o == op.ESC:
             return _ESCAPE
         else:
@@ -241,7 +241,7 @@ def run(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, entry: int, bufs: 
         i += 1
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def expand(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarray,
            acts: np.ndarray, aux: np.ndarray, state: np.ndarray, out: np.ndarray,
            out_act: np.ndarray, faults: np.ndarray, bufs: np.ndarray, regs: np.ndarray,
@@ -270,7 +270,7 @@ def expand(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarr
     return k, nf
 
 
-@numba.njit(cache=True)  # type: ignore[misc]
+@numba.njit(cache=True)
 def predicate(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, entry: int,
               state: np.ndarray, bufs: np.ndarray, regs: np.ndarray, pend: np.ndarray) -> int:
     """Invariants or finals from `entry`: -1 if all hold, the first false

@@ -46,7 +46,4 @@ CHKREF, CHKIDX, ADDMUL, CHKR, CHKRD, STS, STD, STDF, CSTORE = range(40, 49)
 # ---- heap, threads, covers, properties
 ALLOC, FREE, START, COVER, ASSERT = range(50, 55)
 
-# Slot table columns (Program.slots)
-S_WORD, S_SHIFT, S_MASK, S_LO, S_HI, S_DEFAULT = range(6)
-
 SAFE = 1 << 62  # every register value v has |v| < SAFE

@@ -46,7 +46,7 @@ from checker.ir.nodes import (
 )
 from checker.ir.precond import Symbolic
 from checker.vm import opcodes as op
-from checker.vm.layout import NotSupported, Words, WordLayout
+from checker.vm.layout import NotSupported, WordLayout, Words
 
 _BINARY = {"+": op.ADD, "-": op.SUB, "*": op.MUL, "&": op.AND, "|": op.OR, "^": op.XOR,
            "==": op.EQ, "!=": op.NE, "<": op.LT, "<=": op.LE, ">": op.GT, ">=": op.GE,
@@ -66,9 +66,6 @@ class Program:
     acts: Words  # [actions, 2]: code entry, action id; in expansion order
     aux: Words  # thread-start rows: pc slot, entry pc, parameter slots
     meta: Words  # see META_*
-
-    def arrays(self) -> tuple[Words, Words, Words, Words, Words, Words, Words]:
-        return self.code, self.slots, self.pcs, self.pcact, self.acts, self.aux, self.meta
 
 
 META_NWORDS, META_NREGS, META_INV, META_FIN, META_NACTIONS, META_NCOVERS = range(6)

@@ -30,7 +30,7 @@ from checker.ir.interp import Fault
 from checker.vm import kernel as K
 from checker.vm.layout import Words
 from checker.vm.machine import Machine
-from checker.vm.program import META_FIN, META_INV, Program, compile_program
+from checker.vm.program import META_FIN, META_INV, META_NACTIONS, Program, compile_program
 
 CHECK_EVERY = 8192  # expansions between two returns for the limits and progress
 _INT64_MAX = (1 << 63) - 1
@@ -97,7 +97,7 @@ def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     m = Machine(prog)
     st = _Store(prog, graph is not None)
     sc = np.zeros(K.SC_SIZE, dtype=np.int64)
-    fired = np.zeros(max(len(c.ts.actions), 1), dtype=np.uint8)
+    fired = np.zeros(max(int(prog.meta[META_NACTIONS]), 1), dtype=np.uint8)
     covered = np.zeros(len(m.pend), dtype=np.uint8)
     sc[K.SC_CAP] = min(budget.state_cap, _INT64_MAX)
     sc[K.SC_INV] = prog.meta[META_INV]
