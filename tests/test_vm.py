@@ -255,3 +255,49 @@ def test_cli_engine_vm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert codes[0] == codes[1]
     assert outputs[0] == outputs[1] and outputs[0]
     assert main(["check", str(spec), "--engine", "vm", "--dfs"]) == 2
+
+
+WIDE = """\
+int[0..1180591620717411303424] x = 0;
+thread t() { x = x + 1; }
+scenario s { run t(); }
+"""
+
+BEYOND_62_BITS = """\
+int[0..7] x = 0;
+int[0..3] y = 0;
+thread t() { y = 1; x = (y + 2) * 1180591620717411303424 / 1180591620717411303424; }
+thread u() { x = y << 70; }
+scenario s { run t(); run u(); expect range; }
+"""
+
+
+def test_values_beyond_62_bits_go_to_the_python_engine(tmp_path: Path) -> None:
+    # A constant the machine's registers cannot hold, a shift past them:
+    # the machine declines (ESCAPE), the Python engine decides.
+    ts = _build(tmp_path, BEYOND_62_BITS)
+    assert op.ESC in compile_program(ts).code[:, 0]
+    assert expand_mismatches(ts, 100) == []
+    same_search(ts, CheckOptions())
+
+
+def test_a_slot_beyond_62_bits_is_refused_and_searched_by_python(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from checker.cli import main
+    from checker.vm.layout import NotSupported
+
+    with pytest.raises(NotSupported, match="slot x"):
+        check(_build(tmp_path, WIDE), CheckOptions(), engine=vm_bfs)
+    path = tmp_path / "wide.mig"
+    path.write_text(WIDE)
+    assert main(["check", str(path), "--engine", "vm", "--no-save"]) == 0
+    assert "searched by the explicit engine" in capsys.readouterr().err
+
+
+def test_limits_never_yield_verified() -> None:
+    ts = _scenarios(ROOT / "specs" / "zsmalloc" / "isolation_wide.mig")[5]
+    assert ts.expect.kind == "verified"
+    for opts in (CheckOptions().max_memory(1), CheckOptions().max_seconds(1e-9),
+                 CheckOptions().max_states(100)):
+        r = check(ts, opts, engine=vm_bfs)
+        assert r.verdict == "incomplete" and r.limit is not None

@@ -66,6 +66,16 @@ class Budget:
     def elapsed(self) -> float:
         return time.monotonic() - self.start
 
+    def over_memory(self, extra_bytes: int) -> str | None:
+        """The memory limit, if allocating `extra_bytes` more would pass it:
+        for an engine that grows its own arrays (checker.vm), whose next
+        doubling is known exactly."""
+        o = self.opts
+        if o.memory_limit_mb is not None \
+                and current_rss_mb() + extra_bytes / (1024 * 1024) >= o.memory_limit_mb:
+            return f"--max-memory {o.memory_limit_mb:g}"
+        return None
+
     def over_states(self) -> str:
         return f"--max-states {self.opts.state_limit}"
 

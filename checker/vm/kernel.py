@@ -148,8 +148,11 @@ def search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarr
             for t in range(pcs.shape[0]):
                 if (store[head, pcs[t, 0]] >> pcs[t, 1]) & pcs[t, 2]:
                     finished = False
-            if not finished or sc[SC_FIN] >= 0:
-                return TERMINAL
+            if not finished:
+                return TERMINAL  # a deadlock, which Python words
+            if sc[SC_FIN] >= 0:
+                if predicate(code, slots, aux, sc[SC_FIN], store[head], bufs, regs, pend) != -1:
+                    return TERMINAL  # a final property false, or a fault
             sc[SC_HEAD] = head + 1
             continue
         for j in range(k):

@@ -48,6 +48,18 @@ class _Store:
         self.table = np.zeros(2 * cap, dtype=np.int64)
         self.edges = np.zeros((cap if record_edges else 1, 2), dtype=np.int64)
 
+    def growth_bytes(self, sc: Words) -> int:
+        """What the next `grow` allocates."""
+        n = int(sc[K.SC_N])
+        extra = 0
+        if n >= len(self.store):
+            extra += 2 * (self.store.nbytes + self.parent.nbytes + self.flags.nbytes)
+        if 2 * (n + 1) > len(self.table):
+            extra += 2 * self.table.nbytes
+        if sc[K.SC_RECORD] and sc[K.SC_EDGES] >= len(self.edges):
+            extra += 2 * self.edges.nbytes
+        return extra
+
     def grow(self, sc: Words) -> None:
         n = int(sc[K.SC_N])
         if n >= len(self.store):
@@ -149,6 +161,10 @@ def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                 break
             sc[K.SC_BUDGET] = CHECK_EVERY
         elif ev == K.GROW:
+            out.limit = budget.over_memory(st.growth_bytes(sc))
+            if out.limit:
+                sync()
+                break
             st.grow(sc)
         elif ev == K.CAP:
             sync()
