@@ -150,9 +150,9 @@ def search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarr
                     finished = False
             if not finished:
                 return TERMINAL  # a deadlock, which Python words
-            if sc[SC_FIN] >= 0:
-                if predicate(code, slots, aux, sc[SC_FIN], store[head], bufs, regs, pend) != -1:
-                    return TERMINAL  # a final property false, or a fault
+            if sc[SC_FIN] >= 0 and predicate(code, slots, aux, sc[SC_FIN], store[head], bufs,
+                                             regs, pend) != -1:
+                return TERMINAL  # a final property false, or a fault
             sc[SC_HEAD] = head + 1
             continue
         for j in range(k):
