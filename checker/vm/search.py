@@ -46,7 +46,8 @@ class _Store:
         self.parent = np.zeros(cap, dtype=np.int64)
         self.flags = np.zeros(cap, dtype=np.uint8)
         self.table = np.zeros(2 * cap, dtype=np.int64)
-        self.edges = np.zeros((cap if record_edges else 1, 2), dtype=np.int64)
+        # int32 pairs: 8 bytes a step (a store beyond 2^31 states is out of reach)
+        self.edges = np.zeros((cap if record_edges else 1, 2), dtype=np.int32)
 
     def growth_bytes(self, sc: Words) -> int:
         """What the next `grow` allocates."""
@@ -241,8 +242,8 @@ def _finish(c: Compiled, prog: Program, st: _Store, sc: Words, fired: np.ndarray
 
     if graph is not None:
         e = int(sc[K.SC_EDGES])
-        graph.rows.frombytes(np.ascontiguousarray(st.edges[:e, 0]).tobytes())
-        graph.cols.frombytes(np.ascontiguousarray(st.edges[:e, 1]).tobytes())
+        graph.rows.frombytes(st.edges[:e, 0].astype(np.int64).tobytes())
+        graph.cols.frombytes(st.edges[:e, 1].astype(np.int64).tobytes())
         graph.count = n
 
         def fill(g: StateGraph) -> None:
