@@ -17,9 +17,9 @@ It counts states, transitions and depth exactly as `checker.explore.bfs`.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from checker.vm.jit import njit
 from checker.vm.machine import expand, predicate
 
 # Scalars
@@ -33,7 +33,7 @@ DONE, LIMITS, GROW, FAULT, TERMINAL, INVARIANT, CAP = range(7)
 _MUL = np.uint64(0x9E3779B97F4A7C15)
 
 
-@numba.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def hash_words(row: np.ndarray) -> np.uint64:
     h = np.uint64(0x243F6A8885A308D3)
     for w in range(row.shape[0]):
@@ -42,7 +42,7 @@ def hash_words(row: np.ndarray) -> np.uint64:
     return h
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def find(table: np.ndarray, store: np.ndarray, row: np.ndarray, insert_at: int) -> int:
     """The index of `row` in the store, or -1 (then, if `insert_at` >= 0,
     the table records `insert_at` as its index)."""
@@ -69,13 +69,13 @@ def find(table: np.ndarray, store: np.ndarray, row: np.ndarray, insert_at: int) 
         pos = (pos + 1) & mask
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def rehash(table: np.ndarray, store: np.ndarray, n: int) -> None:
     for i in range(n):
         find(table, store, store[i], i)
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarray,
            acts: np.ndarray, aux: np.ndarray, store: np.ndarray, parent: np.ndarray,
            flags: np.ndarray, table: np.ndarray, sc: np.ndarray, succ: np.ndarray,
@@ -162,7 +162,7 @@ def search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarr
         sc[SC_POS] = 0
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def packed_limbs(store: np.ndarray, n: int, segs: np.ndarray, limbs: int) -> np.ndarray:
     """States 0..n-1 in codegen's packed layout, as little-endian uint64
     limbs (`segs` rows: packed offset, width, word, shift): one

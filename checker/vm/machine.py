@@ -10,30 +10,30 @@ its pc in order), and lists the actions that faulted with their codes;
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from checker.vm import opcodes as op
 from checker.vm import program as op_meta
+from checker.vm.jit import njit
 from checker.vm.layout import Words
 from checker.vm.program import Program
 
 _OK, _DISABLED, _ESCAPE, _SAFE = op.OK, op.DISABLED, op.ESCAPE, op.SAFE
 
 
-@numba.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _get(slots: np.ndarray, bufs: np.ndarray, b: int, k: int) -> int:
     return int(((bufs[b, slots[k, 0]] >> slots[k, 1]) & slots[k, 2]) + slots[k, 3])
 
 
-@numba.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _set(slots: np.ndarray, bufs: np.ndarray, k: int, v: int) -> None:
     w = slots[k, 0]
     sh = slots[k, 1]
     bufs[1, w] = (bufs[1, w] & ~(slots[k, 2] << sh)) | ((v - slots[k, 3]) << sh)
 
 
-@numba.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _reset(slots: np.ndarray, bufs: np.ndarray, first: int, stride: int, bit: int) -> None:
     """An object's allocated bit set to `bit`, its fields to their defaults."""
     _set(slots, bufs, first, bit)
@@ -41,7 +41,7 @@ def _reset(slots: np.ndarray, bufs: np.ndarray, first: int, stride: int, bit: in
         _set(slots, bufs, k, slots[k, 5] + slots[k, 3])
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def run(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, entry: int, bufs: np.ndarray,
         regs: np.ndarray, pend: np.ndarray) -> int:
     """Run the code from `entry` to its END: a status of `opcodes`."""
@@ -81,6 +81,22 @@ def run(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, entry: int, bufs: 
         elif o == op.JMP:
             i = a
             continue
+        elif o == op.EQI:
+            R[a] = 1 if R[b] == c else 0
+        elif o == op.NEI:
+            R[a] = 1 if R[b] != c else 0
+        elif o == op.MULADD:
+            R[a] = R[b] * code[i, 4] + c
+        elif o == op.LTI:
+            R[a] = 1 if R[b] < c else 0
+        elif o == op.LEI:
+            R[a] = 1 if R[b] <= c else 0
+        elif o == op.GTI:
+            R[a] = 1 if R[b] > c else 0
+        elif o == op.GEI:
+            R[a] = 1 if R[b] >= c else 0
+        elif o == op.ADDI:
+            R[a] = R[b] + c
         elif o == op.EQ:
             R[a] = 1 if R[b] == R[c] else 0
         elif o == op.NE:
@@ -241,7 +257,7 @@ def run(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, entry: int, bufs: 
         i += 1
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def expand(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarray,
            acts: np.ndarray, aux: np.ndarray, state: np.ndarray, out: np.ndarray,
            out_act: np.ndarray, faults: np.ndarray, bufs: np.ndarray, regs: np.ndarray,
@@ -270,7 +286,7 @@ def expand(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarr
     return k, nf
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def predicate(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, entry: int,
               state: np.ndarray, bufs: np.ndarray, regs: np.ndarray, pend: np.ndarray) -> int:
     """Invariants or finals from `entry`: -1 if all hold, the first false

@@ -41,8 +41,10 @@ END, REQ, JMP, JZ, JNZ, COPY, PROP, ESC = range(8)
 CONST, MOV, LDS, LDD, LDDF, FIELD, NOT, NEG, BNOT, BOOL = range(10, 20)
 ADD, SUB, MUL, ADDC, SUBC, MULC, AND, OR, XOR = range(20, 29)
 EQ, NE, LT, LE, GT, GE, DIV, MOD, SHL, SHR = range(30, 40)
+# with an immediate right operand: R[a] = R[b] op c
+EQI, NEI, LTI, LEI, GTI, GEI, ADDI = range(60, 67)
 # ---- locations and stores
-CHKREF, CHKIDX, ADDMUL, CHKR, CHKRD, STS, STD, STDF, CSTORE = range(40, 49)
+CHKREF, CHKIDX, ADDMUL, CHKR, CHKRD, STS, STD, STDF, CSTORE, MULADD = range(40, 50)
 # ---- heap, threads, covers, properties
 ALLOC, FREE, START, COVER, ASSERT = range(50, 55)
 

@@ -52,6 +52,8 @@ _BINARY = {"+": op.ADD, "-": op.SUB, "*": op.MUL, "&": op.AND, "|": op.OR, "^": 
            "==": op.EQ, "!=": op.NE, "<": op.LT, "<=": op.LE, ">": op.GT, ">=": op.GE,
            "/": op.DIV, "%": op.MOD, "<<": op.SHL, ">>": op.SHR}
 _CHECKED = {op.ADD: op.ADDC, op.SUB: op.SUBC, op.MUL: op.MULC}
+_IMMEDIATE = {op.EQ: op.EQI, op.NE: op.NEI, op.LT: op.LTI, op.LE: op.LEI, op.GT: op.GTI,
+              op.GE: op.GEI, op.ADD: op.ADDI}
 
 
 @dataclass(frozen=True)
@@ -154,14 +156,23 @@ class _Gen:
             case Binary():
                 if e.op in ("&&", "||"):
                     return self.logic(e, buf)
-                a = self.expr(e.left, buf)
-                b = self.expr(e.right, buf)
-                r = self.fresh()
                 code = _BINARY[e.op]
                 if code in _CHECKED:
                     m = magnitude(self.sym, e)
                     if m is None or m >= op.SAFE:
                         code = _CHECKED[code]
+                a = self.expr(e.left, buf)
+                k = e.right.value if isinstance(e.right, Const) else None
+                if k is not None and -op.SAFE < k < op.SAFE and (code in _IMMEDIATE
+                                                                 or code == op.SUB):
+                    r = self.fresh()
+                    if code == op.SUB:
+                        self.emit(op.ADDI, r, a, -k)
+                    else:
+                        self.emit(_IMMEDIATE[code], r, a, k)  # the constant inline
+                    return r
+                b = self.expr(e.right, buf)
+                r = self.fresh()
                 self.emit(code, r, a, b)
                 return r
             case Ite():
@@ -196,15 +207,17 @@ class _Gen:
         """Code leaving the slot index of a dynamic location in a register,
         with each component's checks in the interpreter's order."""
         s = self.fresh()
-        self.emit(op.CONST, s, loc.base)
-        for d in loc.dyn:
+        for i, d in enumerate(loc.dyn):
             v = self.expr(d.expr, buf)
             if d.pool is not None:
                 self.emit(op.CHKREF, v, d.count, d.alloc_base, d.stride, buf)
-                self.emit(op.ADDMUL, s, v, -1, d.stride)
             else:
                 self.emit(op.CHKIDX, v, d.count)
-                self.emit(op.ADDMUL, s, v, 0, d.stride)
+            bias = -1 if d.pool is not None else 0
+            if i == 0:  # s = base + (v + bias) * stride
+                self.emit(op.MULADD, s, v, loc.base + bias * d.stride, d.stride)
+            else:
+                self.emit(op.ADDMUL, s, v, bias, d.stride)
         return s
 
     def read(self, loc: Loc, buf: int) -> int:

@@ -1,0 +1,34 @@
+"""numba, configured for the VM: imported by `machine` and `kernel` before
+they define their jitted functions.
+
+numba's on-disk cache is keyed by the source file of each function alone:
+the kernel's cached code has the interpreter (`machine`) and the opcode
+numbers (`opcodes`) compiled into it, and would survive an edit of either.
+So the cache lives in a directory named by a hash of the three sources and
+numba's version, under the user's cache directory (the package directory
+may be read-only): an edit or an upgrade compiles afresh, once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numba
+
+_SOURCES = ("opcodes.py", "machine.py", "kernel.py", "jit.py")
+
+
+def cache_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256(numba.__version__.encode())
+    for name in _SOURCES:
+        h.update((here / name).read_bytes())
+    base = os.environ.get("NUMBA_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") \
+        or str(Path.home() / ".cache")
+    return Path(base) / "migcheck-vm" / h.hexdigest()[:16]
+
+
+numba.config.CACHE_DIR = str(cache_dir())
+njit = numba.njit
