@@ -30,5 +30,6 @@ def cache_dir() -> Path:
     return Path(base) / "migcheck-vm" / h.hexdigest()[:16]
 
 
-numba.config.CACHE_DIR = str(cache_dir())
+# numba reads its cache directory from its config when a function is decorated.
+numba.config.CACHE_DIR = str(cache_dir())  # type: ignore[attr-defined]
 njit = numba.njit
