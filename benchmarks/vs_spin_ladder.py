@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import statistics
 import subprocess
 import sys
@@ -58,7 +59,7 @@ VARIANTS = ("correct", "buggy")
 # Roster parameters (part of the scenario's name) and constants (-D), per family.
 ROSTER = {"zsmalloc": ("R", "F", "M"), "movable": ("C", "D"), "balloon": ("C", "D"),
           "abba": ("T",)}
-MAX_DEPTH = 10_000_000
+MAX_DEPTH = 100_000  # pan's -m: above every rung's depth; its stack is allocated up front
 TIME = "/usr/bin/time"
 
 HEADER = ("| family | variant | size | tool | verdict | states | to verdict s | search s "
@@ -94,6 +95,7 @@ class Result:
     complete: bool = False
     total: float = 0.0  # seconds to verdict, all costs
     search: float = 0.0
+    rate: float = 0.0  # states per second of search, the tool's own figure
     memory_mb: float = 0.0  # the tool's own memory figure (pan's line, migcheck's RSS)
     rss_mb: float = 0.0  # /usr/bin/time's peak RSS
     note: str = ""
@@ -150,9 +152,16 @@ def run_spin(bench: Path, rung: Rung, variant: str, reduce: bool, expected: int 
             return res
     run = parse_pan(out)
     res.states, res.complete = run.states, run.complete and run.errors == 0
-    res.verdict = f"violation ({run.error})" if run.errors else (
+    kind = "deadlock" if "invalid end state" in run.error else run.error.split(" (")[0]
+    res.verdict = f"violation ({kind})" if run.errors else (
         "verified" if run.complete else "incomplete")
-    res.search, res.rss_mb, res.memory_mb = wall, rss, run.memory_mb
+    # pan's own search time and rate ("pan: elapsed time", "pan: rate"); its
+    # wall clock (process start and hash table allocation) counts in the total.
+    elapsed = re.search(r"pan: elapsed time ([0-9.e+]+) seconds", out)
+    rate = re.search(r"pan: rate\s+([0-9.e+]+) states/second", out)
+    res.search = float(elapsed[1]) if elapsed else wall
+    res.rate = float(rate[1]) if rate else run.states / wall
+    res.rss_mb, res.memory_mb = rss, run.memory_mb
     res.total = pan.spin_seconds + pan.cc_seconds + wall
     return res
 
@@ -171,7 +180,7 @@ def run_migcheck(bench: Path, rung: Rung, variant: str, engine: str, workers: st
         res.note = f"timeout {timeout:.0f} s"
         return res
     res.total, res.rss_mb = wall, rss
-    if rc == 2 and "usage:" in out:
+    if rc == 2 and "usage: migcheck" in out:
         res.note = "rejected: " + out.strip().splitlines()[-1]
         return res
     try:
@@ -181,6 +190,7 @@ def run_migcheck(bench: Path, rung: Rung, variant: str, engine: str, workers: st
         return res
     stats = report["stats"]
     res.states, res.search = int(stats["states"]), float(stats["seconds"])
+    res.rate = float(stats["states_per_second"])
     res.memory_mb = float(stats.get("peak_rss_mb") or rss)
     res.complete = report["verdict"] == "verified" and report["limit"] is None
     violation = report.get("violation") or {}
@@ -201,11 +211,10 @@ def row(rung: Rung, variant: str, r: Result, spin_total: float | None) -> str:
         return (f"| {rung.family} | {variant} | {rung.label()} | {r.tool} | {r.note} "
                 "| - | - | - | - | - | - | - |")
     total = statistics.median(r.totals) if r.totals else r.total
-    rate = r.states / r.search if r.search > 0 else 0.0
     per_state = r.memory_mb * 2**20 / r.states if r.states else 0.0
     ratio = f"{total / spin_total:.2f}" if spin_total and r.tool.startswith("migcheck") else "-"
     return (f"| {rung.family} | {variant} | {rung.label()} | {r.tool} | {r.verdict} "
-            f"| {r.states:,} | {total:.2f} | {r.search:.2f} | {rate:,.0f} | {per_state:,.0f} "
+            f"| {r.states:,} | {total:.2f} | {r.search:.2f} | {r.rate:,.0f} | {per_state:,.0f} "
             f"| {r.rss_mb:,.0f} | {ratio} |")
 
 
