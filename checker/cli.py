@@ -68,6 +68,7 @@ from checker.trace.jsonio import TraceFormatError, dumps, save
 from checker.trace.model import Trace, build_trace
 from checker.trace.replay import load_and_replay
 from checker.trace.text import render
+from checker.vm.tiered import VM_AFTER, default_engine
 
 EXIT_OK, EXIT_UNMET, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_BUG = 0, 1, 2, 3, 70
 EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports a SIGINT death
@@ -121,9 +122,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="skip scenarios with this tag (e.g. slow); repeatable")
     c.add_argument("--show-unexecuted", action="store_true",
                    help="list every statement no reachable step executed (default: a count)")
-    c.add_argument("--engine", choices=("explicit", "vm", "bmc"), default="explicit",
-                   help="explicit: every state (default); vm: the same search, breadth-first, "
-                        "in a compiled bytecode machine (numba); bmc: z3 bounded model checking")
+    c.add_argument("--engine", choices=("explicit", "vm", "python", "bmc"), default="explicit",
+                   help="explicit (default): every state, in the Python engine and, past "
+                        f"{VM_AFTER:,} states, in the compiled bytecode machine (numba); vm: "
+                        "the machine from the first state; python: the Python engine alone; "
+                        "bmc: z3 bounded model checking")
     c.add_argument("--depth", type=natural_int, default=DEFAULT_BMC_DEPTH, metavar="K",
                    help=f"bmc: look for violations within K steps (default {DEFAULT_BMC_DEPTH})")
 
@@ -214,7 +217,8 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         elif args.engine == "vm":
             result = _run_vm(ts, opts, err, show_progress)
         else:
-            result = _run_one(ts, opts, err if show_progress else None)
+            engine = default_engine(args.search) if args.engine == "explicit" else None
+            result = _run_one(ts, opts, err if show_progress else None, engine)
         trace = None
         if result.violation is not None:
             trace = build_trace(result.compiled or compile_system(ts), result.violation)

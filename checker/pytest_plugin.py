@@ -32,6 +32,7 @@ from checker.explore.run import check
 from checker.ir.build import build_all
 from checker.trace.model import build_trace
 from checker.trace.text import render
+from checker.vm.tiered import default_engine
 
 _SCENARIO = re.compile(r"^\s*scenario\s+\w+\s*\{", re.MULTILINE)
 
@@ -114,7 +115,7 @@ class ScenarioItem(pytest.Item):
     def runtest(self) -> None:
         ts = build_all(load_program(self.path, _includes(self.config)), only=[self.name])[0]
         opts = CheckOptions().max_states(self.config.getoption("migcheck_max_states"))
-        r: CheckResult = check(ts, opts)
+        r: CheckResult = check(ts, opts, engine=default_engine(opts.search))
         self.user_properties.append(("states", r.stats.states))
         if r.status == "met":
             return

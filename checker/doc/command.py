@@ -21,6 +21,7 @@ from checker.locks.explore import DEFAULT_MAX_STATES
 from checker.locks.summary import SpecLocks, summarize
 from checker.sema.check import parse_override
 from checker.textsafe import visible
+from checker.vm.tiered import default_engine
 
 EXIT_OK, EXIT_USAGE, EXIT_INCOMPLETE = 0, 2, 3
 
@@ -47,7 +48,8 @@ def spec_locks(systems: list[TransitionSystem], max_states: int, run_check: bool
         from checker.explore.options import CheckOptions
 
         opts = CheckOptions().max_states(max_states)
-        results = {ts.scenario: check(ts, opts) for ts in systems}
+        results = {ts.scenario: check(ts, opts, engine=default_engine(opts.search))
+                   for ts in systems}
     return summarize(systems, results, max_states)
 
 

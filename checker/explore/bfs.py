@@ -9,6 +9,7 @@ broke it is not explored further.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from checker.explore.codegen import Compiled
 from checker.explore.common import (
@@ -32,8 +33,35 @@ def path_to(parent: Mapping[int, int], s: int, init: int) -> list[int]:
     return out
 
 
+@dataclass
+class Level:
+    """The search between two levels, as `Handover.resume` receives it."""
+
+    parent: dict[int, int]  # every state found, in discovery order
+    start: int  # the discovery number of the first state of the next level
+    frontier: list[int]  # the states of that level to expand (the others broke an invariant)
+    depth: int
+    transitions: int
+
+
+Resume = Callable[[Compiled, Budget, Stats, Outcome, "StateGraph | None", Level],
+                  Mapping[int, int]]
+
+
+@dataclass(frozen=True)
+class Handover:
+    """A faster engine that takes the search over at the first level
+    boundary with at least `after` states (checker.vm: loading its compiled
+    kernel costs a fixed fraction of a second that a small search never
+    earns back). States are numbered in discovery order on both sides, so
+    the figures and the counterexample are those of one search."""
+
+    after: int
+    resume: Resume
+
+
 def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
-        graph: StateGraph | None = None) -> dict[int, int]:
+        graph: StateGraph | None = None, handover: Handover | None = None) -> Mapping[int, int]:
     """Search; fills `out` and returns the parent map of every visited state.
     With `graph`, every expanded state's steps are numbered there for the
     livelock pass."""
@@ -57,6 +85,7 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     depth = 0
     countdown = 1  # the first check at once: a memory limit may already be exceeded
     transitions = 0
+    level_start = 1  # discovery number of the first state the next level will find
     while frontier:
         nxt: list[int] = []
         append = nxt.append
@@ -102,6 +131,11 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                     append(t)
         if nxt:
             depth += 1
+            if handover is not None and len(parent) >= handover.after:
+                sync(depth, transitions)
+                return handover.resume(c, budget, stats, out, graph,
+                                       Level(parent, level_start, nxt, depth, transitions))
         frontier = nxt
+        level_start = len(parent)
     sync(depth, transitions)
     return parent

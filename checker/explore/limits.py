@@ -53,6 +53,12 @@ class Budget:
         self.growing.extend(tables)
         self.last_sizes.extend(len(t) for t in tables)
 
+    def unwatch(self) -> None:
+        """Forget the watched tables (a search handed over to an engine that
+        sizes its own arrays, `over_memory`)."""
+        self.growing.clear()
+        self.last_sizes.clear()
+
     def projected_mb(self) -> float:
         """The resident set now, plus the next resize of a table that the
         states added since the last check, twice over, would reach."""

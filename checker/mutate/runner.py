@@ -36,6 +36,7 @@ from checker.mutate.operators import OPERATORS, Mutant, find_mutants
 from checker.mutate.syntax import calls_in_stmt, module_named, stmts_under
 from checker.sema.check import elaborate
 from checker.sema.symbols import Elaboration
+from checker.vm.tiered import default_engine
 
 KILLED, SURVIVED, HARMLESS, INCOMPLETE, INVALID, MISDECLARED, NOT_RUN = (
     "killed", "survived", "harmless", "incomplete", "invalid", "misdeclared", "not run")
@@ -189,7 +190,7 @@ def _baselines(fixed: list[TransitionSystem],
         if tags:
             skipped.append(Skipped(ts.scenario, f"tagged {', '.join(sorted(tags))}"))
             continue
-        base = check(ts)
+        base = check(ts, engine=default_engine("bfs"))
         if base.status != "met" or base.compiled is None:
             skipped.append(Skipped(ts.scenario, _baseline_problem(base), broken=True))
             continue
@@ -282,7 +283,7 @@ def _run_mutant(program: Program, r: MutantResult, states: dict[str, int],
             return
         limit = opts.max_states or max(opts.min_states, opts.state_factor * states[name])
         result = check(ts, CheckOptions().strategy(opts.search).max_states(limit)
-                       .max_seconds(opts.max_seconds))
+                       .max_seconds(opts.max_seconds), engine=default_engine(opts.search))
         r.states += result.stats.states
         kill = _kill(ts, result)
         if kill is not None:

@@ -179,3 +179,21 @@ def packed_limbs(store: np.ndarray, n: int, segs: np.ndarray, limbs: int) -> np.
             if (off & 63) + width > 64:
                 out[i, limb + 1] |= v >> (np.uint64(64) - sh)
     return out
+
+
+@njit(cache=True)
+def store_rows(limbs: np.ndarray, segs: np.ndarray, nwords: int) -> np.ndarray:
+    """`packed_limbs`'s inverse: packed states (uint64 limbs) as store rows."""
+    out = np.zeros((limbs.shape[0], nwords), dtype=np.int64)
+    for i in range(limbs.shape[0]):
+        for g in range(segs.shape[0]):
+            off = segs[g, 0]
+            width = segs[g, 1]
+            mask = (np.uint64(1) << np.uint64(width)) - np.uint64(1)
+            limb = off >> 6
+            sh = np.uint64(off & 63)
+            v = limbs[i, limb] >> sh
+            if (off & 63) + width > 64:
+                v |= limbs[i, limb + 1] << (np.uint64(64) - sh)
+            out[i, segs[g, 2]] |= np.int64(v & mask) << segs[g, 3]
+    return out

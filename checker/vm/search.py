@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 
+from checker.explore.bfs import Level
 from checker.explore.codegen import Compiled
 from checker.explore.common import (
     Outcome,
@@ -105,95 +106,164 @@ class StoreParents(Mapping[int, int]):
 
 def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
            graph: StateGraph | None = None) -> Mapping[int, int]:
+    """The whole search in the VM, from the initial state."""
     prog = compile_program(c.ts, c.packing)
-    layout = prog.layout
-    m = Machine(prog)
     st = _Store(prog, graph is not None)
+    sc = _scalars(prog, budget, graph)
+    init = prog.layout.words_of(c.initial)
+    st.store[0] = init
+    K.find(st.table, st.store, init, 0)
+    sc[K.SC_N] = 1
+    sc[K.SC_LEVEL_END] = 1
+    st.grow(sc)
+    stats.states = 1
+    search = _Search(c, prog, st, sc, budget, stats, out, graph)
+    if c.invariant is not None:
+        v = check_invariant(c, c.initial, search.path(0))
+        if out.offer(v):
+            return search.finish()
+        if v is not None:
+            st.flags[0] = 1
+    return search.run()
+
+
+def vm_resume(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
+              graph: StateGraph | None, level: Level,
+              prog: Program | None = None) -> Mapping[int, int]:
+    """Go on with a breadth-first search that `checker.explore.bfs` began:
+    its states (in discovery order, which is the VM's store order), parents
+    and recorded steps move into the VM's arrays, and the VM expands from
+    the first state of the level the Python search was about to expand."""
+    prog = prog or compile_program(c.ts, c.packing)
+    budget.unwatch()  # the Python tables are emptied below
+    st = _Store(prog, graph is not None)
+    sc = _scalars(prog, budget, graph)
+    n = len(level.parent)
+    while len(st.store) < n + 1:
+        st.store, st.parent, st.flags = (_doubled(st.store), _doubled(st.parent),
+                                         _doubled(st.flags))
+    states = list(level.parent)
+    index = {s: i for i, s in enumerate(states)}
+    st.parent[:n] = [index[level.parent[s]] for s in states]
+    st.store[:n] = words_of_packed(prog, states)
+    expanded = set(level.frontier)
+    st.flags[level.start:n] = [s not in expanded for s in states[level.start:]]
+    if graph is not None:
+        e = len(graph.rows)
+        while len(st.edges) < e + 1:
+            st.edges = _doubled(st.edges)
+        st.edges[:e, 0] = graph.rows
+        st.edges[:e, 1] = graph.cols
+        sc[K.SC_EDGES] = e
+        graph.index.clear()
+        del graph.rows[:], graph.cols[:]
+    del states, index, expanded
+    level.parent.clear()
+    sc[K.SC_N] = n
+    sc[K.SC_HEAD] = level.start
+    sc[K.SC_LEVEL_END] = n
+    sc[K.SC_DEPTH] = level.depth
+    sc[K.SC_TRANS] = level.transitions
+    size = len(st.table)
+    while size < 2 * (n + 1):
+        size *= 2
+    st.table = np.zeros(size, dtype=np.int64)
+    K.rehash(st.table, st.store, n)
+    st.grow(sc)  # sets the kernel's bounds; the arrays already fit
+    return _Search(c, prog, st, sc, budget, stats, out, graph).run()
+
+
+def _scalars(prog: Program, budget: Budget, graph: StateGraph | None) -> Words:
     sc = np.zeros(K.SC_SIZE, dtype=np.int64)
-    fired = np.zeros(max(int(prog.meta[META_NACTIONS]), 1), dtype=np.uint8)
-    covered = np.zeros(len(m.pend), dtype=np.uint8)
     sc[K.SC_CAP] = min(budget.state_cap, _INT64_MAX)
     sc[K.SC_INV] = prog.meta[META_INV]
     sc[K.SC_FIN] = prog.meta[META_FIN]
     sc[K.SC_RECORD] = graph is not None
     sc[K.SC_K] = -1
-    sc[K.SC_LEVEL_END] = 1
-    init = layout.words_of(c.initial)
-    st.store[0] = init
-    K.find(st.table, st.store, init, 0)
-    sc[K.SC_N] = 1
-    st.grow(sc)
+    return sc
 
-    def state(i: int) -> int:
-        return layout.int_of(st.store[i])
 
-    def path(i: int) -> Callable[[], list[int]]:
+class _Search:
+    """One run of the kernel, with the Python side of its events."""
+
+    def __init__(self, c: Compiled, prog: Program, st: _Store, sc: Words, budget: Budget,
+                 stats: Stats, out: Outcome, graph: StateGraph | None):
+        self.c, self.prog, self.st, self.sc = c, prog, st, sc
+        self.budget, self.stats, self.out, self.graph = budget, stats, out, graph
+        self.m = Machine(prog)
+        self.fired = np.zeros(max(int(prog.meta[META_NACTIONS]), 1), dtype=np.uint8)
+        self.covered = np.zeros(len(self.m.pend), dtype=np.uint8)
+
+    def state(self, i: int) -> int:
+        return self.prog.layout.int_of(self.st.store[i])
+
+    def path(self, i: int) -> Callable[[], list[int]]:
         def build() -> list[int]:
             chain = [i]
             while chain[-1] != 0:
-                chain.append(int(st.parent[chain[-1]]))
-            return [state(j) for j in reversed(chain)]
+                chain.append(int(self.st.parent[chain[-1]]))
+            return [self.state(j) for j in reversed(chain)]
         return build
 
-    def sync(extra_depth: int = 0) -> None:
+    def sync(self, extra_depth: int = 0) -> None:
+        sc, stats = self.sc, self.stats
         stats.states = int(sc[K.SC_N])
         stats.transitions = int(sc[K.SC_TRANS])
         stats.depth = int(sc[K.SC_DEPTH]) + extra_depth
 
-    stats.states = 1
-    if c.invariant is not None:
-        v = check_invariant(c, c.initial, path(0))
-        if out.offer(v):
-            return _finish(c, prog, st, sc, fired, covered, graph)
-        if v is not None:
-            st.flags[0] = 1
-    p = prog
-    while True:
-        ev = K.search(p.code, p.slots, p.pcs, p.pcact, p.acts, p.aux, st.store, st.parent,
-                      st.flags, st.table, sc, m.out, m.out_act, m.faults, m.bufs, m.regs, m.pend,
-                      fired, covered, st.edges)
-        if ev == K.DONE:
-            sync()
-            break
-        if ev == K.LIMITS:
-            sync()
-            out.limit = budget.exceeded(stats)
-            if out.limit:
+    def run(self) -> Mapping[int, int]:
+        c, p, st, sc, m, out, budget = (self.c, self.prog, self.st, self.sc, self.m, self.out,
+                                        self.budget)
+        while True:
+            ev = K.search(p.code, p.slots, p.pcs, p.pcact, p.acts, p.aux, st.store, st.parent,
+                          st.flags, st.table, sc, m.out, m.out_act, m.faults, m.bufs, m.regs,
+                          m.pend, self.fired, self.covered, st.edges)
+            if ev == K.DONE:
+                self.sync()
                 break
-            sc[K.SC_BUDGET] = CHECK_EVERY
-        elif ev == K.GROW:
-            out.limit = budget.over_memory(st.growth_bytes(sc))
-            if out.limit:
-                sync()
+            if ev == K.LIMITS:
+                self.sync()
+                out.limit = budget.exceeded(self.stats)
+                if out.limit:
+                    break
+                sc[K.SC_BUDGET] = CHECK_EVERY
+            elif ev == K.GROW:
+                out.limit = budget.over_memory(st.growth_bytes(sc))
+                if out.limit:
+                    self.sync()
+                    break
+                st.grow(sc)
+            elif ev == K.CAP:
+                self.sync()
+                out.limit = budget.over_states()
                 break
-            st.grow(sc)
-        elif ev == K.CAP:
-            sync()
-            out.limit = budget.over_states()
-            break
-        elif ev == K.INVARIANT:
-            i = int(sc[K.SC_EVENT])
-            v = check_invariant(c, state(i), path(i))
-            if v is None:
-                sc[K.SC_NEXT] += 1
-            elif out.offer(v):
-                sync(1)
-                break
+            elif ev == K.INVARIANT:
+                i = int(sc[K.SC_EVENT])
+                v = check_invariant(c, self.state(i), self.path(i))
+                if v is None:
+                    sc[K.SC_NEXT] += 1
+                elif out.offer(v):
+                    self.sync(1)
+                    break
+                else:
+                    st.flags[i] = 1
+            elif ev == K.TERMINAL:
+                i = int(sc[K.SC_EVENT])
+                if out.offer(terminal(c, self.state(i), self.path(i))):
+                    self.sync()
+                    break
+                sc[K.SC_HEAD] = i + 1
+            elif ev == K.FAULT:
+                if _python_expand(c, m, sc, self.state, self.path, out):
+                    self.sync()
+                    break
             else:
-                st.flags[i] = 1
-        elif ev == K.TERMINAL:
-            i = int(sc[K.SC_EVENT])
-            if out.offer(terminal(c, state(i), path(i))):
-                sync()
-                break
-            sc[K.SC_HEAD] = i + 1
-        elif ev == K.FAULT:
-            if _python_expand(c, m, sc, state, path, out):
-                sync()
-                break
-        else:
-            raise AssertionError(f"kernel event {ev}")
-    return _finish(c, prog, st, sc, fired, covered, graph)
+                raise AssertionError(f"kernel event {ev}")
+        return self.finish()
+
+    def finish(self) -> Mapping[int, int]:
+        return _finish(self.c, self.prog, self.st, self.sc, self.fired, self.covered,
+                       self.graph)
 
 
 def _python_expand(c: Compiled, m: Machine, sc: Words, state: Callable[[int], int],
@@ -253,11 +323,25 @@ def _finish(c: Compiled, prog: Program, st: _Store, sc: Words, fired: np.ndarray
     return StoreParents(index, lambda i: prog.layout.int_of(st.store[i]), st.parent, n)
 
 
-def packed_states(prog: Program, store: np.ndarray, n: int) -> list[int]:
-    """States 0..n-1 as codegen's packed ints, in bulk."""
+def _limb_segments(prog: Program) -> tuple[np.ndarray, int]:
+    """The layout's segments as kernel rows, and the packed int's limbs."""
     segs = np.array([[g.packed, g.width, g.word, g.shift] for g in prog.layout.segments],
                     dtype=np.int64).reshape(-1, 4)
     total = max((g.packed + g.width for g in prog.layout.segments), default=0)
-    limbs = K.packed_limbs(store, n, segs, max((total + 63) // 64, 1)).astype("<u8", copy=False)
+    return segs, max((total + 63) // 64, 1)
+
+
+def words_of_packed(prog: Program, states: list[int]) -> np.ndarray:
+    """Codegen's packed ints as store rows, in bulk (`packed_states`'s inverse)."""
+    segs, limbs = _limb_segments(prog)
+    raw = b"".join(s.to_bytes(8 * limbs, "little") for s in states)
+    packed = np.frombuffer(raw, dtype="<u8").reshape(len(states), limbs)
+    return K.store_rows(packed.astype(np.uint64), segs, prog.layout.nwords)
+
+
+def packed_states(prog: Program, store: np.ndarray, n: int) -> list[int]:
+    """States 0..n-1 as codegen's packed ints, in bulk."""
+    segs, nlimbs = _limb_segments(prog)
+    limbs = K.packed_limbs(store, n, segs, nlimbs).astype("<u8", copy=False)
     from_bytes = int.from_bytes
     return [from_bytes(row.tobytes(), "little") for row in limbs]
