@@ -40,6 +40,19 @@ def systems(path: Path, overrides: dict[str, int] | None = None,
     return build_all(program, overrides, scenarios)
 
 
+def system(path: Path, scenario: str | None = None) -> TransitionSystem:
+    """The spec's scenario `scenario`, or its first one."""
+    return systems(path, scenarios=[scenario] if scenario else None)[0]
+
+
+def random_system(tmp_path: Path, text: str) -> TransitionSystem:
+    """A random program (`tests/programs.py`) built from a file, as the
+    engines and their differential tests read specs."""
+    path = tmp_path / "random.mig"
+    path.write_text(text)
+    return system(path)
+
+
 def run(path: Path, scenario: str | None = None, opts: CheckOptions | None = None,
         overrides: dict[str, int] | None = None) -> CheckResult:
     found = systems(path, overrides, [scenario] if scenario else None)

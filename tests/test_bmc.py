@@ -17,28 +17,21 @@ from dataclasses import dataclass
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from checker.dsl.loader import load_program
 from checker.explore.options import CheckOptions
 from checker.explore.run import check
-from checker.ir.build import build_all
 from checker.ir.interp import Fault, Interp
 from checker.ir.nodes import TransitionSystem
 from checker.symbolic.bmc import check_bmc
 from checker.trace.model import build_trace
 from checker.trace.replay import replay_on
-from tests.conftest import ROOT, run
+from tests.conftest import ROOT, random_system, run, system, systems
 from tests.programs import programs
+from tests.symbolic_specs import EXPECTED_AFTER_OTHER, RACE
 
 SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
 MANY = settings(SETTINGS, max_examples=400)
-
-
-def _build(tmp_path, text) -> TransitionSystem:
-    path = tmp_path / "random.mig"
-    path.write_text(text)
-    return build_all(load_program(path, [ROOT / "models"]))[0]
 
 
 @dataclass
@@ -129,14 +122,14 @@ def _agree(ts: TransitionSystem, text: str) -> None:
 @SETTINGS
 @given(programs())
 def test_bmc_agrees_with_explicit_search(tmp_path, text):
-    _agree(_build(tmp_path, text), text)
+    _agree(random_system(tmp_path, text), text)
 
 
 @pytest.mark.slow
 @MANY
 @given(programs())
 def test_bmc_agrees_with_explicit_search_many(tmp_path, text):
-    _agree(_build(tmp_path, text), text)
+    _agree(random_system(tmp_path, text), text)
 
 
 @settings(SETTINGS, max_examples=15)
@@ -144,7 +137,7 @@ def test_bmc_agrees_with_explicit_search_many(tmp_path, text):
 def test_bmc_verifies_what_explicit_verifies(tmp_path, text):
     """Random programs end (no thread loops forever): deep enough, BMC proves
     every run ends, and then agrees with the explicit engine's vacuity report."""
-    ts = _build(tmp_path, text)
+    ts = random_system(tmp_path, text)
     explicit = check(ts, CheckOptions().livelock(False))
     if explicit.verdict != "verified":
         return
@@ -156,12 +149,6 @@ def test_bmc_verifies_what_explicit_verifies(tmp_path, text):
 
 # ---------------------------------------------------------------- hand-written cases
 
-RACE = """\
-int[0..3] g = 0;
-thread inc() { int[0..3] l = 0; l = g; g = l + 1; }
-final both: g == 2;
-scenario lost_update { run inc(); run inc(); expect final both; }
-"""
 ALONE = """\
 int[0..3] g = 0;
 thread inc() { int[0..3] l = 0; l = g; g = l + 1; }
@@ -174,7 +161,7 @@ def test_lost_update_is_found_with_a_shortest_trace(spec_file):
     path = spec_file(RACE)
     result = run(path, "lost_update")
     assert result.verdict == "violation"
-    bmc = check_bmc(build_all(load_program(path), only=["lost_update"])[0], 10)
+    bmc = check_bmc(system(path, "lost_update"), 10)
     # Both threads read 0, both write 1, then every thread has finished: 4 steps.
     assert bmc.violation is not None
     assert (bmc.violation.kind, bmc.violation.steps) == ("final", 4)
@@ -183,7 +170,7 @@ def test_lost_update_is_found_with_a_shortest_trace(spec_file):
 
 
 def test_verified_when_every_run_ends(spec_file):
-    ts = build_all(load_program(spec_file(ALONE)))[0]
+    ts = system(spec_file(ALONE))
     bmc = check_bmc(ts, 10)
     # One thread, two steps: no state at depth 2 has a successor.
     assert bmc.verdict == "verified"
@@ -192,7 +179,7 @@ def test_verified_when_every_run_ends(spec_file):
 
 
 def test_a_depth_too_small_is_incomplete_never_verified(spec_file):
-    ts = build_all(load_program(spec_file(ALONE)))[0]
+    ts = system(spec_file(ALONE))
     bmc = check_bmc(ts, 1)
     assert bmc.verdict == "incomplete"
     assert bmc.limit == "--depth 1"
@@ -207,7 +194,7 @@ scenario forever { run spin(); }
 
 
 def test_a_loop_is_never_verified(spec_file):
-    ts = build_all(load_program(spec_file(LOOP)))[0]
+    ts = system(spec_file(LOOP))
     assert check_bmc(ts, 8).verdict == "incomplete"
 
 
@@ -219,25 +206,15 @@ scenario s { run t(); }
 
 
 def test_unreached_covers_make_a_verified_run_vacuous(spec_file):
-    ts = build_all(load_program(spec_file(COVERS)))[0]
+    ts = system(spec_file(COVERS))
     bmc = check_bmc(ts, 10)
     assert bmc.verdict == "verified"
     assert [c.message for c in bmc.uncovered] == ["never"]
     assert bmc.status == "vacuous"
 
 
-EXPECTED_AFTER_OTHER = """\
-int[0..3] g = 0;
-struct obj { int[0..3] v; };
-pool struct obj objs[1];
-thread a() { assert(g == 0, "early"); }
-thread b() { struct obj *p = alloc(objs); g = 1; free(p); p->v = 1; }
-scenario uaf { run a(); run b(); expect use_after_free; }
-"""
-
-
 def test_an_expected_violation_is_searched_past_others(spec_file):
-    ts = build_all(load_program(spec_file(EXPECTED_AFTER_OTHER)))[0]
+    ts = system(spec_file(EXPECTED_AFTER_OTHER))
     explicit = check(ts)
     bmc = check_bmc(ts, 10)
     assert bmc.violation is not None and bmc.violation.kind == "use_after_free"
@@ -252,7 +229,7 @@ def test_an_expected_violation_is_searched_past_others(spec_file):
 
 def test_when_the_expected_violation_is_absent_the_others_are_reported(spec_file):
     text = EXPECTED_AFTER_OTHER.replace("free(p); p->v = 1;", "p->v = 1; free(p);")
-    ts = build_all(load_program(spec_file(text)))[0]
+    ts = system(spec_file(text))
     bmc = check_bmc(ts, 10)
     # No use-after-free any more; a's assert fails after b's first two steps.
     assert bmc.verdict == "violation" and bmc.status == "unmet"
@@ -266,7 +243,7 @@ def test_other_violations_within_a_depth_bound_are_notes_not_unexpected(spec_fil
     (3 steps) is not: as when the explicit search stops at a limit, the
     scenario is incomplete and the assert a note, never an unexpected
     verdict for a violation that may lie deeper."""
-    ts = build_all(load_program(spec_file(EXPECTED_AFTER_OTHER)))[0]
+    ts = system(spec_file(EXPECTED_AFTER_OTHER))
     bmc = check_bmc(ts, 2)
     assert bmc.verdict == "incomplete" and bmc.status == "incomplete"
     assert bmc.limit == "--depth 2" and bmc.violation is None
@@ -296,7 +273,7 @@ def test_the_default_spec_has_the_same_statuses_under_bmc():
     see that every run has ended) BMC gives the explicit engine's statuses.
     map_free_vs_migrate needs depth 65: about ten minutes of solving."""
     spec = ROOT / "specs" / "zsmalloc" / "map_vs_migrate.mig"
-    for ts in build_all(load_program(spec)):
+    for ts in systems(spec):
         explicit = check(ts)
         bmc = check_bmc(ts, explicit.stats.depth + 1)
         assert bmc.status == explicit.status, ts.scenario
@@ -305,7 +282,7 @@ def test_the_default_spec_has_the_same_statuses_under_bmc():
 @pytest.mark.slow
 def test_bmc_finds_the_zsmalloc_use_after_free():
     spec = ROOT / "specs" / "zsmalloc" / "map_vs_migrate.mig"
-    ts = build_all(load_program(spec), only=["map_vs_migrate_notrypin"])[0]
+    ts = system(spec, "map_vs_migrate_notrypin")
     explicit = check(ts)
     bmc = check_bmc(ts, 50)
     assert bmc.violation is not None and bmc.violation.kind == "use_after_free"
@@ -361,7 +338,7 @@ def _saved_counterexamples() -> list[object]:
 def test_bmc_finds_every_saved_counterexample(spec, scenario, steps):
     """On the real specs, BMC to the saved trace's length finds the expected
     violation, no longer than the saved trace, and its trace replays."""
-    ts = build_all(load_program(spec), only=[scenario])[0]
+    ts = system(spec, scenario)
     bmc = check_bmc(ts, steps)
     assert bmc.status == "met", (bmc.verdict, bmc.violation)
     assert bmc.violation is not None and bmc.violation.steps <= steps
@@ -384,6 +361,6 @@ def test_the_interval_analysis_narrows_remainders_and_masks(spec_file):
                  "int[0..1000] m = 0;\n"
                  "thread t() { int[-1000000..1000000] l = 1; m = 1 << (l & 3); }\n"
                  "scenario s { run t(); }\n"):
-        ts = build_all(load_program(spec_file(text)))[0]
+        ts = system(spec_file(text))
         assert width_for(ts) < 64
         assert check(ts).verdict == check_bmc(ts, 5).verdict == "verified"

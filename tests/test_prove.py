@@ -10,20 +10,14 @@ import sys
 
 from hypothesis import HealthCheck, given, settings
 
-from checker.dsl.loader import load_program
 from checker.explore.options import CheckOptions
 from checker.explore.run import check
-from checker.ir.build import build_all
 from checker.symbolic.prove import prove
 from checker.trace.model import build_trace
 from checker.trace.replay import replay_on
-from tests.conftest import ROOT
+from tests.conftest import ROOT, random_system, system
 from tests.programs import programs
-
-
-def system(path, scenario=None):
-    return build_all(load_program(path, [ROOT / "models"]), only=[scenario] if scenario else None)[0]
-
+from tests.symbolic_specs import EXPECTED_AFTER_OTHER, RACE
 
 TERMINATES = """\
 int[0..3] g = 0;
@@ -94,15 +88,6 @@ def test_spacer_refutes_beyond_the_base_case_without_claiming_a_trace(spec_file)
     assert "more than 5 steps" in r.how
 
 
-RACE = """\
-int[0..3] g = 0;
-thread inc() { int[0..3] l = 0; l = g; g = l + 1; }
-final both: g == 2;
-scenario lost_update { run inc(); run inc(); expect final both; }
-scenario checked { run inc(); run inc(); }
-"""
-
-
 def test_a_counterexample_is_an_ordinary_trace(spec_file):
     path = spec_file(RACE)
     expected = prove(system(path, "lost_update"), seconds=30)
@@ -114,16 +99,6 @@ def test_a_counterexample_is_an_ordinary_trace(spec_file):
     assert unexpected.compiled is not None and unexpected.violation is not None
     trace = build_trace(unexpected.compiled, unexpected.violation)
     assert replay_on(trace, ts).reproduced
-
-
-EXPECTED_AFTER_OTHER = """\
-int[0..3] g = 0;
-struct obj { int[0..3] v; };
-pool struct obj objs[1];
-thread a() { assert(g == 0, "early"); }
-thread b() { struct obj *p = alloc(objs); g = 1; free(p); p->v = 1; }
-scenario uaf { run a(); run b(); expect use_after_free; }
-"""
 
 
 def test_another_violation_before_the_expected_one_is_a_note(spec_file):
@@ -149,9 +124,7 @@ def test_no_time_is_unknown_never_proved(spec_file):
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(programs())
 def test_proofs_agree_with_the_explicit_search(tmp_path, text):
-    path = tmp_path / "random.mig"
-    path.write_text(text)
-    ts = build_all(load_program(path, [ROOT / "models"]))[0]
+    ts = random_system(tmp_path, text)
     explicit = check(ts, CheckOptions().livelock(False))
     r = prove(ts, seconds=20)
     if r.verdict == "proved":

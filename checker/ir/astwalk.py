@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from checker.dsl import ast
 from checker.dsl.diagnostics import Span
+from checker.dsl.walk import expr_children
 from checker.sema.symbols import ConstSym, EnumMemberSym
 
 
@@ -29,36 +30,15 @@ def label_names(body: ast.Stmt) -> Iterator[str]:
             yield from label_names(b)
 
 
-def subexprs(e: ast.Expr) -> Iterator[ast.Expr]:
-    yield e
-    if isinstance(e, ast.Quant):
-        return  # quantifier bodies cannot call
-    for v in e.__dict__.values():
-        if isinstance(v, ast.Expr):
-            yield from subexprs(v)
-        elif isinstance(v, list):
-            for x in v:
-                if isinstance(x, ast.Expr):
-                    yield from subexprs(x)
-
-
 def calls_in(e: ast.Expr) -> Iterator[ast.Call]:
-    """Calls in evaluation order: arguments' calls come before the call."""
-    if isinstance(e, ast.Call):
-        for a in e.args:
-            if not isinstance(a, ast.AddrOf):
-                yield from calls_in(a)
-        yield e
-        return
+    """Calls in evaluation order: arguments' calls come before the call.
+    Quantifier bodies cannot call, and `&x` only names a location."""
     if isinstance(e, ast.Quant | ast.AddrOf):
         return
-    for v in e.__dict__.values():
-        if isinstance(v, ast.Expr):
-            yield from calls_in(v)
-        elif isinstance(v, list):
-            for x in v:
-                if isinstance(x, ast.Expr):
-                    yield from calls_in(x)
+    for sub in expr_children(e):
+        yield from calls_in(sub)
+    if isinstance(e, ast.Call):
+        yield e
 
 
 def has_call(e: ast.Expr) -> bool:
@@ -74,13 +54,9 @@ def conditional_call(e: ast.Expr, c: ast.Call) -> bool:
     if isinstance(e, ast.Cond):
         return any(x is c for x in calls_in(e.then)) or any(x is c for x in calls_in(e.other)) \
             or conditional_call(e.cond, c)
-    for v in e.__dict__.values():
-        if isinstance(v, ast.Expr) and any(x is c for x in calls_in(v)):
-            return conditional_call(v, c)
-        if isinstance(v, list):
-            for x in v:
-                if isinstance(x, ast.Expr) and any(y is c for y in calls_in(x)):
-                    return conditional_call(x, c)
+    for sub in expr_children(e):
+        if any(x is c for x in calls_in(sub)):
+            return conditional_call(sub, c)
     return False
 
 

@@ -15,6 +15,7 @@ from dataclasses import replace
 from checker.dsl import ast
 from checker.dsl.diagnostics import SourceCache, Span, SpecError
 from checker.dsl.loader import Program
+from checker.dsl.walk import expr_children, subexprs
 from checker.ir.fuse import FusedStep, fuse
 from checker.ir.interp import Fault, Interp
 from checker.ir.layout import Layout
@@ -406,27 +407,17 @@ class _ProcAsBody:
 
 def _starts_and_calls(body: ast.Stmt, el: Elaboration) -> Iterator[tuple[str | None,
                                                                         ProcSym | None]]:
-    from checker.sema.check import walk_exprs, walk_stmts
+    from checker.sema.check import walk_stmts
 
     for s in walk_stmts(body):
         if isinstance(s, ast.Start):
             yield s.thread, None
-        for e in _stmt_exprs(s):
-            for sub in walk_exprs(e):
+        for e in expr_children(s):
+            for sub in subexprs(e):
                 if isinstance(sub, ast.Call):
                     proc = el.refs.get(sub)
                     if isinstance(proc, ProcSym):
                         yield None, proc
-
-
-def _stmt_exprs(s: ast.Stmt) -> Iterator[ast.Expr]:
-    for v in s.__dict__.values():
-        if isinstance(v, ast.Expr):
-            yield v
-        elif isinstance(v, list):
-            for x in v:
-                if isinstance(x, ast.Expr):
-                    yield x
 
 
 def _exit_edge(src: int, dst: int, body: tuple[Stmt, ...], origin: Origin) -> MicroEdge:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from checker.dsl import ast
 from checker.dsl.diagnostics import Span
-from checker.ir.astwalk import conditional_calls, has_call, head_span, label_names, subexprs
+from checker.dsl.walk import subexprs
+from checker.ir.astwalk import conditional_calls, has_call, head_span, label_names
 from checker.ir.fold import fold
 from checker.ir.lower_cond import CondLowerer
 from checker.ir.micro import LV, Frame
@@ -295,7 +296,7 @@ class BodyLowerer(CondLowerer):
         raise AssertionError(s)  # pragma: no cover
 
     def hoist_lvalue(self, target: ast.Expr, node: int) -> int:
-        for sub in subexprs(target):
+        for sub in subexprs(target, opaque=ast.Quant):
             if isinstance(sub, ast.Call):
                 raise self.error(sub.span, "a call cannot appear in an assignment's target")
         return node

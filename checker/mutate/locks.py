@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 from checker.dsl import ast
 from checker.dsl.diagnostics import SourceCache
+from checker.dsl.walk import expr_children
 from checker.ir.lockkind import LockOp, lock_annotation
-from checker.mutate.syntax import calls_in_stmt, expr_children, stmt_exprs, stmts_under
+from checker.mutate.syntax import calls_in_stmt, stmt_exprs, stmts_under
 from checker.sema.symbols import Elaboration, GlobalSym, ProcSym
 
 

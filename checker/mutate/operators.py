@@ -27,6 +27,7 @@ from pathlib import Path
 from checker.dsl import ast
 from checker.dsl.diagnostics import Span
 from checker.dsl.loader import Program
+from checker.dsl.walk import subexprs
 from checker.ir.lockkind import LockOp
 from checker.mutate.irfacts import ScenarioFacts
 from checker.mutate.locks import (
@@ -49,7 +50,6 @@ from checker.mutate.syntax import (
     rewrite_stmt,
     stmt_exprs,
     stmts_under,
-    subexprs,
 )
 from checker.sema.symbols import (
     ConstSym,

@@ -17,6 +17,7 @@ from typing import Any
 from checker.dsl import ast
 from checker.dsl.diagnostics import SourceCache, Span
 from checker.dsl.loader import Program
+from checker.dsl.walk import subexprs
 
 Body = ast.ProcDecl | ast.ThreadDecl
 
@@ -104,25 +105,6 @@ def stmt_exprs(s: ast.Stmt) -> list[ast.Expr]:
     if isinstance(s, ast.Start):
         return list(s.args)
     return []
-
-
-def subexprs(e: ast.Expr) -> Iterator[ast.Expr]:
-    """`e` and every expression inside it."""
-    yield e
-    for sub in expr_children(e):
-        yield from subexprs(sub)
-
-
-def expr_children(e: ast.Expr) -> Iterator[ast.Expr]:
-    """The direct operands of `e`."""
-    for f in fields(e):
-        if not f.init:
-            continue
-        v = getattr(e, f.name)
-        if isinstance(v, ast.Expr):
-            yield v
-        elif isinstance(v, list):
-            yield from (x for x in v if isinstance(x, ast.Expr))
 
 
 def calls_in_stmt(s: ast.Stmt) -> Iterator[ast.Call]:

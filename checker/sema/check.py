@@ -18,6 +18,7 @@ from checker.dsl import ast
 from checker.dsl.diagnostics import DiagnosticSink, Span, SpecError
 from checker.dsl.loader import Program
 from checker.dsl.parser import ConstTooLarge, c_int, const_limit_message
+from checker.dsl.walk import subexprs
 from checker.sema.consts import ConstError, ConstLimit, bounded, fold_binary
 from checker.sema.lemmas import check_lemma
 from checker.sema.symbols import (
@@ -990,7 +991,7 @@ class Checker:
                           what=f"{'an' if prop.kind != 'final' else 'a'} {prop.kind} property"), \
                 self.scope():
             self.check_cond(prop.expr)
-            for n in walk_exprs(prop.expr):
+            for n in subexprs(prop.expr):
                 if isinstance(n, ast.Name) and isinstance(self.el.refs.get(n), LocalSym):
                     self.err(n.span, f"{prop.kind} properties see shared state only, not the "
                                      f"local '{n.name}'")
@@ -1072,17 +1073,6 @@ def walk_stmts(s: ast.Stmt) -> Iterator[ast.Stmt]:
     for c in children:
         if c is not None:
             yield from walk_stmts(c)
-
-
-def walk_exprs(e: ast.Expr) -> Iterator[ast.Expr]:
-    yield e
-    for v in e.__dict__.values():
-        if isinstance(v, ast.Expr):
-            yield from walk_exprs(v)
-        elif isinstance(v, list):
-            for x in v:
-                if isinstance(x, ast.Expr):
-                    yield from walk_exprs(x)
 
 
 def elaborate(program: Program, overrides: dict[str, int] | None = None,

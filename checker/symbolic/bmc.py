@@ -36,13 +36,14 @@ from collections.abc import Callable
 import z3
 
 from checker.explore.codegen import Compiled, compile_system
-from checker.explore.limits import LimitExceeded, limit_text, phase, process_limits
-from checker.explore.result import CheckResult, Stats, Violation, current_rss_mb, peak_rss_mb
+from checker.explore.limits import process_limits
+from checker.explore.result import CheckResult, Stats, Violation, peak_rss_mb
 from checker.explore.vacuity import uncovered, unexecuted
 from checker.ir.nodes import Cover, Origin, TransitionSystem
 from checker.kinds import Verdict
 from checker.symbolic.concrete import run_schedule, violation_at
 from checker.symbolic.encode import Encoding, Indicator, disj
+from checker.symbolic.limited import within_limits
 from checker.symbolic.stats import BmcStats
 from checker.symbolic.unroll import Deadline, Unrolling, first_true, holds
 
@@ -240,40 +241,25 @@ class Bmc:
                            compiled=self.c)
 
 
-def z3_ceiling_mb(limit_mb: float) -> int:
-    """z3's own memory ceiling under `--max-memory`: most of what is left,
-    so that z3 stops cleanly (an unknown answer) before the watchdog does."""
-    return max(1, int((limit_mb - current_rss_mb()) * 0.9))
-
-
 def check_bmc(ts: TransitionSystem, depth: int, seconds: float | None = None,
               progress: Callable[[Stats], None] | None = None) -> CheckResult:
     """Bounded model checking of one scenario to `depth` steps. Under the
     process's limits (`checker.explore.limits`) the encoding is a watched
     phase, and z3 gets the memory left as its own ceiling."""
-    limits = process_limits()
-    capped = limits is not None and limits.memory_mb is not None
-    if limits is not None and limits.memory_mb is not None:
-        z3.set_param("memory_max_size", z3_ceiling_mb(limits.memory_mb))
     bmc: Bmc | None = None
-    try:
-        # The encoding is built lazily, between queries: the whole run is a
-        # watched phase (a limit passed inside z3 is seen when it returns,
-        # and z3's own timeout and memory ceiling bound that).
-        with phase(f"bounded model checking of scenario {ts.scenario}"):
-            bmc = Bmc(ts, depth, seconds, progress)
-            return bmc.run()
-    except (LimitExceeded, z3.Z3Exception) as e:
-        if isinstance(e, LimitExceeded):
-            why = limit_text(e)
-        elif capped and "memory" in str(e):
-            why = f"--max-memory {limits.memory_mb:g}, inside z3"  # type: ignore[union-attr]
-        else:
-            raise
+
+    def search() -> CheckResult:
+        nonlocal bmc
+        bmc = Bmc(ts, depth, seconds, progress)
+        return bmc.run()
+
+    def stopped(why: str) -> CheckResult:
         if bmc is None:
             return CheckResult(ts, Verdict.INCOMPLETE, BmcStats(peak_rss_mb=peak_rss_mb()),
                                limit=why, search="bmc")
         return bmc.result(Verdict.INCOMPLETE, None, limit=why)
-    finally:
-        if capped:
-            z3.set_param("memory_max_size", 0)  # no ceiling (z3's default)
+
+    # The encoding is built lazily, between queries: the whole run is a
+    # watched phase (a limit passed inside z3 is seen when it returns, and
+    # z3's own timeout and memory ceiling bound that).
+    return within_limits(f"bounded model checking of scenario {ts.scenario}", search, stopped)

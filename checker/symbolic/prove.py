@@ -32,14 +32,14 @@ from dataclasses import dataclass, field
 import z3
 
 from checker.explore.codegen import Compiled
-from checker.explore.limits import LimitExceeded, limit_text, phase, process_limits
 from checker.explore.result import Violation
 from checker.ir.nodes import TransitionSystem
-from checker.symbolic.bmc import Bmc, z3_ceiling_mb
+from checker.symbolic.bmc import Bmc
 from checker.symbolic.chc import solve_chc
 from checker.symbolic.encode import IntEncoding, conj
 from checker.symbolic.houdini import houdini
 from checker.symbolic.induction import InductionStep
+from checker.symbolic.limited import within_limits
 from checker.symbolic.unroll import Deadline
 
 
@@ -81,27 +81,15 @@ def prove(ts: TransitionSystem, seconds: float = 60.0, max_k: int = 200,
     proof is a watched phase: encoding, sampling and Spacer's set-up have no
     deadline of their own, so the watchdog ends them."""
     start = time.monotonic()
-    limits = process_limits()
-    capped = limits is not None and limits.memory_mb is not None
-    if limits is not None and limits.memory_mb is not None:
-        z3.set_param("memory_max_size", z3_ceiling_mb(limits.memory_mb))
-    try:
-        with phase(f"proving scenario {ts.scenario}"):
-            return _prove(ts, seconds, max_k, induction_share)
-    except (LimitExceeded, z3.Z3Exception) as e:
-        if isinstance(e, LimitExceeded):
-            why = limit_text(e)
-        elif capped and "memory" in str(e):
-            why = f"--max-memory {limits.memory_mb:g}, inside z3"  # type: ignore[union-attr]
-        else:
-            raise
+
+    def stopped(why: str) -> ProofResult:
         r = ProofResult(ts, "unknown", "no argument completed",
                         [f"stopped by {why}"], liveness_note=ts.has_cycles)
         r.seconds = time.monotonic() - start
         return r
-    finally:
-        if capped:
-            z3.set_param("memory_max_size", 0)  # no ceiling (z3's default)
+
+    return within_limits(f"proving scenario {ts.scenario}",
+                         lambda: _prove(ts, seconds, max_k, induction_share), stopped)
 
 
 def _prove(ts: TransitionSystem, seconds: float, max_k: int,
