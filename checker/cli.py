@@ -127,6 +127,10 @@ def _parser() -> argparse.ArgumentParser:
                         f"{VM_AFTER:,} states, in the compiled bytecode machine (numba); vm: "
                         "the machine from the first state; python: the Python engine alone; "
                         "bmc: z3 bounded model checking")
+    c.add_argument("--store", choices=("auto", "dense", "tree"), default="auto",
+                   help="the compiled machine's visited set: dense rows (fastest), a "
+                        "tree-compressed store (LTSmin-style, several times smaller on wide "
+                        "states), or auto (default: dense, then the tree past 256 MiB)")
     c.add_argument("--depth", type=natural_int, default=DEFAULT_BMC_DEPTH, metavar="K",
                    help=f"bmc: look for violations within K steps (default {DEFAULT_BMC_DEPTH})")
 
@@ -170,7 +174,9 @@ def _fmt_stats(s: Stats) -> str:
         return fmt_bmc_stats(s)
     return (f"{s.states:,} states, {s.transitions:,} transitions, depth {s.depth}, "
             f"{s.seconds:.2f} s, {s.states_per_second:,.0f} states/s, "
-            f"{s.peak_rss_mb:,.0f} MB peak, {s.state_bits} bits/state")
+            f"{s.peak_rss_mb:,.0f} MB peak, {s.state_bits} bits/state"
+            + (f", store {s.store_bytes / max(s.states, 1):,.0f} bytes/state"
+               if s.store_bytes else ""))
 
 
 def _expect_text(ts: TransitionSystem) -> str:
@@ -206,7 +212,7 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         return EXIT_USAGE
     opts = (CheckOptions().strategy(args.search).max_states(args.max_states)
             .max_seconds(args.max_seconds).max_memory(args.max_memory)
-            .livelock(not args.no_livelock))
+            .livelock(not args.no_livelock).store_form(args.store))
     show_progress = not args.quiet and sys.stderr.isatty() and args.format == "text"
     results: list[tuple[CheckResult, Trace | None]] = []
     if args.format == "text":
@@ -350,7 +356,8 @@ def _result_json(r: CheckResult, trace: Trace | None) -> dict[str, object]:
         "limit": r.limit,
         "stats": {"states": s.states, "transitions": s.transitions, "depth": s.depth,
                   "seconds": round(s.seconds, 4), "states_per_second": round(s.states_per_second),
-                  "peak_rss_mb": round(s.peak_rss_mb, 1), "state_bits": s.state_bits},
+                  "peak_rss_mb": round(s.peak_rss_mb, 1), "state_bits": s.state_bits,
+                  "store_bytes": s.store_bytes},
         "violation": None if r.violation is None else {
             "kind": r.violation.kind, "name": r.violation.name, "message": r.violation.message},
         "trace": None if trace is None else json.loads(dumps(trace)),

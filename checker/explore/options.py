@@ -17,6 +17,9 @@ class CheckOptions:
     check_livelock: bool = True
     progress: bool = False
     few_switches: bool = True  # re-choose a shortest counterexample with the fewest thread switches
+    # The VM's visited set (checker/vm/store.py): dense rows, the compressed
+    # tree, or auto (dense, then the tree once the rows would pass 256 MiB).
+    store: str = "auto"
 
     def strategy(self, name: str) -> CheckOptions:
         if name not in ("bfs", "dfs"):
@@ -37,6 +40,11 @@ class CheckOptions:
 
     def fewest_switches(self, on: bool) -> CheckOptions:
         return replace(self, few_switches=on)
+
+    def store_form(self, form: str) -> CheckOptions:
+        if form not in ("auto", "dense", "tree"):
+            raise ValueError(f"unknown store form {form!r}")
+        return replace(self, store=form)
 
     def show_progress(self, on: bool) -> CheckOptions:
         return replace(self, progress=on)

@@ -19,6 +19,9 @@ class Stats:
     post_seconds: float = 0.0  # livelock and vacuity passes after it
     peak_rss_mb: float = 0.0
     state_bits: int = 0
+    # The visited set as allocated, from the arrays of the VM's store
+    # (checker/vm/store.py); 0 when the search ended in the Python engine.
+    store_bytes: int = 0
 
     @property
     def states_per_second(self) -> float:

@@ -4,9 +4,10 @@ they define their jitted functions.
 numba's on-disk cache is keyed by the source file of each function alone:
 the kernel's cached code has the interpreter (`machine`) and the opcode
 numbers (`opcodes`) compiled into it, and would survive an edit of either.
-So the cache lives in a directory named by a hash of the three sources and
-numba's version, under the user's cache directory (the package directory
-may be read-only): an edit or an upgrade compiles afresh, once.
+So the cache lives in a directory named by a hash of those sources, the
+tree store's and numba's version, under the user's cache directory (the
+package directory may be read-only): an edit or an upgrade compiles
+afresh, once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import numba
 
-_SOURCES = ("opcodes.py", "machine.py", "kernel.py", "jit.py")
+_SOURCES = ("opcodes.py", "machine.py", "kernel.py", "jit.py", "treestore.py")
 
 
 def cache_dir() -> Path:

@@ -21,11 +21,12 @@ import numpy as np
 
 from checker.vm.jit import njit
 from checker.vm.machine import expand, predicate
+from checker.vm.treestore import tree_get, tree_put
 
 # Scalars
 (SC_N, SC_HEAD, SC_LEVEL_END, SC_NEXT, SC_DEPTH, SC_TRANS, SC_POS, SC_K, SC_BUDGET, SC_CAP,
- SC_GROW_AT, SC_EVENT, SC_RESULT, SC_EDGES, SC_EDGE_CAP, SC_RECORD, SC_INV, SC_FIN,
- SC_SIZE) = range(19)
+ SC_GROW_AT, SC_EVENT, SC_RESULT, SC_EDGES, SC_EDGE_CAP, SC_RECORD, SC_INV, SC_FIN, SC_TREE,
+ SC_TREE_LEAF, SC_TREE_NODE, SC_SIZE) = range(22)
 
 # Events
 DONE, LIMITS, GROW, FAULT, TERMINAL, INVARIANT, CAP = range(7)
@@ -81,8 +82,13 @@ def search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarr
            flags: np.ndarray, table: np.ndarray, sc: np.ndarray, succ: np.ndarray,
            succ_act: np.ndarray, faults: np.ndarray, bufs: np.ndarray, regs: np.ndarray,
            pend: np.ndarray, fired: np.ndarray, covered: np.ndarray,
-           edges: np.ndarray) -> int:
-    """Search on from where `sc` says; return the event that needs Python."""
+           edges: np.ndarray, tree: tuple[np.ndarray, ...], cur: np.ndarray) -> int:
+    """Search on from where `sc` says; return the event that needs Python.
+    With sc[SC_TREE], the states live in the tree store `tree` (the arrays
+    of `TreeStore.arrays()` and its scratch) instead of `store`/`table`;
+    a put needs room for one new state's entries in each of its tables
+    (SC_TREE_LEAF and SC_TREE_NODE entries below the root, one root)."""
+    (t_left, t_right, t_table, t_rk, t_rs, t_lk, t_ls, t_nk, t_ns, t_count, t_vals) = tree
     while True:
         if sc[SC_K] >= 0:  # storing the successors of state HEAD
             head = sc[SC_HEAD]
@@ -90,20 +96,34 @@ def search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarr
                 if sc[SC_RECORD] and sc[SC_EDGES] >= sc[SC_EDGE_CAP]:
                     return GROW
                 row = succ[sc[SC_POS]]
-                idx = find(table, store, row, -1)
-                new = idx < 0
-                if new:
-                    n = sc[SC_N]
-                    if n >= sc[SC_CAP]:
-                        return CAP
-                    if n >= sc[SC_GROW_AT]:
+                n = sc[SC_N]
+                if sc[SC_TREE]:
+                    if n >= sc[SC_GROW_AT] or not tree_room(t_lk, t_nk, t_rk, t_count,
+                                                            sc[SC_TREE_LEAF], sc[SC_TREE_NODE]):
                         return GROW
-                    for w in range(row.shape[0]):
-                        store[n, w] = row[w]
-                    parent[n] = head
-                    find(table, store, row, n)
-                    sc[SC_N] = n + 1
-                    idx = n
+                    t_idx, t_new = tree_put(t_left, t_right, t_table, t_rk, t_rs, t_lk, t_ls,
+                                            t_nk, t_ns, t_count, row, t_vals, n < sc[SC_CAP])
+                    if t_idx < 0:
+                        return CAP
+                    idx = int(t_idx)
+                    new = bool(t_new)
+                    if new:
+                        parent[n] = head
+                        sc[SC_N] = n + 1
+                else:
+                    idx = find(table, store, row, -1)
+                    new = idx < 0
+                    if new:
+                        if n >= sc[SC_CAP]:
+                            return CAP
+                        if n >= sc[SC_GROW_AT]:
+                            return GROW
+                        for w in range(row.shape[0]):
+                            store[n, w] = row[w]
+                        parent[n] = head
+                        find(table, store, row, n)
+                        sc[SC_N] = n + 1
+                        idx = n
                 if sc[SC_RECORD]:
                     edges[sc[SC_EDGES], 0] = head
                     edges[sc[SC_EDGES], 1] = idx
@@ -111,7 +131,7 @@ def search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarr
                 sc[SC_POS] += 1
                 if new:
                     if sc[SC_INV] >= 0:
-                        r = predicate(code, slots, aux, sc[SC_INV], store[idx], bufs, regs, pend)
+                        r = predicate(code, slots, aux, sc[SC_INV], row, bufs, regs, pend)
                         if r != -1:
                             sc[SC_EVENT] = idx
                             sc[SC_RESULT] = r
@@ -132,7 +152,12 @@ def search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarr
         if sc[SC_BUDGET] <= 0:
             return LIMITS
         sc[SC_BUDGET] -= 1
-        k, nf = expand(code, slots, pcs, pcact, acts, aux, store[head], succ, succ_act, faults,
+        if sc[SC_TREE]:
+            tree_get(t_left, t_right, t_table, t_rk, t_lk, t_nk, head, t_vals, cur)
+            here = cur
+        else:
+            here = store[head]
+        k, nf = expand(code, slots, pcs, pcact, acts, aux, here, succ, succ_act, faults,
                        bufs, regs, pend)
         if nf > 0:
             pend[:] = 0  # the Python engine expands this state again, covers included
@@ -146,11 +171,11 @@ def search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarr
             sc[SC_EVENT] = head
             finished = True
             for t in range(pcs.shape[0]):
-                if (store[head, pcs[t, 0]] >> pcs[t, 1]) & pcs[t, 2]:
+                if (here[pcs[t, 0]] >> pcs[t, 1]) & pcs[t, 2]:
                     finished = False
             if not finished:
                 return TERMINAL  # a deadlock, which Python words
-            if sc[SC_FIN] >= 0 and predicate(code, slots, aux, sc[SC_FIN], store[head], bufs,
+            if sc[SC_FIN] >= 0 and predicate(code, slots, aux, sc[SC_FIN], here, bufs,
                                              regs, pend) != -1:
                 return TERMINAL  # a final property false, or a fault
             sc[SC_HEAD] = head + 1
@@ -197,3 +222,34 @@ def store_rows(limbs: np.ndarray, segs: np.ndarray, nwords: int) -> np.ndarray:
                 v |= limbs[i, limb + 1] << (np.uint64(64) - sh)
             out[i, segs[g, 2]] |= np.int64(v & mask) << segs[g, 3]
     return out
+
+
+@njit(cache=True, inline="always")
+def tree_room(lk: np.ndarray, nk: np.ndarray, rk: np.ndarray, count: np.ndarray, leaf: int,
+              node: int) -> bool:
+    """Whether each table of a tree store has room for one more state."""
+    return bool(count[0] + leaf <= lk.shape[0] and count[1] + node <= nk.shape[0]
+                and count[2] + 1 <= rk.shape[0])
+
+
+@njit(cache=True)
+def tree_put_rows(left: np.ndarray, right: np.ndarray, table: np.ndarray, rk: np.ndarray,
+                  rs: np.ndarray, lk: np.ndarray, ls: np.ndarray, nk: np.ndarray,
+                  ns: np.ndarray, count: np.ndarray, rows: np.ndarray, first: int, leaf: int,
+                  node: int, vals: np.ndarray) -> int:
+    """Store rows first, first+1, ... in order while the tables have room;
+    the index of the first row not stored."""
+    i = first
+    while i < rows.shape[0] and tree_room(lk, nk, rk, count, leaf, node):
+        tree_put(left, right, table, rk, rs, lk, ls, nk, ns, count, rows[i], vals, True)
+        i += 1
+    return i
+
+
+@njit(cache=True)
+def tree_rows(left: np.ndarray, right: np.ndarray, table: np.ndarray, rk: np.ndarray,
+              lk: np.ndarray, nk: np.ndarray, first: int, n: int, vals: np.ndarray,
+              out: np.ndarray) -> None:
+    """States first .. first+n-1 of a tree store into `out`'s rows."""
+    for i in range(n):
+        tree_get(left, right, table, rk, lk, nk, np.int64(first + i), vals, out[i])

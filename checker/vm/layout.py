@@ -1,9 +1,12 @@
 """A state as a fixed number of 64-bit words.
 
-Every slot lies inside one word (first fit, the threads' program counters
-first, as `codegen.Packing` puts them first), and bit 63 of every word stays
-unused so that a word is a non-negative int64: the numba machine reads a
-slot with one shift and one mask, and hashes and compares whole words.
+Every slot lies inside one word, and bit 63 of every word stays unused so
+that a word is a non-negative int64: the numba machine reads a slot with
+one shift and one mask, and hashes and compares whole words. Slots are
+placed by group (each thread's pc and frame, each pool's objects, the other
+shared variables), first fit within the group's words, so that no word
+mixes two groups: the tree store then shares a thread's frame or a pool
+across the states that agree on it.
 
 The packed Python int of `checker.explore.codegen.Packing` remains the
 currency of the rare events (faults, violations, traces, post-passes):
@@ -52,14 +55,19 @@ class WordLayout:
         n = len(ts.slots)
         word, shift = [0] * n, [0] * n
         used: list[int] = []
-        pcs = [t.pc_slot for t in ts.threads]
-        pc_set = set(pcs)
-        for k in pcs + [k for k in range(n) if k not in pc_set]:
+        group_start = 0
+        last_group: tuple[int, str] | None = None
+        for k in _grouped(ts):
             w = packing.widths[k]
             if w > WORD_BITS:
                 raise NotSupported(f"slot {ts.slots[k].name} needs {w} bits, more than "
                                    f"{WORD_BITS}")
-            i = next((j for j, u in enumerate(used) if u + w <= WORD_BITS), len(used))
+            group = _group(ts, k)
+            if group != last_group:
+                last_group, group_start = group, len(used)
+            # first fit within the group's own words: a word never mixes groups
+            i = next((j for j in range(group_start, len(used)) if used[j] + w <= WORD_BITS),
+                     len(used))
             if i == len(used):
                 used.append(0)
             word[k], shift[k] = i, used[i]
@@ -81,6 +89,23 @@ class WordLayout:
         for g in self.segments:
             s |= ((ws[g.word] >> g.shift) & ((1 << g.width) - 1)) << g.packed
         return s
+
+
+def _group(ts: TransitionSystem, k: int) -> tuple[int, str]:
+    """The part of the state slot k belongs to: a thread's pc and frame, one
+    pool's objects, or the other shared variables."""
+    s = ts.slots[k]
+    if s.thread:
+        return (s.thread, "")
+    return (len(ts.threads) + 1, s.pool or "")
+
+
+def _grouped(ts: TransitionSystem) -> list[int]:
+    """Slots by group, each thread's pc first. A word holds slots of one
+    group, so the tree store (`treestore`) finds a thread's frame or a
+    pool's objects as whole subtrees that recur across states."""
+    pcs = {t.pc_slot for t in ts.threads}
+    return sorted(range(len(ts.slots)), key=lambda k: (_group(ts, k), k not in pcs, k))
 
 
 def _segments(p: Packing, word: list[int], shift: list[int]) -> tuple[Segment, ...]:

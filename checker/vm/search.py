@@ -32,55 +32,10 @@ from checker.vm import kernel as K
 from checker.vm.layout import Words
 from checker.vm.machine import Machine
 from checker.vm.program import META_FIN, META_INV, META_NACTIONS, Program, compile_program
+from checker.vm.store import Store
 
 CHECK_EVERY = 8192  # expansions between two returns for the limits and progress
 _INT64_MAX = (1 << 63) - 1
-
-
-class _Store:
-    """The kernel's arrays, grown by doubling."""
-
-    def __init__(self, prog: Program, record_edges: bool):
-        nw = prog.layout.nwords
-        cap = 1 << 12
-        self.store = np.zeros((cap, nw), dtype=np.int64)
-        self.parent = np.zeros(cap, dtype=np.int64)
-        self.flags = np.zeros(cap, dtype=np.uint8)
-        self.table = np.zeros(2 * cap, dtype=np.int64)
-        # int32 pairs: 8 bytes a step (a store beyond 2^31 states is out of reach)
-        self.edges = np.zeros((cap if record_edges else 1, 2), dtype=np.int32)
-
-    def growth_bytes(self, sc: Words) -> int:
-        """What the next `grow` allocates."""
-        n = int(sc[K.SC_N])
-        extra = 0
-        if n >= len(self.store):
-            extra += 2 * (self.store.nbytes + self.parent.nbytes + self.flags.nbytes)
-        if 2 * (n + 1) > len(self.table):
-            extra += 2 * self.table.nbytes
-        if sc[K.SC_RECORD] and sc[K.SC_EDGES] >= len(self.edges):
-            extra += 2 * self.edges.nbytes
-        return extra
-
-    def grow(self, sc: Words) -> None:
-        n = int(sc[K.SC_N])
-        if n >= len(self.store):
-            self.store = _doubled(self.store)
-            self.parent = _doubled(self.parent)
-            self.flags = _doubled(self.flags)
-        if 2 * (n + 1) > len(self.table):
-            self.table = np.zeros(2 * len(self.table), dtype=np.int64)
-            K.rehash(self.table, self.store, n)
-        if sc[K.SC_RECORD] and sc[K.SC_EDGES] >= len(self.edges):
-            self.edges = _doubled(self.edges)
-        sc[K.SC_GROW_AT] = min(len(self.store), len(self.table) // 2)
-        sc[K.SC_EDGE_CAP] = len(self.edges)
-
-
-def _doubled(a: np.ndarray) -> np.ndarray:
-    out = np.zeros((2 * a.shape[0], *a.shape[1:]), dtype=a.dtype)
-    out[: a.shape[0]] = a
-    return out
 
 
 class StoreParents(Mapping[int, int]):
@@ -108,11 +63,9 @@ def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
            graph: StateGraph | None = None) -> Mapping[int, int]:
     """The whole search in the VM, from the initial state."""
     prog = compile_program(c.ts, c.packing)
-    st = _Store(prog, graph is not None)
+    st = Store(prog.layout.nwords, graph is not None, budget.opts.store)
     sc = _scalars(prog, budget, graph)
-    init = prog.layout.words_of(c.initial)
-    st.store[0] = init
-    K.find(st.table, st.store, init, 0)
+    st.fill(prog.layout.words_of(c.initial).reshape(1, -1), [0], sc)
     sc[K.SC_N] = 1
     sc[K.SC_LEVEL_END] = 1
     st.grow(sc)
@@ -136,25 +89,17 @@ def vm_resume(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     the first state of the level the Python search was about to expand."""
     prog = prog or compile_program(c.ts, c.packing)
     budget.unwatch()  # the Python tables are emptied below
-    st = _Store(prog, graph is not None)
+    st = Store(prog.layout.nwords, graph is not None, budget.opts.store)
     sc = _scalars(prog, budget, graph)
     n = len(level.parent)
-    while len(st.store) < n + 1:
-        st.store, st.parent, st.flags = (_doubled(st.store), _doubled(st.parent),
-                                         _doubled(st.flags))
     states = list(level.parent)
     index = {s: i for i, s in enumerate(states)}
-    st.parent[:n] = [index[level.parent[s]] for s in states]
-    st.store[:n] = words_of_packed(prog, states)
+    st.fill(words_of_packed(prog, states), [index[level.parent[s]] for s in states], sc)
     expanded = set(level.frontier)
     st.flags[level.start:n] = [s not in expanded for s in states[level.start:]]
     if graph is not None:
-        e = len(graph.rows)
-        while len(st.edges) < e + 1:
-            st.edges = _doubled(st.edges)
-        st.edges[:e, 0] = graph.rows
-        st.edges[:e, 1] = graph.cols
-        sc[K.SC_EDGES] = e
+        sc[K.SC_EDGES] = st.fill_edges(np.frombuffer(graph.rows, dtype=np.int64),
+                                       np.frombuffer(graph.cols, dtype=np.int64))
         graph.index.clear()
         del graph.rows[:], graph.cols[:]
     del states, index, expanded
@@ -164,12 +109,7 @@ def vm_resume(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     sc[K.SC_LEVEL_END] = n
     sc[K.SC_DEPTH] = level.depth
     sc[K.SC_TRANS] = level.transitions
-    size = len(st.table)
-    while size < 2 * (n + 1):
-        size *= 2
-    st.table = np.zeros(size, dtype=np.int64)
-    K.rehash(st.table, st.store, n)
-    st.grow(sc)  # sets the kernel's bounds; the arrays already fit
+    st.grow(sc)
     return _Search(c, prog, st, sc, budget, stats, out, graph).run()
 
 
@@ -186,7 +126,7 @@ def _scalars(prog: Program, budget: Budget, graph: StateGraph | None) -> Words:
 class _Search:
     """One run of the kernel, with the Python side of its events."""
 
-    def __init__(self, c: Compiled, prog: Program, st: _Store, sc: Words, budget: Budget,
+    def __init__(self, c: Compiled, prog: Program, st: Store, sc: Words, budget: Budget,
                  stats: Stats, out: Outcome, graph: StateGraph | None):
         self.c, self.prog, self.st, self.sc = c, prog, st, sc
         self.budget, self.stats, self.out, self.graph = budget, stats, out, graph
@@ -195,7 +135,7 @@ class _Search:
         self.covered = np.zeros(len(self.m.pend), dtype=np.uint8)
 
     def state(self, i: int) -> int:
-        return self.prog.layout.int_of(self.st.store[i])
+        return self.prog.layout.int_of(self.st.row(i))
 
     def path(self, i: int) -> Callable[[], list[int]]:
         def build() -> list[int]:
@@ -210,6 +150,7 @@ class _Search:
         stats.states = int(sc[K.SC_N])
         stats.transitions = int(sc[K.SC_TRANS])
         stats.depth = int(sc[K.SC_DEPTH]) + extra_depth
+        stats.store_bytes = self.st.nbytes()
 
     def run(self) -> Mapping[int, int]:
         c, p, st, sc, m, out, budget = (self.c, self.prog, self.st, self.sc, self.m, self.out,
@@ -217,7 +158,7 @@ class _Search:
         while True:
             ev = K.search(p.code, p.slots, p.pcs, p.pcact, p.acts, p.aux, st.store, st.parent,
                           st.flags, st.table, sc, m.out, m.out_act, m.faults, m.bufs, m.regs,
-                          m.pend, self.fired, self.covered, st.edges)
+                          m.pend, self.fired, self.covered, st.edges, st.tree_args(), st.cur)
             if ev == K.DONE:
                 self.sync()
                 break
@@ -295,7 +236,7 @@ def _python_expand(c: Compiled, m: Machine, sc: Words, state: Callable[[int], in
     return False
 
 
-def _finish(c: Compiled, prog: Program, st: _Store, sc: Words, fired: np.ndarray,
+def _finish(c: Compiled, prog: Program, st: Store, sc: Words, fired: np.ndarray,
             covered: np.ndarray, graph: StateGraph | None) -> Mapping[int, int]:
     """What the kernel saw executed goes to `c` (the vacuity report reads
     it there); the steps to `graph`; the parent map."""
@@ -307,7 +248,7 @@ def _finish(c: Compiled, prog: Program, st: _Store, sc: Words, fired: np.ndarray
 
     def index() -> dict[int, int]:
         if not cache:
-            cache.update((s, i) for i, s in enumerate(packed_states(prog, st.store, n)))
+            cache.update((s, i) for i, s in enumerate(packed_states(prog, st.rows(n), n)))
         return cache
 
     if graph is not None:
@@ -320,7 +261,7 @@ def _finish(c: Compiled, prog: Program, st: _Store, sc: Words, fired: np.ndarray
             g.index = index()
 
         graph.filler = fill
-    return StoreParents(index, lambda i: prog.layout.int_of(st.store[i]), st.parent, n)
+    return StoreParents(index, lambda i: prog.layout.int_of(st.row(i)), st.parent, n)
 
 
 def _limb_segments(prog: Program) -> tuple[np.ndarray, int]:

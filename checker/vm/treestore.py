@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
+
+from checker.vm.jit import njit
 
 I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
@@ -117,10 +118,10 @@ def _pair(keys: I64, e: np.int64) -> tuple[np.int64, np.int64]:
 
 @njit(cache=True)
 def _find_or_put(keys: I64, slots: I32, count: I64, which: int, a: np.int64,
-                 b: np.int64) -> tuple[np.int64, bool]:
-    """The id of pair (a, b) in one table, added if absent: (id, added).
-    The caller guarantees room (count below the capacity of `keys` and the
-    load limit of `slots`)."""
+                 b: np.int64, insert: bool = True) -> tuple[np.int64, bool]:
+    """The id of pair (a, b) in one table, added if absent: (id, added);
+    (-1, False) if absent and not `insert`. The caller guarantees room
+    (count below the capacity of `keys` and the load limit of `slots`)."""
     wide = keys.shape[1] == 2
     packed = (a << np.int64(32)) | b
     mask = len(slots) - 1
@@ -128,6 +129,8 @@ def _find_or_put(keys: I64, slots: I32, count: I64, which: int, a: np.int64,
     while True:
         s = slots[h]
         if s == 0:
+            if not insert:
+                return np.int64(-1), False
             new = count[which]
             if wide:
                 keys[new, 0] = a
@@ -149,9 +152,11 @@ def _find_or_put(keys: I64, slots: I32, count: I64, which: int, a: np.int64,
 @njit(cache=True)
 def tree_put(left: I64, right: I64, table: I64, root_keys: I64, root_slots: I32,
              leaf_keys: I64, leaf_slots: I32, node_keys: I64, node_slots: I32, count: I64,
-             state: I64, vals: I64) -> tuple[np.int64, bool]:
+             state: I64, vals: I64, insert: bool = True) -> tuple[np.int64, bool]:
     """Store `state`: (its index, whether it is new). `vals` is scratch of
-    words + nodes entries; count[t] counts the entries of table t."""
+    words + nodes entries; count[t] counts the entries of table t. Without
+    `insert`, a new state is not stored and the index is -1 (the inner
+    entries it adds are harmless: pairs, not states)."""
     nw = len(state)
     for k in range(nw):
         vals[k] = state[k]
@@ -165,7 +170,7 @@ def tree_put(left: I64, right: I64, table: I64, root_keys: I64, root_slots: I32,
         elif t == NODE:
             vals[nw + i], _ = _find_or_put(node_keys, node_slots, count, NODE, a, b)
         else:
-            return _find_or_put(root_keys, root_slots, count, ROOT, a, b)
+            return _find_or_put(root_keys, root_slots, count, ROOT, a, b, insert)
     return np.int64(-1), False  # unreachable: the last node is the root
 
 
@@ -223,14 +228,29 @@ class TreeStore:
     def reserve(self, states: int) -> None:
         """Make room for `states` more states, whatever their inner entries
         (each adds at most one per node below the root)."""
-        for kind, per_state in ((ROOT, 1), (LEAF, self.shape.inner(LEAF)),
-                                (NODE, self.shape.inner(NODE))):
+        for kind, per_state in self.per_state():
             need = int(self.count[kind]) + states * per_state
             if need > MAX_ENTRIES:
                 raise OverflowError("the state store is full (2^31 entries in one table)")
             if need > len(self.keys[kind]):
                 self.keys[kind], self.slots[kind] = _grown(self.keys[kind],
                                                            int(self.count[kind]), need)
+
+    def growth_bytes(self, states: int) -> int:
+        """What `reserve(states)` would allocate."""
+        extra = 0
+        for kind, per_state in self.per_state():
+            need = int(self.count[kind]) + states * per_state
+            cap = len(self.keys[kind])
+            if need > cap:
+                while cap < need:
+                    cap *= 2
+                extra += cap * self.keys[kind].shape[1] * 8 + _slots_for(cap) * 4
+        return extra
+
+    def per_state(self) -> tuple[tuple[int, int], ...]:
+        """(table, the most entries one new state adds to it)."""
+        return ((ROOT, 1), (LEAF, self.shape.inner(LEAF)), (NODE, self.shape.inner(NODE)))
 
     def arrays(self) -> tuple[I64, I64, I64, I64, I32, I64, I32, I64, I32, I64]:
         """What tree_put takes before the state and scratch, in its order."""

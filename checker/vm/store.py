@@ -1,0 +1,192 @@
+"""The visited states of a VM search, as the kernel reads and writes them.
+
+Two forms, one numbering (discovery order, so the breadth-first queue is
+an index range and a parent index per state gives traces):
+
+- dense: `store[cap, words]` rows and an open-addressing `table` of hash
+  tags and indices (kernel.find). One probe and one row compare a lookup:
+  the fastest, at 8 bytes per word of the state plus 8-32 bytes of table.
+- tree: `treestore.TreeStore`, LTSmin-style tree compression. A state of
+  many words costs its root entry and the inner entries that are new:
+  47 bytes/state on `frees_vs_two_compactors` (24 words) against 246 dense,
+  67 against 258 on `realloc_vs_three_compactors`, parents included, at
+  0.9-1.0x the dense form's speed (benchmarks/vm_store.py; a lookup alone
+  costs 2-5x, but expanding a state costs more than storing it).
+
+A search starts dense and moves to the tree when the dense arrays' next
+doubling would pass `TREE_AT_BYTES` (the rows are re-inserted in order, so
+every index stays valid; the kernel goes on in tree mode from where it
+returned): small and medium searches keep the speed, large ones fit in
+memory. `CheckOptions.store` forces either form.
+
+Every figure of memory comes from the arrays' sizes: `growth_bytes` is
+what the next `grow` allocates, for `--max-memory`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from checker.vm import kernel as K
+from checker.vm.layout import Words
+from checker.vm.treestore import LEAF, NODE, TreeStore
+
+TREE_AT_BYTES = 1 << 28  # dense rows + table: past this (256 MiB), the tree
+_FIRST_CAP = 1 << 12
+
+
+class Store:
+    """The kernel's arrays, grown by doubling."""
+
+    def __init__(self, nwords: int, record_edges: bool, form: str = "auto"):
+        if form not in ("auto", "dense", "tree"):
+            raise ValueError(f"unknown store form {form!r}")
+        cap = _FIRST_CAP
+        self.nwords = nwords
+        self.form = form
+        self.store = np.zeros((cap, nwords), dtype=np.int64)
+        self.parent = np.zeros(cap, dtype=np.int64)
+        self.flags = np.zeros(cap, dtype=np.uint8)
+        self.table = np.zeros(2 * cap, dtype=np.int64)
+        # int32 pairs: 8 bytes a step (a store beyond 2^31 states is out of reach)
+        self.edges = np.zeros((cap if record_edges else 1, 2), dtype=np.int32)
+        self.cur = np.zeros(nwords, dtype=np.int64)  # the tree's row being expanded
+        self.tree: TreeStore | None = None
+        self._no_tree = TreeStore(1)  # typed placeholders for the kernel in dense form
+
+    # ------------------------------------------------------------ reading
+
+    def row(self, i: int) -> Words:
+        """State i's words (a copy in tree form)."""
+        return self.store[i] if self.tree is None else self.tree.get(i)
+
+    def rows(self, n: int) -> Words:
+        """States 0..n-1 as a dense array (the tree's are decoded)."""
+        if self.tree is None:
+            return self.store[:n]
+        out = np.zeros((n, self.nwords), dtype=np.int64)
+        t = self.tree
+        sh = t.shape
+        K.tree_rows(sh.left, sh.right, sh.table, t.keys[2], t.keys[0], t.keys[1], 0, n, t.vals,
+                    out)
+        return out
+
+    def tree_args(self) -> tuple[np.ndarray, ...]:
+        """The tree's arrays in kernel.search's order (placeholders if dense);
+        taken afresh after every `grow`, which may replace them."""
+        t = self.tree if self.tree is not None else self._no_tree
+        return (*t.arrays(), t.vals)
+
+    def nbytes(self) -> int:
+        """The bytes the visited set holds, as allocated (doubling included;
+        the steps kept for the livelock pass are not counted)."""
+        arrays: list[np.ndarray] = [self.store, self.parent, self.flags, self.table]
+        return sum(a.nbytes for a in arrays) + (self.tree.nbytes() if self.tree else 0)
+
+    # ------------------------------------------------------------ writing
+
+    def fill(self, rows: Words, parents: list[int], sc: Words) -> None:
+        """The first states of a search handed over by the Python engine:
+        rows in discovery order with their parents' indices."""
+        n = len(rows)
+        while len(self.parent) < n + 1:
+            self.parent, self.flags = _doubled(self.parent), _doubled(self.flags)
+        self.parent[:n] = parents
+        if self._wants_tree(n):
+            self._to_tree(rows, sc)
+            return
+        while len(self.store) < n + 1:
+            self.store = _doubled(self.store)
+        self.store[:n] = rows
+        size = len(self.table)
+        while size < 2 * (n + 1):
+            size *= 2
+        self.table = np.zeros(size, dtype=np.int64)
+        K.rehash(self.table, self.store, n)
+
+    def fill_edges(self, rows: Words, cols: Words) -> int:
+        """The steps the Python engine recorded; their number."""
+        e = len(rows)
+        while len(self.edges) < e + 1:
+            self.edges = _doubled(self.edges)
+        self.edges[:e, 0] = rows
+        self.edges[:e, 1] = cols
+        return e
+
+    def growth_bytes(self, sc: Words) -> int:
+        """What the next `grow` allocates (an upper bound when it moves to
+        the tree: the tree's room for the states stored so far)."""
+        n = int(sc[K.SC_N])
+        extra = 0
+        if n >= len(self.parent):
+            extra += 2 * (self.parent.nbytes + self.flags.nbytes)
+        if self.tree is None:
+            if self._wants_tree(n):
+                # the tree of n states: below their dense rows for two words or more
+                extra += self.store[:n].nbytes
+            else:
+                if n >= len(self.store):
+                    extra += 2 * self.store.nbytes
+                if 2 * (n + 1) > len(self.table):
+                    extra += 2 * self.table.nbytes
+        else:
+            extra += self.tree.growth_bytes(1)
+        if sc[K.SC_RECORD] and sc[K.SC_EDGES] >= len(self.edges):
+            extra += 2 * self.edges.nbytes
+        return extra
+
+    def grow(self, sc: Words) -> None:
+        """Room for at least one more state (and step), then the kernel's
+        bounds: GROW_AT (states before the next return) and EDGE_CAP."""
+        n = int(sc[K.SC_N])
+        if n >= len(self.parent):
+            self.parent = _doubled(self.parent)
+            self.flags = _doubled(self.flags)
+        if self.tree is None and self._wants_tree(n):
+            self._to_tree(self.store[:n], sc)
+        if self.tree is None:
+            if n >= len(self.store):
+                self.store = _doubled(self.store)
+            if 2 * (n + 1) > len(self.table):
+                self.table = np.zeros(2 * len(self.table), dtype=np.int64)
+                K.rehash(self.table, self.store, n)
+            sc[K.SC_GROW_AT] = min(len(self.store), len(self.table) // 2, len(self.parent))
+        else:
+            self.tree.reserve(1)  # doubles each table without room for one more state
+            sc[K.SC_GROW_AT] = len(self.parent)
+        if sc[K.SC_RECORD] and sc[K.SC_EDGES] >= len(self.edges):
+            self.edges = _doubled(self.edges)
+        sc[K.SC_EDGE_CAP] = len(self.edges)
+
+    def _wants_tree(self, n: int) -> bool:
+        if self.form != "auto":
+            return self.form == "tree"
+        if self.nwords < 2:
+            return False  # one word: the tree's root entry alone is bigger
+        dense = (n + 1) * self.nwords * 8 + 2 * (n + 1) * 8 * 2
+        return dense > TREE_AT_BYTES
+
+    def _to_tree(self, rows: Words, sc: Words) -> None:
+        """Re-insert the rows in order (their indices stay), drop the dense
+        arrays, and switch the kernel to tree mode."""
+        n = len(rows)
+        tree = TreeStore(self.nwords)
+        leaf, node = (tree.shape.inner(LEAF), tree.shape.inner(NODE))
+        rows = np.ascontiguousarray(rows)
+        i = 0
+        while i < n:
+            tree.reserve(1)
+            i = K.tree_put_rows(*tree.arrays(), rows, i, leaf, node, tree.vals)
+        if tree.states != n:
+            raise AssertionError(f"{n - tree.states} stored states were equal")
+        self.tree = tree
+        sc[K.SC_TREE_LEAF], sc[K.SC_TREE_NODE] = leaf, node
+        self.store = np.zeros((1, self.nwords), dtype=np.int64)
+        self.table = np.zeros(2, dtype=np.int64)
+        sc[K.SC_TREE] = 1
+
+
+def _doubled(a: np.ndarray) -> np.ndarray:
+    out = np.zeros((2 * a.shape[0], *a.shape[1:]), dtype=a.dtype)
+    out[: a.shape[0]] = a
+    return out

@@ -1,0 +1,85 @@
+"""The VM's visited set in its two forms (checker/vm/store.py): the tree
+store from the first state, and the move from dense rows to the tree in the
+middle of a search, give the Python engine's search exactly (figures,
+violation path, notes), whatever the state's width; the figures of memory
+come from the arrays.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+
+from checker.explore.options import CheckOptions
+from checker.explore.run import check
+from checker.ir.nodes import TransitionSystem
+from checker.vm import store as vm_store
+from checker.vm.search import vm_bfs
+from tests.heap_programs import heap_programs
+from tests.programs import programs
+from tests.test_vm import SEARCH_CAP, SETTINGS, SPECS, SPINNING, _build, _scenarios
+from tests.test_vm_tiered import _with_path
+
+
+def same_in_every_form(ts: TransitionSystem, opts: CheckOptions,
+                       monkeypatch: pytest.MonkeyPatch | None = None) -> None:
+    want = _with_path(check(ts, opts))
+    assert _with_path(check(ts, opts.store_form("tree"), engine=vm_bfs)) == want, ts.scenario
+    assert _with_path(check(ts, opts.store_form("dense"), engine=vm_bfs)) == want, ts.scenario
+    if monkeypatch is not None:  # auto, moving to the tree at the first growth
+        with monkeypatch.context() as m:
+            m.setattr(vm_store, "TREE_AT_BYTES", 0)
+            got = _with_path(check(ts, opts, engine=vm_bfs))
+        assert got == want, ts.scenario
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_every_form_agrees_on_every_spec_scenario(spec: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    for ts in _scenarios(spec):
+        same_in_every_form(ts, CheckOptions().max_states(SEARCH_CAP), monkeypatch)
+
+
+@SETTINGS
+@given(programs())
+def test_every_form_agrees_on_random_programs(tmp_path: Path, text: str) -> None:
+    same_in_every_form(_build(tmp_path, text), CheckOptions())
+
+
+@SETTINGS
+@given(heap_programs())
+def test_every_form_agrees_on_heap_programs(tmp_path: Path, text: str) -> None:
+    same_in_every_form(_build(tmp_path, text), CheckOptions())
+
+
+def test_the_livelock_graph_with_the_tree(tmp_path: Path) -> None:
+    ts = _build(tmp_path, SPINNING)
+    same_in_every_form(ts, CheckOptions())
+
+
+def test_the_move_to_the_tree_happens_and_shrinks_the_store(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search of a few thousand states of 8+ words: the tree holds it in
+    fewer bytes than the dense rows, and auto moves to the tree once the
+    dense arrays would pass the threshold."""
+    ts = _scenarios(Path(__file__).resolve().parent.parent / "specs" / "zsmalloc"
+                    / "map_vs_migrate.mig")[1]
+    dense = check(ts, CheckOptions().store_form("dense"), engine=vm_bfs)
+    tree = check(ts, CheckOptions().store_form("tree"), engine=vm_bfs)
+    assert dense.stats.states == tree.stats.states > 4000
+    assert 0 < tree.stats.store_bytes < dense.stats.store_bytes
+    moved: list[int] = []
+    real = vm_store.Store._to_tree
+
+    def spy(self: vm_store.Store, rows: object, sc: object) -> None:
+        moved.append(len(rows))  # type: ignore[arg-type]
+        real(self, rows, sc)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(vm_store.Store, "_to_tree", spy)
+    monkeypatch.setattr(vm_store, "TREE_AT_BYTES", 100_000)
+    auto = check(ts, CheckOptions(), engine=vm_bfs)
+    assert len(moved) == 1 and 0 < moved[0] < auto.stats.states
+    assert auto.stats.states == dense.stats.states
+    assert auto.stats.transitions == dense.stats.transitions
