@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numba
 
-_SOURCES = ("opcodes.py", "machine.py", "kernel.py", "jit.py")
+_SOURCES = ("opcodes.py", "machine.py", "kernel.py", "dfs_kernel.py", "jit.py")
 
 
 def cache_dir() -> Path:
