@@ -122,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--show-unexecuted", action="store_true",
                    help="list every statement no reachable step executed (default: a count)")
     c.add_argument("--engine", choices=("explicit", "vm", "bmc"), default="explicit",
-                   help="explicit: every state (default); vm: the same search, breadth-first, "
+                   help="explicit: every state (default); vm: the same search (bfs or dfs) "
                         "in a compiled bytecode machine (numba); bmc: z3 bounded model checking")
     c.add_argument("--depth", type=natural_int, default=DEFAULT_BMC_DEPTH, metavar="K",
                    help=f"bmc: look for violations within K steps (default {DEFAULT_BMC_DEPTH})")
@@ -191,10 +191,6 @@ def default_trace_path(trace_dir: Path, ts: TransitionSystem) -> Path:
 
 
 def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
-    if args.engine == "vm" and args.search != "bfs":
-        err.print("migcheck: --engine vm searches breadth-first only (drop --dfs)",
-                  highlight=False)
-        return EXIT_USAGE
     with phase("loading and building the scenarios"):
         built = _systems(args)
     systems = [ts for ts in built if not set(ts.tags) & set(args.skip_tag)]
@@ -272,11 +268,13 @@ def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
             show_progress: bool) -> CheckResult:
     """The VM engine (numba, imported only here); a scenario it cannot run
     is searched by the explicit engine, with a note saying so."""
+    from checker.vm.dfs import vm_dfs
     from checker.vm.layout import NotSupported
     from checker.vm.search import vm_bfs
 
     try:
-        return _run_one(ts, opts, err if show_progress else None, vm_bfs)
+        return _run_one(ts, opts, err if show_progress else None,
+                        vm_bfs if opts.search == "bfs" else vm_dfs)
     except NotSupported as e:
         err.print(f"migcheck: scenario {ts.scenario}: the vm engine cannot run it ({e}); "
                   "searched by the explicit engine", highlight=False)
