@@ -31,7 +31,7 @@ from checker.vm import kernel as K
 from checker.vm.layout import Words
 from checker.vm.machine import Machine
 from checker.vm.program import META_FIN, META_INV, META_NACTIONS, compile_program
-from checker.vm.search import CHECK_EVERY, _doubled, _finish, _Store
+from checker.vm.search import CHECK_EVERY, Store, doubled, finish
 
 _INT64_MAX = (1 << 63) - 1
 
@@ -55,9 +55,9 @@ class _Stack:
     def grow(self, sc: Words) -> None:
         frames, sbuf = self._short(sc)
         if frames:
-            self.frames = _doubled(self.frames)
+            self.frames = doubled(self.frames)
         if sbuf:
-            self.sbuf = _doubled(self.sbuf)
+            self.sbuf = doubled(self.sbuf)
 
 
 def vm_dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
@@ -65,7 +65,7 @@ def vm_dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     prog = compile_program(c.ts, c.packing)
     layout = prog.layout
     m = Machine(prog)
-    st = _Store(prog, graph is not None)
+    st = Store(prog, graph is not None)
     stack = _Stack(layout.nwords, len(m.out))
     sc = np.zeros(D.SC_SIZE, dtype=np.int64)
     fired = np.zeros(max(int(prog.meta[META_NACTIONS]), 1), dtype=np.uint8)
@@ -97,9 +97,9 @@ def vm_dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
         stats.depth = int(sc[K.SC_DEPTH])
 
     if c.invariant is not None and out.offer(check_invariant(c, c.initial, path(0))):
-        return _finish(c, prog, st, sc, fired, covered, graph)
+        return finish(c, prog, st, sc, fired, covered, graph)
     if out.others:
-        return _finish(c, prog, st, sc, fired, covered, graph)
+        return finish(c, prog, st, sc, fired, covered, graph)
     sc[D.SC_EXPAND] = 0
     sc[K.SC_BUDGET] = 1  # as `dfs`: the limits are checked first at the first new state
     p = prog
@@ -146,7 +146,7 @@ def vm_dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                 break
         else:
             raise AssertionError(f"kernel event {ev}")
-    return _finish(c, prog, st, sc, fired, covered, graph)
+    return finish(c, prog, st, sc, fired, covered, graph)
 
 
 def _python_expand(c: Compiled, m: Machine, sc: Words, stack: _Stack, s: int,

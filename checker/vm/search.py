@@ -36,8 +36,9 @@ CHECK_EVERY = 8192  # expansions between two returns for the limits and progress
 _INT64_MAX = (1 << 63) - 1
 
 
-class _Store:
-    """The kernel's arrays, grown by doubling."""
+class Store:
+    """The kernels' store, parents, flags, table and steps, grown by doubling
+    (`dfs` shares them: its counters use the same `sc` indices)."""
 
     def __init__(self, prog: Program, record_edges: bool):
         nw = prog.layout.nwords
@@ -64,19 +65,19 @@ class _Store:
     def grow(self, sc: Words) -> None:
         n = int(sc[K.SC_N])
         if n >= len(self.store):
-            self.store = _doubled(self.store)
-            self.parent = _doubled(self.parent)
-            self.flags = _doubled(self.flags)
+            self.store = doubled(self.store)
+            self.parent = doubled(self.parent)
+            self.flags = doubled(self.flags)
         if 2 * (n + 1) > len(self.table):
             self.table = np.zeros(2 * len(self.table), dtype=np.int64)
             K.rehash(self.table, self.store, n)
         if sc[K.SC_RECORD] and sc[K.SC_EDGES] >= len(self.edges):
-            self.edges = _doubled(self.edges)
+            self.edges = doubled(self.edges)
         sc[K.SC_GROW_AT] = min(len(self.store), len(self.table) // 2)
         sc[K.SC_EDGE_CAP] = len(self.edges)
 
 
-def _doubled(a: np.ndarray) -> np.ndarray:
+def doubled(a: np.ndarray) -> np.ndarray:
     out = np.zeros((2 * a.shape[0], *a.shape[1:]), dtype=a.dtype)
     out[: a.shape[0]] = a
     return out
@@ -108,7 +109,7 @@ def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     prog = compile_program(c.ts, c.packing)
     layout = prog.layout
     m = Machine(prog)
-    st = _Store(prog, graph is not None)
+    st = Store(prog, graph is not None)
     sc = np.zeros(K.SC_SIZE, dtype=np.int64)
     fired = np.zeros(max(int(prog.meta[META_NACTIONS]), 1), dtype=np.uint8)
     covered = np.zeros(len(m.pend), dtype=np.uint8)
@@ -144,7 +145,7 @@ def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     if c.invariant is not None:
         v = check_invariant(c, c.initial, path(0))
         if out.offer(v):
-            return _finish(c, prog, st, sc, fired, covered, graph)
+            return finish(c, prog, st, sc, fired, covered, graph)
         if v is not None:
             st.flags[0] = 1
     p = prog
@@ -193,7 +194,7 @@ def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                 break
         else:
             raise AssertionError(f"kernel event {ev}")
-    return _finish(c, prog, st, sc, fired, covered, graph)
+    return finish(c, prog, st, sc, fired, covered, graph)
 
 
 def _python_expand(c: Compiled, m: Machine, sc: Words, state: Callable[[int], int],
@@ -225,8 +226,8 @@ def _python_expand(c: Compiled, m: Machine, sc: Words, state: Callable[[int], in
     return False
 
 
-def _finish(c: Compiled, prog: Program, st: _Store, sc: Words, fired: np.ndarray,
-            covered: np.ndarray, graph: StateGraph | None) -> Mapping[int, int]:
+def finish(c: Compiled, prog: Program, st: Store, sc: Words, fired: np.ndarray,
+           covered: np.ndarray, graph: StateGraph | None) -> Mapping[int, int]:
     """What the kernel saw executed goes to `c` (the vacuity report reads
     it there); the steps to `graph`; the parent map."""
     for a in np.nonzero(fired)[0].tolist():
