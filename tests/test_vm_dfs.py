@@ -21,7 +21,17 @@ from checker.vm.dfs import vm_dfs
 from tests.conftest import ROOT
 from tests.heap_programs import arith_programs, heap_programs
 from tests.programs import programs
-from tests.test_vm import SEARCH_CAP, SETTINGS, SPECS, SPINNING, _build, _figures, _scenarios
+from tests.test_vm import (
+    BEYOND_62_BITS,
+    SEARCH_CAP,
+    SETTINGS,
+    SPECS,
+    SPINNING,
+    WAITER,
+    _build,
+    _figures,
+    _scenarios,
+)
 
 FEW = settings(SETTINGS, max_examples=20)
 
@@ -78,6 +88,24 @@ def test_vm_dfs_grows_its_stack_and_finds_the_same_livelock(tmp_path: Path) -> N
     assert r.verdict == "verified" and r.stats.depth > 3000
     spinning = same_dfs(_build(tmp_path, SPINNING), CheckOptions())
     assert spinning.violation is not None and spinning.violation.cycle
+    assert same_dfs(_build(tmp_path, WAITER), CheckOptions()).verdict == "verified"
+
+
+ESCAPES = """\
+int[0..7] x = 0;
+int[0..3] y = 0;
+thread t() { y = 1; x = (y + 2) * 1180591620717411303424 / 1180591620717411303424; }
+thread u() { y = 2; }
+scenario s { run t(); run u(); }
+"""
+
+
+def test_vm_dfs_hands_escapes_and_faults_to_the_python_engine(tmp_path: Path) -> None:
+    # An escape that the Python engine expands without a fault (a frame
+    # whose steps are recorded), and one that faults (a range violation).
+    assert same_dfs(_build(tmp_path, ESCAPES), CheckOptions()).verdict == "verified"
+    r = same_dfs(_build(tmp_path, BEYOND_62_BITS), CheckOptions())
+    assert r.violation is not None
 
 
 def test_vm_dfs_limits_never_yield_verified() -> None:
