@@ -125,7 +125,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--engine", choices=("explicit", "vm", "python", "bmc"), default="explicit",
                    help="explicit (default): every state, in the Python engine and, past "
                         f"{VM_AFTER:,} states, in the compiled bytecode machine (numba); vm: "
-                        "the machine from the first state; python: the Python engine alone; "
+                        "the machine from the first state (bfs or dfs); python: the Python "
+                        "engine alone; "
                         "bmc: z3 bounded model checking")
     c.add_argument("--store", choices=("auto", "dense", "tree"), default="auto",
                    help="the compiled machine's visited set: dense rows (fastest), a "
@@ -200,10 +201,6 @@ def default_trace_path(trace_dir: Path, ts: TransitionSystem) -> Path:
 
 
 def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
-    if args.engine == "vm" and args.search != "bfs":
-        err.print("migcheck: --engine vm searches breadth-first only (drop --dfs)",
-                  highlight=False)
-        return EXIT_USAGE
     with phase("loading and building the scenarios"):
         built = _systems(args)
     systems = [ts for ts in built if not set(ts.tags) & set(args.skip_tag)]
@@ -281,15 +278,17 @@ def _run_one(ts: TransitionSystem, opts: CheckOptions, err: Console | None,
 def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
             show_progress: bool) -> CheckResult:
     """The VM engine (numba, imported only here); a scenario it cannot run
-    is searched by the explicit engine, with a note saying so."""
+    is searched by the Python engine, with a note saying so."""
+    from checker.vm.dfs import vm_dfs
     from checker.vm.layout import NotSupported
     from checker.vm.search import vm_bfs
 
     try:
-        return _run_one(ts, opts, err if show_progress else None, vm_bfs)
+        return _run_one(ts, opts, err if show_progress else None,
+                        vm_bfs if opts.search == "bfs" else vm_dfs)
     except NotSupported as e:
         err.print(f"migcheck: scenario {ts.scenario}: the vm engine cannot run it ({e}); "
-                  "searched by the explicit engine", highlight=False)
+                  "searched by the Python engine", highlight=False)
         return _run_one(ts, opts, err if show_progress else None)
 
 

@@ -1,6 +1,8 @@
 """A compiled search engine: a transition system as register bytecode, run by
-one fixed numba interpreter (`machine`) inside a numba BFS kernel (`kernel`).
+one fixed numba interpreter (`machine`) inside a numba BFS kernel (`kernel`)
+or DFS kernel (`dfs_kernel`).
 
-Only `search` and `machine`/`kernel` import numba, and only `search` is
-imported by the command line, lazily: the other engines never pay for it.
+Only the searches (`search`, `dfs`) and the jitted modules import numba,
+and only the searches are imported by the command line, lazily: the other
+engines never pay for it.
 """

@@ -1,8 +1,8 @@
-"""numba, configured for the VM: imported by `machine` and `kernel` before
+"""numba, configured for the VM: imported by `machine` and the kernels before
 they define their jitted functions.
 
 numba's on-disk cache is keyed by the source file of each function alone:
-the kernel's cached code has the interpreter (`machine`) and the opcode
+a kernel's cached code has the interpreter (`machine`) and the opcode
 numbers (`opcodes`) compiled into it, and would survive an edit of either.
 So the cache lives in a directory named by a hash of those sources, the
 tree store's and numba's version, under the user's cache directory (the
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numba
 
-_SOURCES = ("opcodes.py", "machine.py", "kernel.py", "jit.py", "treestore.py")
+_SOURCES = ("opcodes.py", "machine.py", "kernel.py", "dfs_kernel.py", "jit.py", "treestore.py")
 
 
 def cache_dir() -> Path:

@@ -203,7 +203,7 @@ class _Search:
         return self.finish()
 
     def finish(self) -> Mapping[int, int]:
-        return _finish(self.c, self.prog, self.st, self.sc, self.fired, self.covered,
+        return finish(self.c, self.prog, self.st, self.sc, self.fired, self.covered,
                        self.graph)
 
 
@@ -236,7 +236,7 @@ def _python_expand(c: Compiled, m: Machine, sc: Words, state: Callable[[int], in
     return False
 
 
-def _finish(c: Compiled, prog: Program, st: Store, sc: Words, fired: np.ndarray,
+def finish(c: Compiled, prog: Program, st: Store, sc: Words, fired: np.ndarray,
             covered: np.ndarray, graph: StateGraph | None) -> Mapping[int, int]:
     """What the kernel saw executed goes to `c` (the vacuity report reads
     it there); the steps to `graph`; the parent map."""

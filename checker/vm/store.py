@@ -90,13 +90,13 @@ class Store:
         rows in discovery order with their parents' indices."""
         n = len(rows)
         while len(self.parent) < n + 1:
-            self.parent, self.flags = _doubled(self.parent), _doubled(self.flags)
+            self.parent, self.flags = doubled(self.parent), doubled(self.flags)
         self.parent[:n] = parents
         if self._wants_tree(n):
             self._to_tree(rows, sc)
             return
         while len(self.store) < n + 1:
-            self.store = _doubled(self.store)
+            self.store = doubled(self.store)
         self.store[:n] = rows
         size = len(self.table)
         while size < 2 * (n + 1):
@@ -108,7 +108,7 @@ class Store:
         """The steps the Python engine recorded; their number."""
         e = len(rows)
         while len(self.edges) < e + 1:
-            self.edges = _doubled(self.edges)
+            self.edges = doubled(self.edges)
         self.edges[:e, 0] = rows
         self.edges[:e, 1] = cols
         return e
@@ -140,13 +140,13 @@ class Store:
         bounds: GROW_AT (states before the next return) and EDGE_CAP."""
         n = int(sc[K.SC_N])
         if n >= len(self.parent):
-            self.parent = _doubled(self.parent)
-            self.flags = _doubled(self.flags)
+            self.parent = doubled(self.parent)
+            self.flags = doubled(self.flags)
         if self.tree is None and self._wants_tree(n):
             self._to_tree(self.store[:n], sc)
         if self.tree is None:
             if n >= len(self.store):
-                self.store = _doubled(self.store)
+                self.store = doubled(self.store)
             if 2 * (n + 1) > len(self.table):
                 self.table = np.zeros(2 * len(self.table), dtype=np.int64)
                 K.rehash(self.table, self.store, n)
@@ -155,7 +155,7 @@ class Store:
             self.tree.reserve(1)  # doubles each table without room for one more state
             sc[K.SC_GROW_AT] = len(self.parent)
         if sc[K.SC_RECORD] and sc[K.SC_EDGES] >= len(self.edges):
-            self.edges = _doubled(self.edges)
+            self.edges = doubled(self.edges)
         sc[K.SC_EDGE_CAP] = len(self.edges)
 
     def _wants_tree(self, n: int) -> bool:
@@ -186,7 +186,7 @@ class Store:
         sc[K.SC_TREE] = 1
 
 
-def _doubled(a: np.ndarray) -> np.ndarray:
+def doubled(a: np.ndarray) -> np.ndarray:
     out = np.zeros((2 * a.shape[0], *a.shape[1:]), dtype=a.dtype)
     out[: a.shape[0]] = a
     return out
