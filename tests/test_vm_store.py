@@ -19,8 +19,8 @@ from checker.vm import store as vm_store
 from checker.vm.search import vm_bfs
 from tests.heap_programs import heap_programs
 from tests.programs import programs
-from tests.test_vm import SEARCH_CAP, SETTINGS, SPECS, SPINNING, _build, _scenarios
-from tests.test_vm_tiered import _with_path
+from tests.test_vm import SEARCH_CAP, SPECS, SPINNING, _build, _scenarios
+from tests.test_vm_tiered import SETTINGS, _with_path
 
 
 def same_in_every_form(ts: TransitionSystem, opts: CheckOptions,
