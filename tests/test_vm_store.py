@@ -83,3 +83,17 @@ def test_the_move_to_the_tree_happens_and_shrinks_the_store(
     assert len(moved) == 1 and 0 < moved[0] < auto.stats.states
     assert auto.stats.states == dense.stats.states
     assert auto.stats.transitions == dense.stats.transitions
+
+
+def test_past_the_arrays_numbering_the_search_is_incomplete(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parents and ids are int32: a search that would number more states
+    than that stops incomplete, saying why (here with the bound lowered)."""
+    ts = _scenarios(Path(__file__).resolve().parent.parent / "specs" / "zsmalloc"
+                    / "map_vs_migrate.mig")[1]
+    monkeypatch.setattr(vm_store, "MAX_STATES", 1000)
+    r = check(ts, CheckOptions(), engine=vm_bfs)
+    assert r.verdict == "incomplete" and r.stats.states == 1000
+    assert r.limit == "the compiled engine's limit of 1,000 states"
+    r = check(ts, CheckOptions().max_states(500), engine=vm_bfs)
+    assert r.limit == "--max-states 500" and r.stats.states == 500

@@ -32,9 +32,7 @@ from checker.vm.layout import Words
 from checker.vm.machine import Machine
 from checker.vm.program import META_FIN, META_INV, META_NACTIONS, compile_program
 from checker.vm.search import CHECK_EVERY, finish
-from checker.vm.store import Store, doubled
-
-_INT64_MAX = (1 << 63) - 1
+from checker.vm.store import Store, cap_reason, doubled, state_cap
 
 
 class _Stack:
@@ -71,7 +69,7 @@ def vm_dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     sc = np.zeros(D.SC_SIZE, dtype=np.int64)
     fired = np.zeros(max(int(prog.meta[META_NACTIONS]), 1), dtype=np.uint8)
     covered = np.zeros(len(m.pend), dtype=np.uint8)
-    sc[K.SC_CAP] = min(budget.state_cap, _INT64_MAX)
+    sc[K.SC_CAP] = state_cap(budget)
     sc[K.SC_INV] = prog.meta[META_INV]
     sc[K.SC_FIN] = prog.meta[META_FIN]
     sc[K.SC_RECORD] = graph is not None
@@ -124,7 +122,7 @@ def vm_dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
             stack.grow(sc)
         elif ev == K.CAP:
             sync()
-            out.limit = budget.over_states()
+            out.limit = cap_reason(budget)
             break
         elif ev == K.INVARIANT:
             i = int(sc[K.SC_EVENT])

@@ -32,10 +32,9 @@ from checker.vm import kernel as K
 from checker.vm.layout import Words
 from checker.vm.machine import Machine
 from checker.vm.program import META_FIN, META_INV, META_NACTIONS, Program, compile_program
-from checker.vm.store import Store
+from checker.vm.store import Store, cap_reason, state_cap
 
 CHECK_EVERY = 8192  # expansions between two returns for the limits and progress
-_INT64_MAX = (1 << 63) - 1
 
 
 class StoreParents(Mapping[int, int]):
@@ -115,7 +114,7 @@ def vm_resume(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
 
 def _scalars(prog: Program, budget: Budget, graph: StateGraph | None) -> Words:
     sc = np.zeros(K.SC_SIZE, dtype=np.int64)
-    sc[K.SC_CAP] = min(budget.state_cap, _INT64_MAX)
+    sc[K.SC_CAP] = state_cap(budget)
     sc[K.SC_INV] = prog.meta[META_INV]
     sc[K.SC_FIN] = prog.meta[META_FIN]
     sc[K.SC_RECORD] = graph is not None
@@ -176,7 +175,7 @@ class _Search:
                 st.grow(sc)
             elif ev == K.CAP:
                 self.sync()
-                out.limit = budget.over_states()
+                out.limit = cap_reason(budget)
                 break
             elif ev == K.INVARIANT:
                 i = int(sc[K.SC_EVENT])

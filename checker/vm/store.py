@@ -27,12 +27,28 @@ from __future__ import annotations
 
 import numpy as np
 
+from checker.explore.limits import Budget
 from checker.vm import kernel as K
 from checker.vm.layout import Words
 from checker.vm.treestore import LEAF, NODE, TreeStore
 
+# Parents, recorded steps and the tree's ids are int32: 4 bytes a state,
+# and a search of more states stops as incomplete (`cap_reason`).
+MAX_STATES = 2**31 - 2
 TREE_AT_BYTES = 1 << 28  # dense rows + table: past this (256 MiB), the tree
 _FIRST_CAP = 1 << 12
+
+
+def state_cap(budget: Budget) -> int:
+    """The kernel's SC_CAP: --max-states, within what the arrays can number."""
+    return min(budget.state_cap, MAX_STATES)
+
+
+def cap_reason(budget: Budget) -> str:
+    """Why a search that hit SC_CAP stopped."""
+    if budget.state_cap <= MAX_STATES:
+        return budget.over_states()
+    return f"the compiled engine's limit of {MAX_STATES:,} states"
 
 
 class Store:
@@ -45,7 +61,7 @@ class Store:
         self.nwords = nwords
         self.form = form
         self.store = np.zeros((cap, nwords), dtype=np.int64)
-        self.parent = np.zeros(cap, dtype=np.int64)
+        self.parent = np.zeros(cap, dtype=np.int32)
         self.flags = np.zeros(cap, dtype=np.uint8)
         self.table = np.zeros(2 * cap, dtype=np.int64)
         # int32 pairs: 8 bytes a step (a store beyond 2^31 states is out of reach)
