@@ -41,8 +41,10 @@ from checker.dsl.loader import load_program
 from checker.explore.codegen import compile_system
 from checker.explore.limits import (
     LimitExceeded,
+    clear_stop,
     limit_text,
     phase,
+    request_stop,
     start_process_limits,
     stop_process_limits,
 )
@@ -440,6 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _INTERRUPT.clear()
     _DROPPED.clear()
+    clear_stop()
     box: list[int] = []
     raised: list[BaseException] = []  # MIGCHECK_DEBUG's traceback, re-raised here
     done = threading.Event()
@@ -486,6 +489,7 @@ def _join(worker: threading.Thread, done: threading.Event) -> None:
         pass
     _INTERRUPT.set()
     _DROPPED.set()
+    request_stop()
     z3 = sys.modules.get("z3")
     if z3 is not None:
         z3.main_ctx().interrupt()

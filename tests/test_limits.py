@@ -196,3 +196,26 @@ def test_the_search_stays_within_the_memory_limit(limit: int, search: str) -> No
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert f"INCOMPLETE (stopped by --max-memory {limit})" in proc.stdout
     assert peak < limit * 1.05, peak
+
+
+def test_a_requested_stop_ends_a_search_at_its_next_check() -> None:
+    """Ctrl-C's second path (an asynchronous exception can be swallowed):
+    the flag makes the Python engine and the VM raise KeyboardInterrupt at
+    their next check of the limits, and is cleared for the next command."""
+    from checker.dsl.loader import load_program
+    from checker.explore.limits import clear_stop, request_stop
+    from checker.explore.options import CheckOptions
+    from checker.explore.run import check
+    from checker.ir.build import build_all
+    from checker.vm.search import vm_bfs
+    from checker.vm.tiered import tiered_bfs
+
+    ts = build_all(load_program(ROOT / "specs" / "zsmalloc" / "map_vs_migrate.mig"))[0]
+    request_stop()
+    try:
+        for engine in (None, vm_bfs, tiered_bfs(1)):
+            with pytest.raises(KeyboardInterrupt):
+                check(ts, CheckOptions(), engine=engine)
+    finally:
+        clear_stop()
+    assert check(ts, CheckOptions()).verdict == "verified"

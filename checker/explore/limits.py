@@ -31,6 +31,23 @@ def _dict_growth_bytes(n: int, coming: int) -> int:
     return new * (4 if new < 1 << 31 else 8) + ((new << 1) // 3) * 24
 
 
+# Set by the command line on Ctrl-C (checker.cli._join), besides the
+# KeyboardInterrupt it raises in the worker thread: an asynchronous exception
+# can be lost (it may land in code that swallows it, such as a finaliser or
+# a library's cleanup), and the numba kernels run without looking at signals
+# between two returns. Every search looks at it when it checks its limits.
+_STOP = threading.Event()
+
+
+def request_stop() -> None:
+    """Make every search stop with KeyboardInterrupt at its next check."""
+    _STOP.set()
+
+
+def clear_stop() -> None:
+    _STOP.clear()
+
+
 class Budget:
     def __init__(self, opts: CheckOptions, progress: Callable[[Stats], None] | None):
         self.opts = opts
@@ -86,7 +103,10 @@ class Budget:
         return f"--max-states {self.opts.state_limit}"
 
     def exceeded(self, stats: Stats) -> str | None:
-        """The name of the limit now exceeded, if any (and report progress)."""
+        """The name of the limit now exceeded, if any (and report progress).
+        Raises KeyboardInterrupt once a stop was requested (`request_stop`)."""
+        if _STOP.is_set():
+            raise KeyboardInterrupt
         o = self.opts
         now = time.monotonic()
         stats.seconds = now - self.start
