@@ -4,7 +4,7 @@ they define their jitted functions.
 numba's on-disk cache is keyed by the source file of each function alone:
 the kernel's cached code has the interpreter (`machine`) and the opcode
 numbers (`opcodes`) compiled into it, and would survive an edit of either.
-So the cache lives in a directory named by a hash of the three sources and
+So the cache lives in a directory named by a hash of the jitted modules' sources (`_SOURCES`) and
 numba's version, under the user's cache directory (the package directory
 may be read-only): an edit or an upgrade compiles afresh, once.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numba
 
-_SOURCES = ("opcodes.py", "machine.py", "kernel.py", "jit.py")
+_SOURCES = ("opcodes.py", "machine.py", "kernel.py", "jit.py", "parallel_kernel.py")
 
 
 def cache_dir() -> Path:
