@@ -6,6 +6,7 @@
     migcheck ir SPEC [-s SCENARIO]
     migcheck mutate SPEC [-s SCENARIO]... [--list] [-D NAME=VALUE]...  (see checker.mutate.command)
     migcheck check SPEC --engine bmc [--depth K]; migcheck prove SPEC  (see checker.symbolic.command)
+    migcheck check SPEC --engine vm [--workers N]  (see checker.vm)
     migcheck doc SPEC [-o FILE.md|FILE.html]  (see checker.doc.command)
     migcheck diff OLD [NEW] [--format text|json|junit|sarif]  (see checker.diff.command)
     migcheck export --promela SPEC [-s SCENARIO] [-D ...] [-o FILE.pml]  (see checker.backends.command)
@@ -124,6 +125,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--engine", choices=("explicit", "vm", "bmc"), default="explicit",
                    help="explicit: every state (default); vm: the same search, breadth-first, "
                         "in a compiled bytecode machine (numba); bmc: z3 bounded model checking")
+    c.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                   help="vm: search on N threads (breadth-first, hash-partitioned); the "
+                        "same results as one (default 1)")
     c.add_argument("--depth", type=natural_int, default=DEFAULT_BMC_DEPTH, metavar="K",
                    help=f"bmc: look for violations within K steps (default {DEFAULT_BMC_DEPTH})")
 
@@ -195,6 +199,10 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         err.print("migcheck: --engine vm searches breadth-first only (drop --dfs)",
                   highlight=False)
         return EXIT_USAGE
+    if args.workers > 1 and (args.engine != "vm" or args.search != "bfs"):
+        err.print("migcheck: --workers needs --engine vm and a breadth-first search "
+                  f"(got --engine {args.engine}, --search {args.search})", highlight=False)
+        return EXIT_USAGE
     with phase("loading and building the scenarios"):
         built = _systems(args)
     systems = [ts for ts in built if not set(ts.tags) & set(args.skip_tag)]
@@ -212,7 +220,7 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         if args.engine == "bmc":
             result = run_bmc(ts, args.depth, args.max_seconds, err if show_progress else None)
         elif args.engine == "vm":
-            result = _run_vm(ts, opts, err, show_progress)
+            result = _run_vm(ts, opts, err, show_progress, args.workers)
         else:
             result = _run_one(ts, opts, err if show_progress else None)
         trace = None
@@ -269,14 +277,17 @@ def _run_one(ts: TransitionSystem, opts: CheckOptions, err: Console | None,
 
 
 def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
-            show_progress: bool) -> CheckResult:
-    """The VM engine (numba, imported only here); a scenario it cannot run
-    is searched by the explicit engine, with a note saying so."""
+            show_progress: bool, workers: int = 1) -> CheckResult:
+    """The VM engine (numba, imported only here), on `workers` threads; a
+    scenario it cannot run is searched by the explicit engine, with a note
+    saying so."""
     from checker.vm.layout import NotSupported
+    from checker.vm.parallel import parallel_bfs
     from checker.vm.search import vm_bfs
 
     try:
-        return _run_one(ts, opts, err if show_progress else None, vm_bfs)
+        return _run_one(ts, opts, err if show_progress else None,
+                        vm_bfs if workers == 1 else parallel_bfs(workers))
     except NotSupported as e:
         err.print(f"migcheck: scenario {ts.scenario}: the vm engine cannot run it ({e}); "
                   "searched by the explicit engine", highlight=False)

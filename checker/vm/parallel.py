@@ -38,7 +38,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -62,6 +62,7 @@ from checker.vm.search import CHECK_EVERY, _finish, _Store
 
 Search = Callable[[Compiled, Budget, Stats, Outcome, StateGraph | None], Mapping[int, int]]
 _NO_KEY = 1 << 62
+_WAIT_S = 0.05
 
 
 def parallel_bfs(workers: int) -> Search:
@@ -289,7 +290,13 @@ class _Search:
         if len(self.parts) == 1:
             task(self.parts[0])
         else:
-            for f in [pool.submit(task, p) for p in self.parts]:
+            futures = [pool.submit(task, p) for p in self.parts]
+            # Short waits: a Ctrl-C, which the command line passes on to this
+            # thread as an asynchronous exception, lands between two of them
+            # (then `run` halts the workers).
+            while wait(futures, timeout=_WAIT_S).not_done:
+                pass
+            for f in futures:
                 f.result()
         return not self.halt.is_set()
 
