@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
@@ -514,8 +514,21 @@ class _Search:
     # ------------------------------------------------------------ the result
 
     def finish(self, n: int) -> Mapping[int, int]:
-        """The first `n` states in the single-threaded search's order as one
-        store, with their parents and steps, to `search`'s finish."""
+        """The executed actions and covers to `c`, the steps to the graph,
+        and the parent map of the first `n` states in the single-threaded
+        search's order: all through `search`'s finish, from one store
+        numbered in that order, built in the threads. Without a graph, the
+        parent map is built only if read (the livelock pass, its only
+        reader, needs the graph)."""
+        fired = np.bitwise_or.reduce([p.fired for p in self.parts])
+        covered = np.bitwise_or.reduce([p.covered for p in self.parts])
+        if self.graph is None:
+            _finish(self.c, self.prog, _Store(self.prog, False), np.zeros(K.SC_SIZE, np.int64),
+                    fired, covered, None)
+            return _Lazy(lambda: self.one_store(n, fired, covered))
+        return self.one_store(n, fired, covered)
+
+    def one_store(self, n: int, fired: np.ndarray, covered: np.ndarray) -> Mapping[int, int]:
         parts = self.parts
         base = np.zeros(len(self.level_sizes) + 1, dtype=np.int64)
         base[1:] = np.cumsum(self.level_sizes)
@@ -526,41 +539,59 @@ class _Search:
             starts = [*p.levels, p.n]
             levels = min(len(starts) - 1, len(base) - 1)
             d = np.empty(starts[levels], dtype=np.int64)
-            for lv in range(levels):
-                a, b = starts[lv], starts[lv + 1]
-                d[a:b] = base[lv] + p.key[a:b]
+            PK.dense_ids(p.key, np.array(starts[: levels + 1], dtype=np.int64), base, d)
             dense.append(d)
         offs = np.zeros(len(parts) + 1, dtype=np.int64)
         offs[1:] = np.cumsum([len(d) for d in dense])
         flat = np.concatenate(dense)
+        record = self.graph is not None
+        st = _Store(self.prog, record)
+        st.store = np.empty((n, self.prog.layout.nwords), dtype=np.int64)
+        st.parent = np.empty(n, dtype=np.int64)
+        counts = [int(p.sc[PK.P_EDGES]) if record else 0 for p in parts]
+        eoffs = np.zeros(len(parts) + 1, dtype=np.int64)
+        eoffs[1:] = np.cumsum(counts)
+        steps = np.empty((int(eoffs[-1]), 2), dtype=np.int32)  # as `_Store`: below 2^31 states
 
-        def global_of(gid: np.ndarray) -> np.ndarray:
-            out: np.ndarray = flat[offs[gid >> PK.GID_SHIFT] + (gid & PK.GID_MASK)]
-            return out
+        def task(p: _Part) -> None:
+            d = dense[p.me]
+            PK.gather_part(p.store, p.parent, d, flat, offs, n, st.store, st.parent)
+            if record:
+                PK.map_steps(p.edges, counts[p.me], d, flat, offs, n,
+                             steps[eoffs[p.me]: eoffs[p.me + 1]])
 
-        st = _Store(self.prog, self.graph is not None)
-        st.store = np.zeros((n, self.prog.layout.nwords), dtype=np.int64)
-        st.parent = np.zeros(n, dtype=np.int64)
-        steps: list[np.ndarray] = []
-        for p, d in zip(parts, dense, strict=True):
-            keep = d < n
-            st.store[d[keep]] = p.store[: len(d)][keep]
-            par = p.parent[: len(d)][keep]
-            st.parent[d[keep]] = np.where(par < 0, 0, global_of(np.maximum(par, 0)))
-            if self.graph is not None:
-                e = p.edges[: p.sc[PK.P_EDGES]]
-                e = e[e[:, 1] < len(d)]
-                src, dst = global_of(e[:, 0]), d[e[:, 1]]
-                ok = (src < n) & (dst < n)
-                steps.append(np.stack([src[ok], dst[ok]], axis=1))
+        with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+            self._phase(pool, task)
         sc = np.zeros(K.SC_SIZE, dtype=np.int64)
         sc[K.SC_N] = n
-        if self.graph is not None:
-            st.edges = np.concatenate(steps) if steps else np.zeros((0, 2), dtype=np.int64)
-            sc[K.SC_EDGES] = len(st.edges)
-        fired = np.bitwise_or.reduce([p.fired for p in parts])
-        covered = np.bitwise_or.reduce([p.covered for p in parts])
+        if record:
+            if len(steps) and steps[:, 0].min() < 0:  # a search cut short
+                steps = steps[steps[:, 0] >= 0]
+            st.edges = steps
+            sc[K.SC_EDGES] = len(steps)
         return _finish(self.c, self.prog, st, sc, fired, covered, self.graph)
+
+
+class _Lazy(Mapping[int, int]):
+    """A mapping built when first read."""
+
+    def __init__(self, build: Callable[[], Mapping[int, int]]):
+        self._build: Callable[[], Mapping[int, int]] | None = build
+        self._map: Mapping[int, int] = {}
+
+    def _get(self) -> Mapping[int, int]:
+        if self._build is not None:
+            self._map, self._build = self._build(), None
+        return self._map
+
+    def __getitem__(self, s: int) -> int:
+        return self._get()[s]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
 
 
 def _known(v: Violation) -> Callable[[], Violation | None]:

@@ -227,3 +227,47 @@ def replay_part(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.
                 pend[c] = 0
         for j in range(k):
             fired[succ_act[j]] = 1
+
+
+@njit(cache=True, nogil=True)
+def dense_ids(key: np.ndarray, starts: np.ndarray, base: np.ndarray, out: np.ndarray) -> None:
+    """out[i]: the number of state i in the single-threaded search's order
+    (`base[lv]`, the states before level lv, plus its rank), for the states
+    of the ranked levels (level lv from `starts[lv]` to `starts[lv + 1]`)."""
+    for lv in range(starts.shape[0] - 1):
+        for i in range(starts[lv], starts[lv + 1]):
+            out[i] = base[lv] + key[i]
+
+
+@njit(cache=True, nogil=True)
+def gather_part(store: np.ndarray, parent: np.ndarray, dense: np.ndarray, flat: np.ndarray,
+                offs: np.ndarray, n: int, gstore: np.ndarray, gparent: np.ndarray) -> None:
+    """A part's states numbered below `n` into the one store `gstore`, their
+    parents (global ids) as numbers into `gparent` (`flat[offs[part] + i]`:
+    the number of state i of a part); the initial state's parent is 0."""
+    for i in range(dense.shape[0]):
+        d = dense[i]
+        if d >= n:
+            continue
+        for w in range(store.shape[1]):
+            gstore[d, w] = store[i, w]
+        g = parent[i]
+        gparent[d] = 0 if g < 0 else flat[offs[g >> GID_SHIFT] + (g & GID_MASK)]
+
+
+@njit(cache=True, nogil=True)
+def map_steps(edges: np.ndarray, count: int, dense: np.ndarray, flat: np.ndarray,
+              offs: np.ndarray, n: int, out: np.ndarray) -> None:
+    """A part's steps (parent's global id, local index) as pairs of numbers
+    into `out`; -1 for a step to or from a state not numbered below `n`."""
+    for k in range(count):
+        g = edges[k, 0]
+        j = edges[k, 1]
+        src = flat[offs[g >> GID_SHIFT] + (g & GID_MASK)]
+        dst = dense[j] if j < dense.shape[0] else n
+        if src >= n or dst >= n:
+            out[k, 0] = -1
+            out[k, 1] = -1
+        else:
+            out[k, 0] = src
+            out[k, 1] = dst
