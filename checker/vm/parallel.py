@@ -52,15 +52,15 @@ from checker.explore.common import (
 )
 from checker.explore.limits import Budget
 from checker.explore.result import Stats, Violation
+from checker.explore.run import Search
 from checker.ir.interp import Fault
 from checker.vm import kernel as K
 from checker.vm import parallel_kernel as PK
 from checker.vm.layout import NotSupported, Words
 from checker.vm.machine import Machine, max_successors
 from checker.vm.program import META_FIN, META_INV, META_NACTIONS, Program, compile_program
-from checker.vm.search import CHECK_EVERY, _finish, _Store
+from checker.vm.search import CHECK_EVERY, SearchStore, finish_search
 
-Search = Callable[[Compiled, Budget, Stats, Outcome, StateGraph | None], Mapping[int, int]]
 _NO_KEY = 1 << 62
 _WAIT_S = 0.05
 
@@ -523,7 +523,7 @@ class _Search:
         fired = np.bitwise_or.reduce([p.fired for p in self.parts])
         covered = np.bitwise_or.reduce([p.covered for p in self.parts])
         if self.graph is None:
-            _finish(self.c, self.prog, _Store(self.prog, False), np.zeros(K.SC_SIZE, np.int64),
+            finish_search(self.c, self.prog, SearchStore(self.prog, False), np.zeros(K.SC_SIZE, np.int64),
                     fired, covered, None)
             return _Lazy(lambda: self.one_store(n, fired, covered))
         return self.one_store(n, fired, covered)
@@ -545,13 +545,13 @@ class _Search:
         offs[1:] = np.cumsum([len(d) for d in dense])
         flat = np.concatenate(dense)
         record = self.graph is not None
-        st = _Store(self.prog, record)
+        st = SearchStore(self.prog, record)
         st.store = np.empty((n, self.prog.layout.nwords), dtype=np.int64)
         st.parent = np.empty(n, dtype=np.int64)
         counts = [int(p.sc[PK.P_EDGES]) if record else 0 for p in parts]
         eoffs = np.zeros(len(parts) + 1, dtype=np.int64)
         eoffs[1:] = np.cumsum(counts)
-        steps = np.empty((int(eoffs[-1]), 2), dtype=np.int32)  # as `_Store`: below 2^31 states
+        steps = np.empty((int(eoffs[-1]), 2), dtype=np.int32)  # as `SearchStore`: below 2^31 states
 
         def task(p: _Part) -> None:
             d = dense[p.me]
@@ -569,7 +569,7 @@ class _Search:
                 steps = steps[steps[:, 0] >= 0]
             st.edges = steps
             sc[K.SC_EDGES] = len(steps)
-        return _finish(self.c, self.prog, st, sc, fired, covered, self.graph)
+        return finish_search(self.c, self.prog, st, sc, fired, covered, self.graph)
 
 
 class _Lazy(Mapping[int, int]):

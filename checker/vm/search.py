@@ -36,7 +36,7 @@ CHECK_EVERY = 8192  # expansions between two returns for the limits and progress
 _INT64_MAX = (1 << 63) - 1
 
 
-class _Store:
+class SearchStore:
     """The kernel's arrays, grown by doubling."""
 
     def __init__(self, prog: Program, record_edges: bool):
@@ -108,7 +108,7 @@ def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     prog = compile_program(c.ts, c.packing)
     layout = prog.layout
     m = Machine(prog)
-    st = _Store(prog, graph is not None)
+    st = SearchStore(prog, graph is not None)
     sc = np.zeros(K.SC_SIZE, dtype=np.int64)
     fired = np.zeros(max(int(prog.meta[META_NACTIONS]), 1), dtype=np.uint8)
     covered = np.zeros(len(m.pend), dtype=np.uint8)
@@ -144,7 +144,7 @@ def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     if c.invariant is not None:
         v = check_invariant(c, c.initial, path(0))
         if out.offer(v):
-            return _finish(c, prog, st, sc, fired, covered, graph)
+            return finish_search(c, prog, st, sc, fired, covered, graph)
         if v is not None:
             st.flags[0] = 1
     p = prog
@@ -193,7 +193,7 @@ def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                 break
         else:
             raise AssertionError(f"kernel event {ev}")
-    return _finish(c, prog, st, sc, fired, covered, graph)
+    return finish_search(c, prog, st, sc, fired, covered, graph)
 
 
 def _python_expand(c: Compiled, m: Machine, sc: Words, state: Callable[[int], int],
@@ -225,8 +225,8 @@ def _python_expand(c: Compiled, m: Machine, sc: Words, state: Callable[[int], in
     return False
 
 
-def _finish(c: Compiled, prog: Program, st: _Store, sc: Words, fired: np.ndarray,
-            covered: np.ndarray, graph: StateGraph | None) -> Mapping[int, int]:
+def finish_search(c: Compiled, prog: Program, st: SearchStore, sc: Words, fired: np.ndarray,
+                  covered: np.ndarray, graph: StateGraph | None) -> Mapping[int, int]:
     """What the kernel saw executed goes to `c` (the vacuity report reads
     it there); the steps to `graph`; the parent map."""
     for a in np.nonzero(fired)[0].tolist():
