@@ -112,7 +112,8 @@ class _Part:
         self.sc[PK.P_RECORD] = record
         self.sc[PK.P_GROW_AT] = cap
         self.levels: list[int] = [0]  # where each level's states begin in the store
-        self.sorted = np.zeros(0, dtype=np.int64)
+        self.sorted = np.zeros(0, dtype=np.int64)  # the new level's keys, sorted
+        self.order = np.zeros(0, dtype=np.int64)  # and the order that sorts them
 
     @property
     def n(self) -> int:
@@ -283,7 +284,7 @@ class _Search:
                 if self.halt.is_set() or not self._may_allocate(p.growth_bytes()):
                     return
                 p.grow()
-        p.sorted = PK.sorted_keys(p.key, p.levels[-1], p.n)
+        p.sorted, p.order = PK.sort_keys(p.key, p.levels[-1], p.n)
 
     def _phase(self, pool: ThreadPoolExecutor, task: Callable[[_Part], None]) -> bool:
         """Run `task` on every part at once; False if a limit stopped it."""
@@ -506,7 +507,7 @@ class _Search:
         offs[1:] = np.cumsum([len(p.sorted) for p in self.parts])
 
         def task(p: _Part) -> None:
-            PK.rank_part(p.key, p.levels[-1], p.n, keys, offs)
+            PK.rank_part(p.key, p.levels[-1], p.order, keys, offs, p.me)
 
         self._phase(pool, task)
         self.ranked = True

@@ -182,20 +182,34 @@ def insert_part(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, store: np.
 
 
 @njit(cache=True, nogil=True)
-def rank_part(key: np.ndarray, lo: int, hi: int, keys: np.ndarray, offs: np.ndarray) -> None:
-    """Replace the keys of states lo..hi-1 by their ranks in the level:
-    `keys` is every part's new keys, each part's sorted, from `offs[v]` to
-    `offs[v + 1]` (keys are distinct across the level)."""
-    for i in range(lo, hi):
-        r = 0
-        for v in range(offs.shape[0] - 1):
-            r += np.searchsorted(keys[offs[v]:offs[v + 1]], key[i])
-        key[i] = r
+def rank_part(key: np.ndarray, lo: int, order: np.ndarray, keys: np.ndarray, offs: np.ndarray,
+              me: int) -> None:
+    """Replace the keys of this part's new states (from `lo`) by their ranks
+    in the level. `keys` holds every part's new keys, each part's sorted,
+    from `offs[v]` to `offs[v + 1]` (keys are distinct across the level);
+    `order` sorts this part's. One merge pass: a rank is the number of
+    smaller keys, counted by a cursor into each other part's keys."""
+    nparts = offs.shape[0] - 1
+    cur = offs[:-1].copy()
+    for t in range(offs[me + 1] - offs[me]):
+        k = keys[offs[me] + t]
+        r = t
+        for v in range(nparts):
+            if v != me:
+                c = cur[v]
+                end = offs[v + 1]
+                while c < end and keys[c] < k:
+                    c += 1
+                cur[v] = c
+                r += c - offs[v]
+        key[lo + order[t]] = r
 
 
 @njit(cache=True, nogil=True)
-def sorted_keys(key: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    return np.sort(key[lo:hi])
+def sort_keys(key: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """The keys of states lo..hi-1 sorted, and the order that sorts them."""
+    order = np.argsort(key[lo:hi])
+    return key[lo:hi][order], order
 
 
 @njit(cache=True, nogil=True)
