@@ -146,19 +146,18 @@ def insert_part(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, store: np.
         p = sc[P_POS]
         if sc[P_RECORD] and sc[P_EDGES] >= edges.shape[0]:
             return GROW
+        n = sc[P_N]
+        if n >= sc[P_GROW_AT] or sc[P_NEV] >= inv.shape[0]:
+            return GROW  # room for a new state first: then one probe finds or inserts
         row = rows[p]
-        idx = find(table, store, row, -1)
+        idx = find(table, store, row, n)
         if idx < 0:
-            n = sc[P_N]
-            if n >= sc[P_GROW_AT] or sc[P_NEV] >= inv.shape[0]:
-                return GROW
             for w in range(row.shape[0]):
                 store[n, w] = row[w]
             parent[n] = pars[p]
             key[n] = keys[p]
             flags[n] = 0
             nsucc[n] = 0
-            find(table, store, row, n)
             sc[P_N] = n + 1
             idx = n
             if sc[P_INV] >= 0:
