@@ -6,6 +6,7 @@
     migcheck ir SPEC [-s SCENARIO]
     migcheck mutate SPEC [-s SCENARIO]... [--list] [-D NAME=VALUE]...  (see checker.mutate.command)
     migcheck check SPEC --engine bmc [--depth K]; migcheck prove SPEC  (see checker.symbolic.command)
+    migcheck check SPEC --engine vm [--workers N]  (see checker.vm)
     migcheck doc SPEC [-o FILE.md|FILE.html]  (see checker.doc.command)
     migcheck diff OLD [NEW] [--format text|json|junit|sarif]  (see checker.diff.command)
     migcheck export --promela SPEC [-s SCENARIO] [-D ...] [-o FILE.pml]  (see checker.backends.command)
@@ -134,6 +135,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="the compiled machine's visited set: dense rows (fastest), a "
                         "tree-compressed store (LTSmin-style, several times smaller on wide "
                         "states), or auto (default: dense, then the tree past 256 MiB)")
+    c.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                   help="vm: search on N threads (breadth-first, hash-partitioned); the "
+                        "same results as one (default 1)")
     c.add_argument("--depth", type=natural_int, default=DEFAULT_BMC_DEPTH, metavar="K",
                    help=f"bmc: look for violations within K steps (default {DEFAULT_BMC_DEPTH})")
 
@@ -203,6 +207,10 @@ def default_trace_path(trace_dir: Path, ts: TransitionSystem) -> Path:
 
 
 def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.workers > 1 and (args.engine != "vm" or args.search != "bfs"):
+        err.print("migcheck: --workers needs --engine vm and a breadth-first search "
+                  f"(got --engine {args.engine}, --search {args.search})", highlight=False)
+        return EXIT_USAGE
     with phase("loading and building the scenarios"):
         built = _systems(args)
     systems = [ts for ts in built if not set(ts.tags) & set(args.skip_tag)]
@@ -220,7 +228,7 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         if args.engine == "bmc":
             result = run_bmc(ts, args.depth, args.max_seconds, err if show_progress else None)
         elif args.engine == "vm":
-            result = _run_vm(ts, opts, err, show_progress)
+            result = _run_vm(ts, opts, err, show_progress, args.workers)
         else:
             engine = default_engine(args.search) if args.engine == "explicit" else None
             result = _run_one(ts, opts, err if show_progress else None, engine)
@@ -278,16 +286,19 @@ def _run_one(ts: TransitionSystem, opts: CheckOptions, err: Console | None,
 
 
 def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
-            show_progress: bool) -> CheckResult:
-    """The VM engine (numba, imported only here); a scenario it cannot run
-    is searched by the Python engine, with a note saying so."""
+            show_progress: bool, workers: int = 1) -> CheckResult:
+    """The VM engine (numba, imported only here), on `workers` threads; a
+    scenario it cannot run is searched by the Python engine, with a note
+    saying so."""
     from checker.vm.dfs import vm_dfs
     from checker.vm.layout import NotSupported
+    from checker.vm.parallel import parallel_bfs
     from checker.vm.search import vm_bfs
 
     try:
         return _run_one(ts, opts, err if show_progress else None,
-                        vm_bfs if opts.search == "bfs" else vm_dfs)
+                        vm_dfs if opts.search == "dfs"
+                        else vm_bfs if workers == 1 else parallel_bfs(workers))
     except NotSupported as e:
         err.print(f"migcheck: scenario {ts.scenario}: the vm engine cannot run it ({e}); "
                   "searched by the Python engine", highlight=False)

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numba
 
-_SOURCES = ("opcodes.py", "machine.py", "kernel.py", "dfs_kernel.py", "jit.py", "treestore.py")
+_SOURCES = ("opcodes.py", "machine.py", "kernel.py", "dfs_kernel.py", "parallel_kernel.py",
+            "jit.py", "treestore.py")
 
 
 def cache_dir() -> Path:

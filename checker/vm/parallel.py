@@ -1,0 +1,600 @@
+"""The VM engine's breadth-first search on several cores (`--workers N`),
+with `checker.explore.bfs`'s contract, like `checker.vm.search.vm_bfs`.
+
+Hash-partitioned and level-synchronous (issue 11): each of N parts owns
+the states whose hash maps to it; per level, every part expands its
+frontier and routes the successors to their owners, then every owner
+stores its inbox, then the new states are ranked (`parallel_kernel`, numba
+without the GIL, one Python thread a part). Between two phases, Python
+handles what the kernels left to it, as `vm_bfs` does and with the same
+functions of `checker.explore.common`: faults and escapes (the Python
+engine expands the state, its successors are routed like the others),
+states with no successor, invariants that do not plainly hold.
+
+The result is that of the single-threaded search, exactly: the kernels
+carry, for every successor, the position at which the single-threaded BFS
+meets it (a key: its parent's rank in the level and its own place among
+the parent's successors); a state keeps its smallest key and that key's
+parent, so parents, ranks and paths are the single-threaded search's.
+After each level, the states Python must judge are judged in key order,
+and `Outcome.offer` sees the violations in that order; when one ends the
+search (or a new state passes --max-states), the counts of states and
+transitions are those the single-threaded search had at that key. So
+states, transitions, depth, verdict, the violation and its counterexample,
+the other violations, and (after a complete search) the executed actions
+and covers all agree, those too: the kernels expand a level to its end,
+past the point where a violation stops the search, so then the marks go
+back to those before the level and the states before that point are
+expanded again, only to mark them (`replay`).
+
+The state graph for the livelock pass is recorded too (each step as the
+parent's global id and the local index of the target); at the end, every
+state is numbered in the single-threaded search's order and the arrays
+are handed to `search`'s finish as one store.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
+
+import numpy as np
+
+from checker.explore.codegen import Compiled
+from checker.explore.common import (
+    Outcome,
+    StateGraph,
+    check_invariant,
+    expand_safely,
+    terminal,
+)
+from checker.explore.limits import Budget
+from checker.explore.result import Stats, Violation
+from checker.explore.run import Search
+from checker.ir.interp import Fault
+from checker.vm import kernel as K
+from checker.vm import parallel_kernel as PK
+from checker.vm.layout import NotSupported, Words
+from checker.vm.machine import Machine, max_successors
+from checker.vm.program import META_FIN, META_INV, META_NACTIONS, Program, compile_program
+from checker.vm.search import CHECK_EVERY, finish
+from checker.vm.store import Store
+
+_NO_KEY = 1 << 62
+_WAIT_S = 0.05
+
+
+def parallel_bfs(workers: int) -> Search:
+    """The search on `workers` threads, as `check`'s `engine`."""
+    assert workers >= 1
+
+    def search(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
+               graph: StateGraph | None = None) -> Mapping[int, int]:
+        return _Search(c, budget, stats, out, graph, workers).run()
+
+    return search
+
+
+def _doubled(a: np.ndarray) -> np.ndarray:
+    out = np.zeros((2 * a.shape[0], *a.shape[1:]), dtype=a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+class _Part:
+    """One part's arrays (grown by doubling) and scalars (`sc`, the P_* indices)."""
+
+    def __init__(self, prog: Program, me: int, nparts: int, record: bool):
+        nw = prog.layout.nwords
+        cap = 1 << 10
+        self.me = me
+        self.m = Machine(prog)
+        self.store = np.zeros((cap, nw), dtype=np.int64)
+        self.parent = np.zeros(cap, dtype=np.int64)
+        self.key = np.zeros(cap, dtype=np.int64)  # rank once its level is ranked
+        self.flags = np.zeros(cap, dtype=np.uint8)
+        self.nsucc = np.zeros(cap, dtype=np.int64)
+        self.table = np.zeros(2 * cap, dtype=np.int64)
+        self.edges = np.zeros((cap if record else 1, 2), dtype=np.int64)
+        self.inv = np.zeros(64, dtype=np.int64)
+        self.ev = np.zeros((1, 2), dtype=np.int64)
+        room = max(4 * len(self.m.out), 256)
+        self.out_rows = np.zeros((nparts, room, nw), dtype=np.int64)
+        self.out_key = np.zeros((nparts, room), dtype=np.int64)
+        self.out_par = np.zeros((nparts, room), dtype=np.int64)
+        self.out_n = np.zeros(nparts, dtype=np.int64)
+        self.fired = np.zeros(max(int(prog.meta[META_NACTIONS]), 1), dtype=np.uint8)
+        self.covered = np.zeros(len(self.m.pend), dtype=np.uint8)
+        self.sc = np.zeros(PK.P_SIZE, dtype=np.int64)
+        self.sc[PK.P_INV] = prog.meta[META_INV]
+        self.sc[PK.P_FIN] = prog.meta[META_FIN]
+        self.sc[PK.P_RECORD] = record
+        self.sc[PK.P_GROW_AT] = cap
+        self.levels: list[int] = [0]  # where each level's states begin in the store
+        self.sorted = np.zeros(0, dtype=np.int64)  # the new level's keys, sorted
+        self.order = np.zeros(0, dtype=np.int64)  # and the order that sorts them
+
+    @property
+    def n(self) -> int:
+        return int(self.sc[PK.P_N])
+
+    def growth_bytes(self) -> int:
+        n = self.n
+        extra = 0
+        if n >= len(self.store):
+            extra += 2 * (self.store.nbytes + self.parent.nbytes + self.key.nbytes
+                          + self.flags.nbytes + self.nsucc.nbytes)
+        if 2 * (n + 1) > len(self.table):
+            extra += 2 * self.table.nbytes
+        if self.sc[PK.P_RECORD] and self.sc[PK.P_EDGES] >= len(self.edges):
+            extra += 2 * self.edges.nbytes
+        return extra
+
+    def grow(self) -> None:
+        n = self.n
+        if n >= len(self.store):
+            self.store = _doubled(self.store)
+            self.parent = _doubled(self.parent)
+            self.key = _doubled(self.key)
+            self.flags = _doubled(self.flags)
+            self.nsucc = _doubled(self.nsucc)
+        if 2 * (n + 1) > len(self.table):
+            self.table = np.zeros(2 * len(self.table), dtype=np.int64)
+            PK.rehash_part(self.table, self.store, n)
+        if self.sc[PK.P_RECORD] and self.sc[PK.P_EDGES] >= len(self.edges):
+            self.edges = _doubled(self.edges)
+        if self.sc[PK.P_NEV] >= len(self.inv):
+            self.inv = _doubled(self.inv)
+        self.sc[PK.P_GROW_AT] = min(len(self.store), len(self.table) // 2)
+
+    def out_growth_bytes(self) -> int:
+        return self.out_rows.nbytes + self.out_key.nbytes + self.out_par.nbytes
+
+    def grow_out(self) -> None:
+        self.out_rows = _doubled_axis1(self.out_rows)
+        self.out_key = _doubled_axis1(self.out_key)
+        self.out_par = _doubled_axis1(self.out_par)
+
+    def route(self, row: Words, key: int, gid: int) -> None:
+        """One successor to its owner's inbox, from Python."""
+        d = PK.owner_of_row(row, len(self.out_n))
+        if self.out_n[d] >= self.out_key.shape[1]:
+            self.grow_out()
+        p = int(self.out_n[d])
+        self.out_rows[d, p] = row
+        self.out_key[d, p] = key
+        self.out_par[d, p] = gid
+        self.out_n[d] = p + 1
+
+
+def _doubled_axis1(a: np.ndarray) -> np.ndarray:
+    out = np.zeros((a.shape[0], 2 * a.shape[1], *a.shape[2:]), dtype=a.dtype)
+    out[:, : a.shape[1]] = a
+    return out
+
+
+class _Candidate:
+    """Something Python judges after a level, in key order: a violation
+    already known or to work out (`judge`), and the state to flag if it is
+    an invariant broken without ending the search."""
+
+    __slots__ = ("flag", "judge", "key")
+
+    def __init__(self, key: int, judge: Callable[[], Violation | None],
+                 flag: tuple[_Part, int] | None):
+        self.key = key
+        self.judge = judge
+        self.flag = flag
+
+
+class _Search:
+    def __init__(self, c: Compiled, budget: Budget, stats: Stats, out: Outcome,
+                 graph: StateGraph | None, workers: int):
+        self.c, self.budget, self.stats, self.out, self.graph = c, budget, stats, out, graph
+        self.prog = compile_program(c.ts, c.packing)
+        if max_successors(self.prog) >= 1 << PK.KEY_BITS:
+            raise NotSupported(f"a state with more than {(1 << PK.KEY_BITS) - 1} successors")
+        self.parts = [_Part(self.prog, w, workers, graph is not None) for w in range(workers)]
+        self.halt = threading.Event()
+        self.lock = threading.Lock()
+        self.limit: str | None = None
+        self.states = 1  # stored in the levels before the new one
+        self.transitions = 0  # of the expanded levels
+        self.depth = 0
+        self.level_sizes = [1]
+        self.ranked = True  # the newest level's states are ranked
+        # The executed actions and covers before the level (`replay`), and
+        # the states of the level that the Python engine expanded.
+        self.marks: tuple[np.ndarray, np.ndarray, bytes, set[int]] | None = None
+        self.python_expanded: list[tuple[int, _Part, int]] = []
+
+    # ------------------------------------------------------------ states and paths
+
+    def state(self, p: _Part, i: int) -> int:
+        return self.prog.layout.int_of(p.store[i])
+
+    def path(self, p: _Part, i: int) -> Callable[[], list[int]]:
+        def build() -> list[int]:
+            chain = [self.state(p, i)]
+            gid = int(p.parent[i])
+            while gid >= 0:
+                q = self.parts[gid >> PK.GID_SHIFT]
+                j = gid & PK.GID_MASK
+                chain.append(self.state(q, j))
+                gid = int(q.parent[j])
+            chain.reverse()
+            return chain
+        return build
+
+    # ------------------------------------------------------------ the phases (threads)
+
+    def _halted(self) -> bool:
+        if self.halt.is_set():
+            return True
+        d = self.budget.deadline
+        if d is not None and time.monotonic() >= d:
+            self.halt.set()
+            return True
+        return False
+
+    def _may_allocate(self, extra: int) -> bool:
+        with self.lock:
+            limit = self.budget.over_memory(extra)
+            if limit is not None:
+                self.limit = self.limit or limit
+                self.halt.set()
+            return limit is None
+
+    def _expand(self, p: _Part) -> None:
+        g = self.prog
+        m = p.m
+        while True:
+            r = PK.expand_part(g.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, p.store, p.key,
+                               p.flags, p.nsucc, p.sc, m.out, m.out_act, m.faults, m.bufs,
+                               m.regs, m.pend, p.fired, p.covered, p.out_rows, p.out_key,
+                               p.out_par, p.out_n, p.ev, p.me)
+            if r == PK.DONE:
+                return
+            if r == PK.LIMITS:
+                if self._halted():
+                    return
+                p.sc[PK.P_BUDGET] = CHECK_EVERY
+            elif r == PK.OUTFULL:
+                if self.halt.is_set() or not self._may_allocate(p.out_growth_bytes()):
+                    return
+                p.grow_out()
+            else:
+                raise AssertionError(f"expand_part returned {r}")
+
+    def _insert(self, p: _Part) -> None:
+        g = self.prog
+        m = p.m
+        for src in self.parts:
+            p.sc[PK.P_POS] = 0
+            count = int(src.out_n[p.me])
+            while True:
+                r = PK.insert_part(g.code, g.slots, g.aux, p.store, p.parent, p.key, p.flags,
+                                   p.nsucc, p.table, p.sc, src.out_rows[p.me], src.out_key[p.me],
+                                   src.out_par[p.me], count, m.bufs, m.regs, m.pend, p.covered,
+                                   p.inv, p.edges)
+                if r == PK.DONE:
+                    break
+                assert r == PK.GROW, r
+                if self.halt.is_set() or not self._may_allocate(p.growth_bytes()):
+                    return
+                p.grow()
+        p.sorted, p.order = PK.sort_keys(p.key, p.levels[-1], p.n)
+
+    def _phase(self, pool: ThreadPoolExecutor, task: Callable[[_Part], None]) -> bool:
+        """Run `task` on every part at once; False if a limit stopped it."""
+        if len(self.parts) == 1:
+            task(self.parts[0])
+        else:
+            futures = [pool.submit(task, p) for p in self.parts]
+            # Short waits: a Ctrl-C, which the command line passes on to this
+            # thread as an asynchronous exception, lands between two of them
+            # (then `run` halts the workers).
+            while wait(futures, timeout=_WAIT_S).not_done:
+                pass
+            for f in futures:
+                f.result()
+        return not self.halt.is_set()
+
+    # ------------------------------------------------------------ the search
+
+    def sync(self, states: int, transitions: int, depth: int) -> None:
+        s = self.stats
+        s.states, s.transitions, s.depth = states, transitions, depth
+
+    def run(self) -> Mapping[int, int]:
+        c, out = self.c, self.out
+        init = self.prog.layout.words_of(c.initial)
+        p0 = self.parts[PK.owner_of_row(init, len(self.parts))]
+        p0.store[0] = init
+        p0.parent[0] = -1
+        K.find(p0.table, p0.store, init, 0)
+        p0.sc[PK.P_N] = 1
+        for p in self.parts:
+            p.levels[0] = 0
+        self.stats.states = 1
+        if c.invariant is not None:
+            v = check_invariant(c, c.initial, self.path(p0, 0))
+            if out.offer(v):
+                return self.finish(1)
+            if v is not None:
+                p0.flags[0] = 1
+        with ThreadPoolExecutor(max_workers=len(self.parts),
+                                thread_name_prefix="migcheck-vm") as pool:
+            try:
+                n = self.levels(pool)
+            finally:
+                self.halt.set()
+        return self.finish(n)
+
+    def levels(self, pool: ThreadPoolExecutor) -> int:
+        """Search level after level; the number of states the result keeps
+        (in the single-threaded search's order)."""
+        out, budget, stats = self.out, self.budget, self.stats
+        while True:
+            self.sync(self.states, self.transitions, self.depth)
+            out.limit = budget.exceeded(stats)
+            if out.limit:
+                return self.states
+            self.marks = (np.bitwise_or.reduce([p.fired for p in self.parts]),
+                          np.bitwise_or.reduce([p.covered for p in self.parts]),
+                          bytes(self.c.fired), set(self.c.runtime.covered))
+            for p in self.parts:
+                p.sc[PK.P_POS] = p.levels[-1]
+                p.sc[PK.P_HI] = p.n
+                p.sc[PK.P_NEV] = 0
+                p.sc[PK.P_TRANS] = 0
+                p.sc[PK.P_BUDGET] = CHECK_EVERY
+                p.ev = np.zeros((max(p.n - p.levels[-1], 1), 2), dtype=np.int64)
+            if not self._phase(pool, self._expand):
+                return self.cut_short()
+            cands, trans = self.judge_expansions()
+            for p in self.parts:
+                p.levels.append(p.n)
+                p.sc[PK.P_NEWLO] = p.n
+                p.sc[PK.P_NEV] = 0
+            self.ranked = False
+            if not self._phase(pool, self._insert):
+                return self.cut_short()
+            for p in self.parts:
+                p.out_n[:] = 0
+                cands.extend(
+                    _Candidate(int(p.key[i]), self._invariant(p, i), (p, i))
+                    for i in p.inv[: p.sc[PK.P_NEV]].tolist())
+            new = sum(p.n - p.levels[-1] for p in self.parts)
+            keys = np.concatenate([p.sorted for p in self.parts])
+            stop = self.walk(cands, keys)
+            self.rank(pool, keys)
+            if stop is not None:
+                return stop
+            flagged = sum(int(p.flags[p.levels[-1]: p.n].sum()) for p in self.parts)
+            self.states += new
+            self.transitions += trans
+            self.level_sizes.append(new)
+            if new - flagged == 0:
+                self.sync(self.states, self.transitions, self.depth)
+                return self.states
+            self.depth += 1
+
+    def cut_short(self) -> int:
+        """A limit passed within a level: the figures so far."""
+        self.sync(sum(p.n for p in self.parts), self.transitions
+                  + sum(int(p.sc[PK.P_TRANS]) for p in self.parts), self.depth)
+        self.out.limit = self.limit or self.budget.exceeded(self.stats) \
+            or f"--max-seconds {self.budget.opts.seconds_limit:g}"
+        return self.states
+
+    def judge_expansions(self) -> tuple[list[_Candidate], int]:
+        """The states `expand_part` left to Python, in rank order: faults
+        and escapes are expanded by the Python engine (their successors
+        routed), a state with no successor is judged. The violations are
+        candidates; also returns the level's transitions."""
+        c = self.c
+        trans = sum(int(p.sc[PK.P_TRANS]) for p in self.parts)
+        events = sorted((int(p.key[i]), kind, p.me, i)
+                        for p in self.parts for i, kind in p.ev[: p.sc[PK.P_NEV]].tolist())
+        cands: list[_Candidate] = []
+        self.python_expanded = []
+        for rank, kind, w, i in events:
+            p = self.parts[w]
+            key = rank << PK.KEY_BITS
+            s = self.state(p, i)
+            if kind == PK.EV_TERMINAL:
+                cands.append(_Candidate(key, self._terminal(p, i, s), None))
+                continue
+            self.python_expanded.append((rank, p, i))
+            try:
+                succ = c.expand(s)
+            except Fault:
+                succ, v = expand_safely(c, s, self.path(p, i))
+                cands.append(_Candidate(key, _known(v), None))
+                if not succ:
+                    continue
+            if not succ:
+                cands.append(_Candidate(key, self._terminal(p, i, s), None))
+                continue
+            gid = (w << PK.GID_SHIFT) | i
+            for j, t in enumerate(succ):
+                p.route(self.prog.layout.words_of(t), key + j + 1, gid)
+            p.nsucc[i] = len(succ)
+            trans += len(succ)
+        return cands, trans
+
+    def _terminal(self, p: _Part, i: int, s: int) -> Callable[[], Violation | None]:
+        return lambda: terminal(self.c, s, self.path(p, i))
+
+    def _invariant(self, p: _Part, i: int) -> Callable[[], Violation | None]:
+        return lambda: check_invariant(self.c, self.state(p, i), self.path(p, i))
+
+    def walk(self, cands: list[_Candidate], keys: np.ndarray) -> int | None:
+        """Offer the level's violations in key order, up to the new state
+        that passes --max-states if one does; flag the states whose
+        invariant broke without ending the search. If the search ends here,
+        the figures of the single-threaded search at that key, and the
+        number of states it stored."""
+        room = self.budget.state_cap - self.states
+        cap_key = int(np.partition(keys, room)[room]) if room < len(keys) else _NO_KEY
+        for cand in sorted(cands, key=lambda x: x.key):
+            if cand.key >= cap_key:
+                break
+            v = cand.judge()
+            if v is None:
+                continue
+            if self.out.offer(v):
+                new_state = cand.flag is not None
+                return self.stop_at(cand.key, new_state)
+            if cand.flag is not None:
+                p, i = cand.flag
+                p.flags[i] = 1
+        if cap_key != _NO_KEY:
+            n = self.stop_at(cap_key, False)
+            self.out.limit = self.budget.over_states()
+            return n
+        return None
+
+    def stop_at(self, key: int, new_state: bool) -> int:
+        """The figures of the single-threaded search when it stops at `key`:
+        at an invariant broken by the state of that key (`new_state`), a
+        fault or deadlock of the parent itself (position 0), or before
+        storing the state of that key (the state cap)."""
+        rank, pos = key >> PK.KEY_BITS, key & ((1 << PK.KEY_BITS) - 1)
+        states = self.states + int(new_state)
+        trans = self.transitions
+        for p in self.parts:
+            lo, mid, hi = p.levels[-2], p.levels[-1], p.n
+            states += int(np.count_nonzero(p.key[mid:hi] < key))
+            ranks = p.key[lo:mid]
+            before = ranks <= rank if pos > 0 else ranks < rank
+            trans += int(p.nsucc[lo:mid][before].sum())
+        self.sync(states, trans, self.depth + int(new_state))
+        self.replay(rank)
+        return states
+
+    def replay(self, last: int) -> None:
+        """The executed actions and covers as the single-threaded search
+        had them when it stopped at rank `last` of the level: those before
+        the level, and those of expanding its states up to that rank."""
+        assert self.marks is not None
+        fired, covered, c_fired, c_covered = self.marks
+        c, g = self.c, self.prog
+        c.fired[:] = c_fired
+        c.runtime.covered.clear()
+        c.runtime.covered.update(c_covered)
+        for p in self.parts:
+            p.fired[:] = 0
+            p.covered[:] = 0
+            m = p.m
+            PK.replay_part(g.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, p.store, p.key,
+                           p.flags, p.levels[-2], p.levels[-1], last, m.out, m.out_act,
+                           m.faults, m.bufs, m.regs, m.pend, p.fired, p.covered)
+        self.parts[0].fired |= fired
+        self.parts[0].covered |= covered
+        for rank, p, i in self.python_expanded:
+            if rank <= last:
+                s = self.state(p, i)
+                try:
+                    c.expand(s)
+                except Fault:
+                    expand_safely(c, s, list)
+
+    def rank(self, pool: ThreadPoolExecutor, keys: np.ndarray) -> None:
+        offs = np.zeros(len(self.parts) + 1, dtype=np.int64)
+        offs[1:] = np.cumsum([len(p.sorted) for p in self.parts])
+
+        def task(p: _Part) -> None:
+            PK.rank_part(p.key, p.levels[-1], p.order, keys, offs, p.me)
+
+        self._phase(pool, task)
+        self.ranked = True
+
+    # ------------------------------------------------------------ the result
+
+    def finish(self, n: int) -> Mapping[int, int]:
+        """The executed actions and covers to `c`, the steps to the graph,
+        and the parent map of the first `n` states in the single-threaded
+        search's order: all through `search`'s finish, from one store
+        numbered in that order, built in the threads. Without a graph, the
+        parent map is built only if read (the livelock pass, its only
+        reader, needs the graph)."""
+        fired = np.bitwise_or.reduce([p.fired for p in self.parts])
+        covered = np.bitwise_or.reduce([p.covered for p in self.parts])
+        if self.graph is None:
+            finish(self.c, self.prog, Store(self.prog.layout.nwords, False, "dense"),
+                   np.zeros(K.SC_SIZE, np.int64), fired, covered, None)
+            return _Lazy(lambda: self.one_store(n, fired, covered))
+        return self.one_store(n, fired, covered)
+
+    def one_store(self, n: int, fired: np.ndarray, covered: np.ndarray) -> Mapping[int, int]:
+        parts = self.parts
+        base = np.zeros(len(self.level_sizes) + 1, dtype=np.int64)
+        base[1:] = np.cumsum(self.level_sizes)
+        if self.ranked and len(parts[0].levels) > len(self.level_sizes):
+            base = np.append(base, base[-1] + sum(p.n - p.levels[-1] for p in parts))
+        dense: list[np.ndarray] = []
+        for p in parts:
+            starts = [*p.levels, p.n]
+            levels = min(len(starts) - 1, len(base) - 1)
+            d = np.empty(starts[levels], dtype=np.int64)
+            PK.dense_ids(p.key, np.array(starts[: levels + 1], dtype=np.int64), base, d)
+            dense.append(d)
+        offs = np.zeros(len(parts) + 1, dtype=np.int64)
+        offs[1:] = np.cumsum([len(d) for d in dense])
+        flat = np.concatenate(dense)
+        record = self.graph is not None
+        st = Store(self.prog.layout.nwords, record, "dense")
+        st.store = np.empty((n, self.prog.layout.nwords), dtype=np.int64)
+        st.parent = np.empty(n, dtype=np.int32)
+        counts = [int(p.sc[PK.P_EDGES]) if record else 0 for p in parts]
+        eoffs = np.zeros(len(parts) + 1, dtype=np.int64)
+        eoffs[1:] = np.cumsum(counts)
+        steps = np.empty((int(eoffs[-1]), 2), dtype=np.int32)  # as `Store`: below 2^31 states
+
+        def task(p: _Part) -> None:
+            d = dense[p.me]
+            PK.gather_part(p.store, p.parent, d, flat, offs, n, st.store, st.parent)
+            if record:
+                PK.map_steps(p.edges, counts[p.me], d, flat, offs, n,
+                             steps[eoffs[p.me]: eoffs[p.me + 1]])
+
+        with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+            self._phase(pool, task)
+        sc = np.zeros(K.SC_SIZE, dtype=np.int64)
+        sc[K.SC_N] = n
+        if record:
+            if len(steps) and steps[:, 0].min() < 0:  # a search cut short
+                steps = steps[steps[:, 0] >= 0]
+            st.edges = steps
+            sc[K.SC_EDGES] = len(steps)
+        return finish(self.c, self.prog, st, sc, fired, covered, self.graph)
+
+
+class _Lazy(Mapping[int, int]):
+    """A mapping built when first read."""
+
+    def __init__(self, build: Callable[[], Mapping[int, int]]):
+        self._build: Callable[[], Mapping[int, int]] | None = build
+        self._map: Mapping[int, int] = {}
+
+    def _get(self) -> Mapping[int, int]:
+        if self._build is not None:
+            self._map, self._build = self._build(), None
+        return self._map
+
+    def __getitem__(self, s: int) -> int:
+        return self._get()[s]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
+def _known(v: Violation) -> Callable[[], Violation | None]:
+    return lambda: v

@@ -1,0 +1,286 @@
+"""The numba kernels of the multi-core breadth-first search
+(`checker.vm.parallel`), compiled with nogil so that Python threads run them
+on several cores at once.
+
+The states are partitioned by hash: each part (one per worker) owns the
+states whose hash maps to it, in its own store, parent array and table
+(`kernel.find`). A level is searched in phases, each part in its own thread:
+
+- `expand_part`: a part expands its frontier and routes every successor row
+  to its owner's inbox (the source part's outbox for that owner), with a
+  *key* and its parent's global id (`part << GID_SHIFT | index`);
+- `insert_part`: an owner stores its inbox rows; a row already stored in
+  this level keeps the smallest key it was reached with;
+- `rank_part`: the level's new states get their rank in the whole level.
+
+The key of a successor is its parent's rank shifted left by `KEY_BITS` plus
+its position among the parent's successors, plus one (zero stands for the
+parent's own expansion, its fault or deadlock). Keys sort in the order in
+which the single-threaded search meets them; the smallest key of a state is
+the step by which that search first reached it, and its rank is its
+position in that search's level. So the parent arrays are those of the
+single-threaded search, and the driver can find out exactly where that
+search would have stopped within a level.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from checker.vm.jit import njit
+from checker.vm.kernel import find, hash_words, rehash
+from checker.vm.machine import expand, predicate
+
+# The scalars of a part (`sc`)
+(P_POS, P_HI, P_BUDGET, P_NEV, P_TRANS, P_FIN, P_N, P_NEWLO, P_GROW_AT, P_INV, P_RECORD,
+ P_EDGES, P_SIZE) = range(13)
+
+# What a kernel returns
+DONE, LIMITS, GROW, OUTFULL = range(4)
+
+# Kinds of the states `expand_part` leaves to Python (`ev[:, 1]`)
+EV_FAULT, EV_TERMINAL = range(2)
+
+KEY_BITS = 16  # a successor's position in a key: 2^16 - 1 successors a state at most
+GID_SHIFT = 40  # a global id: part << GID_SHIFT | index in the part's store
+GID_MASK = (1 << GID_SHIFT) - 1
+
+_MIX = np.uint64(0xBF58476D1CE4E5B9)
+
+
+@njit(cache=True, inline="always")
+def owner_of(h: np.uint64, nparts: int) -> int:
+    """The part that owns a state of hash `h`: from a second mix of it, so
+    that a part's states still spread over every slot of its table (whose
+    position takes the low bits of `h`)."""
+    x = (h ^ (h >> np.uint64(31))) * _MIX
+    return int((x >> np.uint64(32)) % np.uint64(nparts))
+
+
+@njit(cache=True)
+def owner_of_row(row: np.ndarray, nparts: int) -> int:
+    return owner_of(hash_words(row), nparts)
+
+
+@njit(cache=True, nogil=True)
+def expand_part(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarray,
+                acts: np.ndarray, aux: np.ndarray, store: np.ndarray, key: np.ndarray,
+                flags: np.ndarray, nsucc: np.ndarray, sc: np.ndarray, succ: np.ndarray,
+                succ_act: np.ndarray, faults: np.ndarray, bufs: np.ndarray, regs: np.ndarray,
+                pend: np.ndarray, fired: np.ndarray, covered: np.ndarray,
+                out_rows: np.ndarray, out_key: np.ndarray, out_par: np.ndarray,
+                out_n: np.ndarray, ev: np.ndarray, me: int) -> int:
+    """Expand the frontier states from P_POS to P_HI (`key` holds their
+    ranks); the states Python must judge (a fault or escape, no successor
+    and not plainly fine) go to `ev` unexpanded. Returns DONE, LIMITS (the
+    budget of expansions is spent) or OUTFULL (an outbox could overflow)."""
+    nparts = out_n.shape[0]
+    width = succ.shape[0]
+    room = out_key.shape[1]
+    while sc[P_POS] < sc[P_HI]:
+        i = sc[P_POS]
+        if flags[i]:
+            sc[P_POS] = i + 1
+            continue
+        if sc[P_BUDGET] <= 0:
+            return LIMITS
+        for d in range(nparts):
+            if out_n[d] + width > room:
+                return OUTFULL
+        sc[P_BUDGET] -= 1
+        sc[P_POS] = i + 1
+        k, nf = expand(code, slots, pcs, pcact, acts, aux, store[i], succ, succ_act, faults,
+                       bufs, regs, pend)
+        if nf > 0:
+            pend[:] = 0  # the Python engine expands this state again, covers included
+            ev[sc[P_NEV], 0] = i
+            ev[sc[P_NEV], 1] = EV_FAULT
+            sc[P_NEV] += 1
+            continue
+        for c in range(pend.shape[0]):
+            if pend[c]:
+                covered[c] = 1
+                pend[c] = 0
+        if k == 0:
+            finished = True
+            for t in range(pcs.shape[0]):
+                if (store[i, pcs[t, 0]] >> pcs[t, 1]) & pcs[t, 2]:
+                    finished = False
+            if not finished or (sc[P_FIN] >= 0 and predicate(
+                    code, slots, aux, sc[P_FIN], store[i], bufs, regs, pend) != -1):
+                ev[sc[P_NEV], 0] = i
+                ev[sc[P_NEV], 1] = EV_TERMINAL
+                sc[P_NEV] += 1
+            continue
+        nsucc[i] = k
+        sc[P_TRANS] += k
+        base = key[i] << KEY_BITS
+        gid = (np.int64(me) << GID_SHIFT) | i
+        for j in range(k):
+            fired[succ_act[j]] = 1
+            row = succ[j]
+            d = owner_of(hash_words(row), nparts)
+            p = out_n[d]
+            for w in range(row.shape[0]):
+                out_rows[d, p, w] = row[w]
+            out_key[d, p] = base + j + 1
+            out_par[d, p] = gid
+            out_n[d] = p + 1
+    return DONE
+
+
+@njit(cache=True, nogil=True)
+def insert_part(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, store: np.ndarray,
+                parent: np.ndarray, key: np.ndarray, flags: np.ndarray, nsucc: np.ndarray,
+                table: np.ndarray, sc: np.ndarray, rows: np.ndarray, keys: np.ndarray,
+                pars: np.ndarray, count: int, bufs: np.ndarray, regs: np.ndarray,
+                pend: np.ndarray, covered: np.ndarray, inv: np.ndarray, edges: np.ndarray
+                ) -> int:
+    """Store the inbox rows from P_POS to `count`: a new state goes to the
+    end of the store, with its invariant evaluated (`inv` lists those that
+    do not plainly hold); a state new in this level (index >= P_NEWLO)
+    keeps its smallest key and that key's parent. With P_RECORD, every row
+    is a step (parent's global id, local index) in `edges`. Returns DONE or
+    GROW (the store, `inv` or `edges` is full)."""
+    while sc[P_POS] < count:
+        p = sc[P_POS]
+        if sc[P_RECORD] and sc[P_EDGES] >= edges.shape[0]:
+            return GROW
+        n = sc[P_N]
+        if n >= sc[P_GROW_AT] or sc[P_NEV] >= inv.shape[0]:
+            return GROW  # room for a new state first: then one probe finds or inserts
+        row = rows[p]
+        idx = find(table, store, row, n)
+        if idx < 0:
+            for w in range(row.shape[0]):
+                store[n, w] = row[w]
+            parent[n] = pars[p]
+            key[n] = keys[p]
+            flags[n] = 0
+            nsucc[n] = 0
+            sc[P_N] = n + 1
+            idx = n
+            if sc[P_INV] >= 0:
+                r = predicate(code, slots, aux, sc[P_INV], store[n], bufs, regs, pend)
+                for c in range(pend.shape[0]):
+                    if pend[c]:
+                        covered[c] = 1
+                        pend[c] = 0
+                if r != -1:
+                    inv[sc[P_NEV]] = n
+                    sc[P_NEV] += 1
+        elif idx >= sc[P_NEWLO] and keys[p] < key[idx]:
+            key[idx] = keys[p]
+            parent[idx] = pars[p]
+        if sc[P_RECORD]:
+            edges[sc[P_EDGES], 0] = pars[p]
+            edges[sc[P_EDGES], 1] = idx
+            sc[P_EDGES] += 1
+        sc[P_POS] = p + 1
+    return DONE
+
+
+@njit(cache=True, nogil=True)
+def rank_part(key: np.ndarray, lo: int, order: np.ndarray, keys: np.ndarray, offs: np.ndarray,
+              me: int) -> None:
+    """Replace the keys of this part's new states (from `lo`) by their ranks
+    in the level. `keys` holds every part's new keys, each part's sorted,
+    from `offs[v]` to `offs[v + 1]` (keys are distinct across the level);
+    `order` sorts this part's. One merge pass: a rank is the number of
+    smaller keys, counted by a cursor into each other part's keys."""
+    nparts = offs.shape[0] - 1
+    cur = offs[:-1].copy()
+    for t in range(offs[me + 1] - offs[me]):
+        k = keys[offs[me] + t]
+        r = t
+        for v in range(nparts):
+            if v != me:
+                c = cur[v]
+                end = offs[v + 1]
+                while c < end and keys[c] < k:
+                    c += 1
+                cur[v] = c
+                r += c - offs[v]
+        key[lo + order[t]] = r
+
+
+@njit(cache=True, nogil=True)
+def sort_keys(key: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """The keys of states lo..hi-1 sorted, and the order that sorts them."""
+    order = np.argsort(key[lo:hi])
+    return key[lo:hi][order], order
+
+
+@njit(cache=True, nogil=True)
+def rehash_part(table: np.ndarray, store: np.ndarray, n: int) -> None:
+    """`kernel.rehash` without the GIL: parts grow in their own threads."""
+    rehash(table, store, n)
+
+
+@njit(cache=True, nogil=True)
+def replay_part(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarray,
+                acts: np.ndarray, aux: np.ndarray, store: np.ndarray, key: np.ndarray,
+                flags: np.ndarray, lo: int, hi: int, last: int, succ: np.ndarray,
+                succ_act: np.ndarray, faults: np.ndarray, bufs: np.ndarray, regs: np.ndarray,
+                pend: np.ndarray, fired: np.ndarray, covered: np.ndarray) -> None:
+    """Expand again the frontier states lo..hi-1 of rank at most `last`,
+    only to mark their actions and covers: what the single-threaded search
+    had executed when it stopped in this level at rank `last`."""
+    for i in range(lo, hi):
+        if flags[i] or key[i] > last:
+            continue
+        k, nf = expand(code, slots, pcs, pcact, acts, aux, store[i], succ, succ_act, faults,
+                       bufs, regs, pend)
+        if nf > 0:
+            pend[:] = 0
+            continue
+        for c in range(pend.shape[0]):
+            if pend[c]:
+                covered[c] = 1
+                pend[c] = 0
+        for j in range(k):
+            fired[succ_act[j]] = 1
+
+
+@njit(cache=True, nogil=True)
+def dense_ids(key: np.ndarray, starts: np.ndarray, base: np.ndarray, out: np.ndarray) -> None:
+    """out[i]: the number of state i in the single-threaded search's order
+    (`base[lv]`, the states before level lv, plus its rank), for the states
+    of the ranked levels (level lv from `starts[lv]` to `starts[lv + 1]`)."""
+    for lv in range(starts.shape[0] - 1):
+        for i in range(starts[lv], starts[lv + 1]):
+            out[i] = base[lv] + key[i]
+
+
+@njit(cache=True, nogil=True)
+def gather_part(store: np.ndarray, parent: np.ndarray, dense: np.ndarray, flat: np.ndarray,
+                offs: np.ndarray, n: int, gstore: np.ndarray, gparent: np.ndarray) -> None:
+    """A part's states numbered below `n` into the one store `gstore`, their
+    parents (global ids) as numbers into `gparent` (`flat[offs[part] + i]`:
+    the number of state i of a part); the initial state's parent is 0."""
+    for i in range(dense.shape[0]):
+        d = dense[i]
+        if d >= n:
+            continue
+        for w in range(store.shape[1]):
+            gstore[d, w] = store[i, w]
+        g = parent[i]
+        gparent[d] = 0 if g < 0 else flat[offs[g >> GID_SHIFT] + (g & GID_MASK)]
+
+
+@njit(cache=True, nogil=True)
+def map_steps(edges: np.ndarray, count: int, dense: np.ndarray, flat: np.ndarray,
+              offs: np.ndarray, n: int, out: np.ndarray) -> None:
+    """A part's steps (parent's global id, local index) as pairs of numbers
+    into `out`; -1 for a step to or from a state not numbered below `n`."""
+    for k in range(count):
+        g = edges[k, 0]
+        j = edges[k, 1]
+        src = flat[offs[g >> GID_SHIFT] + (g & GID_MASK)]
+        dst = dense[j] if j < dense.shape[0] else n
+        if src >= n or dst >= n:
+            out[k, 0] = -1
+            out[k, 1] = -1
+        else:
+            out[k, 0] = src
+            out[k, 1] = dst

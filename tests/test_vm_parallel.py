@@ -1,0 +1,112 @@
+"""The VM engine's multi-core search (checker/vm/parallel, `--workers N`)
+against the Python engine's BFS: with 2 and 3 workers, the same verdict,
+limit, states, transitions, depth, violation (kind, property, message,
+trace length, cycle), other violations, executed actions and covers, on
+every spec scenario (capped: a capped search agrees too, since the workers
+know where the single-threaded search would have passed the cap) and on
+random programs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+
+from checker.explore.options import CheckOptions
+from checker.explore.run import check
+from checker.ir.nodes import TransitionSystem
+from checker.kinds import ViolationKind
+from checker.vm.parallel import parallel_bfs
+from tests.conftest import ROOT
+from tests.heap_programs import arith_programs, heap_programs
+from tests.programs import programs
+from tests.test_vm import SETTINGS, SPECS, SPINNING, WAITER, _build, _figures, _scenarios
+
+CAP = 1500  # --max-states of the comparison on the spec scenarios
+WORKERS = (2, 3)
+FEW = settings(SETTINGS, max_examples=30)
+
+
+def same_as_python(ts: TransitionSystem, opts: CheckOptions) -> None:
+    want = _figures(check(ts, opts))
+    for n in WORKERS:
+        got = _figures(check(ts, opts, engine=parallel_bfs(n)))
+        assert got == want, (ts.scenario, n)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_workers_agree_on_every_spec_scenario(spec: Path) -> None:
+    for ts in _scenarios(spec):
+        same_as_python(ts, CheckOptions().max_states(CAP))
+
+
+@FEW
+@given(programs())
+def test_workers_agree_on_random_programs(tmp_path: Path, text: str) -> None:
+    same_as_python(_build(tmp_path, text), CheckOptions())
+
+
+@FEW
+@given(heap_programs())
+def test_workers_agree_on_heap_programs(tmp_path: Path, text: str) -> None:
+    same_as_python(_build(tmp_path, text), CheckOptions())
+
+
+@FEW
+@given(arith_programs())
+def test_workers_agree_on_range_fault_programs(tmp_path: Path, text: str) -> None:
+    same_as_python(_build(tmp_path, text), CheckOptions())
+
+
+def test_every_cap_agrees() -> None:
+    # The cap falls at every place of a few levels: mid-level, on a level's
+    # last state, on a state that breaks an invariant.
+    ts = _scenarios(ROOT / "specs" / "shapes" / "lost_wakeup.mig")[0]
+    for cap in range(1, 60):
+        same_as_python(ts, CheckOptions().max_states(cap))
+
+
+def test_the_livelock_pass_sees_the_workers_graph(tmp_path: Path) -> None:
+    spinning = _build(tmp_path, SPINNING)
+    same_as_python(spinning, CheckOptions())
+    r = check(spinning, CheckOptions(), engine=parallel_bfs(2))
+    assert r.violation is not None and r.violation.cycle
+    assert r.violation.kind == ViolationKind.DEADLOCK
+    waiter = _build(tmp_path, WAITER)
+    same_as_python(waiter, CheckOptions())
+    assert check(waiter, CheckOptions(), engine=parallel_bfs(3)).verdict == "verified"
+
+
+def test_limits_never_yield_verified() -> None:
+    ts = _scenarios(ROOT / "specs" / "zsmalloc" / "isolation_wide.mig")[5]
+    assert ts.expect.kind == "verified"
+    for opts in (CheckOptions().max_memory(1), CheckOptions().max_seconds(1e-9),
+                 CheckOptions().max_states(100)):
+        r = check(ts, opts, engine=parallel_bfs(2))
+        assert r.verdict == "incomplete" and r.limit is not None
+    r = check(ts, CheckOptions().max_states(100), engine=parallel_bfs(2))
+    assert r.stats.states == 100
+
+
+def test_cli_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from checker.cli import main
+
+    spec = ROOT / "specs" / "shapes" / "lost_wakeup.mig"
+    codes = []
+    outputs = []
+    for extra in (["--engine", "explicit"], ["--engine", "vm", "--workers", "2"]):
+        codes.append(main(["check", str(spec), "-q", "--no-save", *extra]))
+        text = capsys.readouterr().out
+        outputs.append([line.split(", ")[:3] for line in text.splitlines() if "states," in line])
+    assert codes[0] == codes[1]
+    assert outputs[0] == outputs[1] and outputs[0]
+    for bad in (["--workers", "2"], ["--engine", "bmc", "--workers", "3"],
+                ["--engine", "vm", "--search", "dfs", "--workers", "2"]):
+        assert main(["check", str(spec), *bad]) == 2
+        assert "breadth-first" in capsys.readouterr().err
+    assert main(["check", str(spec), "--workers", "1", "-q", "--no-save"]) == codes[0]
+    with pytest.raises(SystemExit) as e:
+        main(["check", str(spec), "--engine", "vm", "--workers", "0"])
+    assert e.value.code == 2
