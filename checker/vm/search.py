@@ -104,8 +104,13 @@ class StoreParents(Mapping[int, int]):
         return self._n
 
 
+# Another kernel with `kernel.search`'s contract, and the `code` it runs in
+# place of the bytecode, for a program (`llvm_search`: the JIT's).
+KernelOf = Callable[[Program], tuple[Callable[..., int], Words]]
+
+
 def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
-           graph: StateGraph | None = None) -> Mapping[int, int]:
+           graph: StateGraph | None = None, kernel: KernelOf | None = None) -> Mapping[int, int]:
     """The whole search in the VM, from the initial state."""
     prog = compile_program(c.ts, c.packing)
     st = _Store(prog, graph is not None)
@@ -117,7 +122,7 @@ def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     sc[K.SC_LEVEL_END] = 1
     st.grow(sc)
     stats.states = 1
-    search = _Search(c, prog, st, sc, budget, stats, out, graph)
+    search = _Search(c, prog, st, sc, budget, stats, out, graph, kernel)
     if c.invariant is not None:
         v = check_invariant(c, c.initial, search.path(0))
         if out.offer(v):
@@ -187,8 +192,10 @@ class _Search:
     """One run of the kernel, with the Python side of its events."""
 
     def __init__(self, c: Compiled, prog: Program, st: _Store, sc: Words, budget: Budget,
-                 stats: Stats, out: Outcome, graph: StateGraph | None):
+                 stats: Stats, out: Outcome, graph: StateGraph | None,
+                 kernel: KernelOf | None = None):
         self.c, self.prog, self.st, self.sc = c, prog, st, sc
+        self.kernel, self.code = kernel(prog) if kernel else (K.search, prog.code)
         self.budget, self.stats, self.out, self.graph = budget, stats, out, graph
         self.m = Machine(prog)
         self.fired = np.zeros(max(int(prog.meta[META_NACTIONS]), 1), dtype=np.uint8)
@@ -215,9 +222,9 @@ class _Search:
         c, p, st, sc, m, out, budget = (self.c, self.prog, self.st, self.sc, self.m, self.out,
                                         self.budget)
         while True:
-            ev = K.search(p.code, p.slots, p.pcs, p.pcact, p.acts, p.aux, st.store, st.parent,
-                          st.flags, st.table, sc, m.out, m.out_act, m.faults, m.bufs, m.regs,
-                          m.pend, self.fired, self.covered, st.edges)
+            ev = self.kernel(self.code, p.slots, p.pcs, p.pcact, p.acts, p.aux, st.store,
+                             st.parent, st.flags, st.table, sc, m.out, m.out_act, m.faults,
+                             m.bufs, m.regs, m.pend, self.fired, self.covered, st.edges)
             if ev == K.DONE:
                 self.sync()
                 break
