@@ -118,16 +118,18 @@ done:
 """
 
 
+# The program's code, slot table and aux rows as lists, and its word count:
+# what a routine's emission reads (converted once per program).
+_Tables = tuple[list[list[int]], list[list[int]], list[int], int]
+
+
 class _Routine:
     """One routine of the bytecode (an action, or a predicate list), from
     its entry row to its END, as the body of one LLVM function of
     (state, successor, pend)."""
 
-    def __init__(self, prog: Program, entry: int):
-        self.p = prog
-        self.code = prog.code.tolist()
-        self.slots = prog.slots.tolist()
-        self.aux = prog.aux.tolist()
+    def __init__(self, prog: _Tables, entry: int):
+        self.code, self.slots, self.aux, self.nwords = prog
         self.entry = entry
         self.out: list[str] = []
         self.n = 0
@@ -286,7 +288,7 @@ class _Routine:
             case op.PROP:
                 self.fail_if(self.cmp("eq", R(a), 0), op.PROP_BASE + b)
             case op.COPY:
-                for w in range(int(self.p.meta[meta.META_NWORDS])):
+                for w in range(self.nwords):
                     x = self.val(f"load i64, ptr {self.word(0, w)}")
                     self.ins(f"store i64 {x}, ptr {self.word(1, w)}")
             case op.CONST:
@@ -558,12 +560,11 @@ def emit_module(prog: Program, triple: str = "", datalayout: str = "",
     parts += [f"@slots = private unnamed_addr constant [{len(table)} x i64] [{body}]"
               if table else "@slots = private unnamed_addr constant [1 x i64] zeroinitializer",
               "declare i64 @llvm.abs.i64(i64, i1)", "", _RUNTIME]
+    tables = (prog.code.tolist(), prog.slots.tolist(), prog.aux.tolist(),
+              int(prog.meta[meta.META_NWORDS]))
     entries = sorted({int(e) for e, _ in prog.acts.tolist()})
-    for e in entries:
-        parts.append(_Routine(prog, e).emit(f"a{e}", inline_actions))
     preds = [int(prog.meta[k]) for k in (meta.META_INV, meta.META_FIN) if prog.meta[k] >= 0]
-    for e in preds:
-        if e not in entries:
-            parts.append(_Routine(prog, e).emit(f"a{e}", inline_actions))
+    for e in sorted(set(entries) | set(preds)):
+        parts.append(_Routine(tables, e).emit(f"a{e}", inline_actions))
     parts += [_expand_fn(prog), _predicate_fn(prog, sorted(set(preds)))]
     return "\n".join(parts)
