@@ -48,76 +48,6 @@ def _s64(x: int) -> int:
     return x - (1 << 64) if x >= 1 << 63 else x
 
 
-# Slot-table access and the bookkeeping of `machine.expand`, written once;
-# LLVM inlines them and folds their constant arguments.
-_RUNTIME = """\
-define internal i64 @tab(i64 %k, i64 %c) alwaysinline {
-  %i = mul i64 %k, 6
-  %j = add i64 %i, %c
-  %p = getelementptr inbounds i64, ptr @slots, i64 %j
-  %v = load i64, ptr %p
-  ret i64 %v
-}
-
-define internal i64 @get(ptr %b, i64 %k) alwaysinline {
-  %w = call i64 @tab(i64 %k, i64 0)
-  %sh = call i64 @tab(i64 %k, i64 1)
-  %m = call i64 @tab(i64 %k, i64 2)
-  %lo = call i64 @tab(i64 %k, i64 3)
-  %p = getelementptr inbounds i64, ptr %b, i64 %w
-  %x = load i64, ptr %p
-  %y = ashr i64 %x, %sh
-  %z = and i64 %y, %m
-  %v = add i64 %z, %lo
-  ret i64 %v
-}
-
-define internal void @put(ptr %b, i64 %k, i64 %v) alwaysinline {
-  %w = call i64 @tab(i64 %k, i64 0)
-  %sh = call i64 @tab(i64 %k, i64 1)
-  %m = call i64 @tab(i64 %k, i64 2)
-  %lo = call i64 @tab(i64 %k, i64 3)
-  %p = getelementptr inbounds i64, ptr %b, i64 %w
-  %x = load i64, ptr %p
-  %mm = shl i64 %m, %sh
-  %nm = xor i64 %mm, -1
-  %c = and i64 %x, %nm
-  %d = sub i64 %v, %lo
-  %e = shl i64 %d, %sh
-  %f = or i64 %c, %e
-  store i64 %f, ptr %p
-  ret void
-}
-
-define internal void @after(i64 %st, i64 %id, ptr %k, ptr %nf, ptr %oa, ptr %f) alwaysinline {
-  %ok = icmp eq i64 %st, 0
-  br i1 %ok, label %succ, label %other
-succ:
-  %kk = load i64, ptr %k
-  %pa = getelementptr inbounds i64, ptr %oa, i64 %kk
-  store i64 %id, ptr %pa
-  %k1 = add i64 %kk, 1
-  store i64 %k1, ptr %k
-  ret void
-other:
-  %dis = icmp eq i64 %st, 1
-  br i1 %dis, label %done, label %fault
-fault:
-  %n = load i64, ptr %nf
-  %i = shl i64 %n, 1
-  %p0 = getelementptr inbounds i64, ptr %f, i64 %i
-  store i64 %id, ptr %p0
-  %p1 = getelementptr inbounds i64, ptr %p0, i64 1
-  store i64 %st, ptr %p1
-  %n1 = add i64 %n, 1
-  store i64 %n1, ptr %nf
-  ret void
-done:
-  ret void
-}
-"""
-
-
 # The program's code, slot table and aux rows as lists, and its word count:
 # what a routine's emission reads (converted once per program).
 _Tables = tuple[list[list[int]], list[list[int]], list[int], int]
@@ -198,7 +128,18 @@ class _Routine:
         return self.val(f"add i64 {z}, {lo}")
 
     def tab(self, k: str, col: int) -> str:
-        return self.val(f"call i64 @tab(i64 {k}, i64 {col})")
+        """Column `col` of slot k's row of the table (k a register value)."""
+        j = self.val(f"add i64 {self.val(f'mul i64 {k}, {_SLOT_COLS}')}, {col}")
+        return self.val(f"load i64, ptr {self.val(f'getelementptr inbounds i64, ptr @slots, i64 {j}')}")
+
+    def get_dyn(self, buf: int, k: str) -> str:
+        """`machine._get`: slot k's value, k a register value."""
+        x = self.val(f"load i64, ptr {self.word(buf, self.tab(k, _W))}")
+        return self.field(x, self.tab(k, _SH), self.tab(k, _MASK), self.tab(k, _LO))
+
+    def put_dyn(self, k: str, v: str | int) -> None:
+        """`machine._set`: slot k of buffer 1 set to v, k a register value."""
+        self.put_bits(self.tab(k, _W), self.tab(k, _SH), self.tab(k, _MASK), self.tab(k, _LO), v)
 
     # ------------------------------------------------------------ slots
     def get_static(self, buf: int, k: int) -> str:
@@ -288,9 +229,8 @@ class _Routine:
             case op.PROP:
                 self.fail_if(self.cmp("eq", R(a), 0), op.PROP_BASE + b)
             case op.COPY:
-                for w in range(self.nwords):
-                    x = self.val(f"load i64, ptr {self.word(0, w)}")
-                    self.ins(f"store i64 {x}, ptr {self.word(1, w)}")
+                self.ins(f"call void @llvm.memcpy.p0.p0.i64(ptr %d, ptr %s, i64 {8 * self.nwords}, "
+                         "i1 false)")
             case op.CONST:
                 self.setreg(a, b)
             case op.MOV:
@@ -299,8 +239,7 @@ class _Routine:
                 x = self.val(f"load i64, ptr {self.word(b, c)}")
                 self.setreg(a, self.field(x, d, e, f))
             case op.LDD:
-                buf = "%s" if b == 0 else "%d"
-                self.setreg(a, self.val(f"call i64 @get(ptr {buf}, i64 {R(c)})"))
+                self.setreg(a, self.get_dyn(b, R(c)))
             case op.LDDF:
                 k = R(c)
                 x = self.val(f"load i64, ptr {self.word(b, self.tab(k, _W))}")
@@ -358,8 +297,7 @@ class _Routine:
                 self.fail_if(self.outside(v, 1, b), op.REF_BOUNDS)
                 m = self.val(f"mul i64 {self.val(f'sub i64 {v}, 1')}, {d}")
                 k = self.val(f"add i64 {m}, {c}")
-                buf = "%s" if e == 0 else "%d"
-                alive = self.val(f"call i64 @get(ptr {buf}, i64 {k})")
+                alive = self.get_dyn(e, k)
                 self.fail_if(self.cmp("eq", alive, 0), op.FREED)
             case op.CHKIDX:
                 self.fail_if(self.outside(R(a), 0, b - 1), op.INDEX)
@@ -372,7 +310,7 @@ class _Routine:
             case op.STS:
                 self.put_bits(b, c, d, e, R(a))
             case op.STD:
-                self.ins(f"call void @put(ptr %d, i64 {R(b)}, i64 {R(a)})")
+                self.put_dyn(R(b), R(a))
             case op.STDF:
                 k = R(b)
                 sh = self.val(f"add i64 {self.tab(k, _SH)}, {c}")
@@ -455,13 +393,13 @@ class _Routine:
         self.block(live)
         self.fail_if(self.outside(r, 1, size), op.ESCAPE)
         first = self.val(f"add i64 {self.val(f'mul i64 {r}, {stride}')}, {base - stride}")
-        alive = self.val(f"call i64 @get(ptr %d, i64 {first})")
+        alive = self.get_dyn(1, first)
         self.fail_if(self.cmp("eq", alive, 0), op.DOUBLE_FREE)
-        self.ins(f"call void @put(ptr %d, i64 {first}, i64 0)")
+        self.put_dyn(first, 0)
         for j in range(1, stride):
             k = self.val(f"add i64 {first}, {j}")
             v = self.val(f"add i64 {self.tab(k, _DEF)}, {self.tab(k, _LO)}")
-            self.ins(f"call void @put(ptr %d, i64 {k}, i64 {v})")
+            self.put_dyn(k, v)
         self.ins(f"br label %{done}")
         self.block(done)
 
@@ -516,8 +454,21 @@ def _expand_fn(prog: Program) -> str:
                 lines += [f"  %kk{v} = load i64, ptr %k", f"  %o{v} = mul i64 %kk{v}, {nw}",
                           f"  %row{v} = getelementptr inbounds i64, ptr %out, i64 %o{v}",
                           f"  %st{v} = call i64 @a{entry}(ptr %s, ptr %row{v}, ptr %pend)",
-                          f"  call void @after(i64 %st{v}, i64 {aid}, ptr %k, ptr %nf, ptr %oa, "
-                          "ptr %f)"]
+                          f"  %ok{v} = icmp eq i64 %st{v}, {op.OK}",
+                          f"  br i1 %ok{v}, label %s{v}, label %b{v}",
+                          f"s{v}:",  # a successor: its action, and the count
+                          f"  %pa{v} = getelementptr inbounds i64, ptr %oa, i64 %kk{v}",
+                          f"  store i64 {aid}, ptr %pa{v}", f"  %k1{v} = add i64 %kk{v}, 1",
+                          f"  store i64 %k1{v}, ptr %k", f"  br label %n{v}",
+                          f"b{v}:", f"  %dis{v} = icmp eq i64 %st{v}, {op.DISABLED}",
+                          f"  br i1 %dis{v}, label %n{v}, label %f{v}",
+                          f"f{v}:",  # a fault: (action, code)
+                          f"  %nf{v} = load i64, ptr %nf", f"  %i{v} = shl i64 %nf{v}, 1",
+                          f"  %p{v} = getelementptr inbounds i64, ptr %f, i64 %i{v}",
+                          f"  store i64 {aid}, ptr %p{v}",
+                          f"  %q{v} = getelementptr inbounds i64, ptr %p{v}, i64 1",
+                          f"  store i64 %st{v}, ptr %q{v}", f"  %nf1{v} = add i64 %nf{v}, 1",
+                          f"  store i64 %nf1{v}, ptr %nf", f"  br label %n{v}", f"n{v}:"]
             lines.append(f"  br label %t{ti + 1}")
     nt = len(prog.pcs)
     lines += [f"t{nt}:", "  %nfaults = load i64, ptr %nf", "  store i64 %nfaults, ptr %nfp",
@@ -559,7 +510,8 @@ def emit_module(prog: Program, triple: str = "", datalayout: str = "",
         parts.append(f'target datalayout = "{datalayout}"')
     parts += [f"@slots = private unnamed_addr constant [{len(table)} x i64] [{body}]"
               if table else "@slots = private unnamed_addr constant [1 x i64] zeroinitializer",
-              "declare i64 @llvm.abs.i64(i64, i1)", "", _RUNTIME]
+              "declare i64 @llvm.abs.i64(i64, i1)",
+              "declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)", ""]
     tables = (prog.code.tolist(), prog.slots.tolist(), prog.aux.tolist(),
               int(prog.meta[meta.META_NWORDS]))
     entries = sorted({int(e) for e, _ in prog.acts.tolist()})
