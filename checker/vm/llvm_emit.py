@@ -495,7 +495,7 @@ def _predicate_fn(prog: Program, entries: list[int]) -> str:
                   f"  %prop = sub i64 %st, {op.PROP_BASE}", "  %fault = sub i64 0, %st",
                   "  %r = select i1 %isprop, i64 %prop, i64 %fault",
                   "  %res = select i1 %ok, i64 -1, i64 %r", "  ret i64 %res"]
-    return "\n".join(lines + ["}", ""])
+    return "\n".join([*lines, "}", ""])
 
 
 def emit_module(prog: Program, triple: str = "", datalayout: str = "",

@@ -13,14 +13,15 @@ No C compiler is needed: llvmlite ships LLVM (numba depends on it).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import llvmlite
-import llvmlite.binding as llvm
+import llvmlite  # type: ignore[import-untyped]
+import llvmlite.binding as llvm  # type: ignore[import-untyped]
 import numpy as np
 
 from checker.vm.jit import cache_dir
@@ -118,10 +119,8 @@ def load_ir(ir: str) -> JitCode:
     except OSError:
         obj = _optimised_object(ir, tm)
         cached = False
-        try:
+        with contextlib.suppress(OSError):  # a read-only cache costs the next run a compile
             _write_atomically(path, obj)
-        except OSError:
-            pass  # a read-only cache only costs the next run a compile
     engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
     engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
     engine.finalize_object()

@@ -24,7 +24,7 @@ from typing import Any
 
 import numba
 import numpy as np
-from llvmlite import ir
+from llvmlite import ir  # type: ignore[import-untyped]
 from numba import types
 from numba.extending import intrinsic
 
@@ -39,7 +39,7 @@ def _data(context: Any, builder: Any, ty: Any, value: Any) -> Any:
 
 
 @intrinsic
-def _call_expand(typingctx: Any, addr: Any, state: Any, out: Any, out_act: Any, faults: Any,
+def _call_expand(_typingctx: Any, addr: Any, state: Any, out: Any, out_act: Any, faults: Any,
                  pend: Any, counts: Any) -> Any:
     """`llvm_emit`'s migcheck_expand at `addr`, on the arrays' data."""
     sig = types.int64(addr, state, out, out_act, faults, pend, counts)
@@ -54,7 +54,7 @@ def _call_expand(typingctx: Any, addr: Any, state: Any, out: Any, out_act: Any, 
 
 
 @intrinsic
-def _call_predicate(typingctx: Any, addr: Any, state: Any, pend: Any, entry: Any) -> Any:
+def _call_predicate(_typingctx: Any, addr: Any, state: Any, pend: Any, entry: Any) -> Any:
     """`llvm_emit`'s migcheck_predicate at `addr`."""
     sig = types.int64(addr, state, pend, types.int64)
 
@@ -84,7 +84,8 @@ try:
                pend: np.ndarray) -> tuple[int, int]:
         """`machine.expand`'s signature; `code` holds the entry points and
         `regs[0]` receives the fault count."""
-        k = _call_expand(code[0], state, out, out_act, faults, pend, regs)
+        k: int = _call_expand(  # type: ignore[call-arg]
+            code[0], state, out, out_act, faults, pend, regs)
         return k, regs[0]
 
     @njit(cache=True)
@@ -92,7 +93,7 @@ try:
                   state: np.ndarray, bufs: np.ndarray, regs: np.ndarray,
                   pend: np.ndarray) -> int:
         """`machine.predicate`'s signature; `code` holds the entry points."""
-        return _call_predicate(code[1], state, pend, entry)  # type: ignore[no-any-return]
+        return _call_predicate(code[1], state, pend, entry)  # type: ignore[call-arg]
 
     _py = kernel.search.py_func
     _rebound = FunctionType(_py.__code__, {**_py.__globals__, "expand": expand,

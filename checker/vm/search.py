@@ -195,7 +195,10 @@ class _Search:
                  stats: Stats, out: Outcome, graph: StateGraph | None,
                  kernel: KernelOf | None = None):
         self.c, self.prog, self.st, self.sc = c, prog, st, sc
-        self.kernel, self.code = kernel(prog) if kernel else (K.search, prog.code)
+        self.kernel: Callable[..., int] = K.search
+        self.code: Words = prog.code
+        if kernel is not None:
+            self.kernel, self.code = kernel(prog)
         self.budget, self.stats, self.out, self.graph = budget, stats, out, graph
         self.m = Machine(prog)
         self.fired = np.zeros(max(int(prog.meta[META_NACTIONS]), 1), dtype=np.uint8)
