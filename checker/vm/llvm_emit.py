@@ -8,7 +8,7 @@ successors in the same order, same status codes, ESCAPE, covers written to
 file disappear: registers are allocas that LLVM promotes to SSA values.
 
 The module exports the interpreter's two entry points with C contracts
-(the kernel calls them through their addresses, `llvm_jit`):
+(`llvm_kernel` calls them through their addresses):
 
     i64 migcheck_expand(i64 *state, i64 *out, i64 *out_act, i64 *faults,
                         u8 *pend, i64 *nfaults)
@@ -130,7 +130,8 @@ class _Routine:
     def tab(self, k: str, col: int) -> str:
         """Column `col` of slot k's row of the table (k a register value)."""
         j = self.val(f"add i64 {self.val(f'mul i64 {k}, {_SLOT_COLS}')}, {col}")
-        return self.val(f"load i64, ptr {self.val(f'getelementptr inbounds i64, ptr @slots, i64 {j}')}")
+        p = self.val(f"getelementptr inbounds i64, ptr @slots, i64 {j}")
+        return self.val(f"load i64, ptr {p}")
 
     def get_dyn(self, buf: int, k: str) -> str:
         """`machine._get`: slot k's value, k a register value."""
@@ -184,7 +185,7 @@ class _Routine:
                 starts.add(i + 1)
         return starts
 
-    def emit(self, name: str, inline: bool) -> str:
+    def emit(self, name: str) -> str:
         end = self.entry
         while self.code[end][0] != op.END:
             end += 1
@@ -196,8 +197,8 @@ class _Routine:
                     self.ins(f"br label %r{i}")
                 self.block(f"r{i}")
             open_block = self.row(i)
-        head = [f"define internal i64 @{name}(ptr noalias %s, ptr noalias %d, ptr noalias %pend)"
-                f"{'' if inline else ' noinline'} {{", "entry:"]
+        head = [f"define internal i64 @{name}(ptr noalias %s, ptr noalias %d, ptr noalias %pend) {{",
+                "entry:"]
         for r in sorted(self.regs):
             head += [f"  %R{r} = alloca i64", f"  store i64 0, ptr %R{r}"]
         head.append(f"  br label %r{self.entry}")
@@ -498,8 +499,7 @@ def _predicate_fn(prog: Program, entries: list[int]) -> str:
     return "\n".join([*lines, "}", ""])
 
 
-def emit_module(prog: Program, triple: str = "", datalayout: str = "",
-                inline_actions: bool = False) -> str:
+def emit_module(prog: Program, triple: str = "", datalayout: str = "") -> str:
     """The IR of `prog`'s actions and predicates, with the two entry points."""
     table = prog.slots.reshape(-1).tolist()
     body = ", ".join(f"i64 {v}" for v in table)
@@ -517,6 +517,6 @@ def emit_module(prog: Program, triple: str = "", datalayout: str = "",
     entries = sorted({int(e) for e, _ in prog.acts.tolist()})
     preds = [int(prog.meta[k]) for k in (meta.META_INV, meta.META_FIN) if prog.meta[k] >= 0]
     for e in sorted(set(entries) | set(preds)):
-        parts.append(_Routine(tables, e).emit(f"a{e}", inline_actions))
+        parts.append(_Routine(tables, e).emit(f"a{e}"))
     parts += [_expand_fn(prog), _predicate_fn(prog, sorted(set(preds)))]
     return "\n".join(parts)

@@ -47,6 +47,7 @@ class JitCode:
     engine: llvm.ExecutionEngine
     addrs: np.ndarray  # int64 [2]: migcheck_expand, migcheck_predicate
     cached: bool  # loaded from the disk cache, not compiled
+    obj: bytes  # the object file, kept alive for the engine, which may refer to it
 
 
 def _target_machine() -> llvm.TargetMachine:
@@ -129,7 +130,7 @@ def load_ir(ir: str) -> JitCode:
                       engine.get_function_address(PREDICATE)], dtype=np.int64)
     if not addrs.all():
         raise RuntimeError(f"JIT object {path.name}: an entry point is missing")
-    return JitCode(engine, addrs, cached)
+    return JitCode(engine, addrs, cached, obj)
 
 
 def ir_of(prog: Program) -> str:
