@@ -168,6 +168,12 @@ def test_jit_search_agrees(spec: str) -> None:
 
 
 @FEW
+@given(programs())
+def test_jit_search_agrees_on_random_programs(own_cache: Path, tmp_path: Path, text: str) -> None:
+    same_search(_build(tmp_path, text), CheckOptions())
+
+
+@FEW
 @given(heap_programs())
 def test_jit_search_agrees_on_heap_programs(own_cache: Path, tmp_path: Path, text: str) -> None:
     same_search(_build(tmp_path, text), CheckOptions())
@@ -212,7 +218,17 @@ def test_cli_engine_jit(own_cache: Path, tmp_path: Path,
     assert "the jit engine cannot run it" in capsys.readouterr().err
 
 
-# ---------------------------------------------------------------- the object cache
+# ---------------------------------------------------------------- the caches
+
+
+def test_one_cached_kernel_serves_every_scenario(own_cache: Path, tmp_path: Path) -> None:
+    # The entry points are arguments, not constants of the kernel's code:
+    # two programs, one compiled kernel, cached on disk by numba.
+    for text in (NULL_DEREF, SPINNING):
+        check(_build(tmp_path, text), CheckOptions(), engine=jit_bfs)
+    assert len(llvm_kernel.search.signatures) == 1
+    assert list(llvm_kernel._own_cache().rglob("kernel.llvm_search-*.nbi"))
+
 
 
 def test_a_second_compile_loads_the_cached_object(own_cache: Path, tmp_path: Path) -> None:
