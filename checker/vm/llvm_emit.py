@@ -48,6 +48,13 @@ def _s64(x: int) -> int:
     return x - (1 << 64) if x >= 1 << 63 else x
 
 
+Val = str | int  # an SSA value's name, or a constant
+
+_FOLD = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
+         "and": lambda x, y: x & y, "or": lambda x, y: x | y, "xor": lambda x, y: x ^ y,
+         "shl": lambda x, y: x << y, "ashr": lambda x, y: x >> y}
+_IDENTITY = {"add": 0, "sub": 0, "or": 0, "xor": 0, "shl": 0, "ashr": 0, "and": -1, "mul": 1}
+
 # The program's code, slot table and aux rows as lists, and its word count:
 # what a routine's emission reads (converted once per program).
 _Tables = tuple[list[list[int]], list[list[int]], list[int], int]
@@ -104,63 +111,68 @@ class _Routine:
         self.ins(f"br i1 {cond}, label {self.exit(status)}, label %{go}")
         self.block(go)
 
-    def cmp(self, pred: str, a: str, b: str | int) -> str:
+    def cmp(self, pred: str, a: Val, b: Val) -> str:
         return self.val(f"icmp {pred} i64 {a}, {b}")
 
-    def flag(self, pred: str, a: str, b: str | int) -> str:
+    def flag(self, pred: str, a: Val, b: Val) -> str:
         """1 if `a pred b` else 0, as an i64."""
         return self.val(f"zext i1 {self.cmp(pred, a, b)} to i64")
 
     def either(self, x: str, y: str) -> str:
         return self.val(f"or i1 {x}, {y}")
 
-    def outside(self, v: str, lo: str | int, hi: str | int) -> str:
+    def outside(self, v: Val, lo: Val, hi: Val) -> str:
         return self.either(self.cmp("slt", v, lo), self.cmp("sgt", v, hi))
 
-    def word(self, buf: int, w: str | int) -> str:
+    def word(self, buf: int, w: Val) -> str:
         base = "%s" if buf == 0 else "%d"
+        if w == 0:
+            return base
         return self.val(f"getelementptr inbounds i64, ptr {base}, i64 {w}")
 
-    def field(self, x: str, shift: str | int, mask: str | int, lo: str | int) -> str:
+    def bin(self, name: str, x: Val, y: Val) -> Val:
+        """x `name` y on i64, folded here when both are constants or y is
+        the operation's identity: the pipeline runs no instcombine."""
+        if isinstance(x, int) and isinstance(y, int):
+            return _s64(_FOLD[name](x, y))
+        if isinstance(y, int) and y == _IDENTITY.get(name):
+            return x
+        return self.val(f"{name} i64 {x}, {y}")
+
+    def field(self, x: Val, shift: Val, mask: Val, lo: Val) -> Val:
         """((x >> shift) & mask) + lo"""
-        y = self.val(f"ashr i64 {x}, {shift}")
-        z = self.val(f"and i64 {y}, {mask}")
-        return self.val(f"add i64 {z}, {lo}")
+        return self.bin("add", self.bin("and", self.bin("ashr", x, shift), mask), lo)
 
     def tab(self, k: str, col: int) -> str:
         """Column `col` of slot k's row of the table (k a register value)."""
-        j = self.val(f"add i64 {self.val(f'mul i64 {k}, {_SLOT_COLS}')}, {col}")
-        p = self.val(f"getelementptr inbounds i64, ptr @slots, i64 {j}")
+        p = self.val(f"getelementptr inbounds [{_SLOT_COLS} x i64], ptr @slots, i64 {k}, "
+                     f"i64 {col}")
         return self.val(f"load i64, ptr {p}")
 
-    def get_dyn(self, buf: int, k: str) -> str:
+    def get_dyn(self, buf: int, k: str) -> Val:
         """`machine._get`: slot k's value, k a register value."""
         x = self.val(f"load i64, ptr {self.word(buf, self.tab(k, _W))}")
         return self.field(x, self.tab(k, _SH), self.tab(k, _MASK), self.tab(k, _LO))
 
-    def put_dyn(self, k: str, v: str | int) -> None:
+    def put_dyn(self, k: str, v: Val) -> None:
         """`machine._set`: slot k of buffer 1 set to v, k a register value."""
         self.put_bits(self.tab(k, _W), self.tab(k, _SH), self.tab(k, _MASK), self.tab(k, _LO), v)
 
     # ------------------------------------------------------------ slots
-    def get_static(self, buf: int, k: int) -> str:
+    def get_static(self, buf: int, k: int) -> Val:
         w, sh, m, lo = self.slots[k][:4]
         x = self.val(f"load i64, ptr {self.word(buf, w)}")
         return self.field(x, sh, m, lo)
 
-    def put_bits(self, w: str | int, shift: str | int, mask: str | int, lo: str | int,
-                 v: str | int) -> None:
+    def put_bits(self, w: Val, shift: Val, mask: Val, lo: Val, v: Val) -> None:
         """bufs[1, w] = (bufs[1, w] & ~(mask << shift)) | ((v - lo) << shift)"""
         p = self.word(1, w)
         x = self.val(f"load i64, ptr {p}")
-        mm = self.val(f"shl i64 {mask}, {shift}")
-        nm = self.val(f"xor i64 {mm}, -1")
-        c = self.val(f"and i64 {x}, {nm}")
-        d = self.val(f"sub i64 {v}, {lo}")
-        e = self.val(f"shl i64 {d}, {shift}")
-        self.ins(f"store i64 {self.val(f'or i64 {c}, {e}')}, ptr {p}")
+        kept = self.bin("and", x, self.bin("xor", self.bin("shl", mask, shift), -1))
+        new = self.bin("or", kept, self.bin("shl", self.bin("sub", v, lo), shift))
+        self.ins(f"store i64 {new}, ptr {p}")
 
-    def put_static(self, k: int, v: str | int) -> None:
+    def put_static(self, k: int, v: Val) -> None:
         w, sh, m, lo = self.slots[k][:4]
         self.put_bits(w, sh, m, lo, v)
 
@@ -244,8 +256,7 @@ class _Routine:
             case op.LDDF:
                 k = R(c)
                 x = self.val(f"load i64, ptr {self.word(b, self.tab(k, _W))}")
-                sh = self.val(f"add i64 {self.tab(k, _SH)}, {d}")
-                self.setreg(a, self.field(x, sh, e, f))
+                self.setreg(a, self.field(x, self.bin("add", self.tab(k, _SH), d), e, f))
             case op.FIELD:
                 self.setreg(a, self.field(R(b), c, d, e))
             case op.NOT:
@@ -314,7 +325,7 @@ class _Routine:
                 self.put_dyn(R(b), R(a))
             case op.STDF:
                 k = R(b)
-                sh = self.val(f"add i64 {self.tab(k, _SH)}, {c}")
+                sh = self.bin("add", self.tab(k, _SH), c)
                 self.put_bits(self.tab(k, _W), sh, d, e, R(a))
             case op.CSTORE:
                 p = self.word(1, a)
@@ -399,7 +410,7 @@ class _Routine:
         self.put_dyn(first, 0)
         for j in range(1, stride):
             k = self.val(f"add i64 {first}, {j}")
-            v = self.val(f"add i64 {self.tab(k, _DEF)}, {self.tab(k, _LO)}")
+            v = self.bin("add", self.tab(k, _DEF), self.tab(k, _LO))
             self.put_dyn(k, v)
         self.ins(f"br label %{done}")
         self.block(done)
