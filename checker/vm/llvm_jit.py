@@ -31,9 +31,10 @@ from checker.vm.program import Program
 # The passes that matter for this code: registers to SSA values (sroa) and
 # one straight line per check (simplifycfg), then LLVM's fast instruction
 # selection. Measured on frees_vs_two_compactors (1.85 M states, 17k
-# instructions of bytecode): 1.3 CPU s of compile, against 5.2 s for the O2
-# pipeline with optimised code generation (and 2.0 s with instcombine added),
-# for a search of 1.2 s against O2's 1.0 s: the state store and its hash
+# instructions of bytecode): 1.1 to 1.3 CPU s of compile, against 5.2 to 5.9 s
+# for the O2 pipeline with optimised code generation (3 s with optimised code
+# generation alone), for a search of 1.2 s against O2's 1.0 s (an `expand`
+# twice as slow, 170 against 86 ns a state): the state store and its hash
 # table bound the search once the interpreter's dispatch is gone, so O2's
 # better code only pays beyond about 30 M states.
 PIPELINE = "sroa,simplifycfg;codegen-O0"
