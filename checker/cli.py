@@ -125,12 +125,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="skip scenarios with this tag (e.g. slow); repeatable")
     c.add_argument("--show-unexecuted", action="store_true",
                    help="list every statement no reachable step executed (default: a count)")
-    c.add_argument("--engine", choices=("explicit", "vm", "python", "bmc"), default="explicit",
+    c.add_argument("--engine", choices=("explicit", "vm", "jit", "python", "bmc"),
+                   default="explicit",
                    help="explicit (default): every state, in the Python engine and, past "
                         f"{VM_AFTER:,} states, in the compiled bytecode machine (numba); vm: "
-                        "the machine from the first state (bfs or dfs); python: the Python "
-                        "engine alone; "
-                        "bmc: z3 bounded model checking")
+                        "the machine from the first state (bfs or dfs); jit: the machine's "
+                        "code compiled by LLVM (seconds per new scenario, cached; faster on "
+                        "large ones); python: the Python engine alone; bmc: z3 bounded model "
+                        "checking")
     c.add_argument("--store", choices=("auto", "dense", "tree"), default="auto",
                    help="the compiled machine's visited set: dense rows (fastest), a "
                         "tree-compressed store (LTSmin-style, several times smaller on wide "
@@ -211,6 +213,10 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         err.print("migcheck: --workers needs --engine vm and a breadth-first search "
                   f"(got --engine {args.engine}, --search {args.search})", highlight=False)
         return EXIT_USAGE
+    if args.engine == "jit" and args.search != "bfs":
+        err.print("migcheck: --engine jit searches breadth-first only (drop --dfs)",
+                  highlight=False)
+        return EXIT_USAGE
     with phase("loading and building the scenarios"):
         built = _systems(args)
     systems = [ts for ts in built if not set(ts.tags) & set(args.skip_tag)]
@@ -227,8 +233,8 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     for ts in systems:
         if args.engine == "bmc":
             result = run_bmc(ts, args.depth, args.max_seconds, err if show_progress else None)
-        elif args.engine == "vm":
-            result = _run_vm(ts, opts, err, show_progress, args.workers)
+        elif args.engine in ("vm", "jit"):
+            result = _run_vm(ts, opts, err, show_progress, args.engine, args.workers)
         else:
             engine = default_engine(args.search) if args.engine == "explicit" else None
             result = _run_one(ts, opts, err if show_progress else None, engine)
@@ -286,21 +292,33 @@ def _run_one(ts: TransitionSystem, opts: CheckOptions, err: Console | None,
 
 
 def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
-            show_progress: bool, workers: int = 1) -> CheckResult:
-    """The VM engine (numba, imported only here), on `workers` threads; a
-    scenario it cannot run is searched by the Python engine, with a note
-    saying so."""
-    from checker.vm.dfs import vm_dfs
+            show_progress: bool, engine: str = "vm", workers: int = 1) -> CheckResult:
+    """The VM engine, interpreted (on `workers` threads) or JIT-compiled
+    (numba and llvmlite, imported only here); a scenario it cannot run is
+    searched by the Python engine, with a note saying so."""
     from checker.vm.layout import NotSupported
-    from checker.vm.parallel import parallel_bfs
-    from checker.vm.search import vm_bfs
 
+    search: Search
+    if engine == "jit":
+        from checker.vm.llvm_search import jit_bfs
+
+        search = jit_bfs
+    elif opts.search == "dfs":
+        from checker.vm.dfs import vm_dfs
+
+        search = vm_dfs
+    elif workers > 1:
+        from checker.vm.parallel import parallel_bfs
+
+        search = parallel_bfs(workers)
+    else:
+        from checker.vm.search import vm_bfs
+
+        search = vm_bfs
     try:
-        return _run_one(ts, opts, err if show_progress else None,
-                        vm_dfs if opts.search == "dfs"
-                        else vm_bfs if workers == 1 else parallel_bfs(workers))
+        return _run_one(ts, opts, err if show_progress else None, search)
     except NotSupported as e:
-        err.print(f"migcheck: scenario {ts.scenario}: the vm engine cannot run it ({e}); "
+        err.print(f"migcheck: scenario {ts.scenario}: the {engine} engine cannot run it ({e}); "
                   "searched by the Python engine", highlight=False)
         return _run_one(ts, opts, err if show_progress else None)
 

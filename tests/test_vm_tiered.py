@@ -141,3 +141,43 @@ def test_cli_engines_explicit_python_vm_agree(tmp_path: Path,
         text = capsys.readouterr().out
         lines.append([line.split(", ")[:3] for line in text.splitlines() if "states," in line])
     assert lines[0] == lines[1] == lines[2] and len(lines[0]) == 3
+
+
+# ---------------------------------------------------------------- the JIT tier
+
+JIT_SPECS = ["shapes/lost_wakeup.mig", "zsmalloc/map_vs_migrate.mig", "migrate/isolate_putback.mig"]
+
+
+@pytest.mark.parametrize("spec", JIT_SPECS)
+def test_the_swap_to_the_jit_agrees(spec: str) -> None:
+    """Python, then the VM at the first boundary, then the JIT at its first
+    return: the same search as the Python engine alone."""
+    for ts in _scenarios(ROOT / "specs" / spec):
+        want = _with_path(check(ts, CheckOptions().max_states(SEARCH_CAP)))
+        got = _with_path(check(ts, CheckOptions().max_states(SEARCH_CAP),
+                               engine=tiered_bfs(1, 1)))
+        assert got == want, ts.scenario
+
+
+def test_the_swap_happens_and_a_failing_jit_leaves_the_interpreter(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from checker.vm import llvm_search
+
+    ts = _scenarios(ROOT / "specs" / "zsmalloc" / "map_vs_migrate.mig")[1]
+    want = _with_path(check(ts, CheckOptions()))
+    built: list[int] = []
+    real = llvm_search.jit_kernel
+
+    def counting(prog: object) -> object:
+        built.append(1)
+        return real(prog)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(llvm_search, "jit_kernel", counting)
+    assert _with_path(check(ts, CheckOptions(), engine=tiered_bfs(1, 1))) == want
+    assert built == [1]
+
+    def broken(prog: object) -> object:
+        raise RuntimeError("LLVM said no")
+
+    monkeypatch.setattr(llvm_search, "jit_kernel", broken)
+    assert _with_path(check(ts, CheckOptions(), engine=tiered_bfs(1, 1))) == want

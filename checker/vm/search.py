@@ -58,8 +58,13 @@ class StoreParents(Mapping[int, int]):
         return self._n
 
 
+# Another kernel with `kernel.search`'s contract, and the `code` it runs in
+# place of the bytecode, for a program (`llvm_search`: the JIT's).
+KernelOf = Callable[[Program], tuple[Callable[..., int], Words]]
+
+
 def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
-           graph: StateGraph | None = None) -> Mapping[int, int]:
+           graph: StateGraph | None = None, kernel: KernelOf | None = None) -> Mapping[int, int]:
     """The whole search in the VM, from the initial state."""
     prog = compile_program(c.ts, c.packing)
     st = Store(prog.layout.nwords, graph is not None, budget.opts.store)
@@ -69,7 +74,7 @@ def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     sc[K.SC_LEVEL_END] = 1
     st.grow(sc)
     stats.states = 1
-    search = _Search(c, prog, st, sc, budget, stats, out, graph)
+    search = _Search(c, prog, st, sc, budget, stats, out, graph, kernel)
     if c.invariant is not None:
         v = check_invariant(c, c.initial, search.path(0))
         if out.offer(v):
@@ -81,11 +86,15 @@ def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
 
 def vm_resume(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
               graph: StateGraph | None, level: Level,
-              prog: Program | None = None) -> Mapping[int, int]:
+              prog: Program | None = None,
+              then: tuple[int, KernelOf] | None = None) -> Mapping[int, int]:
     """Go on with a breadth-first search that `checker.explore.bfs` began:
     its states (in discovery order, which is the VM's store order), parents
     and recorded steps move into the VM's arrays, and the VM expands from
-    the first state of the level the Python search was about to expand."""
+    the first state of the level the Python search was about to expand.
+    `then`: (states, kernel) to swap to once the store holds that many
+    states (the JIT tier); the kernels share every array and counter, so
+    the swap happens at any return of the kernel."""
     prog = prog or compile_program(c.ts, c.packing)
     budget.unwatch()  # the Python tables are emptied below
     st = Store(prog.layout.nwords, graph is not None, budget.opts.store)
@@ -109,7 +118,9 @@ def vm_resume(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     sc[K.SC_DEPTH] = level.depth
     sc[K.SC_TRANS] = level.transitions
     st.grow(sc)
-    return _Search(c, prog, st, sc, budget, stats, out, graph).run()
+    search = _Search(c, prog, st, sc, budget, stats, out, graph)
+    search.then = then
+    return search.run()
 
 
 def _scalars(prog: Program, budget: Budget, graph: StateGraph | None) -> Words:
@@ -126,9 +137,15 @@ class _Search:
     """One run of the kernel, with the Python side of its events."""
 
     def __init__(self, c: Compiled, prog: Program, st: Store, sc: Words, budget: Budget,
-                 stats: Stats, out: Outcome, graph: StateGraph | None):
+                 stats: Stats, out: Outcome, graph: StateGraph | None,
+                 kernel: KernelOf | None = None):
         self.c, self.prog, self.st, self.sc = c, prog, st, sc
+        self.kernel: Callable[..., int] = K.search
+        self.code: Words = prog.code
+        if kernel is not None:
+            self.kernel, self.code = kernel(prog)
         self.budget, self.stats, self.out, self.graph = budget, stats, out, graph
+        self.then: tuple[int, KernelOf] | None = None
         self.m = Machine(prog)
         self.fired = np.zeros(max(int(prog.meta[META_NACTIONS]), 1), dtype=np.uint8)
         self.covered = np.zeros(len(self.m.pend), dtype=np.uint8)
@@ -155,9 +172,10 @@ class _Search:
         c, p, st, sc, m, out, budget = (self.c, self.prog, self.st, self.sc, self.m, self.out,
                                         self.budget)
         while True:
-            ev = K.search(p.code, p.slots, p.pcs, p.pcact, p.acts, p.aux, st.store, st.parent,
-                          st.flags, st.table, sc, m.out, m.out_act, m.faults, m.bufs, m.regs,
-                          m.pend, self.fired, self.covered, st.edges, st.tree_args(), st.cur)
+            ev = self.kernel(self.code, p.slots, p.pcs, p.pcact, p.acts, p.aux, st.store,
+                             st.parent, st.flags, st.table, sc, m.out, m.out_act, m.faults,
+                             m.bufs, m.regs, m.pend, self.fired, self.covered, st.edges,
+                             st.tree_args(), st.cur)
             if ev == K.DONE:
                 self.sync()
                 break
@@ -167,6 +185,8 @@ class _Search:
                 if out.limit:
                     break
                 sc[K.SC_BUDGET] = CHECK_EVERY
+                if self.then is not None and sc[K.SC_N] >= self.then[0]:
+                    self._swap(self.then[1])
             elif ev == K.GROW:
                 out.limit = budget.over_memory(st.growth_bytes(sc))
                 if out.limit:
@@ -200,6 +220,15 @@ class _Search:
             else:
                 raise AssertionError(f"kernel event {ev}")
         return self.finish()
+
+    def _swap(self, kernel: KernelOf) -> None:
+        """Go on in `kernel`. The swap is an optimisation: a kernel that
+        cannot be built (an LLVM failure) leaves the search where it is."""
+        self.then = None
+        try:
+            self.kernel, self.code = kernel(self.prog)
+        except Exception:
+            return
 
     def finish(self) -> Mapping[int, int]:
         return finish(self.c, self.prog, self.st, self.sc, self.fired, self.covered,

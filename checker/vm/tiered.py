@@ -12,7 +12,12 @@ every spec scenario and on random programs with small thresholds. A
 scenario the VM cannot run (`NotSupported`: a slot or value beyond its
 62-bit words) stays in the Python engine.
 
-This module imports no numba: `vm_resume` is imported at the hand-over.
+Once the VM's store holds `JIT_AFTER` states, its kernel is swapped for the
+JIT's (the bytecode compiled by LLVM, `llvm_search.jit_kernel`), which
+shares every array and counter, so the search goes on where it was.
+
+This module imports no numba: `vm_resume` is imported at the hand-over,
+llvmlite at the swap.
 """
 
 from __future__ import annotations
@@ -24,19 +29,26 @@ from checker.explore.codegen import Compiled
 from checker.explore.common import Outcome, StateGraph
 from checker.explore.limits import Budget
 from checker.explore.result import Stats
-from checker.vm.layout import NotSupported
-from checker.vm.program import compile_program
+from checker.vm.layout import NotSupported, Words
+from checker.vm.program import Program, compile_program
 
 # Measured with benchmarks/vm_handover.py (README "Figures"): below this the
 # Python engine ends the search before the VM has paid its start-up.
 VM_AFTER = 40_000
 
+# From the VM's interpreter to the JIT (checker/vm/llvm_*): compiling a
+# scenario costs 0.05-1.2 CPU s the first time (then a cache load of under
+# 0.1 s) and halves the search time from there (benchmarks/vm_jit.py), so it
+# pays off for searches of about a million states and more.
+JIT_AFTER = 1_000_000
+
 Search = Callable[[Compiled, Budget, Stats, Outcome, StateGraph | None], Mapping[int, int]]
 
 
-def tiered_bfs(after: int = VM_AFTER) -> Search:
+def tiered_bfs(after: int = VM_AFTER, jit_after: int | None = JIT_AFTER) -> Search:
     """A breadth-first search (`bfs`'s contract) that moves to the VM at the
-    first level boundary with at least `after` states."""
+    first level boundary with at least `after` states, and from the VM's
+    interpreter to its JIT once the store holds `jit_after` states."""
 
     def search(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                graph: StateGraph | None = None) -> Mapping[int, int]:
@@ -49,12 +61,19 @@ def tiered_bfs(after: int = VM_AFTER) -> Search:
                    graph: StateGraph | None, level: Level) -> Mapping[int, int]:
             from checker.vm.search import vm_resume
 
-            return vm_resume(c, budget, stats, out, graph, level, prog)
+            return vm_resume(c, budget, stats, out, graph, level, prog,
+                             None if jit_after is None else (jit_after, _jit))
 
         return bfs(c, budget, stats, out, graph, Handover(after, resume))
 
     return search
 
+
+
+def _jit(prog: Program) -> tuple[Callable[..., int], Words]:
+    from checker.vm.llvm_search import jit_kernel  # llvmlite: only now
+
+    return jit_kernel(prog)
 
 
 def default_engine(search: str) -> Search | None:
