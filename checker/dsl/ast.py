@@ -345,6 +345,7 @@ class ConstDecl(Decl):
     name: str
     value: Expr
     is_option: bool
+    static: bool = False  # private to its module (`static const`)
 
 
 @dataclass(eq=False)
@@ -384,6 +385,7 @@ class PoolDecl(Decl):
 @dataclass(eq=False)
 class GlobalDecl(Decl):
     var: VarDecl
+    static: bool = False
 
 
 @dataclass(eq=False)
@@ -405,6 +407,7 @@ class ProcDecl(Decl):
     params: list[Param]
     annotations: list[Annotation]
     body: Block
+    static: bool = False
 
 
 @dataclass(eq=False)
@@ -412,6 +415,18 @@ class ThreadDecl(Decl):
     name: str
     params: list[Param]
     body: Block
+    static: bool = False
+
+
+@dataclass(eq=False)
+class ExternDecl(Decl):
+    """`extern const N;`, `extern struct S;`, `extern T f(...);`: a name the
+    module uses and its importer must define (checked by the loader, which
+    reports a missing one once, at the import, not as errors inside the
+    module). `kind` is "const", "struct" or "proc"."""
+
+    kind: str
+    name: str
 
 
 @dataclass(eq=False)

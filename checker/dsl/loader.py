@@ -1,10 +1,12 @@
 """Load a spec and the modules it imports.
 
 `import "spinlock";` looks for `spinlock.mig` in, in order: the importing
-file's directory, the `-I` directories, the project's model library (the
-`models/` directory beside the `checker` package), then `$MIGCHECK_PATH`.
+file's directory, the `-I` directories, migcheck's model library (shipped as
+the package data `checker.models`, see `library.py`), then `$MIGCHECK_PATH`.
 Each module is loaded once; an import cycle is an error. The result lists the
 modules imports-first, the order in which their declarations take effect.
+Then what the modules need from their importers is checked, and the names
+private to a module are set apart (`namespace.py`).
 
 Specs may come from untrusted trees (the pytest plugin collects a whole
 checkout), so the search is confined to those roots: no `models/` of
@@ -19,13 +21,14 @@ skipped.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from checker.dsl import ast
 from checker.dsl.diagnostics import Diagnostic, SourceCache, Span, SpecError
+from checker.dsl.library import env_dirs, library_dir
+from checker.dsl.namespace import check_requirements, separate
 from checker.dsl.parser import parse_text, typedef_names
 
 _IMPORT_RE = re.compile(r'^\s*import\s+"([^"]+)"\s*;', re.MULTILINE)
@@ -48,18 +51,10 @@ class Program:
         return h.hexdigest()
 
 
-# The model library shipped with migcheck: models/ next to the checker package.
-LIBRARY = Path(__file__).resolve().parent.parent.parent / "models"
-
-
-def _search_path(include_dirs: list[Path]) -> list[Path]:
-    dirs = list(include_dirs)
-    if LIBRARY.is_dir():
-        dirs.append(LIBRARY)
-    env = os.environ.get("MIGCHECK_PATH")
-    if env:
-        dirs.extend(Path(p) for p in env.split(os.pathsep) if p)
-    return dirs
+def search_path(include_dirs: list[Path]) -> list[Path]:
+    """Where an import is looked for after the importer's own directory."""
+    library = library_dir()
+    return [*include_dirs, *([library] if library else []), *env_dirs()]
 
 
 def _within(path: Path, roots: list[Path]) -> bool:
@@ -107,7 +102,7 @@ def load_program(path: str | Path, include_dirs: list[str | Path] | None = None)
     if not root.is_file():
         raise SpecError.at(Span(str(path), 0, 0, 0, 0), "no such spec file")
     includes = [Path(d) for d in include_dirs or []]
-    root_search = _search_path(includes)
+    root_search = search_path(includes)
     # Where a module may really be (links resolved): the search roots and the
     # root spec's own directory.
     roots = [d.resolve() for d in [root.parent, *root_search]]
@@ -115,6 +110,9 @@ def load_program(path: str | Path, include_dirs: list[str | Path] | None = None)
     loaded: dict[Path, ast.Module] = {}
     in_progress: list[Path] = []
     known_types: set[str] = set()
+    # The root spec's import that first brought each module in (by shown path).
+    brought_by: dict[str, Span] = {}
+    via: list[Span] = []
 
     def resolve(name: str, importer: Path, span: Span) -> Path:
         fname = name if name.endswith(".mig") else name + ".mig"
@@ -151,8 +149,14 @@ def load_program(path: str | Path, include_dirs: list[str | Path] | None = None)
             line = text.count("\n", 0, m.start(1)) + 1
             col = m.start(1) - (text.rfind("\n", 0, m.start(1)) + 1)
             ispan = Span(shown, line, col, line, col + len(m.group(1)) + 2)
-            load(resolve(m.group(1), file, ispan), ispan)
+            via.append(via[0] if via else ispan)
+            try:
+                load(resolve(m.group(1), file, ispan), ispan)
+            finally:
+                via.pop()
         module = parse_text(text, shown, known_types)
+        if via:
+            brought_by[shown] = via[0]
         known_types.update(typedef_names(module))
         in_progress.pop()
         loaded[key] = module
@@ -162,4 +166,6 @@ def load_program(path: str | Path, include_dirs: list[str | Path] | None = None)
         load(root, None)
     except OSError as err:
         raise SpecError([Diagnostic(Span(str(path), 0, 0, 0, 0), f"cannot read: {err}")]) from None
+    check_requirements(modules, modules[-1], brought_by)
+    separate(modules, modules[-1])
     return Program(_display_path(root), modules)

@@ -158,15 +158,38 @@ class _Builder(Transformer[Any, Any]):
     # ------------------------------------------------------------ top level
     @v_args(meta=True)
     def start(self, meta: Any, items: list[Any]) -> list[ast.Decl]:
-        return items
+        # `extern const A, B;` is one ExternDecl per name.
+        return [d for i in items for d in (i if isinstance(i, list) else [i])]
 
     @v_args(meta=True)
     def import_decl(self, meta: Any, items: list[Any]) -> ast.Import:
         return ast.Import(self._span(meta), self._string(items[0]))
 
+    def _static(self, meta: Any, items: list[Any], proc: bool = False) -> tuple[bool, list[Any]]:
+        """Whether a file-scope declaration is `static` (private to its module),
+        and its items without the qualifiers. `inline` fits procedures only."""
+        quals = [str(i) for i in items if isinstance(i, Token) and i.type == "QUALIFIER"]
+        if "inline" in quals and not proc:
+            raise SpecError.at(self._span(meta), "'inline' applies to procedures only")
+        rest = [i for i in items if not (isinstance(i, Token) and i.type == "QUALIFIER")]
+        return "static" in quals, rest
+
     @v_args(meta=True)
     def const_decl(self, meta: Any, items: list[Any]) -> ast.ConstDecl:
-        return ast.ConstDecl(self._span(meta), str(items[0]), items[1], False)
+        static, items = self._static(meta, items)
+        return ast.ConstDecl(self._span(meta), str(items[0]), items[1], False, static)
+
+    @v_args(meta=True)
+    def extern_const(self, meta: Any, items: list[Any]) -> list[ast.ExternDecl]:
+        return [ast.ExternDecl(self._tok_span(t), "const", str(t)) for t in items]
+
+    @v_args(meta=True)
+    def extern_struct(self, meta: Any, items: list[Any]) -> ast.ExternDecl:
+        return ast.ExternDecl(self._span(meta), "struct", str(items[0]))
+
+    @v_args(meta=True)
+    def extern_proc(self, meta: Any, items: list[Any]) -> ast.ExternDecl:
+        return ast.ExternDecl(self._span(meta), "proc", str(items[1]))
 
     @v_args(meta=True)
     def option_decl(self, meta: Any, items: list[Any]) -> ast.ConstDecl:
@@ -199,28 +222,31 @@ class _Builder(Transformer[Any, Any]):
 
     @v_args(meta=True)
     def thread_local_decl(self, meta: Any, items: list[Any]) -> ast.GlobalDecl:
+        static, items = self._static(meta, items)
         var = ast.VarDecl(self._span(meta), items[0], str(items[1]), items[2], items[3], True)
-        return ast.GlobalDecl(self._span(meta), var)
+        return ast.GlobalDecl(self._span(meta), var, static)
 
     @v_args(meta=True)
     def global_decl(self, meta: Any, items: list[Any]) -> ast.GlobalDecl:
+        static, items = self._static(meta, items)
         var = ast.VarDecl(self._span(meta), items[0], str(items[1]), items[2], items[3], False)
-        return ast.GlobalDecl(self._span(meta), var)
+        return ast.GlobalDecl(self._span(meta), var, static)
 
     def initializer(self, items: list[Any]) -> ast.Expr:
         return items[0]  # type: ignore[no-any-return]
 
     @v_args(meta=True)
     def proc_decl(self, meta: Any, items: list[Any]) -> ast.ProcDecl:
-        items = [i for i in items if not (isinstance(i, Token) and i.type == "QUALIFIER")]
+        static, items = self._static(meta, items, proc=True)
         ret, name, params, *rest = items
         body = rest[-1]
         annotations = rest[:-1]
-        return ast.ProcDecl(self._span(meta), ret, str(name), params, annotations, body)
+        return ast.ProcDecl(self._span(meta), ret, str(name), params, annotations, body, static)
 
     @v_args(meta=True)
     def thread_decl(self, meta: Any, items: list[Any]) -> ast.ThreadDecl:
-        return ast.ThreadDecl(self._span(meta), str(items[0]), items[1], items[2])
+        static, items = self._static(meta, items)
+        return ast.ThreadDecl(self._span(meta), str(items[0]), items[1], items[2], static)
 
     def params(self, items: list[Any]) -> list[ast.Param]:
         return [p for p in items if p is not None]
