@@ -38,6 +38,7 @@ from checker.backends.command import add_export_parser, cmd_export
 from checker.diff.command import add_diff_parser, cmd_diff
 from checker.doc.command import add_doc_parser, cmd_doc
 from checker.dsl.diagnostics import SourceCache, SpecError
+from checker.dsl.library import table_of_contents
 from checker.dsl.loader import load_program
 from checker.explore.codegen import compile_system
 from checker.explore.limits import (
@@ -157,6 +158,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ir = sub.add_parser("ir", help="print the transition system of each scenario")
     spec_args(ir)
+    sub.add_parser("models", help="list the model library's modules and what each needs")
     add_mutate_parser(sub, spec_args)
     add_doc_parser(sub, spec_args)
     add_diff_parser(sub)
@@ -445,6 +447,12 @@ def cmd_list(args: argparse.Namespace, out: Console, err: Console) -> int:
     return EXIT_OK
 
 
+def cmd_models(args: argparse.Namespace, out: Console, err: Console) -> int:
+    for line in table_of_contents():
+        out.print(line, highlight=False, markup=False)
+    return EXIT_OK
+
+
 def cmd_ir(args: argparse.Namespace, out: Console, err: Console) -> int:
     for ts in _systems(args):
         out.print(dump(ts), highlight=False, markup=False)
@@ -587,7 +595,7 @@ def _run(args: argparse.Namespace) -> int:
         console.push_render_hook(VisibleText())
     commands = {"check": cmd_check, "replay": cmd_replay, "list": cmd_list, "ir": cmd_ir,
                 "mutate": cmd_mutate, "prove": cmd_prove, "doc": cmd_doc,
-                "diff": cmd_diff, "export": cmd_export}
+                "diff": cmd_diff, "export": cmd_export, "models": cmd_models}
     try:
         return commands[args.command](args, out, err)
     except SpecError as e:

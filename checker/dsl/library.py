@@ -99,3 +99,25 @@ def modules_in(directory: Path) -> list[ModuleInfo]:
         if real.is_file() and real.suffix == ".mig" and real.is_relative_to(root):
             out.append(describe(p))
     return out
+
+
+def table_of_contents() -> list[str]:
+    """The lines `migcheck models` prints: each library directory in search
+    order (the shipped library, then `$MIGCHECK_PATH`) and its modules."""
+    out: list[str] = []
+    library = library_dir()
+    dirs = [("library", library)] if library else []
+    dirs += [("$MIGCHECK_PATH", d) for d in env_dirs() if d.is_dir()]
+    for what, d in dirs:
+        out.append(f"{what}: {d}")
+        mods = modules_in(d)
+        width = max((len(m.name) for m in mods), default=0)
+        for m in mods:
+            out.append(f"  {m.name:<{width}}  {m.purpose}")
+            if m.needs:
+                out.append(f"  {'':<{width}}  needs: " + "; ".join(m.needs))
+    if not dirs:
+        out.append("no model library found (and $MIGCHECK_PATH is empty)")
+    out.append("an import is looked for in the importing file's directory, then -I DIRs, "
+               "then the library, then $MIGCHECK_PATH")
+    return out
