@@ -151,9 +151,11 @@ class _Renamer:
             self.bound.pop()
         elif isinstance(d, ast.ScenarioDecl):
             d.maxes = [(self.new(n), e, s) for n, e, s in d.maxes]
-            self.node(d)
+            self.node([d.runs, d.inits, [e for _, e, _ in d.options], [e for _, e, _ in d.maxes]])
         else:
+            self.bound.append(set())  # a lemma's variables
             self.node(d)
+            self.bound.pop()
 
     def node(self, n: object) -> None:
         """Walk any AST value: nodes, lists and tuples of them."""
@@ -185,10 +187,7 @@ class _Renamer:
             n.thread = self.new(n.thread)
         for value in vars(n).values():
             self.node(value)
-        if isinstance(n, ast.VarDecl) and self.bound:
+        if isinstance(n, ast.VarDecl | ast.LemmaVar) and self.bound:
             # In scope from after its own declaration (its initializer
             # still sees the file-scope name, as in C).
             self.bound[-1].add(n.name)
-        elif isinstance(n, ast.LemmaVar):
-            if self.bound:
-                self.bound[-1].add(n.name)
