@@ -110,7 +110,8 @@ def test_a_private_name_is_unknown_to_the_importer(tmp_path, capsys):
     _write(lib / "counter.mig", _COUNTER)
     spec = _write(tmp_path / "peek.mig", 'import "counter";\nvoid f() { bump(); }\n')
     assert main(["list", str(spec), "-I", str(lib)]) == 2
-    assert "peek.mig:2:12: error: unknown procedure 'bump'" in capsys.readouterr().err
+    assert ("peek.mig:2:12: error: unknown procedure 'bump' (module 'counter' keeps it "
+            "static)") in capsys.readouterr().err
 
 
 def test_a_local_shadows_a_private_name_in_its_module(tmp_path, capsys):

@@ -149,6 +149,12 @@ class Checker:
             out[m.name] = m.enum.span
         return out
 
+    def private_hint(self, name: str) -> str:
+        """For an unknown name: the modules that have it as a `static`
+        (renamed `module::name` by the loader's namespace pass)."""
+        mods = sorted(n.split("::")[0] for n in self.global_names() if n.endswith(f"::{name}"))
+        return f" (module {', '.join(repr(m) for m in mods)} keeps it static)" if mods else ""
+
     def declare_global_name(self, name: str, span: Span) -> bool:
         prior = self.global_names().get(name)
         if prior is not None:
@@ -812,7 +818,7 @@ class Checker:
         ctx = self.ctx
         sym = self.lookup(e.name)
         if sym is None:
-            self.err(e.span, f"unknown name '{e.name}'")
+            self.err(e.span, f"unknown name '{e.name}'{self.private_hint(e.name)}")
             return None
         self.el.refs[e] = sym
         if isinstance(sym, ConstSym):
@@ -925,7 +931,7 @@ class Checker:
             if isinstance(sym, ThreadSym):
                 self.err(c.span, f"'{c.name}' is a thread: use 'start {c.name}(...)'")
             else:
-                self.err(c.span, f"unknown procedure '{c.name}'")
+                self.err(c.span, f"unknown procedure '{c.name}'{self.private_hint(c.name)}")
             for a in c.args:
                 if not isinstance(a, ast.AddrOf):
                     self.check_expr(a)
@@ -1012,7 +1018,8 @@ class Checker:
             for run in sc.runs:
                 t = self.el.threads.get(run.thread)
                 if t is None:
-                    self.err(run.span, f"unknown thread '{run.thread}'")
+                    self.err(run.span, f"unknown thread '{run.thread}'"
+                                       f"{self.private_hint(run.thread)}")
                     continue
                 self.el.refs[run] = t
                 self.check_args(run.args, t.params, run.span, run.thread, allow_alias=True)
