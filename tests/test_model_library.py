@@ -136,3 +136,27 @@ def test_inline_applies_to_procedures_only(tmp_path, capsys):
     spec = _write(tmp_path / "q.mig", "inline const N = 1;\n")
     assert main(["list", str(spec)]) == 2
     assert "'inline' applies to procedures only" in capsys.readouterr().err
+
+
+def test_the_build_ships_the_library_as_package_data():
+    # A plain `pip install .` (checked by hand: site-packages/checker/models/*.mig)
+    # relies on these two settings; keep them together.
+    import tomllib
+
+    setup = (ROOT / "setup.py").read_text()
+    assert '"checker.models"' in setup and 'package_dir={"checker.models": "models"}' in setup
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert data["package-data"]["checker.models"] == ["*.mig"]
+    assert (ROOT / "models" / "__init__.py").is_file()
+
+
+def test_models_lists_migcheck_path_directories(tmp_path, monkeypatch, capsys):
+    extra = tmp_path / "mine"
+    extra.mkdir()
+    _write(extra / "rcu.mig", "// RCU, reduced to what my driver needs. More.\nextern const N;\n")
+    monkeypatch.setenv("MIGCHECK_PATH", str(extra))
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert f"$MIGCHECK_PATH: {extra}" in out
+    assert re.search(r"^  rcu +RCU, reduced to what my driver needs\.$", out, re.M)
+    assert "needs: const N" in out
