@@ -145,12 +145,11 @@ class ScenarioBuilder:
     # ------------------------------------------------------------ build
     def build(self) -> TransitionSystem:
         el, sc = self.el, self.sc
-        for run_item in sc.runs:
+        for run_item, values in el.run_instances[sc.name]:  # `* COUNT`, `for (v in ...)`
             run_kind = el.refs[run_item]
             assert isinstance(run_kind, ThreadSym)
-            for values in el.run_binds[run_item]:  # `* COUNT` and `for (v in ...)`
-                self.instances.append((run_kind, run_item))
-                self.run_values.append({var: Const(v) for var, v in values.items()})
+            self.instances.append((run_kind, run_item))
+            self.run_values.append({var: Const(v) for var, v in values.items()})
         maxes = {name: Checker_const(el, value) for name, value, _ in sc.maxes}
         for kind in self.started_kinds():
             n = maxes.get(kind, 1)

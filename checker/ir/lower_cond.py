@@ -10,6 +10,7 @@ from checker.dsl.diagnostics import Span, SpecError
 from checker.dsl.walk import subexprs
 from checker.ir.astwalk import assignments_in, conditional_call, has_effect
 from checker.ir.fold import fold
+from checker.ir.footprint import body_footprint, touches_shared
 from checker.ir.lower_call import CallLowerer
 from checker.ir.nodes import Assign, Binary, Const, Read, Stmt, Unary
 
@@ -69,6 +70,7 @@ class CondLowerer(CallLowerer):
                                          "where the condition itself branches, not inside a "
                                          "comparison or arithmetic")
         saved = self.region
+        first = len(self.g.edges)
         if saved is None:
             self.next_region += 1
             self.region = self.next_region
@@ -104,6 +106,23 @@ class CondLowerer(CallLowerer):
             self.emit(cur, tnode, None, guard=c, body=resets)
             self.emit(cur, fnode, None, guard=fold(Unary("!", c)), body=resets)
         self.region = saved
+        if saved is None:
+            self.untag_if_local(first)
+
+    def untag_if_local(self, first: int) -> None:
+        """A condition whose stores and test touch only the thread's own
+        variables needs no region of its own: its edges are local and fuse
+        with the step before them, as any local statement does (rule 2), so
+        `while ((p = p->next) != null)` costs what `p = p->next;` and the test
+        cost."""
+        edges = self.g.edges[first:]
+        slots = self.layout.slots
+        if any(touches_shared(body_footprint(e.guard, e.body), slots) for e in edges):
+            return
+        for e in edges:
+            e.region = None
+            self.g.region_of[e.dst] = None
+            self.g.region_of[e.src] = None
 
     def static_cond(self, e: ast.Expr) -> bool | None:
         """The value of a condition fixed at compile time (options), if any."""

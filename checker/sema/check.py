@@ -1133,15 +1133,22 @@ class Checker:
                                    f"command line sets both (-D {name}=...)")
                 else:
                     self.const_int(value, "an option value")
+            counts: dict[ast.RunItem, int] = {}
+            bounds: dict[ast.RunLoop, range] = {}
             for run in sc.runs:
-                self.check_run(run)
+                self.check_run(run, counts, bounds)
+            instances = self.expand_runs(sc.runs, 0, {}, counts, bounds)
+            if len(instances) > MAX_INSTANCES:
+                self.err(sc.span, f"scenario '{sc.name}' would run more than {MAX_INSTANCES} "
+                                  "threads")
+            self.el.run_instances[sc.name] = instances[:MAX_INSTANCES]
             for name, value, span in sc.maxes:
                 if name not in self.el.threads:
                     self.err(span, f"unknown thread '{name}'")
                 self.const_int(value, "a thread bound")
             for init in sc.inits:
                 self.check_init(init)
-            if not any(self.el.run_binds.get(r) for r in sc.runs):
+            if not self.el.run_instances[sc.name]:
                 self.err(sc.span, f"scenario '{sc.name}' runs no thread")
             if sc.expect is not None:
                 x = sc.expect
@@ -1155,7 +1162,8 @@ class Checker:
                 elif x.kind == "verified" and x.name is not None:
                     self.err(x.span, "'expect verified' takes no name")
 
-    def check_run(self, run: ast.RunItem) -> None:
+    def check_run(self, run: ast.RunItem, counts: dict[ast.RunItem, int],
+                  bounds: dict[ast.RunLoop, range]) -> None:
         """`run T(args) [* COUNT];` inside its `for (v in LO..HI)` loops: the
         count and bounds are constants (so `-D` scales a configuration), the
         loop variables constants of each instance's arguments."""
@@ -1165,34 +1173,54 @@ class Checker:
             if got is not None and got < 0:
                 self.err(run.count.span, f"a number of instances cannot be negative ({got})")
             n = max(got or 0, 0)
-        binds: list[dict[QuantVarSym, int]] = [{}]
+        counts[run] = n
         with self.scope():
             for loop in run.loops:
-                lo = self.const_int(loop.lo, "a loop bound")
-                hi = self.const_int(loop.hi, "a loop bound")
-                lo, hi = lo or 0, hi if hi is not None else -1
                 var = self.el.run_loop_vars.get(loop)
                 if var is None:
+                    lo = self.const_int(loop.lo, "a loop bound")
+                    hi = self.const_int(loop.hi, "a loop bound")
+                    lo, hi = lo or 0, hi if hi is not None else -1
+                    bounds[loop] = range(lo, min(hi, lo + MAX_INSTANCES) + 1)
                     var = QuantVarSym(loop.var, IntType(lo, max(lo, hi)), loop.span)
                     self.el.run_loop_vars[loop] = var
                 if loop.var in self.scopes[-1]:
                     self.err(loop.span, f"'{loop.var}' is already a loop variable here")
                 self.scopes[-1][loop.var] = var
-                if hi - lo + 1 > MAX_INSTANCES:
-                    hi = lo + MAX_INSTANCES
-                binds = [{**b, var: v} for b in binds for v in range(lo, hi + 1)]
-            binds = [b for b in binds for _ in range(n)]
-            if len(binds) > MAX_INSTANCES:
-                self.err(run.span, f"'{run.thread}' would run {len(binds)} instances here; "
-                                   f"a scenario runs at most {MAX_INSTANCES} of a 'run'")
-                binds = binds[:MAX_INSTANCES]
-            self.el.run_binds[run] = binds
             t = self.el.threads.get(run.thread)
             if t is None:
                 self.err(run.span, f"unknown thread '{run.thread}'")
                 return
             self.el.refs[run] = t
             self.check_args(run.args, t.params, run.span, run.thread, allow_alias=True)
+
+    def expand_runs(self, runs: list[ast.RunItem], depth: int, values: dict[QuantVarSym, int],
+                    counts: dict[ast.RunItem, int], bounds: dict[ast.RunLoop, range]
+                    ) -> list[tuple[ast.RunItem, dict[QuantVarSym, int]]]:
+        """The instances of `runs` in the order a C loop would start them:
+        the body of `for (i in 0..1) { run a(i); run b(); }` once per value
+        (a(0), b(), a(1), b()). The parser gives each `run` its loops,
+        outermost first; the runs of one loop body are consecutive."""
+        out: list[tuple[ast.RunItem, dict[QuantVarSym, int]]] = []
+        i = 0
+        while i < len(runs):
+            run = runs[i]
+            if len(run.loops) <= depth:
+                out.extend((run, values) for _ in range(counts.get(run, 1)))
+                i += 1
+                continue
+            loop = run.loops[depth]
+            j = i
+            while j < len(runs) and len(runs[j].loops) > depth and runs[j].loops[depth] is loop:
+                j += 1
+            var = self.el.run_loop_vars[loop]
+            for v in bounds.get(loop, range(0)):
+                out.extend(self.expand_runs(runs[i:j], depth + 1, {**values, var: v}, counts,
+                                            bounds))
+                if len(out) > MAX_INSTANCES:
+                    return out
+            i = j
+        return out
 
     def check_recursion(self) -> None:
         for cycle in nx.simple_cycles(self.call_graph):
