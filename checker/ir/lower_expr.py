@@ -158,10 +158,10 @@ class ExprLowerer(LowererBase):
         if isinstance(e, ast.Quant):
             return self.quant(e)
         if isinstance(e, ast.AssignExpr):
-            got = self.assigned_values.get(e)
-            if got is None:  # pragma: no cover - sema admits them in conditions only
+            value = self.assigned_values.get(e)
+            if value is None:  # pragma: no cover - sema admits them in conditions only
                 raise self.error(e.span, "an assignment is not supported here")
-            return got
+            return value
         if isinstance(e, ast.AddrOf) and isinstance(e.operand, ast.Index) and \
                 isinstance(pool := el.refs.get(e.operand.base), PoolSym):
             idx = self.expr(e.operand.index)

@@ -725,8 +725,9 @@ class Checker:
             if len(values) > MAX_UNROLL:
                 return f"it makes more than {MAX_UNROLL} passes"
             v += delta
+        lo, hi = sym.type.lo, sym.type.hi
         for x in (first, *values, v):
-            if not sym.type.lo <= x <= sym.type.hi:
+            if lo is not None and hi is not None and not lo <= x <= hi:
                 return f"'{init.name}' would take the value {x}, outside {sym.type}"
         return sym, tuple(values)
 
