@@ -23,14 +23,20 @@ from checker.ir.nodes import TransitionSystem
 from checker.symbolic.bmc import check_bmc
 from checker.vm.search import vm_bfs
 from tests.conftest import errors, systems
+from tests.oracle import explore
 
 SpecFile = Callable[[str], Path]
 
 
 def agree(ts: TransitionSystem, states: int, transitions: int, kind: str | None = None,
           depth: int = 24) -> None:
-    """The explicit engine and the VM find `states` and `transitions` and the
+    """The reference interpreter searched naively (tests/oracle.py), the
+    explicit engine and the VM find `states` and `transitions` and the
     violation `kind` (None: verified); BMC to `depth` the same verdict."""
+    want = explore(ts)
+    assert want.kind == kind, want
+    if kind is None:
+        assert (want.states, want.transitions) == (states, transitions), want
     for engine in (None, vm_bfs):
         r = check(ts, CheckOptions(), engine=engine)
         got = r.violation.kind if r.violation is not None else None
@@ -356,3 +362,25 @@ def test_an_unknown_d_name_lists_the_valid_ones(spec_file: SpecFile) -> None:
         systems(p, {"NR": 3})
     assert "-D NR: no constant or option of that name (constants: N; options: wide)" in \
         info.value.render()
+
+
+def test_an_assignment_in_a_call_argument_is_an_error(spec_file: SpecFile) -> None:
+    p = spec_file("""
+        int[0..3] a = 0;
+        bool f(int[0..3] v) { return v == 1; }
+        thread t() { if (f(a = 1)) { } }
+        scenario s { run t(); }
+    """)
+    assert "error: an assignment inside an expression is accepted only in the condition" in \
+        errors(p)
+
+
+def test_a_conditional_assignment_inside_a_comparison_is_an_error(spec_file: SpecFile) -> None:
+    p = spec_file("""
+        int[0..3] a = 0;
+        bool b = false;
+        thread t() { if ((b && (a = 1)) == true) { } }
+        scenario s { run t(); }
+    """)
+    assert "error: an assignment under '&&', '||' or '?:' is supported where the condition " \
+        "itself branches" in errors(p)
