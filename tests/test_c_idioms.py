@@ -177,6 +177,24 @@ def test_start_and_pool_are_identifiers_where_not_keywords(spec_file: SpecFile) 
     agree(only(p), 4, 3)
 
 
+def test_pool_and_start_name_a_pool_fields_and_parameters(spec_file: SpecFile) -> None:
+    # alloc, the store of p->start, the call's read of both fields, the store
+    # into pool[0].pool: 4 steps, 5 states.
+    p = spec_file("""
+        struct zs_pool { int[0..3] start; int[0..3] pool; };
+        pool struct zs_pool pool[2];
+        int[0..3] count_pool(struct zs_pool *pool) { return pool->start + pool->pool; }
+        thread worker(int[0..3] start) {
+            struct zs_pool *p = alloc(pool);
+            p->start = start;
+            pool[0].pool = count_pool(p);
+        }
+        final counted: pool[0].pool == 1;
+        scenario s { run worker(1); }
+    """)
+    agree(only(p), 5, 4)
+
+
 def test_a_procedure_named_start(spec_file: SpecFile) -> None:
     p = spec_file("""
         int[0..3] g = 0;
