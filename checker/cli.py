@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
@@ -40,6 +41,9 @@ from checker.doc.command import add_doc_parser, cmd_doc
 from checker.dsl.diagnostics import SourceCache, SpecError
 from checker.dsl.library import table_of_contents
 from checker.dsl.loader import load_program
+
+if TYPE_CHECKING:
+    from checker.dsl import ast
 from checker.explore.codegen import compile_system
 from checker.explore.limits import (
     LimitExceeded,
@@ -437,8 +441,7 @@ def cmd_list(args: argparse.Namespace, out: Console, err: Console) -> int:
             f"{c.name}={'true' if c.value else 'false'}" if c.is_bool else f"{c.name}={c.value}"
             for c in options), highlight=False)
     for sc in el.scenarios.values():
-        runs = ", ".join(f"{r.thread}({', '.join(SourceCache.excerpt(a.span) for a in r.args)})"
-                         for r in sc.runs)
+        runs = ", ".join(_run_text(r) for r in sc.runs)
         sets = ", ".join(f"{n}={SourceCache.excerpt(v.span)}" for n, v, _ in sc.options)
         exp = "verified" if sc.expect is None else sc.expect.kind + (
             f" {sc.expect.name}" if sc.expect.name else "")
@@ -625,3 +628,11 @@ def _run(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _run_text(r: ast.RunItem) -> str:
+    """A `run` item as written: `for (i in 0..N - 1) compactor(i) * 2`."""
+    loops = "".join(f"for ({lp.var} in {SourceCache.excerpt(lp.lo.span)}.."
+                    f"{SourceCache.excerpt(lp.hi.span)}) " for lp in r.loops)
+    count = f" * {SourceCache.excerpt(r.count.span)}" if r.count is not None else ""
+    return f"{loops}{r.thread}({', '.join(SourceCache.excerpt(a.span) for a in r.args)}){count}"

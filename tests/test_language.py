@@ -430,13 +430,14 @@ def test_by_reference_parameter_cannot_be_stored(spec_file):
     assert "points outside any pool" in text
 
 
-def test_atomic_blocks_cannot_loop(spec_file):
+def test_atomic_blocks_loop_only_a_constant_number_of_times(spec_file):
     p = spec_file("""
         int[0..3] x;
         thread t() { atomic { while (x < 3) x++; } }
         scenario s { run t(); }
     """)
-    assert_error(errors(p), 3, 23, "a loop cannot be inside an atomic block")
+    assert_error(errors(p), 3, 23, "a loop inside an atomic block must count with a constant: "
+                                   "for (int[LO..HI] i = A; i < B; i++) { ... }")
 
 
 def test_await_blocks_and_deadlock_is_found(spec_file):
@@ -617,7 +618,7 @@ MISUSES = [
     ("void f() { return 1; }\n", 1, 19, "'f' returns no value"),
     ("int[0..1] f() { return; }\n", 1, 17, "'f' must return a value of type 'int[0..1]'"),
     ("thread t() { atomic { int[0..1] i; for (i = 0; i < 1; i++) { } } }\n"
-     "scenario s { run t(); }\n", 1, 36, "a loop cannot be inside an atomic block"),
+     "scenario s { run t(); }\n", 1, 36, "a loop inside an atomic block must count with a constant"),
     ("thread t() { continue; }\nscenario s { run t(); }\n", 1, 14, "'continue' outside a loop"),
     ("thread t() { a: ; a: ; }\nscenario s { run t(); }\n", 1, 19, "duplicate label 'a'"),
     ("struct s { struct s inner; };\n", 1, 1, "struct 's' contains itself"),

@@ -174,6 +174,17 @@ class Member(Expr):
 
 
 @dataclass(eq=False)
+class AssignExpr(Expr):
+    """`(target = value)`, `(target += value)`, ... inside an expression: C's
+    assignment expression, whose value is the target's after the store.
+    Accepted in the condition of `if`, `while`, `do` and `for`."""
+
+    target: Expr
+    op: str
+    value: Expr
+
+
+@dataclass(eq=False)
 class Index(Expr):
     base: Expr
     index: Expr
@@ -448,8 +459,23 @@ class LockOrderDecl(Decl):
 
 @dataclass(eq=False)
 class RunItem(Node):
+    """`run T(args);`, `run T(args) * COUNT;` (COUNT instances), or one inside
+    `for (v in LO..HI) ...` (`loops`, outermost first: one instance per value,
+    the variables constants in the arguments)."""
+
     thread: str
     args: list[Expr]
+    count: Expr | None = None
+    loops: list[RunLoop] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class RunLoop(Node):
+    """`for (var in lo..hi)` around `run` items of a scenario."""
+
+    var: str
+    lo: Expr
+    hi: Expr
 
 
 @dataclass(eq=False)

@@ -288,7 +288,7 @@ class _Builder(Transformer[Any, Any]):
             if kind == "option":
                 scen.options.append(payload)
             elif kind == "run":
-                scen.runs.append(payload)
+                scen.runs.extend(payload)
             elif kind == "max":
                 scen.maxes.append(payload)
             elif kind == "tag":
@@ -339,7 +339,19 @@ class _Builder(Transformer[Any, Any]):
 
     @v_args(meta=True)
     def run_item(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
-        return ("run", ast.RunItem(self._span(meta), str(items[0]), items[1]))
+        return ("run", [ast.RunItem(self._span(meta), str(items[0]), items[1], items[3])])
+
+    @v_args(meta=True)
+    def run_loop(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
+        """Each `run` inside gets this loop in front of its own (outermost first)."""
+        var, lo, hi, *body = items
+        loop = ast.RunLoop(self._span(meta), str(var), lo, hi)
+        runs: list[ast.RunItem] = []
+        for _kind, inner in body:
+            for r in inner:
+                r.loops.insert(0, loop)
+                runs.append(r)
+        return ("run", runs)
 
     @v_args(meta=True)
     def max_item(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
@@ -512,7 +524,7 @@ class _Builder(Transformer[Any, Any]):
 
     @v_args(meta=True)
     def start_stmt(self, meta: Any, items: list[Any]) -> ast.Start:
-        return ast.Start(self._span(meta), str(items[0]), items[1])
+        return ast.Start(self._span(meta), str(items[-2]), items[-1])  # after the START token
 
     @v_args(meta=True)
     def free_stmt(self, meta: Any, items: list[Any]) -> ast.Free:
@@ -583,6 +595,10 @@ class _Builder(Transformer[Any, Any]):
     @v_args(meta=True)
     def arrow_expr(self, meta: Any, items: list[Any]) -> ast.Expr:
         return ast.Member(self._span(meta), items[0], str(items[1]), True)
+
+    @v_args(meta=True)
+    def assign_expr(self, meta: Any, items: list[Any]) -> ast.Expr:
+        return ast.AssignExpr(self._span(meta), items[0], str(items[1]), items[2])
 
     @v_args(meta=True)
     def index_expr(self, meta: Any, items: list[Any]) -> ast.Expr:

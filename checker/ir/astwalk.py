@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from checker.dsl import ast
 from checker.dsl.diagnostics import Span
-from checker.dsl.walk import expr_children
+from checker.dsl.walk import expr_children, subexprs
 from checker.sema.symbols import ConstSym, EnumMemberSym
 
 
@@ -45,19 +45,45 @@ def has_call(e: ast.Expr) -> bool:
     return any(True for _ in calls_in(e))
 
 
-def conditional_call(e: ast.Expr, c: ast.Call) -> bool:
-    """Whether call `c` inside `e` runs only on some evaluations (short-circuit)."""
+def conditional_call(e: ast.Expr, c: ast.Expr) -> bool:
+    """Whether call (or assignment) `c` inside `e` runs only on some
+    evaluations (short-circuit)."""
     if e is c:
         return False
     if isinstance(e, ast.Binary) and e.op in ("&&", "||"):
-        return any(x is c for x in calls_in(e.right)) or conditional_call(e.left, c)
+        return _inside(e.right, c) or conditional_call(e.left, c)
     if isinstance(e, ast.Cond):
-        return any(x is c for x in calls_in(e.then)) or any(x is c for x in calls_in(e.other)) \
-            or conditional_call(e.cond, c)
+        return _inside(e.then, c) or _inside(e.other, c) or conditional_call(e.cond, c)
     for sub in expr_children(e):
-        if any(x is c for x in calls_in(sub)):
+        if _inside(sub, c):
             return conditional_call(sub, c)
     return False
+
+
+def _inside(e: ast.Expr, x: ast.Expr) -> bool:
+    return any(sub is x for sub in subexprs(e, opaque=ast.Quant))
+
+
+def assignments_in(e: ast.Expr) -> list[ast.AssignExpr]:
+    """The assignment expressions in `e` in C's evaluation order (a nested
+    one, `a = (b = c)`, before the one around it)."""
+    out: list[ast.AssignExpr] = []
+
+    def walk(x: ast.Expr) -> None:
+        if isinstance(x, ast.Quant):
+            return
+        for sub in expr_children(x):
+            walk(sub)
+        if isinstance(x, ast.AssignExpr):
+            out.append(x)
+
+    walk(e)
+    return out
+
+
+def has_effect(e: ast.Expr) -> bool:
+    """Whether evaluating `e` calls a procedure or stores (an assignment)."""
+    return has_call(e) or bool(assignments_in(e))
 
 
 def conditional_calls(e: ast.Expr) -> bool:

@@ -9,6 +9,7 @@ properties. Dynamic thread slots are reserved for every thread kind that a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -40,7 +41,14 @@ from checker.ir.nodes import (
 )
 from checker.kinds import VERIFIED, PropertyKind, ViolationKind, expect_kind
 from checker.sema.check import Checker, elaborate
-from checker.sema.symbols import Elaboration, GlobalSym, LocalSym, ProcSym, ThreadSym
+from checker.sema.symbols import (
+    Elaboration,
+    GlobalSym,
+    LocalSym,
+    ProcSym,
+    QuantVarSym,
+    ThreadSym,
+)
 
 MAX_INIT_STEPS = 1_000_000
 
@@ -96,6 +104,7 @@ class ScenarioBuilder:
         self.covers: list[Cover] = []
         self._cover_index: dict[Span, int] = {}
         self.instances: list[tuple[ThreadSym, ast.RunItem | None]] = []
+        self.run_values: list[dict[object, LV | Expr]] = []  # per `run` instance: loop variables
         self.param_lvs: dict[int, dict[object, LV]] = {}
         self.dynamic_counts: dict[str, int] = {}
         self.global_lvs: dict[GlobalSym, LV] = {}
@@ -136,10 +145,11 @@ class ScenarioBuilder:
     # ------------------------------------------------------------ build
     def build(self) -> TransitionSystem:
         el, sc = self.el, self.sc
-        for run_item in sc.runs:
+        for run_item, values in el.run_instances[sc.name]:  # `* COUNT`, `for (v in ...)`
             run_kind = el.refs[run_item]
             assert isinstance(run_kind, ThreadSym)
             self.instances.append((run_kind, run_item))
+            self.run_values.append({var: Const(v) for var, v in values.items()})
         maxes = {name: Checker_const(el, value) for name, value, _ in sc.maxes}
         for kind in self.started_kinds():
             n = maxes.get(kind, 1)
@@ -182,7 +192,8 @@ class ScenarioBuilder:
                 param_slots.append(lv.base)
             args_text = ""
             if run is not None:
-                args_text = ", ".join(SourceCache.excerpt(a.span) for a in run.args)
+                args_text = ", ".join(_with_values(SourceCache.excerpt(a.span), self.run_values[i])
+                                      for a in run.args)
             inst = ThreadInstance(tid, t.name, pc_slot, 1, run is None, args_text,
                                   tuple(param_slots), ())
             threads.append(inst)
@@ -199,7 +210,8 @@ class ScenarioBuilder:
             if run is not None:
                 for a, p in zip(run.args, t.params, strict=True):
                     if p.alias:
-                        params[p] = self.static_alias_arg(low, a, p)
+                        params[p] = self.static_alias_arg(low, a, p,
+                                                          self.run_values[inst.id - 1])
             self.lower_thread(inst, low, t, params, actions, statements)
         state = self.initial_state(state, threads, lowerers)
         invariants, finals = self.lower_properties()
@@ -309,8 +321,9 @@ class ScenarioBuilder:
         raise SpecError.at(body.span, "init does not terminate")
 
     # ------------------------------------------------------------ threads
-    def static_alias_arg(self, low: BodyLowerer, a: ast.Expr, p: LocalSym) -> LV:
-        low.frames.append(Frame("run", {}, {}, -1, None, ()))
+    def static_alias_arg(self, low: BodyLowerer, a: ast.Expr, p: LocalSym,
+                         values: dict[object, LV | Expr]) -> LV:
+        low.frames.append(Frame("run", dict(values), {}, -1, None, ()))
         try:
             assert isinstance(a, ast.AddrOf)
             lv = low.lvalue(a.operand)
@@ -369,7 +382,7 @@ class ScenarioBuilder:
             if run is None:
                 continue
             state[inst.pc_slot] = inst.entry_pc
-            low.frames.append(Frame("run", {}, {}, -1, None, ()))
+            low.frames.append(Frame("run", dict(self.run_values[inst.id - 1]), {}, -1, None, ()))
             try:
                 value_params = [p for p in t.params if not p.alias]
                 args = [a for a, p in zip(run.args, t.params, strict=True) if not p.alias]
@@ -431,6 +444,15 @@ def _first_origin(steps: list[FusedStep], node: int) -> Origin | None:
         if st.src == node and st.origins:
             return st.origins[0]
     return None
+
+
+def _with_values(text: str, values: dict[object, LV | Expr]) -> str:
+    """An argument's source text with the scenario loop's variables replaced
+    by their values (`compactor(i, 0)` -> `compactor(2, 0)`)."""
+    for var, value in values.items():
+        if isinstance(var, QuantVarSym) and isinstance(value, Const):
+            text = re.sub(rf"(?<![\w.>]){re.escape(var.name)}\b", str(value.value), text)
+    return text
 
 
 def Checker_const(el: Elaboration, e: ast.Expr) -> int:

@@ -142,7 +142,7 @@ class BodyLowerer(CondLowerer):
             self.loops.pop()
             if end is not None:
                 self.emit(end, head, None)
-            return out
+            return self.if_reached(out)
         if isinstance(s, ast.DoWhile):
             body, test, out = self.node(), self.node(), self.node()
             self.emit(node, body, None)
@@ -156,7 +156,9 @@ class BodyLowerer(CondLowerer):
                 self.branch(s.cond, test, body, out, s.cond.span)
             else:
                 self.emit(test, body if fixed else out, None)
-            return out
+            return self.if_reached(out)
+        if isinstance(s, ast.For) and self.region is not None and s in self.el.unrolled:
+            return self.unrolled_for(s, node)
         if isinstance(s, ast.For):
             if s.init is not None:
                 nn = self.stmt(s.init, node)
@@ -180,7 +182,7 @@ class BodyLowerer(CondLowerer):
             after = self.stmt(s.step, step) if s.step is not None else step
             if after is not None:
                 self.emit(after, head, None)
-            return out
+            return self.if_reached(out)
         if isinstance(s, ast.Goto):
             self.emit(node, self.frames[-1].labels[s.label], s.span)
             return None
@@ -294,6 +296,37 @@ class BodyLowerer(CondLowerer):
         if isinstance(s, ast.Empty):
             return node
         raise AssertionError(s)  # pragma: no cover
+
+    def if_reached(self, out: int) -> int | None:
+        """A loop's exit node, or None when nothing jumps there (`while (true)`
+        without `break`), so that control does not fall through it: a
+        procedure that returns from inside such a loop does not reach its end."""
+        return out if any(e.dst == out for e in self.g.edges) else None
+
+    def unrolled_for(self, s: ast.For, node: int) -> int | None:
+        """A `for` with a constant trip count inside an atomic block (sema's
+        `Elaboration.unrolled`): the body once per pass, the counter a
+        constant in each, so the block stays one step and loop-free."""
+        sym, values = self.el.unrolled[s]
+        frame = self.frames[-1]
+        out = self.node()
+        saved = frame.binds.get(sym)
+        cur = node
+        for v in values:
+            nxt = self.node()
+            frame.binds[sym] = Const(v)
+            self.loops.append((out, nxt))
+            end = self.stmt(s.body, cur)
+            self.loops.pop()
+            if end is not None:
+                self.emit(end, nxt, None)
+            cur = nxt
+        if saved is None:
+            frame.binds.pop(sym, None)
+        else:
+            frame.binds[sym] = saved
+        self.emit(cur, out, None)
+        return out
 
     def hoist_lvalue(self, target: ast.Expr, node: int) -> int:
         for sub in subexprs(target, opaque=ast.Quant):

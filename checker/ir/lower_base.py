@@ -132,6 +132,14 @@ class LowererBase:
 
 
     @property
+    def assigned_values(self) -> dict[ast.AssignExpr, Expr]:
+        """The value of each assignment expression of the condition being
+        lowered, read after its store (`CondLowerer.assign_in_cond`)."""
+        if not hasattr(self, "_assigned_values"):
+            self._assigned_values: dict[ast.AssignExpr, Expr] = {}
+        return self._assigned_values
+
+    @property
     def call_results(self) -> dict[ast.Call, Expr]:
         if not hasattr(self, "_call_results"):
             self._call_results: dict[ast.Call, Expr] = {}

@@ -11,7 +11,7 @@ from checker.ir.fold import fold
 from checker.ir.lower_base import LowererBase
 from checker.ir.micro import LV
 from checker.ir.nodes import FALSE, TRUE, Binary, Const, Dyn, Expr, FieldOf, Ite, Loc, Read, Unary
-from checker.sema.symbols import ConstSym, EnumMemberSym, LocalSym, QuantVarSym
+from checker.sema.symbols import ConstSym, EnumMemberSym, LocalSym, PoolSym, QuantVarSym
 from checker.sema.types import ArrayType, BoolType, PtrType, StructType
 
 
@@ -38,6 +38,8 @@ class ExprLowerer(LowererBase):
                 return replace(base, type=wf.type, bits=wf, path=f"{base.path}.{e.name}")
             off = self.layout.field_offset(st, e.name)
             return LV(base.base + off, base.dyn, st.fields[e.name].type, f"{base.path}.{e.name}")
+        if isinstance(e, ast.Index) and isinstance(pool := el.refs.get(e.base), PoolSym):
+            return self.pool_object(pool, e.index)
         if isinstance(e, ast.Index):
             base = self.lvalue(e.base)
             at = base.type
@@ -53,6 +55,24 @@ class ExprLowerer(LowererBase):
         if isinstance(e, ast.Deref):
             return self.deref(e.operand)
         raise self.error(e.span, "not a location")
+
+    def pool_object(self, pool: PoolSym, index: ast.Expr) -> LV:
+        """`zspages[i]`: the pool's object i, as `*ref` with ref = i + 1
+        (checked for liveness as any reference is). A run-time index is first
+        checked against the pool's size (an `INDEX` fault, as for an array)
+        by a component of stride 0."""
+        info = self.layout.pools[pool.name]
+        idx = self.expr(index)
+        bound: tuple[Dyn, ...] = ()
+        if isinstance(idx, Const):
+            if not 0 <= idx.value < info.size:
+                raise self.error(index.span, f"index {idx.value} is out of bounds "
+                                             f"0..{info.size - 1} of pool '{pool.name}'")
+        else:
+            bound = (Dyn(idx, 0, info.size),)
+        ref = fold(Binary("+", idx, Const(1)))
+        return LV(info.base + 1, (*bound, Dyn(ref, info.stride, info.size, pool.name, info.base)),
+                  pool.elem, pool.elem.name)
 
     def deref(self, e: ast.Expr) -> LV:
         """The object a pointer expression designates."""
@@ -137,6 +157,20 @@ class ExprLowerer(LowererBase):
             return fold(Ite(c, self.expr(e.then), self.expr(e.other)))
         if isinstance(e, ast.Quant):
             return self.quant(e)
+        if isinstance(e, ast.AssignExpr):
+            value = self.assigned_values.get(e)
+            if value is None:  # pragma: no cover - sema admits them in conditions only
+                raise self.error(e.span, "an assignment is not supported here")
+            return value
+        if isinstance(e, ast.AddrOf) and isinstance(e.operand, ast.Index) and \
+                isinstance(pool := el.refs.get(e.operand.base), PoolSym):
+            idx = self.expr(e.operand.index)
+            if not isinstance(idx, Const):
+                raise self.error(e.operand.index.span,
+                                 f"'&{pool.name}[...]' needs a constant index (a constant, or a "
+                                 "quantifier's or a scenario loop's variable)")
+            self.pool_object(pool, e.operand.index)  # the bounds check
+            return Const(idx.value + 1)
         raise self.error(e.span, f"cannot use {type(e).__name__.lower()} here")
 
     def truth(self, v: Expr, e: ast.Expr) -> Expr:

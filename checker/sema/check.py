@@ -8,7 +8,8 @@ integer bounds and `if (option)` branches are known before lowering.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import operator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -18,7 +19,7 @@ from checker.dsl import ast
 from checker.dsl.diagnostics import DiagnosticSink, Span, SpecError
 from checker.dsl.loader import Program
 from checker.dsl.parser import ConstTooLarge, c_int, const_limit_message
-from checker.dsl.walk import subexprs
+from checker.dsl.walk import expr_children, subexprs
 from checker.sema.consts import ConstError, ConstLimit, bounded, fold_binary
 from checker.sema.lemmas import check_lemma
 from checker.sema.symbols import (
@@ -79,6 +80,7 @@ class _Ctx:
     in_thread: bool = False
     in_atomic: bool = False
     loop_depth: int = 0
+    allow_assign: bool = False  # C's assignment expression: in a statement's condition only
     allow_thread_local: bool = True
     allow_current: bool = True
     what: str = "code"  # for messages: "an invariant", "an init block", ...
@@ -301,7 +303,8 @@ class Checker:
             self.ensure_const(name)
         for name in self.overrides:
             if name not in self.el.consts:
-                self.err(self.override_span, f"-D {name}: no constant or option of that name")
+                self.err(self.override_span, f"-D {name}: no constant or option of that name "
+                                             f"({self.valid_overrides()})")
         self.complete_types(decls)
         for d in decls:
             if isinstance(d, ast.PoolDecl):
@@ -394,6 +397,16 @@ class Checker:
             got = self.const_int(d.value, "a constant's value")
             value = got if got is not None else 0
         self.el.consts[d.name] = ConstSym(d.name, value, is_bool, d.is_option, d.span)
+
+    def valid_overrides(self) -> str:
+        """The names `-D` accepts, for the message about one it does not."""
+        consts = sorted(c.name for c in self.el.consts.values() if not c.is_option)
+        options = sorted(c.name for c in self.el.consts.values() if c.is_option)
+        if not consts and not options:
+            return "the spec declares no constant or option"
+        parts = [f"constants: {', '.join(consts)}" if consts else "",
+                 f"options: {', '.join(options)}" if options else ""]
+        return "; ".join(p for p in parts if p)
 
     def complete_types(self, decls: list[ast.Decl]) -> None:
         for d in decls:
@@ -595,28 +608,28 @@ class Checker:
         elif isinstance(s, ast.CallStmt):
             self.check_call(s.call, as_statement=True)
         elif isinstance(s, ast.If):
-            self.check_cond(s.cond)
+            self.check_stmt_cond(s.cond)
             self.check_stmt(s.then)
             if s.other is not None:
                 self.check_stmt(s.other)
         elif isinstance(s, ast.While | ast.DoWhile):
             if ctx.in_atomic:
-                self.err(s.span, "a loop cannot be inside an atomic block: each iteration is a step")
-            self.check_cond(s.cond)
+                self.err(s.span, "a loop inside an atomic block must count with a constant: "
+                                 f"for ({UNROLL_SHAPE}) {{ ... }}")
+            self.check_stmt_cond(s.cond)
             with self.context(loop_depth=ctx.loop_depth + 1):
                 self.check_stmt(s.body)
         elif isinstance(s, ast.For):
-            if ctx.in_atomic:
-                self.err(s.span, "a loop cannot be inside an atomic block: each iteration is a step")
             with self.scope():
                 if s.init is not None:
                     self.check_stmt(s.init)
                 if s.cond is not None:
-                    self.check_cond(s.cond)
+                    self.check_stmt_cond(s.cond)
                 if s.step is not None:
                     self.check_stmt(s.step)
                 with self.context(loop_depth=ctx.loop_depth + 1):
                     self.check_stmt(s.body)
+            self.check_unrolled(s, ctx.in_atomic)
         elif isinstance(s, ast.Goto):
             ctx.gotos.append(s)
         elif isinstance(s, ast.Label):
@@ -669,7 +682,74 @@ class Checker:
         else:  # pragma: no cover
             raise AssertionError(s)
 
+    def check_unrolled(self, s: ast.For, in_atomic: bool) -> None:
+        """A loop inside `atomic` is accepted when its trip count is a
+        constant (`for (int[0..N] i = 0; i < N; i++)`, the variable not
+        assigned in the body), so that lowering can unroll it and the block
+        stays one step. Every such loop is recorded: lowering unrolls one in a
+        procedure called from an atomic block too."""
+        got = self.unroll_values(s)
+        if isinstance(got, str):
+            if in_atomic:
+                self.err(s.span, f"a loop inside an atomic block must count with a constant: "
+                                 f"for ({UNROLL_SHAPE}) {{ ... }}; {got}")
+            return
+        self.el.unrolled[s] = got
+
+    def unroll_values(self, s: ast.For) -> tuple[LocalSym, tuple[int, ...]] | str:
+        """The counter and its value on each pass, or why there are none."""
+        init = s.init
+        if not isinstance(init, ast.VarDecl) or init.init is None or init.dims:
+            return "declare the counter with its first value in the first clause"
+        sym = self.el.decl_syms.get(init)
+        cond, step = s.cond, s.step
+        if sym is None or not isinstance(sym.type, IntType):
+            return "the counter must be an integer"
+        if not (isinstance(cond, ast.Binary) and cond.op in _UNROLL_TESTS
+                and isinstance(cond.left, ast.Name) and self.el.refs.get(cond.left) is sym):
+            return f"the test must compare '{init.name}' with a constant"
+        if isinstance(step, ast.IncDec) and isinstance(step.target, ast.Name):
+            target, delta = step.target, (1 if step.op == "++" else -1)
+        elif isinstance(step, ast.Assign) and step.op in ("+=", "-=") \
+                and isinstance(step.target, ast.Name):
+            target, amount = step.target, self._try_const(step.value)
+            if amount is None or amount == 0:
+                return "the step must add or subtract a constant other than 0"
+            delta = amount if step.op == "+=" else -amount
+        else:
+            return f"the step must be {init.name}++, {init.name}--, += or -= a constant"
+        first, bound = self._try_const(init.init), self._try_const(cond.right)
+        if self.el.refs.get(target) is not sym or first is None or bound is None:
+            return "its first value, bound and step must be constants"
+        why = _assigned_in(s.body, sym, self.el)
+        if why is not None:
+            return why
+        values: list[int] = []
+        v = first
+        while _UNROLL_TESTS[cond.op](v, bound):
+            values.append(v)
+            if len(values) > MAX_UNROLL:
+                return f"it makes more than {MAX_UNROLL} passes"
+            v += delta
+        lo, hi = sym.type.lo, sym.type.hi
+        for x in (first, *values, v):
+            if lo is not None and hi is not None and not lo <= x <= hi:
+                return f"'{init.name}' would take the value {x}, outside {sym.type}"
+        return sym, tuple(values)
+
+    def _try_const(self, e: ast.Expr) -> int | None:
+        try:
+            return self.const_value(e)
+        except ConstError:
+            return None
+
     # ------------------------------------------------------------ expressions
+    def check_stmt_cond(self, e: ast.Expr) -> None:
+        """The condition of if, while, do or for: C's assignment expression
+        is accepted in it (`while ((p = next(p)) != null)`)."""
+        with self.context(allow_assign=True):
+            self.check_cond(e)
+
     def check_cond(self, e: ast.Expr) -> None:
         t = self.check_expr(e)
         if t is not None and not is_truthy(t):
@@ -693,6 +773,8 @@ class Checker:
         return t
 
     def is_lvalue(self, e: ast.Expr) -> bool:
+        if isinstance(e, ast.Index) and isinstance(self.el.refs.get(e.base), PoolSym):
+            return True
         if isinstance(e, ast.Name):
             sym = self.el.refs.get(e)
             return isinstance(sym, GlobalSym) or (isinstance(sym, LocalSym) and not sym.alias)
@@ -776,6 +858,8 @@ class Checker:
             return None
         if isinstance(e, ast.Binary):
             return self.check_binary(e)
+        if isinstance(e, ast.AssignExpr):
+            return self.check_assign_expr(e)
         if isinstance(e, ast.Unary):
             ot = self.check_expr(e.operand)
             if ot is None:
@@ -790,6 +874,11 @@ class Checker:
             return INT
         if isinstance(e, ast.Member):
             return self.check_member(e)
+        if isinstance(e, ast.Index) and (pool := self.pool_named(e.base)) is not None:
+            it = self.check_expr(e.index)
+            if it is not None and not is_int(it):
+                self.err(e.index.span, f"an object's index in a pool must be an integer, not '{it}'")
+            return pool.elem
         if isinstance(e, ast.Index):
             bt = self.check_expr(e.base)
             it = self.check_expr(e.index)
@@ -809,10 +898,44 @@ class Checker:
                 self.err(e.operand.span, f"cannot dereference a value of type '{pt}'")
                 return None
             return pt.target
+        if isinstance(e, ast.AddrOf) and isinstance(e.operand, ast.Index) and \
+                (pool := self.pool_named(e.operand.base)) is not None:
+            self.check_expr(e.operand)
+            return PtrType(pool.elem)  # `&zspages[0]`: a reference to a pool's object
         if isinstance(e, ast.AddrOf):
             self.err(e.span, "'&' can only be applied in a call argument: spin_lock(&class->lock)")
             return None
         raise AssertionError(e)
+
+    def check_assign_expr(self, e: ast.AssignExpr) -> Type | None:
+        """`(target = value)` inside a condition; its type is the target's."""
+        if not self.ctx.allow_assign:
+            self.err(e.span, "an assignment inside an expression is accepted only in the "
+                             "condition of if, while, do and for (outside a call's arguments)")
+        tt = self.check_lvalue(e.target)
+        if e.op == "=":
+            if tt is not None:
+                self.check_value(e.value, tt, "assignment")
+                return tt
+            self.check_expr(e.value)
+            return None
+        vt = self.check_expr(e.value)
+        if tt is not None and not is_int(tt):
+            self.err(e.target.span, f"'{e.op}' needs an integer target, not '{tt}'")
+            return None
+        if vt is not None and not is_int(vt):
+            self.err(e.value.span, f"'{e.op}' needs an integer value, not '{vt}'")
+        return tt
+
+    def pool_named(self, e: ast.Expr) -> PoolSym | None:
+        """The pool `e` names, when it is indexed (`zspages[i]`: the pool's
+        object i, live or not) or its object's address taken."""
+        if isinstance(e, ast.Name):
+            sym = self.lookup(e.name)
+            if isinstance(sym, PoolSym):
+                self.el.refs[e] = sym
+                return sym
+        return None
 
     def check_name(self, e: ast.Name, alias_ok: bool) -> Type | None:
         ctx = self.ctx
@@ -917,7 +1040,7 @@ class Checker:
                 self.check_expr(b)
                 self.const_int(b, "a quantifier bound")
             vt = IntType(0, 0)
-        with self.scope():
+        with self.scope(), self.context(allow_assign=False):
             var = QuantVarSym(e.var, vt, e.span)
             self.scopes[-1][e.var] = var
             self.check_cond(e.body)
@@ -938,7 +1061,8 @@ class Checker:
             return None
         self.el.refs[c] = proc
         self.call_graph.add_edge(self.ctx.owner, proc.name, span=c.span)
-        self.check_args(c.args, proc.params, c.span, c.name, allow_alias=True)
+        with self.context(allow_assign=False):  # a call's arguments are evaluated before it
+            self.check_args(c.args, proc.params, c.span, c.name, allow_alias=True)
         if not as_statement and isinstance(proc.ret, VoidType):
             self.err(c.span, f"'{c.name}' returns no value")
             return None
@@ -955,7 +1079,8 @@ class Checker:
                                      "started at run time takes values only")
                     continue
                 self.check_alias_arg(a, p)
-            elif isinstance(a, ast.AddrOf):
+            elif isinstance(a, ast.AddrOf) and not (isinstance(a.operand, ast.Index)
+                                                    and self.pool_named(a.operand.base)):
                 self.err(a.span, f"parameter '{p.name}' takes a value of type '{p.type}', not an "
                                  "address")
             else:
@@ -1015,21 +1140,22 @@ class Checker:
                                    f"command line sets both (-D {name}=...)")
                 else:
                     self.const_int(value, "an option value")
+            counts: dict[ast.RunItem, int] = {}
+            bounds: dict[ast.RunLoop, range] = {}
             for run in sc.runs:
-                t = self.el.threads.get(run.thread)
-                if t is None:
-                    self.err(run.span, f"unknown thread '{run.thread}'"
-                                       f"{self.private_hint(run.thread)}")
-                    continue
-                self.el.refs[run] = t
-                self.check_args(run.args, t.params, run.span, run.thread, allow_alias=True)
+                self.check_run(run, counts, bounds)
+            instances = self.expand_runs(sc.runs, 0, {}, counts, bounds)
+            if len(instances) > MAX_INSTANCES:
+                self.err(sc.span, f"scenario '{sc.name}' would run more than {MAX_INSTANCES} "
+                                  "threads")
+            self.el.run_instances[sc.name] = instances[:MAX_INSTANCES]
             for name, value, span in sc.maxes:
                 if name not in self.el.threads:
                     self.err(span, f"unknown thread '{name}'")
                 self.const_int(value, "a thread bound")
             for init in sc.inits:
                 self.check_init(init)
-            if not sc.runs:
+            if not self.el.run_instances[sc.name]:
                 self.err(sc.span, f"scenario '{sc.name}' runs no thread")
             if sc.expect is not None:
                 x = sc.expect
@@ -1043,6 +1169,67 @@ class Checker:
                 elif x.kind == "verified" and x.name is not None:
                     self.err(x.span, "'expect verified' takes no name")
 
+    def check_run(self, run: ast.RunItem, counts: dict[ast.RunItem, int],
+                  bounds: dict[ast.RunLoop, range]) -> None:
+        """`run T(args) [* COUNT];` inside its `for (v in LO..HI)` loops: the
+        count and bounds are constants (so `-D` scales a configuration), the
+        loop variables constants of each instance's arguments."""
+        n = 1
+        if run.count is not None:
+            got = self.const_int(run.count, "a number of instances")
+            if got is not None and got < 0:
+                self.err(run.count.span, f"a number of instances cannot be negative ({got})")
+            n = max(got or 0, 0)
+        counts[run] = n
+        with self.scope():
+            for loop in run.loops:
+                var = self.el.run_loop_vars.get(loop)
+                if var is None:
+                    lo = self.const_int(loop.lo, "a loop bound")
+                    hi = self.const_int(loop.hi, "a loop bound")
+                    lo, hi = lo or 0, hi if hi is not None else -1
+                    bounds[loop] = range(lo, min(hi, lo + MAX_INSTANCES) + 1)
+                    var = QuantVarSym(loop.var, IntType(lo, max(lo, hi)), loop.span)
+                    self.el.run_loop_vars[loop] = var
+                if loop.var in self.scopes[-1]:
+                    self.err(loop.span, f"'{loop.var}' is already a loop variable here")
+                self.scopes[-1][loop.var] = var
+            t = self.el.threads.get(run.thread)
+            if t is None:
+                self.err(run.span, f"unknown thread '{run.thread}'"
+                                   f"{self.private_hint(run.thread)}")
+                return
+            self.el.refs[run] = t
+            self.check_args(run.args, t.params, run.span, run.thread, allow_alias=True)
+
+    def expand_runs(self, runs: list[ast.RunItem], depth: int, values: dict[QuantVarSym, int],
+                    counts: dict[ast.RunItem, int], bounds: dict[ast.RunLoop, range]
+                    ) -> list[tuple[ast.RunItem, dict[QuantVarSym, int]]]:
+        """The instances of `runs` in the order a C loop would start them:
+        the body of `for (i in 0..1) { run a(i); run b(); }` once per value
+        (a(0), b(), a(1), b()). The parser gives each `run` its loops,
+        outermost first; the runs of one loop body are consecutive."""
+        out: list[tuple[ast.RunItem, dict[QuantVarSym, int]]] = []
+        i = 0
+        while i < len(runs):
+            run = runs[i]
+            if len(run.loops) <= depth:
+                out.extend((run, values) for _ in range(counts.get(run, 1)))
+                i += 1
+                continue
+            loop = run.loops[depth]
+            j = i
+            while j < len(runs) and len(runs[j].loops) > depth and runs[j].loops[depth] is loop:
+                j += 1
+            var = self.el.run_loop_vars[loop]
+            for v in bounds.get(loop, range(0)):
+                out.extend(self.expand_runs(runs[i:j], depth + 1, {**values, var: v}, counts,
+                                            bounds))
+                if len(out) > MAX_INSTANCES:
+                    return out
+            i = j
+        return out
+
     def check_recursion(self) -> None:
         for cycle in nx.simple_cycles(self.call_graph):
             first = cycle[0]
@@ -1050,6 +1237,35 @@ class Checker:
                 span = self.el.procs[first].decl.span
                 self.err(span, f"recursive procedures are not supported: {' -> '.join([*cycle, first])}")
                 break
+
+
+MAX_INSTANCES = 1024
+UNROLL_SHAPE = "int[LO..HI] i = A; i < B; i++"
+MAX_UNROLL = 1024
+_UNROLL_TESTS: dict[str, Callable[[int, int], bool]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "!=": operator.ne,
+}
+
+
+def _assigned_in(body: ast.Stmt, sym: LocalSym, el: Elaboration) -> str | None:
+    """Why an unrolled loop's body would change what its passes are: it
+    assigns the counter or takes its address, or holds a label (a copy per
+    pass would declare it again); None if it does neither."""
+    for st in walk_stmts(body):
+        if isinstance(st, ast.Label):
+            return f"its body holds the label '{st.name}'"
+        targets: list[ast.Expr] = []
+        if isinstance(st, ast.Assign | ast.IncDec):
+            targets.append(st.target)
+        for top in expr_children(st):
+            for e in subexprs(top):
+                if isinstance(e, ast.AssignExpr):
+                    targets.append(e.target)
+                elif isinstance(e, ast.AddrOf):
+                    targets.append(e.operand)
+        if any(isinstance(t, ast.Name) and el.refs.get(t) is sym for t in targets):
+            return f"its body changes '{sym.name}'"
+    return None
 
 
 def _ptr_target(t: Type) -> Type:

@@ -121,6 +121,14 @@ class Elaboration:
     refs: dict[ast.Node, Symbol] = field(default_factory=dict)
     decl_syms: dict[ast.Node, LocalSym] = field(default_factory=dict)
     quant_vars: dict[ast.Quant, QuantVarSym] = field(default_factory=dict)
+    run_loop_vars: dict[ast.RunLoop, QuantVarSym] = field(default_factory=dict)
+    # Per scenario, the thread instances its `run` items start, in order, each
+    # with the values of its scenario loop variables.
+    run_instances: dict[str, list[tuple[ast.RunItem, dict[QuantVarSym, int]]]] = \
+        field(default_factory=dict)
+    # A `for` loop inside `atomic` with a constant trip count: its variable and
+    # the value of each pass (lowering unrolls it, so the block stays one step).
+    unrolled: dict[ast.For, tuple[LocalSym, tuple[int, ...]]] = field(default_factory=dict)
     init_locals: list[LocalSym] = field(default_factory=list)
 
     def pool_of(self, t: Type) -> PoolSym | None:
