@@ -9,10 +9,18 @@ import time
 from collections.abc import Callable, Iterator, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from checker.explore.options import CheckOptions
-from checker.explore.result import Stats, current_rss_mb
+if TYPE_CHECKING:  # imported by checker.cli at startup: no more than it needs
+    from checker.explore.options import CheckOptions
+    from checker.explore.result import Stats
+
+
+def current_rss_mb() -> float:
+    """checker.explore.result's, imported when first needed."""
+    from checker.explore.result import current_rss_mb as rss
+
+    return rss()
 
 CHECK_EVERY = 512  # expansions between two budget checks
 
