@@ -281,9 +281,9 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     table; a spec error is reported (in the chosen format) and the others
     are still checked."""
     from checker.dsl.diagnostics import SpecError
+    from checker.dsl.specfiles import expand_specs
     from checker.report.check import SpecFailure
     from checker.report.output import check_report, itf_lines
-    from checker.specfiles import expand_specs
 
     if args.workers > 1 and (args.engine != "vm" or args.search != "bfs"):
         err.print("migcheck: --workers needs --engine vm and a breadth-first search "

@@ -24,12 +24,12 @@ import pytest
 from checker.argtypes import positive_int
 from checker.dsl.diagnostics import SpecError
 from checker.dsl.loader import load_program
+from checker.dsl.specfiles import has_scenarios
 from checker.explore.codegen import compile_system
 from checker.explore.options import CheckOptions
 from checker.explore.result import CheckResult
 from checker.explore.run import check
 from checker.ir.build import build_all
-from checker.specfiles import has_scenarios
 from checker.trace.model import build_trace
 from checker.trace.text import render
 from checker.vm.tiered import default_engine
