@@ -35,6 +35,7 @@ from checker.argtypes import natural_int, positive_float, positive_int
 from checker.explore.limits import (
     LimitExceeded,
     clear_stop,
+    figures,
     limit_text,
     phase,
     request_stop,
@@ -446,17 +447,8 @@ def _run_one(ts: TransitionSystem, opts: CheckOptions, err: Console | None,
     label = label or f"scenario {ts.scenario}"
     with err.status(f"checking {label}") as status:
         def progress(s: Stats) -> None:
-            status.update(f"checking {label}: {progress_text(s)}")
+            status.update(f"checking {label}: {figures(s)}")
         return check(ts, opts, progress, engine)
-
-
-def progress_text(s: Stats) -> str:
-    """The figures of a running search, for the progress line: elapsed time,
-    states, rate, frontier (the BFS queue or the DFS stack), depth, memory."""
-    from checker.explore.result import current_rss_mb
-
-    return (f"{s.seconds:,.1f} s, {s.states:,} states, {s.states_per_second:,.0f} states/s, "
-            f"queue {s.queue:,}, depth {s.depth}, {current_rss_mb():,.0f} MB")
 
 
 def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,

@@ -21,8 +21,8 @@ from checker.cli import (
     EXIT_USAGE,
     _worst,
     main,
-    progress_text,
 )
+from checker.explore.limits import figures
 from checker.explore.result import Stats
 from checker.trace import model
 from checker.trace.itf import itf_value
@@ -142,7 +142,7 @@ def test_save_trace_with_several_specs_is_a_usage_error(tmp_path, capsys):
 
 def test_the_progress_line_has_every_figure():
     s = Stats(states=123_456, depth=17, seconds=2.0, queue=4_321)
-    text = progress_text(s)
+    text = figures(s)
     for part in ("2.0 s", "123,456 states", "61,728 states/s", "queue 4,321", "depth 17", " MB"):
         assert part in text, text
 

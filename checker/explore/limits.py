@@ -22,6 +22,14 @@ def current_rss_mb() -> float:
 
     return rss()
 
+
+def figures(s: Stats) -> str:
+    """How far a search got, as the progress line and the Ctrl-C message
+    show it: elapsed time, states, rate, frontier (the BFS queue or the DFS
+    stack), depth, memory."""
+    return (f"{s.seconds:,.1f} s, {s.states:,} states, {s.states_per_second:,.0f} states/s, "
+            f"queue {s.queue:,}, depth {s.depth}, {current_rss_mb():,.0f} MB")
+
 CHECK_EVERY = 512  # expansions between two budget checks
 
 
