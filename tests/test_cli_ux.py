@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import tomllib
+from importlib import resources
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -179,7 +180,11 @@ def test_saved_traces_match_the_schema(tmp_path, capsys):
 
 
 def test_the_schema_names_the_fields_the_loader_reads():
-    """The schema and checker.trace.model change together."""
+    """The schema and checker.trace.model change together; it ships in the package."""
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "trace/*.schema.json" in meta["tool"]["setuptools"]["package-data"]["checker"]
+    assert json.loads(resources.files("checker.trace").joinpath("trace.schema.json")
+                      .read_text()) == SCHEMA
     assert set(SCHEMA["properties"]) == set(model._TRACE_FIELDS)
     defs = SCHEMA["$defs"]
     assert set(defs["thread"]["properties"]) == set(model._THREAD_FIELDS)
