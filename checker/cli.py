@@ -226,11 +226,16 @@ def _overrides(defines: Sequence[str]) -> dict[str, int]:
     return out
 
 
-def _systems(args: argparse.Namespace) -> list[TransitionSystem]:
+def _systems(args: argparse.Namespace, batch: bool = False) -> list[TransitionSystem]:
+    """The scenarios of `args.spec`: those named by -s (an unknown name is
+    an error), or, in a batch of specs, those of them this spec has."""
     from checker.dsl.loader import load_program
     from checker.ir.build import build_all
 
     program = load_program(args.spec, args.include)
+    if batch and args.scenario:
+        return [ts for ts in build_all(program, _overrides(args.defines))
+                if ts.scenario in args.scenario]
     return build_all(program, _overrides(args.defines), args.scenario or None)
 
 
@@ -307,11 +312,12 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     outcomes: list[tuple[CheckResult, Trace | None]] = []
     failures: list[SpecFailure] = []
     codes: list[int] = []
+    seen: set[str] = set()  # the scenarios selected, in any spec
     for n, spec in enumerate(specs, 1):
         args.spec = spec
         where = f"spec {n}/{len(specs)}, " if len(specs) > 1 else ""
         try:
-            code, results = _check_spec(args, out, err, batch, where)
+            code, results = _check_spec(args, out, err, batch, where, seen)
         except SpecError as e:
             if args.format == "text":
                 print(e.render(), file=sys.stderr)
@@ -329,6 +335,9 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         out.file.write(check_report(args.format, outcomes, failures))
     elif batch:
         _print_summary(out, outcomes, failures)
+    if batch and (missing := [s for s in args.scenario if s not in seen]):
+        err.print(f"migcheck: no spec has scenario {', '.join(missing)}", highlight=False)
+        codes.append(EXIT_USAGE)
     traces = [t for _, t in outcomes if t is not None]
     if args.html and not _viewer(err, args.html, traces):
         err.print(f"migcheck: no counterexample, so no {args.html}", highlight=False)
@@ -363,7 +372,7 @@ def _wants_saving(args: argparse.Namespace, r: CheckResult) -> bool:
 
 
 def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: bool,
-                where: str) -> tuple[int, list[tuple[CheckResult, Trace | None]]]:
+                where: str, seen: set[str]) -> tuple[int, list[tuple[CheckResult, Trace | None]]]:
     """Check the scenarios of `args.spec`; its exit status and results."""
     with phase("loading and building the scenarios"):  # the imports are part of loading
         from checker.explore.codegen import compile_system
@@ -373,7 +382,8 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
         from checker.trace.model import build_trace
         from checker.vm.tiered import default_engine
 
-        built = _systems(args)
+        built = _systems(args, batch)
+    seen.update(ts.scenario for ts in built)
     systems = [ts for ts in built if not set(ts.tags) & set(args.skip_tag)]
     if not systems:
         if batch:

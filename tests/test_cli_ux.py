@@ -127,6 +127,18 @@ def test_a_spec_error_in_a_batch_is_reported_and_the_rest_checked(tmp_path, caps
     assert any(line.split()[:3] == [str(good), "ok", "met"] for line in out.splitlines())
 
 
+def test_scenario_selection_across_a_batch(tmp_path, capsys):
+    """-s picks the scenarios of that name in whichever specs have them."""
+    _spec(tmp_path, GOOD, "d/good.mig")
+    _spec(tmp_path, SPEC, "d/s.mig")
+    assert main(["check", str(tmp_path / "d"), "-s", "fine", "--no-save", "-q"]) == EXIT_OK
+    rows = [ln.split()[:3] for ln in capsys.readouterr().out.splitlines()
+            if ln.startswith(str(tmp_path)) and len(ln.split()) > 1]  # the table
+    assert rows == [[str(tmp_path / "d/s.mig"), "fine", "met"]]
+    assert main(["check", str(tmp_path / "d"), "-s", "nowhere", "--no-save", "-q"]) == 2
+    assert "no spec has scenario nowhere" in capsys.readouterr().err
+
+
 def test_the_worst_status_wins():
     assert _worst([EXIT_OK, EXIT_INCOMPLETE, EXIT_UNMET]) == EXIT_UNMET
     assert _worst([EXIT_UNMET, EXIT_USAGE, EXIT_OK]) == EXIT_USAGE
