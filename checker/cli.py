@@ -1,6 +1,7 @@
 """The `migcheck` command line.
 
-    migcheck check SPEC [-s SCENARIO]... [-D NAME=VALUE]... [--dfs] [limits]
+    migcheck check SPEC [SPEC|DIR]... [-s SCENARIO]... [-D NAME=VALUE]... [--dfs] [limits]
+        [--format text|json|junit|sarif|itf] [--save-all | --save-trace PATH | --no-save]
     migcheck replay TRACE.json [--spec SPEC]
     migcheck list SPEC
     migcheck ir SPEC [-s SCENARIO]
@@ -13,7 +14,8 @@
 
 Exit status: 0 every scenario met its expectation; 1 one did not (or a cover
 was never reached); 2 usage or spec error; 3 a search was cut short by a
-limit (and none failed); 130 interrupted (Ctrl-C).
+limit (and none failed); 130 interrupted (Ctrl-C). With several scenarios
+or specs, the worst of theirs: 2 over 1 over 3 over 0.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from checker.explore.limits import (
 
 # Everything else is imported by the command that needs it: `migcheck
 # --version` and `migcheck list` start in a fraction of a second, without z3,
-# numba, numpy or networkx (tests/test_cli_batch.py checks the imports).
+# numba, numpy or networkx (tests/test_cli_ux.py checks the imports).
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -656,7 +658,12 @@ _GRACE_S = 10.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser(argv).parse_args(argv)
+    parser = _parser(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "check" and not any(e.startswith("-") for e in extra):
+        args.more_specs += extra  # specs after an option: `check a.mig -q b.mig`
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     # --max-seconds counts from here: after the chosen command's parser and
     # the modules it imports, as when every module was imported at startup.
     started = time.monotonic()

@@ -139,6 +139,15 @@ def test_scenario_selection_across_a_batch(tmp_path, capsys):
     assert "no spec has scenario nowhere" in capsys.readouterr().err
 
 
+def test_specs_may_follow_options(tmp_path, capsys):
+    a, b = _spec(tmp_path, GOOD, "a.mig"), _spec(tmp_path, GOOD, "b.mig")
+    assert main(["check", str(a), "-q", str(b), "--no-save"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert f"{a}  ok" in out and f"{b}  ok" in out
+    with pytest.raises(SystemExit):
+        main(["list", str(a), str(b)])
+
+
 def test_the_worst_status_wins():
     assert _worst([EXIT_OK, EXIT_INCOMPLETE, EXIT_UNMET]) == EXIT_UNMET
     assert _worst([EXIT_UNMET, EXIT_USAGE, EXIT_OK]) == EXIT_USAGE
