@@ -1,6 +1,7 @@
 """The `migcheck` command line.
 
-    migcheck check SPEC [-s SCENARIO]... [-D NAME=VALUE]... [--dfs] [limits]
+    migcheck check SPEC [SPEC|DIR]... [-s SCENARIO]... [-D NAME=VALUE]... [--dfs] [limits]
+        [--format text|json|junit|sarif|itf] [--save-all | --save-trace PATH | --no-save]
     migcheck replay TRACE.json [--spec SPEC]
     migcheck list SPEC
     migcheck ir SPEC [-s SCENARIO]
@@ -13,7 +14,8 @@
 
 Exit status: 0 every scenario met its expectation; 1 one did not (or a cover
 was never reached); 2 usage or spec error; 3 a search was cut short by a
-limit (and none failed); 130 interrupted (Ctrl-C).
+limit (and none failed); 130 interrupted (Ctrl-C). With several scenarios
+or specs, the worst of theirs: 2 over 1 over 3 over 0.
 """
 
 from __future__ import annotations
@@ -26,57 +28,36 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from checker import __version__
 from checker.argtypes import natural_int, positive_float, positive_int
-from checker.backends.command import add_export_parser, cmd_export
-from checker.diff.command import add_diff_parser, cmd_diff
-from checker.doc.command import add_doc_parser, cmd_doc
-from checker.dsl.diagnostics import SourceCache, SpecError
-from checker.dsl.library import table_of_contents
-from checker.dsl.loader import load_program
-
-if TYPE_CHECKING:
-    from checker.dsl import ast
-from checker.explore.codegen import compile_system
 from checker.explore.limits import (
     LimitExceeded,
     clear_stop,
+    figures,
     limit_text,
     phase,
     request_stop,
     start_process_limits,
     stop_process_limits,
 )
-from checker.explore.options import CheckOptions
-from checker.explore.result import CheckResult, Stats
-from checker.explore.run import Search, check
-from checker.ir.build import build_all
-from checker.ir.nodes import TransitionSystem
-from checker.ir.pretty import dump
-from checker.mutate.command import add_mutate_parser, cmd_mutate
-from checker.report.output import FORMATS, check_report, replay_report, write_viewer
-from checker.sema.check import elaborate, parse_override
-from checker.symbolic.command import (
-    DEFAULT_BMC_DEPTH,
-    add_prove_parser,
-    cmd_prove,
-    fmt_bmc_stats,
-    run_bmc,
-)
-from checker.symbolic.stats import BmcStats
-from checker.textsafe import VisibleText
-from checker.trace.jsonio import TraceFormatError, dumps, save
-from checker.trace.model import Trace, build_trace
-from checker.trace.replay import load_and_replay
-from checker.trace.text import render
-from checker.vm.tiered import VM_AFTER, default_engine
+
+# Everything else is imported by the command that needs it: `migcheck
+# --version` and `migcheck list` start in a fraction of a second, without z3,
+# numba, numpy or networkx (tests/test_cli_ux.py checks the imports).
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from checker.dsl import ast
+    from checker.explore.options import CheckOptions
+    from checker.explore.result import CheckResult, Stats
+    from checker.explore.run import Search
+    from checker.ir.nodes import TransitionSystem
+    from checker.report.check import SpecFailure
+    from checker.trace.model import Trace
 
 EXIT_OK, EXIT_UNMET, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_BUG = 0, 1, 2, 3, 70
 EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports a SIGINT death
@@ -89,23 +70,27 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="migcheck", description="Model checker for Linux memory-management "
-                                            "concurrency protocols.")
-    p.add_argument("--version", action="version", version=f"migcheck {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def _spec_args(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("spec", help="the spec file (.mig)")
+    sp.add_argument("-s", "--scenario", action="append", default=[],
+                    help="check only this scenario (repeatable)")
+    sp.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME=VALUE",
+                    help="override a constant or option (repeatable)")
+    sp.add_argument("-I", dest="include", action="append", default=[], metavar="DIR",
+                    help="also look for imported modules in DIR")
 
-    def spec_args(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("spec", help="the spec file (.mig)")
-        sp.add_argument("-s", "--scenario", action="append", default=[],
-                        help="check only this scenario (repeatable)")
-        sp.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME=VALUE",
-                        help="override a constant or option (repeatable)")
-        sp.add_argument("-I", dest="include", action="append", default=[], metavar="DIR",
-                        help="also look for imported modules in DIR")
+
+def _add_check_parser(sub: Any) -> None:
+    from checker.report.output import CHECK_FORMATS
+    from checker.symbolic.command import DEFAULT_BMC_DEPTH
+    from checker.vm.tiered import VM_AFTER
 
     c = sub.add_parser("check", help="explore every interleaving of each scenario")
-    spec_args(c)
+    _spec_args(c)
+    # Several specs, or directories (every .mig file with a scenario below them).
+    c.add_argument("more_specs", nargs="*", metavar="SPEC|DIR",
+                   help="more spec files, or directories to search for specs (*.mig with a "
+                        "scenario, recursively); then a summary table")
     c.add_argument("--search", choices=("bfs", "dfs"), default="bfs",
                    help="bfs finds shortest counterexamples (default); dfs uses less frontier")
     c.add_argument("--dfs", dest="search", action="store_const", const="dfs",
@@ -117,15 +102,20 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--no-livelock", action="store_true",
                    help="skip the search for runs that spin forever")
     c.add_argument("--quiet", "-q", action="store_true", help="no progress line, no trace text")
-    c.add_argument("--format", choices=FORMATS, default="text",
-                   help="text (default), json, junit (JUnit XML) or sarif (SARIF 2.1.0)")
+    c.add_argument("--format", choices=CHECK_FORMATS, default="text",
+                   help="text (default), json, junit (JUnit XML), sarif (SARIF 2.1.0) or itf "
+                        "(each counterexample in the Informal Trace Format, one per line)")
     c.add_argument("--html", metavar="FILE",
                    help="write the counterexamples to FILE as a self-contained HTML viewer")
     c.add_argument("--save-trace", metavar="PATH",
-                   help="write the counterexample's JSON here (text beside it as .txt)")
+                   help="write the counterexample's JSON here, expected or not (text beside it "
+                        "as .txt)")
     c.add_argument("--trace-dir", default="counterexamples", metavar="DIR",
                    help="where counterexamples are saved (default: counterexamples)")
     c.add_argument("--no-save", action="store_true", help="do not save counterexamples")
+    c.add_argument("--save-all", action="store_true",
+                   help="also save the counterexamples of expected violations (by default "
+                        "only unexpected ones are saved)")
     c.add_argument("--skip-tag", action="append", default=[], metavar="TAG",
                    help="skip scenarios with this tag (e.g. slow); repeatable")
     c.add_argument("--show-unexecuted", action="store_true",
@@ -148,6 +138,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--depth", type=natural_int, default=DEFAULT_BMC_DEPTH, metavar="K",
                    help=f"bmc: look for violations within K steps (default {DEFAULT_BMC_DEPTH})")
 
+
+def _add_replay_parser(sub: Any) -> None:
+    from checker.report.output import FORMATS
+
     r = sub.add_parser("replay", help="re-run a saved counterexample against the current spec")
     r.add_argument("trace", help="a counterexample's JSON file")
     r.add_argument("--spec", help="the spec to replay against (default: the one in the trace)")
@@ -157,21 +151,82 @@ def _parser() -> argparse.ArgumentParser:
                    help="text (default), json, junit or sarif")
     r.add_argument("--html", metavar="FILE", help="write the trace as an HTML viewer")
 
-    ls = sub.add_parser("list", help="list a spec's scenarios, options and expectations")
-    spec_args(ls)
 
-    ir = sub.add_parser("ir", help="print the transition system of each scenario")
-    spec_args(ir)
+def _add_list_parser(sub: Any) -> None:
+    _spec_args(sub.add_parser("list", help="list a spec's scenarios, options and expectations"))
+
+
+def _add_ir_parser(sub: Any) -> None:
+    _spec_args(sub.add_parser("ir", help="print the transition system of each scenario"))
+
+
+def _add_models_parser(sub: Any) -> None:
     sub.add_parser("models", help="list the model library's modules and what each needs")
-    add_mutate_parser(sub, spec_args)
-    add_doc_parser(sub, spec_args)
+
+
+def _add_mutate_parser(sub: Any) -> None:
+    from checker.mutate.command import add_mutate_parser
+
+    add_mutate_parser(sub, _spec_args)
+
+
+def _add_doc_parser(sub: Any) -> None:
+    from checker.doc.command import add_doc_parser
+
+    add_doc_parser(sub, _spec_args)
+
+
+def _add_diff_parser(sub: Any) -> None:
+    from checker.diff.command import add_diff_parser
+
     add_diff_parser(sub)
-    add_prove_parser(sub, spec_args)
-    add_export_parser(sub, spec_args)
+
+
+def _add_prove_parser(sub: Any) -> None:
+    from checker.symbolic.command import add_prove_parser
+
+    add_prove_parser(sub, _spec_args)
+
+
+def _add_export_parser(sub: Any) -> None:
+    from checker.backends.command import add_export_parser
+
+    add_export_parser(sub, _spec_args)
+
+
+# Each command's parser, in the order of `migcheck --help`. Only the chosen
+# command's is built (with the modules it imports); the others are stubs.
+_SUBPARSERS = {"check": _add_check_parser, "replay": _add_replay_parser,
+               "list": _add_list_parser, "ir": _add_ir_parser, "models": _add_models_parser,
+               "mutate": _add_mutate_parser,
+               "doc": _add_doc_parser, "diff": _add_diff_parser, "prove": _add_prove_parser,
+               "export": _add_export_parser}
+
+
+def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. Given the arguments, only the parser of the
+    command they name is built in full (the top level has no option taking
+    a value, so the first word not starting with '-' is the command); for
+    `migcheck --help` or a misspelt command, all of them."""
+    p = _Parser(prog="migcheck", description="Model checker for Linux memory-management "
+                                            "concurrency protocols.")
+    p.add_argument("--version", action="version", version=f"migcheck {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    words = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((w for w in words if not w.startswith("-")), None)
+    lazy = chosen in _SUBPARSERS or (chosen is None and "--version" in words
+                                     and "-h" not in words and "--help" not in words)
+    for name, add in _SUBPARSERS.items():
+        if lazy and name != chosen:
+            sub.add_parser(name, add_help=False)
+        else:
+            add(sub)
     return p
 
 
 def _overrides(defines: Sequence[str]) -> dict[str, int]:
+    from checker.sema.check import parse_override
+
     out: dict[str, int] = {}
     for d in defines:
         name, value = parse_override(d)
@@ -179,12 +234,23 @@ def _overrides(defines: Sequence[str]) -> dict[str, int]:
     return out
 
 
-def _systems(args: argparse.Namespace) -> list[TransitionSystem]:
+def _systems(args: argparse.Namespace, batch: bool = False) -> list[TransitionSystem]:
+    """The scenarios of `args.spec`: those named by -s (an unknown name is
+    an error), or, in a batch of specs, those of them this spec has."""
+    from checker.dsl.loader import load_program
+    from checker.ir.build import build_all
+
     program = load_program(args.spec, args.include)
+    if batch and args.scenario:
+        return [ts for ts in build_all(program, _overrides(args.defines))
+                if ts.scenario in args.scenario]
     return build_all(program, _overrides(args.defines), args.scenario or None)
 
 
 def _fmt_stats(s: Stats) -> str:
+    from checker.symbolic.command import fmt_bmc_stats
+    from checker.symbolic.stats import BmcStats
+
     if isinstance(s, BmcStats):
         return fmt_bmc_stats(s)
     return (f"{s.states:,} states, {s.transitions:,} transitions, depth {s.depth}, "
@@ -214,7 +280,25 @@ def default_trace_path(trace_dir: Path, ts: TransitionSystem) -> Path:
     return trace_dir / spec.parent.name / f"{spec.stem}.{ts.scenario}.json"
 
 
+# The exit status of several scenarios or specs is the worst of theirs, in
+# this order: a spec error, then an unmet expectation, then a search cut short.
+_SEVERITY = (EXIT_OK, EXIT_INCOMPLETE, EXIT_UNMET, EXIT_USAGE)
+
+
+def _worst(codes: Sequence[int]) -> int:
+    return max(codes, key=_SEVERITY.index, default=EXIT_OK)
+
+
 def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """`check SPEC [SPEC|DIR]...`: each spec in turn (a directory: every
+    .mig file below it that has a scenario), then, for several, a summary
+    table; a spec error is reported (in the chosen format) and the others
+    are still checked."""
+    from checker.dsl.diagnostics import SpecError
+    from checker.dsl.specfiles import expand_specs
+    from checker.report.check import SpecFailure
+    from checker.report.output import check_report, itf_lines
+
     if args.workers > 1 and (args.engine != "vm" or args.search != "bfs"):
         err.print("migcheck: --workers needs --engine vm and a breadth-first search "
                   f"(got --engine {args.engine}, --search {args.search})", highlight=False)
@@ -223,12 +307,97 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         err.print("migcheck: --engine jit searches breadth-first only (drop --dfs)",
                   highlight=False)
         return EXIT_USAGE
-    with phase("loading and building the scenarios"):
-        built = _systems(args)
+    given = [args.spec, *args.more_specs]
+    specs = expand_specs(given)
+    batch = len(given) > 1 or any(Path(g).is_dir() for g in given)
+    if not specs:
+        err.print(f"migcheck: no spec with a scenario in {', '.join(given)}", highlight=False)
+        return EXIT_USAGE
+    if batch and args.save_trace:
+        err.print("migcheck: --save-trace names one file: with several specs, use --trace-dir",
+                  highlight=False)
+        return EXIT_USAGE
+    outcomes: list[tuple[CheckResult, Trace | None]] = []
+    failures: list[SpecFailure] = []
+    codes: list[int] = []
+    seen: set[str] = set()  # the scenarios selected, in any spec
+    for n, spec in enumerate(specs, 1):
+        args.spec = spec
+        where = f"spec {n}/{len(specs)}, " if len(specs) > 1 else ""
+        try:
+            code, results = _check_spec(args, out, err, batch, where, seen)
+        except SpecError as e:
+            if args.format == "text":
+                print(e.render(), file=sys.stderr)
+            failures.append(SpecFailure(spec, e.diagnostics))
+            codes.append(EXIT_USAGE)
+            continue
+        outcomes.extend(results)
+        codes.append(code)
+    if args.format == "json":
+        out.print_json(json.dumps([_result_json(r, t) for r, t in outcomes]
+                                  + [f.to_json() for f in failures]))
+    elif args.format == "itf":
+        out.file.write(itf_lines([t for _, t in outcomes if t is not None]))
+    elif args.format in ("junit", "sarif"):
+        out.file.write(check_report(args.format, outcomes, failures))
+    elif batch:
+        _print_summary(out, outcomes, failures)
+    if batch and (missing := [s for s in args.scenario if s not in seen]):
+        err.print(f"migcheck: no spec has scenario {', '.join(missing)}", highlight=False)
+        codes.append(EXIT_USAGE)
+    traces = [t for _, t in outcomes if t is not None]
+    if args.html and not _viewer(err, args.html, traces):
+        err.print(f"migcheck: no counterexample, so no {args.html}", highlight=False)
+    return _worst(codes)
+
+
+def _print_summary(out: Console, outcomes: list[tuple[CheckResult, Trace | None]],
+                   failures: list[SpecFailure]) -> None:
+    """The table after a batch: one row per scenario (and per spec that did
+    not load), plain text so that it pastes anywhere."""
+    rows: list[tuple[str, str, str, str, str]] = [
+        (r.ts.spec, r.ts.scenario, str(r.status), f"{r.stats.states:,}",
+             f"{r.stats.seconds + r.stats.post_seconds:.2f} s") for r, _ in outcomes]
+    rows += [(f.spec, "-", "error", "-", "-") for f in failures]
+    head = ("spec", "scenario", "status", "states", "time")
+    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
+    out.print("")
+    for row in [head, *rows]:
+        cells = [c.rjust(w) if i >= 3 else c.ljust(w)
+                 for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        out.print("  ".join(cells).rstrip(), highlight=False, markup=False)
+
+
+def _wants_saving(args: argparse.Namespace, r: CheckResult) -> bool:
+    """Saving policy: an unexpected violation's counterexample is saved; an
+    expected one's only on request (--save-all, or --save-trace naming the
+    file), so that checking a spec whose bugs are expected (`make run`)
+    writes nothing; --no-save saves none."""
+    if args.no_save:
+        return False
+    return bool(args.save_all or args.save_trace) or r.status != "met"
+
+
+def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: bool,
+                where: str, seen: set[str]) -> tuple[int, list[tuple[CheckResult, Trace | None]]]:
+    """Check the scenarios of `args.spec`; its exit status and results."""
+    with phase("loading and building the scenarios"):  # the imports are part of loading
+        from checker.explore.codegen import compile_system
+        from checker.explore.options import CheckOptions
+        from checker.symbolic.command import run_bmc
+        from checker.trace.jsonio import save_if_changed
+        from checker.trace.model import build_trace
+        from checker.vm.tiered import default_engine
+
+        built = _systems(args, batch)
+    seen.update(ts.scenario for ts in built)
     systems = [ts for ts in built if not set(ts.tags) & set(args.skip_tag)]
     if not systems:
+        if batch:
+            return EXIT_OK, []
         err.print("migcheck: every scenario was skipped by --skip-tag", highlight=False)
-        return EXIT_USAGE
+        return EXIT_USAGE, []
     opts = (CheckOptions().strategy(args.search).max_states(args.max_states)
             .max_seconds(args.max_seconds).max_memory(args.max_memory)
             .livelock(not args.no_livelock).store_form(args.store))
@@ -236,41 +405,40 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     results: list[tuple[CheckResult, Trace | None]] = []
     if args.format == "text":
         out.print(f"{systems[0].spec}", highlight=False)
-    for ts in systems:
+    for i, ts in enumerate(systems, 1):
+        label = f"{where}scenario {i}/{len(systems)} {ts.scenario}"
         if args.engine == "bmc":
             result = run_bmc(ts, args.depth, args.max_seconds, err if show_progress else None)
         elif args.engine in ("vm", "jit"):
-            result = _run_vm(ts, opts, err, show_progress, args.engine, args.workers)
+            result = _run_vm(ts, opts, err, show_progress, args.engine, args.workers, label)
         else:
             engine = default_engine(args.search) if args.engine == "explicit" else None
-            result = _run_one(ts, opts, err if show_progress else None, engine)
+            result = _run_one(ts, opts, err if show_progress else None, engine, label)
         trace = None
         if result.violation is not None:
             trace = build_trace(result.compiled or compile_system(ts), result.violation)
         results.append((result, trace))
         if args.format == "text":
             _print_result(out, result, trace, args, len(systems) > 1)
-        if trace is not None and not args.no_save:
+        if trace is not None and _wants_saving(args, result):
             path = _trace_paths(args, ts, len(systems) > 1)
             try:
-                save(trace, path, with_text=True)
+                written = save_if_changed(trace, path, with_text=True)
             except OSError as e:  # a by-product: the run and its report go on
                 _unsaved(err, path, e)
             else:
+                note = (f"saved {path} and {path.with_suffix('.txt').name}" if written
+                        else f"{path} is unchanged: not rewritten")
                 if args.format == "text":
-                    out.print(f"    saved {path} and {path.with_suffix('.txt').name}",
-                              highlight=False)
-    if args.format == "json":
-        out.print_json(json.dumps([_result_json(r, t) for r, t in results]))
-    elif args.format in ("junit", "sarif"):
-        out.file.write(check_report(args.format, results))
-    if args.html and not _viewer(err, args.html, [t for _, t in results if t is not None]):
-        err.print(f"migcheck: no counterexample, so no {args.html}", highlight=False)
-    if any(r.status in ("unmet", "vacuous") for r, _ in results):
-        return EXIT_UNMET
-    if any(r.status == "incomplete" for r, _ in results):
-        return EXIT_INCOMPLETE
-    return EXIT_OK
+                    out.print(f"    {note}", highlight=False)
+                else:
+                    err.print(f"migcheck: {note}", highlight=False)
+    statuses = {r.status for r, _ in results}
+    if statuses & {"unmet", "vacuous"}:
+        return EXIT_UNMET, results
+    if "incomplete" in statuses:
+        return EXIT_INCOMPLETE, results
+    return EXIT_OK, results
 
 
 def _unsaved(err: Console, path: Path | str, e: OSError) -> None:
@@ -279,6 +447,8 @@ def _unsaved(err: Console, path: Path | str, e: OSError) -> None:
 
 def _viewer(err: Console, path: str, traces: list[Trace]) -> bool:
     """write_viewer, a failure being a warning (the verdicts stand)."""
+    from checker.report.output import write_viewer
+
     try:
         return write_viewer(path, traces)
     except OSError as e:
@@ -287,18 +457,21 @@ def _viewer(err: Console, path: str, traces: list[Trace]) -> bool:
 
 
 def _run_one(ts: TransitionSystem, opts: CheckOptions, err: Console | None,
-             engine: Search | None = None) -> CheckResult:
+             engine: Search | None = None, label: str = "") -> CheckResult:
+    from checker.explore.run import check
+
     if err is None:
         return check(ts, opts, engine=engine)
-    with err.status(f"checking {ts.scenario}") as status:
+    label = label or f"scenario {ts.scenario}"
+    with err.status(f"checking {label}") as status:
         def progress(s: Stats) -> None:
-            status.update(f"checking {ts.scenario}: {s.states:,} states, depth {s.depth}, "
-                          f"{s.states_per_second:,.0f} states/s")
+            status.update(f"checking {label}: {figures(s)}")
         return check(ts, opts, progress, engine)
 
 
 def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
-            show_progress: bool, engine: str = "vm", workers: int = 1) -> CheckResult:
+            show_progress: bool, engine: str = "vm", workers: int = 1,
+            label: str = "") -> CheckResult:
     """The VM engine, interpreted (on `workers` threads) or JIT-compiled
     (numba and llvmlite, imported only here); a scenario it cannot run is
     searched by the Python engine, with a note saying so."""
@@ -322,15 +495,20 @@ def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
 
         search = vm_bfs
     try:
-        return _run_one(ts, opts, err if show_progress else None, search)
+        return _run_one(ts, opts, err if show_progress else None, search, label)
     except NotSupported as e:
         err.print(f"migcheck: scenario {ts.scenario}: the {engine} engine cannot run it ({e}); "
                   "searched by the Python engine", highlight=False)
-        return _run_one(ts, opts, err if show_progress else None)
+        return _run_one(ts, opts, err if show_progress else None, label=label)
 
 
 def _print_result(out: Console, r: CheckResult, trace: Trace | None,
                   args: argparse.Namespace, many: bool) -> None:
+    from rich.text import Text
+
+    from checker.dsl.diagnostics import SourceCache
+    from checker.trace.text import render
+
     ts = r.ts
     opts = ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
                      for k, v in ts.bindings.items())
@@ -381,6 +559,8 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
 
 
 def _result_json(r: CheckResult, trace: Trace | None) -> dict[str, object]:
+    from checker.trace.jsonio import dumps
+
     s = r.stats
     return {
         "spec": r.ts.spec,
@@ -405,6 +585,11 @@ def _result_json(r: CheckResult, trace: Trace | None) -> dict[str, object]:
 
 
 def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from checker.report.output import replay_report
+    from checker.trace.jsonio import TraceFormatError
+    from checker.trace.replay import load_and_replay
+    from checker.trace.text import render
+
     try:
         trace, res = load_and_replay(Path(args.trace), args.spec, args.include)
     except TraceFormatError as e:
@@ -428,6 +613,10 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def cmd_list(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from checker.dsl.diagnostics import SourceCache
+    from checker.dsl.loader import load_program
+    from checker.sema.check import elaborate
+
     program = load_program(args.spec, args.include)
     el = elaborate(program, _overrides(args.defines))
     options = [c for c in el.consts.values() if c.is_option]
@@ -451,12 +640,17 @@ def cmd_list(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def cmd_models(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """The model library and `$MIGCHECK_PATH`: each module's purpose and needs."""
+    from checker.dsl.library import table_of_contents
+
     for line in table_of_contents():
         out.print(line, highlight=False, markup=False)
     return EXIT_OK
 
 
 def cmd_ir(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from checker.ir.pretty import dump
+
     for ts in _systems(args):
         out.print(dump(ts), highlight=False, markup=False)
     return EXIT_OK
@@ -478,8 +672,15 @@ _GRACE_S = 10.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    started = time.monotonic()  # --max-seconds counts from here
-    args = _parser().parse_args(argv)
+    parser = _parser(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "check" and not any(e.startswith("-") for e in extra):
+        args.more_specs += extra  # specs after an option: `check a.mig -q b.mig`
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    # --max-seconds counts from here: after the chosen command's parser and
+    # the modules it imports, as when every module was imported at startup.
+    started = time.monotonic()
     _INTERRUPT.clear()
     _DROPPED.clear()
     clear_stop()
@@ -591,16 +792,53 @@ def _limited(args: argparse.Namespace, started: float) -> int:
         stop_process_limits()
 
 
+Command = Callable[[argparse.Namespace, "Console", "Console"], int]
+
+
+def _command(name: str) -> Command:
+    """The function that runs command `name`, its module imported now."""
+    match name:
+        case "check":
+            return cmd_check
+        case "replay":
+            return cmd_replay
+        case "list":
+            return cmd_list
+        case "ir":
+            return cmd_ir
+        case "mutate":
+            from checker.mutate.command import cmd_mutate
+            return cmd_mutate
+        case "prove":
+            from checker.symbolic.command import cmd_prove
+            return cmd_prove
+        case "doc":
+            from checker.doc.command import cmd_doc
+            return cmd_doc
+        case "diff":
+            from checker.diff.command import cmd_diff
+            return cmd_diff
+        case "export":
+            from checker.backends.command import cmd_export
+            return cmd_export
+        case "models":
+            return cmd_models
+    raise AssertionError(name)
+
+
 def _run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from checker.textsafe import VisibleText
+
     out = Console(highlight=False, soft_wrap=True, markup=False)
     err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
     for console in (out, err):  # spec text is printed with control characters spelled out
         console.push_render_hook(VisibleText())
-    commands = {"check": cmd_check, "replay": cmd_replay, "list": cmd_list, "ir": cmd_ir,
-                "mutate": cmd_mutate, "prove": cmd_prove, "doc": cmd_doc,
-                "diff": cmd_diff, "export": cmd_export, "models": cmd_models}
+    from checker.dsl.diagnostics import SpecError
+
     try:
-        return commands[args.command](args, out, err)
+        return _command(args.command)(args, out, err)
     except SpecError as e:
         print(e.render(), file=sys.stderr)
         return EXIT_USAGE
@@ -626,13 +864,16 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_BUG
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def _run_text(r: ast.RunItem) -> str:
     """A `run` item as written: `for (i in 0..N - 1) compactor(i) * 2`."""
+    from checker.dsl.diagnostics import SourceCache
+
     loops = "".join(f"for ({lp.var} in {SourceCache.excerpt(lp.lo.span)}.."
                     f"{SourceCache.excerpt(lp.hi.span)}) " for lp in r.loops)
     count = f" * {SourceCache.excerpt(r.count.span)}" if r.count is not None else ""
     return f"{loops}{r.thread}({', '.join(SourceCache.excerpt(a.span) for a in r.args)}){count}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

@@ -15,7 +15,6 @@ items. Registered through the `pytest11` entry point as `migcheck`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ import pytest
 from checker.argtypes import positive_int
 from checker.dsl.diagnostics import SpecError
 from checker.dsl.loader import load_program
+from checker.dsl.specfiles import has_scenarios
 from checker.explore.codegen import compile_system
 from checker.explore.options import CheckOptions
 from checker.explore.result import CheckResult
@@ -33,8 +33,6 @@ from checker.ir.build import build_all
 from checker.trace.model import build_trace
 from checker.trace.text import render
 from checker.vm.tiered import default_engine
-
-_SCENARIO = re.compile(r"^\s*scenario\s+\w+\s*\{", re.MULTILINE)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -70,8 +68,7 @@ def _includes(config: pytest.Config) -> list[str | Path]:
 
 class SpecFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
-        text = self.path.read_text(encoding="utf-8")
-        if not _SCENARIO.search(text):
+        if not has_scenarios(self.path):
             return  # a model library: nothing to run
         try:
             systems = build_all(load_program(self.path, _includes(self.config)))

@@ -30,7 +30,7 @@ SHARED = ("checker.sema.types", "checker.dsl.diagnostics", "checker.__version__"
 # What each package may import besides itself and SHARED: module prefixes.
 # The spec loaders (dsl.loader, ir.build, sema.check) appear only where a
 # package reads a spec from disk; engines proper never see dsl.ast or sema.
-LOADING = ("checker.dsl.loader", "checker.ir.build", "checker.sema.check")
+LOADING = ("checker.dsl.loader", "checker.dsl.specfiles", "checker.ir.build", "checker.sema.check")
 ALLOWED: dict[str, tuple[str, ...]] = {
     "dsl": (),
     "sema": ("checker.dsl",),

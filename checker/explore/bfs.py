@@ -84,6 +84,7 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     frontier = [init] if not out.others else []
     depth = 0
     countdown = 1  # the first check at once: a memory limit may already be exceeded
+    checks = 0  # budget checks so far: the k-th comes after (k-1) * CHECK_EVERY expansions
     transitions = 0
     level_start = 1  # discovery number of the first state the next level will find
     while frontier:
@@ -94,6 +95,8 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
             if countdown == 0:
                 countdown = CHECK_EVERY
                 sync(depth, transitions)
+                checks += 1
+                stats.queue = len(parent) - (checks - 1) * CHECK_EVERY
                 out.limit = budget.exceeded(stats)
                 if out.limit:
                     return parent

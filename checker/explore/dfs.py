@@ -86,6 +86,7 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
         if countdown == 0:
             countdown = CHECK_EVERY
             sync()
+            stats.queue = len(path)
             out.limit = budget.exceeded(stats)
             if out.limit:
                 return parent

@@ -9,10 +9,26 @@ import time
 from collections.abc import Callable, Iterator, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from checker.explore.options import CheckOptions
-from checker.explore.result import Stats, current_rss_mb
+if TYPE_CHECKING:  # imported by checker.cli at startup: no more than it needs
+    from checker.explore.options import CheckOptions
+    from checker.explore.result import Stats
+
+
+def current_rss_mb() -> float:
+    """checker.explore.result's, imported when first needed."""
+    from checker.explore.result import current_rss_mb as rss
+
+    return rss()
+
+
+def figures(s: Stats) -> str:
+    """How far a search got, as the progress line and the Ctrl-C message
+    show it: elapsed time, states, rate, frontier (the BFS queue or the DFS
+    stack), depth, memory."""
+    return (f"{s.seconds:,.1f} s, {s.states:,} states, {s.states_per_second:,.0f} states/s, "
+            f"queue {s.queue:,}, depth {s.depth}, {current_rss_mb():,.0f} MB")
 
 CHECK_EVERY = 512  # expansions between two budget checks
 

@@ -17,6 +17,9 @@ class Stats:
     depth: int = 0
     seconds: float = 0.0  # the search
     post_seconds: float = 0.0  # livelock and vacuity passes after it
+    # For the progress line: states found and not yet expanded (the BFS
+    # queue), or the DFS stack; 0 where an engine does not say.
+    queue: int = 0
     peak_rss_mb: float = 0.0
     state_bits: int = 0
     # The visited set as allocated, from the arrays of the VM's store

@@ -9,7 +9,7 @@ from checker.explore.bfs import bfs
 from checker.explore.codegen import Compiled, compile_system
 from checker.explore.common import Outcome, StateGraph
 from checker.explore.dfs import dfs
-from checker.explore.limits import Budget, LimitExceeded, limit_text, phase
+from checker.explore.limits import Budget, LimitExceeded, figures, limit_text, phase
 from checker.explore.options import CheckOptions
 from checker.explore.result import CheckResult, Stats, peak_rss_mb
 from checker.explore.switches import MAX_STATES as SWITCH_PASS_MAX_STATES
@@ -41,8 +41,8 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     try:
         parent = search(c, budget, stats, out, graph)
     except KeyboardInterrupt as e:  # Ctrl-C: the figures so far, for the message
-        e.add_note(f"scenario {ts.scenario}: stopped after {stats.states:,} states, "
-                   f"depth {stats.depth}, {budget.elapsed():.2f} s: not verified")
+        stats.seconds = budget.elapsed()
+        e.add_note(f"scenario {ts.scenario}: stopped at {figures(stats)}: not verified")
         raise
     stats.seconds = budget.elapsed()
     if out.violation is None and out.limit is None and graph is not None:

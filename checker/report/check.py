@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from checker.dsl.diagnostics import Diagnostic
 from checker.explore.result import CheckResult
 from checker.report import junit, sarif
 from checker.trace.model import Trace
 from checker.trace.text import render
 
 Outcome = tuple[CheckResult, Trace | None]
+
+
+@dataclass
+class SpecFailure:
+    """A spec that did not load (parse or semantic errors, exit status 2):
+    reported in the machine formats too, so that a CI job that reads the
+    JSON, JUnit or SARIF sees it, not an empty report."""
+
+    spec: str
+    diagnostics: list[Diagnostic]
+
+    def text(self) -> str:
+        return "\n".join(d.render() for d in self.diagnostics)
+
+    def to_json(self) -> dict[str, object]:
+        return {"spec": self.spec, "status": "error",
+                "diagnostics": [_diagnostic_json(d) for d in self.diagnostics]}
+
+
+def _diagnostic_json(d: Diagnostic) -> dict[str, object]:
+    s = d.span
+    return {"file": s.file, "line": s.line, "column": s.column, "end_line": s.end_line,
+            "end_column": s.end_column, "severity": d.severity, "message": d.message,
+            "notes": [{"file": n.file, "line": n.line, "column": n.column, "message": m}
+                      for n, m in d.notes]}
 
 
 def _expect(r: CheckResult) -> str:
@@ -24,8 +52,13 @@ def _found(r: CheckResult) -> str:
     return v.kind + (f" '{v.name}'" if v.name else "")
 
 
-def junit_check(outcomes: list[Outcome]) -> str:
+def junit_check(outcomes: list[Outcome], failures: Sequence[SpecFailure] = ()) -> str:
     suites: dict[str, junit.Suite] = {}
+    for f in failures:  # one <error> test case per spec that did not load
+        first = f.diagnostics[0].message if f.diagnostics else "spec error"
+        case = junit.Case("<spec>", Path(f.spec).stem)
+        case.error = ("spec-error", first, f.text())
+        suites.setdefault(f.spec, junit.Suite(f.spec)).cases.append(case)
     for r, trace in outcomes:
         spec = r.ts.spec
         suite = suites.setdefault(spec, junit.Suite(spec))
@@ -55,8 +88,12 @@ def _line(r: CheckResult) -> tuple[str, int]:
     return r.ts.spec, 1
 
 
-def sarif_results(outcomes: list[Outcome]) -> list[sarif.Result]:
-    out: list[sarif.Result] = []
+def sarif_results(outcomes: list[Outcome],
+                  failures: Sequence[SpecFailure] = ()) -> list[sarif.Result]:
+    out: list[sarif.Result] = [
+        sarif.Result("spec-error", "error", d.message, d.span.file, d.span.line, None,
+                     {"column": d.span.column})
+        for f in failures for d in f.diagnostics]
     for r, trace in outcomes:
         where = f"scenario {r.ts.scenario}"
         props: dict[str, object] = {"scenario": r.ts.scenario, "status": r.status,
@@ -86,8 +123,8 @@ def sarif_results(outcomes: list[Outcome]) -> list[sarif.Result]:
     return out
 
 
-def sarif_check(outcomes: list[Outcome]) -> str:
-    return sarif.sarif_log(sarif_results(outcomes))
+def sarif_check(outcomes: list[Outcome], failures: Sequence[SpecFailure] = ()) -> str:
+    return sarif.sarif_log(sarif_results(outcomes, failures))
 
 
 def replay_reports(trace: Trace, reproduced: bool, message: str, path: str, fmt: str) -> str:

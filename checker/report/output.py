@@ -8,15 +8,32 @@ from pathlib import Path
 
 from checker.fsio import write_text_atomic
 from checker.html.viewer import viewer_html
-from checker.report.check import Outcome, junit_check, replay_reports, sarif_check
+from checker.report.check import (
+    Outcome,
+    SpecFailure,
+    junit_check,
+    replay_reports,
+    sarif_check,
+)
+from checker.trace.itf import to_itf
 from checker.trace.jsonio import dumps
 from checker.trace.model import Trace
 
 FORMATS = ("text", "json", "junit", "sarif")
+CHECK_FORMATS = (*FORMATS, "itf")  # ITF: counterexamples only, so not for replay
 
 
-def check_report(fmt: str, outcomes: list[Outcome]) -> str:
-    return junit_check(outcomes) if fmt == "junit" else sarif_check(outcomes)
+def check_report(fmt: str, outcomes: list[Outcome], failures: list[SpecFailure]) -> str:
+    if fmt == "junit":
+        return junit_check(outcomes, failures)
+    return sarif_check(outcomes, failures)
+
+
+def itf_lines(traces: list[Trace]) -> str:
+    """`check --format itf`: each counterexample as one ITF document on a
+    line of its own (JSON Lines): with one counterexample the output is an
+    ITF file as it stands."""
+    return "".join(json.dumps(to_itf(t), separators=(",", ":")) + "\n" for t in traces)
 
 
 def replay_report(fmt: str, trace: Trace, reproduced: bool, message: str, spec_changed: bool,

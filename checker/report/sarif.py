@@ -27,6 +27,7 @@ RULES: dict[str, str] = {
     "lock-order-cycle": "A cycle in the lock-order graph: a potential deadlock",
     "lock-order": "An acquisition against the declared lock_order",
     "verdict-change": "A property that held before now fails",
+    "spec-error": "The spec does not parse or type-check",
 }
 
 

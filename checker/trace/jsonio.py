@@ -28,6 +28,44 @@ def dumps(trace: Trace) -> str:
     return json.dumps(trace.to_dict(), indent=2) + "\n"
 
 
+def save_if_changed(trace: Trace, path: Path, with_text: bool = False) -> bool:
+    """`save`, unless the file already holds this trace: False then, and
+    nothing is written (saved counterexamples are tracked files; a run that
+    finds the same trace leaves them untouched). The comparison is of the
+    JSON data without `spec_sha256`, and of the text: an edit to the spec
+    that does not change the trace (a comment) does not rewrite it, so the
+    saved hash stays that of the spec the trace was first saved from, and
+    `replay` notes that the spec changed since."""
+    if _same_trace(trace, path) and (
+            not with_text or _read(path.with_suffix(".txt")) == render(trace) + "\n"):
+        return False
+    save(trace, path, with_text)
+    return True
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _same_trace(trace: Trace, path: Path) -> bool:
+    text = _read(path)
+    if text is None:
+        return False
+    try:
+        old = json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    new = json.loads(dumps(trace))  # the dictionary as it reads back (tuples as lists)
+    if not isinstance(old, dict):
+        return False
+    old.pop("spec_sha256", None)
+    new.pop("spec_sha256", None)
+    return bool(old == new)
+
+
 def save(trace: Trace, path: Path, with_text: bool = False) -> None:
     """Write the trace (and, `with_text`, its `.txt` form beside it) atomically,
     replacing rather than following a symlink (`checker.fsio`); OSError on failure."""

@@ -92,6 +92,7 @@ def vm_dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
         stats.states = int(sc[K.SC_N])
         stats.transitions = int(sc[K.SC_TRANS])
         stats.depth = int(sc[K.SC_DEPTH])
+        stats.queue = int(sc[D.SC_NFR])  # the stack, as `dfs` reports it
 
     if c.invariant is not None and out.offer(check_invariant(c, c.initial, path(0))):
         return finish(c, prog, st, sc, fired, covered, graph)

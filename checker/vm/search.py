@@ -166,6 +166,7 @@ class _Search:
         stats.states = int(sc[K.SC_N])
         stats.transitions = int(sc[K.SC_TRANS])
         stats.depth = int(sc[K.SC_DEPTH]) + extra_depth
+        stats.queue = int(sc[K.SC_N] - sc[K.SC_HEAD])
         stats.store_bytes = self.st.nbytes()
 
     def run(self) -> Mapping[int, int]:
