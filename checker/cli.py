@@ -69,9 +69,14 @@ from checker.symbolic.stats import BmcStats
 from checker.textsafe import VisibleText
 from checker.trace.jsonio import TraceFormatError, dumps, save
 from checker.trace.model import Trace, build_trace
+from checker.trace.race import render_race
 from checker.trace.replay import load_and_replay
 from checker.trace.text import render
 from checker.vm.tiered import VM_AFTER, default_engine
+
+# The report formats, and `race`: each counterexample as a race diagram to
+# paste into a commit message (checker.trace.race).
+TRACE_FORMATS = (*FORMATS, "race")
 
 EXIT_OK, EXIT_UNMET, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_BUG = 0, 1, 2, 3, 70
 EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports a SIGINT death
@@ -112,8 +117,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--no-livelock", action="store_true",
                    help="skip the search for runs that spin forever")
     c.add_argument("--quiet", "-q", action="store_true", help="no progress line, no trace text")
-    c.add_argument("--format", choices=FORMATS, default="text",
-                   help="text (default), json, junit (JUnit XML) or sarif (SARIF 2.1.0)")
+    c.add_argument("--format", choices=TRACE_FORMATS, default="text",
+                   help="text (default), json, junit (JUnit XML), sarif (SARIF 2.1.0) or "
+                        "race (each counterexample as a 72-column race diagram)")
+    c.add_argument("--full-state", action="store_true",
+                   help="end a trace with the whole shared state (default: what the "
+                        "violation involves)")
     c.add_argument("--html", metavar="FILE",
                    help="write the counterexamples to FILE as a self-contained HTML viewer")
     c.add_argument("--save-trace", metavar="PATH",
@@ -148,8 +157,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--spec", help="the spec to replay against (default: the one in the trace)")
     r.add_argument("-I", dest="include", action="append", default=[], metavar="DIR")
     r.add_argument("--quiet", "-q", action="store_true")
-    r.add_argument("--format", choices=FORMATS, default="text",
-                   help="text (default), json, junit or sarif")
+    r.add_argument("--format", choices=TRACE_FORMATS, default="text",
+                   help="text (default), json, junit, sarif or race (a race diagram)")
+    r.add_argument("--full-state", action="store_true",
+                   help="end the trace with the whole shared state")
     r.add_argument("--html", metavar="FILE", help="write the trace as an HTML viewer")
 
     ls = sub.add_parser("list", help="list a spec's scenarios, options and expectations")
@@ -254,7 +265,9 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
                 if args.format == "text":
                     out.print(f"    saved {path} and {path.with_suffix('.txt').name}",
                               highlight=False)
-    if args.format == "json":
+    if args.format == "race":
+        _print_races(out, results)
+    elif args.format == "json":
         out.print_json(json.dumps([_result_json(r, t) for r, t in results]))
     elif args.format in ("junit", "sarif"):
         out.file.write(check_report(args.format, results))
@@ -265,6 +278,21 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if any(r.status == "incomplete" for r, _ in results):
         return EXIT_INCOMPLETE
     return EXIT_OK
+
+
+def _print_races(out: Console, results: list[tuple[CheckResult, Trace | None]]) -> None:
+    """`--format race`: each counterexample's race diagram, a line for a
+    scenario without one."""
+    first = True
+    for r, trace in results:
+        if not first:
+            out.print("")
+        first = False
+        if trace is None:
+            out.print(f"scenario {r.ts.scenario}: {r.verdict}, no counterexample",
+                      highlight=False, markup=False)
+        else:
+            out.print(render_race(trace), highlight=False, markup=False)
 
 
 def _unsaved(err: Console, path: Path | str, e: OSError) -> None:
@@ -369,7 +397,7 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
                 out.print(f"      {o.span}: {SourceCache.excerpt(o.span)}", highlight=False)
     if trace is not None and not args.quiet:
         out.print("")
-        for trace_line in render(trace).splitlines():
+        for trace_line in render(trace, args.full_state).splitlines():
             out.print("    " + trace_line, highlight=False, markup=False)
         out.print("")
 
@@ -406,6 +434,12 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
         return EXIT_USAGE
     if args.html:
         _viewer(err, args.html, [trace])
+    if args.format == "race":
+        if res.reproduced:
+            out.print(render_race(trace), highlight=False, markup=False)
+        else:
+            out.print(f"{args.trace}: does not reproduce: {res.message}", highlight=False)
+        return EXIT_OK if res.reproduced else EXIT_UNMET
     if args.format != "text":
         out.file.write(replay_report(args.format, trace, res.reproduced, res.message,
                                      res.spec_changed, args.trace))
@@ -415,7 +449,7 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
     if res.reproduced:
         out.print(f"{args.trace}: {res.message}", highlight=False)
         if not args.quiet:
-            out.print(render(trace), highlight=False, markup=False)
+            out.print(render(trace, args.full_state), highlight=False, markup=False)
         return EXIT_OK
     out.print(f"{args.trace}: does not reproduce: {res.message}", highlight=False)
     return EXIT_UNMET
