@@ -14,7 +14,6 @@ import json
 from html import escape
 
 from checker.dsl.diagnostics import SourceCache
-from checker.ir.display import line_label
 from checker.textsafe import json_for_script
 from checker.trace.model import Trace
 from checker.trace.race import render_race
@@ -73,7 +72,7 @@ def viewer_data(traces: list[Trace]) -> dict[str, object]:
             "threads": [{"id": t.id, "label": t.label} for t in tr.threads],
             "race": render_race(tr),
             "steps": [{"index": s.index, "thread": s.thread, "line": s.line, "file": s.file,
-                       "where": line_label(s.file, s.line, tr.spec), "text": s.text, "inner": s.inner, "fault": s.fault,
+                       "text": s.text, "inner": s.inner, "fault": s.fault,
                        "changes": [[c.var, c.before, c.after] for c in s.changes
                                    if not c.frame]} for s in tr.steps],
             "states": states_of(tr),
@@ -148,7 +147,9 @@ function buildLanes() {
     for (const t of tr.threads) {
       const td = el('td', 'cell');
       if (t.id === s.thread) {
-        td.appendChild(el('div', '', s.where + '  ' + s.text));
+        // A module's line named with its file, as in the text trace.
+        const where = s.file === tr.spec ? String(s.line) : s.file.split('/').pop() + ':' + s.line;
+        td.appendChild(el('div', '', where + '  ' + s.text));
         for (const c of s.changes) td.appendChild(el('div', 'change', c[0] + ': ' + c[1] + ' \u2192 ' + c[2]));
         if (s.fault) td.appendChild(el('div', 'fault', '!! ' + s.fault));
       }
