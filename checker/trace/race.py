@@ -14,9 +14,11 @@ Which steps take part is a slice over the accesses each step recorded
    thread, the deadlocked ones, the last writers of what a broken invariant
    reads): a step is kept if it writes a location a kept step or the
    violation reads, and then what it reads is followed in turn;
-2. every other step is kept if it writes a shared location that a step of
-   phase 1 read or wrote: the conflicting accesses, the race itself. Their
-   own inputs are not followed, or every line of the other thread would be.
+2. every other thread's step is kept if it writes a shared location that a
+   step of phase 1 read or wrote, or reads one that such a step wrote: the
+   conflicting accesses, the race itself (a lost wakeup is a read of a flag
+   before it was set). Their own inputs are not followed, or every line of
+   the other thread would be.
 
 A trace saved before steps recorded their accesses has none to slice on:
 it is drawn with every step.
@@ -51,12 +53,10 @@ def relevant_steps(trace: Trace) -> set[int]:
         if s.fault or (s.index == len(steps) and not kept) or _written(s) & wanted:
             kept.add(s.index)
             wanted.update(s.reads)
-    shared = {loc for loc in wanted if not _is_local(loc)}
+    stored = {w for s in steps if s.index in kept for w in _written(s) if not _is_local(w)}
+    shared = {loc for loc in wanted if not _is_local(loc)} | stored
     for s in steps:
-        if s.index in kept and s.thread in focus_threads:
-            shared.update(w for w in _written(s) if not _is_local(w))
-    for s in steps:
-        if s.thread not in focus_threads and _written(s) & shared:
+        if s.thread not in focus_threads and (_written(s) & shared or stored & set(s.reads)):
             kept.add(s.index)
     if trace.loop_start is not None:
         kept.update(s.index for s in steps[trace.loop_start:])
