@@ -199,7 +199,7 @@ def render_race(trace: Trace, width: int = WIDTH) -> str:
         columns = [0] * len(shown_threads)
         col, n = width - MARGIN, 1
     else:
-        columns = list(range(n))
+        columns = list(range(len(shown_threads)))
     col_of = {t.id: c for t, c in zip(shown_threads, columns, strict=True)}
     rows = _rows(clean, kept, col_of, col, tagged)
     out += _head(shown_threads, col, tagged)

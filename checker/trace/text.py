@@ -105,17 +105,16 @@ def render(trace: Trace, full_state: bool = False) -> str:
             if t.id in trace.blocked:
                 out.append(f"  T{t.id} {t.label}: {trace.blocked[t.id]}")
     state = trace.final_state if full_state else end_state(trace)
-    if state:
+    if trace.final_state:
         out.append("")
-        out.append("shared state at the end" + ("" if state is trace.final_state else
-                                                 " that the violation involves") + ":")
+        out.append("shared state at the end:")  # checker.doc.locking cuts the trace here
         items = [f"{k} = {v}" for k, v in state.items()]
         out.extend(textwrap.wrap("  ".join(items), 100, initial_indent="  ",
                                  subsequent_indent="  ", break_on_hyphens=False))
         left = len(trace.final_state) - len(state)
         if left:
-            out.append(f"  ({left} more location{'s' if left != 1 else ''}: --full-state "
-                       "shows them)")
+            out.append(f"  (what the violation involves; {left} more location"
+                       f"{'s' if left != 1 else ''}: --full-state shows them)")
     return visible("\n".join(out))
 
 
