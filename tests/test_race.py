@@ -173,3 +173,19 @@ def test_a_trace_without_steps_draws_its_header(notrypin: Trace) -> None:
     empty = copy.deepcopy(notrypin)
     empty.steps = []
     assert render_race(empty).splitlines()[0].startswith("use_after_free:")
+
+
+def test_the_command_line_draws_the_diagram() -> None:
+    from tests.test_cli import cli
+
+    r = cli("check", str(DEFAULT_SPEC), "-s", "map_vs_migrate_notrypin", "--no-save",
+            "--format", "race")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[3].split() == ["T1", "zs_map_object(H0)", "T2",
+                                                "migrate_page(OLD,", "NEW)"]
+    saved = ROOT / "counterexamples/zsmalloc/map_vs_migrate.map_vs_migrate_notrypin.json"
+    replayed = cli("replay", str(saved), "--format", "race")
+    assert replayed.returncode == 0, replayed.stderr
+    assert replayed.stdout == r.stdout
+    full = cli("replay", str(saved), "--full-state")
+    assert "zspages[0].lock.readers = 1" in full.stdout
