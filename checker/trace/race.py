@@ -50,7 +50,7 @@ def relevant_steps(trace: Trace) -> set[int]:
     for s in reversed(steps):
         if s.thread not in focus_threads:
             continue
-        if s.fault or (s.index == len(steps) and not kept) or _written(s) & wanted:
+        if s.fault or s is steps[-1] or _written(s) & wanted:
             kept.add(s.index)
             wanted.update(s.reads)
     stored = {w for s in steps if s.index in kept for w in _written(s) if not _is_local(w)}
