@@ -103,8 +103,12 @@ def _add_check_parser(sub: Any) -> None:
                    help="skip the search for runs that spin forever")
     c.add_argument("--quiet", "-q", action="store_true", help="no progress line, no trace text")
     c.add_argument("--format", choices=CHECK_FORMATS, default="text",
-                   help="text (default), json, junit (JUnit XML), sarif (SARIF 2.1.0) or itf "
-                        "(each counterexample in the Informal Trace Format, one per line)")
+                   help="text (default), json, junit (JUnit XML), sarif (SARIF 2.1.0), race "
+                        "(each counterexample as a 72-column race diagram) or itf (each "
+                        "counterexample in the Informal Trace Format, one per line)")
+    c.add_argument("--full-state", action="store_true",
+                   help="end a trace with the whole shared state (default: what the "
+                        "violation involves)")
     c.add_argument("--html", metavar="FILE",
                    help="write the counterexamples to FILE as a self-contained HTML viewer")
     c.add_argument("--save-trace", metavar="PATH",
@@ -140,15 +144,17 @@ def _add_check_parser(sub: Any) -> None:
 
 
 def _add_replay_parser(sub: Any) -> None:
-    from checker.report.output import FORMATS
+    from checker.report.output import TRACE_FORMATS
 
     r = sub.add_parser("replay", help="re-run a saved counterexample against the current spec")
     r.add_argument("trace", help="a counterexample's JSON file")
     r.add_argument("--spec", help="the spec to replay against (default: the one in the trace)")
     r.add_argument("-I", dest="include", action="append", default=[], metavar="DIR")
     r.add_argument("--quiet", "-q", action="store_true")
-    r.add_argument("--format", choices=FORMATS, default="text",
-                   help="text (default), json, junit or sarif")
+    r.add_argument("--format", choices=TRACE_FORMATS, default="text",
+                   help="text (default), json, junit, sarif or race (a race diagram)")
+    r.add_argument("--full-state", action="store_true",
+                   help="end the trace with the whole shared state")
     r.add_argument("--html", metavar="FILE", help="write the trace as an HTML viewer")
 
 
@@ -339,6 +345,8 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
                                   + [f.to_json() for f in failures]))
     elif args.format == "itf":
         out.file.write(itf_lines([t for _, t in outcomes if t is not None]))
+    elif args.format == "race":
+        _print_races(out, outcomes)
     elif args.format in ("junit", "sarif"):
         out.file.write(check_report(args.format, outcomes, failures))
     elif batch:
@@ -439,6 +447,23 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
     if "incomplete" in statuses:
         return EXIT_INCOMPLETE, results
     return EXIT_OK, results
+
+
+def _print_races(out: Console, results: list[tuple[CheckResult, Trace | None]]) -> None:
+    """`--format race`: each counterexample's race diagram, a line for a
+    scenario without one."""
+    first = True
+    for r, trace in results:
+        if not first:
+            out.print("")
+        first = False
+        if trace is None:
+            out.print(f"scenario {r.ts.scenario}: {r.verdict}, no counterexample",
+                      highlight=False, markup=False)
+        else:
+            from checker.trace.race import render_race
+
+            out.print(render_race(trace), highlight=False, markup=False)
 
 
 def _unsaved(err: Console, path: Path | str, e: OSError) -> None:
@@ -553,7 +578,7 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
                 out.print(f"      {o.span}: {SourceCache.excerpt(o.span)}", highlight=False)
     if trace is not None and not args.quiet:
         out.print("")
-        for trace_line in render(trace).splitlines():
+        for trace_line in render(trace, args.full_state).splitlines():
             out.print("    " + trace_line, highlight=False, markup=False)
         out.print("")
 
@@ -587,6 +612,7 @@ def _result_json(r: CheckResult, trace: Trace | None) -> dict[str, object]:
 def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
     from checker.report.output import replay_report
     from checker.trace.jsonio import TraceFormatError
+    from checker.trace.race import render_race
     from checker.trace.replay import load_and_replay
     from checker.trace.text import render
 
@@ -597,6 +623,12 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
         return EXIT_USAGE
     if args.html:
         _viewer(err, args.html, [trace])
+    if args.format == "race":
+        if res.reproduced:
+            out.print(render_race(trace), highlight=False, markup=False)
+        else:
+            out.print(f"{args.trace}: does not reproduce: {res.message}", highlight=False)
+        return EXIT_OK if res.reproduced else EXIT_UNMET
     if args.format != "text":
         out.file.write(replay_report(args.format, trace, res.reproduced, res.message,
                                      res.spec_changed, args.trace))
@@ -606,7 +638,7 @@ def cmd_replay(args: argparse.Namespace, out: Console, err: Console) -> int:
     if res.reproduced:
         out.print(f"{args.trace}: {res.message}", highlight=False)
         if not args.quiet:
-            out.print(render(trace), highlight=False, markup=False)
+            out.print(render(trace, args.full_state), highlight=False, markup=False)
         return EXIT_OK
     out.print(f"{args.trace}: does not reproduce: {res.message}", highlight=False)
     return EXIT_UNMET

@@ -42,7 +42,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "symbolic": ("checker.ir", "checker.explore", "checker.trace"),
     "backends": ("checker.ir", "checker.explore", "checker.trace.model"),
     "mutate": ("checker.dsl", "checker.sema", "checker.ir", "checker.explore", "checker.vm.tiered"),
-    "html": ("checker.trace.model",),
+    "html": ("checker.trace.model", "checker.trace.race"),
     "report": ("checker.explore.result", "checker.trace", "checker.html"),
     "doc": ("checker.ir", "checker.explore", "checker.trace", "checker.locks", "checker.vm.tiered",
             *LOADING),

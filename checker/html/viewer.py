@@ -1,6 +1,7 @@
 """A self-contained HTML page to step through counterexamples (`--html`).
 
-One lane (column) per thread, one row per step; the spec source beside it
+One lane (column) per thread, one row per step, under a folded race diagram
+to copy (checker.trace.race); the spec source beside it
 with the current step's line marked; the shared state at the current step,
 with what the step changed highlighted. Arrow keys (or j/k) step forward and
 back, Home/End jump to the ends. Everything (traces, sources, script, style)
@@ -15,6 +16,7 @@ from html import escape
 from checker.dsl.diagnostics import SourceCache
 from checker.textsafe import json_for_script
 from checker.trace.model import Trace
+from checker.trace.race import render_race
 
 
 def _expand(values: dict[str, str]) -> dict[str, str]:
@@ -68,6 +70,7 @@ def viewer_data(traces: list[Trace]) -> dict[str, object]:
             "spec": tr.spec, "scenario": tr.scenario, "kind": tr.kind, "name": tr.name,
             "message": tr.message, "loop_start": tr.loop_start,
             "threads": [{"id": t.id, "label": t.label} for t in tr.threads],
+            "race": render_race(tr),
             "steps": [{"index": s.index, "thread": s.thread, "line": s.line, "file": s.file,
                        "text": s.text, "inner": s.inner, "fault": s.fault,
                        "changes": [[c.var, c.before, c.after] for c in s.changes
@@ -109,6 +112,8 @@ tr.step.current { background: #fff59d; }
 .src.current-line { background: #fff59d; outline: 1px solid #fbc02d; }
 #state td.var { color: #555; }
 #state tr.changed { background: #c8e6c9; font-weight: bold; }
+details.race { padding: 0.3em 0.6em; border-bottom: 1px solid #ccc; }
+details.race pre { font-size: 0.82em; margin: 0.4em 0; }
 #fileName { font-size: 0.8em; padding: 0.2em 0.5em; background: #eceff1; }
 """
 
@@ -126,6 +131,10 @@ function trace() { return DATA.traces[T]; }
 function buildLanes() {
   const tr = trace(), lanes = $('lanes');
   lanes.innerHTML = '';
+  const race = el('details', 'race');
+  race.appendChild(el('summary', '', 'race diagram (only the steps that matter; plain text to paste)'));
+  race.appendChild(el('pre', '', tr.race));
+  lanes.appendChild(race);
   const table = el('table'), head = el('tr');
   head.appendChild(el('th', '', '#'));
   for (const t of tr.threads) head.appendChild(el('th', '', 'T' + t.id + ' ' + t.label));
@@ -138,7 +147,9 @@ function buildLanes() {
     for (const t of tr.threads) {
       const td = el('td', 'cell');
       if (t.id === s.thread) {
-        td.appendChild(el('div', '', s.line + '  ' + s.text));
+        // A module's line named with its file, as in the text trace.
+        const where = s.file === tr.spec ? String(s.line) : s.file.split('/').pop() + ':' + s.line;
+        td.appendChild(el('div', '', where + '  ' + s.text));
         for (const c of s.changes) td.appendChild(el('div', 'change', c[0] + ': ' + c[1] + ' \u2192 ' + c[2]));
         if (s.fault) td.appendChild(el('div', 'fault', '!! ' + s.fault));
       }

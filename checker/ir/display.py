@@ -48,12 +48,19 @@ def display_span(o: Origin, shown: str | frozenset[str]) -> Span:
     spec or in another file of `shown` (see display_files(); a plain path
     means the spec alone), unless it is the body of a one-statement wrapper
     such as pin_tag(), whose call is clearer."""
+    return display_frame(o, shown)[0]
+
+
+def display_frame(o: Origin, shown: str | frozenset[str]) -> tuple[Span, str]:
+    """display_span(), with the function that statement belongs to (a race
+    diagram names it beside the statement)."""
     files = frozenset((shown,)) if isinstance(shown, str) else shown
     frames = o.frames()
-    for span, in_wrapper in reversed(frames):
+    for k in range(len(frames) - 1, -1, -1):
+        span, in_wrapper = frames[k]
         if span.file in files and not in_wrapper:
-            return span
-    return frames[0][0]
+            return span, o.owner_of(k)
+    return frames[0][0], o.owner_of(0)
 
 
 def line_label(file: str, line: int, spec: str) -> str:

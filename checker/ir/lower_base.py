@@ -73,7 +73,8 @@ class LowererBase:
 
     def origin(self, span: Span) -> Origin:
         f = self.frames[-1]
-        return Origin(span, f.stack, f.owner, tuple(fr.wrapper for fr in self.frames))
+        return Origin(span, f.stack, f.owner, tuple(fr.wrapper for fr in self.frames),
+                      tuple(fr.owner for fr in self.frames))
 
     def node(self) -> int:
         return self.g.node(self.region)

@@ -232,6 +232,14 @@ class Origin:
     # Per frame (thread body first, then each inlined call): whether that
     # frame runs a one-statement wrapper such as pin_tag().
     wrappers: tuple[bool, ...] = ()
+    # Per frame, the function it runs (the thread first): the function a
+    # reader is told a displayed statement belongs to (a race diagram's step).
+    owners: tuple[str, ...] = ()
+
+    def owner_of(self, frame: int) -> str:
+        """The function frame `frame` (0: the thread body) runs; the innermost
+        known one where the origin has no per-frame record."""
+        return self.owners[frame] if frame < len(self.owners) else self.proc
 
     def frames(self) -> list[tuple[Span, bool]]:
         """(statement, in a wrapper) for each frame, outermost first."""

@@ -20,7 +20,10 @@ from checker.trace.jsonio import dumps
 from checker.trace.model import Trace
 
 FORMATS = ("text", "json", "junit", "sarif")
-CHECK_FORMATS = (*FORMATS, "itf")  # ITF: counterexamples only, so not for replay
+# race: each counterexample as a race diagram (checker.trace.race), for check
+# and replay; ITF: counterexamples only, so not for replay.
+TRACE_FORMATS = (*FORMATS, "race")
+CHECK_FORMATS = (*TRACE_FORMATS, "itf")
 
 
 def check_report(fmt: str, outcomes: list[Outcome], failures: list[SpecFailure]) -> str:

@@ -6,12 +6,15 @@
      "kind": violation kind, "name": property name or null, "message": text,
      "threads": [{"id", "kind", "label", "dynamic"}],
      "steps": [{"index", "thread", "line", "file", "text", "inner", "inner_where",
-                "changes": [{"var", "before", "after"}], "fault"}],
+                "changes": [{"var", "before", "after"}], "fault",
+                optional: "func", "reads", "writes", "rewrites"}],
      "loop_start": step count before the cycle of a livelock, or null,
-     "final_state": {shared variable: value}, "blocked": {thread id: where}}
+     "final_state": {shared variable: value}, "blocked": {thread id: where},
+     optional: "focus": [the locations the violation reads]}
 
 `migcheck replay` needs only the scenario, the bindings, and each step's
-thread and changes; the rest is for readers and tools.
+thread and changes; the rest is for readers and tools (the race diagram
+slices on the optional accesses).
 """
 
 from __future__ import annotations

@@ -15,10 +15,16 @@ from typing import Any
 from checker.dsl.diagnostics import SourceCache, Span
 from checker.explore.codegen import Compiled
 from checker.explore.result import Violation
-from checker.ir.display import display_files, display_span, source_line, strip_comment
+from checker.ir.display import (
+    display_files,
+    display_frame,
+    display_span,
+    source_line,
+    strip_comment,
+)
 from checker.ir.interp import Fault, Interp
 from checker.ir.layout import bits_for
-from checker.ir.nodes import Action, Origin, Slot, TransitionSystem
+from checker.ir.nodes import Action, Expr, Loc, LockEvent, Origin, Slot, TransitionSystem
 from checker.sema.types import BoolType, EnumType, IntType, PtrType, StructType, TidType, Type
 
 TRACE_FORMAT = "migcheck-trace/1"
@@ -44,6 +50,14 @@ class Step:
     changes: list[Change] = field(default_factory=list)
     fault: str = ""  # the violation this step raised, if it did
     pc: int = -1  # the thread's program counter after the step (0: finished)
+    func: str = ""  # the function the drawn statement belongs to
+    # The locations the step read and wrote (see access_name()): a race
+    # diagram slices the trace on them.
+    reads: list[str] = field(default_factory=list)
+    writes: list[str] = field(default_factory=list)
+    # Stores that left a value as it was (before == after), drawn as writes:
+    # such a store can overwrite a concurrent update (a lost update).
+    rewrites: list[Change] = field(default_factory=list)
 
 
 @dataclass
@@ -69,6 +83,10 @@ class Trace:
     final_state: dict[str, str] = field(default_factory=dict)
     blocked: dict[int, str] = field(default_factory=dict)  # thread -> where it stands
     format: str = TRACE_FORMAT
+    # The locations the violated property or fault reads (its condition, the
+    # faulting access, a blocked thread's guards), named as Step.reads: the
+    # end state and the race diagram show what involves them.
+    focus: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -86,9 +104,14 @@ class Trace:
         steps = []
         for i, raw in enumerate(_list(data["steps"], "steps")):
             fields = _fields(raw, f"steps[{i}]", _STEP_FIELDS)
-            fields["changes"] = [Change(**_fields(c, f"steps[{i}].changes[{j}]", _CHANGE_FIELDS))
-                                 for j, c in enumerate(_list(fields["changes"],
-                                                             f"steps[{i}].changes"))]
+            for key in ("changes", "rewrites"):
+                fields[key] = [Change(**_fields(c, f"steps[{i}].{key}[{j}]", _CHANGE_FIELDS))
+                               for j, c in enumerate(_list(fields.get(key, []),
+                                                           f"steps[{i}].{key}"))]
+            for key in ("reads", "writes"):
+                fields[key] = [_str(x, f"steps[{i}].{key}[{j}]")
+                               for j, x in enumerate(_list(fields.get(key, []),
+                                                           f"steps[{i}].{key}"))]
             steps.append(Step(**fields))
         data["steps"] = steps
         ids = {t.id for t in data["threads"]}
@@ -105,6 +128,8 @@ class Trace:
                                                  "final_state").items()}
         data["blocked"] = {_thread_key(k): _str(v, f"blocked.{k}")
                            for k, v in _dict(data.get("blocked", {}), "blocked").items()}
+        data["focus"] = [_str(x, f"focus[{j}]")
+                         for j, x in enumerate(_list(data.get("focus", []), "focus"))]
         return Trace(**data)
 
 
@@ -206,7 +231,7 @@ _TRACE_FIELDS: dict[str, _Check] = {
     "kind": (True, _str), "name": (True, _opt_str), "message": (True, _str),
     "threads": (True, _list), "steps": (True, _list),
     "loop_start": (False, _opt_nat), "final_state": (False, _dict),
-    "blocked": (False, _dict), "format": (False, _str),
+    "blocked": (False, _dict), "format": (False, _str), "focus": (False, _list),
 }
 _THREAD_FIELDS: dict[str, _Check] = {
     "id": (True, _nat), "kind": (True, _str), "label": (True, _str),
@@ -216,7 +241,8 @@ _STEP_FIELDS: dict[str, _Check] = {
     "index": (True, _nat), "thread": (True, _nat), "line": (True, _nat),
     "file": (True, _str), "text": (True, _str), "inner": (True, _str),
     "inner_where": (True, _str), "changes": (True, _list),
-    "fault": (False, _str), "pc": (False, _int),
+    "fault": (False, _str), "pc": (False, _int), "func": (False, _str),
+    "reads": (False, _list), "writes": (False, _list), "rewrites": (False, _list),
 }
 _CHANGE_FIELDS: dict[str, _Check] = {
     "var": (True, _str), "before": (True, _str), "after": (True, _str),
@@ -249,13 +275,10 @@ class ValueFormatter:
 
     def fields(self, st: StructType, raw: int) -> list[tuple[str, str]]:
         out = []
-        shift = 0
-        for f in st.fields.values():
+        for f, shift in zip(st.fields.values(), self._shifts(st), strict=True):
             lo, hi = _field_range(f.type, self.ts)
-            width = bits_for(hi - lo + 1)
-            v = ((raw >> shift) & ((1 << width) - 1)) + lo
+            v = ((raw >> shift) & ((1 << bits_for(hi - lo + 1)) - 1)) + lo
             out.append((f.name, self.scalar(f.type, v, "")))
-            shift += width
         return out
 
     def value(self, slot: Slot, v: int) -> str:
@@ -281,6 +304,39 @@ class ValueFormatter:
                         out.append(Change(f"{slot.name}.{name}", x, y, hidden))
                 continue
             out.append(Change(slot.name, self.value(slot, a), self.value(slot, b), hidden))
+        return out
+
+
+    def rewrites(self, writes: Sequence[tuple[int, Loc]], before: Sequence[int],
+                 after: Sequence[int]) -> list[Change]:
+        """The shared stores among `writes` that left their value as it was
+        (a store to one field of a word judged by that field alone; a store of
+        a whole word that changed some field is drawn by its changes)."""
+        out: dict[str, Change] = {}
+        for index, loc in writes:
+            slot = self.ts.slots[index]
+            if not slot.shared or slot.kind == "pc":
+                continue
+            if loc.bits is not None and isinstance(slot.type, StructType):
+                # One field of a word: judged by itself.
+                fields = zip(self.fields(slot.type, before[index]),
+                             self.fields(slot.type, after[index]),
+                             self._shifts(slot.type), strict=True)
+                for (name, x), (_, y), shift in fields:
+                    if shift == loc.bits[0] and x == y:
+                        out.setdefault(f"{slot.name}.{name}", Change(f"{slot.name}.{name}", x, y))
+            elif before[index] == after[index]:
+                v = self.value(slot, after[index])
+                out.setdefault(slot.name, Change(slot.name, v, v))
+        return list(out.values())
+
+    def _shifts(self, st: StructType) -> list[int]:
+        """Where each field of a word starts (the layout fields() reads)."""
+        out, shift = [], 0
+        for f in st.fields.values():
+            lo, hi = _field_range(f.type, self.ts)
+            out.append(shift)
+            shift += bits_for(hi - lo + 1)
         return out
 
 
@@ -358,7 +414,9 @@ def build_trace(c: Compiled, v: Violation) -> Trace:
         s = states[-1]
         st = _step(fmt, c, len(steps) + 1, a, s, s, raised_by(c, a, s))
         st.fault = v.message
+        st.writes, st.rewrites = [], []  # the step faulted: none of its stores happened
         steps.append(st)
+    focus = _focus(c, v, states, steps)
     last = c.packing.unpack(states[-1])
     final_state = {slot.name: fmt.value(slot, val) for slot, val in zip(ts.slots, last, strict=True)
                    if slot.shared}
@@ -374,7 +432,98 @@ def build_trace(c: Compiled, v: Violation) -> Trace:
     threads = [ThreadInfo(t.id, t.kind, t.label, t.dynamic) for t in ts.threads]
     loop_start = len(v.path) - 1 if v.cycle else None
     return Trace(ts.spec, ts.spec_sha256, ts.scenario, dict(ts.bindings), v.kind, v.name,
-                 v.message, threads, steps, loop_start, final_state, blocked)
+                 v.message, threads, steps, loop_start, final_state, blocked, focus=focus)
+
+
+def _focus(c: Compiled, v: Violation, states: list[int], steps: list[Step]) -> list[str]:
+    """The locations the violation involves: what the faulting step read
+    (the faulting access included), what the broken invariant or final
+    condition reads, the guards a deadlocked thread waits on, or everything
+    the steps of a spinning cycle read."""
+    ts = c.ts
+    if v.fault_action is not None:
+        return steps[-1].reads
+    last = c.packing.unpack(states[-1])
+    if v.cycle:
+        return sorted({r for st in steps[len(v.path) - 1:] for r in st.reads})
+    rec = _Accesses()
+    interp = _RecordingInterp(ts.slots, ts.pools, rec)
+    props = {"invariant": ts.invariants, "final": ts.finals}.get(v.kind)
+    if props is not None:
+        for idx, expr in props:
+            if v.name is None or ts.props[idx].name == v.name:
+                _quietly(interp, expr, last)
+    else:
+        for th in ts.threads:
+            if last[th.pc_slot] != 0:
+                for a in ts.actions_at(th.id, last[th.pc_slot]):
+                    _quietly(interp, a, last)
+    return rec.names(ts.slots)[0]
+
+
+def _quietly(interp: Interp, what: Expr | Action, st: list[int]) -> None:
+    """Evaluate a condition or run a step for the accesses it makes,
+    whatever its outcome."""
+    try:
+        if isinstance(what, Action):
+            interp.step(what, st, None)
+        else:
+            interp.eval(what, st)
+    except Fault:
+        pass
+
+
+def access_name(slot: Slot) -> str:
+    """A location as Step.reads and Step.writes name it: a shared slot by
+    its name, a thread's own by the thread and its name (`T2.page`), since
+    two threads' locals can share a name."""
+    return slot.name if slot.shared else f"T{slot.thread}.{slot.name}"
+
+
+class _Accesses:
+    """A StepObserver that records the slots a step reads and writes."""
+
+    def __init__(self) -> None:
+        self.reads: list[int] = []
+        self.writes: list[tuple[int, Loc]] = []
+
+    def on_read(self, index: int, loc: Loc) -> None:
+        self.reads.append(index)
+
+    def on_write(self, index: int, loc: Loc) -> None:
+        self.writes.append((index, loc))
+
+    def on_lock_event(self, ev: LockEvent, st: Sequence[int]) -> None:
+        pass
+
+    def assumes(self, cond: Expr) -> bool:
+        return False
+
+    def skips_asserts(self) -> bool:
+        return False
+
+    def names(self, slots: Sequence[Slot]) -> tuple[list[str], list[str]]:
+        """(reads, writes) by access_name(), each once, in first-access order."""
+        reads = dict.fromkeys(access_name(slots[i]) for i in self.reads
+                              if slots[i].kind != "pc")
+        writes = dict.fromkeys(access_name(slots[i]) for i, _ in self.writes)
+        return list(reads), list(writes)
+
+
+class _RecordingInterp(Interp):
+    """The reference interpreter, also reporting the allocated bit a
+    reference through a pool reads (the plain one checks it silently): a
+    use-after-free involves the free that cleared it."""
+
+    def slot_of(self, loc: Loc, st: Sequence[int], verb: str) -> int:
+        if self.observer is not None:
+            for d in loc.dyn:
+                if d.pool is not None:
+                    ref = self.eval(d.expr, st)
+                    if 1 <= ref <= d.count:
+                        alloc = d.alloc_base + (ref - 1) * d.stride
+                        self.observer.on_read(alloc, Loc(alloc))
+        return super().slot_of(loc, st, verb)
 
 
 def raised_by(c: Compiled, a: Action, s: int) -> Origin:
@@ -391,8 +540,14 @@ def raised_by(c: Compiled, a: Action, s: int) -> Origin:
 
 def _step(fmt: ValueFormatter, c: Compiled, index: int, a: Action, s: int, t: int,
           origin: Origin | None = None) -> Step:
-    span, text, inner, inner_where = statement_of(a, display_files(c.ts), origin)
-    changes = fmt.changes(c.packing.unpack(s), c.packing.unpack(t),
-                          ended=a.thread if a.dst == 0 else 0)
+    shown = display_files(c.ts)
+    span, text, inner, inner_where = statement_of(a, shown, origin)
+    before, after = c.packing.unpack(s), c.packing.unpack(t)
+    changes = fmt.changes(before, after, ended=a.thread if a.dst == 0 else 0)
+    rec = _Accesses()
+    _quietly(_RecordingInterp(c.ts.slots, c.ts.pools, rec), a, list(before))
+    reads, writes = rec.names(c.ts.slots)
+    rewrites = fmt.rewrites(rec.writes, before, after)
     return Step(index, a.thread, span.line, span.file, text, inner, inner_where, changes,
-                pc=a.dst)
+                pc=a.dst, func=display_frame(a.origin if origin is None else origin, shown)[1],
+                reads=reads, writes=writes, rewrites=rewrites)

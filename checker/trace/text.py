@@ -12,21 +12,29 @@ from __future__ import annotations
 import itertools
 import textwrap
 
+from checker.ir.display import line_label
 from checker.textsafe import visible
 from checker.trace.model import Step, Trace
+from checker.trace.race import rewrite_text
 
 MAX_COL = 56
 MIN_COL = 24
 
 
-def _cell(step: Step, width: int, show_inner: bool = False) -> list[str]:
-    lines = textwrap.wrap(f"{step.line:>3}  {step.text}", width, subsequent_indent="     ") or [""]
+def _cell(trace: Trace, step: Step, width: int, show_inner: bool = False) -> list[str]:
+    """A step's lines: its line (with its file's name when a module's), the
+    statement, what it changed, the stores that changed nothing, its fault."""
+    where = line_label(step.file, step.line, trace.spec)
+    lines = textwrap.wrap(f"{where:>3}  {step.text}", width, subsequent_indent="     ") or [""]
     if (step.fault or show_inner) and step.inner and step.inner != step.text:
         lines += textwrap.wrap(f"     in {step.inner}", width, subsequent_indent="        ")
     for ch in step.changes:
         if ch.frame:
             continue
         lines += textwrap.wrap(f"       {ch.var}: {ch.before} -> {ch.after}", width,
+                               subsequent_indent="         ")
+    for ch in step.rewrites:
+        lines += textwrap.wrap(f"       {rewrite_text(trace, step, ch)}", width,
                                subsequent_indent="         ")
     if step.fault:
         lines += textwrap.wrap(f"     !! {step.fault}", width, subsequent_indent="        ")
@@ -50,7 +58,9 @@ def _repeated_rows(steps: list[Step]) -> set[int]:
     return marked
 
 
-def render(trace: Trace) -> str:
+def render(trace: Trace, full_state: bool = False) -> str:
+    """The whole trace; the shared state at the end limited to what the
+    violation involves (Trace.focus) unless `full_state`."""
     out: list[str] = []
     repeated = _repeated_rows(trace.steps)
     name = f" '{trace.name}'" if trace.name else ""
@@ -68,7 +78,7 @@ def render(trace: Trace) -> str:
     for t in threads:
         w = max([len(f"T{t.id} {t.label}")] + [
             len(line) for s in trace.steps if s.thread == t.id
-            for line in _cell(s, MAX_COL, s.index in repeated)
+            for line in _cell(trace, s, MAX_COL, s.index in repeated)
         ] + [MIN_COL])
         widths.append(min(w, MAX_COL))
     gap = "  "
@@ -80,7 +90,7 @@ def render(trace: Trace) -> str:
         if trace.loop_start is not None and s.index == trace.loop_start + 1:
             out.append(f"      ---- from here the run repeats forever (steps {s.index}..{n}) ----")
         col = col_of[s.thread]
-        cell = _cell(s, widths[col], s.index in repeated)
+        cell = _cell(trace, s, widths[col], s.index in repeated)
         for k, line in enumerate(cell):
             prefix = f"{s.index:>4}  " if k == 0 else "      "
             parts = [" " * w for w in widths]
@@ -94,10 +104,25 @@ def render(trace: Trace) -> str:
         for t in threads:
             if t.id in trace.blocked:
                 out.append(f"  T{t.id} {t.label}: {trace.blocked[t.id]}")
+    state = trace.final_state if full_state else end_state(trace)
     if trace.final_state:
         out.append("")
-        out.append("shared state at the end:")
-        items = [f"{k} = {v}" for k, v in trace.final_state.items()]
+        out.append("shared state at the end:")  # checker.doc.locking cuts the trace here
+        items = [f"{k} = {v}" for k, v in state.items()]
         out.extend(textwrap.wrap("  ".join(items), 100, initial_indent="  ",
                                  subsequent_indent="  ", break_on_hyphens=False))
-    return visible("\n".join(out))  # spec text never reaches a terminal raw
+        left = len(trace.final_state) - len(state)
+        if left:
+            out.append(f"  (what the violation involves; {left} more location"
+                       f"{'s' if left != 1 else ''}: --full-state shows them)")
+    return visible("\n".join(out))
+
+
+def end_state(trace: Trace) -> dict[str, str]:
+    """The part of the final shared state the violation involves: the
+    locations its condition, fault or blocked guards read (Trace.focus). A
+    trace saved without a focus keeps all of it."""
+    if not trace.focus:
+        return trace.final_state
+    focus = set(trace.focus)
+    return {k: v for k, v in trace.final_state.items() if k in focus}  # spec text never reaches a terminal raw
