@@ -39,7 +39,7 @@ from checker.diff.command import add_diff_parser, cmd_diff
 from checker.doc.command import add_doc_parser, cmd_doc
 from checker.dsl.diagnostics import SourceCache, SpecError
 from checker.dsl.loader import load_program
-from checker.explore.codegen import compile_system
+from checker.explore.codegen import Compiled, compile_system
 from checker.explore.limits import (
     LimitExceeded,
     clear_stop,
@@ -50,11 +50,12 @@ from checker.explore.limits import (
     stop_process_limits,
 )
 from checker.explore.options import CheckOptions
-from checker.explore.result import CheckResult, Stats
+from checker.explore.result import CheckResult, Stats, Violation
 from checker.explore.run import Search, check
 from checker.ir.build import build_all
 from checker.ir.nodes import TransitionSystem
 from checker.ir.pretty import dump
+from checker.locks.held import lock_report
 from checker.mutate.command import add_mutate_parser, cmd_mutate
 from checker.report.output import FORMATS, check_report, replay_report, write_viewer
 from checker.sema.check import elaborate, parse_override
@@ -240,7 +241,7 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
             result = _run_one(ts, opts, err if show_progress else None, engine)
         trace = None
         if result.violation is not None:
-            trace = build_trace(result.compiled or compile_system(ts), result.violation)
+            trace = _trace_of(result.compiled or compile_system(ts), result.violation)
         results.append((result, trace))
         if args.format == "text":
             _print_result(out, result, trace, args, len(systems) > 1)
@@ -265,6 +266,13 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if any(r.status == "incomplete" for r, _ in results):
         return EXIT_INCOMPLETE
     return EXIT_OK
+
+
+def _trace_of(c: Compiled, v: Violation) -> Trace:
+    """The counterexample, with its lockdep-style report where it has one."""
+    trace = build_trace(c, v)
+    trace.locks = lock_report(c, v)
+    return trace
 
 
 def _unsaved(err: Console, path: Path | str, e: OSError) -> None:
