@@ -50,6 +50,7 @@ from checker.explore.limits import (
     stop_process_limits,
 )
 from checker.explore.options import CheckOptions
+from checker.explore.properties import UnknownProperty, properties, property_of, select
 from checker.explore.result import CheckResult, Stats, Violation
 from checker.explore.run import Search, check
 from checker.ir.build import build_all
@@ -141,6 +142,14 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="vm: search on N threads (breadth-first, hash-partitioned); the "
                         "same results as one (default 1)")
+    c.add_argument("--all-violations", action="store_true",
+                   help="search on past each violation and report a shortest run of every "
+                        "property broken (the explicit engines)")
+    c.add_argument("--property", dest="properties", action="append", default=[],
+                   metavar="NAME", help="check only this property (--list-properties names "
+                                        "them); repeatable")
+    c.add_argument("--list-properties", action="store_true",
+                   help="list each scenario's checkable properties and stop")
     c.add_argument("--depth", type=natural_int, default=DEFAULT_BMC_DEPTH, metavar="K",
                    help=f"bmc: look for violations within K steps (default {DEFAULT_BMC_DEPTH})")
 
@@ -218,15 +227,29 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         err.print("migcheck: --engine jit searches breadth-first only (drop --dfs)",
                   highlight=False)
         return EXIT_USAGE
+    if args.engine == "bmc" and (args.all_violations or args.properties):
+        err.print("migcheck: --all-violations and --property need an explicit-state engine "
+                  "(not --engine bmc)", highlight=False)
+        return EXIT_USAGE
     with phase("loading and building the scenarios"):
         built = _systems(args)
     systems = [ts for ts in built if not set(ts.tags) & set(args.skip_tag)]
     if not systems:
         err.print("migcheck: every scenario was skipped by --skip-tag", highlight=False)
         return EXIT_USAGE
+    if args.list_properties:
+        _list_properties(out, systems, not args.no_livelock)
+        return EXIT_OK
+    try:
+        for ts in systems:
+            select(ts, args.properties, not args.no_livelock)
+    except UnknownProperty as e:
+        err.print(f"migcheck: {e}", highlight=False)
+        return EXIT_USAGE
     opts = (CheckOptions().strategy(args.search).max_states(args.max_states)
             .max_seconds(args.max_seconds).max_memory(args.max_memory)
-            .livelock(not args.no_livelock).store_form(args.store))
+            .livelock(not args.no_livelock).store_form(args.store)
+            .every_violation(args.all_violations).only_properties(tuple(args.properties)))
     show_progress = not args.quiet and sys.stderr.isatty() and args.format == "text"
     results: list[tuple[CheckResult, Trace | None]] = []
     if args.format == "text":
@@ -243,6 +266,8 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         if result.violation is not None:
             trace = _trace_of(result.compiled or compile_system(ts), result.violation)
         results.append((result, trace))
+        if result.every:
+            result.traces = [_trace_of(result.compiled, o) for o in result.others]
         if args.format == "text":
             _print_result(out, result, trace, args, len(systems) > 1)
         if trace is not None and not args.no_save:
@@ -266,6 +291,16 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if any(r.status == "incomplete" for r, _ in results):
         return EXIT_INCOMPLETE
     return EXIT_OK
+
+
+def _list_properties(out: Console, systems: list[TransitionSystem], livelock: bool) -> None:
+    """--list-properties: each scenario's properties, by the names --property takes."""
+    for ts in systems:
+        out.print(f"scenario {ts.scenario}:", highlight=False)
+        props = properties(ts, livelock)
+        width = max(len(p.name) for p in props)
+        for p in props:
+            out.print(f"  {p.name.ljust(width)}  {p.what}", highlight=False)
 
 
 def _trace_of(c: Compiled, v: Violation) -> Trace:
@@ -358,7 +393,10 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
     line.append(rest)
     out.print(line)
     out.print(f"    {_fmt_stats(r.stats)}", highlight=False)
-    for other in r.others:
+    if r.limit is not None and r.verdict == "violation":
+        out.print(f"    note: the search was stopped by {r.limit}: other violations may "
+                  "exist", highlight=False)
+    for other in ([] if r.every else r.others):
         out.print(f"    note: also found {other.kind}" +
                   (f" '{other.name}'" if other.name else "") +
                   f" ({other.steps} steps): {other.message}", highlight=False)
@@ -375,10 +413,17 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
         if args.show_unexecuted:
             for o in r.unexecuted:
                 out.print(f"      {o.span}: {SourceCache.excerpt(o.span)}", highlight=False)
+    if r.every:
+        n = 1 + len(r.others)
+        out.print(f"    {n} propert{'ies' if n != 1 else 'y'} broken (--all-violations): "
+                  + ", ".join(f"{property_of(v)} ({v.steps} steps)"
+                              for v in [r.violation, *r.others] if v is not None),
+                  highlight=False)
     if trace is not None and not args.quiet:
-        out.print("")
-        for trace_line in render(trace).splitlines():
-            out.print("    " + trace_line, highlight=False, markup=False)
+        for t in [trace, *r.traces]:
+            out.print("")
+            for trace_line in render(t).splitlines():
+                out.print("    " + trace_line, highlight=False, markup=False)
         out.print("")
 
 
@@ -399,8 +444,11 @@ def _result_json(r: CheckResult, trace: Trace | None) -> dict[str, object]:
         "violation": None if r.violation is None else {
             "kind": r.violation.kind, "name": r.violation.name, "message": r.violation.message},
         "trace": None if trace is None else json.loads(dumps(trace)),
-        "others": [{"kind": o.kind, "name": o.name, "message": o.message, "steps": o.steps}
-                   for o in r.others],
+        "others": [{"kind": o.kind, "name": o.name, "message": o.message, "steps": o.steps,
+                    "property": property_of(o)}
+                   | ({"trace": json.loads(dumps(r.traces[i]))} if i < len(r.traces) else {})
+                   for i, o in enumerate(r.others)],
+        "property": None if r.violation is None else property_of(r.violation),
         "unexecuted": [f"{o.span}" for o in r.unexecuted],
         "uncovered": [cv.message for cv in r.uncovered],
     }
