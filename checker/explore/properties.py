@@ -72,7 +72,7 @@ def properties(ts: TransitionSystem, livelock: bool = True) -> list[Property]:
     if livelock and ts.has_cycles:
         out[LIVELOCK] = Property(LIVELOCK, LIVELOCK, "no run spins forever without progress")
     for k in FAULT_KINDS:
-        out[k] = Property(str(k), "fault", f"no {describe(k)[0].lower()}{describe(k)[1:]}")
+        out[k] = Property(str(k), "fault", f"none happens: {describe(k).lower()}")
     return list(out.values())
 
 
