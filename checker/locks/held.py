@@ -162,8 +162,10 @@ def _wait(c: Compiled, rec: _SiteRecorder, s: int, index: int,
         if got is not None:
             wanted += [op.lock.name for op in got.ops if op.blocking]
     if not wanted:  # no lock to take: a condition over what a held lock covers
-        names = [location_name(ts, slot, word) for a in ts.actions_at(th.id, pc)
-                 for slot, word in _blocking_reads(rec, a, s, c)]
+        names = list(dict.fromkeys(location_name(ts, slot, word)
+                                   for a in ts.actions_at(th.id, pc)
+                                   for slot, word in _blocking_reads(rec, a, s, c)))
+        wait.reads = names
         for locks in held.values():
             for h in locks:
                 if any(n == h.lock or n.startswith(h.lock + ".") for n in names):

@@ -82,6 +82,7 @@ class LockWait:
     file: str
     text: str  # the statement it is blocked at
     holders: list[int] = field(default_factory=list)
+    reads: list[str] = field(default_factory=list)  # what its blocking condition reads
 
 
 @dataclass
@@ -253,6 +254,8 @@ def _lock_report(raw: object) -> LockReport:
             w = _fields(f["wait"], f"{where}.wait", _WAIT_FIELDS)
             w["holders"] = [_nat(x, f"{where}.wait.holders") for x in
                             _list(w.get("holders", []), f"{where}.wait.holders")]
+            w["reads"] = [_str(x, f"{where}.wait.reads") for x in
+                          _list(w.get("reads", []), f"{where}.wait.reads")]
             f["wait"] = LockWait(**w)
         threads.append(ThreadLocks(**f))
     return LockReport(d["kind"], threads)
@@ -295,7 +298,7 @@ _HELD_FIELDS: dict[str, _Check] = {
 }
 _WAIT_FIELDS: dict[str, _Check] = {
     "lock": (True, _str), "line": (True, _nat), "file": (True, _str), "text": (True, _str),
-    "holders": (False, _list),
+    "holders": (False, _list), "reads": (False, _list),
 }
 _THREAD_FIELDS: dict[str, _Check] = {
     "id": (True, _nat), "kind": (True, _str), "label": (True, _str),

@@ -142,7 +142,8 @@ def lock_report_lines(trace: Trace, rep: LockReport) -> list[str]:
                 continue
             out.append(f"{who(tl.thread)} is blocked at {w.file}:{w.line}: {w.text}")
             if not w.lock:
-                out.append("  waiting for a condition that no held lock covers")
+                over = f" over {', '.join(w.reads)}" if w.reads else ""
+                out.append(f"  waiting for a condition{over} (an event: no held lock covers it)")
                 continue
             holders = [f"{who(t)} since {by_lock[t, w.lock].file}:{by_lock[t, w.lock].line} "
                        f"({by_lock[t, w.lock].how})" for t in w.holders if (t, w.lock) in by_lock]
