@@ -8,7 +8,9 @@
      "steps": [{"index", "thread", "line", "file", "text", "inner", "inner_where",
                 "changes": [{"var", "before", "after"}], "fault"}],
      "loop_start": step count before the cycle of a livelock, or null,
-     "final_state": {shared variable: value}, "blocked": {thread id: where}}
+     "final_state": {shared variable: value}, "blocked": {thread id: where},
+     "locks": the lockdep-style report (deadlocks, sleeping in atomic context only;
+              checker.trace.model.LockReport)}
 
 `migcheck replay` needs only the scenario, the bindings, and each step's
 thread and changes; the rest is for readers and tools.
