@@ -201,3 +201,28 @@ def test_cli_all_violations_json(spec_file: SpecFile, capsys: pytest.CaptureFixt
             for t in other["trace"]["locks"]["threads"]}
     assert held == {1: [12], 2: [19]}
     assert main(["check", str(path), "-I", str(ROOT / "models"), "--property", "nonesuch"]) == 2
+
+
+def test_all_violations_cut_short_is_never_verified(spec_file: SpecFile) -> None:
+    path = spec_file(SLEEPY, "sleepy.mig")
+    r = run(path, opts=CheckOptions().every_violation(True).max_states(20))
+    assert r.verdict == "violation" and r.limit is not None and not r.others
+    r = run(path, opts=CheckOptions().every_violation(True).max_states(5))
+    assert r.verdict == "incomplete"
+
+
+def test_sarif_carries_the_held_locks() -> None:
+    from checker.report.check import sarif_check
+
+    r = run(EXCHANGE, "exchange_abba_unisolated")
+    (res,) = json.loads(sarif_check([(r, _trace(r))]))["runs"][0]["results"]
+    held = [x["message"]["text"] for x in res["relatedLocations"] if "holds" in x["message"]["text"]]
+    assert held == ["T1 holds &page (pages[0]), taken here (trylock_page, step 3)",
+                    "T2 holds &page (pages[1]), taken here (trylock_page, step 6)"]
+    assert res["properties"]["lockdep"][0] == "*** DEADLOCK ***"
+
+
+def test_a_wait_for_an_event_names_what_it_reads() -> None:
+    r = run(ROOT / "specs" / "shapes" / "lost_wakeup.mig", "destroy_vs_putback_reordered")
+    assert "  waiting for a condition over task_not_running (an event: no held lock covers it)" \
+        in render(_trace(r)).splitlines()

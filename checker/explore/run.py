@@ -17,7 +17,7 @@ from checker.explore.switches import MAX_STATES as SWITCH_PASS_MAX_STATES
 from checker.explore.switches import fewest_switches
 from checker.explore.vacuity import uncovered, unexecuted
 from checker.ir.nodes import TransitionSystem
-from checker.kinds import Verdict
+from checker.kinds import VERIFIED, Verdict
 
 Search = Callable[[Compiled, Budget, Stats, Outcome, StateGraph | None], Mapping[int, int]]
 
@@ -61,6 +61,11 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
             out.limit = limit_text(e)
     if out.every and out.found:
         _every(out)
+        if out.limit is not None and out.violation is not None \
+                and out.expect is not None and out.expect.kind != VERIFIED \
+                and not out.violation.matches(out.expect):
+            # Cut short before the expected violation: incomplete, as without the option.
+            out.others, out.violation = [out.violation, *out.others], None
     if out.violation is not None and opts.search == "bfs" and opts.few_switches \
             and stats.states <= SWITCH_PASS_MAX_STATES:
         try:
