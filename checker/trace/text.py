@@ -135,7 +135,8 @@ def lock_report_lines(trace: Trace, rep: LockReport) -> list[str]:
     out: list[str] = []
     by_lock = {(tid, h.lock): h for tl in rep.threads for h in tl.held for tid in [tl.thread]}
     if rep.kind == "deadlock":
-        out.append("*** DEADLOCK ***")
+        out.append("*** DEADLOCK ***" if trace.loop_start is None
+                   else "*** LIVELOCK: the run repeats forever ***")
         for tl in rep.threads:
             w = tl.wait
             if w is None:
