@@ -52,8 +52,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from checker.dsl import ast
+    from checker.explore.codegen import Compiled
     from checker.explore.options import CheckOptions
-    from checker.explore.result import CheckResult, Stats
+    from checker.explore.result import CheckResult, Stats, Violation
     from checker.explore.run import Search
     from checker.ir.nodes import TransitionSystem
     from checker.report.check import SpecFailure
@@ -99,6 +100,14 @@ def _add_check_parser(sub: Any) -> None:
     c.add_argument("--max-seconds", type=positive_float, metavar="S", help="stop after S seconds")
     c.add_argument("--max-memory", type=positive_float, metavar="MB",
                    help="stop when the process uses MB megabytes")
+    c.add_argument("--all-violations", action="store_true",
+                   help="search on past each violation and report a shortest run of every "
+                        "property broken (the explicit engines)")
+    c.add_argument("--property", dest="properties", action="append", default=[],
+                   metavar="NAME", help="check only this property (--list-properties names "
+                                        "them); repeatable")
+    c.add_argument("--list-properties", action="store_true",
+                   help="list each scenario's checkable properties and stop")
     c.add_argument("--no-livelock", action="store_true",
                    help="skip the search for runs that spin forever")
     c.add_argument("--quiet", "-q", action="store_true", help="no progress line, no trace text")
@@ -309,6 +318,10 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         err.print("migcheck: --workers needs --engine vm and a breadth-first search "
                   f"(got --engine {args.engine}, --search {args.search})", highlight=False)
         return EXIT_USAGE
+    if args.engine == "bmc" and (args.all_violations or args.properties):
+        err.print("migcheck: --all-violations and --property need an explicit-state engine "
+                  "(not --engine bmc)", highlight=False)
+        return EXIT_USAGE
     if args.engine == "jit" and args.search != "bfs":
         err.print("migcheck: --engine jit searches breadth-first only (drop --dfs)",
                   highlight=False)
@@ -395,7 +408,6 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
         from checker.explore.options import CheckOptions
         from checker.symbolic.command import run_bmc
         from checker.trace.jsonio import save_if_changed
-        from checker.trace.model import build_trace
         from checker.vm.tiered import default_engine
 
         built = _systems(args, batch)
@@ -406,9 +418,21 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
             return EXIT_OK, []
         err.print("migcheck: every scenario was skipped by --skip-tag", highlight=False)
         return EXIT_USAGE, []
+    if args.list_properties:
+        _list_properties(out, systems, not args.no_livelock)
+        return EXIT_OK, []
+    from checker.explore.properties import UnknownProperty, select
+
+    try:
+        for ts in systems:
+            select(ts, args.properties, not args.no_livelock)
+    except UnknownProperty as e:
+        err.print(f"migcheck: {e}", highlight=False)
+        return EXIT_USAGE, []
     opts = (CheckOptions().strategy(args.search).max_states(args.max_states)
             .max_seconds(args.max_seconds).max_memory(args.max_memory)
-            .livelock(not args.no_livelock).store_form(args.store))
+            .livelock(not args.no_livelock).store_form(args.store)
+            .every_violation(args.all_violations).only_properties(tuple(args.properties)))
     show_progress = not args.quiet and sys.stderr.isatty() and args.format == "text"
     results: list[tuple[CheckResult, Trace | None]] = []
     if args.format == "text":
@@ -424,7 +448,10 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
             result = _run_one(ts, opts, err if show_progress else None, engine, label)
         trace = None
         if result.violation is not None:
-            trace = build_trace(result.compiled or compile_system(ts), result.violation)
+            trace = _trace_of(result.compiled or compile_system(ts), result.violation)
+        if result.every:
+            assert result.compiled is not None
+            result.traces = [_trace_of(result.compiled, o) for o in result.others]
         results.append((result, trace))
         if args.format == "text":
             _print_result(out, result, trace, args, len(systems) > 1)
@@ -464,6 +491,28 @@ def _print_races(out: Console, results: list[tuple[CheckResult, Trace | None]]) 
             from checker.trace.race import render_race
 
             out.print(render_race(trace), highlight=False, markup=False)
+
+
+def _list_properties(out: Console, systems: list[TransitionSystem], livelock: bool) -> None:
+    """--list-properties: each scenario's properties, by the names --property takes."""
+    from checker.explore.properties import properties
+
+    for ts in systems:
+        out.print(f"scenario {ts.scenario}:", highlight=False)
+        props = properties(ts, livelock)
+        width = max(len(p.name) for p in props)
+        for p in props:
+            out.print(f"  {p.name.ljust(width)}  {p.what}", highlight=False)
+
+
+def _trace_of(c: Compiled, v: Violation) -> Trace:
+    """The counterexample, with its lockdep-style report where it has one."""
+    from checker.locks.held import lock_report
+    from checker.trace.model import build_trace
+
+    trace = build_trace(c, v)
+    trace.locks = lock_report(c, v)
+    return trace
 
 
 def _unsaved(err: Console, path: Path | str, e: OSError) -> None:
@@ -559,7 +608,10 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
     line.append(rest)
     out.print(line)
     out.print(f"    {_fmt_stats(r.stats)}", highlight=False)
-    for other in r.others:
+    if r.limit is not None and r.verdict == "violation":
+        out.print(f"    note: the search was stopped by {r.limit}: other violations may "
+                  "exist", highlight=False)
+    for other in ([] if r.every else r.others):
         out.print(f"    note: also found {other.kind}" +
                   (f" '{other.name}'" if other.name else "") +
                   f" ({other.steps} steps): {other.message}", highlight=False)
@@ -576,14 +628,24 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
         if args.show_unexecuted:
             for o in r.unexecuted:
                 out.print(f"      {o.span}: {SourceCache.excerpt(o.span)}", highlight=False)
+    if r.every:
+        from checker.explore.properties import property_of
+
+        n = 1 + len(r.others)
+        out.print(f"    {n} propert{'ies' if n != 1 else 'y'} broken (--all-violations): "
+                  + ", ".join(f"{property_of(v)} ({v.steps} steps)"
+                              for v in [r.violation, *r.others] if v is not None),
+                  highlight=False)
     if trace is not None and not args.quiet:
-        out.print("")
-        for trace_line in render(trace, args.full_state).splitlines():
-            out.print("    " + trace_line, highlight=False, markup=False)
+        for t in [trace, *r.traces]:
+            out.print("")
+            for trace_line in render(t, args.full_state).splitlines():
+                out.print("    " + trace_line, highlight=False, markup=False)
         out.print("")
 
 
 def _result_json(r: CheckResult, trace: Trace | None) -> dict[str, object]:
+    from checker.explore.properties import property_of
     from checker.trace.jsonio import dumps
 
     s = r.stats
@@ -602,8 +664,11 @@ def _result_json(r: CheckResult, trace: Trace | None) -> dict[str, object]:
         "violation": None if r.violation is None else {
             "kind": r.violation.kind, "name": r.violation.name, "message": r.violation.message},
         "trace": None if trace is None else json.loads(dumps(trace)),
-        "others": [{"kind": o.kind, "name": o.name, "message": o.message, "steps": o.steps}
-                   for o in r.others],
+        "others": [{"kind": o.kind, "name": o.name, "message": o.message, "steps": o.steps,
+                    "property": property_of(o)}
+                   | ({"trace": json.loads(dumps(r.traces[i]))} if i < len(r.traces) else {})
+                   for i, o in enumerate(r.others)],
+        "property": None if r.violation is None else property_of(r.violation),
         "unexecuted": [f"{o.span}" for o in r.unexecuted],
         "uncovered": [cv.message for cv in r.uncovered],
     }

@@ -81,7 +81,7 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     stats.states = 1
     if inv is not None and out.offer(check_invariant(c, init, path(init))):
         return parent
-    frontier = [init] if not out.others else []
+    frontier = [init] if not out.any_recorded else []
     depth = 0
     countdown = 1  # the first check at once: a memory limit may already be exceeded
     checks = 0  # budget checks so far: the k-th comes after (k-1) * CHECK_EVERY expansions

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from checker.dsl.diagnostics import SourceCache
 from checker.explore.codegen import Compiled
+from checker.explore.properties import property_of
 from checker.explore.result import Violation
 from checker.ir.interp import Fault
 from checker.ir.nodes import Expectation
@@ -65,17 +66,39 @@ class StateGraph:
 @dataclass
 class Outcome:
     """What a search found. With an expected violation, only a matching one
-    ends the search; others are kept (the first of each kind) for the report."""
+    ends the search; others are kept (the first of each kind) for the report.
+
+    `every` (--all-violations): no violation ends the search; the first of
+    each property is kept in `found`, in the order met, which a breadth-first
+    search makes a shortest one. `wanted` (--property): the properties
+    offered at all; a violation of another is dropped here. Every engine
+    reports through `offer`, so both hold in each of them."""
 
     expect: Expectation | None
     violation: Violation | None = None
     others: list[Violation] = field(default_factory=list)
     limit: str | None = None
+    every: bool = False
+    wanted: frozenset[str] | None = None
+    found: dict[str, Violation] = field(default_factory=dict)
+
+    @property
+    def any_recorded(self) -> bool:
+        """Whether a violation was kept without ending the search (the
+        initial state then is not explored further)."""
+        return bool(self.others or self.found)
 
     def offer(self, v: Violation | None) -> bool:
         """Record a violation; True if the search should stop."""
         if v is None:
             return False
+        if self.wanted is not None or self.every:
+            key = property_of(v)
+            if self.wanted is not None and key not in self.wanted:
+                return False
+            if self.every:
+                self.found.setdefault(key, v)
+                return False
         if self.expect is None or self.expect.kind == "verified" or v.matches(self.expect):
             self.violation = v
             return True

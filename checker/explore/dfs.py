@@ -47,7 +47,7 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
 
     if inv is not None and out.offer(check_invariant(c, init, lambda: list(path))):
         return parent
-    if out.others:
+    if out.any_recorded:
         return parent
     first = successors(init)
     if first is None:

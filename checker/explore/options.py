@@ -20,6 +20,11 @@ class CheckOptions:
     # The VM's visited set (checker/vm/store.py): dense rows, the compressed
     # tree, or auto (dense, then the tree once the rows would pass 256 MiB).
     store: str = "auto"
+    # --all-violations: search on past every violation, keep a shortest run
+    # of each property (checker.explore.properties).
+    all_violations: bool = False
+    # --property: check only these (names from checker.explore.properties); None: all.
+    properties: tuple[str, ...] | None = None
 
     def strategy(self, name: str) -> CheckOptions:
         if name not in ("bfs", "dfs"):
@@ -45,6 +50,12 @@ class CheckOptions:
         if form not in ("auto", "dense", "tree"):
             raise ValueError(f"unknown store form {form!r}")
         return replace(self, store=form)
+
+    def every_violation(self, on: bool) -> CheckOptions:
+        return replace(self, all_violations=on)
+
+    def only_properties(self, names: tuple[str, ...] | None) -> CheckOptions:
+        return replace(self, properties=names or None)
 
     def show_progress(self, on: bool) -> CheckOptions:
         return replace(self, progress=on)

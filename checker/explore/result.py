@@ -69,6 +69,9 @@ class CheckResult:
     uncovered: list[Cover] = field(default_factory=list)
     search: str = "bfs"
     others: list[Violation] = field(default_factory=list)  # met on the way, not expected
+    # --all-violations: `others` holds a shortest run of every other property broken
+    every: bool = False
+    traces: list[Any] = field(default_factory=list, repr=False)  # of `others`, built by the CLI
     # The generated code: to build traces, and (its `fired` flags) to see what a run executed.
     compiled: Any = field(default=None, repr=False)
 

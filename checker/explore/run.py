@@ -11,12 +11,13 @@ from checker.explore.common import Outcome, StateGraph
 from checker.explore.dfs import dfs
 from checker.explore.limits import Budget, LimitExceeded, figures, limit_text, phase
 from checker.explore.options import CheckOptions
+from checker.explore.properties import LIVELOCK, select
 from checker.explore.result import CheckResult, Stats, peak_rss_mb
 from checker.explore.switches import MAX_STATES as SWITCH_PASS_MAX_STATES
 from checker.explore.switches import fewest_switches
 from checker.explore.vacuity import uncovered, unexecuted
 from checker.ir.nodes import TransitionSystem
-from checker.kinds import Verdict
+from checker.kinds import VERIFIED, Verdict
 
 Search = Callable[[Compiled, Budget, Stats, Outcome, StateGraph | None], Mapping[int, int]]
 
@@ -27,17 +28,22 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     """`engine`: a search in place of this package's BFS or DFS (the VM's,
     checker.vm.search), same contract: fill `out`, return the parent map."""
     opts = opts or CheckOptions()
+    wanted = None
+    searched = ts
+    if opts.properties is not None:
+        searched, wanted = select(ts, opts.properties, opts.check_livelock)
     try:
         with phase(f"compiling scenario {ts.scenario}"):
-            c = compile_system(ts)
+            c = compile_system(searched)
     except LimitExceeded as e:
         return CheckResult(ts, Verdict.INCOMPLETE, Stats(peak_rss_mb=peak_rss_mb()),
                            limit=limit_text(e), search=opts.search)
     stats = Stats(state_bits=c.packing.total_bits)
     budget = Budget(opts, progress)
     search: Search = engine or (bfs if opts.search == "bfs" else dfs)
-    out = Outcome(ts.expect)
-    graph = StateGraph() if opts.check_livelock and ts.has_cycles else None
+    out = Outcome(ts.expect, every=opts.all_violations, wanted=wanted)
+    graph = StateGraph() if opts.check_livelock and ts.has_cycles \
+        and (wanted is None or LIVELOCK in wanted) else None
     try:
         parent = search(c, budget, stats, out, graph)
     except KeyboardInterrupt as e:  # Ctrl-C: the figures so far, for the message
@@ -53,19 +59,30 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
                 out.offer(find_livelock(c, parent, graph))
         except LimitExceeded as e:
             out.limit = limit_text(e)
+    if out.every and out.found:
+        _every(out)
+        if out.limit is not None and out.violation is not None \
+                and out.expect is not None and out.expect.kind != VERIFIED \
+                and not out.violation.matches(out.expect):
+            # Cut short before the expected violation: incomplete, as without the option.
+            out.others, out.violation = [out.violation, *out.others], None
     if out.violation is not None and opts.search == "bfs" and opts.few_switches \
             and stats.states <= SWITCH_PASS_MAX_STATES:
         try:
             with phase("choosing the counterexample with the fewest thread switches"):
                 out.violation = fewest_switches(c, out.violation)
+                if out.every:
+                    out.others = [fewest_switches(c, o) for o in out.others]
         except LimitExceeded:
             pass  # the counterexample found stands: it is a shortest one
     stats.post_seconds = budget.elapsed() - stats.seconds
     stats.peak_rss_mb = peak_rss_mb()
     others = out.others
     if out.violation is not None:
+        # With --all-violations a limit may have cut the search short: the
+        # violations found stand, and `limit` says others may be missing.
         return CheckResult(ts, Verdict.VIOLATION, stats, out.violation, search=opts.search,
-                           others=others, compiled=c)
+                           others=others, compiled=c, limit=out.limit, every=out.every)
     if out.limit is not None:
         return CheckResult(ts, Verdict.INCOMPLETE, stats, limit=out.limit, search=opts.search,
                            others=others)
@@ -73,5 +90,17 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
         # Expected violation not found, but others were: report the first.
         return CheckResult(ts, Verdict.VIOLATION, stats, others[0], search=opts.search,
                            others=others[1:], compiled=c)
+    # A search restricted by --property verifies only the properties it checked.
     return CheckResult(ts, Verdict.VERIFIED, stats, unexecuted=unexecuted(c), uncovered=uncovered(c),
                        search=opts.search, compiled=c)
+
+
+def _every(out: Outcome) -> None:
+    """--all-violations: the violation reported is the expected one if it
+    was found, else the first found; every other property's run goes to
+    `others`, in the order found."""
+    found = list(out.found.values())
+    expect = out.expect
+    main = next((v for v in found if expect is not None and v.matches(expect)), found[0])
+    out.violation = main
+    out.others = [v for v in found if v is not main]

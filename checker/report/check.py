@@ -105,6 +105,11 @@ def sarif_results(outcomes: list[Outcome],
                 "" if r.status == "unmet" else f" (expected: {_expect(r)})")
             out.append(sarif.Result(trace.kind, level, msg, last.file, last.line, trace,
                                     props))
+            for other in r.traces:  # --all-violations: every other property broken
+                if isinstance(other, Trace) and other.steps:
+                    end = other.steps[-1]
+                    out.append(sarif.Result(other.kind, level, f"{where}: {other.message}",
+                                            end.file, end.line, other, props))
         elif r.status == "unmet":
             file, line = _line(r)
             out.append(sarif.Result("unmet-expectation", "error",

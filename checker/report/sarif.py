@@ -14,6 +14,7 @@ from pathlib import Path
 from checker import __version__
 from checker.kinds import ViolationKind, describe
 from checker.trace.model import Trace
+from checker.trace.text import lock_name, lock_report_lines
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -64,8 +65,21 @@ class Result:
             out["relatedLocations"] = [
                 {**location(s.file, s.line, f"step {s.index} (T{s.thread}): {s.text}"),
                  "id": s.index} for s in self.trace.steps]
-        if self.properties:
-            out["properties"] = self.properties
+        props = dict(self.properties)
+        if self.trace is not None and self.trace.locks is not None:
+            # Each held lock where it was taken, and the lockdep-style text.
+            related = out["relatedLocations"]
+            assert isinstance(related, list)
+            n = len(self.trace.steps)
+            for tl in self.trace.locks.threads:
+                for h in tl.held:
+                    n += 1
+                    related.append({**location(h.file, h.line, f"T{tl.thread} holds "
+                                               f"{lock_name(h.lock, h.lock_class)}, taken here "
+                                               f"({h.how}, step {h.step})"), "id": n})
+            props["lockdep"] = lock_report_lines(self.trace, self.trace.locks)
+        if props:
+            out["properties"] = props
         return out
 
 

@@ -10,7 +10,9 @@
                 optional: "func", "reads", "writes", "rewrites"}],
      "loop_start": step count before the cycle of a livelock, or null,
      "final_state": {shared variable: value}, "blocked": {thread id: where},
-     optional: "focus": [the locations the violation reads]}
+     optional: "focus": [the locations the violation reads],
+     "locks": the lockdep-style report (deadlocks, sleeping in atomic context only;
+              checker.trace.model.LockReport)}
 
 `migcheck replay` needs only the scenario, the bindings, and each step's
 thread and changes; the rest is for readers and tools (the race diagram

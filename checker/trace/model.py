@@ -69,6 +69,53 @@ class ThreadInfo:
 
 
 @dataclass
+class HeldLock:
+    """A lock a thread holds at the end of a run, as lockdep lists it:
+    the instance, its class, the annotated procedure that took it and the
+    spec line that called it (`checker.locks.held` derives these from the
+    run; no state keeps a lock's owner)."""
+
+    lock: str  # the instance: pages[0], zspages[0].lock
+    lock_class: str  # page, zspage.lock
+    shared: bool  # taken as a reader
+    how: str  # the procedure that took it: spin_lock, trylock_page
+    file: str
+    line: int
+    step: int  # the step of the trace that took it (1-based)
+    spinning: bool  # taking it raised the thread's preemption count
+
+
+@dataclass
+class LockWait:
+    """What a blocked thread waits for: a lock (`lock` names it) or a
+    condition over shared state (the statement at `line`), and the threads
+    that hold what it waits for."""
+
+    lock: str  # the instance it waits to take or to see released; "" if none is known
+    line: int
+    file: str
+    text: str  # the statement it is blocked at
+    holders: list[int] = field(default_factory=list)
+    reads: list[str] = field(default_factory=list)  # what its blocking condition reads
+
+
+@dataclass
+class ThreadLocks:
+    thread: int
+    held: list[HeldLock] = field(default_factory=list)
+    wait: LockWait | None = None
+    preempt_count: int | None = None  # the counters might_sleep() requires to be 0, summed
+
+
+@dataclass
+class LockReport:
+    """The lockdep-style part of a deadlock or sleeping-in-atomic trace."""
+
+    kind: str  # deadlock, sleep_in_atomic
+    threads: list[ThreadLocks] = field(default_factory=list)
+
+
+@dataclass
 class Trace:
     spec: str
     spec_sha256: str
@@ -87,9 +134,13 @@ class Trace:
     # faulting access, a blocked thread's guards), named as Step.reads: the
     # end state and the race diagram show what involves them.
     focus: list[str] = field(default_factory=list)
+    locks: LockReport | None = None  # held locks and waits (checker.locks.held)
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        d = asdict(self)
+        if self.locks is None:  # the traces of other violations stay as they were
+            del d["locks"]
+        return d
 
     @staticmethod
     def from_dict(d: dict[str, object]) -> Trace:
@@ -130,6 +181,8 @@ class Trace:
                            for k, v in _dict(data.get("blocked", {}), "blocked").items()}
         data["focus"] = [_str(x, f"focus[{j}]")
                          for j, x in enumerate(_list(data.get("focus", []), "focus"))]
+        if data.get("locks") is not None:
+            data["locks"] = _lock_report(data["locks"])
         return Trace(**data)
 
 
@@ -185,6 +238,12 @@ def _list(v: object, where: str) -> list[Any]:
     return v
 
 
+def _any(v: object, where: str) -> object:
+    """A nested record, checked field by field by its own reader."""
+    del where
+    return v
+
+
 def _dict(v: object, where: str) -> dict[Any, Any]:
     if not isinstance(v, dict):
         raise TraceDataError(f"{where}: expected an object, not {_short(v)}")
@@ -206,6 +265,25 @@ def _thread_key(k: object) -> int:
     if not (text.isascii() and text.isdigit() and len(text) <= 18):
         raise TraceDataError(f"blocked: {_short(k)} is not a thread id")
     return int(text)
+
+
+def _lock_report(raw: object) -> LockReport:
+    d = _fields(raw, "locks", _LOCKS_FIELDS)
+    threads = []
+    for i, t in enumerate(_list(d["threads"], "locks.threads")):
+        where = f"locks.threads[{i}]"
+        f = _fields(t, where, _THREAD_LOCKS_FIELDS)
+        f["held"] = [HeldLock(**_fields(h, f"{where}.held[{j}]", _HELD_FIELDS))
+                     for j, h in enumerate(_list(f.get("held", []), f"{where}.held"))]
+        if f.get("wait") is not None:
+            w = _fields(f["wait"], f"{where}.wait", _WAIT_FIELDS)
+            w["holders"] = [_nat(x, f"{where}.wait.holders") for x in
+                            _list(w.get("holders", []), f"{where}.wait.holders")]
+            w["reads"] = [_str(x, f"{where}.wait.reads") for x in
+                          _list(w.get("reads", []), f"{where}.wait.reads")]
+            f["wait"] = LockWait(**w)
+        threads.append(ThreadLocks(**f))
+    return LockReport(d["kind"], threads)
 
 
 def _fields(raw: object, where: str, spec: dict[str, _Check]) -> dict[str, Any]:
@@ -232,6 +310,21 @@ _TRACE_FIELDS: dict[str, _Check] = {
     "threads": (True, _list), "steps": (True, _list),
     "loop_start": (False, _opt_nat), "final_state": (False, _dict),
     "blocked": (False, _dict), "format": (False, _str), "focus": (False, _list),
+    "locks": (False, _any),
+}
+_LOCKS_FIELDS: dict[str, _Check] = {"kind": (True, _str), "threads": (True, _list)}
+_THREAD_LOCKS_FIELDS: dict[str, _Check] = {
+    "thread": (True, _nat), "held": (False, _list), "wait": (False, _any),
+    "preempt_count": (False, _opt_nat),
+}
+_HELD_FIELDS: dict[str, _Check] = {
+    "lock": (True, _str), "lock_class": (True, _str), "shared": (True, _bool),
+    "how": (True, _str), "file": (True, _str), "line": (True, _nat), "step": (True, _nat),
+    "spinning": (True, _bool),
+}
+_WAIT_FIELDS: dict[str, _Check] = {
+    "lock": (True, _str), "line": (True, _nat), "file": (True, _str), "text": (True, _str),
+    "holders": (False, _list), "reads": (False, _list),
 }
 _THREAD_FIELDS: dict[str, _Check] = {
     "id": (True, _nat), "kind": (True, _str), "label": (True, _str),

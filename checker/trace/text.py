@@ -14,7 +14,7 @@ import textwrap
 
 from checker.ir.display import line_label
 from checker.textsafe import visible
-from checker.trace.model import Step, Trace
+from checker.trace.model import HeldLock, LockReport, Step, ThreadInfo, Trace
 from checker.trace.race import rewrite_text
 
 MAX_COL = 56
@@ -104,6 +104,9 @@ def render(trace: Trace, full_state: bool = False) -> str:
         for t in threads:
             if t.id in trace.blocked:
                 out.append(f"  T{t.id} {t.label}: {trace.blocked[t.id]}")
+    if trace.locks is not None:
+        out.append("")
+        out.extend(lock_report_lines(trace, trace.locks))
     state = trace.final_state if full_state else end_state(trace)
     if trace.final_state:
         out.append("")
@@ -115,7 +118,7 @@ def render(trace: Trace, full_state: bool = False) -> str:
         if left:
             out.append(f"  (what the violation involves; {left} more location"
                        f"{'s' if left != 1 else ''}: --full-state shows them)")
-    return visible("\n".join(out))
+    return visible("\n".join(out))  # spec text never reaches a terminal raw
 
 
 def end_state(trace: Trace) -> dict[str, str]:
@@ -125,4 +128,72 @@ def end_state(trace: Trace) -> dict[str, str]:
     if not trace.focus:
         return trace.final_state
     focus = set(trace.focus)
-    return {k: v for k, v in trace.final_state.items() if k in focus}  # spec text never reaches a terminal raw
+    return {k: v for k, v in trace.final_state.items() if k in focus}
+
+
+def lock_name(instance: str, lock_class: str) -> str:
+    """A lock as lockdep names it, by its class (`&zspage->lock`, a static
+    lock by its variable), with the instance this run used."""
+    if lock_class == instance:
+        return instance
+    return f"&{lock_class.replace('.', '->')} ({instance})"
+
+
+def _held_line(k: int, h: HeldLock) -> str:
+    mode = " [read]" if h.shared else ""
+    kind = " [spinning]" if h.spinning else ""
+    return (f" #{k}: {lock_name(h.lock, h.lock_class)}{mode} at {h.file}:{h.line} "
+            f"({h.how}), step {h.step}{kind}")
+
+
+def lock_report_lines(trace: Trace, rep: LockReport) -> list[str]:
+    """The lockdep-style report: for a deadlock, what each blocked thread
+    waits for and who holds it; for sleeping in atomic context, the
+    preemption count and where it was raised; then each thread's held
+    locks with the line that took each ("2 locks held by T1/compactor:")."""
+    info: dict[int, ThreadInfo] = {t.id: t for t in trace.threads}
+
+    def who(tid: int) -> str:
+        t = info.get(tid)
+        return f"T{tid}/{t.label}" if t is not None else f"T{tid}"
+
+    out: list[str] = []
+    by_lock = {(tid, h.lock): h for tl in rep.threads for h in tl.held for tid in [tl.thread]}
+    if rep.kind == "deadlock":
+        out.append("*** DEADLOCK ***" if trace.loop_start is None
+                   else "*** LIVELOCK: the run repeats forever ***")
+        for tl in rep.threads:
+            w = tl.wait
+            if w is None:
+                continue
+            out.append(f"{who(tl.thread)} is blocked at {w.file}:{w.line}: {w.text}")
+            if not w.lock:
+                over = f" over {', '.join(w.reads)}" if w.reads else ""
+                out.append(f"  waiting for a condition{over} (an event: no held lock covers it)")
+                continue
+            holders = [f"{who(t)} since {by_lock[t, w.lock].file}:{by_lock[t, w.lock].line} "
+                       f"({by_lock[t, w.lock].how})" for t in w.holders if (t, w.lock) in by_lock]
+            cls = next((h.lock_class for h in by_lock.values() if h.lock == w.lock), w.lock)
+            out.append(f"  waiting for {lock_name(w.lock, cls)}, held by "
+                       + ("; ".join(holders) if holders else "no running thread (leaked?)"))
+    else:
+        last = trace.steps[-1] if trace.steps else None
+        at = f" at {last.file}:{last.line}" if last is not None else ""
+        out.append(f"BUG: sleeping function called from invalid context{at}")
+        for tl in rep.threads:
+            if tl.preempt_count is None:
+                continue
+            out.append(f"in_atomic(): {int(tl.preempt_count > 0)}, "
+                       f"preempt_count: {tl.preempt_count}, {who(tl.thread)}")
+            spins = [h for h in tl.held if h.spinning]
+            if spins:
+                out.append("Preemption disabled at:")
+                out.extend(f" {h.file}:{h.line} ({h.how}) {lock_name(h.lock, h.lock_class)}"
+                           for h in spins)
+    for tl in rep.threads:
+        if not tl.held:
+            continue
+        n = len(tl.held)
+        out.append(f"{n} lock{'s' if n != 1 else ''} held by {who(tl.thread)}:")
+        out.extend(_held_line(k, h) for k, h in enumerate(tl.held))
+    return out

@@ -96,7 +96,7 @@ def vm_dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
 
     if c.invariant is not None and out.offer(check_invariant(c, c.initial, path(0))):
         return finish(c, prog, st, sc, fired, covered, graph)
-    if out.others:
+    if out.any_recorded:
         return finish(c, prog, st, sc, fired, covered, graph)
     sc[D.SC_EXPAND] = 0
     sc[K.SC_BUDGET] = 1  # as `dfs`: the limits are checked first at the first new state
