@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test test-slow fuzz lint setup bench clean
 
-$(STAMP): pyproject.toml setup.py
+$(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -24,10 +24,10 @@ test: $(STAMP)
 	$(BIN)/ruff check checker tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/vulture
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 test-slow: $(STAMP)
-	$(BIN)/pytest -q -m slow
+	$(BIN)/pytest -q -n auto -m slow
 
 # Long fuzzing of the command line (tests/test_fuzz.py): MIGCHECK_FUZZ_EXAMPLES
 # inputs of each kind (default 5000); `make test` runs a small fixed sample.

@@ -1,8 +1,8 @@
 """The model library shipped with migcheck, and its table of contents.
 
 The library's source of truth is the top-level `models/` directory of the
-repository. The build maps it onto the package `checker.models` (see
-setup.py), so an installed migcheck reads it as package data through
+repository. The link `checker/models` makes it the package `checker.models`
+in a build, so an installed migcheck reads it as package data through
 `importlib.resources`, and `import "spinlock";` works from a spec in any
 directory. Run from a source checkout (the tests, `PYTHONPATH=.`), the
 checkout's own `models/` is the library, so an edit there is what runs.
