@@ -29,7 +29,8 @@ interleaving at once:
 - each shared location's accesses with the locks held (Eraser's lockset:
   a write is protected only by locks held exclusively, a read by any mode);
   the steps that take or release a lock are the lock's own implementation
-  and are left out;
+  and are left out; an access by a step that runs an `atomic { }` block is
+  marked atomic (the spec's atomic operations: refcounts, atomic bitops);
 - the acquisition and release sites of each thread kind, with what is held;
 - lock kinds: a class is *spinning* when acquiring it raises a counter that
   the asserts of a `__might_sleep` procedure (the model library's
@@ -41,7 +42,9 @@ Each fact keeps its first witness in breadth-first order: a shortest run.
 
 from __future__ import annotations
 
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from checker.explore.codegen import Compiled, compile_system
@@ -65,6 +68,10 @@ Ghost = tuple[Held, ...]  # per thread, in thread order
 Key = tuple[int, Ghost]
 
 DEFAULT_MAX_STATES = 2_000_000
+PROGRESS_EVERY = 0.5  # seconds between two calls of a search's progress callback
+
+# Told (pairs explored, pairs queued) now and then during a long search.
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,9 @@ class AccessSite:
     site: Site
     thread: int  # thread instance id
     write: bool
+    # Every step of it runs an `atomic { }` block: a marked atomic access
+    # (atomic_inc(), test_and_set_bit(), an atomic read), as KCSAN counts them.
+    atomic: bool = False
     held: dict[frozenset[int], Witness] = field(default_factory=dict)  # protecting instances
 
 
@@ -205,8 +215,10 @@ def atomic_context_slots(ts: TransitionSystem) -> tuple[bool, dict[int, list[int
 
 
 class _Search:
-    def __init__(self, ts: TransitionSystem, max_states: int, memo: bool = True):
+    def __init__(self, ts: TransitionSystem, max_states: int, memo: bool = True,
+                 progress: Progress | None = None):
         self.ts = ts
+        self.progress = progress
         self.c = compile_system(ts)
         self.rec = Recorder(ts, memo)
         self.shown = display_files(ts)  # the lines a trace of this scenario shows
@@ -247,8 +259,15 @@ class _Search:
         seen_states = {c.initial}
         queue: deque[Key] = deque([init])
         inv = c.invariant
+        popped = 0
+        last = time.monotonic()
         while queue:
             key = queue.popleft()
+            popped += 1
+            if self.progress is not None and popped % 1024 == 0 and \
+                    time.monotonic() - last > PROGRESS_EVERY:
+                last = time.monotonic()
+                self.progress(len(parent), len(queue))
             s, ghost = key
             if inv is not None:
                 try:
@@ -399,11 +418,12 @@ class _Search:
             sk = (tid, *site.ident, is_write)
             asite = lf.sites.get(sk)
             if asite is None:
-                asite = lf.sites[sk] = AccessSite(site, tid, is_write)
+                asite = lf.sites[sk] = AccessSite(site, tid, is_write, a.atomic)
+            asite.atomic &= a.atomic
             asite.held.setdefault(protect, w)
 
 
 def explore_locks(ts: TransitionSystem, max_states: int = DEFAULT_MAX_STATES,
-                  memo: bool = True) -> LockFacts:
+                  memo: bool = True, progress: Progress | None = None) -> LockFacts:
     """Explore every reachable state of `ts` with each thread's lockset."""
-    return _Search(ts, max_states, memo).run()
+    return _Search(ts, max_states, memo, progress).run()
