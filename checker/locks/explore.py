@@ -29,8 +29,9 @@ interleaving at once:
 - each shared location's accesses with the locks held (Eraser's lockset:
   a write is protected only by locks held exclusively, a read by any mode);
   the steps that take or release a lock are the lock's own implementation
-  and are left out; an access by a step that runs an `atomic { }` block is
-  marked atomic (the spec's atomic operations: refcounts, atomic bitops);
+  and are left out; an access by a step that runs an `atomic { }` block,
+  and the store of one word field (`set_bit()`, the language's atomicity
+  rule), are marked atomic (refcounts, atomic bit operations);
 - the acquisition and release sites of each thread kind, with what is held;
 - lock kinds: a class is *spinning* when acquiring it raises a counter that
   the asserts of a `__might_sleep` procedure (the model library's
@@ -133,8 +134,9 @@ class AccessSite:
     site: Site
     thread: int  # thread instance id
     write: bool
-    # Every step of it runs an `atomic { }` block: a marked atomic access
-    # (atomic_inc(), test_and_set_bit(), an atomic read), as KCSAN counts them.
+    # Every step of it runs an `atomic { }` block or stores this one word
+    # field: a marked atomic access (atomic_inc(), test_and_set_bit(),
+    # set_bit()), as KCSAN counts them.
     atomic: bool = False
     held: dict[frozenset[int], Witness] = field(default_factory=dict)  # protecting instances
 
@@ -403,6 +405,7 @@ class _Search:
         anyh = frozenset(h for h, _ in held)
         site = self.site(a)
         written = set(rec.writes)
+        bit_writes = set(rec.bit_writes)
         for loc in dict.fromkeys([*rec.writes, *rec.reads]):
             is_write = loc in written
             lf = self.facts.locations.get(loc)
@@ -417,9 +420,10 @@ class _Search:
             lf.lockset = protect if lf.lockset is None else lf.lockset & protect
             sk = (tid, *site.ident, is_write)
             asite = lf.sites.get(sk)
+            atomic = a.atomic or loc in bit_writes
             if asite is None:
-                asite = lf.sites[sk] = AccessSite(site, tid, is_write, a.atomic)
-            asite.atomic &= a.atomic
+                asite = lf.sites[sk] = AccessSite(site, tid, is_write, atomic)
+            asite.atomic &= atomic
             asite.held.setdefault(protect, w)
 
 
