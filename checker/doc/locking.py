@@ -4,6 +4,8 @@ alone: what it says was checked over every reachable state."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from checker.doc.model import (
     Block,
     Bullets,
@@ -35,39 +37,71 @@ def trace_body(trace: Trace) -> str:
     return "\n".join(body)
 
 
-# The runs the default document shows, in characters of trace text: each
-# finding gets one, shortest first, until this much is shown; the rest are
-# named and left to `--examples`, so that even a spec with hundreds of
-# findings gives a document a reviewer can read (and a patch can carry).
-WITNESS_BUDGET = 90_000
+def moving_threads(trace: Trace) -> Trace:
+    """The trace with a column only for the threads that take a step in it:
+    a witness of a five-thread scenario is often one or two threads' run,
+    and empty columns would make up most of its text."""
+    moved = {s.thread for s in trace.steps}
+    return replace(trace, threads=[t for t in trace.threads if t.id in moved])
+
+
+# The runs the default document shows, in characters of trace text: the
+# findings' runs are chosen shortest first until this much is shown, so the
+# budget covers as many findings as it can; the rest are counted and left to
+# `--examples`, so that even a spec with hundreds of findings gives a
+# document a reviewer can read (and a patch can carry).
+WITNESS_BUDGET = 60_000
 
 
 class Witnesses:
     """The example runs of one document: every run with `examples`, else one
-    folded run per finding, each run shown once, within `WITNESS_BUDGET`."""
+    folded run per finding, each run shown once, those of `plan` only.
+
+    The document is built twice: a first pass with `collecting` set records
+    the runs every finding asks for (and shows none), `plan` picks those that
+    fit the budget, and the second pass shows them."""
 
     def __init__(self, sl: SpecLocks, examples: bool) -> None:
         self.sl = sl
         self.examples = examples
-        self.used = 0
+        self.collecting = not examples
+        self.wanted: dict[Ref, tuple[str, int]] = {}  # run -> (body, steps)
+        self.allowed: set[Ref] = set()
         self.shown: dict[Ref, int] = {}  # run -> its number in the document
         self.left_out = 0
 
+    def _body(self, ref: Ref, message: str) -> tuple[str, int]:
+        trace = self.sl.trace(ref, message)
+        if not self.examples:
+            trace = moving_threads(trace)
+        return trace_body(trace), len(trace.steps)
+
     def block(self, ref: Ref, message: str) -> list[Block]:
-        """The folded run to `ref`; nothing when over budget (counted) and a
+        """The folded run to `ref`; nothing when left out (counted), and a
         pointer back when the same run was already shown."""
+        if self.collecting:
+            if ref not in self.wanted:
+                self.wanted[ref] = self._body(ref, message)
+            return []
         if not self.examples and ref in self.shown:
             return [Para(f"(The same run as run {self.shown[ref]} above.)")]
-        trace = self.sl.trace(ref, message)
-        body = trace_body(trace)
-        if not self.examples and self.used + len(body) > WITNESS_BUDGET:
+        if not self.examples and ref not in self.allowed:
             self.left_out += 1
             return []
-        self.used += len(body)
+        body, n = self._body(ref, message)
         number = self.shown.setdefault(ref, len(self.shown) + 1)
-        n = len(trace.steps)
         return [Details(f"run {number} ({ref.scenario}, {n} step{'s' if n != 1 else ''})",
                         [Code(body)])]
+
+    def plan(self) -> None:
+        """Choose the runs to show, shortest first, within `WITNESS_BUDGET`."""
+        used = 0
+        for ref, (body, _) in sorted(self.wanted.items(), key=lambda kv: len(kv[1][0])):
+            if used + len(body) > WITNESS_BUDGET:
+                break
+            used += len(body)
+            self.allowed.add(ref)
+        self.collecting = False
 
     def note(self) -> list[Block]:
         """What the budget left out, if anything, and how to see it."""
@@ -110,14 +144,21 @@ def build_document(sl: SpecLocks, examples: bool = False) -> Document:
         doc.add(Para("**Incomplete**: the search of some scenario was cut short by the "
                      "state limit; the facts below cover only the states explored."))
     runs = Witnesses(sl, examples)
+    if runs.collecting:  # the first pass: which runs the findings ask for
+        _sections(Document(doc.title), sl, runs)
+        runs.plan()
+    _sections(doc, sl, runs)
+    doc.add(*runs.note())
+    return doc
+
+
+def _sections(doc: Document, sl: SpecLocks, runs: Witnesses) -> None:
     _scenarios(doc, sl)
     _classes(doc, sl)
     _order(doc, sl, runs)
     _fields(doc, sl, runs)
     _sequences(doc, sl)
     _must_hold(doc, sl, runs)
-    doc.add(*runs.note())
-    return doc
 
 
 def _scenarios(doc: Document, sl: SpecLocks) -> None:
