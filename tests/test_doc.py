@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 MIGCHECK = [sys.executable, "-m", "checker"]
@@ -234,3 +236,36 @@ def test_runs_past_the_budget_are_left_to_examples(spec_file, monkeypatch):
     assert "1 more run is left out to keep this document short; `migcheck doc --examples` " \
            "shows every run." in md
     assert _document(spec_file(TWO_SCENARIOS), examples=True).count("<details>") == 4
+
+
+# The default document must stay reviewable for every shipped spec. The
+# specs whose lock search takes seconds run in `make test`; the others (a
+# minute to several under load: 2 million states) under the slow marker.
+SIZE_LIMIT = 200_000
+FAST_SPECS = {"shapes/bitfield_rmw.mig", "shapes/callback_lock.mig", "shapes/chain_walk.mig",
+              "shapes/lost_wakeup.mig", "shapes/nonatomic_flag_clear.mig",
+              "shapes/teardown_vs_work.mig", "zsmalloc/map_vs_migrate.mig"}
+ALL_SPECS = sorted(str(p.relative_to(ROOT / "specs")) for p in (ROOT / "specs").rglob("*.mig"))
+
+
+@pytest.mark.parametrize("spec", [
+    pytest.param(s, marks=[] if s in FAST_SPECS else [pytest.mark.slow]) for s in ALL_SPECS])
+def test_document_of_every_spec_is_under_the_size_limit(spec):
+    from checker.doc.command import spec_locks
+    from checker.doc.html import render_html
+    from checker.doc.locking import build_document
+    from checker.doc.markdown import render_markdown
+    from tests.conftest import systems
+
+    # The verdict column does not change the size: the fast ones skip `check`.
+    sl = spec_locks(systems(ROOT / "specs" / spec), 2_000_000, spec not in FAST_SPECS)
+    doc = build_document(sl)
+    md, html = render_markdown(doc), render_html(doc)
+    assert len(md.encode()) < SIZE_LIMIT and len(html.encode()) < SIZE_LIMIT, (len(md), len(html))
+    # Every finding keeps its line; a document with races shows runs for some.
+    if "**Race 1**" in md:
+        assert "<details>" in md
+
+
+def test_fast_specs_are_specs():
+    assert set(ALL_SPECS) >= FAST_SPECS
