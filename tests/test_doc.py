@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 MIGCHECK = [sys.executable, "-m", "checker"]
@@ -111,3 +113,159 @@ def test_lines_of_a_protocol_module_name_their_file(tmp_path):
     assert re.match(r"\| 1 \| trylock \| `page` \| nonlru_migrate\.mig:\d+ \| `if \(!trylock_page", rows[0])
     assert re.match(r"\| 2 \| lock \| `zs_class\.lock` \| nonlru_migrate\.mig:\d+ \| "
                     r"`if \(!mops_isolate_page", rows[1])
+
+
+# ---------------------------------------------------------------- size, witnesses, atomics
+
+ATOMICS = """
+    int[0..3] refs = 0;
+    int[0..3] plain = 0;
+    int[0..3] mixed = 0;
+    void atomic_inc(int[0..3] *v) { atomic { *v = *v + 1; } }
+    thread a() { atomic_inc(&refs); int[0..3] r = refs; plain = 1; atomic_inc(&mixed); }
+    thread b() { atomic_inc(&refs); plain = 2; int[0..3] m = mixed; mixed = m + 1; }
+    scenario s { run a(); run b(); }
+"""
+
+
+def _document(path: Path, examples: bool = False, scenarios: list[str] | None = None) -> str:
+    from checker.doc.command import spec_locks
+    from checker.doc.locking import build_document
+    from checker.doc.markdown import render_markdown
+    from tests.conftest import systems
+
+    sl = spec_locks(systems(path, scenarios=scenarios), 2_000_000, False)
+    return render_markdown(build_document(sl, examples))
+
+
+def test_atomic_accesses_are_classified_atomic_not_races(spec_file):
+    """`refs` is only changed by an `atomic { }` block (the model's
+    atomic_inc()) and read in one load: atomic, no race, no run. `plain` is
+    two plain stores: a race. `mixed` is updated atomically by one thread and
+    as a load and a store by the other: the plain store races."""
+    from checker.locks.summary import summarize
+    from tests.conftest import systems
+
+    sl = summarize(systems(spec_file(ATOMICS)))
+    rules = {f.name: f.by_scenario["s"] for f in sl.fields}
+    assert rules["refs"].rule == "atomic" and not rules["refs"].races
+    assert {(r.write.atomic, r.other.mode) for r in rules["refs"].atomics} == {(True, "write"),
+                                                                              (True, "read")}
+    assert rules["plain"].rule == "race"
+    assert rules["mixed"].rule == "race"
+    (race,) = rules["mixed"].races
+    assert not (race.write.atomic and race.other.atomic)
+    md = _document(spec_file(ATOMICS))
+    atomic = md[md.index("### Atomic accesses"):md.index("### Accesses that hold no")]
+    assert "| `refs` |" in atomic and "`plain`" not in atomic
+    races = md[md.index("### Accesses that hold no"):]
+    assert "`plain` (s)" in races and "`mixed` (s)" in races and "`refs`" not in races
+
+
+def test_a_word_field_store_is_an_atomic_bit_operation(spec_file):
+    """`bits.x = v` is one read-modify-write of the word (the language's
+    set_bit()/clear_bit()): atomic. A load of the word and a later store of
+    all of it (__set_bit()) races with the other thread's bit store."""
+    from checker.locks.summary import summarize
+    from tests.conftest import systems
+
+    sl = summarize(systems(spec_file("""
+        word w_t { bool x; bool y; };
+        word w_t bits;
+        word w_t mixbits;
+        thread a() { bits.x = true; mixbits.x = true; }
+        thread b() { bits.x = false; word w_t m = mixbits; m.y = true; mixbits = m; }
+        scenario s { run a(); run b(); }
+    """)))
+    rules = {f.name: f.by_scenario["s"] for f in sl.fields}
+    assert rules["bits.x"].rule == "atomic"
+    assert rules["mixbits.x"].rule == "race"
+
+
+TWO_SCENARIOS = """
+    import "spinlock";
+    spinlock_t l;
+    int[0..3] x = 0;
+    int[0..3] y = 0;
+    thread good() { spin_lock(&l); x = 1; y = 1; spin_unlock(&l); }
+    thread bad() { x = 2; spin_lock(&l); y = 2; spin_unlock(&l); }
+    scenario one { run good(); run bad(); }
+    scenario two { run bad(); run good(); }
+"""
+
+
+def test_one_folded_run_per_finding_and_every_run_with_examples(spec_file):
+    """x races in both scenarios between the same two statements: one
+    finding naming both scenarios, with one folded run; `--examples` gives
+    the finding per scenario with a run to each access (four runs)."""
+    path = spec_file(TWO_SCENARIOS)
+    md = _document(path)
+    races = md[md.index("### Accesses that hold no"):]
+    assert races.count("**Race ") == 1 and "`x` (one, two): " in races
+    assert races.count("<details>") == 1
+    full = _document(path, examples=True)
+    races = full[full.index("### Accesses that hold no"):]
+    assert "`x` (one): " in races and "`x` (two): " in races
+    assert races.count("<details>") == 4
+
+
+def test_examples_flag_and_progress_lines(spec_file, capsys):
+    from checker.cli import main
+
+    path = str(spec_file(TWO_SCENARIOS))
+    models = str(ROOT / "models")
+    assert main(["doc", path, "-I", models, "--no-check"]) == 0
+    plain = capsys.readouterr()
+    assert main(["doc", path, "-I", models, "--no-check", "--examples", "--progress"]) == 0
+    full = capsys.readouterr()
+    assert plain.out.count("<details>") == 1 and full.out.count("<details>") == 4
+    # Standard error is no terminal here: progress lines only when asked for.
+    assert "migcheck doc:" not in plain.err
+    assert "migcheck doc: lock search one (1/2)" in full.err
+    assert "migcheck doc: lock search two (2/2)" in full.err
+
+
+def test_runs_past_the_budget_are_left_to_examples(spec_file, monkeypatch):
+    """Past the budget a finding keeps its line but not its run, and the
+    document says how many runs it left out and how to get them."""
+    import checker.doc.locking as locking
+
+    monkeypatch.setattr(locking, "WITNESS_BUDGET", 1)
+    md = _document(spec_file(TWO_SCENARIOS))
+    assert "**Race 1**" in md and "<details>" not in md
+    assert "1 more run is left out to keep this document short; `migcheck doc --examples` " \
+           "shows every run." in md
+    assert _document(spec_file(TWO_SCENARIOS), examples=True).count("<details>") == 4
+
+
+# The default document must stay reviewable for every shipped spec. The
+# specs whose lock search takes seconds run in `make test`; the others (a
+# minute to several under load: 2 million states) under the slow marker.
+SIZE_LIMIT = 200_000
+FAST_SPECS = {"shapes/bitfield_rmw.mig", "shapes/callback_lock.mig", "shapes/chain_walk.mig",
+              "shapes/lost_wakeup.mig", "shapes/nonatomic_flag_clear.mig",
+              "shapes/teardown_vs_work.mig", "zsmalloc/map_vs_migrate.mig"}
+ALL_SPECS = sorted(str(p.relative_to(ROOT / "specs")) for p in (ROOT / "specs").rglob("*.mig"))
+
+
+@pytest.mark.parametrize("spec", [
+    pytest.param(s, marks=[] if s in FAST_SPECS else [pytest.mark.slow]) for s in ALL_SPECS])
+def test_document_of_every_spec_is_under_the_size_limit(spec):
+    from checker.doc.command import spec_locks
+    from checker.doc.html import render_html
+    from checker.doc.locking import build_document
+    from checker.doc.markdown import render_markdown
+    from tests.conftest import systems
+
+    # The verdict column does not change the size: the fast ones skip `check`.
+    sl = spec_locks(systems(ROOT / "specs" / spec), 2_000_000, spec not in FAST_SPECS)
+    doc = build_document(sl)
+    md, html = render_markdown(doc), render_html(doc)
+    assert len(md.encode()) < SIZE_LIMIT and len(html.encode()) < SIZE_LIMIT, (len(md), len(html))
+    # Every finding keeps its line; a document with races shows runs for some.
+    if "**Race 1**" in md:
+        assert "<details>" in md
+
+
+def test_fast_specs_are_specs():
+    assert set(ALL_SPECS) >= FAST_SPECS

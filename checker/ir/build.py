@@ -370,7 +370,8 @@ class ScenarioBuilder:
             inst.pc_origin[pc_of[n]] = origin
         for st in steps:
             actions.append(Action(len(actions), inst.id, pc_of[st.src], pc_of[st.dst],
-                                  st.guard, st.body, st.origins, st.visible, st.key, st.at))
+                                  st.guard, st.body, st.origins, st.visible, st.key, st.at,
+                                  st.atomic))
             statements.extend(st.origins)
 
     def initial_state(self, shared: list[int], threads: list[ThreadInstance],

@@ -45,6 +45,7 @@ class FusedStep:
     visible: bool
     key: int  # index in origins of the statement the step exists for
     at: tuple[int, ...] = ()  # per statement of body: index in origins of its source
+    atomic: bool = False  # runs (part of) an `atomic { }` block
 
 
 def _visible(e: MicroEdge, slots: Sequence[Slot]) -> bool:
@@ -79,6 +80,10 @@ class _Path:
     atomic: bool  # inside an atomic block
     chose: bool = False  # took a nondeterministic alternative (either, choose)
     at: tuple[int, ...] = ()  # per part: index in origins of its statement (-1: none yet)
+    # Went through an atomic block: the spec marks what the step does as one
+    # indivisible operation (atomic_inc(), test_and_set_bit()), which the
+    # lock analysis does not count as a data race (checker.locks).
+    was_atomic: bool = False
 
 
 def fuse(g: MicroGraph, entry: int, done: int, slots: Sequence[Slot],
@@ -139,7 +144,7 @@ def fuse(g: MicroGraph, entry: int, done: int, slots: Sequence[Slot],
                 if key < 0 and e.origins and (visible[id(e)] or in_atomic):
                     key = len(p.origins)
                 nxt = _Path(e.dst, parts, origs, p.onpath | {e.dst}, key, in_atomic,
-                            p.chose or e.choice, at)
+                            p.chose or e.choice, at, p.was_atomic or in_atomic)
                 if in_atomic and tagged(e.dst):
                     if e.dst in p.onpath:
                         raise _loop_error(origs)
@@ -172,7 +177,8 @@ def _emit(steps: list[FusedStep], start: int, p: _Path, mark: object) -> int:
     if isinstance(guard, Const) and not guard.value:
         return 0
     steps.append(FusedStep(start, p.node, guard, body, p.origins, p.key >= 0,
-                           p.key if p.key >= 0 else max(len(p.origins) - 1, 0), at))
+                           p.key if p.key >= 0 else max(len(p.origins) - 1, 0), at,
+                           p.was_atomic))
     mark(p.node)  # type: ignore[operator]
     return 1
 

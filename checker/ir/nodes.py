@@ -260,6 +260,7 @@ class Action:
     visible: bool = True
     key: int = -1  # index in origins of the statement the step exists for
     at: tuple[int, ...] = ()  # per statement of body: index in origins of its source (-1: none)
+    atomic: bool = False  # runs an `atomic { }` block: marked atomic accesses (checker.locks)
 
     @property
     def origin(self) -> Origin:

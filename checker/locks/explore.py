@@ -29,7 +29,9 @@ interleaving at once:
 - each shared location's accesses with the locks held (Eraser's lockset:
   a write is protected only by locks held exclusively, a read by any mode);
   the steps that take or release a lock are the lock's own implementation
-  and are left out;
+  and are left out; an access by a step that runs an `atomic { }` block,
+  and the store of one word field (`set_bit()`, the language's atomicity
+  rule), are marked atomic (refcounts, atomic bit operations);
 - the acquisition and release sites of each thread kind, with what is held;
 - lock kinds: a class is *spinning* when acquiring it raises a counter that
   the asserts of a `__might_sleep` procedure (the model library's
@@ -41,7 +43,9 @@ Each fact keeps its first witness in breadth-first order: a shortest run.
 
 from __future__ import annotations
 
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from checker.explore.codegen import Compiled, compile_system
@@ -65,6 +69,10 @@ Ghost = tuple[Held, ...]  # per thread, in thread order
 Key = tuple[int, Ghost]
 
 DEFAULT_MAX_STATES = 2_000_000
+PROGRESS_EVERY = 0.5  # seconds between two calls of a search's progress callback
+
+# Told (pairs explored, pairs queued) now and then during a long search.
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,10 @@ class AccessSite:
     site: Site
     thread: int  # thread instance id
     write: bool
+    # Every step of it runs an `atomic { }` block or stores this one word
+    # field: a marked atomic access (atomic_inc(), test_and_set_bit(),
+    # set_bit()), as KCSAN counts them.
+    atomic: bool = False
     held: dict[frozenset[int], Witness] = field(default_factory=dict)  # protecting instances
 
 
@@ -205,8 +217,10 @@ def atomic_context_slots(ts: TransitionSystem) -> tuple[bool, dict[int, list[int
 
 
 class _Search:
-    def __init__(self, ts: TransitionSystem, max_states: int, memo: bool = True):
+    def __init__(self, ts: TransitionSystem, max_states: int, memo: bool = True,
+                 progress: Progress | None = None):
         self.ts = ts
+        self.progress = progress
         self.c = compile_system(ts)
         self.rec = Recorder(ts, memo)
         self.shown = display_files(ts)  # the lines a trace of this scenario shows
@@ -247,8 +261,15 @@ class _Search:
         seen_states = {c.initial}
         queue: deque[Key] = deque([init])
         inv = c.invariant
+        popped = 0
+        last = time.monotonic()
         while queue:
             key = queue.popleft()
+            popped += 1
+            if self.progress is not None and popped % 1024 == 0 and \
+                    time.monotonic() - last > PROGRESS_EVERY:
+                last = time.monotonic()
+                self.progress(len(parent), len(queue))
             s, ghost = key
             if inv is not None:
                 try:
@@ -384,6 +405,7 @@ class _Search:
         anyh = frozenset(h for h, _ in held)
         site = self.site(a)
         written = set(rec.writes)
+        bit_writes = set(rec.bit_writes)
         for loc in dict.fromkeys([*rec.writes, *rec.reads]):
             is_write = loc in written
             lf = self.facts.locations.get(loc)
@@ -398,12 +420,14 @@ class _Search:
             lf.lockset = protect if lf.lockset is None else lf.lockset & protect
             sk = (tid, *site.ident, is_write)
             asite = lf.sites.get(sk)
+            atomic = a.atomic or loc in bit_writes
             if asite is None:
-                asite = lf.sites[sk] = AccessSite(site, tid, is_write)
+                asite = lf.sites[sk] = AccessSite(site, tid, is_write, atomic)
+            asite.atomic &= atomic
             asite.held.setdefault(protect, w)
 
 
 def explore_locks(ts: TransitionSystem, max_states: int = DEFAULT_MAX_STATES,
-                  memo: bool = True) -> LockFacts:
+                  memo: bool = True, progress: Progress | None = None) -> LockFacts:
     """Explore every reachable state of `ts` with each thread's lockset."""
-    return _Search(ts, max_states, memo).run()
+    return _Search(ts, max_states, memo, progress).run()

@@ -94,6 +94,9 @@ class StepRecord:
     reads: list[Location] = field(default_factory=list)
     writes: list[Location] = field(default_factory=list)
     ops: list[LockStep] = field(default_factory=list)
+    # Word fields stored one by one (`page->flags.PG_dirty = true`): one
+    # read-modify-write step of the word, the language's set_bit().
+    bit_writes: list[Location] = field(default_factory=list)
 
 
 class PackedState:
@@ -161,7 +164,10 @@ class Recorder:
 
     def on_write(self, index: int, loc: Loc) -> None:
         if self.ts.slots[index].shared:
-            self.rec.writes.extend(self._fields(index, loc))
+            fields = self._fields(index, loc)
+            self.rec.writes.extend(fields)
+            if loc.bits is not None:
+                self.rec.bit_writes.extend(fields)
 
     # ------------------------------------------------------------ statements
     def _local_only(self, e: Expr) -> bool:

@@ -10,7 +10,7 @@ Everything is sorted so that two runs on the same spec give the same text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -23,6 +23,7 @@ from checker.locks.explore import (
     AccessSite,
     LocationFacts,
     LockFacts,
+    Progress,
     Witness,
     explore_locks,
 )
@@ -108,6 +109,7 @@ class AccessRow:
     first: Ref
 
     spec: str = ""
+    atomic: bool = False  # a marked atomic access (its step runs an `atomic { }` block)
 
     @property
     def what(self) -> str:
@@ -123,16 +125,29 @@ class Race:
     write: AccessRow
     other: AccessRow
 
+    @property
+    def atomic(self) -> bool:
+        """No data race: an atomic write against an atomic access or a read.
+
+        As KCSAN counts them, marked atomic accesses never race with each
+        other. A read is one load in the model, and a load of a location
+        updated by atomic operations is the kernel's atomic_read() or
+        READ_ONCE() (`page_count()` against get_page()); a plain store or a
+        load-then-store split into two steps stays a race.
+        """
+        return self.write.atomic and (self.other.atomic or self.other.mode == "read")
+
 
 @dataclass
 class FieldVerdict:
     """The rule of one field in one scenario."""
 
-    rule: str  # read-only, one thread, protected, no race, race
+    rule: str  # read-only, one thread, protected, no race, atomic, race
     text: str
     locks: list[str] = field(default_factory=list)  # held at every access
     write_locks: list[str] = field(default_factory=list)  # held (exclusively) at every write
     races: list[Race] = field(default_factory=list)
+    atomics: list[Race] = field(default_factory=list)  # lock-free pairs of atomic accesses
 
 
 @dataclass
@@ -211,10 +226,14 @@ def _label(parts: Iterable[str]) -> str:
 
 
 def summarize(systems: list[TransitionSystem], results: dict[str, CheckResult] | None = None,
-              max_states: int = DEFAULT_MAX_STATES) -> SpecLocks:
-    """Explore each scenario's locks and merge them into the spec's rules."""
+              max_states: int = DEFAULT_MAX_STATES,
+              progress: Callable[[str], Progress | None] | None = None) -> SpecLocks:
+    """Explore each scenario's locks and merge them into the spec's rules;
+    `progress(scenario)` gives the callback of that scenario's search."""
     results = results or {}
-    facts = {ts.scenario: explore_locks(ts, max_states) for ts in systems}
+    facts = {ts.scenario: explore_locks(ts, max_states,
+                                        progress=progress(ts.scenario) if progress else None)
+             for ts in systems}
     return merge(systems, facts, results)
 
 
@@ -396,7 +415,7 @@ def _row(scen: str, f: LockFacts, site: AccessSite, held: frozenset[int], w: Wit
          ) -> AccessRow:
     s = site.site
     return AccessRow(s.thread_kind, s.line, s.file, s.text, "write" if site.write else "read",
-                     list(f.classes_of(held)), _ref(f, scen, w), f.ts.spec)
+                     list(f.classes_of(held)), _ref(f, scen, w), f.ts.spec, site.atomic)
 
 
 def _verdict(scen: str, f: LockFacts, locs: list[LocationFacts]) -> FieldVerdict:
@@ -432,11 +451,16 @@ def _verdict(scen: str, f: LockFacts, locs: list[LocationFacts]) -> FieldVerdict
                         got.write.first.steps + got.other.first.steps:
                     races[key] = Race(a, b)
     locks, wlocks = sorted(common or ()), sorted(wcommon or ())
-    if races:
-        found = sorted(races.values(), key=lambda r: (r.write.first.steps + r.other.first.steps,
-                                                      r.write.line, r.other.line))
+    found = sorted(races.values(), key=lambda r: (r.write.first.steps + r.other.first.steps,
+                                                  r.write.line, r.other.line))
+    atomics = [r for r in found if r.atomic]
+    plain = [r for r in found if not r.atomic]
+    if plain:
         return FieldVerdict("race", "accesses by different threads hold no common lock",
-                            locks, wlocks, found[:MAX_RACES])
+                            locks, wlocks, plain[:MAX_RACES], atomics[:MAX_RACES])
+    if atomics:
+        return FieldVerdict("atomic", "atomic: the accesses that hold no common lock are "
+                            "atomic operations", locks, wlocks, [], atomics[:MAX_RACES])
     if locks:
         extra = sorted(set(wlocks) - set(locks))
         return FieldVerdict("protected", f"every access holds {_label(locks)}" + (
