@@ -247,7 +247,7 @@ def test_cli_engine_vm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     codes = []
     outputs = []
     for engine in ("explicit", "vm"):
-        codes.append(main(["check", str(spec), "--engine", engine, "-q", "--trace-dir",
+        codes.append(main(["check", str(spec), "--engine", engine, "-q", "--save-all", "--trace-dir",
                            str(tmp_path / engine)]))
         text = capsys.readouterr().out
         outputs.append([line.split(", ")[:3] for line in text.splitlines() if "states," in line])

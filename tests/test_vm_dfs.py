@@ -125,7 +125,7 @@ def test_cli_engine_vm_dfs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     outputs = []
     for engine in ("explicit", "vm"):
         codes.append(main(["check", str(spec), "--engine", engine, "--dfs", "-q",
-                           "--trace-dir", str(tmp_path / engine)]))
+                           "--save-all", "--trace-dir", str(tmp_path / engine)]))
         text = capsys.readouterr().out
         outputs.append([line.split(", ")[:3] for line in text.splitlines() if "states," in line])
         traces = sorted((tmp_path / engine).rglob("*.json"))
