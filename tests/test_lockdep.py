@@ -106,9 +106,28 @@ def test_lock_report_survives_json(tmp_path: Path) -> None:
     assert back.locks == t.locks and render(back) == render(t)
 
 
-def test_other_violations_get_no_lock_report() -> None:
-    """Traces of other kinds, saved ones included, keep their JSON form."""
+def test_other_violations_list_only_the_held_locks() -> None:
+    """The default spec's use-after-free: T1 holds the handle's pin bit
+    (pin_tag, step 1) and has taken the zspage's migrate lock for reading
+    (step 42) when it reads the freed page; nothing waits, and no preemption
+    count is reported."""
     r = run(ROOT / "specs" / "zsmalloc" / "map_vs_migrate.mig", "map_vs_migrate_notrypin")
+    assert r.violation is not None
+    rep = lock_report(r.compiled, r.violation)
+    assert rep is not None and rep.kind == "held"
+    assert [(tl.thread, [(h.lock, h.shared, h.how, h.step) for h in tl.held])
+            for tl in rep.threads] == [(1, [("handles[0].val.pin", False, "bit_spin_lock", 1),
+                                           ("zspages[0].lock", True, "read_lock", 42)])]
+    assert all(tl.wait is None and tl.preempt_count is None for tl in rep.threads)
+    text = render(_trace(r))
+    assert "locks held when it happened:\n2 locks held by T1/zs_map_object(H0):\n #0: " in text
+
+
+def test_a_violation_with_no_lock_held_gets_no_report(spec_file: SpecFile) -> None:
+    """Traces of other kinds where no lock is held keep their JSON form."""
+    spec = spec_file("int[0..1] x = 0;\nthread t() { x = 1; }\n"
+                     "invariant zero: x == 0;\nscenario s { run t(); }\n")
+    r = run(spec, "s")
     assert r.violation is not None and lock_report(r.compiled, r.violation) is None
     assert "locks" not in build_trace(r.compiled, r.violation).to_dict()
 

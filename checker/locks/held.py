@@ -41,17 +41,20 @@ from checker.trace.model import HeldLock, LockReport, LockWait, ThreadLocks, fin
 
 DEADLOCK = "deadlock"
 SLEEP_IN_ATOMIC = "sleep_in_atomic"
+# Any other violation: only the locks each thread holds when it happens, as
+# lockdep and KASAN end their reports ("N locks held by ..."), when any is.
+HELD = "held"
 
 
-def report_kind(v: Violation) -> str | None:
+def report_kind(v: Violation) -> str:
     """Which lock report a violation gets: a deadlock (a livelock included:
-    the threads spin on what others hold), a failed `might_sleep()`; None
-    for the others, whose traces stay as they were."""
+    the threads spin on what others hold), a failed `might_sleep()`, or, for
+    the others, the held locks alone."""
     if v.kind == ViolationKind.DEADLOCK:
         return DEADLOCK
     if v.prop is not None and v.prop.sleep_check:
         return SLEEP_IN_ATOMIC
-    return None
+    return HELD
 
 
 class _SiteRecorder(Recorder):
@@ -91,10 +94,9 @@ class _Sites:
 
 
 def lock_report(c: Compiled, v: Violation) -> LockReport | None:
-    """The report for `v`'s run, None when `v` gets none (`report_kind`)."""
+    """The report for `v`'s run (`report_kind`); None for a violation of
+    another kind where no thread holds a lock, whose trace stays as it was."""
     kind = report_kind(v)
-    if kind is None:
-        return None
     ts = c.ts
     rec = _SiteRecorder(c)
     shown = display_files(ts)
@@ -142,6 +144,8 @@ def lock_report(c: Compiled, v: Violation) -> LockReport | None:
             tl.wait = _wait(c, rec, last, i, held)
         if tl.held or tl.wait is not None or tl.preempt_count is not None:
             threads.append(tl)
+    if kind == HELD and not threads:
+        return None
     return LockReport(kind, threads)
 
 

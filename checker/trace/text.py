@@ -176,6 +176,8 @@ def lock_report_lines(trace: Trace, rep: LockReport) -> list[str]:
             cls = next((h.lock_class for h in by_lock.values() if h.lock == w.lock), w.lock)
             out.append(f"  waiting for {lock_name(w.lock, cls)}, held by "
                        + ("; ".join(holders) if holders else "no running thread (leaked?)"))
+    elif rep.kind == "held":
+        out.append("locks held when it happened:")
     else:
         last = trace.steps[-1] if trace.steps else None
         at = f" at {last.file}:{last.line}" if last is not None else ""
