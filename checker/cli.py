@@ -608,6 +608,9 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
     line.append(rest)
     out.print(line)
     out.print(f"    {_fmt_stats(r.stats)}", highlight=False)
+    if args.properties and r.verdict == "verified":
+        out.print(f"    note: only --property {', '.join(args.properties)} was checked",
+                  highlight=False)
     if r.limit is not None and r.verdict == "violation":
         out.print(f"    note: the search was stopped by {r.limit}: other violations may "
                   "exist", highlight=False)

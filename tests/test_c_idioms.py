@@ -145,17 +145,6 @@ def test_an_assignment_under_and_runs_only_when_c_would(spec_file: SpecFile) -> 
     agree(only(p), 2, 1)
 
 
-def test_an_assignment_outside_a_condition_is_an_error(spec_file: SpecFile) -> None:
-    p = spec_file("""
-        int[0..3] a = 0;
-        int[0..3] b = 0;
-        thread t() { a = (b = 1); }
-        scenario s { run t(); }
-    """)
-    assert "error: an assignment inside an expression is accepted only in the condition" in \
-        errors(p)
-
-
 # ---------------------------------------------------------------- identifiers
 
 
@@ -382,23 +371,23 @@ def test_an_unknown_d_name_lists_the_valid_ones(spec_file: SpecFile) -> None:
         info.value.render()
 
 
-def test_an_assignment_in_a_call_argument_is_an_error(spec_file: SpecFile) -> None:
-    p = spec_file("""
-        int[0..3] a = 0;
-        bool f(int[0..3] v) { return v == 1; }
-        thread t() { if (f(a = 1)) { } }
-        scenario s { run t(); }
-    """)
-    assert "error: an assignment inside an expression is accepted only in the condition" in \
-        errors(p)
+ONLY_IN_CONDITIONS = "an assignment inside an expression is accepted only in the condition"
+UNDER_BRANCHES = ("an assignment under '&&', '||' or '?:' is supported where the condition "
+                  "itself branches")
 
 
-def test_a_conditional_assignment_inside_a_comparison_is_an_error(spec_file: SpecFile) -> None:
-    p = spec_file("""
+@pytest.mark.parametrize(("body", "message"), [
+    ("a = (b = 1);", ONLY_IN_CONDITIONS),  # chained, outside a condition
+    ("if (f(a = 1)) { }", ONLY_IN_CONDITIONS),  # in a call's argument
+    ("if ((c && (a = 1)) == true) { }", UNDER_BRANCHES),  # conditional, inside a comparison
+])
+def test_a_misplaced_assignment_is_an_error(spec_file: SpecFile, body: str, message: str) -> None:
+    p = spec_file(f"""
         int[0..3] a = 0;
-        bool b = false;
-        thread t() { if ((b && (a = 1)) == true) { } }
-        scenario s { run t(); }
+        int[0..3] b = 0;
+        bool c = false;
+        bool f(int[0..3] v) {{ return v == 1; }}
+        thread t() {{ {body} }}
+        scenario s {{ run t(); }}
     """)
-    assert "error: an assignment under '&&', '||' or '?:' is supported where the condition " \
-        "itself branches" in errors(p)
+    assert f"error: {message}" in errors(p)

@@ -180,6 +180,15 @@ def test_property_restricts_the_search(spec_file: SpecFile) -> None:
         select(system(path), ["nonesuch"])
 
 
+def test_a_restricted_verdict_names_what_was_checked(
+        spec_file: SpecFile, capsys: pytest.CaptureFixture[str]) -> None:
+    """A scenario verified under --property says which properties that covers."""
+    path = spec_file(SLEEPY, "sleepy.mig")
+    assert main(["check", str(path), "--property", "null_deref", "--no-save"]) == 0
+    out = capsys.readouterr().out
+    assert "verified" in out and "note: only --property null_deref was checked" in out
+
+
 def test_property_drops_unselected_invariants(spec_file: SpecFile) -> None:
     """An unselected invariant neither stops nor prunes the search: the
     assert behind its violation is still reached."""
