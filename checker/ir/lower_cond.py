@@ -12,7 +12,7 @@ from checker.ir.astwalk import assignments_in, conditional_call, has_effect
 from checker.ir.fold import fold
 from checker.ir.footprint import body_footprint, touches_shared
 from checker.ir.lower_call import CallLowerer
-from checker.ir.nodes import Assign, Binary, Const, Read, Stmt, Unary
+from checker.ir.nodes import TRUE, Assign, Binary, Const, Read, Stmt, Unary, Warn
 
 
 class CondLowerer(CallLowerer):
@@ -25,6 +25,15 @@ class CondLowerer(CallLowerer):
         A condition without calls is evaluated in one step; one with calls or
         assignments is split at `&&`, `||`, `!` and `?:` so that each runs
         only when C would."""
+        if isinstance(e, ast.Warn):
+            # `if (WARN_ON(c))`: the condition's value is c's; the way where
+            # it holds fires the warning (a local edge: it fuses with the
+            # test, so the steps are those of `if (c)`).
+            prop = self.b.warn_prop(e)
+            fired = self.node()
+            self.branch(e.cond, node, fired, fnode, span)
+            self.emit(fired, tnode, None, body=(Warn(TRUE, prop),))
+            return
         if isinstance(e, ast.Unary) and e.op == "!" and has_effect(e):
             self.branch(e.operand, node, fnode, tnode, span)
             return

@@ -43,6 +43,7 @@ from checker.ir.nodes import (
     Stmt,
     TransitionSystem,
     Unary,
+    Warn,
 )
 from checker.ir.precond import Symbolic
 from checker.vm import opcodes as op
@@ -346,6 +347,10 @@ class _Gen:
                 self.emit(op.START, first, at, len(st.slots), len(values))
             case CoverHit():
                 self.emit(op.COVER, st.cover)
+            case Warn():
+                # The kernels report no per-step events: the search stays in
+                # (or falls back to) the Python engine, which records warnings.
+                raise NotSupported("WARN_ON() sites (the VM records no warnings)")
             case LockEvent():
                 pass  # no effect on the state
             case _:
