@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 from checker.dsl.diagnostics import SourceCache
 from checker.explore.codegen import Compiled
+from checker.explore.properties import prop_key as property_key
 from checker.explore.properties import property_of
-from checker.explore.result import Violation
+from checker.explore.result import FiredWarning, Violation
 from checker.ir.interp import Fault
 from checker.ir.nodes import Expectation
 from checker.kinds import ViolationKind
@@ -81,6 +82,29 @@ class Outcome:
     every: bool = False
     wanted: frozenset[str] | None = None
     found: dict[str, Violation] = field(default_factory=dict)
+    warnings: dict[int, FiredWarning] = field(default_factory=dict)  # by prop, in order found
+
+    def warned(self, c: Compiled, s: int, path: Callable[[], list[int]]) -> None:
+        """Record the warnings that the steps just taken from `s` fired
+        (`c.runtime.pending`, filled by the generated code), the first run
+        of each site only; then forget them. A warning does not stop the
+        search: it changes no state (see nodes.Warn)."""
+        pending = c.runtime.pending
+        got: list[int] | None = None
+        for aid, mask in pending:
+            while mask:
+                bit = mask & -mask
+                mask ^= bit
+                k = bit.bit_length() - 1
+                if k in self.warnings:
+                    continue
+                prop = c.ts.props[k]
+                if self.wanted is not None and property_key(prop) not in self.wanted:
+                    continue
+                if got is None:
+                    got = path()
+                self.warnings[k] = FiredWarning(prop, got, aid)
+        pending.clear()
 
     @property
     def any_recorded(self) -> bool:

@@ -78,21 +78,22 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     stats.post_seconds = budget.elapsed() - stats.seconds
     stats.peak_rss_mb = peak_rss_mb()
     others = out.others
+    warned = list(out.warnings.values())
     if out.violation is not None:
         # With --all-violations a limit may have cut the search short: the
         # violations found stand, and `limit` says others may be missing.
-        return CheckResult(ts, Verdict.VIOLATION, stats, out.violation, search=opts.search,
+        return CheckResult(ts, Verdict.VIOLATION, stats, out.violation, search=opts.search, warnings=warned,
                            others=others, compiled=c, limit=out.limit, every=out.every)
     if out.limit is not None:
-        return CheckResult(ts, Verdict.INCOMPLETE, stats, limit=out.limit, search=opts.search,
+        return CheckResult(ts, Verdict.INCOMPLETE, stats, limit=out.limit, search=opts.search, warnings=warned,
                            others=others)
     if others:
         # Expected violation not found, but others were: report the first.
-        return CheckResult(ts, Verdict.VIOLATION, stats, others[0], search=opts.search,
+        return CheckResult(ts, Verdict.VIOLATION, stats, others[0], search=opts.search, warnings=warned,
                            others=others[1:], compiled=c)
     # A search restricted by --property verifies only the properties it checked.
     return CheckResult(ts, Verdict.VERIFIED, stats, unexecuted=unexecuted(c), uncovered=uncovered(c),
-                       search=opts.search, compiled=c)
+                       search=opts.search, warnings=warned, compiled=c)
 
 
 def _every(out: Outcome) -> None:

@@ -30,7 +30,6 @@ from checker.ir.nodes import (
     Const,
     Cover,
     Expectation,
-    WarnExpectation,
     Expr,
     Loc,
     Origin,
@@ -39,6 +38,7 @@ from checker.ir.nodes import (
     ThreadInstance,
     ThreadSlot,
     TransitionSystem,
+    WarnExpectation,
 )
 from checker.kinds import VERIFIED, PropertyKind, ViolationKind, expect_kind
 from checker.sema.check import Checker, elaborate
