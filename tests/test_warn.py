@@ -410,3 +410,27 @@ def test_cli_bad_warn_exits_2(spec_file: SpecFile, capsys: pytest.CaptureFixture
     err = capsys.readouterr().err
     assert ":2:22: error: WARN_ON() takes a bool condition" in err
     assert "Traceback" not in err
+
+
+def test_warning_from_a_state_whose_expansion_faults(spec_file: SpecFile) -> None:
+    """T1's first step faults before T2's is run by the fast expansion; the
+    state's other steps are then taken one by one, and T2's warning (one
+    step) is still found, by both searches, before the expected fault ends
+    them."""
+    path = spec_file("""\
+        int[0..3] g = 0;
+        thread boom() { assert(g == 1, "boom"); }
+        thread watcher() { WARN_ON(g == 0); }
+        scenario s {
+            run boom();
+            run watcher();
+            expect assert "boom";
+            expect warning "g == 0";
+        }
+        """)
+    ts = only(path)
+    for search in ("bfs", "dfs"):
+        r = check(ts, CheckOptions().strategy(search))
+        assert r.violation is not None and r.violation.name == "boom"
+        assert [(w.name, w.steps) for w in r.warnings] == [("g == 0", 1)], search
+        assert r.met, search

@@ -18,6 +18,7 @@ from checker.explore.common import (
     check_invariant,
     expand_safely,
     terminal,
+    warned_slowly,
 )
 from checker.explore.limits import CHECK_EVERY, Budget
 from checker.explore.result import Stats
@@ -106,6 +107,7 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                 succ = expand(s)
             except Fault:
                 succ, v = expand_safely(c, s, path(s))
+                warned_slowly(c, s)
                 if pending:
                     out.warned(c, s, path(s))
                 if out.offer(v):

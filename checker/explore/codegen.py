@@ -527,6 +527,8 @@ class _Gen:
 
     def effect(self, a: Action, ts: TransitionSystem, sink: str, ind: str) -> list[str]:
         lines = [f"{ind}n = s"]
+        # Only expand() reports warnings (one action's step function, used by
+        # traces and post-passes, does not; see explore.common.warned_slowly).
         warns = has_warn(a.body)
         if warns:
             lines.append(f"{ind}w = 0")
@@ -535,7 +537,7 @@ class _Gen:
         off = self.p.offsets[pc]
         lines.append(f"{inner}n ^= {(a.src ^ a.dst) << off}")  # pc: src -> dst
         lines.append(f"{inner}F[{a.id}] = 1")
-        if warns:  # only a step taken (every Require passed) fires its warnings
+        if warns and not sink.startswith("return"):  # only a step taken fires warnings
             lines.append(f"{inner}if w: R.warned({a.id}, w)")
         lines.append(f"{inner}{sink}")
         return lines

@@ -12,7 +12,7 @@ from checker.explore.codegen import Compiled
 from checker.explore.properties import prop_key as property_key
 from checker.explore.properties import property_of
 from checker.explore.result import FiredWarning, Violation
-from checker.ir.interp import Fault
+from checker.ir.interp import Fault, Interp
 from checker.ir.nodes import Expectation
 from checker.kinds import ViolationKind
 
@@ -154,6 +154,25 @@ def expand_safely(c: Compiled, s: int, path: Callable[[], list[int]]
                 succ.append(n)
     assert first is not None
     return succ, first
+
+
+def warned_slowly(c: Compiled, s: int) -> None:
+    """The warnings of every step from `s` that does not fault, by the
+    reference interpreter, into `c.runtime.pending`: a state whose expansion
+    faulted is expanded again by the step functions (`expand_safely`),
+    which report no warnings."""
+    if not c.ts.warnings:
+        return
+    interp = Interp(c.ts.slots, c.ts.pools)
+    st = c.packing.unpack(s)
+    for t in c.ts.threads:
+        for a in c.ts.actions_at(t.id, st[t.pc_slot]):
+            try:
+                new = interp.step(a, st, t.pc_slot)
+            except Fault:
+                continue
+            if new is not None:
+                c.runtime.pending.extend((a.id, 1 << k) for k in interp.warned)
 
 
 def _fault(c: Compiled, aid: int, f: Fault, path: list[int]) -> Violation:

@@ -10,6 +10,7 @@ from checker.explore.common import (
     check_invariant,
     expand_safely,
     terminal,
+    warned_slowly,
 )
 from checker.explore.limits import CHECK_EVERY, Budget
 from checker.explore.result import Stats
@@ -38,6 +39,7 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
             succ = expand(s)
         except Fault:
             succ, v = expand_safely(c, s, lambda: list(path))
+            warned_slowly(c, s)
             if pending:
                 out.warned(c, s, lambda: list(path))
             if out.offer(v):
