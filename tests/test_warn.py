@@ -434,3 +434,11 @@ def test_warning_from_a_state_whose_expansion_faults(spec_file: SpecFile) -> Non
         assert r.violation is not None and r.violation.name == "boom"
         assert [(w.name, w.steps) for w in r.warnings] == [("g == 0", 1)], search
         assert r.met, search
+
+
+def test_mutate_names_an_unexpected_warning(spec_file: SpecFile,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(race(spec_file))
+    main(["mutate", path])
+    assert "does not verify as it stands (an unexpected or missing warning)" in \
+        capsys.readouterr().out
