@@ -371,6 +371,7 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         err.print(f"migcheck: no spec has scenario {', '.join(missing)}", highlight=False)
         codes.append(EXIT_USAGE)
     traces = [t for _, t in outcomes if t is not None]
+    traces += [t for r, _ in outcomes for t in r.warning_traces]
     if args.html and not _viewer(err, args.html, traces):
         err.print(f"migcheck: no counterexample, so no {args.html}", highlight=False)
     return _worst(codes)

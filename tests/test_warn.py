@@ -442,3 +442,12 @@ def test_mutate_names_an_unexpected_warning(spec_file: SpecFile,
     main(["mutate", path])
     assert "does not verify as it stands (an unexpected or missing warning)" in \
         capsys.readouterr().out
+
+
+def test_html_viewer_shows_the_warning_run(spec_file: SpecFile, tmp_path: Path) -> None:
+    path = str(race(spec_file))
+    page = tmp_path / "view.html"
+    assert main(["check", path, "--html", str(page), "--no-save", "-q"]) == 1
+    html = page.read_text()
+    assert '"kind": "warning"' in html and '"warning": "WARN_ON(seen == 1) at' in html
+    assert "'WARNING: ' + s.warning" in html
