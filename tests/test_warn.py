@@ -13,6 +13,9 @@ BMC, `prove` and the Promela export refuse it (exit 2).
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -32,7 +35,7 @@ from checker.trace.replay import replay
 from checker.vm.layout import NotSupported
 from checker.vm.search import vm_bfs
 from checker.vm.tiered import tiered_bfs
-from tests.conftest import errors, systems
+from tests.conftest import ROOT, errors, systems
 
 SpecFile = Callable[[str], Path]
 
@@ -451,3 +454,18 @@ def test_html_viewer_shows_the_warning_run(spec_file: SpecFile, tmp_path: Path) 
     html = page.read_text()
     assert '"kind": "warning"' in html and '"warning": "WARN_ON(seen == 1) at' in html
     assert "'WARNING: ' + s.warning" in html
+
+
+def test_pytest_plugin_fails_an_unexpected_warning(tmp_path: Path) -> None:
+    (tmp_path / "specs").mkdir()
+    text = RACE.replace("COND", "WARN_ON(seen == 1)")
+    (tmp_path / "specs" / "w.mig").write_text(
+        text.replace("EXPECT", "") + text[text.index("scenario"):].replace("race", "ok")
+        .replace("EXPECT", 'expect warning "seen == 1";'))
+    # This checkout's checker (and plugin), whatever the environment installed.
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "specs", "-v"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "specs/w.mig::race FAILED" in r.stdout and "specs/w.mig::ok PASSED" in r.stdout
+    assert "unexpected warning 'seen == 1' (2 steps)" in r.stdout
