@@ -5,9 +5,9 @@ The state space is the one without the check (a warning is an event, not a
 state change): the counts below are those of the same program with the
 WARN_ON removed or written as a plain `if`, worked out by hand once. Each
 warning site is reported with a shortest run (BFS) that fires it, checked
-against the reference interpreter searched naively; the VM refuses such a
-scenario and the search stays in the Python engine with the same result;
-BMC, `prove` and the Promela export refuse it (exit 2).
+against the reference interpreter searched naively; the VM escapes to the
+Python engine where a warning fires and gives its figures and runs; its
+`--workers` search, BMC, `prove` and the Promela export refuse it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,7 +24,11 @@ import pytest
 
 from checker.cli import main
 from checker.dsl.diagnostics import SpecError
+from checker.explore.codegen import Compiled
+from checker.explore.common import Outcome, StateGraph
+from checker.explore.limits import Budget
 from checker.explore.options import CheckOptions
+from checker.explore.result import CheckResult, Stats
 from checker.explore.run import check
 from checker.ir.interp import Fault, Interp
 from checker.ir.nodes import If, Stmt, TransitionSystem, Warn
@@ -33,6 +37,7 @@ from checker.symbolic.bmc import check_bmc
 from checker.trace.jsonio import load
 from checker.trace.replay import replay
 from checker.vm.layout import NotSupported
+from checker.vm.parallel import parallel_bfs
 from checker.vm.search import vm_bfs
 from checker.vm.tiered import tiered_bfs
 from tests.conftest import ROOT, errors, systems
@@ -286,16 +291,71 @@ def test_if_warn_on_idiom_and_short_circuit(spec_file: SpecFile) -> None:
 # ---------------------------------------------------------------- engines
 
 
-def test_engines_agree_or_refuse(spec_file: SpecFile) -> None:
+def _figures(r: CheckResult) -> tuple[object, ...]:
+    return (r.verdict, r.stats.states, r.stats.transitions, r.stats.depth,
+            None if r.violation is None else (r.violation.kind, r.violation.name),
+            [(w.name, w.steps, w.path, w.action) for w in r.warnings])
+
+
+def _specs(spec_file: SpecFile) -> list[TransitionSystem]:
+    many = spec_file("""\
+        int[0..7] g = 0;
+        thread t() { g = g + 1; WARN_ON(g > 0); WARN(g == 3, "three"); }
+        scenario s { run t() * 3; expect warning; }
+        """)
+    faulting = spec_file("""\
+        int[0..3] g = 0;
+        thread boom() { assert(g == 1, "boom"); }
+        thread watcher() { WARN_ON(g == 0); }
+        scenario s { run boom(); run watcher(); expect assert "boom"; expect warning; }
+        """)
+    return [only(race(spec_file)), only(many), only(faulting)]
+
+
+def test_vm_engines_agree_with_the_python_engine(spec_file: SpecFile) -> None:
+    """The VM escapes to the Python engine where a warning fires; the
+    figures, the warnings and their runs are the Python engine's, by BFS
+    (the VM alone, the hand-over after the first level, the JIT) and DFS."""
+    from checker.vm.dfs import vm_dfs
+    from checker.vm.llvm_search import jit_bfs
+
+    for ts in _specs(spec_file):
+        want = _figures(check(ts))
+        assert want[-1], ts.scenario
+        for engine in (vm_bfs, tiered_bfs(after=1), jit_bfs):
+            assert _figures(check(ts, CheckOptions(), engine=engine)) == want, engine
+        dfs = CheckOptions().strategy("dfs")
+        assert _figures(check(ts, dfs, engine=vm_dfs)) == _figures(check(ts, dfs))
+        with pytest.raises(NotSupported, match="WARN_ON"):
+            check(ts, CheckOptions(), engine=parallel_bfs(2))
+
+
+def test_vm_escapes_until_the_site_is_recorded(spec_file: SpecFile) -> None:
+    """`silence`: once a site is recorded, the kernel stops handing the
+    states where it fires to Python."""
+    ts = _specs(spec_file)[1]
+    expanded: list[int] = []
+
+    def counting(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
+                 graph: StateGraph | None = None) -> Mapping[int, int]:
+        inner = c.expand
+
+        def expand(s: int) -> list[int]:
+            expanded.append(s)
+            return inner(s)
+
+        c.expand = expand
+        return vm_bfs(c, budget, stats, out, graph)
+
+    r = check(ts, CheckOptions(), engine=counting)
+    assert [w.name for w in r.warnings] == ["g > 0", "three"]
+    # One state per site: where each first fires (then silenced).
+    assert len(expanded) == 2
+    assert _figures(r) == _figures(check(ts))
+
+
+def test_engines_refuse(spec_file: SpecFile) -> None:
     ts = only(race(spec_file))
-    with pytest.raises(NotSupported, match="WARN_ON"):
-        check(ts, CheckOptions(), engine=vm_bfs)
-    # The default search stays in the Python engine: the same result.
-    a, b = check(ts), check(ts, CheckOptions(), engine=tiered_bfs(after=1))
-    assert [(w.name, w.steps) for w in a.warnings] == [(w.name, w.steps) for w in b.warnings]
-    assert (a.stats.states, b.stats.states) == (7, 7)
-    dfs = check(ts, CheckOptions().strategy("dfs"))
-    assert [w.name for w in dfs.warnings] == ["seen == 1"] and dfs.stats.states == 7
     with pytest.raises(SpecError, match="--engine bmc cannot check WARN_ON"):
         check_bmc(ts, 5)
 
@@ -310,10 +370,15 @@ def test_cli_refusals_and_vm_fallback(spec_file: SpecFile, capsys: pytest.Captur
     assert "--engine bmc cannot check WARN_ON()" in err
     assert "migcheck prove cannot check WARN_ON()" in err
     assert "the Promela export has no WARN_ON()" in err
-    assert main(["check", path, "--engine", "vm"]) == 0
+    for engine in ("vm", "jit"):
+        assert main(["check", path, "--engine", engine]) == 0
+        got = capsys.readouterr()
+        assert "warning: WARN_ON(seen == 1) at" in got.out
+        assert "fired (2 steps): expected" in got.out
+    assert main(["check", path, "--engine", "vm", "--workers", "2"]) == 0
     got = capsys.readouterr()
-    assert "searched by the Python engine" in got.err
-    assert "warning: WARN_ON(seen == 1) at" in got.out and "fired (2 steps): expected" in got.out
+    assert "the vm engine cannot run it (WARN_ON() sites (with --workers))" in got.err
+    assert "fired (2 steps): expected" in got.out
 
 
 # ---------------------------------------------------------------- reports, save, replay
