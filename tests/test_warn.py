@@ -534,3 +534,27 @@ def test_pytest_plugin_fails_an_unexpected_warning(tmp_path: Path) -> None:
     assert r.returncode == 1, r.stdout + r.stderr
     assert "specs/w.mig::race FAILED" in r.stdout and "specs/w.mig::ok PASSED" in r.stdout
     assert "unexpected warning 'seen == 1' (2 steps)" in r.stdout
+
+
+def test_warning_run_has_the_fewest_thread_switches(spec_file: SpecFile) -> None:
+    """The watcher runs first, so BFS first reaches the state the warning
+    fires in by watcher, writer, writer (then the watcher's check): two
+    switches. Among the shortest runs, writer, writer, watcher, watcher has
+    one, as for a violation's counterexample."""
+    from checker.trace.model import build_warning_trace
+
+    path = spec_file("""\
+        int[0..3] a = 0;
+        bool b = false;
+        thread watcher() { b = true; WARN_ON(a == 2); }
+        thread writer() { a = 1; a = 2; }
+        scenario s { run watcher(); run writer(); expect warning; }
+        """)
+    ts = only(path)
+    r = check(ts)
+    (w,) = r.warnings
+    trace = build_warning_trace(r.compiled, w)
+    assert [s.thread for s in trace.steps] == [2, 2, 1, 1]
+    plain = check(ts, CheckOptions().fewest_switches(False))
+    (p,) = plain.warnings
+    assert [s.thread for s in build_warning_trace(plain.compiled, p).steps] == [1, 2, 2, 1]
