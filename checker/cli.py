@@ -516,7 +516,9 @@ def _save_warnings(args: argparse.Namespace, out: Console, err: Console, r: Chec
 
 def _print_races(out: Console, results: list[tuple[CheckResult, Trace | None]]) -> None:
     """`--format race`: each counterexample's race diagram, a line for a
-    scenario without one."""
+    scenario without one; then the run of each warning that fired."""
+    from checker.trace.race import render_race
+
     first = True
     for r, trace in results:
         if not first:
@@ -526,9 +528,10 @@ def _print_races(out: Console, results: list[tuple[CheckResult, Trace | None]]) 
             out.print(f"scenario {r.ts.scenario}: {r.verdict}, no counterexample",
                       highlight=False, markup=False)
         else:
-            from checker.trace.race import render_race
-
             out.print(render_race(trace), highlight=False, markup=False)
+        for wt in r.warning_traces:
+            out.print("")
+            out.print(render_race(wt), highlight=False, markup=False)
 
 
 def _list_properties(out: Console, systems: list[TransitionSystem], livelock: bool) -> None:

@@ -558,3 +558,13 @@ def test_warning_run_has_the_fewest_thread_switches(spec_file: SpecFile) -> None
     plain = check(ts, CheckOptions().fewest_switches(False))
     (p,) = plain.warnings
     assert [s.thread for s in build_warning_trace(plain.compiled, p).steps] == [1, 2, 2, 1]
+
+
+def test_race_format_draws_the_warning_run(spec_file: SpecFile,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(race(spec_file))
+    assert main(["check", path, "--format", "race", "--no-save"]) == 1
+    out = capsys.readouterr().out
+    assert "scenario race: verified, no counterexample" in out
+    assert "warning 'seen == 1': WARN_ON(seen == 1) at" in out
+    assert "WARNING: WARN_ON(seen == 1) at" in out
