@@ -568,3 +568,14 @@ def test_race_format_draws_the_warning_run(spec_file: SpecFile,
     assert "scenario race: verified, no counterexample" in out
     assert "warning 'seen == 1': WARN_ON(seen == 1) at" in out
     assert "WARNING: WARN_ON(seen == 1) at" in out
+
+
+def test_warn_reached_from_an_init_block_is_a_diagnostic(spec_file: SpecFile) -> None:
+    path = spec_file("""\
+        int[0..3] n = 0;
+        void setup() { WARN_ON(n == 1); n = 1; }
+        thread t() { n = 2; }
+        scenario s { init { setup(); } run t(); }
+        """)
+    text = errors(path)
+    assert ":2:16: error: WARN_ON() in code an init block runs" in text

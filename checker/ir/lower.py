@@ -275,7 +275,7 @@ class BodyLowerer(CondLowerer):
                 nxt = self.node()
                 self.branch(w, node, nxt, nxt, s.span)
                 return nxt
-            prop = self.b.warn_prop(w)
+            prop = self.warn_site(w)
             node = self.hoist(w.cond, node)
             nxt = self.node()
             self.emit(node, nxt, s.span, body=(Warn(self.cond(w.cond), prop),

@@ -29,7 +29,7 @@ class CondLowerer(CallLowerer):
             # `if (WARN_ON(c))`: the condition's value is c's; the way where
             # it holds fires the warning (a local edge: it fuses with the
             # test, so the steps are those of `if (c)`).
-            prop = self.b.warn_prop(e)
+            prop = self.warn_site(e)
             fired = self.node()
             self.branch(e.cond, node, fired, fnode, span)
             self.emit(fired, tnode, None, body=(Warn(TRUE, prop),))
@@ -64,6 +64,15 @@ class CondLowerer(CallLowerer):
             return
         self.emit(node, tnode, span, guard=c, body=resets)
         self.emit(node, fnode, span, guard=fold(Unary("!", c)), body=resets)
+
+    def warn_site(self, w: ast.Warn) -> int:
+        """The property of a `WARN_ON` site in a thread's code; an init block
+        runs at build time, where no run records a warning, so one reached
+        from there (through a procedure) is refused."""
+        if self.tid == 0:
+            raise self.error(w.span, f"{w.macro}() in code an init block runs: warnings are "
+                                     "recorded in threads only")
+        return self.b.warn_prop(w)
 
     def branch_with_stores(self, e: ast.Expr, assigns: list[ast.AssignExpr], node: int,
                            tnode: int, fnode: int, span: Span) -> None:
