@@ -92,8 +92,8 @@ class Runtime:
         self.ts = ts
         self.p = packing
         self.covered: set[int] = set()
-        # (action, mask of warning props) of each step taken that fired a
-        # warning since the search last looked (`explore.warnings`).
+        # (action, mask of warning props) of each step taken by expand() that
+        # fired a warning, until the search records them (`Outcome.warned`).
         self.pending: list[tuple[int, int]] = []
         # Per pool object: (allocated bit, mask of all its bits, its freshly
         # reset bits), so that alloc and free are a few int operations.
@@ -527,8 +527,6 @@ class _Gen:
 
     def effect(self, a: Action, ts: TransitionSystem, sink: str, ind: str) -> list[str]:
         lines = [f"{ind}n = s"]
-        # Only expand() reports warnings (one action's step function, used by
-        # traces and post-passes, does not; see explore.common.warned_slowly).
         warns = has_warn(a.body)
         if warns:
             lines.append(f"{ind}w = 0")
@@ -537,7 +535,10 @@ class _Gen:
         off = self.p.offsets[pc]
         lines.append(f"{inner}n ^= {(a.src ^ a.dst) << off}")  # pc: src -> dst
         lines.append(f"{inner}F[{a.id}] = 1")
-        if warns and not sink.startswith("return"):  # only a step taken fires warnings
+        if warns and not sink.startswith("return"):
+            # Here every Require has passed: only a step taken fires warnings.
+            # Only expand() reports them; one action's step function (traces,
+            # post-passes) does not (see explore.common.warned_slowly).
             lines.append(f"{inner}if w: R.warned({a.id}, w)")
         lines.append(f"{inner}{sink}")
         return lines

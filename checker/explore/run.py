@@ -92,15 +92,16 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     if out.violation is not None:
         # With --all-violations a limit may have cut the search short: the
         # violations found stand, and `limit` says others may be missing.
-        return CheckResult(ts, Verdict.VIOLATION, stats, out.violation, search=opts.search, warnings=warned,
-                           others=others, compiled=c, limit=out.limit, every=out.every)
+        return CheckResult(ts, Verdict.VIOLATION, stats, out.violation, search=opts.search,
+                           others=others, compiled=c, limit=out.limit, every=out.every,
+                           warnings=warned)
     if out.limit is not None:
-        return CheckResult(ts, Verdict.INCOMPLETE, stats, limit=out.limit, search=opts.search, warnings=warned,
-                           others=others)
+        return CheckResult(ts, Verdict.INCOMPLETE, stats, limit=out.limit, search=opts.search,
+                           others=others, warnings=warned)
     if others:
         # Expected violation not found, but others were: report the first.
-        return CheckResult(ts, Verdict.VIOLATION, stats, others[0], search=opts.search, warnings=warned,
-                           others=others[1:], compiled=c)
+        return CheckResult(ts, Verdict.VIOLATION, stats, others[0], search=opts.search,
+                           others=others[1:], compiled=c, warnings=warned)
     # A search restricted by --property verifies only the properties it checked.
     return CheckResult(ts, Verdict.VERIFIED, stats, unexecuted=unexecuted(c), uncovered=uncovered(c),
                        search=opts.search, warnings=warned, compiled=c)
