@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -579,3 +580,63 @@ def test_warn_reached_from_an_init_block_is_a_diagnostic(spec_file: SpecFile) ->
         """)
     text = errors(path)
     assert ":2:16: error: WARN_ON() in code an init block runs" in text
+
+
+# ---------------------------------------------------------------- random programs
+
+
+def _random_program(rng: random.Random) -> str:
+    """Two or three threads over two shared counters, with every form of
+    the check: statements, `if (WARN_ON(...)) return;`, WARN under `&&`,
+    WARN_ON_ONCE in a loop, and conditions over shared and local values."""
+    def cond() -> str:
+        x = rng.choice(["g0", "g1", "l"])
+        return f"{x} {rng.choice(['==', '!=', '<', '>='])} {rng.randrange(4)}"
+
+    def stmt(k: int) -> str:
+        c = rng.randrange(4)
+        return rng.choice([
+            f"g{rng.randrange(2)} = {c};",
+            f"l = g{rng.randrange(2)};",
+            f"g{rng.randrange(2)} = l;",
+            f"WARN_ON({cond()});",
+            f"if (WARN_ON({cond()})) return;",
+            f'if ({cond()} && WARN({cond()}, "m{k}")) g{rng.randrange(2)} = {c};',
+            f"if (!WARN_ON_ONCE({cond()})) l = {c};",
+            f"while (l < 2) {{ l++; WARN_ON_ONCE(l == 2 && g0 == {c}); }}",
+        ])
+
+    threads = []
+    for t in range(rng.randrange(2, 4)):
+        body = " ".join(stmt(10 * t + k) for k in range(rng.randrange(2, 5)))
+        threads.append(f"thread t{t}() {{ int[0..3] l = 0; {body} }}")
+    runs = " ".join(f"run t{t}();" for t in range(len(threads)))
+    return ("int[0..3] g0 = 0;\nint[0..3] g1 = 0;\n" + "\n".join(threads)
+            + f"\nscenario s {{ {runs} }}\n")
+
+
+def _by_name(r: CheckResult) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for w in r.warnings:
+        out[w.name] = min(out.get(w.name, w.steps), w.steps)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_random_programs_engines_agree(spec_file: SpecFile, seed: int) -> None:
+    """On random programs: the state space is the one without the checks;
+    each warning's shortest run is the interpreter's (when no violation ends
+    the search early); the VM (BFS, DFS) gives the Python engine's figures,
+    warnings and runs."""
+    from checker.vm.dfs import vm_dfs
+
+    ts = only(spec_file(_random_program(random.Random(seed))))
+    r = check(ts)
+    e = check(erased(ts))
+    assert (r.verdict, r.stats.states, r.stats.transitions, r.stats.depth) == \
+        (e.verdict, e.stats.states, e.stats.transitions, e.stats.depth)
+    if r.verdict == "verified":
+        assert _by_name(r) == oracle_warnings(ts)
+    assert _figures(check(ts, CheckOptions(), engine=vm_bfs)) == _figures(r)
+    dfs = CheckOptions().strategy("dfs")
+    assert _figures(check(ts, dfs, engine=vm_dfs)) == _figures(check(ts, dfs))
