@@ -17,8 +17,10 @@ Faults: expression evaluation faults on a null dereference, an access to a
 freed object, an out-of-bounds index or division by zero; a store faults when
 the value is outside the location's range; `Assert`, `Free` (double free) and
 `Start` (no free thread slot) fault as named. A fault is a violation found in
-the step that raised it. Every engine must implement exactly these semantics;
-`checker.ir.interp` is the reference implementation.
+the step that raised it. A `Warn` whose condition holds fires a warning, an
+event of the step (no slot records it) reported only if the step is taken.
+Every engine must implement exactly these semantics; `checker.ir.interp` is
+the reference implementation.
 """
 
 from __future__ import annotations
