@@ -277,7 +277,10 @@ def _fmt_stats(s: Stats) -> str:
 
 def _expect_text(ts: TransitionSystem) -> str:
     e = ts.expect
-    return e.kind + (f" '{e.name}'" if e.name else "")
+    warned = "".join(f", warning '{x.name}'" if x.name is not None else ", a warning"
+                     for x in ts.warn_expects)
+    return e.kind + (f" '{e.name}'" if e.name else "") + (warned or
+                                                         (", no warning" if ts.warnings else ""))
 
 
 def _trace_paths(args: argparse.Namespace, ts: TransitionSystem, many: bool) -> Path:
@@ -368,6 +371,7 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         err.print(f"migcheck: no spec has scenario {', '.join(missing)}", highlight=False)
         codes.append(EXIT_USAGE)
     traces = [t for _, t in outcomes if t is not None]
+    traces += [t for r, _ in outcomes for t in r.warning_traces]
     if args.html and not _viewer(err, args.html, traces):
         err.print(f"migcheck: no counterexample, so no {args.html}", highlight=False)
     return _worst(codes)
@@ -452,6 +456,11 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
         if result.every:
             assert result.compiled is not None
             result.traces = [_trace_of(result.compiled, o) for o in result.others]
+        if result.warnings:
+            from checker.trace.model import build_warning_trace
+
+            c = result.compiled or compile_system(ts)
+            result.warning_traces = [build_warning_trace(c, w) for w in result.warnings]
         results.append((result, trace))
         if args.format == "text":
             _print_result(out, result, trace, args, len(systems) > 1)
@@ -468,6 +477,7 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
                     out.print(f"    {note}", highlight=False)
                 else:
                     err.print(f"migcheck: {note}", highlight=False)
+        _save_warnings(args, out, err, result, len(systems) > 1)
     statuses = {r.status for r, _ in results}
     if statuses & {"unmet", "vacuous"}:
         return EXIT_UNMET, results
@@ -476,9 +486,39 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
     return EXIT_OK, results
 
 
+def _save_warnings(args: argparse.Namespace, out: Console, err: Console, r: CheckResult,
+                   many: bool) -> None:
+    """The run of each unexpected warning (of every warning with --save-all)
+    beside the scenario's counterexample: `SPEC.SCENARIO.warningN.json`,
+    N counting the warnings as reported; `replay` reproduces it."""
+    from checker.trace.jsonio import save_if_changed
+
+    if args.no_save:
+        return
+    unexpected = r.unexpected_warnings
+    for i, (w, t) in enumerate(zip(r.warnings, r.warning_traces, strict=True), 1):
+        if not (args.save_all or args.save_trace or w in unexpected):
+            continue
+        base = _trace_paths(args, r.ts, many)
+        path = base.with_name(f"{base.stem}.warning{i}{base.suffix}")
+        try:
+            written = save_if_changed(t, path, with_text=True)
+        except OSError as e:
+            _unsaved(err, path, e)
+            continue
+        note = (f"saved {path} and {path.with_suffix('.txt').name}" if written
+                else f"{path} is unchanged: not rewritten")
+        if args.format == "text":
+            out.print(f"    {note}", highlight=False)
+        else:
+            err.print(f"migcheck: {note}", highlight=False)
+
+
 def _print_races(out: Console, results: list[tuple[CheckResult, Trace | None]]) -> None:
     """`--format race`: each counterexample's race diagram, a line for a
-    scenario without one."""
+    scenario without one; then the run of each warning that fired."""
+    from checker.trace.race import render_race
+
     first = True
     for r, trace in results:
         if not first:
@@ -488,9 +528,10 @@ def _print_races(out: Console, results: list[tuple[CheckResult, Trace | None]]) 
             out.print(f"scenario {r.ts.scenario}: {r.verdict}, no counterexample",
                       highlight=False, markup=False)
         else:
-            from checker.trace.race import render_race
-
             out.print(render_race(trace), highlight=False, markup=False)
+        for wt in r.warning_traces:
+            out.print("")
+            out.print(render_race(wt), highlight=False, markup=False)
 
 
 def _list_properties(out: Console, systems: list[TransitionSystem], livelock: bool) -> None:
@@ -618,6 +659,7 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
         out.print(f"    note: also found {other.kind}" +
                   (f" '{other.name}'" if other.name else "") +
                   f" ({other.steps} steps): {other.message}", highlight=False)
+    _print_warnings(out, r)
     for cv in r.uncovered:
         line = Text("    ")
         line.append("cover never reached", style="red")
@@ -639,12 +681,33 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
                   + ", ".join(f"{property_of(v)} ({v.steps} steps)"
                               for v in [r.violation, *r.others] if v is not None),
                   highlight=False)
-    if trace is not None and not args.quiet:
-        for t in [trace, *r.traces]:
+    shown = [] if trace is None else [trace, *r.traces]
+    shown += [t for w, t in zip(r.warnings, r.warning_traces, strict=True)
+              if w in r.unexpected_warnings]
+    if shown and not args.quiet:
+        for t in shown:
             out.print("")
             for trace_line in render(t, args.full_state).splitlines():
                 out.print("    " + trace_line, highlight=False, markup=False)
         out.print("")
+
+
+def _print_warnings(out: Console, r: CheckResult) -> None:
+    """Each warning that fired, with its run's length, and each expected
+    warning that did not."""
+    from rich.text import Text
+
+    unexpected = r.unexpected_warnings
+    for w, t in zip(r.warnings, r.warning_traces, strict=True):
+        line = Text(f"    warning: {t.message} ({w.steps} step{'s' if w.steps != 1 else ''})"
+                    + (" [once]" if w.prop.once else "") + ": ")
+        line.append(*(("UNEXPECTED", "red") if w in unexpected else ("expected", "green")))
+        out.print(line)
+    for x in r.missing_warnings:
+        line = Text("    ")
+        line.append("expected warning never fired", style="red")
+        line.append(f": {x.name!r}" if x.name is not None else ": any")
+        out.print(line)
 
 
 def _result_json(r: CheckResult, trace: Trace | None) -> dict[str, object]:
@@ -674,6 +737,13 @@ def _result_json(r: CheckResult, trace: Trace | None) -> dict[str, object]:
         "property": None if r.violation is None else property_of(r.violation),
         "unexecuted": [f"{o.span}" for o in r.unexecuted],
         "uncovered": [cv.message for cv in r.uncovered],
+        "expect_warnings": [x.name for x in r.ts.warn_expects],
+        "warnings": [{"name": w.name, "message": t.message, "steps": w.steps,
+                      "once": w.prop.once, "file": w.prop.span.file, "line": w.prop.span.line,
+                      "expected": w not in r.unexpected_warnings,
+                      "trace": json.loads(dumps(t))}
+                     for w, t in zip(r.warnings, r.warning_traces, strict=True)],
+        "missing_warnings": [x.name for x in r.missing_warnings],
     }
 
 

@@ -49,9 +49,13 @@ class PropertyKind(StrEnum):
     INVARIANT = "invariant"
     FINAL = "final"
     ON_EXIT = "on_exit"
+    # A `WARN_ON` site: reported when it fires, never a violation (the run
+    # goes on); `expect warning NAME;` names it.
+    WARNING = "warning"
 
     @property
     def violation(self) -> ViolationKind:
+        assert self is not PropertyKind.WARNING, "a warning is not a violation"
         return ViolationKind(self.value)
 
 

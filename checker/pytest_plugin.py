@@ -121,6 +121,10 @@ class ScenarioItem(pytest.Item):
                  + (f" ({r.limit})" if r.limit else "")]
         if r.status == "vacuous":
             lines += [f"cover never reached: \"{c.message}\" at {c.span}" for c in r.uncovered]
+        lines += [f"unexpected warning '{w.name}' ({w.steps} steps) at {w.prop.span}"
+                  for w in r.unexpected_warnings]
+        lines += [f"expected warning '{x.name or '(any)'}' never fired"
+                  for x in r.missing_warnings]
         if r.violation is not None:
             v = r.violation
             lines[0] += f": {v.kind}" + (f" '{v.name}'" if v.name else "") + f": {v.message}"

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, assert_never
 
-from checker.backends.promela_names import Names
+from checker.backends.promela_names import ExportError, Names
 from checker.dsl.diagnostics import Span
 from checker.fsio import write_text_atomic
 from checker.ir.display import display_files, display_span, source_line
@@ -72,6 +72,7 @@ from checker.ir.nodes import (
     StartThread,
     Stmt,
     TransitionSystem,
+    Warn,
 )
 from checker.ir.precond import (
     Check,
@@ -431,6 +432,11 @@ class _Writer:
                 self.free(s, ind)
             case StartThread():
                 self.start(s, ind)
+            case Warn():
+                prop = self.ts.props[s.prop]
+                raise ExportError.where(prop.span, "the Promela export has no WARN_ON(): SPIN "
+                                        "would neither report the warning nor fail on it; "
+                                        "check the scenario with migcheck's explicit engine")
             case CoverHit():
                 cover = self.ts.covers[s.cover]
                 self.emit(f"{ind}/* cover \"{_comment(cover.message)}\" reached */")

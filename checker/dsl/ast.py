@@ -117,6 +117,20 @@ class Call(Expr):
 
 
 @dataclass(eq=False)
+class Warn(Expr):
+    """`WARN_ON(cond)`, `WARN_ON_ONCE(cond)`, `WARN(cond, "msg")`,
+    `WARN_ONCE(cond, "msg")`: a non-fatal check whose value is `cond`."""
+
+    macro: str
+    cond: Expr
+    message: str | None
+
+    @property
+    def once(self) -> bool:
+        return self.macro.endswith("_ONCE")
+
+
+@dataclass(eq=False)
 class Alloc(Expr):
     pool: str
 
@@ -240,6 +254,13 @@ class IncDec(Stmt):
 @dataclass(eq=False)
 class CallStmt(Stmt):
     call: Call
+
+
+@dataclass(eq=False)
+class WarnStmt(Stmt):
+    """`WARN_ON(cond);` as a statement: its value is not used."""
+
+    warn: Warn
 
 
 @dataclass(eq=False)
@@ -493,6 +514,9 @@ class ScenarioDecl(Decl):
     inits: list[InitDecl]
     maxes: list[tuple[str, Expr, Span]]
     tags: list[str] = field(default_factory=list)
+    # `expect warning [NAME];` lines: warnings the scenario expects to fire
+    # (besides its one `expect` verdict).
+    warnings: list[ExpectItem] = field(default_factory=list)
 
 
 @dataclass(eq=False)

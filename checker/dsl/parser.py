@@ -293,6 +293,8 @@ class _Builder(Transformer[Any, Any]):
                 scen.maxes.append(payload)
             elif kind == "tag":
                 scen.tags.extend(payload)
+            elif kind == "expect" and payload.kind == "warning":
+                scen.warnings.append(payload)  # any number: each names a warning
             elif kind == "expect":
                 if scen.expect is not None:
                     raise SpecError.at(payload.span, "a scenario has one 'expect'")
@@ -645,6 +647,15 @@ class _Builder(Transformer[Any, Any]):
     @v_args(meta=True)
     def call(self, meta: Any, items: list[Any]) -> ast.Call:
         return ast.Call(self._span(meta), str(items[0]), items[1])
+
+    @v_args(meta=True)
+    def warn(self, meta: Any, items: list[Any]) -> ast.Warn:
+        msg = self._string(items[2]) if items[2] is not None else None
+        return ast.Warn(self._span(meta), str(items[0]), items[1], msg)
+
+    @v_args(meta=True)
+    def warn_stmt(self, meta: Any, items: list[Any]) -> ast.WarnStmt:
+        return ast.WarnStmt(self._span(meta), items[0])
 
     def args(self, items: list[Any]) -> list[ast.Expr]:
         return [a for a in items if a is not None]

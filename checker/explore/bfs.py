@@ -18,6 +18,7 @@ from checker.explore.common import (
     check_invariant,
     expand_safely,
     terminal,
+    warned_slowly,
 )
 from checker.explore.limits import CHECK_EVERY, Budget
 from checker.explore.result import Stats
@@ -71,6 +72,8 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     expand = c.expand
     inv = c.invariant
     cap = budget.state_cap
+    pending = c.runtime.pending  # warnings fired by the steps of one expansion
+    pending.clear()
 
     def path(s: int) -> Callable[[], list[int]]:
         return lambda: path_to(parent, s, init)
@@ -104,11 +107,16 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                 succ = expand(s)
             except Fault:
                 succ, v = expand_safely(c, s, path(s))
+                warned_slowly(c, s)
+                if pending:
+                    out.warned(c, s, path(s))
                 if out.offer(v):
                     sync(depth, transitions)
                     return parent
                 if not succ:
                     continue  # a step faulted: the state is not a deadlock
+            if pending:
+                out.warned(c, s, path(s))
             if graph is not None:
                 graph.add(s, succ)
             if not succ:

@@ -40,6 +40,7 @@ from checker.ir.nodes import (
     Stmt,
     TransitionSystem,
     Unary,
+    Warn,
 )
 from checker.ir.precond import Symbolic
 from checker.kinds import Check, ViolationKind
@@ -91,6 +92,9 @@ class Runtime:
         self.ts = ts
         self.p = packing
         self.covered: set[int] = set()
+        # (action, mask of warning props) of each step taken by expand() that
+        # fired a warning, until the search records them (`Outcome.warned`).
+        self.pending: list[tuple[int, int]] = []
         # Per pool object: (allocated bit, mask of all its bits, its freshly
         # reset bits), so that alloc and free are a few int operations.
         self.objects: dict[str, list[tuple[int, int, int]]] = {}
@@ -178,6 +182,9 @@ class Runtime:
 
     def cover(self, k: int) -> None:
         self.covered.add(k)
+
+    def warned(self, aid: int, mask: int) -> None:
+        self.pending.append((aid, mask))
 
     def _get(self, s: int, slot: int) -> int:
         p = self.p
@@ -488,6 +495,8 @@ class _Gen:
                     lines.append(f"{ind}n = R.start(n, {k}, ({args}{',' if st.args else ''}))")
                 case CoverHit():
                     lines.append(f"{ind}R.cover({st.cover})")
+                case Warn():
+                    lines.append(f"{ind}if {self.expr(st.cond, 'n')}: w |= {1 << st.prop}")
                 case LockEvent():
                     pass
                 case _:
@@ -518,13 +527,28 @@ class _Gen:
 
     def effect(self, a: Action, ts: TransitionSystem, sink: str, ind: str) -> list[str]:
         lines = [f"{ind}n = s"]
+        warns = has_warn(a.body)
+        if warns:
+            lines.append(f"{ind}w = 0")
         inner = self.stmts(a.body, lines, ind)
         pc = ts.threads[a.thread - 1].pc_slot
         off = self.p.offsets[pc]
         lines.append(f"{inner}n ^= {(a.src ^ a.dst) << off}")  # pc: src -> dst
         lines.append(f"{inner}F[{a.id}] = 1")
+        if warns and not sink.startswith("return"):
+            # Here every Require has passed: only a step taken fires warnings.
+            # Only expand() reports them; one action's step function (traces,
+            # post-passes) does not (see explore.common.warned_slowly).
+            lines.append(f"{inner}if w: R.warned({a.id}, w)")
         lines.append(f"{inner}{sink}")
         return lines
+
+
+def has_warn(body: Sequence[Stmt]) -> bool:
+    """Whether a body holds a `Warn` (inside an `If` too)."""
+    return any(isinstance(s, Warn) or (isinstance(s, If) and (has_warn(s.then)
+                                                              or has_warn(s.other)))
+               for s in body)
 
 
 def _where(a: Action) -> str:

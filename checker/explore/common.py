@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 
 from checker.dsl.diagnostics import SourceCache
 from checker.explore.codegen import Compiled
+from checker.explore.properties import prop_key as property_key
 from checker.explore.properties import property_of
-from checker.explore.result import Violation
-from checker.ir.interp import Fault
+from checker.explore.result import FiredWarning, Violation
+from checker.ir.interp import Fault, Interp
 from checker.ir.nodes import Expectation
 from checker.kinds import ViolationKind
 
@@ -81,6 +82,29 @@ class Outcome:
     every: bool = False
     wanted: frozenset[str] | None = None
     found: dict[str, Violation] = field(default_factory=dict)
+    warnings: dict[int, FiredWarning] = field(default_factory=dict)  # by prop, in order found
+
+    def warned(self, c: Compiled, s: int, path: Callable[[], list[int]]) -> None:
+        """Record the warnings that the steps just taken from `s` fired
+        (`c.runtime.pending`, filled by the generated code), the first run
+        of each site only; then forget them. A warning does not stop the
+        search: it changes no state (see nodes.Warn)."""
+        pending = c.runtime.pending
+        got: list[int] | None = None
+        for aid, mask in pending:
+            while mask:
+                bit = mask & -mask
+                mask ^= bit
+                k = bit.bit_length() - 1
+                if k in self.warnings:
+                    continue
+                prop = c.ts.props[k]
+                if self.wanted is not None and property_key(prop) not in self.wanted:
+                    continue
+                if got is None:
+                    got = path()
+                self.warnings[k] = FiredWarning(prop, got, aid)
+        pending.clear()
 
     @property
     def any_recorded(self) -> bool:
@@ -130,6 +154,25 @@ def expand_safely(c: Compiled, s: int, path: Callable[[], list[int]]
                 succ.append(n)
     assert first is not None
     return succ, first
+
+
+def warned_slowly(c: Compiled, s: int) -> None:
+    """The warnings of every step from `s` that does not fault, by the
+    reference interpreter, into `c.runtime.pending`: a state whose expansion
+    faulted is expanded again by the step functions (`expand_safely`),
+    which report no warnings."""
+    if not c.ts.warnings:
+        return
+    interp = Interp(c.ts.slots, c.ts.pools)
+    st = c.packing.unpack(s)
+    for t in c.ts.threads:
+        for a in c.ts.actions_at(t.id, st[t.pc_slot]):
+            try:
+                new = interp.step(a, st, t.pc_slot)
+            except Fault:
+                continue
+            if new is not None:
+                c.runtime.pending.extend((a.id, 1 << k) for k in interp.warned)
 
 
 def _fault(c: Compiled, aid: int, f: Fault, path: list[int]) -> Violation:

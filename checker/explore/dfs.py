@@ -10,6 +10,7 @@ from checker.explore.common import (
     check_invariant,
     expand_safely,
     terminal,
+    warned_slowly,
 )
 from checker.explore.limits import CHECK_EVERY, Budget
 from checker.explore.result import Stats
@@ -24,6 +25,8 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     expand = c.expand
     inv = c.invariant
     path: list[int] = [init]
+    pending = c.runtime.pending  # warnings fired by the steps of one expansion
+    pending.clear()
     transitions = 0
     max_depth = 0
 
@@ -36,9 +39,14 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
             succ = expand(s)
         except Fault:
             succ, v = expand_safely(c, s, lambda: list(path))
+            warned_slowly(c, s)
+            if pending:
+                out.warned(c, s, lambda: list(path))
             if out.offer(v):
                 return None
             return succ  # a step faulted: the state is not a deadlock
+        if pending:
+            out.warned(c, s, lambda: list(path))
         if graph is not None:
             graph.add(s, succ)
         if not succ and out.offer(terminal(c, s, lambda: list(path))):

@@ -6,7 +6,7 @@ import resource
 from dataclasses import dataclass, field
 from typing import Any
 
-from checker.ir.nodes import Cover, Expectation, Origin, Prop, TransitionSystem
+from checker.ir.nodes import Cover, Expectation, Origin, Prop, TransitionSystem, WarnExpectation
 from checker.kinds import VERIFIED, Status, Verdict, ViolationKind
 
 
@@ -59,6 +59,28 @@ class Violation:
 
 
 @dataclass
+class FiredWarning:
+    """A `WARN_ON` site that fired: the first run found to fire it (a
+    shortest one under breadth-first search), `path` from the initial state
+    to the state in which step `action` fired it."""
+
+    prop: Prop
+    path: list[int]
+    action: int
+
+    @property
+    def name(self) -> str:
+        return self.prop.name
+
+    @property
+    def steps(self) -> int:
+        return len(self.path)
+
+    def matches(self, expect: WarnExpectation) -> bool:
+        return expect.name is None or expect.name == self.prop.name
+
+
+@dataclass
 class CheckResult:
     ts: TransitionSystem
     verdict: Verdict
@@ -74,10 +96,35 @@ class CheckResult:
     traces: list[Any] = field(default_factory=list, repr=False)  # of `others`, built by the CLI
     # The generated code: to build traces, and (its `fired` flags) to see what a run executed.
     compiled: Any = field(default=None, repr=False)
+    # WARN_ON sites that fired, each with its first run, in the order found.
+    warnings: list[FiredWarning] = field(default_factory=list)
+    warning_traces: list[Any] = field(default_factory=list, repr=False)  # built by the CLI
+
+    @property
+    def unexpected_warnings(self) -> list[FiredWarning]:
+        """Warnings no `expect warning` line names: a failure, as a WARN
+        splat in a kernel CI run is."""
+        expects = self.ts.warn_expects
+        return [w for w in self.warnings if not any(w.matches(x) for x in expects)]
+
+    @property
+    def missing_warnings(self) -> list[WarnExpectation]:
+        """`expect warning` lines no warning fired for."""
+        return [x for x in self.ts.warn_expects
+                if not any(w.matches(x) for w in self.warnings)]
+
+    @property
+    def warnings_met(self) -> bool:
+        return not self.unexpected_warnings and not self.missing_warnings
 
     @property
     def met(self) -> bool:
         """Whether the scenario met its expectation."""
+        return self.main_met and self.warnings_met
+
+    @property
+    def main_met(self) -> bool:
+        """Whether the verdict meets the `expect` line (warnings aside)."""
         exp = self.ts.expect
         if self.verdict == Verdict.INCOMPLETE:
             return False
@@ -90,7 +137,8 @@ class CheckResult:
         """One word for reports: met, unmet, vacuous, incomplete."""
         if self.verdict == Verdict.INCOMPLETE:
             return Status.INCOMPLETE
-        if self.ts.expect.kind == VERIFIED and self.verdict == Verdict.VERIFIED and self.uncovered:
+        if self.ts.expect.kind == VERIFIED and self.verdict == Verdict.VERIFIED and self.uncovered \
+                and self.warnings_met:
             return Status.VACUOUS
         return Status.MET if self.met else Status.UNMET
 

@@ -12,12 +12,12 @@ from checker.explore.dfs import dfs
 from checker.explore.limits import Budget, LimitExceeded, figures, limit_text, phase
 from checker.explore.options import CheckOptions
 from checker.explore.properties import LIVELOCK, select
-from checker.explore.result import CheckResult, Stats, peak_rss_mb
+from checker.explore.result import CheckResult, Stats, Violation, peak_rss_mb
 from checker.explore.switches import MAX_STATES as SWITCH_PASS_MAX_STATES
 from checker.explore.switches import fewest_switches
 from checker.explore.vacuity import uncovered, unexecuted
 from checker.ir.nodes import TransitionSystem
-from checker.kinds import VERIFIED, Verdict
+from checker.kinds import VERIFIED, Verdict, ViolationKind
 
 Search = Callable[[Compiled, Budget, Stats, Outcome, StateGraph | None], Mapping[int, int]]
 
@@ -75,24 +75,36 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
                     out.others = [fewest_switches(c, o) for o in out.others]
         except LimitExceeded:
             pass  # the counterexample found stands: it is a shortest one
+    if out.warnings and opts.search == "bfs" and opts.few_switches \
+            and stats.states <= SWITCH_PASS_MAX_STATES:
+        try:
+            with phase("choosing the warnings' runs with the fewest thread switches"):
+                for w in out.warnings.values():
+                    # The run to the state the warning fired in, then its step.
+                    v = Violation(ViolationKind.ASSERT, "", None, w.path, w.action)
+                    w.path = fewest_switches(c, v).path
+        except LimitExceeded:
+            pass  # the runs found stand: they are shortest ones
     stats.post_seconds = budget.elapsed() - stats.seconds
     stats.peak_rss_mb = peak_rss_mb()
     others = out.others
+    warned = list(out.warnings.values())
     if out.violation is not None:
         # With --all-violations a limit may have cut the search short: the
         # violations found stand, and `limit` says others may be missing.
         return CheckResult(ts, Verdict.VIOLATION, stats, out.violation, search=opts.search,
-                           others=others, compiled=c, limit=out.limit, every=out.every)
+                           others=others, compiled=c, limit=out.limit, every=out.every,
+                           warnings=warned)
     if out.limit is not None:
         return CheckResult(ts, Verdict.INCOMPLETE, stats, limit=out.limit, search=opts.search,
-                           others=others)
+                           others=others, warnings=warned)
     if others:
         # Expected violation not found, but others were: report the first.
         return CheckResult(ts, Verdict.VIOLATION, stats, others[0], search=opts.search,
-                           others=others[1:], compiled=c)
+                           others=others[1:], compiled=c, warnings=warned)
     # A search restricted by --property verifies only the properties it checked.
     return CheckResult(ts, Verdict.VERIFIED, stats, unexecuted=unexecuted(c), uncovered=uncovered(c),
-                       search=opts.search, compiled=c)
+                       search=opts.search, warnings=warned, compiled=c)
 
 
 def _every(out: Outcome) -> None:

@@ -73,6 +73,7 @@ def viewer_data(traces: list[Trace]) -> dict[str, object]:
             "race": render_race(tr),
             "steps": [{"index": s.index, "thread": s.thread, "line": s.line, "file": s.file,
                        "text": s.text, "inner": s.inner, "fault": s.fault,
+                       "warning": s.warning,
                        "changes": [[c.var, c.before, c.after] for c in s.changes
                                    if not c.frame]} for s in tr.steps],
             "states": states_of(tr),
@@ -104,6 +105,7 @@ tr.step.future td.cell, tr.step.future .change { color: #aaa; }
 tr.step.current { background: #fff59d; }
 .change { color: #1565c0; }
 .fault { color: #c62828; font-weight: bold; }
+.warning { color: #ef6c00; font-weight: bold; }
 .loop { background: #f3e5f5; }
 #source pre { margin: 0; font-size: 0.82em; }
 .src { display: block; white-space: pre; padding: 0 0.5em; }
@@ -151,6 +153,7 @@ function buildLanes() {
         const where = s.file === tr.spec ? String(s.line) : s.file.split('/').pop() + ':' + s.line;
         td.appendChild(el('div', '', where + '  ' + s.text));
         for (const c of s.changes) td.appendChild(el('div', 'change', c[0] + ': ' + c[1] + ' \u2192 ' + c[2]));
+        if (s.warning) td.appendChild(el('div', 'warning', 'WARNING: ' + s.warning));
         if (s.fault) td.appendChild(el('div', 'fault', '!! ' + s.fault));
       }
       row.appendChild(td);

@@ -81,9 +81,15 @@ def assignments_in(e: ast.Expr) -> list[ast.AssignExpr]:
     return out
 
 
+def has_warn(e: ast.Expr) -> bool:
+    """Whether `e` holds a `WARN_ON()` (a condition that fires an event)."""
+    return any(isinstance(x, ast.Warn) for x in subexprs(e, opaque=ast.Quant))
+
+
 def has_effect(e: ast.Expr) -> bool:
-    """Whether evaluating `e` calls a procedure or stores (an assignment)."""
-    return has_call(e) or bool(assignments_in(e))
+    """Whether evaluating `e` calls a procedure, stores (an assignment) or
+    fires a warning: such a condition is split as C evaluates it."""
+    return has_call(e) or bool(assignments_in(e)) or has_warn(e)
 
 
 def conditional_calls(e: ast.Expr) -> bool:

@@ -38,6 +38,7 @@ from checker.ir.nodes import (
     ThreadInstance,
     ThreadSlot,
     TransitionSystem,
+    WarnExpectation,
 )
 from checker.kinds import VERIFIED, PropertyKind, ViolationKind, expect_kind
 from checker.sema.check import Checker, elaborate
@@ -124,6 +125,15 @@ class ScenarioBuilder:
     def assert_prop(self, s: ast.Assert) -> int:
         name = s.message if s.message is not None else SourceCache.excerpt(s.cond.span)
         return self._prop(PropertyKind.ASSERT, name, s.span)
+
+    def warn_prop(self, w: ast.Warn) -> int:
+        """A `WARN_ON` site: named by its message (WARN, WARN_ONCE), else
+        by its condition's text, as an assert is."""
+        name = w.message if w.message is not None else SourceCache.excerpt(w.cond.span)
+        idx = self._prop(PropertyKind.WARNING, name, w.span)
+        if w.once and not self.props[idx].once:
+            self.props[idx] = replace(self.props[idx], once=True)
+        return idx
 
     def _prop(self, kind: PropertyKind, name: str, span: Span) -> int:
         key = (kind, name, span)
@@ -237,8 +247,22 @@ class ScenarioBuilder:
             expect=expectation,
             lock_orders=lock_orders,
             tags=list(sc.tags),
+            warn_expects=self.warn_expects(sc),
         )
         return ts
+
+    def warn_expects(self, sc: ast.ScenarioDecl) -> list[WarnExpectation]:
+        """The scenario's `expect warning [NAME];` lines; a name must be one
+        of the warning sites its threads can reach."""
+        names = {p.name for p in self.props if p.kind == PropertyKind.WARNING}
+        out = []
+        for x in sc.warnings:
+            if x.name is not None and x.name not in names:
+                known = ", ".join(sorted(repr(n) for n in names)) or "none"
+                raise SpecError.at(x.span, f"no warning '{x.name}' in the code scenario "
+                                           f"{sc.name} runs (its warnings: {known})")
+            out.append(WarnExpectation(x.name, x.span))
+        return out
 
     def binding_values(self) -> dict[str, int | bool]:
         """Every option's value, and every constant set from outside."""

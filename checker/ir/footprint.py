@@ -32,6 +32,7 @@ from checker.ir.nodes import (
     StartThread,
     Stmt,
     Unary,
+    Warn,
 )
 
 
@@ -89,7 +90,7 @@ def _stmt_fp(s: Stmt, fp: Footprint) -> None:
             fp.reads.extend(expr_locs(s.cond))
             for x in (*s.then, *s.other):
                 _stmt_fp(x, fp)
-        case Require() | Assert():
+        case Require() | Assert() | Warn():
             fp.reads.extend(expr_locs(s.cond))
         case AllocObj():
             fp.writes.append(s.loc)

@@ -37,6 +37,7 @@ from checker.ir.nodes import (
     Stmt,
     TransitionSystem,
     Unary,
+    Warn,
 )
 from checker.kinds import Check, ViolationKind, property_fault_message
 
@@ -125,6 +126,10 @@ class Interp:
 
     def __post_init__(self) -> None:
         self.covered: set[int] = set()
+        # The warnings (prop indices) the last `step` fired, in order; only a
+        # step taken fires them (see nodes.Warn).
+        self.warned: list[int] = []
+        self._firing: list[int] = []
 
     # ------------------------------------------------------------ locations
     def slot_of(self, loc: Loc, st: Sequence[int], verb: str) -> int:
@@ -234,6 +239,9 @@ class Interp:
                     self.start(s, st)
                 case CoverHit():
                     self.covered.add(s.cover)
+                case Warn():
+                    if self.eval(s.cond, st):
+                        self._firing.append(s.prop)
                 case LockEvent():
                     if self.observer is not None:
                         self.observer.on_lock_event(s, st)
@@ -288,9 +296,11 @@ class Interp:
 
     def step(self, a: Action, st: Sequence[int], pc_slot: int | None) -> list[int] | None:
         """The state after `a`, None if it is not enabled; faults propagate."""
+        self.warned = []
         if not self.holds(a.guard, st):
             return None
         new = list(st)
+        self._firing = []
         try:
             for i, s in enumerate(a.body):
                 try:
@@ -302,6 +312,7 @@ class Interp:
             return None
         if pc_slot is not None:
             new[pc_slot] = a.dst
+        self.warned = self._firing
         return new
 
 

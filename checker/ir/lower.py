@@ -19,7 +19,13 @@ from __future__ import annotations
 from checker.dsl import ast
 from checker.dsl.diagnostics import Span
 from checker.dsl.walk import subexprs
-from checker.ir.astwalk import conditional_calls, has_call, head_span, label_names
+from checker.ir.astwalk import (
+    conditional_calls,
+    has_call,
+    has_warn,
+    head_span,
+    label_names,
+)
 from checker.ir.fold import fold
 from checker.ir.lower_cond import CondLowerer
 from checker.ir.micro import LV, Frame
@@ -38,6 +44,7 @@ from checker.ir.nodes import (
     Read,
     StartThread,
     Stmt,
+    Warn,
 )
 from checker.sema.symbols import PoolSym, ThreadSym
 from checker.sema.types import ArrayType, BoolType, StructType
@@ -196,7 +203,8 @@ class BodyLowerer(CondLowerer):
                 self.emit(node, frame.ret_node, s.span)
                 return None
             assert frame.result is not None
-            if has_call(s.value) and isinstance(frame.result.type, BoolType):
+            if (has_call(s.value) or has_warn(s.value)) and isinstance(frame.result.type,
+                                                                        BoolType):
                 tnode, fnode = self.node(), self.node()
                 self.branch(s.value, node, tnode, fnode, s.span)
                 self.emit(tnode, frame.ret_node, None, body=(Assign(frame.result.loc(), TRUE),))
@@ -259,6 +267,19 @@ class BodyLowerer(CondLowerer):
             nxt = self.node()
             self.emit(node, nxt, s.span, body=(Assert(self.cond(s.cond), prop),
                                                *self.consume(s.cond)))
+            return nxt
+        if isinstance(s, ast.WarnStmt):
+            w = s.warn
+            if conditional_calls(w.cond) or has_warn(w.cond):
+                # Calls under && or ||, or a nested WARN_ON: evaluated as C would.
+                nxt = self.node()
+                self.branch(w, node, nxt, nxt, s.span)
+                return nxt
+            prop = self.warn_site(w)
+            node = self.hoist(w.cond, node)
+            nxt = self.node()
+            self.emit(node, nxt, s.span, body=(Warn(self.cond(w.cond), prop),
+                                               *self.consume(w.cond)))
             return nxt
         if isinstance(s, ast.Cover):
             cover = self.b.cover(s)
@@ -356,7 +377,8 @@ class BodyLowerer(CondLowerer):
                 self.emit(n2, nxt, span, body=(Assign(self.scalar_loc(lv, span), self.expr(item)),
                                                *self.consume(item)), choice=True)
             return nxt
-        if has_call(value) and isinstance(lv.type, BoolType) and conditional_calls(value):
+        if isinstance(lv.type, BoolType) and ((has_call(value) and conditional_calls(value))
+                                              or has_warn(value)):
             tnode, fnode = self.node(), self.node()
             self.branch(value, node, tnode, fnode, span)
             self.emit(tnode, nxt, None, body=(Assign(lv.loc(), TRUE),))

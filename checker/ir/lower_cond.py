@@ -12,7 +12,7 @@ from checker.ir.astwalk import assignments_in, conditional_call, has_effect
 from checker.ir.fold import fold
 from checker.ir.footprint import body_footprint, touches_shared
 from checker.ir.lower_call import CallLowerer
-from checker.ir.nodes import Assign, Binary, Const, Read, Stmt, Unary
+from checker.ir.nodes import TRUE, Assign, Binary, Const, Read, Stmt, Unary, Warn
 
 
 class CondLowerer(CallLowerer):
@@ -25,6 +25,15 @@ class CondLowerer(CallLowerer):
         A condition without calls is evaluated in one step; one with calls or
         assignments is split at `&&`, `||`, `!` and `?:` so that each runs
         only when C would."""
+        if isinstance(e, ast.Warn):
+            # `if (WARN_ON(c))`: the condition's value is c's; the way where
+            # it holds fires the warning (a local edge: it fuses with the
+            # test, so the steps are those of `if (c)`).
+            prop = self.warn_site(e)
+            fired = self.node()
+            self.branch(e.cond, node, fired, fnode, span)
+            self.emit(fired, tnode, None, body=(Warn(TRUE, prop),))
+            return
         if isinstance(e, ast.Unary) and e.op == "!" and has_effect(e):
             self.branch(e.operand, node, fnode, tnode, span)
             return
@@ -55,6 +64,15 @@ class CondLowerer(CallLowerer):
             return
         self.emit(node, tnode, span, guard=c, body=resets)
         self.emit(node, fnode, span, guard=fold(Unary("!", c)), body=resets)
+
+    def warn_site(self, w: ast.Warn) -> int:
+        """The property of a `WARN_ON` site in a thread's code; an init block
+        runs at build time, where no run records a warning, so one reached
+        from there (through a procedure) is refused."""
+        if self.tid == 0:
+            raise self.error(w.span, f"{w.macro}() in code an init block runs: warnings are "
+                                     "recorded in threads only")
+        return self.b.warn_prop(w)
 
     def branch_with_stores(self, e: ast.Expr, assigns: list[ast.AssignExpr], node: int,
                            tnode: int, fnode: int, span: Span) -> None:

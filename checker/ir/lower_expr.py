@@ -132,6 +132,10 @@ class ExprLowerer(LowererBase):
             if res is None:  # pragma: no cover - hoisting missed a call
                 raise self.error(e.span, "internal: call not hoisted")
             return res
+        if isinstance(e, ast.Warn):
+            raise self.error(e.span, f"{e.macro}() is a statement, or a condition (of if, "
+                                     "while, do, for, a bool return or assignment, and "
+                                     "inside them under &&, || and !), not a value here")
         if isinstance(e, ast.Member):
             if not e.arrow and not is_location(e.base, el):
                 base_t = el.type_of(e.base)

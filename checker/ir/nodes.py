@@ -17,8 +17,10 @@ Faults: expression evaluation faults on a null dereference, an access to a
 freed object, an out-of-bounds index or division by zero; a store faults when
 the value is outside the location's range; `Assert`, `Free` (double free) and
 `Start` (no free thread slot) fault as named. A fault is a violation found in
-the step that raised it. Every engine must implement exactly these semantics;
-`checker.ir.interp` is the reference implementation.
+the step that raised it. A `Warn` whose condition holds fires a warning, an
+event of the step (no slot records it) reported only if the step is taken.
+Every engine must implement exactly these semantics; `checker.ir.interp` is
+the reference implementation.
 """
 
 from __future__ import annotations
@@ -214,11 +216,24 @@ class LockEvent(StmtNode):
     held_if: Expr | None = None  # for TRY_ACQUIRE: held when this is true
 
 
+@dataclass(frozen=True, slots=True)
+class Warn(StmtNode):
+    """A non-fatal check (`WARN_ON(cond)`, include/asm-generic/bug.h): when
+    `cond` holds, the step fires warning `prop` and goes on. An event, not a
+    state change: no slot records it, so the state space is the one without
+    the check. A step that is blocked later in its body (a `Require`) or
+    faults fires nothing: only a step taken fires its warnings. Evaluating
+    `cond` faults as any expression does."""
+
+    cond: Expr
+    prop: int  # index into TransitionSystem.props (kind WARNING)
+
+
 # ---------------------------------------------------------------- the system
 
 
 Stmt: TypeAlias = (Assign | If | Require | Assert | AllocObj | FreeObj | StartThread | CoverHit
-                   | LockEvent)
+                   | LockEvent | Warn)
 
 
 @dataclass(frozen=True)
@@ -317,6 +332,9 @@ class Prop:
     # An assert of a procedure annotated `__might_sleep`: what it requires of
     # the thread's own state is "not in atomic context" (checker.locks.explore).
     sleep_check: bool = False
+    # A warning site of WARN_ON_ONCE/WARN_ONCE: the kernel prints it once per
+    # boot; here that changes only how it is reported (see README).
+    once: bool = False
 
 
 @dataclass(frozen=True)
@@ -351,6 +369,15 @@ class Expectation:
     span: Span | None
 
 
+@dataclass(frozen=True)
+class WarnExpectation:
+    """`expect warning [NAME];`: a warning the scenario expects to fire
+    (any warning when `name` is None)."""
+
+    name: str | None
+    span: Span | None
+
+
 @dataclass
 class TransitionSystem:
     """One scenario, lowered. Every engine and back end consumes this."""
@@ -372,6 +399,12 @@ class TransitionSystem:
     expect: Expectation
     lock_orders: list[list[str]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)  # `tag slow;`: large configurations
+    warn_expects: list[WarnExpectation] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[Prop]:
+        """The scenario's warning sites (`WARN_ON` and kin)."""
+        return [p for p in self.props if p.kind == PropertyKind.WARNING]
 
     def actions_at(self, thread: int, pc: int) -> list[Action]:
         return self._by_pc().get((thread, pc), [])

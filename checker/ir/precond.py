@@ -58,6 +58,7 @@ from checker.ir.nodes import (
     StartThread,
     Stmt,
     Unary,
+    Warn,
 )
 from checker.kinds import Check as Rule
 from checker.kinds import ViolationKind
@@ -534,7 +535,7 @@ class Symbolic:
                 v, cv = self.eval(s.value, env)
                 cs, u = self.store(s.loc, v, env)
                 return cv + cs, (*env, u)
-            case If() | Require():
+            case If() | Require() | Warn():
                 _v, cv = self.eval(s.cond, env)
                 return cv, env
             case Assert():

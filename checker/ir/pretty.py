@@ -27,6 +27,7 @@ from checker.ir.nodes import (
     Stmt,
     TransitionSystem,
     Unary,
+    Warn,
 )
 
 
@@ -90,6 +91,8 @@ class Printer:
                     out.append(f"{indent}start {s.kind}({args})")
                 case CoverHit():
                     out.append(f"{indent}cover #{s.cover}")
+                case Warn():
+                    out.append(f"{indent}warn {self.expr(s.cond)}  # prop {s.prop}")
                 case LockEvent():
                     out.append(f"{indent}# {s.op}{' shared' if s.shared else ''} {s.lock_class} at {self.loc(s.loc)}")
                 case _:

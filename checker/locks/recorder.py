@@ -38,6 +38,7 @@ from checker.ir.nodes import (
     StartThread,
     Stmt,
     TransitionSystem,
+    Warn,
 )
 from checker.ir.precond import Symbolic
 from checker.locks.names import (
@@ -252,7 +253,7 @@ def read_mask(ts: TransitionSystem, a: Action, packing: Packing) -> int | None:
                     slots.update(sym.reads(st.cond))
                     if not body(st.then) or not body(st.other):
                         return False
-                case Require() | Assert():
+                case Require() | Assert() | Warn():
                     slots.update(sym.reads(st.cond))
                 case AllocObj() | FreeObj():
                     slots.update(sym.reads(Read(st.loc)) if isinstance(st, AllocObj)

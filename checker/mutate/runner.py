@@ -269,6 +269,8 @@ def _baseline_problem(r: CheckResult) -> str:
         return f"its own check was cut short ({r.limit})"
     if r.violation is not None:
         return f"it does not verify as it stands ({r.violation.kind})"
+    if not r.warnings_met:
+        return "it does not verify as it stands (an unexpected or missing warning)"
     return "it does not verify as it stands (a cover is never reached)"
 
 

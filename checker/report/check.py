@@ -45,6 +45,20 @@ def _expect(r: CheckResult) -> str:
     return e.kind + (f" '{e.name}'" if e.name else "")
 
 
+def _warn_expect(name: str | None) -> str:
+    return f"warning '{name}'" if name is not None else "a warning"
+
+
+def _warning_lines(r: CheckResult) -> str:
+    """The warnings of a run, one line each, and the expected ones missing."""
+    unexpected = r.unexpected_warnings
+    lines = [f"warning: {t.message} ({w.steps} steps)"
+             + (": UNEXPECTED" if w in unexpected else ": expected")
+             for w, t in zip(r.warnings, r.warning_traces, strict=False)]
+    lines += [f"expected {_warn_expect(x.name)} never fired" for x in r.missing_warnings]
+    return "".join(line + "\n" for line in lines)
+
+
 def _found(r: CheckResult) -> str:
     v = r.violation
     if v is None:
@@ -63,8 +77,14 @@ def junit_check(outcomes: list[Outcome], failures: Sequence[SpecFailure] = ()) -
         spec = r.ts.spec
         suite = suites.setdefault(spec, junit.Suite(spec))
         case = junit.Case(r.ts.scenario, Path(spec).stem, r.stats.seconds + r.stats.post_seconds)
-        text = render(trace) if trace is not None else ""
+        text = _warning_lines(r) + (render(trace) if trace is not None else "")
+        text += "".join("\n" + render(wt) for w, wt in zip(r.warnings, r.warning_traces,
+                                                            strict=False)
+                        if w in r.unexpected_warnings)
         summary = f"expected {_expect(r)}, found {_found(r)}"
+        if not r.warnings_met:
+            summary += (f"; {len(r.unexpected_warnings)} unexpected warning(s), "
+                        f"{len(r.missing_warnings)} expected warning(s) missing")
         if trace is not None and trace.steps and trace.steps[-1].fault:
             last = trace.steps[-1]  # the statement that raised it
             summary += f" at {last.file}:{last.line}"
@@ -100,9 +120,9 @@ def sarif_results(outcomes: list[Outcome],
                                     "states": r.stats.states}
         if trace is not None and trace.steps:
             last = trace.steps[-1]
-            level = "error" if r.status == "unmet" else "note"
+            level = "error" if r.status == "unmet" and not r.main_met else "note"
             msg = f"{where}: {trace.message}" + (
-                "" if r.status == "unmet" else f" (expected: {_expect(r)})")
+                "" if level == "error" else f" (expected: {_expect(r)})")
             out.append(sarif.Result(trace.kind, level, msg, last.file, last.line, trace,
                                     props))
             for other in r.traces:  # --all-violations: every other property broken
@@ -110,10 +130,23 @@ def sarif_results(outcomes: list[Outcome],
                     end = other.steps[-1]
                     out.append(sarif.Result(other.kind, level, f"{where}: {other.message}",
                                             end.file, end.line, other, props))
-        elif r.status == "unmet":
+        elif r.status == "unmet" and not r.main_met:  # warnings: below
             file, line = _line(r)
             out.append(sarif.Result("unmet-expectation", "error",
                                     f"{where}: expected {_expect(r)}, found {_found(r)}",
+                                    file, line, None, props))
+        unexpected = r.unexpected_warnings
+        for w, wt in zip(r.warnings, r.warning_traces, strict=False):
+            bad = w in unexpected
+            props_w = {**props, "warning": w.name, "expected": not bad, "steps": w.steps}
+            out.append(sarif.Result("warning", "warning" if bad else "note",
+                                    f"{where}: {wt.message} ({w.steps} steps)"
+                                    + ("" if bad else " (expected)"),
+                                    w.prop.span.file, w.prop.span.line, wt, props_w))
+        for x in r.missing_warnings:
+            file, line = (x.span.file, x.span.line) if x.span is not None else _line(r)
+            out.append(sarif.Result("unmet-expectation", "error",
+                                    f"{where}: expected {_warn_expect(x.name)} never fired",
                                     file, line, None, props))
         if r.status == "vacuous":
             for cv in r.uncovered:

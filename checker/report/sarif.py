@@ -23,6 +23,7 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 RULES: dict[str, str] = {
     **{kind.value: describe(kind) for kind in ViolationKind},
     "unmet-expectation": "A scenario did not meet its expect line",
+    "warning": "A WARN_ON() fired (the run went on); a failure unless the scenario expects it",
     "cover": "A cover statement was never reached",
     "incomplete": "A search was cut short by a limit",
     "lock-order-cycle": "A cycle in the lock-order graph: a potential deadlock",

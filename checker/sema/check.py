@@ -605,6 +605,8 @@ class Checker:
                 self.err(s.target.span, f"'{s.op}' needs an integer, not '{tt}'")
         elif isinstance(s, ast.CallStmt):
             self.check_call(s.call, as_statement=True)
+        elif isinstance(s, ast.WarnStmt):
+            self.check_expr(s.warn)
         elif isinstance(s, ast.If):
             self.check_stmt_cond(s.cond)
             self.check_stmt(s.then)
@@ -813,6 +815,8 @@ class Checker:
             return self.check_name(e, alias_ok)
         if isinstance(e, ast.Call):
             return self.check_call(e, as_statement=False)
+        if isinstance(e, ast.Warn):
+            return self.check_warn(e)
         if isinstance(e, ast.Alloc):
             if not allow_nondet:
                 self.err(e.span, "'alloc' must be the whole right-hand side of an assignment")
@@ -1065,6 +1069,25 @@ class Checker:
             self.err(c.span, f"'{c.name}' returns no value")
             return None
         return proc.ret
+
+    def check_warn(self, w: ast.Warn) -> Type | None:
+        """`WARN_ON(cond)` and its kin (include/asm-generic/bug.h): in code
+        that runs (threads, procedures), a bool condition, a message exactly
+        where the kernel macro takes a format (WARN, WARN_ONCE)."""
+        if self.ctx.what != "code" or self.ctx.owner in ("", "init"):
+            where = "an init block" if self.ctx.owner == "init" else self.ctx.what
+            self.err(w.span, f"{w.macro}() is allowed in threads and procedures, not in {where}")
+        takes_message = w.macro in ("WARN", "WARN_ONCE")
+        if takes_message and w.message is None:
+            self.err(w.span, f"{w.macro}() takes a message: {w.macro}(cond, \"...\")")
+        elif not takes_message and w.message is not None:
+            self.err(w.span, f"{w.macro}() takes one argument; for a message write "
+                             f"{'WARN_ONCE' if w.once else 'WARN'}(cond, \"...\")")
+        t = self.check_expr(w.cond)
+        if t is not None and not isinstance(t, BoolType):
+            self.err(w.cond.span, f"{w.macro}() takes a bool condition, not '{t}' (compare "
+                                  "it: x != 0, p != null)")
+        return BOOL
 
     def check_args(self, args: list[ast.Expr], params: list[LocalSym], span: Span,
                    name: str, allow_alias: bool) -> None:

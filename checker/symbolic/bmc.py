@@ -42,7 +42,7 @@ from checker.explore.vacuity import uncovered, unexecuted
 from checker.ir.nodes import Cover, Origin, TransitionSystem
 from checker.kinds import Verdict
 from checker.symbolic.concrete import run_schedule, violation_at
-from checker.symbolic.encode import Encoding, Indicator, disj
+from checker.symbolic.encode import Encoding, Indicator, disj, refuse_warnings
 from checker.symbolic.limited import within_limits
 from checker.symbolic.stats import BmcStats
 from checker.symbolic.unroll import Deadline, Unrolling, first_true, holds
@@ -246,6 +246,7 @@ def check_bmc(ts: TransitionSystem, depth: int, seconds: float | None = None,
     """Bounded model checking of one scenario to `depth` steps. Under the
     process's limits (`checker.explore.limits`) the encoding is a watched
     phase, and z3 gets the memory left as its own ceiling."""
+    refuse_warnings(ts, "--engine bmc")
     bmc: Bmc | None = None
 
     def search() -> CheckResult:

@@ -36,6 +36,7 @@ from checker.ir.nodes import (
     Stmt,
     TransitionSystem,
     Unary,
+    Warn,
 )
 
 Interval = tuple[int, int]
@@ -125,7 +126,7 @@ class Bounds:
                     self.expr(s.cond)
                     self.stmts(s.then)
                     self.stmts(s.other)
-                case Require() | Assert():
+                case Require() | Assert() | Warn():
                     self.expr(s.cond)
                 case AllocObj():
                     self.loc(s.loc)

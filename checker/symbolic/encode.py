@@ -26,6 +26,7 @@ from typing import Any, Literal, assert_never
 
 import z3
 
+from checker.dsl.diagnostics import SpecError
 from checker.ir.interp import CONST_BITS
 from checker.ir.nodes import (
     Action,
@@ -48,6 +49,7 @@ from checker.ir.nodes import (
     Stmt,
     TransitionSystem,
     Unary,
+    Warn,
 )
 from checker.kinds import ViolationKind
 from checker.symbolic.bounds import width_for
@@ -343,6 +345,9 @@ class Machine:
                     self.start(s)
                 case CoverHit():
                     self.covers.append((s.cover, self.live))
+                case Warn():
+                    # check_bmc and prove refuse such a scenario first.
+                    raise AssertionError("a WARN_ON reached the z3 encoding")
                 case LockEvent():
                     pass
                 case _:
@@ -725,3 +730,15 @@ class IntEncoding(Encoding):
 
     def choice_valid(self, choice: z3.ExprRef) -> z3.BoolRef:
         return z3.And(choice >= 0, choice <= len(self.ts.actions))
+
+
+def refuse_warnings(ts: TransitionSystem, engine: str) -> None:
+    """The z3 engines encode no warnings: a `WARN_ON` is an event that
+    `check` reports with its trace and that makes an unexpected one a
+    failure, and BMC or a proof that ignored it would say "verified" where
+    the explicit search fails. Such a scenario is refused (exit 2)."""
+    sites = ts.warnings
+    if sites:
+        raise SpecError.at(sites[0].span, f"{engine} cannot check WARN_ON(): scenario "
+                                          f"{ts.scenario} has {len(sites)} warning site(s); "
+                                          "check it with the explicit engine (the default)")

@@ -36,7 +36,7 @@ from checker.explore.result import Violation
 from checker.ir.nodes import TransitionSystem
 from checker.symbolic.bmc import Bmc
 from checker.symbolic.chc import solve_chc
-from checker.symbolic.encode import IntEncoding, conj
+from checker.symbolic.encode import IntEncoding, conj, refuse_warnings
 from checker.symbolic.houdini import houdini
 from checker.symbolic.induction import InductionStep
 from checker.symbolic.limited import within_limits
@@ -80,6 +80,7 @@ def prove(ts: TransitionSystem, seconds: float = 60.0, max_k: int = 200,
     process's limits (`prove --seconds` sets them per scenario) the whole
     proof is a watched phase: encoding, sampling and Spacer's set-up have no
     deadline of their own, so the watchdog ends them."""
+    refuse_warnings(ts, "migcheck prove")
     start = time.monotonic()
 
     def stopped(why: str) -> ProofResult:

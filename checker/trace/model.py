@@ -14,7 +14,7 @@ from typing import Any
 
 from checker.dsl.diagnostics import SourceCache, Span
 from checker.explore.codegen import Compiled
-from checker.explore.result import Violation
+from checker.explore.result import FiredWarning, Violation
 from checker.ir.display import (
     display_files,
     display_frame,
@@ -24,7 +24,8 @@ from checker.ir.display import (
 )
 from checker.ir.interp import Fault, Interp
 from checker.ir.layout import bits_for
-from checker.ir.nodes import Action, Expr, Loc, LockEvent, Origin, Slot, TransitionSystem
+from checker.ir.nodes import Action, Expr, Loc, LockEvent, Origin, Prop, Slot, TransitionSystem
+from checker.kinds import PropertyKind, ViolationKind
 from checker.sema.types import BoolType, EnumType, IntType, PtrType, StructType, TidType, Type
 
 TRACE_FORMAT = "migcheck-trace/1"
@@ -58,6 +59,9 @@ class Step:
     # Stores that left a value as it was (before == after), drawn as writes:
     # such a store can overwrite a concurrent update (a lost update).
     rewrites: list[Change] = field(default_factory=list)
+    # The WARN_ON warnings this step fired (the run went on), as
+    # `warning_message` words them; "" if none.
+    warning: str = ""
 
 
 @dataclass
@@ -336,6 +340,7 @@ _STEP_FIELDS: dict[str, _Check] = {
     "inner_where": (True, _str), "changes": (True, _list),
     "fault": (False, _str), "pc": (False, _int), "func": (False, _str),
     "reads": (False, _list), "writes": (False, _list), "rewrites": (False, _list),
+    "warning": (False, _str),
 }
 _CHANGE_FIELDS: dict[str, _Check] = {
     "var": (True, _str), "before": (True, _str), "after": (True, _str),
@@ -638,9 +643,32 @@ def _step(fmt: ValueFormatter, c: Compiled, index: int, a: Action, s: int, t: in
     before, after = c.packing.unpack(s), c.packing.unpack(t)
     changes = fmt.changes(before, after, ended=a.thread if a.dst == 0 else 0)
     rec = _Accesses()
-    _quietly(_RecordingInterp(c.ts.slots, c.ts.pools, rec), a, list(before))
+    interp = _RecordingInterp(c.ts.slots, c.ts.pools, rec)
+    _quietly(interp, a, list(before))
     reads, writes = rec.names(c.ts.slots)
     rewrites = fmt.rewrites(rec.writes, before, after)
+    warning = "; ".join(warning_message(c.ts.props[k]) for k in dict.fromkeys(interp.warned))
     return Step(index, a.thread, span.line, span.file, text, inner, inner_where, changes,
                 pc=a.dst, func=display_frame(a.origin if origin is None else origin, shown)[1],
-                reads=reads, writes=writes, rewrites=rewrites)
+                reads=reads, writes=writes, rewrites=rewrites, warning=warning)
+
+
+def warning_message(prop: Prop) -> str:
+    """How a fired warning reads, as the kernel's "WARNING: ... at file:line"
+    (the macro and its condition, where it stands)."""
+    return f"{SourceCache.excerpt(prop.span)} at {prop.span.file}:{prop.span.line} fired"
+
+
+def build_warning_trace(c: Compiled, w: FiredWarning) -> Trace:
+    """The run of a fired warning: `w.path`, then the step that fired it
+    (that very action: another step to the same state would not fire it)."""
+    s = w.path[-1]
+    t = c.step[w.action](s)
+    assert t is not None, "the step that fired a warning is enabled"
+    trace = build_trace(c, Violation(ViolationKind.ASSERT, "", None, [*w.path, t]))
+    fmt = ValueFormatter(c.ts)
+    trace.steps[-1] = _step(fmt, c, len(trace.steps), c.ts.actions[w.action], s, t)
+    trace.kind, trace.name = str(PropertyKind.WARNING), w.name
+    trace.message = warning_message(w.prop)
+    trace.focus = trace.steps[-1].reads
+    return trace

@@ -135,6 +135,8 @@ def _cell(trace: Trace, step: Step, func: str | None, width: int,
     for ch in step.rewrites:
         if _matches(step, ch.var, shown):
             lines += _wrap(rewrite_text(trace, step, ch), width, "    ")
+    if step.warning:
+        lines += _wrap(f"WARNING: {step.warning}", width, "  ")
     if step.fault:
         lines += _wrap(f"!! {step.fault}", width, "  ")
     return lines
@@ -227,6 +229,7 @@ def _escaped(trace: Trace) -> Trace:
         th.label, th.kind = visible(th.label), visible(th.kind)
     for s in t.steps:
         s.text, s.func, s.fault = visible(s.text), visible(s.func), visible(s.fault)
+        s.warning = visible(s.warning)
         for ch in (*s.changes, *s.rewrites):
             ch.var, ch.before, ch.after = visible(ch.var), visible(ch.before), visible(ch.after)
     return t

@@ -18,6 +18,7 @@ from checker.ir.build import build_all
 from checker.ir.display import display_files, display_span
 from checker.ir.interp import Fault, Interp
 from checker.ir.nodes import TransitionSystem
+from checker.kinds import PropertyKind
 from checker.sema.check import elaborate
 from checker.trace.model import Trace, ValueFormatter
 
@@ -70,7 +71,7 @@ def replay_on(trace: Trace, ts: TransitionSystem) -> ReplayResult:
         # Several steps can make the same changes (a choice that only moves
         # the thread on); prefer the one at the saved pc and line, which
         # identify it exactly while the spec is unchanged.
-        matches: list[tuple[int, list[int]]] = []
+        matches: list[tuple[int, list[int], list[int]]] = []
         enabled = 0
         raised: Fault | None = None
         for a in candidates:
@@ -88,7 +89,7 @@ def replay_on(trace: Trace, ts: TransitionSystem) -> ReplayResult:
             if got == wanted:
                 line = display_span(a.origin, display_files(ts)).line
                 score = (a.dst == step.pc) * 2 + (line == step.line)
-                matches.append((score, new))
+                matches.append((score, new, interp.warned))
         if not matches and raised is not None and enabled == 0:
             return ReplayResult(False, f"step {step.index}: T{step.thread} now raises "
                                        f"{raised.kind} ({raised.message})")
@@ -96,9 +97,21 @@ def replay_on(trace: Trace, ts: TransitionSystem) -> ReplayResult:
             why = "cannot move" if enabled == 0 else "can move, but not with the saved changes"
             return ReplayResult(False, f"step {step.index}: T{step.thread} {inst.label} {why} "
                                        f"(saved: line {step.line} {step.text})")
-        state = max(matches, key=lambda m: m[0])[1]
+        _, state, fired = max(matches, key=lambda m: m[0])
         history.append(list(state))
+    if trace.kind == PropertyKind.WARNING:
+        return _check_warning(trace, ts, fired if trace.steps else [])
     return _check_end(trace, ts, interp, state, history)
+
+
+def _check_warning(trace: Trace, ts: TransitionSystem, fired: list[int]) -> ReplayResult:
+    """The run of a warning: its last step must fire the saved warning."""
+    names = [ts.props[k].name for k in fired]
+    if trace.name in names:
+        return ReplayResult(True, f"reproduces: step {len(trace.steps)} fires warning "
+                                  f"'{trace.name}'")
+    return ReplayResult(False, f"the last step no longer fires warning '{trace.name}'"
+                               + (f" (it fires {', '.join(map(repr, names))})" if names else ""))
 
 
 def _check_end(trace: Trace, ts: TransitionSystem, interp: Interp, state: list[int],

@@ -36,6 +36,9 @@ def _cell(trace: Trace, step: Step, width: int, show_inner: bool = False) -> lis
     for ch in step.rewrites:
         lines += textwrap.wrap(f"       {rewrite_text(trace, step, ch)}", width,
                                subsequent_indent="         ")
+    if step.warning:
+        lines += textwrap.wrap(f"     WARNING: {step.warning}", width,
+                               subsequent_indent="        ")
     if step.fault:
         lines += textwrap.wrap(f"     !! {step.fault}", width, subsequent_indent="        ")
     return lines
@@ -64,7 +67,8 @@ def render(trace: Trace, full_state: bool = False) -> str:
     out: list[str] = []
     repeated = _repeated_rows(trace.steps)
     name = f" '{trace.name}'" if trace.name else ""
-    out.append(f"counterexample: {trace.kind}{name}: {trace.message}")
+    what = "warning trace" if trace.kind == "warning" else "counterexample"
+    out.append(f"{what}: {trace.kind}{name}: {trace.message}")
     opts = ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
                      for k, v in trace.bindings.items())
     out.append(f"  spec {trace.spec}, scenario {trace.scenario}" + (f" ({opts})" if opts else ""))

@@ -22,6 +22,7 @@ from checker.explore.common import (
     check_invariant,
     expand_safely,
     terminal,
+    warned_slowly,
 )
 from checker.explore.limits import Budget
 from checker.explore.result import Stats
@@ -31,7 +32,7 @@ from checker.vm import kernel as K
 from checker.vm.layout import Words
 from checker.vm.machine import Machine
 from checker.vm.program import META_FIN, META_INV, META_NACTIONS, compile_program
-from checker.vm.search import CHECK_EVERY, finish
+from checker.vm.search import CHECK_EVERY, finish, take_warnings
 from checker.vm.store import Store, cap_reason, doubled, state_cap
 
 
@@ -62,6 +63,7 @@ class _Stack:
 def vm_dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
            graph: StateGraph | None = None) -> Mapping[int, int]:
     prog = compile_program(c.ts, c.packing)
+    c.runtime.pending.clear()
     layout = prog.layout
     m = Machine(prog)
     st = Store(layout.nwords, graph is not None, "dense")  # the DFS kernel reads rows
@@ -158,10 +160,13 @@ def _python_expand(c: Compiled, m: Machine, sc: Words, stack: _Stack, s: int,
         succ = c.expand(s)
     except Fault:
         succ, v = expand_safely(c, s, path(i))
+        warned_slowly(c, s)
+        take_warnings(c, m.prog, s, path(i), out)
         if out.offer(v):
             return True
         record = 0
     else:
+        take_warnings(c, m.prog, s, path(i), out)
         if not succ:
             return out.offer(terminal(c, s, path(i)))
     if not succ:

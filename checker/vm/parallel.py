@@ -72,6 +72,11 @@ def parallel_bfs(workers: int) -> Search:
 
     def search(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                graph: StateGraph | None = None) -> Mapping[int, int]:
+        if c.ts.warnings:
+            # Python judges a level's escapes before it knows where the
+            # single-threaded search would stop in it: a warning past that
+            # point would be reported. Not worth the bookkeeping.
+            raise NotSupported("WARN_ON() sites (with --workers)")
         return _Search(c, budget, stats, out, graph, workers).run()
 
     return search

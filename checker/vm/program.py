@@ -17,7 +17,8 @@ a wrong value; at worst it declines a state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import assert_never
 
 import numpy as np
@@ -43,6 +44,7 @@ from checker.ir.nodes import (
     Stmt,
     TransitionSystem,
     Unary,
+    Warn,
 )
 from checker.ir.precond import Symbolic
 from checker.vm import opcodes as op
@@ -68,6 +70,9 @@ class Program:
     acts: Words  # [actions, 2]: code entry, action id; in expansion order
     aux: Words  # thread-start rows: pc slot, entry pc, parameter slots
     meta: Words  # see META_*
+    # Per warning site (prop index): the rows of `code` that escape when it
+    # fires (see `silence`).
+    warn_rows: dict[int, list[int]] = field(default_factory=dict)
 
 
 META_NWORDS, META_NREGS, META_INV, META_FIN, META_NACTIONS, META_NCOVERS = range(6)
@@ -118,6 +123,7 @@ class _Gen:
         self.aux: list[int] = []
         self.reg = 0
         self.max_reg = 0
+        self.warn_rows: dict[int, list[int]] = {}
 
     # ------------------------------------------------------------ emission
     def emit(self, opcode: int, *args: int) -> int:
@@ -346,6 +352,14 @@ class _Gen:
                 self.emit(op.START, first, at, len(st.slots), len(values))
             case CoverHit():
                 self.emit(op.COVER, st.cover)
+            case Warn():
+                # A warning is an event the kernels do not report: when it
+                # fires, the state escapes to the Python engine, which
+                # records it (`Outcome.warned`); once its site is recorded,
+                # `silence` turns the escape into a jump to the next row.
+                skip = self.emit(op.JZ, self.expr(st.cond, 1), 0)
+                self.warn_rows.setdefault(st.prop, []).append(self.emit(op.ESC))
+                self.patch(skip, 2)
             case LockEvent():
                 pass  # no effect on the state
             case _:
@@ -403,4 +417,14 @@ def compile_program(ts: TransitionSystem, packing: Packing | None = None) -> Pro
                     dtype=np.int64)
     return Program(layout, np.array(gen.code, dtype=np.int64).reshape(-1, op.WIDTH), slots, pcs,
                    pcact, np.array(acts, dtype=np.int64).reshape(-1, 2),
-                   np.array(gen.aux or [0], dtype=np.int64), meta)
+                   np.array(gen.aux or [0], dtype=np.int64), meta, gen.warn_rows)
+
+
+def silence(prog: Program, sites: Iterable[int]) -> None:
+    """Warning sites already recorded no longer escape: their rows become
+    jumps to the next row, in the code array the interpreting kernels read
+    (a JIT compiled earlier keeps escaping: the Python engine then records
+    nothing new, which is slower, not different)."""
+    for k in sites:
+        for row in prog.warn_rows.pop(k, ()):
+            prog.code[row] = (op.JMP, row + 1, 0, 0, 0, 0, 0)

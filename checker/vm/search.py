@@ -24,6 +24,7 @@ from checker.explore.common import (
     check_invariant,
     expand_safely,
     terminal,
+    warned_slowly,
 )
 from checker.explore.limits import Budget
 from checker.explore.result import Stats
@@ -31,7 +32,14 @@ from checker.ir.interp import Fault
 from checker.vm import kernel as K
 from checker.vm.layout import Words
 from checker.vm.machine import Machine
-from checker.vm.program import META_FIN, META_INV, META_NACTIONS, Program, compile_program
+from checker.vm.program import (
+    META_FIN,
+    META_INV,
+    META_NACTIONS,
+    Program,
+    compile_program,
+    silence,
+)
 from checker.vm.store import Store, cap_reason, state_cap
 
 CHECK_EVERY = 8192  # expansions between two returns for the limits and progress
@@ -67,6 +75,7 @@ def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
            graph: StateGraph | None = None, kernel: KernelOf | None = None) -> Mapping[int, int]:
     """The whole search in the VM, from the initial state."""
     prog = compile_program(c.ts, c.packing)
+    c.runtime.pending.clear()
     st = Store(prog.layout.nwords, graph is not None, budget.opts.store)
     sc = _scalars(prog, budget, graph)
     st.fill(prog.layout.words_of(c.initial).reshape(1, -1), [0], sc)
@@ -96,6 +105,7 @@ def vm_resume(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     states (the JIT tier); the kernels share every array and counter, so
     the swap happens at any return of the kernel."""
     prog = prog or compile_program(c.ts, c.packing)
+    silence(prog, out.warnings)  # recorded by the Python search before the hand-over
     budget.unwatch()  # the Python tables are emptied below
     st = Store(prog.layout.nwords, graph is not None, budget.opts.store)
     sc = _scalars(prog, budget, graph)
@@ -246,11 +256,14 @@ def _python_expand(c: Compiled, m: Machine, sc: Words, state: Callable[[int], in
         succ = c.expand(s)
     except Fault:
         succ, v = expand_safely(c, s, path(i))
+        warned_slowly(c, s)
+        take_warnings(c, m.prog, s, path(i), out)
         if out.offer(v):
             return True
         if not succ:
             sc[K.SC_HEAD] = i + 1
             return False
+    take_warnings(c, m.prog, s, path(i), out)
     if not succ:
         if out.offer(terminal(c, s, path(i))):
             return True
@@ -263,6 +276,16 @@ def _python_expand(c: Compiled, m: Machine, sc: Words, state: Callable[[int], in
     sc[K.SC_K] = len(succ)
     sc[K.SC_POS] = 0
     return False
+
+
+def take_warnings(c: Compiled, prog: Program, s: int, path: Callable[[], list[int]],
+                  out: Outcome) -> None:
+    """The warnings the Python engine's expansion of `s` fired (a state the
+    kernel escaped on), recorded as `bfs` records them; their sites then
+    stop escaping."""
+    if c.runtime.pending:
+        out.warned(c, s, path)
+        silence(prog, out.warnings)
 
 
 def finish(c: Compiled, prog: Program, st: Store, sc: Words, fired: np.ndarray,
