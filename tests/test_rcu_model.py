@@ -7,7 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import run
+import pytest
+
+from checker.explore.options import CheckOptions
+from checker.explore.run import check
+from checker.vm.search import vm_bfs
+from tests.conftest import run, system
+from tests.test_vm import _figures
 
 Spec = Callable[[str], Path]
 
@@ -184,3 +190,12 @@ def test_a_thread_ending_inside_a_section_leaked_it(spec_file: Spec) -> None:
 
 def test_sleeping_inside_a_section_is_sleeping_in_atomic_context(spec_file: Spec) -> None:
     assert run(spec_file(MISUSE), "e").met
+
+
+@pytest.mark.parametrize("scenario", ["sync", "no_wait", "kfree_rcu"])
+def test_the_vm_agrees(spec_file: Spec, scenario: str) -> None:
+    """The bytecode machine finds the same states, verdicts and traces as
+    the Python engine on the module's loops and tid-indexed arrays."""
+    ts = system(spec_file(UPDATE), scenario)
+    want = _figures(check(ts, CheckOptions()))
+    assert _figures(check(ts, CheckOptions(), engine=vm_bfs)) == want

@@ -8,7 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import run
+import pytest
+
+from checker.explore.options import CheckOptions
+from checker.explore.run import check
+from checker.vm.search import vm_bfs
+from tests.conftest import run, system
+from tests.test_vm import _figures
 
 Spec = Callable[[str], Path]
 
@@ -128,3 +134,10 @@ def test_queue_work_while_destroy_workqueue_drains(spec_file: Spec) -> None:
     assert result.met and result.violation is not None
     assert result.violation.kind == "assert"
     assert result.violation.steps == 4
+
+
+@pytest.mark.parametrize("scenario", ["drains", "cancelled", "uaf", "while_draining"])
+def test_the_vm_agrees(spec_file: Spec, scenario: str) -> None:
+    ts = system(spec_file(DESTROY), scenario)
+    want = _figures(check(ts, CheckOptions()))
+    assert _figures(check(ts, CheckOptions(), engine=vm_bfs)) == want
