@@ -41,6 +41,15 @@ class ViolationKind(StrEnum):
     DEADLOCK = "deadlock"
 
 
+class ExecContext(StrEnum):
+    """What a thread instance is on its CPU (`ThreadInstance.context`): a task
+    (`run`), or an interrupt (`irq`) or softirq (`softirq`) handler."""
+
+    TASK = "task"
+    HARDIRQ = "hardirq"
+    SOFTIRQ = "softirq"
+
+
 class PropertyKind(StrEnum):
     """What a declared property is (`checker.ir.nodes.Prop.kind`); each is
     also the violation kind reported when it fails."""
