@@ -515,6 +515,19 @@ def _trace_of(c: Compiled, v: Violation) -> Trace:
     return trace
 
 
+def _witness_trace(r: CheckResult) -> list[Trace]:
+    """An inconsistent lock state's other usage, as a trace of its own."""
+    from checker.explore.result import Violation
+    from checker.trace.model import build_trace
+
+    v = r.violation
+    if v is None or not v.witness or r.compiled is None:
+        return []
+    other = Violation(v.kind, "the other witness: " + v.message.split(": ", 1)[0], None,
+                      v.witness)
+    return [build_trace(r.compiled, other)]
+
+
 def _unsaved(err: Console, path: Path | str, e: OSError) -> None:
     err.print(f"migcheck: warning: could not write {path}: {e.strerror or e}", highlight=False)
 
@@ -640,7 +653,8 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
                               for v in [r.violation, *r.others] if v is not None),
                   highlight=False)
     if trace is not None and not args.quiet:
-        for t in [trace, *r.traces]:
+        witness = _witness_trace(r)
+        for t in [trace, *witness, *r.traces]:
             out.print("")
             for trace_line in render(t, args.full_state).splitlines():
                 out.print("    " + trace_line, highlight=False, markup=False)
