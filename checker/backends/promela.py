@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, assert_never
 
+from checker.ir.contexts import refuse_handlers
 from checker.backends.promela_names import Names
 from checker.dsl.diagnostics import Span
 from checker.fsio import write_text_atomic
@@ -577,5 +578,6 @@ def export(ts: TransitionSystem, focus: Expectation | str | None = "default",
     `prefix` goes before every global name and `enable` (a Promela
     condition) into every guard, so that several models can share one file
     (see `checker.backends.spin.batch`)."""
+    refuse_handlers(ts, "the Promela export")
     f = default_focus(ts) if isinstance(focus, str) else focus
     return _Writer(ts, f, prefix, enable).write()

@@ -39,6 +39,7 @@ from checker.ir.nodes import (
     Read,
     Stmt,
     ThreadInstance,
+    TransitionSystem,
 )
 from checker.kinds import ExecContext
 from checker.sema.symbols import Elaboration, GlobalSym
@@ -151,3 +152,16 @@ def gate_handlers(threads: list[ThreadInstance], actions: list[Action], cpus: li
         t.entry_pc = entry
         pc_hi[t.pc_slot] = entry
     return pc_hi
+
+
+def refuse_handlers(ts: TransitionSystem, engine: str) -> None:
+    """For an engine that does not run lockdep's inconsistent-lock-state
+    pass (checker.explore.irqstate): a scenario with handlers is refused,
+    since its verdict would leave that rule unchecked."""
+    for t in ts.threads:
+        if t.context != ExecContext.TASK:
+            span = t.pc_origin[t.entry_pc].span
+            raise SpecError.at(span, f"{engine} does not check lockdep's inconsistent-lock-state "
+                                     f"rule of interrupt handlers (scenario {ts.scenario}): "
+                                     "check it with the explicit search (migcheck check, "
+                                     "--engine explicit, vm or jit)")
