@@ -49,10 +49,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, assert_never
 
-from checker.ir.contexts import refuse_handlers
 from checker.backends.promela_names import Names
 from checker.dsl.diagnostics import Span
 from checker.fsio import write_text_atomic
+from checker.ir.contexts import refuse_handlers
 from checker.ir.display import display_files, display_span, source_line
 from checker.ir.interp import Fault, Interp
 from checker.ir.nodes import (

@@ -29,7 +29,7 @@ violating one); the first usage's path is the violation's `witness`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from checker.explore.bfs import path_to
@@ -134,7 +134,7 @@ def conflicts(bits: set[str]) -> list[tuple[str, str]]:
     return out
 
 
-def lock_usage(c: Compiled, states: Mapping[int, int] | Sequence[int]
+def lock_usage(c: Compiled, states: Iterable[int]
                ) -> dict[str, dict[str, Usage]]:
     """Per lock class, its usage bits, each with its first witness in the
     order of `states` (a BFS parent map: discovery order, shortest paths)."""
