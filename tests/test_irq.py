@@ -295,3 +295,24 @@ def test_doc_usage_table(spec_file: Spec) -> None:
     assert lock.inconsistent == [("IN-HARDIRQ-W", "HARDIRQ-ON-W")]
     text = render_markdown(build_document(sl))
     assert "{HARDIRQ-ON-W} {IN-HARDIRQ-W} {SOFTIRQ-ON-W}" in text
+
+
+def test_replay_confirms_the_usage(spec_file: Spec) -> None:
+    """A saved inconsistent-lock-state run replays when the other usage is
+    still reachable, and not once the task takes the lock with irqsave."""
+    from checker.trace.model import build_trace
+    from checker.trace.replay import replay_on
+
+    path = spec_file(LOCKS)
+    result = check(system(path, "plain_other"))
+    assert result.violation is not None and result.compiled is not None
+    trace = build_trace(result.compiled, result.violation)
+    got = replay_on(trace, system(path, "plain_other"))
+    assert got.reproduced, got.message
+    assert "{IN-HARDIRQ-W} and as {HARDIRQ-ON-W}" in got.message
+    fixed = spec_file(LOCKS.replace(
+        "thread plain() { spin_lock(&lock); x++; spin_unlock(&lock); }",
+        "thread plain() { bool f = spin_lock_irqsave(&lock); x++; "
+        "spin_unlock_irqrestore(&lock, f); }"))
+    got = replay_on(trace, system(fixed, "plain_other"))
+    assert not got.reproduced

@@ -206,3 +206,33 @@ def find_inconsistent(c: Compiled, parent: Mapping[int, int]) -> Violation | Non
             return Violation(ViolationKind.INCONSISTENT_LOCK_STATE, msg, None, used_run,
                              witness=enabled_run)
     return None
+
+
+def reachable(c: Compiled) -> list[int]:
+    """Every state reachable without a fault, breadth-first (for `replay`,
+    which has no search of its own)."""
+    seen = {c.initial: None}
+    queue = [c.initial]
+    for s in queue:
+        for _, t in c.moves(s):
+            if t not in seen:
+                seen[t] = None
+                queue.append(t)
+    return queue
+
+
+def confirm(c: Compiled, before: int, after: int) -> str | None:
+    """Why the step `before` -> `after` (a saved run's last) is one side of an
+    inconsistent usage pair reachable in the scenario; None if it is not."""
+    total = lock_usage(c, reachable(c))
+    for a, t in c.moves(before):
+        if t != after:
+            continue
+        step = lock_usage(c, [before])
+        for lock_class, bits in step.items():
+            pairs = conflicts(set(total.get(lock_class, {})))
+            for used, enabled in pairs:
+                if any(u.action == a.id for b, u in bits.items() if b in (used, enabled)):
+                    return (f"lock '{lock_class}' is used as {{{used}}} and as "
+                            f"{{{enabled}}}, the last step as one of them")
+    return None
