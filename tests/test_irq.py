@@ -316,3 +316,19 @@ def test_replay_confirms_the_usage(spec_file: Spec) -> None:
         "spin_unlock_irqrestore(&lock, f); }"))
     got = replay_on(trace, system(fixed, "plain_other"))
     assert not got.reproduced
+
+
+def test_property_selection(spec_file: Spec) -> None:
+    """`--property inconsistent_lock_state` is listed where handlers run, and
+    checks that rule alone; without handlers the scenario has no such
+    property."""
+    from checker.explore.properties import properties
+
+    path = spec_file(LOCKS)
+    ts = system(path, "plain_other")
+    assert "inconsistent_lock_state" in [p.name for p in properties(ts)]
+    only = check(ts, CheckOptions().only_properties(("inconsistent_lock_state",)))
+    assert only.violation is not None
+    assert only.violation.kind == ViolationKind.INCONSISTENT_LOCK_STATE
+    plain = system(spec_file(TINY.replace("irq h() on cpu 0;", "run h();")), "same")
+    assert "inconsistent_lock_state" not in [p.name for p in properties(plain)]
