@@ -332,3 +332,40 @@ def test_property_selection(spec_file: Spec) -> None:
     assert only.violation.kind == ViolationKind.INCONSISTENT_LOCK_STATE
     plain = system(spec_file(TINY.replace("irq h() on cpu 0;", "run h();")), "same")
     assert "inconsistent_lock_state" not in [p.name for p in properties(plain)]
+
+
+def test_interrupts_left_disabled_hang(spec_file: Spec) -> None:
+    """A task that ends with interrupts disabled leaves its CPU's pending
+    interrupt undelivered: a deadlock (the handler can never enter)."""
+    text = """
+        import "irq";
+        thread t() { local_irq_disable(); }
+        thread h() { }
+        scenario s { run t() on cpu 0; irq h() on cpu 0; expect deadlock; }
+        scenario ok { run t() on cpu 0; irq h() on cpu 1; }
+    """
+    path = spec_file(text)
+    result = run(path, "s")
+    assert result.met and result.violation is not None
+    assert "h() at line" in result.violation.message
+    assert run(path, "ok").verdict == "verified"
+
+
+def test_per_cpu_variables(spec_file: Spec) -> None:
+    """Each CPU has its own instance: two tasks on two CPUs each see 0 first;
+    a handler sees its CPU's. States: 3 x 3 positions of the two tasks
+    (each: before its read-and-store, before its end, done) = 9, and the
+    final values follow from the positions."""
+    text = """
+        import "irq";
+        per_cpu int[0..2] n = 0;
+        thread t() { n = n + 1; assert(n == 1, "own instance"); }
+        thread h() { assert(n <= 1, "the handler sees its CPU's"); }
+        scenario two { run t() on cpu 0; run t() on cpu 1; }
+        scenario handler { run t() on cpu 0; irq h() on cpu 0; }
+    """
+    path = spec_file(text)
+    result = run(path, "two")
+    assert result.verdict == "verified"
+    assert result.stats.states == 9
+    assert run(path, "handler").verdict == "verified"
