@@ -19,6 +19,7 @@ _TypedefPostLexer.process
 # pyproject's ignore_decorators), and rule aliases bound to one method.
 _Builder.initializer
 _Builder.cover_args
+_Builder.on_cpu
 _Builder.pool_domain
 _Builder.range_domain
 _Builder.binop_eq

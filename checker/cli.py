@@ -556,6 +556,19 @@ def _trace_of(c: Compiled, v: Violation) -> Trace:
     return trace
 
 
+def _witness_trace(r: CheckResult) -> list[Trace]:
+    """An inconsistent lock state's other usage, as a trace of its own."""
+    from checker.explore.result import Violation
+    from checker.trace.model import build_trace
+
+    v = r.violation
+    if v is None or not v.witness or r.compiled is None:
+        return []
+    other = Violation(v.kind, "the other witness: " + v.message.split(": ", 1)[0], None,
+                      v.witness)
+    return [build_trace(r.compiled, other)]
+
+
 def _unsaved(err: Console, path: Path | str, e: OSError) -> None:
     err.print(f"migcheck: warning: could not write {path}: {e.strerror or e}", highlight=False)
 
@@ -681,7 +694,7 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
                   + ", ".join(f"{property_of(v)} ({v.steps} steps)"
                               for v in [r.violation, *r.others] if v is not None),
                   highlight=False)
-    shown = [] if trace is None else [trace, *r.traces]
+    shown = [] if trace is None else [trace, *_witness_trace(r), *r.traces]
     shown += [t for w, t in zip(r.warnings, r.warning_traces, strict=True)
               if w in r.unexpected_warnings]
     if shown and not args.quiet:

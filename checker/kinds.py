@@ -39,6 +39,18 @@ class ViolationKind(StrEnum):
     FINAL = "final"
     ON_EXIT = "on_exit"
     DEADLOCK = "deadlock"
+    # lockdep's "inconsistent lock state": a lock class taken in an interrupt
+    # handler and elsewhere with that interrupt enabled (checker.explore.irqstate)
+    INCONSISTENT_LOCK_STATE = "inconsistent_lock_state"
+
+
+class ExecContext(StrEnum):
+    """What a thread instance is on its CPU (`ThreadInstance.context`): a task
+    (`run`), or an interrupt (`irq`) or softirq (`softirq`) handler."""
+
+    TASK = "task"
+    HARDIRQ = "hardirq"
+    SOFTIRQ = "softirq"
 
 
 class PropertyKind(StrEnum):
@@ -220,6 +232,9 @@ def describe(kind: ViolationKind) -> str:
             return "A thread ended with an on_exit property false"
         case ViolationKind.DEADLOCK:
             return "No unfinished thread can move, or threads spin forever"
+        case ViolationKind.INCONSISTENT_LOCK_STATE:
+            return ("A lock taken in interrupt (softirq) context and elsewhere with that "
+                    "interrupt enabled")
         case (ViolationKind.NULL_DEREF | ViolationKind.USE_AFTER_FREE
               | ViolationKind.DOUBLE_FREE | ViolationKind.RANGE | ViolationKind.DIV_ZERO
               | ViolationKind.SHIFT | ViolationKind.ASSERT | ViolationKind.THREAD_LIMIT):

@@ -52,6 +52,7 @@ from typing import Literal, assert_never
 from checker.backends.promela_names import ExportError, Names
 from checker.dsl.diagnostics import Span
 from checker.fsio import write_text_atomic
+from checker.ir.contexts import refuse_handlers
 from checker.ir.display import display_files, display_span, source_line
 from checker.ir.interp import Fault, Interp
 from checker.ir.nodes import (
@@ -583,5 +584,6 @@ def export(ts: TransitionSystem, focus: Expectation | str | None = "default",
     `prefix` goes before every global name and `enable` (a Promela
     condition) into every guard, so that several models can share one file
     (see `checker.backends.spin.batch`)."""
+    refuse_handlers(ts, "the Promela export")
     f = default_focus(ts) if isinstance(focus, str) else focus
     return _Writer(ts, f, prefix, enable).write()

@@ -184,9 +184,27 @@ def _classes(doc: Document, sl: SpecLocks) -> None:
     doc.add(Table(["lock class", "kind", "taken as", "instances", "taken by"],
                   [[f"`{c.name}`", c.kind, ", ".join(c.ops), _locks(c.instances),
                     ", ".join(c.threads)] for c in sl.classes]))
+    _irq_usage(doc, sl)
     if any(c.kind == "unknown" for c in sl.classes):
         doc.add(Para("*unknown*: no step of the model calls `might_sleep()`, so nothing "
                      "tells a spinning lock from a sleeping one."))
+
+
+def _irq_usage(doc: Document, sl: SpecLocks) -> None:
+    """Each class's context usage in lockdep's notation, where handlers run."""
+    if not any(c.usage for c in sl.classes):
+        return
+    doc.add(Para("Context usage, in lockdep's notation: {IN-HARDIRQ-W} taken in a hardirq "
+                 "handler, {HARDIRQ-ON-W} taken with hardirqs enabled, and the same for "
+                 "softirqs (`-R`: the reader side). A class used in a handler and elsewhere "
+                 "with that interrupt enabled is an *inconsistent lock state*: the handler "
+                 "can interrupt the holder on its CPU and spin forever."))
+    rows = []
+    for c in sl.classes:
+        bad = "; ".join(f"inconsistent {{{u}}} -> {{{e}}}" for u, e in c.inconsistent)
+        rows.append([f"`{c.name}`", " ".join(f"{{{u}}}" for u in c.usage) or "-",
+                     f"**{bad}**" if bad else "consistent"])
+    doc.add(Table(["lock class", "usage", "lockdep"], rows))
 
 
 def _graph(sl: SpecLocks, alert: set[tuple[str, str]]) -> Graph:

@@ -236,6 +236,7 @@ class VarDecl(Stmt):
     dims: list[Expr]
     init: Expr | None
     thread_local: bool = False
+    per_cpu: bool = False  # `per_cpu`: one instance per CPU (checker/ir/build.py)
 
 
 @dataclass(eq=False)
@@ -488,6 +489,8 @@ class RunItem(Node):
     args: list[Expr]
     count: Expr | None = None
     loops: list[RunLoop] = field(default_factory=list)
+    cpu: Expr | None = None  # `on cpu N`
+    context: str = "task"  # "task" (`run`), "hardirq" (`irq`), "softirq" (`softirq`)
 
 
 @dataclass(eq=False)

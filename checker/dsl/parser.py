@@ -227,6 +227,13 @@ class _Builder(Transformer[Any, Any]):
         return ast.GlobalDecl(self._span(meta), var, static)
 
     @v_args(meta=True)
+    def per_cpu_decl(self, meta: Any, items: list[Any]) -> ast.GlobalDecl:
+        static, items = self._static(meta, items)
+        var = ast.VarDecl(self._span(meta), items[0], str(items[1]), items[2], items[3],
+                          per_cpu=True)
+        return ast.GlobalDecl(self._span(meta), var, static)
+
+    @v_args(meta=True)
     def global_decl(self, meta: Any, items: list[Any]) -> ast.GlobalDecl:
         static, items = self._static(meta, items)
         var = ast.VarDecl(self._span(meta), items[0], str(items[1]), items[2], items[3], False)
@@ -341,7 +348,17 @@ class _Builder(Transformer[Any, Any]):
 
     @v_args(meta=True)
     def run_item(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
-        return ("run", [ast.RunItem(self._span(meta), str(items[0]), items[1], items[3])])
+        return ("run", [ast.RunItem(self._span(meta), str(items[0]), items[1], items[4],
+                                    cpu=items[2])])
+
+    @v_args(meta=True)
+    def handler_item(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
+        context = "hardirq" if str(items[0]) == "irq" else "softirq"
+        return ("run", [ast.RunItem(self._span(meta), str(items[1]), items[2], items[5],
+                                    cpu=items[3], context=context)])
+
+    def on_cpu(self, items: list[Any]) -> ast.Expr:
+        return items[0]  # type: ignore[no-any-return]
 
     @v_args(meta=True)
     def run_loop(self, meta: Any, items: list[Any]) -> tuple[str, Any]:

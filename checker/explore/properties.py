@@ -71,6 +71,10 @@ def properties(ts: TransitionSystem, livelock: bool = True) -> list[Property]:
                              "some unfinished thread can always move")
     if livelock and ts.has_cycles:
         out[LIVELOCK] = Property(LIVELOCK, LIVELOCK, "no run spins forever without progress")
+    if ts.has_handlers:
+        k = ViolationKind.INCONSISTENT_LOCK_STATE
+        out[k] = Property(str(k), "lockdep", "no lock is taken in an interrupt (softirq) "
+                          "handler and elsewhere with that interrupt enabled")
     for k in FAULT_KINDS:
         out[k] = Property(str(k), "fault", f"none happens: {describe(k).lower()}")
     return list(out.values())

@@ -43,6 +43,9 @@ class Violation:
     path: list[int]
     fault_action: int | None = None
     cycle: list[int] = field(default_factory=list)
+    # An inconsistent lock state's other usage: a run ending with the step
+    # that took the lock in the other context (checker.explore.irqstate).
+    witness: list[int] = field(default_factory=list)
 
     @property
     def name(self) -> str | None:

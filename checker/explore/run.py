@@ -59,6 +59,14 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
                 out.offer(find_livelock(c, parent, graph))
         except LimitExceeded as e:
             out.limit = limit_text(e)
+    if out.violation is None and out.limit is None and ts.has_handlers:
+        from checker.explore.irqstate import find_inconsistent
+
+        try:
+            with phase(f"checking lock usage in interrupt contexts in scenario {ts.scenario}"):
+                out.offer(find_inconsistent(c, parent))
+        except LimitExceeded as e:
+            out.limit = limit_text(e)
     if out.every and out.found:
         _every(out)
         if out.limit is not None and out.violation is not None \

@@ -19,6 +19,7 @@ is done only when the search itself was small enough (`MAX_STATES`).
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 from checker.explore.codegen import Compiled
 from checker.explore.result import Violation
@@ -79,7 +80,7 @@ def fewest_switches(c: Compiled, v: Violation) -> Violation:
         path.append(at[0])
         at = history[k][at][1]
     path.reverse()
-    return Violation(v.kind, v.message, v.prop, path, v.fault_action, v.cycle)
+    return replace(v, path=path)
 
 
 def _successors(c: Compiled, s: int) -> list[tuple[int, int]]:

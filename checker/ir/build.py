@@ -17,6 +17,13 @@ from checker.dsl import ast
 from checker.dsl.diagnostics import SourceCache, Span, SpecError
 from checker.dsl.loader import Program
 from checker.dsl.walk import expr_children, subexprs
+from checker.ir.contexts import (
+    CPU_STATE_NAMES,
+    Placement,
+    cpu_state_syms,
+    gate_handlers,
+    place,
+)
 from checker.ir.fuse import FusedStep, fuse
 from checker.ir.interp import Fault, Interp
 from checker.ir.layout import Layout
@@ -29,6 +36,7 @@ from checker.ir.nodes import (
     Assign,
     Const,
     Cover,
+    CpuState,
     Expectation,
     Expr,
     Loc,
@@ -110,6 +118,8 @@ class ScenarioBuilder:
         self.dynamic_counts: dict[str, int] = {}
         self.global_lvs: dict[GlobalSym, LV] = {}
         self.tl_lvs: dict[tuple[int, GlobalSym], LV] = {}
+        self.pcpu_lvs: dict[tuple[int, GlobalSym], LV] = {}  # (CPU, per-CPU variable)
+        self.placements: list[Placement] = []  # per thread instance (tid - 1)
         self.slots_by_kind: dict[str, list[ThreadSlot]] = {}
 
     # ------------------------------------------------------------ services for lowering
@@ -118,6 +128,9 @@ class ScenarioBuilder:
 
     def thread_local_lv(self, tid: int, g: GlobalSym) -> LV:
         return self.tl_lvs[(tid, g)]
+
+    def per_cpu_lv(self, tid: int, g: GlobalSym) -> LV:
+        return self.pcpu_lvs[(self.placements[tid - 1].cpu, g)]
 
     def thread_slots(self, kind: str) -> tuple[ThreadSlot, ...]:
         return tuple(self.slots_by_kind.get(kind, ()))
@@ -167,11 +180,22 @@ class ScenarioBuilder:
             for _ in range(n):
                 self.instances.append((el.threads[kind], None))
         n_threads = len(self.instances)
+        self.placements = place([(run, None if run is None or run.cpu is None
+                                  else Checker_const(el, run.cpu))
+                                 for _, run in self.instances])
+        n_cpus = max(p.cpu for p in self.placements) + 1
+        cpu_syms = cpu_state_syms(el, self.placements)
         self.layout = layout = Layout(el, n_threads)
         for g in el.globals.values():
-            if not g.thread_local:
+            if g.per_cpu:
+                for cpu in range(n_cpus):
+                    base = layout.add(f"{g.name}@cpu{cpu}", g.type)
+                    self.pcpu_lvs[(cpu, g)] = LV(base, (), g.type, g.name)
+            elif not g.thread_local:
                 base = layout.add(g.name, g.type)
                 self.global_lvs[g] = LV(base, (), g.type, g.name)
+        cpus = [CpuState(*(self.pcpu_lvs[(cpu, cpu_syms[n])].base for n in CPU_STATE_NAMES))
+                if cpu_syms is not None else CpuState() for cpu in range(n_cpus)]
         layout.add_pools()
         n_shared = len(layout.slots)
         state = [s.default for s in layout.slots]
@@ -205,7 +229,8 @@ class ScenarioBuilder:
                 args_text = ", ".join(_with_values(SourceCache.excerpt(a.span), self.run_values[i])
                                       for a in run.args)
             inst = ThreadInstance(tid, t.name, pc_slot, 1, run is None, args_text,
-                                  tuple(param_slots), ())
+                                  tuple(param_slots), (), cpu=self.placements[i].cpu,
+                                  context=self.placements[i].context)
             threads.append(inst)
             lowerers.append(low)
             self.param_lvs[tid] = param_lvs
@@ -223,6 +248,11 @@ class ScenarioBuilder:
                         params[p] = self.static_alias_arg(low, a, p,
                                                           self.run_values[inst.id - 1])
             self.lower_thread(inst, low, t, params, actions, statements)
+        entry_origins = {inst.id: Origin(run.span, (), t.name, owners=(t.name,))
+                         for inst, (t, run) in zip(threads, self.instances, strict=True)
+                         if run is not None}
+        for pc_slot, hi in gate_handlers(threads, actions, cpus, entry_origins).items():
+            layout.slots[pc_slot] = replace(layout.slots[pc_slot], hi=hi)
         state = self.initial_state(state, threads, lowerers)
         invariants, finals = self.lower_properties()
         expect = sc.expect
@@ -248,6 +278,7 @@ class ScenarioBuilder:
             lock_orders=lock_orders,
             tags=list(sc.tags),
             warn_expects=self.warn_expects(sc),
+            cpus=cpus,
         )
         return ts
 
@@ -298,10 +329,12 @@ class ScenarioBuilder:
         for g in self.el.globals.values():
             if g.thread_local or g.init is None:
                 continue
-            lv = self.global_lvs[g]
+            lvs = [lv for (_, pg), lv in self.pcpu_lvs.items() if pg is g] if g.per_cpu \
+                else [self.global_lvs[g]]
             try:
                 value = interp.eval(low.expr(g.init), state)
-                interp.write(lv.loc(), value, state)
+                for lv in lvs:
+                    interp.write(lv.loc(), value, state)
             except Fault as f:
                 raise SpecError.at(g.init.span, f"initializer: {f.message}") from None
         low.frames.pop()

@@ -34,6 +34,8 @@ class LoweringContext(Protocol):
 
     def thread_local_lv(self, tid: int, g: GlobalSym) -> LV: ...
 
+    def per_cpu_lv(self, tid: int, g: GlobalSym) -> LV: ...
+
     def thread_slots(self, kind: str) -> tuple[ThreadSlot, ...]: ...
 
     def assert_prop(self, s: ast.Assert) -> int: ...
@@ -117,6 +119,10 @@ class LowererBase:
                 if self.tid == 0:
                     raise self.error(span, f"thread-local '{sym.name}' in init")
                 return self.b.thread_local_lv(self.tid, sym)
+            if sym.per_cpu:
+                if self.tid == 0:
+                    raise self.error(span, f"per-CPU '{sym.name}' in init")
+                return self.b.per_cpu_lv(self.tid, sym)
             return self.b.global_lv(sym)
         raise AssertionError(sym)
 

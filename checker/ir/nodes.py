@@ -30,7 +30,7 @@ from typing import TypeAlias
 
 from checker.dsl.diagnostics import Span
 from checker.ir.lockkind import LockOp
-from checker.kinds import ExpectKind, PropertyKind, ViolationKind
+from checker.kinds import ExecContext, ExpectKind, PropertyKind, ViolationKind
 from checker.sema.types import Type
 
 # ---------------------------------------------------------------- expressions
@@ -356,10 +356,25 @@ class ThreadInstance:
     owned: tuple[int, ...]  # slots owned by this thread
     # For each pc, where the thread stands (the next statement it executes).
     pc_origin: dict[int, Origin] = field(default_factory=dict)
+    cpu: int = 0  # the CPU it runs on (`on cpu N`; else one of its own)
+    context: ExecContext = ExecContext.TASK  # a task, or an interrupt/softirq handler
 
     @property
     def label(self) -> str:
         return f"{self.kind}({self.args_text})" if not self.dynamic else f"{self.kind}#{self.id}"
+
+
+@dataclass(frozen=True)
+class CpuState:
+    """The slots of one CPU's execution context (models/irq.mig's per-CPU
+    variables; -1 where the spec does not import it): what gates its
+    handlers (checker.ir.contexts) and classifies a lock's use
+    (checker.explore.irqstate)."""
+
+    hardirqs_off: int = -1
+    hardirq_count: int = -1
+    softirq_serving: int = -1
+    bh_disable_count: int = -1
 
 
 @dataclass
@@ -400,11 +415,16 @@ class TransitionSystem:
     lock_orders: list[list[str]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)  # `tag slow;`: large configurations
     warn_expects: list[WarnExpectation] = field(default_factory=list)
+    cpus: list[CpuState] = field(default_factory=list)  # per CPU number
 
     @property
     def warnings(self) -> list[Prop]:
         """The scenario's warning sites (`WARN_ON` and kin)."""
         return [p for p in self.props if p.kind == PropertyKind.WARNING]
+
+    @property
+    def has_handlers(self) -> bool:
+        return any(t.context != ExecContext.TASK for t in self.threads)
 
     def actions_at(self, thread: int, pc: int) -> list[Action]:
         return self._by_pc().get((thread, pc), [])

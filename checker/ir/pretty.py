@@ -29,6 +29,7 @@ from checker.ir.nodes import (
     Unary,
     Warn,
 )
+from checker.kinds import ExecContext
 
 
 class Printer:
@@ -108,7 +109,9 @@ def dump(ts: TransitionSystem) -> str:
         owner = f" T{s.thread}" if s.thread else ""
         out.append(f"  [{s.index}] {s.name}: {s.kind} {s.lo}..{s.hi} = {ts.initial[s.index]}{owner}")
     for t in ts.threads:
-        out.append(f"thread T{t.id} {t.label}  pc slot {t.pc_slot}")
+        where = f"  cpu {t.cpu}" + (f" {t.context} handler, entry pc{t.entry_pc}"
+                                    if t.context != ExecContext.TASK else "") if ts.has_handlers else ""
+        out.append(f"thread T{t.id} {t.label}  pc slot {t.pc_slot}{where}")
         for a in ts.actions:
             if a.thread != t.id:
                 continue

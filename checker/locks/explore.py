@@ -49,6 +49,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from checker.explore.codegen import Compiled, compile_system
+from checker.explore.irqstate import lock_usage
 from checker.ir.display import display_files, display_span, source_line
 from checker.ir.footprint import expr_locs
 from checker.ir.interp import Fault
@@ -169,6 +170,8 @@ class LockFacts:
     locations: dict[Location, LocationFacts] = field(default_factory=dict)
     must_hold: dict[tuple[str, int, str], Witness] = field(default_factory=dict)
     has_might_sleep: bool = False
+    # lockdep's usage bits of each class ({IN-HARDIRQ-W}, ...; checker.explore.irqstate)
+    usage: dict[str, set[str]] = field(default_factory=dict)
     parent: dict[Key, tuple[Key, int] | None] = field(default_factory=dict, repr=False)
 
     def path(self, key: Key) -> list[int]:
@@ -309,6 +312,8 @@ class _Search:
                     queue.append(nk)
         facts.states = len(seen_states)
         facts.pairs = len(parent)
+        if ts.has_handlers:
+            facts.usage = {name: set(bits) for name, bits in lock_usage(c, seen_states).items()}
         return facts
 
     def step(self, key: Key, i: int, a: Action, t: int, rec: StepRecord) -> Held:

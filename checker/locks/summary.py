@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from checker.explore.irqstate import conflicts
 from checker.explore.result import CheckResult
 from checker.ir.display import line_label
 from checker.ir.nodes import TransitionSystem
@@ -63,6 +64,8 @@ class LockClass:
     ops: list[str]
     instances: list[str]
     threads: list[str]
+    usage: list[str] = field(default_factory=list)  # lockdep's {IN-HARDIRQ-W}, ... bits
+    inconsistent: list[tuple[str, str]] = field(default_factory=list)  # (IN-X, X-ON) pairs
 
 
 @dataclass
@@ -276,8 +279,12 @@ def _classes(facts: dict[str, LockFacts]) -> list[LockClass]:
             lc.instances = sorted(set(lc.instances) | cf.instances)
             lc.threads = sorted(set(lc.threads) | cf.threads)
             atomic[name] = atomic.get(name, False) or cf.raises_atomic
+        for name, bits in f.usage.items():
+            lc = merged.setdefault(name, LockClass(name, "unknown", [], [], []))
+            lc.usage = sorted(set(lc.usage) | bits)
+            lc.inconsistent = conflicts(set(lc.usage))
     for name, lc in merged.items():
-        if atomic[name]:
+        if atomic.get(name, False):
             lc.kind = "spinning"
         elif knows_sleep and any(op in lc.ops for op in ("lock", "read_lock")):
             lc.kind = "sleeping"

@@ -463,13 +463,15 @@ class Checker:
 
     def declare_global(self, v: ast.VarDecl) -> None:
         t = self.resolve_type(v.type, v.dims)
-        what = "a thread-local variable" if v.thread_local else "a global"
+        what = "a thread-local variable" if v.thread_local else \
+            "a per-CPU variable" if v.per_cpu else "a global"
         self.check_storable(t, v.type.span, what)
-        if v.thread_local and isinstance(t, ArrayType):
-            self.err(v.span, "a thread-local variable must be a scalar or a struct")
+        if (v.thread_local or v.per_cpu) and isinstance(t, ArrayType):
+            self.err(v.span, f"{what} must be a scalar or a struct")
         if not self.declare_global_name(v.name, v.span):
             return
-        self.el.globals[v.name] = GlobalSym(v.name, t, v.init, v.span, v.thread_local)
+        self.el.globals[v.name] = GlobalSym(v.name, t, v.init, v.span, v.thread_local,
+                                            v.per_cpu)
 
     def make_local(self, name: str, t: Type, span: Span, owner: str, *, param: bool) -> LocalSym:
         self.uid += 1
@@ -954,6 +956,10 @@ class Checker:
             if sym.thread_local and not ctx.allow_thread_local:
                 self.err(e.span, f"thread-local '{e.name}' is not defined in {ctx.what}")
                 return None
+            if sym.per_cpu and not ctx.allow_thread_local:
+                self.err(e.span, f"per-CPU '{e.name}' is not defined in {ctx.what}: only a "
+                                 "thread (or handler) has a CPU")
+                return None
             return sym.type
         if isinstance(sym, LocalSym):
             if sym.alias and not alias_ok:
@@ -1202,6 +1208,10 @@ class Checker:
                 self.err(run.count.span, f"a number of instances cannot be negative ({got})")
             n = max(got or 0, 0)
         counts[run] = n
+        if run.cpu is not None:
+            cpu = self.const_int(run.cpu, "a CPU number")
+            if cpu is not None and not 0 <= cpu < MAX_CPUS:
+                self.err(run.cpu.span, f"a CPU number is 0..{MAX_CPUS - 1} (got {cpu})")
         with self.scope():
             for loop in run.loops:
                 var = self.el.run_loop_vars.get(loop)
@@ -1261,6 +1271,7 @@ class Checker:
 
 
 MAX_INSTANCES = 1024
+MAX_CPUS = 64  # `on cpu N`: each CPU's per-CPU variables are slots of every state
 UNROLL_SHAPE = "int[LO..HI] i = A; i < B; i++"
 MAX_UNROLL = 1024
 _UNROLL_TESTS: dict[str, Callable[[int, int], bool]] = {

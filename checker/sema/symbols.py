@@ -42,6 +42,7 @@ class GlobalSym:
     init: ast.Expr | None
     span: Span
     thread_local: bool
+    per_cpu: bool = False  # one instance per CPU, read by the CPU's thread and handlers
 
 
 @dataclass(eq=False)

@@ -24,6 +24,7 @@ from checker.argtypes import natural_int, nonnegative_float, positive_float
 from checker.dsl.diagnostics import SourceCache, Span, SpecError
 from checker.dsl.loader import load_program
 from checker.explore.result import CheckResult, Stats
+from checker.ir.contexts import refuse_handlers
 from checker.ir.nodes import TransitionSystem
 from checker.symbolic.stats import BmcStats
 
@@ -43,6 +44,7 @@ def run_bmc(ts: TransitionSystem, depth: int, seconds: float | None,
             err: Console | None) -> CheckResult:
     from checker.symbolic.bmc import check_bmc
 
+    refuse_handlers(ts, "--engine bmc")
     if depth < 0:
         raise SpecError.at(Span("<command line>", 0, 0, 0, 0), "--depth must be 0 or more")
     if err is None:
@@ -112,6 +114,7 @@ def cmd_prove(args: argparse.Namespace, out: Console, err: Console) -> int:
         for ts in build_all(program, overrides, scenario_names):
             if set(ts.tags) & set(args.skip_tag):
                 continue
+            refuse_handlers(ts, "migcheck prove")
             with err.status(f"proving {ts.scenario}") if err.is_terminal else nullcontext():
                 # --seconds bounds each scenario's proof, encoding included.
                 start_process_limits(args.seconds, args.max_memory, seconds_flag="--seconds")

@@ -18,7 +18,7 @@ from checker.ir.build import build_all
 from checker.ir.display import display_files, display_span
 from checker.ir.interp import Fault, Interp
 from checker.ir.nodes import TransitionSystem
-from checker.kinds import PropertyKind
+from checker.kinds import PropertyKind, ViolationKind
 from checker.sema.check import elaborate
 from checker.trace.model import Trace, ValueFormatter
 
@@ -142,6 +142,14 @@ def _check_end(trace: Trace, ts: TransitionSystem, interp: Interp, state: list[i
         if all(state[t.pc_slot] == 0 for t in ts.threads):
             return ReplayResult(False, "no deadlock: every thread finished")
         return ReplayResult(True, "reproduces: no thread can move")
+    if kind == ViolationKind.INCONSISTENT_LOCK_STATE and len(history) >= 2:
+        from checker.explore.codegen import compile_system
+        from checker.explore.irqstate import confirm
+
+        c = compile_system(ts)
+        why = confirm(c, c.packing.pack(history[-2]), c.packing.pack(state))
+        if why is not None:
+            return ReplayResult(True, f"reproduces: {why}")
     props = ts.invariants if kind == "invariant" else ts.finals if kind == "final" else []
     for idx, expr in props:
         if trace.name is not None and ts.props[idx].name != trace.name:

@@ -1,0 +1,371 @@
+"""Execution contexts (checker/ir/contexts.py, models/irq.mig): threads on
+CPUs, interrupt and softirq handlers that interrupt the task of their CPU,
+the self-deadlock they cause, and lockdep's inconsistent-lock-state rule
+(checker/explore/irqstate.py) with both witnesses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from checker.backends.promela import export
+from checker.dsl.diagnostics import SpecError
+from checker.explore.options import CheckOptions
+from checker.explore.run import check
+from checker.kinds import ExecContext, ViolationKind
+from checker.symbolic.command import run_bmc
+from tests.conftest import errors, run, system, systems
+from tests.oracle import explore
+
+Spec = Callable[[str], Path]
+
+# t's two steps: A (x = 1), B (x = 2, its end). The handler h: E (its entry:
+# hardirq_count = 1, interrupts off) and H (x = 3, its end: both back).
+TINY = """
+    import "irq";
+    int[0..3] x = 0;
+    thread t() { x = 1; x = 2; }
+    thread h() { x = 3; }
+    scenario same { run t() on cpu 0; irq h() on cpu 0; }
+    scenario apart { run t() on cpu 0; irq h() on cpu 1; }
+"""
+
+
+def test_tiny_handler_state_count(spec_file: Spec) -> None:
+    """(t at A/B/done, h before E / entered / done, x), by hand: (A,e,0)
+    (B,e,1) (d,e,2) (A,in,0) (B,in,1) (d,in,2) (A,d,3) (B,d,1) (B,d,3) (d,d,2)
+    (d,d,3): 11 states. While h is entered t cannot move, so (A,in) and
+    (B,in) have one successor each (H). Transitions: 2 + 2 + 1 from the
+    states before E, 1 from each entered state (3), 1 each from (A,d,3),
+    (B,d,1), (B,d,3): 11. The CPU's state is a function of h's pc: no more
+    states."""
+    result = run(spec_file(TINY), "same")
+    assert result.verdict == "verified"
+    assert (result.stats.states, result.stats.transitions) == (11, 11)
+
+
+def test_tiny_handler_engines_agree(spec_file: Spec) -> None:
+    """The reference interpreter (explored naively), the Python engine and the
+    VM find the same states and transitions, with the handler on the task's
+    CPU and on another one. There it interleaves freely: the same 11 states
+    (each is also reached with h entered after t's step), but t also moves
+    while h is entered, (A,in) -> (B,in) and (B,in) -> (d,in): 13 transitions."""
+    from checker.vm.search import vm_bfs
+
+    path = spec_file(TINY)
+    counts = {}
+    for ts in systems(path):
+        oracle = explore(ts)
+        python = check(ts)
+        vm = check(ts, CheckOptions(), engine=vm_bfs)
+        assert (python.stats.states, python.stats.transitions) == \
+            (vm.stats.states, vm.stats.transitions) == (oracle.states, oracle.transitions)
+        counts[ts.scenario] = (python.stats.states, python.stats.transitions)
+    assert counts == {"same": (11, 11), "apart": (11, 13)}
+
+
+LOCKS = """
+    import "irq";
+    spinlock_t lock;
+    int[0..3] x = 0;
+    thread plain() { spin_lock(&lock); x++; spin_unlock(&lock); }
+    thread saved() { bool flags = spin_lock_irqsave(&lock); x++; spin_unlock_irqrestore(&lock, flags); }
+    thread irq_off() { spin_lock_irq(&lock); x++; spin_unlock_irq(&lock); }
+    thread bh() { spin_lock_bh(&lock); x++; spin_unlock_bh(&lock); }
+    thread handler() { spin_lock(&lock); x++; spin_unlock(&lock); }
+    final all_ran: x == 2;
+    scenario plain_same { run plain() on cpu 0; irq handler() on cpu 0; expect deadlock; }
+    scenario saved_same { run saved() on cpu 0; irq handler() on cpu 0; }
+    scenario irq_same { run irq_off() on cpu 0; irq handler() on cpu 0; }
+    scenario plain_other { run plain() on cpu 0; irq handler() on cpu 1;
+                           expect inconsistent_lock_state; }
+    scenario saved_other { run saved() on cpu 0; irq handler() on cpu 1; }
+    scenario bh_hardirq { run bh() on cpu 0; irq handler() on cpu 1;
+                          expect inconsistent_lock_state; }
+    scenario soft_plain_same { run plain() on cpu 0; softirq handler() on cpu 0;
+                               expect deadlock; }
+    scenario soft_bh_same { run bh() on cpu 0; softirq handler() on cpu 0; }
+    scenario soft_plain_other { run plain() on cpu 0; softirq handler() on cpu 1;
+                                expect inconsistent_lock_state; }
+    scenario soft_bh_other { run bh() on cpu 0; softirq handler() on cpu 1; }
+"""
+
+
+@pytest.mark.parametrize("scenario", [
+    "plain_same", "saved_same", "irq_same", "plain_other", "saved_other", "bh_hardirq",
+    "soft_plain_same", "soft_bh_same", "soft_plain_other", "soft_bh_other"])
+def test_lock_in_handler_verdicts(spec_file: Spec, scenario: str) -> None:
+    """Each scenario meets its expectation: spin_lock in the task and in a
+    handler of its CPU deadlock (the handler spins on the lock the task it
+    interrupted holds); irqsave/irq (bh for a softirq) make it safe and
+    consistent; on another CPU no deadlock is reachable, but lockdep's rule
+    still reports the plain lock (and spin_lock_bh against a hardirq)."""
+    result = run(spec_file(LOCKS), scenario)
+    assert result.met, (scenario, result.verdict, result.violation)
+
+
+def test_self_deadlock_trace(spec_file: Spec) -> None:
+    result = run(spec_file(LOCKS), "plain_same")
+    v = result.violation
+    assert v is not None and v.kind == ViolationKind.DEADLOCK
+    assert "plain() at line" in v.message and "handler() at line" in v.message
+    # The shortest run: the task locks, the interrupt enters.
+    assert v.steps == 2
+
+
+def test_inconsistent_lock_state_both_witnesses(spec_file: Spec) -> None:
+    """Handler on CPU 1, task on CPU 0: no deadlock is reachable (the search
+    alone verifies), yet {IN-HARDIRQ-W} and {HARDIRQ-ON-W} both occur; the
+    violation's run ends with the handler's acquisition, its witness with
+    the task's."""
+    path = spec_file(LOCKS)
+    ts = system(path, "plain_other")
+    result = check(ts)
+    v = result.violation
+    assert v is not None and v.kind == ViolationKind.INCONSISTENT_LOCK_STATE
+    assert v.message.startswith("inconsistent {IN-HARDIRQ-W} -> {HARDIRQ-ON-W} usage of "
+                                "lock 'lock': handler() takes it in hardirq context")
+    assert "plain() with hardirqs enabled" in v.message
+    assert result.compiled is not None
+    c = result.compiled
+    # The run: the handler's entry, then its spin_lock (lock.owner = handler).
+    assert len(v.path) == 3
+    owner = next(s.index for s in ts.slots if s.name == "lock.owner")
+    handler = next(t for t in ts.threads if t.context == ExecContext.HARDIRQ)
+    task = next(t for t in ts.threads if t.context == ExecContext.TASK)
+    assert c.packing.unpack(v.path[-1])[owner] == handler.id
+    # The witness: the task's spin_lock, from the initial state.
+    assert len(v.witness) == 2
+    assert c.packing.unpack(v.witness[-1])[owner] == task.id
+    # Without the usage pass the same configuration verifies: no deadlock.
+    plain = check(ts, CheckOptions().only_properties(("deadlock",)))
+    assert plain.verdict == "verified"
+
+
+def test_softirq_inconsistency_message(spec_file: Spec) -> None:
+    result = run(spec_file(LOCKS), "soft_plain_other")
+    assert result.violation is not None
+    assert result.violation.message.startswith(
+        "inconsistent {IN-SOFTIRQ-W} -> {SOFTIRQ-ON-W} usage of lock 'lock'")
+
+
+def test_spin_lock_bh_against_hardirq(spec_file: Spec) -> None:
+    """spin_lock_bh() keeps softirqs out, not hardirqs."""
+    result = run(spec_file(LOCKS), "bh_hardirq")
+    assert result.violation is not None
+    assert "{IN-HARDIRQ-W} -> {HARDIRQ-ON-W}" in result.violation.message
+
+
+READERS = """
+    import "irq";
+    import "rwlock";
+    rwlock_t rw;
+    thread reader() { read_lock(&rw); read_unlock(&rw); }
+    thread writer() { write_lock(&rw); write_unlock(&rw); }
+    thread irq_reader() { read_lock(&rw); read_unlock(&rw); }
+    scenario readers { run reader() on cpu 0; irq irq_reader() on cpu 1; }
+    scenario writer { run writer() on cpu 0; irq irq_reader() on cpu 1;
+                      expect inconsistent_lock_state; }
+"""
+
+
+def test_readers_never_conflict(spec_file: Spec) -> None:
+    """lockdep allows {IN-HARDIRQ-R} with {HARDIRQ-ON-R} (recursive readers),
+    not with a writer's {HARDIRQ-ON-W}."""
+    path = spec_file(READERS)
+    assert run(path, "readers").verdict == "verified"
+    v = run(path, "writer").violation
+    assert v is not None and "{IN-HARDIRQ-R} -> {HARDIRQ-ON-W}" in v.message
+
+
+CONTEXTS = """
+    import "irq";
+    int[0..3] x = 0;
+    thread task() {
+        assert(!in_interrupt(), "a task is not in interrupt");
+        local_bh_disable();
+        assert(in_softirq() && in_interrupt() && !in_irq(), "bh disabled counts as softirq");
+        local_bh_enable();
+        local_irq_disable();
+        x = 1;
+        assert(irqs_disabled(), "irqs are off");
+        x = 0;
+        local_irq_enable();
+    }
+    thread hard() {
+        assert(in_irq() && in_interrupt() && irqs_disabled(), "hardirq context");
+        assert(x == 0, "the handler ran while interrupts were disabled");
+    }
+    thread soft() {
+        assert(in_softirq() && in_serving_softirq() && !in_irq(), "softirq context");
+        assert(!irqs_disabled(), "softirqs run with interrupts enabled");
+    }
+    scenario s { run task() on cpu 0; irq hard() on cpu 0; softirq soft() on cpu 0; }
+    scenario twice { run task() on cpu 0; irq hard() on cpu 0 * 2; }
+"""
+
+
+def test_context_queries_and_masking(spec_file: Spec) -> None:
+    """in_interrupt()/in_softirq()/in_irq()/irqs_disabled() in each context;
+    the hardirq never runs while the task has interrupts disabled (else it
+    would see x == 1), and the softirq never while bottom halves are off."""
+    path = spec_file(CONTEXTS)
+    for name in ("s", "twice"):
+        result = run(path, name)
+        assert result.verdict == "verified", (name, result.violation)
+
+
+def test_handler_runs_while_irqs_disabled_is_found(spec_file: Spec) -> None:
+    """Negative: drop local_irq_disable() and the handler can see x == 1."""
+    text = CONTEXTS.replace("local_irq_disable();", "").replace(
+        'assert(irqs_disabled(), "irqs are off");', "")
+    result = run(spec_file(text), "s")
+    assert result.violation is not None
+    assert result.violation.name == "the handler ran while interrupts were disabled"
+
+
+def test_hardirq_interrupts_softirq(spec_file: Spec) -> None:
+    """A softirq handler holding a lock with interrupts on is interrupted by a
+    hardirq handler of its CPU that takes it: deadlock."""
+    text = """
+        import "irq";
+        spinlock_t lock;
+        thread soft() { spin_lock(&lock); spin_unlock(&lock); }
+        thread hard() { spin_lock(&lock); spin_unlock(&lock); }
+        scenario s { softirq soft() on cpu 0; irq hard() on cpu 0; expect deadlock; }
+    """
+    result = run(spec_file(text))
+    assert result.met and result.violation is not None
+    assert result.violation.steps == 3  # soft's entry, its lock, hard's entry
+
+
+def test_placement(spec_file: Spec) -> None:
+    """Named CPUs as written; the others a CPU of their own after them."""
+    text = """
+        import "irq";
+        thread t() { }
+        scenario s { run t() on cpu 2; run t(); irq t() on cpu 0; softirq t() on cpu 2; }
+    """
+    ts = system(spec_file(text))
+    assert [(t.cpu, t.context) for t in ts.threads] == [
+        (2, ExecContext.TASK), (3, ExecContext.TASK), (0, ExecContext.HARDIRQ),
+        (2, ExecContext.SOFTIRQ)]
+    assert len(ts.cpus) == 4
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("thread t() { } scenario s { run t() on cpu 0; irq t() on cpu 0; }",
+     "an 'irq' handler needs the per-CPU interrupt state of the model library: add "
+     "'import \"irq\";'"),
+    ('import "irq"; thread t() { } scenario s { run t() on cpu 0; irq nope() on cpu 0; }',
+     "unknown thread 'nope'"),
+    ('import "irq"; thread t() { } scenario s { run t() on cpu 1; run t() on cpu 1; }',
+     "CPU 1 already runs the task 't': one task thread per CPU"),
+    ('import "irq"; thread t() { } scenario s { run t() on cpu 64; }',
+     "a CPU number is 0..63 (got 64)"),
+    ('per_cpu int[0..1] c = 0; thread t() { } init { c = 1; } scenario s { run t(); }',
+     "per-CPU 'c' is not defined in an init block"),
+    ('per_cpu int[0..1] c[2]; thread t() { } scenario s { run t(); }',
+     "a per-CPU variable must be a scalar or a struct"),
+])
+def test_bad_input(spec_file: Spec, text: str, message: str) -> None:
+    assert message in errors(spec_file(text))
+
+
+def test_engines_without_the_usage_pass_refuse(spec_file: Spec) -> None:
+    """BMC and the Promela export do not run the lockdep pass: they refuse a
+    scenario with handlers rather than verify it."""
+    ts = system(spec_file(LOCKS), "plain_other")
+    with pytest.raises(SpecError, match="--engine bmc does not check lockdep's"):
+        run_bmc(ts, 10, None, None)
+    with pytest.raises(SpecError, match="the Promela export does not check lockdep's"):
+        export(ts)
+
+
+def test_doc_usage_table(spec_file: Spec) -> None:
+    from checker.doc.locking import build_document
+    from checker.doc.markdown import render_markdown
+    from checker.locks.summary import summarize
+
+    sl = summarize(systems(spec_file(LOCKS), scenarios=["plain_other", "saved_other"]))
+    lock = next(c for c in sl.classes if c.name == "lock")
+    assert lock.usage == ["HARDIRQ-ON-W", "IN-HARDIRQ-W", "SOFTIRQ-ON-W"]
+    assert lock.inconsistent == [("IN-HARDIRQ-W", "HARDIRQ-ON-W")]
+    text = render_markdown(build_document(sl))
+    assert "{HARDIRQ-ON-W} {IN-HARDIRQ-W} {SOFTIRQ-ON-W}" in text
+
+
+def test_replay_confirms_the_usage(spec_file: Spec) -> None:
+    """A saved inconsistent-lock-state run replays when the other usage is
+    still reachable, and not once the task takes the lock with irqsave."""
+    from checker.trace.model import build_trace
+    from checker.trace.replay import replay_on
+
+    path = spec_file(LOCKS)
+    result = check(system(path, "plain_other"))
+    assert result.violation is not None and result.compiled is not None
+    trace = build_trace(result.compiled, result.violation)
+    got = replay_on(trace, system(path, "plain_other"))
+    assert got.reproduced, got.message
+    assert "{IN-HARDIRQ-W} and as {HARDIRQ-ON-W}" in got.message
+    fixed = spec_file(LOCKS.replace(
+        "thread plain() { spin_lock(&lock); x++; spin_unlock(&lock); }",
+        "thread plain() { bool f = spin_lock_irqsave(&lock); x++; "
+        "spin_unlock_irqrestore(&lock, f); }"))
+    got = replay_on(trace, system(fixed, "plain_other"))
+    assert not got.reproduced
+
+
+def test_property_selection(spec_file: Spec) -> None:
+    """`--property inconsistent_lock_state` is listed where handlers run, and
+    checks that rule alone; without handlers the scenario has no such
+    property."""
+    from checker.explore.properties import properties
+
+    path = spec_file(LOCKS)
+    ts = system(path, "plain_other")
+    assert "inconsistent_lock_state" in [p.name for p in properties(ts)]
+    only = check(ts, CheckOptions().only_properties(("inconsistent_lock_state",)))
+    assert only.violation is not None
+    assert only.violation.kind == ViolationKind.INCONSISTENT_LOCK_STATE
+    plain = system(spec_file(TINY.replace("irq h() on cpu 0;", "run h();")), "same")
+    assert "inconsistent_lock_state" not in [p.name for p in properties(plain)]
+
+
+def test_interrupts_left_disabled_hang(spec_file: Spec) -> None:
+    """A task that ends with interrupts disabled leaves its CPU's pending
+    interrupt undelivered: a deadlock (the handler can never enter)."""
+    text = """
+        import "irq";
+        thread t() { local_irq_disable(); }
+        thread h() { }
+        scenario s { run t() on cpu 0; irq h() on cpu 0; expect deadlock; }
+        scenario ok { run t() on cpu 0; irq h() on cpu 1; }
+    """
+    path = spec_file(text)
+    result = run(path, "s")
+    assert result.met and result.violation is not None
+    assert "h() at line" in result.violation.message
+    assert run(path, "ok").verdict == "verified"
+
+
+def test_per_cpu_variables(spec_file: Spec) -> None:
+    """Each CPU has its own instance: two tasks on two CPUs each see 0 first;
+    a handler sees its CPU's. States: 3 x 3 positions of the two tasks
+    (each: before its read-and-store, before its end, done) = 9, and the
+    final values follow from the positions."""
+    text = """
+        import "irq";
+        per_cpu int[0..2] n = 0;
+        thread t() { n = n + 1; assert(n == 1, "own instance"); }
+        thread h() { assert(n <= 1, "the handler sees its CPU's"); }
+        scenario two { run t() on cpu 0; run t() on cpu 1; }
+        scenario handler { run t() on cpu 0; irq h() on cpu 0; }
+    """
+    path = spec_file(text)
+    result = run(path, "two")
+    assert result.verdict == "verified"
+    assert result.stats.states == 9
+    assert run(path, "handler").verdict == "verified"
