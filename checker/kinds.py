@@ -39,6 +39,9 @@ class ViolationKind(StrEnum):
     FINAL = "final"
     ON_EXIT = "on_exit"
     DEADLOCK = "deadlock"
+    # A fair infinite run on which a thread that is not a daemon never
+    # finishes (checker.explore.fairness): a lasso counterexample.
+    STARVATION = "starvation"
 
 
 class PropertyKind(StrEnum):
@@ -216,6 +219,8 @@ def describe(kind: ViolationKind) -> str:
             return "A thread ended with an on_exit property false"
         case ViolationKind.DEADLOCK:
             return "No unfinished thread can move, or threads spin forever"
+        case ViolationKind.STARVATION:
+            return "A fair run that never ends leaves a thread unfinished forever"
         case (ViolationKind.NULL_DEREF | ViolationKind.USE_AFTER_FREE
               | ViolationKind.DOUBLE_FREE | ViolationKind.RANGE | ViolationKind.DIV_ZERO
               | ViolationKind.SHIFT | ViolationKind.ASSERT | ViolationKind.THREAD_LIMIT):

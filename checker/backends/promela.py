@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, assert_never
 
-from checker.backends.promela_names import Names
+from checker.backends.promela_names import ExportError, Names
 from checker.dsl.diagnostics import Span
 from checker.fsio import write_text_atomic
 from checker.ir.display import display_files, display_span, source_line
@@ -577,5 +577,9 @@ def export(ts: TransitionSystem, focus: Expectation | str | None = "default",
     `prefix` goes before every global name and `enable` (a Promela
     condition) into every guard, so that several models can share one file
     (see `checker.backends.spin.batch`)."""
+    refusal = ts.liveness_refusal()
+    if refusal is not None:
+        raise ExportError.where(ts.expect.span or Span(ts.spec, 0, 0, 0, 0),
+                               refusal.replace("without --engine bmc", "instead of the export"))
     f = default_focus(ts) if isinstance(focus, str) else focus
     return _Writer(ts, f, prefix, enable).write()

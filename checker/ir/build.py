@@ -195,7 +195,8 @@ class ScenarioBuilder:
                 args_text = ", ".join(_with_values(SourceCache.excerpt(a.span), self.run_values[i])
                                       for a in run.args)
             inst = ThreadInstance(tid, t.name, pc_slot, 1, run is None, args_text,
-                                  tuple(param_slots), ())
+                                  tuple(param_slots), (), daemon=t.decl.daemon,
+                                  fair=t.decl.fair)
             threads.append(inst)
             lowerers.append(low)
             self.param_lvs[tid] = param_lvs

@@ -338,6 +338,11 @@ class ThreadInstance:
     owned: tuple[int, ...]  # slots owned by this thread
     # For each pc, where the thread stands (the next statement it executes).
     pc_origin: dict[int, Origin] = field(default_factory=dict)
+    # `daemon thread`: runs forever by design; it need not finish, and a state
+    # where only daemons are unfinished and none can move is an end state.
+    daemon: bool = False
+    # `fair thread`: strongly fair (checker.explore.fairness); others weakly.
+    fair: bool = False
 
     @property
     def label(self) -> str:
@@ -384,6 +389,22 @@ class TransitionSystem:
                 cache.setdefault((a.thread, a.src), []).append(a)
             self._by_pc_cache = cache
         return cache
+
+    def liveness_refusal(self) -> str | None:
+        """Why only the explicit engine can check this scenario, or None.
+        A `daemon` thread changes which states are end states (one where
+        only daemons are left is no deadlock), and starvation is a property
+        of infinite fair runs: the symbolic engines and the Promela export
+        encode neither, so they refuse rather than judge another property."""
+        daemons = [t.kind for t in self.threads if t.daemon]
+        if daemons:
+            return (f"scenario {self.scenario} runs daemon thread {daemons[0]}: daemons and "
+                    "starvation under fairness are checked by the explicit engine only "
+                    "(migcheck check without --engine bmc)")
+        if self.expect.kind == ViolationKind.STARVATION:
+            return (f"scenario {self.scenario} expects starvation, a property of fair infinite "
+                    "runs: the explicit engine checks it (migcheck check without --engine bmc)")
+        return None
 
     @property
     def has_cycles(self) -> bool:

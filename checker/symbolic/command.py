@@ -45,6 +45,9 @@ def run_bmc(ts: TransitionSystem, depth: int, seconds: float | None,
 
     if depth < 0:
         raise SpecError.at(Span("<command line>", 0, 0, 0, 0), "--depth must be 0 or more")
+    refusal = ts.liveness_refusal()
+    if refusal is not None:
+        raise SpecError.at(ts.expect.span or Span(ts.spec, 0, 0, 0, 0), refusal)
     if err is None:
         return check_bmc(ts, depth, seconds)
     with err.status(f"bmc {ts.scenario}") as status:
@@ -112,6 +115,9 @@ def cmd_prove(args: argparse.Namespace, out: Console, err: Console) -> int:
         for ts in build_all(program, overrides, scenario_names):
             if set(ts.tags) & set(args.skip_tag):
                 continue
+            refusal = ts.liveness_refusal()
+            if refusal is not None:
+                raise SpecError.at(ts.expect.span or Span(ts.spec, 0, 0, 0, 0), refusal)
             with err.status(f"proving {ts.scenario}") if err.is_terminal else nullcontext():
                 # --seconds bounds each scenario's proof, encoding included.
                 start_process_limits(args.seconds, args.max_memory, seconds_flag="--seconds")

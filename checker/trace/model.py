@@ -25,6 +25,7 @@ from checker.ir.display import (
 from checker.ir.interp import Fault, Interp
 from checker.ir.layout import bits_for
 from checker.ir.nodes import Action, Expr, Loc, LockEvent, Origin, Slot, TransitionSystem
+from checker.kinds import ViolationKind
 from checker.sema.types import BoolType, EnumType, IntType, PtrType, StructType, TidType, Type
 
 TRACE_FORMAT = "migcheck-trace/1"
@@ -516,8 +517,8 @@ def build_trace(c: Compiled, v: Violation) -> Trace:
     blocked: dict[int, str] = {}
     for i, th in enumerate(ts.threads):
         pc = c.pc_of(states[-1], i)
-        if pc == 0:
-            continue
+        if pc == 0 or (th.daemon and v.kind == ViolationKind.STARVATION):
+            continue  # a starvation names the threads that never finish
         origin = th.pc_origin.get(pc)
         if origin is not None:
             span = display_span(origin, display_files(ts))
