@@ -38,7 +38,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import pairwise
 
 import networkx as nx
 import numpy as np
@@ -59,8 +58,12 @@ class _Graph:
 
     states: list[int]
     comp: np.ndarray
-    edges: dict[int, list[tuple[int, int]]]  # state -> (successor, thread index)
+    edges: dict[int, list[Move]]  # state -> its steps inside its component
     enabled: dict[int, frozenset[int]]
+
+
+# A step: (successor, thread index, action id).
+Move = tuple[int, int, int]
 
 
 def find_starvation(c: Compiled, graph: StateGraph, skip_bottom: bool = False
@@ -80,9 +83,7 @@ def find_starvation(c: Compiled, graph: StateGraph, skip_bottom: bool = False
     found: list[tuple[int, set[int]]] = []  # (starved thread, fair component)
     for i in must:
         nodes = {u for u in g.edges if c.pc_of(g.states[u], i) != 0}
-        comp = _fair_component(c, g, nodes)
-        if comp is not None:
-            found.append((i, comp))
+        found.extend((i, comp) for comp in _fair_components(c, g, nodes))
     if not found:
         return None
     dist, pred = _bfs(graph, c)
@@ -92,14 +93,15 @@ def find_starvation(c: Compiled, graph: StateGraph, skip_bottom: bool = False
     cycle = _fair_cycle(c, g, comp, entry)
     states = g.states
     path = [states[u] for u in prefix]
-    loop = [states[u] for u in cycle]
+    loop = [states[v] for v, _, _ in cycle]
     t = c.ts.threads[thread]
-    movers = _movers_of(g, [entry, *cycle])
+    movers = {th for _, th, _ in cycle}
     how = "moves but never finishes" if thread in movers else "never moves"
     by = ", ".join(c.ts.threads[k].label for k in sorted(movers))
     msg = (f"{t.label} starves: on a fair run that repeats forever it {how}, "
            f"at {where(c, states[entry], thread)} (the cycle's steps: {by})")
-    return Violation(ViolationKind.STARVATION, msg, None, path, cycle=loop)
+    return Violation(ViolationKind.STARVATION, msg, None, path, cycle=loop,
+                     cycle_actions=[a for _, _, a in cycle])
 
 
 def _labelled(c: Compiled, graph: StateGraph, skip_bottom: bool) -> _Graph | None:
@@ -128,35 +130,36 @@ def _labelled(c: Compiled, graph: StateGraph, skip_bottom: bool) -> _Graph | Non
     states = graph.states()
     index = graph.index
     tindex = {t.id: i for i, t in enumerate(c.ts.threads)}
-    edges: dict[int, list[tuple[int, int]]] = {}
+    edges: dict[int, list[Move]] = {}
     enabled: dict[int, frozenset[int]] = {}
     for u in np.nonzero(live[comp])[0].tolist():
         s = states[u]
-        out: list[tuple[int, int]] = []
+        out: list[Move] = []
         en: set[int] = set()
         for a, t in c.moves(s):
             th = tindex[a.thread]
             en.add(th)
             v = index.get(t)
             if v is not None and comp[v] == comp[u]:
-                out.append((v, th))
+                out.append((v, th, a.id))
         edges[u] = out
         enabled[u] = frozenset(en)
     return _Graph(states, comp, edges, enabled)
 
 
-def _fair_component(c: Compiled, g: _Graph, nodes: set[int]) -> set[int] | None:
-    """A set of `nodes`, strongly connected by steps inside it, on which a
-    fair run can stay forever; None if there is none (Emerson-Lei)."""
+def _fair_components(c: Compiled, g: _Graph, nodes: set[int]) -> list[set[int]]:
+    """The maximal sets of `nodes`, strongly connected by steps inside
+    them, on which a fair run can stay forever (Emerson-Lei)."""
     fair = {i for i, t in enumerate(c.ts.threads) if t.fair}
+    out: list[set[int]] = []
     todo = [nodes]
     while todo:
         part = todo.pop()
         sub: nx.DiGraph = nx.DiGraph()
         sub.add_nodes_from(part)
-        sub.add_edges_from((u, v) for u in part for v, _ in g.edges[u] if v in part)
+        sub.add_edges_from((u, v) for u in part for v, _, _ in g.edges[u] if v in part)
         for scc in nx.strongly_connected_components(sub):
-            moved = {th for u in scc for v, th in g.edges[u] if v in scc}
+            moved = {th for u in scc for v, th, _ in g.edges[u] if v in scc}
             if not moved:
                 continue  # one state, no step inside: no infinite run here
             strong = {u for u in scc if (g.enabled[u] & fair) - moved}
@@ -166,30 +169,31 @@ def _fair_component(c: Compiled, g: _Graph, nodes: set[int]) -> set[int] | None:
             always = frozenset.intersection(*(g.enabled[u] for u in scc))
             if always - moved:
                 continue  # a thread enabled throughout never moves: unfair
-            return set(scc)
-    return None
+            out.append(set(scc))
+    return out
 
 
-def _fair_cycle(c: Compiled, g: _Graph, comp: set[int], entry: int) -> list[int]:
-    """A cycle from `entry` back to it inside `comp` (its states after
-    `entry`, ending with `entry`), fair by itself: a shortest one, with a
-    detour for each thread it treats unfairly."""
+def _fair_cycle(c: Compiled, g: _Graph, comp: set[int], entry: int) -> list[Move]:
+    """A cycle from `entry` back to it inside `comp` (its steps, the last
+    one back to `entry`), fair by itself: a shortest one, with a detour for
+    each thread it treats unfairly."""
     cycle = _walk(g, comp, entry, _to(entry))
     fair = {i for i, t in enumerate(c.ts.threads) if t.fair}
     for _ in range(2 * len(c.ts.threads) + 1):
-        visited = [entry, *cycle[:-1]]
-        moved = _movers_of(g, [entry, *cycle])
+        visited = [entry, *(v for v, _, _ in cycle[:-1])]
+        moved = {th for _, th, _ in cycle}
         en_all = frozenset.intersection(*(g.enabled[u] for u in visited))
         en_any = frozenset.union(*(g.enabled[u] for u in visited))
         wrong = sorted((en_all - moved) | ((en_any & fair) - moved))
         if not wrong:
             return cycle
         th = wrong[0]
-        if any(th == t2 for u in comp for v, t2 in g.edges[u] if v in comp):
+        if any(th == t2 for u in comp for v, t2, _ in g.edges[u] if v in comp):
             to = _walk(g, comp, entry, _by_thread(th))
         else:  # weakly fair and disabled somewhere in comp: pass there
             to = _walk(g, comp, entry, _to_disabled(g, th))
-        back = _walk(g, comp, to[-1], _to(entry)) if to[-1] != entry else []
+        end = to[-1][0]
+        back = _walk(g, comp, end, _to(entry)) if end != entry else []
         cycle = [*cycle, *to, *back]
     raise AssertionError("a fair component without a fair cycle")
 
@@ -209,38 +213,30 @@ def _to_disabled(g: _Graph, thread: int) -> Goal:
     return lambda v, th: thread not in g.enabled[v]
 
 
-def _walk(g: _Graph, comp: set[int], start: int, goal: Goal) -> list[int]:
-    """The states after `start` of a shortest walk inside `comp` whose last
+def _walk(g: _Graph, comp: set[int], start: int, goal: Goal) -> list[Move]:
+    """The steps of a shortest walk from `start` inside `comp` whose last
     step satisfies `goal`."""
-    prev: dict[int, int] = {}
+    prev: dict[int, tuple[int, Move]] = {}  # state -> (state before, the step)
     todo = deque([start])
     seen = {start}
     while todo:
         u = todo.popleft()
-        for v, th in g.edges[u]:
+        for move in g.edges[u]:
+            v, th, _ = move
             if v not in comp:
                 continue
             if goal(v, th):
-                out = [v]
+                out = [move]
                 while u != start:
-                    out.append(u)
-                    u = prev[u]
+                    u, step = prev[u]
+                    out.append(step)
                 out.reverse()
                 return out
             if v not in seen:
                 seen.add(v)
-                prev[v] = u
+                prev[v] = (u, move)
                 todo.append(v)
     raise AssertionError("no walk inside a strongly connected component")
-
-
-def _movers_of(g: _Graph, walk: list[int]) -> set[int]:
-    """The threads of the steps between consecutive states of `walk`
-    (some step of that thread connects them)."""
-    out: set[int] = set()
-    for u, v in pairwise(walk):
-        out.update(th for w, th in g.edges[u] if w == v)
-    return out
 
 
 def _bfs(graph: StateGraph, c: Compiled) -> tuple[np.ndarray, np.ndarray]:
