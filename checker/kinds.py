@@ -43,6 +43,10 @@ class ViolationKind(StrEnum):
     # handler and elsewhere with that interrupt enabled (checker.explore.irqstate)
     INCONSISTENT_LOCK_STATE = "inconsistent_lock_state"
 
+    # A fair infinite run on which a thread that is not a daemon never
+    # finishes (checker.explore.fairness): a lasso counterexample.
+    STARVATION = "starvation"
+
 
 class ExecContext(StrEnum):
     """What a thread instance is on its CPU (`ThreadInstance.context`): a task
@@ -235,6 +239,8 @@ def describe(kind: ViolationKind) -> str:
         case ViolationKind.INCONSISTENT_LOCK_STATE:
             return ("A lock taken in interrupt (softirq) context and elsewhere with that "
                     "interrupt enabled")
+        case ViolationKind.STARVATION:
+            return "A fair run that never ends leaves a thread unfinished forever"
         case (ViolationKind.NULL_DEREF | ViolationKind.USE_AFTER_FREE
               | ViolationKind.DOUBLE_FREE | ViolationKind.RANGE | ViolationKind.DIV_ZERO
               | ViolationKind.SHIFT | ViolationKind.ASSERT | ViolationKind.THREAD_LIMIT):

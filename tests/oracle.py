@@ -53,7 +53,7 @@ def explore(ts: TransitionSystem, livelock: bool = True) -> OracleResult:
             except Fault as f:
                 return OracleResult(len(seen), transitions, f.kind, seen[st] + 1)
             if not succ:
-                if any(st[t.pc_slot] for t in ts.threads):
+                if any(st[t.pc_slot] for t in ts.threads if not t.daemon):
                     return OracleResult(len(seen), transitions, "deadlock", seen[st])
                 try:
                     if any(not interp.eval(e, st) for _, e in ts.finals):
@@ -72,7 +72,8 @@ def explore(ts: TransitionSystem, livelock: bool = True) -> OracleResult:
         if nxt:
             depth += 1
         frontier = nxt
-    if livelock:
+    daemons = any(t.daemon for t in ts.threads)
+    if livelock and not daemons:
         cond = nx.condensation(graph)
         for comp in cond.nodes:
             members = cond.nodes[comp]["members"]
@@ -80,4 +81,57 @@ def explore(ts: TransitionSystem, livelock: bool = True) -> OracleResult:
                                                   for v in graph.successors(u) if v in members):
                 depth_in = min(seen[m] for m in members)
                 return OracleResult(len(seen), transitions, "deadlock", depth_in)
+    if livelock:
+        depth_in = _starving(ts, interp, graph, seen, skip_bottom=not daemons)
+        if depth_in is not None:
+            return OracleResult(len(seen), transitions, "starvation", depth_in)
     return OracleResult(len(seen), transitions, None, None)
+
+
+def _starving(ts: TransitionSystem, interp: Interp, graph: nx.DiGraph,
+              seen: dict[tuple[int, ...], int], skip_bottom: bool) -> int | None:
+    """The distance to the nearest state of a fair cycle on which a thread
+    that must finish stays unfinished, or None: the definition applied
+    naively (every state, every thread, the steps recomputed by the
+    interpreter; weak fairness, and strong for `fair` threads). Without
+    daemons, bottom components are the spinning check's above."""
+    def moves(st: tuple[int, ...]) -> list[tuple[int, tuple[int, ...]]]:
+        out = []
+        for t in ts.threads:
+            for a in ts.actions_at(t.id, st[t.pc_slot]):
+                try:
+                    new = interp.step(a, st, t.pc_slot)
+                except Fault:
+                    continue
+                if new is not None:
+                    out.append((t.id, tuple(new)))
+        return out
+
+    cond = nx.condensation(graph)
+    bottom = {m for c in cond.nodes if cond.out_degree(c) == 0
+              for m in cond.nodes[c]["members"]} if skip_bottom else set()
+    best: int | None = None
+    for t in ts.threads:
+        if t.daemon:
+            continue
+        todo = [{st for st in graph.nodes if st[t.pc_slot] != 0 and st not in bottom}]
+        while todo:
+            part = todo.pop()
+            sub = graph.subgraph(part)
+            for scc in nx.strongly_connected_components(sub):
+                labelled = {st: moves(st) for st in scc}
+                moved = {th for st in scc for th, n in labelled[st] if n in scc}
+                if not moved:
+                    continue
+                enabled = {st: {th for th, _ in labelled[st]} for st in scc}
+                strong = {st for st in scc for u in ts.threads
+                          if u.fair and u.id not in moved and u.id in enabled[st]}
+                if strong:
+                    todo.append(set(scc) - strong)
+                    continue
+                if any(all(u.id in enabled[st] for st in scc) and u.id not in moved
+                       for u in ts.threads):
+                    continue
+                near = min(seen[st] for st in scc)
+                best = near if best is None else min(best, near)
+    return best

@@ -55,6 +55,8 @@ def _scenarios() -> list[object]:
         for ts in build_all(load_program(spec)):
             if ts.has_handlers:  # the export refuses them (tests/test_irq.py)
                 continue
+            if ts.liveness_refusal() is not None:
+                continue  # daemons, starvation: the export refuses them (test_liveness.py)
             expects = ts.expect.kind != "verified"
             default = "slow" not in ts.tags and expects not in seen
             if default:

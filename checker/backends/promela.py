@@ -585,5 +585,9 @@ def export(ts: TransitionSystem, focus: Expectation | str | None = "default",
     condition) into every guard, so that several models can share one file
     (see `checker.backends.spin.batch`)."""
     refuse_handlers(ts, "the Promela export")
+    refusal = ts.liveness_refusal()
+    if refusal is not None:
+        raise ExportError.where(ts.expect.span or Span(ts.spec, 0, 0, 0, 0),
+                               refusal.replace("without --engine bmc", "instead of the export"))
     f = default_focus(ts) if isinstance(focus, str) else focus
     return _Writer(ts, f, prefix, enable).write()

@@ -449,6 +449,8 @@ class ThreadDecl(Decl):
     params: list[Param]
     body: Block
     static: bool = False
+    daemon: bool = False  # `daemon thread`: runs forever by design (explore.fairness)
+    fair: bool = False  # `fair thread`: strongly fair, not only weakly
 
 
 @dataclass(eq=False)

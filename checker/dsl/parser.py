@@ -253,7 +253,12 @@ class _Builder(Transformer[Any, Any]):
     @v_args(meta=True)
     def thread_decl(self, meta: Any, items: list[Any]) -> ast.ThreadDecl:
         static, items = self._static(meta, items)
-        return ast.ThreadDecl(self._span(meta), str(items[0]), items[1], items[2], static)
+        quals = [str(i) for i in items if isinstance(i, Token) and i.type == "THREADQUAL"]
+        items = [i for i in items if not (isinstance(i, Token) and i.type == "THREADQUAL")]
+        if len(set(quals)) != len(quals):
+            raise SpecError.at(self._span(meta), "a thread qualifier is repeated")
+        return ast.ThreadDecl(self._span(meta), str(items[0]), items[1], items[2], static,
+                              daemon="daemon" in quals, fair="fair" in quals)
 
     def params(self, items: list[Any]) -> list[ast.Param]:
         return [p for p in items if p is not None]

@@ -195,8 +195,10 @@ def where(c: Compiled, s: int, index: int) -> str:
 
 def terminal(c: Compiled, s: int, path_fn: Callable[[], list[int]]) -> Violation | None:
     """A state with no successor: a deadlock unless every thread finished,
-    in which case the `final` properties must hold."""
-    if s & c.pc_mask:
+    in which case the `final` properties must hold. A `daemon` thread need
+    not finish: a state where only daemons are left, none able to move
+    (kcompactd asleep waiting for work), is an end state as well."""
+    if s & c.pc_mask and s & must_finish_mask(c):
         blocked = [
             f"{t.label} at {where(c, s, i)}"
             for i, t in enumerate(c.ts.threads)
@@ -215,6 +217,15 @@ def terminal(c: Compiled, s: int, path_fn: Callable[[], list[int]]) -> Violation
             return Violation(ViolationKind.FINAL, f"final property '{prop.name}' does not hold", prop,
                              path_fn())
     return None
+
+
+def must_finish_mask(c: Compiled) -> int:
+    """The pc bits of the threads that must finish (every one but the daemons)."""
+    out = 0
+    for t, (off, mask) in zip(c.ts.threads, c.thread_pc, strict=True):
+        if not t.daemon:
+            out |= mask << off
+    return out
 
 
 def check_invariant(c: Compiled, s: int, path_fn: Callable[[], list[int]]) -> Violation | None:

@@ -26,6 +26,7 @@ from checker.kinds import CHECKS, ViolationKind, describe
 
 DEADLOCK = "deadlock"
 LIVELOCK = "livelock"
+STARVATION = "starvation"
 SLEEP_IN_ATOMIC = "sleep_in_atomic"
 # The kinds the semantics' checks raise, other than a failed assert.
 FAULT_KINDS: tuple[ViolationKind, ...] = tuple(dict.fromkeys(
@@ -71,6 +72,8 @@ def properties(ts: TransitionSystem, livelock: bool = True) -> list[Property]:
                              "some unfinished thread can always move")
     if livelock and ts.has_cycles:
         out[LIVELOCK] = Property(LIVELOCK, LIVELOCK, "no run spins forever without progress")
+        out[STARVATION] = Property(STARVATION, STARVATION, "on every fair run that never ends, "
+                                   "every thread but the daemons finishes")
     if ts.has_handlers:
         k = ViolationKind.INCONSISTENT_LOCK_STATE
         out[k] = Property(str(k), "lockdep", "no lock is taken in an interrupt (softirq) "

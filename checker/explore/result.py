@@ -35,7 +35,8 @@ class Stats:
 class Violation:
     """A property broken by a run: `path` leads from the initial state to the
     state before `fault_action` (a step that faulted), or to the violating state
-    itself; for a livelock, `cycle` repeats forever from the path's last state."""
+    itself; for a lasso (livelock, starvation), `cycle` repeats forever from
+    the path's last state: its states after that one, ending with it."""
 
     kind: ViolationKind
     message: str
@@ -46,6 +47,10 @@ class Violation:
     # An inconsistent lock state's other usage: a run ending with the step
     # that took the lock in the other context (checker.explore.irqstate).
     witness: list[int] = field(default_factory=list)
+    # The action of each step of `cycle`, where the finder knows it: two
+    # threads can make the same step (`x = 1` where x is 1 already), and
+    # which of them moves is what makes a cycle fair (explore.fairness).
+    cycle_actions: list[int] = field(default_factory=list)
 
     @property
     def name(self) -> str | None:

@@ -11,7 +11,7 @@ from checker.explore.common import Outcome, StateGraph
 from checker.explore.dfs import dfs
 from checker.explore.limits import Budget, LimitExceeded, figures, limit_text, phase
 from checker.explore.options import CheckOptions
-from checker.explore.properties import LIVELOCK, select
+from checker.explore.properties import LIVELOCK, STARVATION, select
 from checker.explore.result import CheckResult, Stats, Violation, peak_rss_mb
 from checker.explore.switches import MAX_STATES as SWITCH_PASS_MAX_STATES
 from checker.explore.switches import fewest_switches
@@ -43,7 +43,7 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     search: Search = engine or (bfs if opts.search == "bfs" else dfs)
     out = Outcome(ts.expect, every=opts.all_violations, wanted=wanted)
     graph = StateGraph() if opts.check_livelock and ts.has_cycles \
-        and (wanted is None or LIVELOCK in wanted) else None
+        and (wanted is None or LIVELOCK in wanted or STARVATION in wanted) else None
     try:
         parent = search(c, budget, stats, out, graph)
     except KeyboardInterrupt as e:  # Ctrl-C: the figures so far, for the message
@@ -52,11 +52,19 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
         raise
     stats.seconds = budget.elapsed()
     if out.violation is None and out.limit is None and graph is not None:
-        from checker.explore.livelock import find_livelock  # scipy: only when needed
+        from checker.explore.fairness import find_starvation  # scipy: only when needed
+        from checker.explore.livelock import find_livelock
 
         try:
-            with phase(f"looking for spinning runs in scenario {ts.scenario}"):
-                out.offer(find_livelock(c, parent, graph))
+            # With a daemon, a run that never ends is no livelock by itself:
+            # the starvation check judges each thread that must finish.
+            spinning = not any(t.daemon for t in ts.threads)
+            if spinning:
+                with phase(f"looking for spinning runs in scenario {ts.scenario}"):
+                    out.offer(find_livelock(c, parent, graph))
+            if out.violation is None:
+                with phase(f"looking for starvation under fairness in scenario {ts.scenario}"):
+                    out.offer(find_starvation(c, graph, skip_bottom=spinning))
         except LimitExceeded as e:
             out.limit = limit_text(e)
     if out.violation is None and out.limit is None and ts.has_handlers:

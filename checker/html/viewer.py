@@ -141,7 +141,17 @@ function buildLanes() {
   head.appendChild(el('th', '', '#'));
   for (const t of tr.threads) head.appendChild(el('th', '', 'T' + t.id + ' ' + t.label));
   table.appendChild(head);
+  // A lasso (livelock, starvation): the rows of the cycle shaded, and a
+  // line where it starts and where it goes back to.
+  function mark(text) {
+    const row = el('tr', 'loop-mark'), td = el('td', 'loop', text);
+    td.colSpan = tr.threads.length + 1;
+    row.appendChild(td);
+    table.appendChild(row);
+  }
   for (const s of tr.steps) {
+    if (tr.loop_start !== null && s.index === tr.loop_start + 1)
+      mark('— cycle starts here: steps ' + s.index + '..' + tr.steps.length + ' repeat forever —');
     const row = el('tr', 'step');
     row.dataset.step = s.index;
     if (tr.loop_start !== null && s.index > tr.loop_start) row.classList.add('loop');
@@ -161,6 +171,7 @@ function buildLanes() {
     row.addEventListener('click', () => show(s.index));
     table.appendChild(row);
   }
+  if (tr.loop_start !== null) mark('— back to step ' + (tr.loop_start + 1) + ' —');
   lanes.appendChild(table);
   $('title').textContent = tr.spec + ' \u2014 scenario ' + tr.scenario;
   $('msg').textContent = tr.kind + (tr.name ? " '" + tr.name + "'" : '') + ': ' + tr.message;

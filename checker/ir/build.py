@@ -230,7 +230,8 @@ class ScenarioBuilder:
                                       for a in run.args)
             inst = ThreadInstance(tid, t.name, pc_slot, 1, run is None, args_text,
                                   tuple(param_slots), (), cpu=self.placements[i].cpu,
-                                  context=self.placements[i].context)
+                                  context=self.placements[i].context, daemon=t.decl.daemon,
+                                  fair=t.decl.fair)
             threads.append(inst)
             lowerers.append(low)
             self.param_lvs[tid] = param_lvs

@@ -358,6 +358,11 @@ class ThreadInstance:
     pc_origin: dict[int, Origin] = field(default_factory=dict)
     cpu: int = 0  # the CPU it runs on (`on cpu N`; else one of its own)
     context: ExecContext = ExecContext.TASK  # a task, or an interrupt/softirq handler
+    # `daemon thread`: runs forever by design; it need not finish, and a state
+    # where only daemons are unfinished and none can move is an end state.
+    daemon: bool = False
+    # `fair thread`: strongly fair (checker.explore.fairness); others weakly.
+    fair: bool = False
 
     @property
     def label(self) -> str:
@@ -437,6 +442,22 @@ class TransitionSystem:
                 cache.setdefault((a.thread, a.src), []).append(a)
             self._by_pc_cache = cache
         return cache
+
+    def liveness_refusal(self) -> str | None:
+        """Why only the explicit engine can check this scenario, or None.
+        A `daemon` thread changes which states are end states (one where
+        only daemons are left is no deadlock), and starvation is a property
+        of infinite fair runs: the symbolic engines and the Promela export
+        encode neither, so they refuse rather than judge another property."""
+        daemons = [t.kind for t in self.threads if t.daemon]
+        if daemons:
+            return (f"scenario {self.scenario} runs daemon thread {daemons[0]}: daemons and "
+                    "starvation under fairness are checked by the explicit engine only "
+                    "(migcheck check without --engine bmc)")
+        if self.expect.kind == ViolationKind.STARVATION:
+            return (f"scenario {self.scenario} expects starvation, a property of fair infinite "
+                    "runs: the explicit engine checks it (migcheck check without --engine bmc)")
+        return None
 
     @property
     def has_cycles(self) -> bool:

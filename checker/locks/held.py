@@ -37,7 +37,7 @@ from checker.kinds import ViolationKind
 from checker.locks.explore import atomic_context_slots
 from checker.locks.names import location_name
 from checker.locks.recorder import PackedState, Recorder, StepRecord
-from checker.trace.model import HeldLock, LockReport, LockWait, ThreadLocks, find_action
+from checker.trace.model import HeldLock, LockReport, LockWait, ThreadLocks, run_actions
 
 DEADLOCK = "deadlock"
 SLEEP_IN_ATOMIC = "sleep_in_atomic"
@@ -108,8 +108,8 @@ def lock_report(c: Compiled, v: Violation) -> LockReport | None:
         st = PackedState(s, c.packing)
         return sum(st[k] for k in atomic.get(thread, []))
 
-    for k, (s, t) in enumerate(itertools.pairwise(states)):
-        a = find_action(c, s, t)
+    for k, ((s, t), a) in enumerate(zip(itertools.pairwise(states), run_actions(c, v),
+                                        strict=True)):
         rec.events = []
         got = rec.run(a, s, c.packing)
         if a.dst == 0:

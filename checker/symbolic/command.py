@@ -47,6 +47,9 @@ def run_bmc(ts: TransitionSystem, depth: int, seconds: float | None,
     refuse_handlers(ts, "--engine bmc")
     if depth < 0:
         raise SpecError.at(Span("<command line>", 0, 0, 0, 0), "--depth must be 0 or more")
+    refusal = ts.liveness_refusal()
+    if refusal is not None:
+        raise SpecError.at(ts.expect.span or Span(ts.spec, 0, 0, 0, 0), refusal)
     if err is None:
         return check_bmc(ts, depth, seconds)
     with err.status(f"bmc {ts.scenario}") as status:
@@ -115,6 +118,12 @@ def cmd_prove(args: argparse.Namespace, out: Console, err: Console) -> int:
             if set(ts.tags) & set(args.skip_tag):
                 continue
             refuse_handlers(ts, "migcheck prove")
+            refusal = ts.liveness_refusal()
+            if refusal is not None:
+                if ts.scenario in wanted:  # asked for by name: refused
+                    raise SpecError.at(ts.expect.span or Span(ts.spec, 0, 0, 0, 0), refusal)
+                out.print(Text(f"  scenario {ts.scenario}: skipped: {refusal}"))
+                continue
             with err.status(f"proving {ts.scenario}") if err.is_terminal else nullcontext():
                 # --seconds bounds each scenario's proof, encoding included.
                 start_process_limits(args.seconds, args.max_memory, seconds_flag="--seconds")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from checker.dsl.diagnostics import SourceCache, Span
@@ -498,14 +499,26 @@ def find_action(c: Compiled, s: int, t: int) -> Action:
     raise AssertionError("no action connects two consecutive trace states")
 
 
+def run_actions(c: Compiled, v: Violation) -> list[Action]:
+    """The action of each step of `v`'s run (its path, then its cycle): the
+    cycle's own where the violation names them, else one that connects."""
+    states = [*v.path, *v.cycle]
+    out = [find_action(c, s, t) for s, t in pairwise(v.path)]
+    if v.cycle_actions:
+        assert len(v.cycle_actions) == len(v.cycle)
+        return out + [c.ts.actions[a] for a in v.cycle_actions]
+    start = len(v.path) - 1
+    return out + [find_action(c, states[k], states[k + 1])
+                  for k in range(start, len(states) - 1)]
+
+
 def build_trace(c: Compiled, v: Violation) -> Trace:
     ts = c.ts
     fmt = ValueFormatter(ts)
     states = [*v.path, *v.cycle]
     steps: list[Step] = []
-    for k in range(len(states) - 1):
+    for k, a in enumerate(run_actions(c, v)):
         s, t = states[k], states[k + 1]
-        a = find_action(c, s, t)
         steps.append(_step(fmt, c, len(steps) + 1, a, s, t))
     if v.fault_action is not None:
         a = ts.actions[v.fault_action]
@@ -521,8 +534,8 @@ def build_trace(c: Compiled, v: Violation) -> Trace:
     blocked: dict[int, str] = {}
     for i, th in enumerate(ts.threads):
         pc = c.pc_of(states[-1], i)
-        if pc == 0:
-            continue
+        if pc == 0 or (th.daemon and v.kind == ViolationKind.STARVATION):
+            continue  # a starvation names the threads that never finish
         origin = th.pc_origin.get(pc)
         if origin is not None:
             span = display_span(origin, display_files(ts))

@@ -118,6 +118,7 @@ def _focus_threads(trace: Trace) -> set[int]:
 class _Row:
     step: int  # 0: an elision row
     cells: dict[int, list[str]]  # column -> its lines
+    note: str = ""  # a line across every column (where a lasso's cycle starts and ends)
 
 
 def _cell(trace: Trace, step: Step, func: str | None, width: int,
@@ -207,11 +208,20 @@ def render_race(trace: Trace, width: int = WIDTH) -> str:
     out += _head(shown_threads, col, tagged)
     out.append(" " * MARGIN + (" " * GAP).join("-" * col for _ in range(n)))
     for row in rows:
+        if row.note:
+            out.append(" " * MARGIN + row.note)
+            continue
         height = max(len(lines) for lines in row.cells.values())
         for k in range(height):
             num = f"{row.step:>4} " if row.step and k == 0 else " " * MARGIN
             parts = [(row.cells.get(c, [])[k:k + 1] or [""])[0].ljust(col) for c in range(n)]
             out.append((num + (" " * GAP).join(parts)).rstrip())
+    if clean.kind == "starvation":
+        # The starving thread may take no step at all: say where it waits.
+        for t in clean.threads:
+            if t.id in clean.blocked:
+                out += _wrap(f"unfinished forever: T{t.id} {t.label} at {clean.blocked[t.id]}",
+                             width)
     hidden = [t for t in clean.threads if t not in shown_threads]
     if hidden:
         out += _wrap("not drawn (no step that matters): "
@@ -256,7 +266,15 @@ def _rows(trace: Trace, kept: set[int], col_of: dict[int, int],
     func = {t.id: t.kind for t in trace.threads}
     rows: list[_Row] = []
     skipped: set[int] = set()
+    loop = trace.loop_start
     for s in trace.steps:
+        if loop is not None and s.index == loop + 1:
+            if skipped:
+                marks = {col_of[t] for t in skipped if t in col_of} or set(col_of.values())
+                rows.append(_Row(0, {c: ["  ..."] for c in marks}))
+                skipped = set()
+            rows.append(_Row(0, {}, f"-- cycle starts here (steps {s.index}.."
+                                    f"{len(trace.steps)} repeat forever) --"))
         if s.index not in kept:
             skipped.add(s.thread)
             continue
@@ -275,4 +293,6 @@ def _rows(trace: Trace, kept: set[int], col_of: dict[int, int],
     if skipped:
         rows.append(_Row(0, {c: ["  ..."] for c in {col_of[t] for t in skipped if t in col_of}}
                          or {0: ["  ..."]}))
+    if loop is not None:
+        rows.append(_Row(0, {}, f"-- back to step {loop + 1} --"))
     return rows

@@ -130,6 +130,8 @@ def _check_end(trace: Trace, ts: TransitionSystem, interp: Interp, state: list[i
                                        f"{why}")
         return ReplayResult(True, "reproduces: the run returns to the state of step "
                                   f"{start} and can repeat forever")
+    if kind == "starvation":
+        return _check_lasso(trace, ts, interp, state, history)
     if kind == "deadlock":
         for t in ts.threads:
             for a in ts.actions_at(t.id, state[t.pc_slot]):
@@ -161,6 +163,55 @@ def _check_end(trace: Trace, ts: TransitionSystem, interp: Interp, state: list[i
         if not ok:
             return ReplayResult(True, f"reproduces: {kind} '{ts.props[idx].name}' does not hold")
     return ReplayResult(False, f"the run no longer breaks the {kind} property")
+
+
+def _check_lasso(trace: Trace, ts: TransitionSystem, interp: Interp, state: list[int],
+                 history: list[list[int]]) -> ReplayResult:
+    """A starvation lasso (`checker.explore.fairness`): the cycle closes, is
+    fair by itself (a thread enabled in each of its states takes a step in
+    it; a `fair` thread enabled in one of them does), and some thread that
+    is not a daemon is unfinished in every state of it."""
+    start = trace.loop_start
+    if start is None or not 0 <= start < len(history) - 1:
+        return ReplayResult(False, "a starvation counterexample needs a cycle of at least "
+                                   "one step (loop_start)")
+    if history[start] != state:
+        return ReplayResult(False, f"the saved cycle does not return to the state of step {start}")
+    loop = history[start:-1]
+    moved = {st.thread for st in trace.steps[start:]}
+    enabled = [_enabled(ts, interp, st) for st in loop]
+    for t in ts.threads:
+        if t.id in moved:
+            continue
+        if all(t.id in en for en in enabled):
+            return ReplayResult(False, f"the cycle is not fair: T{t.id} {t.label} can move in "
+                                       "every state of it and never does (weak fairness)")
+        if t.fair and any(t.id in en for en in enabled):
+            return ReplayResult(False, f"the cycle is not fair: fair thread T{t.id} {t.label} "
+                                       "can move in it and never does (strong fairness)")
+    starved = [t for t in ts.threads
+               if not t.daemon and all(st[t.pc_slot] != 0 for st in loop)]
+    if not starved:
+        return ReplayResult(False, "every thread that must finish finishes on the cycle: "
+                                   "no starvation")
+    names = ", ".join(f"T{t.id} {t.label}" for t in starved)
+    return ReplayResult(True, f"reproduces: the run returns to the state of step {start}, "
+                              f"a fair cycle that leaves {names} unfinished forever")
+
+
+def _enabled(ts: TransitionSystem, interp: Interp, st: list[int]) -> set[int]:
+    """The threads that can take a step in `st` (a step that faults cannot
+    be taken, as in the search)."""
+    out: set[int] = set()
+    for t in ts.threads:
+        for a in ts.actions_at(t.id, st[t.pc_slot]):
+            try:
+                if interp.step(a, st, t.pc_slot) is not None:
+                    out.add(t.id)
+                    break
+            except Fault:
+                continue
+    return out
 
 
 # States explored from a cycle's state to confirm that no run leaves it; the

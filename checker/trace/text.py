@@ -102,9 +102,10 @@ def render(trace: Trace, full_state: bool = False) -> str:
             out.append((prefix + gap.join(parts)).rstrip())
     if trace.loop_start is not None:
         out.append(f"      ---- back to step {trace.loop_start + 1} ----")
-    if trace.kind == "deadlock" and trace.blocked:
+    if trace.kind in ("deadlock", "starvation") and trace.blocked:
         out.append("")
-        out.append("threads that cannot move:")
+        out.append("threads that cannot move:" if trace.kind == "deadlock"
+                   else "threads left unfinished forever by the cycle:")
         for t in threads:
             if t.id in trace.blocked:
                 out.append(f"  T{t.id} {t.label}: {trace.blocked[t.id]}")
