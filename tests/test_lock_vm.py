@@ -68,6 +68,15 @@ def assert_same_facts(ref: LockFacts, got: LockFacts) -> None:
         assert ref.path(w.key) == got.path(w.key), (ref.ts.scenario, w)
 
 
+def assert_same_pairs(ref: LockFacts, search: VmLockSearch) -> None:
+    """Every (state, held locks) pair, with its parent, as the reference has it."""
+    keys = [search.pair_key(i) for i in range(ref.pairs)]
+    assert keys == list(ref.parent)  # discovery order: the breadth-first order
+    for i, k in enumerate(keys):
+        link = ref.parent[k]
+        assert (None if link is None else link[0]) == (keys[int(search.parent[i])] if i else None)
+
+
 SPEC_SCENARIOS = [  # spec, scenario, pairs within 15,000 (all of them: complete)
     ("zsmalloc/map_vs_migrate.mig", "map_free_vs_migrate", 4608),
     ("zsmalloc/migration.mig", "free_vs_compaction", 15_000),
@@ -83,9 +92,11 @@ SPEC_SCENARIOS = [  # spec, scenario, pairs within 15,000 (all of them: complete
 def test_the_vm_search_gives_the_reference_facts_on_specs(spec, scenario, pairs):
     (ts,) = systems(ROOT / "specs" / spec, scenarios=[scenario])
     ref = explore_locks(ts, max_states=15_000)
-    got = VmLockSearch(ts, 15_000).run()
+    search = VmLockSearch(ts, 15_000)
+    got = search.run()
     assert (ref.pairs, ref.complete) == (pairs, pairs < 15_000)
     assert_same_facts(ref, got)
+    assert_same_pairs(ref, search)
 
 
 def test_a_cut_search_is_incomplete_and_cut_where_the_reference_cuts():
@@ -121,7 +132,9 @@ LOCK_BY_HANDLE = """
         spin_unlock(&o->lock);
     }
     thread user(int[0..1] k) { bump(&objs[k]); }
+    thread leaks() { spin_lock(&objs[1].lock); objs[1].v = 2; }
     scenario two { run user(0); run user(1); run user(0); }
+    scenario leak { run leaks(); run user(0); run user(1); }
 """
 
 
@@ -129,7 +142,7 @@ def test_locks_named_through_parameters_and_steps_the_vm_leaves_to_python(spec_f
     # The instance is the parameter's object (a ghost of each thread); the
     # constant beyond 62 bits makes the machine hand those steps to Python.
     path = spec_file(LOCK_BY_HANDLE)
-    (ts,) = systems(path)
+    ts, leak = systems(path)
     escapes = []
     orig = VmLockSearch._escape
 
@@ -144,6 +157,12 @@ def test_locks_named_through_parameters_and_steps_the_vm_leaves_to_python(spec_f
     assert_same_facts(ref, got)
     assert [i.name for i in got.instances] == ["objs[0].lock", "objs[1].lock"]
     assert set(got.classes) == {"objs.lock"}
+    # A thread that ends holding a lock: the same pairs, parents and facts.
+    ref = explore_locks(leak)
+    search = VmLockSearch(leak, 2_000_000)
+    got = search.run()
+    assert_same_facts(ref, got)
+    assert_same_pairs(ref, search)
 
 
 @settings(max_examples=40, deadline=None,
