@@ -38,7 +38,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "explore": ("checker.ir",),
     "vm": ("checker.ir", "checker.explore"),
     "trace": ("checker.ir", "checker.explore", *LOADING),
-    "locks": ("checker.ir", "checker.explore", "checker.trace"),
+    "locks": ("checker.ir", "checker.explore", "checker.trace", "checker.vm"),
     "symbolic": ("checker.ir", "checker.explore", "checker.trace"),
     "backends": ("checker.ir", "checker.explore", "checker.trace.model"),
     "mutate": ("checker.dsl", "checker.sema", "checker.ir", "checker.explore", "checker.vm.tiered"),

@@ -15,7 +15,7 @@ from checker.argtypes import positive_int
 from checker.diff.compare import SpecDiff, compare
 from checker.diff.render import RENDERERS
 from checker.diff.source import SpecVersion, resolve, split_rev
-from checker.doc.command import spec_locks
+from checker.doc.command import lock_engine_arg, spec_locks
 from checker.dsl.diagnostics import Span, SpecError
 from checker.dsl.loader import load_program
 from checker.explore.codegen import compile_system
@@ -41,6 +41,7 @@ def add_diff_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="leave out scenarios with this tag (e.g. slow)")
     d.add_argument("--max-states", type=positive_int, default=DEFAULT_MAX_STATES, metavar="N")
     d.add_argument("--format", choices=tuple(RENDERERS), default="text")
+    lock_engine_arg(d)
 
 
 def _analyse(v: SpecVersion, args: argparse.Namespace) -> tuple[SpecLocks, dict[str, Trace | None]]:
@@ -49,7 +50,7 @@ def _analyse(v: SpecVersion, args: argparse.Namespace) -> tuple[SpecLocks, dict[
     names = set(args.scenario)
     systems = [ts for ts in build_all(program, overrides)
                if (not names or ts.scenario in names) and not set(ts.tags) & set(args.skip_tag)]
-    sl = spec_locks(systems, args.max_states, True)
+    sl = spec_locks(systems, args.max_states, True, engine=args.lock_engine)
     traces: dict[str, Trace | None] = {}
     for ts in systems:
         r = sl.results[ts.scenario]

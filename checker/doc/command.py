@@ -20,6 +20,7 @@ from checker.fsio import write_text_atomic
 from checker.ir.build import build_all
 from checker.ir.nodes import TransitionSystem
 from checker.locks.explore import DEFAULT_MAX_STATES, Progress
+from checker.locks.search import ENGINES, Engine
 from checker.locks.summary import SpecLocks, summarize
 from checker.sema.check import parse_override
 from checker.textsafe import visible
@@ -45,9 +46,18 @@ def add_doc_parser(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     d.add_argument("--examples", action="store_true",
                    help="add every example run (both accesses of each race, per scenario); "
                         "by default each finding has one folded run, within a size budget")
+    lock_engine_arg(d)
     d.add_argument("--progress", action="store_true",
                    help="print progress lines on standard error even when it is not a "
                         "terminal (on a terminal a progress line is always shown)")
+
+
+def lock_engine_arg(p: argparse.ArgumentParser) -> None:
+    """`--lock-engine`: the lock search's engine; `python`, the reference
+    search, is the oracle the compiled one is tested against."""
+    p.add_argument("--lock-engine", choices=ENGINES, default="auto",
+                   help="the lock search: auto (default: Python for tiny scenarios, else the "
+                        "compiled VM), vm, or python (the reference search; same output)")
 
 
 Show = Callable[[str, bool], None]  # (text, whether to show it even if one was just shown)
@@ -87,9 +97,9 @@ def _search_progress(show: Show, what: str) -> Progress:
 
 
 def spec_locks(systems: list[TransitionSystem], max_states: int, run_check: bool,
-               show: Show | None = None) -> SpecLocks:
+               show: Show | None = None, engine: Engine = "auto") -> SpecLocks:
     """The lock facts of every scenario, with the checker's verdicts
-    (`run_check`), telling `show` where the runs are."""
+    (`run_check`), telling `show` where the runs are; `engine`: the lock search's."""
     results: dict[str, CheckResult] = {}
     n = len(systems)
     where = {ts.scenario: f"{ts.scenario} ({k}/{n})" for k, ts in enumerate(systems, 1)}
@@ -107,7 +117,7 @@ def spec_locks(systems: list[TransitionSystem], max_states: int, run_check: bool
         show(f"lock search {where[scenario]}", True)
         return _search_progress(show, f"lock search {where[scenario]}")
 
-    return summarize(systems, results, max_states, lock_progress)
+    return summarize(systems, results, max_states, lock_progress, engine)
 
 
 def _check_progress(show: Show | None, what: str) -> Callable[[Stats], None] | None:
@@ -135,7 +145,7 @@ def cmd_doc(args: argparse.Namespace, out: Console, err: Console) -> int:
         err.print("migcheck: no scenario left to document", highlight=False)
         return EXIT_USAGE
     with progress_line(err, args.progress) as show:
-        sl = spec_locks(systems, args.max_states, not args.no_check, show)
+        sl = spec_locks(systems, args.max_states, not args.no_check, show, args.lock_engine)
         doc = build_document(sl, args.examples)
     fmt = args.doc_format or ("html" if args.output and args.output.endswith(".html")
                               else "markdown")

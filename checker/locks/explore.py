@@ -173,9 +173,13 @@ class LockFacts:
     # lockdep's usage bits of each class ({IN-HARDIRQ-W}, ...; checker.explore.irqstate)
     usage: dict[str, set[str]] = field(default_factory=dict)
     parent: dict[Key, tuple[Key, int] | None] = field(default_factory=dict, repr=False)
+    # The compiled search keeps its parents in arrays: it answers `path` itself.
+    tracer: Callable[[Key], list[int]] | None = field(default=None, repr=False, compare=False)
 
     def path(self, key: Key) -> list[int]:
         """The packed states of a shortest run to `key`."""
+        if self.tracer is not None:
+            return self.tracer(key)
         out = [key[0]]
         link = self.parent[key]
         while link is not None:
@@ -219,12 +223,15 @@ def atomic_context_slots(ts: TransitionSystem) -> tuple[bool, dict[int, list[int
     return found, per_thread
 
 
-class _Search:
+class LockSearch:
+    """The reference search (`run`) and the accounting of one step, which
+    `checker.locks.vm_search` reuses for the steps its kernel hands back."""
+
     def __init__(self, ts: TransitionSystem, max_states: int, memo: bool = True,
-                 progress: Progress | None = None):
+                 progress: Progress | None = None, compiled: Compiled | None = None):
         self.ts = ts
         self.progress = progress
-        self.c = compile_system(ts)
+        self.c = compiled or compile_system(ts)  # the steps are pure: one may be shared
         self.rec = Recorder(ts, memo)
         self.shown = display_files(ts)  # the lines a trace of this scenario shows
         self.facts = LockFacts(ts, self.c, max_states=max_states)
@@ -433,6 +440,8 @@ class _Search:
 
 
 def explore_locks(ts: TransitionSystem, max_states: int = DEFAULT_MAX_STATES,
-                  memo: bool = True, progress: Progress | None = None) -> LockFacts:
-    """Explore every reachable state of `ts` with each thread's lockset."""
-    return _Search(ts, max_states, memo, progress).run()
+                  memo: bool = True, progress: Progress | None = None,
+                  compiled: Compiled | None = None) -> LockFacts:
+    """Explore every reachable state of `ts` with each thread's lockset
+    (`compiled`: `ts`'s compiled steps, if already built)."""
+    return LockSearch(ts, max_states, memo, progress, compiled).run()

@@ -26,8 +26,8 @@ from checker.locks.explore import (
     LockFacts,
     Progress,
     Witness,
-    explore_locks,
 )
+from checker.locks.search import Engine, search_locks
 from checker.locks.witness import witness_trace
 from checker.trace.model import Trace
 
@@ -230,12 +230,14 @@ def _label(parts: Iterable[str]) -> str:
 
 def summarize(systems: list[TransitionSystem], results: dict[str, CheckResult] | None = None,
               max_states: int = DEFAULT_MAX_STATES,
-              progress: Callable[[str], Progress | None] | None = None) -> SpecLocks:
+              progress: Callable[[str], Progress | None] | None = None,
+              engine: Engine = "auto") -> SpecLocks:
     """Explore each scenario's locks and merge them into the spec's rules;
-    `progress(scenario)` gives the callback of that scenario's search."""
+    `progress(scenario)` gives the callback of that scenario's search;
+    `engine` the search (`vm_search.search_locks`: the same facts by each)."""
     results = results or {}
-    facts = {ts.scenario: explore_locks(ts, max_states,
-                                        progress=progress(ts.scenario) if progress else None)
+    facts = {ts.scenario: search_locks(ts, max_states,
+                                       progress(ts.scenario) if progress else None, engine)
              for ts in systems}
     return merge(systems, facts, results)
 
