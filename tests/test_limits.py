@@ -79,7 +79,9 @@ def test_a_big_build_stops_at_the_time_limit(tmp_path: Path) -> None:
     spec.write_text(BIG_POOL)
     proc, seconds, _ = _check(spec, "--max-seconds", "1")
     assert proc.returncode == 3, proc.stdout + proc.stderr
-    assert "stopped by --max-seconds 1, while" in proc.stdout + proc.stderr
+    # Where the second runs out depends on the machine's speed: inside a phase
+    # ("while building ...") or at the boundary of the next ("before compiling").
+    assert re.search(r"stopped by --max-seconds 1, (while|before) ", proc.stdout + proc.stderr)
     assert seconds < 4  # 1 s from main(), plus the interpreter's start-up
     # building 10^5 objects takes about two seconds
     proc, seconds, _ = _check(spec, "--max-seconds", "0.3")

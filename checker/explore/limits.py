@@ -170,6 +170,7 @@ class ProcessLimits:
     main_thread: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     seconds_flag: str = "--max-seconds"  # how the time limit was given (`prove --seconds`)
+    last_rss_mb: float = 0.0  # the previous sample's RSS: how fast memory grows
 
     @property
     def deadline(self) -> float | None:
@@ -179,8 +180,15 @@ class ProcessLimits:
         """The limit passed now, if any, as the flag that set it."""
         if self.seconds is not None and time.monotonic() >= self.start + self.seconds:
             return f"{self.seconds_flag} {self.seconds:g}"
-        if self.memory_mb is not None and current_rss_mb() >= self.memory_mb:
-            return f"--max-memory {self.memory_mb:g}"
+        if self.memory_mb is not None:
+            # A phase can allocate tens of MB between two samples (a C call
+            # that the asynchronous exception waits for): stop when the next
+            # sample, growing as fast as the last period did, would be over.
+            rss = current_rss_mb()
+            growth = max(0.0, rss - self.last_rss_mb) if self.last_rss_mb else 0.0
+            self.last_rss_mb = rss
+            if rss + growth >= self.memory_mb:
+                return f"--max-memory {self.memory_mb:g}"
         return None
 
     def message(self) -> str:
