@@ -50,7 +50,6 @@ from checker.sema.symbols import PoolSym, ThreadSym
 from checker.sema.types import ArrayType, BoolType, StructType
 
 
-
 def is_progress_label(name: str) -> bool:
     """A label that marks progress: `progress`, or a name that starts with
     it (`progress_scan`), as SPIN's progress labels."""
