@@ -16,6 +16,7 @@ from checker.explore.options import CheckOptions
 from checker.explore.properties import properties
 from checker.explore.run import check
 from checker.kinds import ViolationKind
+from checker.trace.jsonio import load, save
 from checker.trace.model import build_trace
 from checker.trace.replay import replay, replay_on
 from checker.trace.text import render
@@ -132,6 +133,17 @@ def test_trylock_retry_forever_is_a_non_progress_cycle(spec_file: Spec) -> None:
     assert marked and marked == [a for a in ts.actions
                                  if a.thread == 2 and a.dst == unlock[0].src]
     assert all(a.origin.span.line == 12 for a in marked)
+
+
+def test_lasso_json_round_trip_replays(spec_file: Spec, tmp_path: Path) -> None:
+    spec = _trylock(spec_file)
+    r = run(spec)
+    assert r.violation is not None
+    out = tmp_path / "t.json"
+    save(build_trace(r.compiled, r.violation), out)
+    back = load(out)
+    assert back.kind == "no_progress" and back.loop_start == 2 and len(back.steps) == 5
+    assert replay(back, str(spec)).reproduced
 
 
 def test_replay_rejects_the_cycle_when_the_retry_passes_a_label(spec_file: Spec) -> None:
