@@ -91,6 +91,23 @@ def test_a_daemon_that_passes_its_label_forever_is_verified(spec_file: Spec) -> 
     assert [p.name for p in properties(ts)].count("no_progress") == 1
 
 
+def test_a_goto_to_the_label_passes_it(spec_file: Spec) -> None:
+    """The mark sits after the label: the entry step falls into it, the
+    loop's step jumps to it; both pass it."""
+    spec = spec_file("""
+        int[0..1] x = 0;
+        daemon thread w() {
+            progress_top:
+            x = 1 - x;
+            goto progress_top;
+        }
+        scenario s { run w(); expect verified; }
+    """)
+    assert [a.progress for a in system(spec).actions] == [True, True]
+    r = run(spec)
+    assert r.verdict == "verified" and (r.stats.states, r.stats.transitions) == (3, 3)
+
+
 def test_weak_fairness_rules_out_a_cycle_where_only_another_thread_moves(
         spec_file: Spec) -> None:
     """On the idler's loop the worker never passes its label, but the worker
@@ -209,7 +226,7 @@ def test_property_selection(spec_file: Spec) -> None:
     assert other.violation is None
 
 
-def test_bmc_and_export_refuse_a_progress_label(spec_file: Spec, tmp_path: Path) -> None:
+def test_bmc_prove_and_export_refuse_a_progress_label(spec_file: Spec, tmp_path: Path) -> None:
     """A plain (not daemon) thread with a label: refused for the label."""
     spec = spec_file("""
         int[0..1] x = 0;
@@ -217,7 +234,7 @@ def test_bmc_and_export_refuse_a_progress_label(spec_file: Spec, tmp_path: Path)
         scenario s { run t(); expect verified; }
     """)
     assert run(spec).verdict == "verified"
-    for args in (["check", "--engine", "bmc", "--depth", "3"],
+    for args in (["check", "--engine", "bmc", "--depth", "3"], ["prove", "-s", "s"],
                  ["export", "--promela", "-o", str(tmp_path / "x.pml")]):
         r = subprocess.run([*MIGCHECK, *args, str(spec)], capture_output=True, text=True,
                            timeout=300, cwd=ROOT)
