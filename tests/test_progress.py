@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import networkx as nx
+
 from checker.explore.options import CheckOptions
 from checker.explore.properties import properties
 from checker.explore.run import check
@@ -20,6 +22,8 @@ from checker.trace.jsonio import load, save
 from checker.trace.model import build_trace
 from checker.trace.replay import replay, replay_on
 from checker.trace.text import render
+from checker.ir.interp import Fault, Interp
+from checker.ir.nodes import TransitionSystem
 from checker.vm.search import vm_bfs
 from tests.conftest import ROOT, run, system
 
@@ -241,3 +245,85 @@ def test_bmc_prove_and_export_refuse_a_progress_label(spec_file: Spec, tmp_path:
         assert r.returncode == 2, (args, r.stdout, r.stderr)
         assert "thread t has a progress label" in r.stderr
         assert "Traceback" not in r.stderr
+
+
+# ---------------------------------------------------------------- the definition, naively
+
+Edge = tuple[int, bool, tuple[int, ...]]  # (thread id, passes a progress label, successor)
+
+
+def _naive(ts: TransitionSystem) -> tuple[int, int, int | None]:
+    """(states, steps, distance from the initial state to the nearest state
+    of a non-progress cycle or None): every state and step recomputed with
+    the interpreter (no step faults in these specs), then for each thread
+    with a label, Emerson-Lei over the states where it is started, with its
+    steps that pass a label left out; weak fairness for every thread,
+    strong for `fair` ones, "enabled" counting every step."""
+    interp = Interp(ts.slots, ts.pools)
+    start = tuple(ts.initial)
+    dist = {start: 0}
+    out: dict[tuple[int, ...], list[Edge]] = {}
+    todo = [start]
+    while todo:
+        st = todo.pop(0)
+        out[st] = []
+        for t in ts.threads:
+            for a in ts.actions_at(t.id, st[t.pc_slot]):
+                try:
+                    new = interp.step(a, list(st), t.pc_slot)
+                except Fault:
+                    raise AssertionError("no step faults here") from None
+                if new is None:
+                    continue
+                nxt = tuple(new)
+                out[st].append((t.id, a.progress, nxt))
+                if nxt not in dist:
+                    dist[nxt] = dist[st] + 1
+                    todo.append(nxt)
+    steps = sum(len({(th, n) for th, _, n in e}) for e in out.values())
+    best: int | None = None
+    for t in ts.threads:
+        if not any(a.progress and a.thread == t.id for a in ts.actions):
+            continue
+        kept = {st: [(th, n) for th, p, n in e if th != t.id or not p] for st, e in out.items()}
+        enabled = {st: {th for th, _, _ in e} for st, e in out.items()}
+        parts = [{st for st in out if st[t.pc_slot] != 0}]
+        while parts:
+            part = parts.pop()
+            g: nx.DiGraph = nx.DiGraph()
+            g.add_nodes_from(part)
+            g.add_edges_from((st, n) for st in part for _, n in kept[st] if n in part)
+            for scc in nx.strongly_connected_components(g):
+                moved = {th for st in scc for th, n in kept[st] if n in scc}
+                if not moved:
+                    continue
+                strong = {st for st in scc for u in ts.threads
+                          if u.fair and u.id not in moved and u.id in enabled[st]}
+                if strong:
+                    parts.append(set(scc) - strong)
+                    continue
+                if any(all(u.id in enabled[st] for st in scc) and u.id not in moved
+                       for u in ts.threads):
+                    continue
+                near = min(dist[st] for st in scc)
+                best = near if best is None else min(best, near)
+    return len(dist), steps, best
+
+
+def test_agrees_with_the_naive_definition(spec_file: Spec) -> None:
+    """Verdict, states, steps and the prefix's length, on every spec above."""
+    cases = [(_trylock(spec_file), None), (_trylock(spec_file, hog=ONCE, expect="verified"), None),
+             (_trylock(spec_file, mark="progress_try: ", expect="verified"), None),
+             (spec_file(WORKER), "alone"), (spec_file(WORKER), "spun")]
+    seen = []
+    for spec, scenario in cases:
+        ts = system(spec, scenario)
+        states, steps, near = _naive(ts)
+        r = run(spec, scenario)
+        assert (r.stats.states, r.stats.transitions) == (states, steps), spec
+        if near is None:
+            assert r.violation is None, spec
+        else:
+            assert r.violation is not None and len(r.violation.path) - 1 == near, spec
+        seen.append(near)
+    assert seen == [2, None, None, None, None]
