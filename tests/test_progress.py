@@ -17,13 +17,13 @@ import networkx as nx
 from checker.explore.options import CheckOptions
 from checker.explore.properties import properties
 from checker.explore.run import check
+from checker.ir.interp import Fault, Interp
+from checker.ir.nodes import TransitionSystem
 from checker.kinds import ViolationKind
 from checker.trace.jsonio import load, save
 from checker.trace.model import build_trace
 from checker.trace.replay import replay, replay_on
 from checker.trace.text import render
-from checker.ir.interp import Fault, Interp
-from checker.ir.nodes import TransitionSystem
 from checker.vm.search import vm_bfs
 from tests.conftest import ROOT, run, system
 
