@@ -47,6 +47,11 @@ class ViolationKind(StrEnum):
     # finishes (checker.explore.fairness): a lasso counterexample.
     STARVATION = "starvation"
 
+    # A fair infinite run on which a started thread with a progress label
+    # passes none of its progress labels any more (a non-progress cycle,
+    # checker.explore.fairness): a lasso counterexample.
+    NO_PROGRESS = "no_progress"
+
 
 class ExecContext(StrEnum):
     """What a thread instance is on its CPU (`ThreadInstance.context`): a task
@@ -241,6 +246,8 @@ def describe(kind: ViolationKind) -> str:
                     "interrupt enabled")
         case ViolationKind.STARVATION:
             return "A fair run that never ends leaves a thread unfinished forever"
+        case ViolationKind.NO_PROGRESS:
+            return "A fair run that never ends on which a thread stops passing its progress label"
         case (ViolationKind.NULL_DEREF | ViolationKind.USE_AFTER_FREE
               | ViolationKind.DOUBLE_FREE | ViolationKind.RANGE | ViolationKind.DIV_ZERO
               | ViolationKind.SHIFT | ViolationKind.ASSERT | ViolationKind.THREAD_LIMIT):

@@ -86,7 +86,58 @@ def find_starvation(c: Compiled, graph: StateGraph, skip_bottom: bool = False
         found.extend((i, comp) for comp in _fair_components(c, g, nodes))
     if not found:
         return None
+    return _lasso(c, graph, g, found, ViolationKind.STARVATION, _starves)
+
+
+def find_no_progress(c: Compiled, graph: StateGraph) -> Violation | None:
+    """A fair lasso on which a started thread with a progress label passes
+    none of its progress labels (a non-progress cycle), after a complete
+    search. For each such thread, its steps that pass a progress label are
+    cut from the graph and the fair components of what is left, over the
+    states where the thread is started and unfinished, are the non-progress
+    cycles; "enabled" still counts the cut steps, so a thread that can
+    always pass its label and never does is treated unfairly, not starved."""
+    tindex = {t.id: i for i, t in enumerate(c.ts.threads)}
+    passing = {a.id for a in c.ts.actions if a.progress}
+    marked = sorted({tindex[a.thread] for a in c.ts.actions if a.progress})
+    if not marked:
+        return None
+    g = _labelled(c, graph, skip_bottom=False)
+    if g is None:
+        return None
+    found: list[tuple[int, _Graph, set[int]]] = []
+    for i in marked:
+        cut = _Graph(g.states, g.comp,
+                     {u: [m for m in out if m[1] != i or m[2] not in passing]
+                      for u, out in g.edges.items()}, g.enabled)
+        nodes = {u for u in cut.edges if c.pc_of(g.states[u], i) != 0}
+        found.extend((i, cut, comp) for comp in _fair_components(c, cut, nodes))
+    if not found:
+        return None
     dist, pred = _bfs(graph, c)
+    thread, cut, comp = min(found, key=lambda f: (min(dist[u] for u in f[2]), f[0]))
+    return _lasso(c, graph, cut, [(thread, comp)], ViolationKind.NO_PROGRESS, _no_progress,
+                  (dist, pred))
+
+
+def _starves(label: str, moves: bool) -> str:
+    how = "moves but never finishes" if moves else "never moves"
+    return f"{label} starves: on a fair run that repeats forever it {how}"
+
+
+def _no_progress(label: str, moves: bool) -> str:
+    how = "moves but passes" if moves else "never moves and passes"
+    return (f"{label} makes no progress: on a fair run that repeats forever it {how} "
+            "none of its progress labels")
+
+
+def _lasso(c: Compiled, graph: StateGraph, g: _Graph, found: list[tuple[int, set[int]]],
+           kind: ViolationKind, says: Callable[[str, bool], str],
+           bfs: tuple[np.ndarray, np.ndarray] | None = None) -> Violation:
+    """The counterexample for the (thread, fair component) pair nearest the
+    initial state: a shortest prefix to its nearest state, then a cycle
+    there that is fair by itself."""
+    dist, pred = bfs if bfs is not None else _bfs(graph, c)
     thread, comp = min(found, key=lambda f: (min(dist[u] for u in f[1]), f[0]))
     entry = min(comp, key=lambda u: (dist[u], u))
     prefix = _prefix(pred, entry)
@@ -96,12 +147,10 @@ def find_starvation(c: Compiled, graph: StateGraph, skip_bottom: bool = False
     loop = [states[v] for v, _, _ in cycle]
     t = c.ts.threads[thread]
     movers = {th for _, th, _ in cycle}
-    how = "moves but never finishes" if thread in movers else "never moves"
     by = ", ".join(c.ts.threads[k].label for k in sorted(movers))
-    msg = (f"{t.label} starves: on a fair run that repeats forever it {how}, "
-           f"at {where(c, states[entry], thread)} (the cycle's steps: {by})")
-    return Violation(ViolationKind.STARVATION, msg, None, path, cycle=loop,
-                     cycle_actions=[a for _, _, a in cycle])
+    msg = (f"{says(t.label, thread in movers)}, at {where(c, states[entry], thread)} "
+           f"(the cycle's steps: {by})")
+    return Violation(kind, msg, None, path, cycle=loop, cycle_actions=[a for _, _, a in cycle])
 
 
 def _labelled(c: Compiled, graph: StateGraph, skip_bottom: bool) -> _Graph | None:

@@ -27,6 +27,7 @@ from checker.kinds import CHECKS, ViolationKind, describe
 DEADLOCK = "deadlock"
 LIVELOCK = "livelock"
 STARVATION = "starvation"
+NO_PROGRESS = "no_progress"
 SLEEP_IN_ATOMIC = "sleep_in_atomic"
 # The kinds the semantics' checks raise, other than a failed assert.
 FAULT_KINDS: tuple[ViolationKind, ...] = tuple(dict.fromkeys(
@@ -74,6 +75,10 @@ def properties(ts: TransitionSystem, livelock: bool = True) -> list[Property]:
         out[LIVELOCK] = Property(LIVELOCK, LIVELOCK, "no run spins forever without progress")
         out[STARVATION] = Property(STARVATION, STARVATION, "on every fair run that never ends, "
                                    "every thread but the daemons finishes")
+        if ts.progress_threads():
+            out[NO_PROGRESS] = Property(NO_PROGRESS, NO_PROGRESS, "on every fair run that never "
+                                        "ends, every started thread with a progress label "
+                                        "passes one infinitely often")
     if ts.has_handlers:
         k = ViolationKind.INCONSISTENT_LOCK_STATE
         out[k] = Property(str(k), "lockdep", "no lock is taken in an interrupt (softirq) "

@@ -11,7 +11,7 @@ from checker.explore.common import Outcome, StateGraph
 from checker.explore.dfs import dfs
 from checker.explore.limits import Budget, LimitExceeded, figures, limit_text, phase
 from checker.explore.options import CheckOptions
-from checker.explore.properties import LIVELOCK, STARVATION, select
+from checker.explore.properties import LIVELOCK, NO_PROGRESS, STARVATION, select
 from checker.explore.result import CheckResult, Stats, Violation, peak_rss_mb
 from checker.explore.switches import MAX_STATES as SWITCH_PASS_MAX_STATES
 from checker.explore.switches import fewest_switches
@@ -43,7 +43,7 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     search: Search = engine or (bfs if opts.search == "bfs" else dfs)
     out = Outcome(ts.expect, every=opts.all_violations, wanted=wanted)
     graph = StateGraph() if opts.check_livelock and ts.has_cycles \
-        and (wanted is None or LIVELOCK in wanted or STARVATION in wanted) else None
+        and (wanted is None or bool({LIVELOCK, STARVATION, NO_PROGRESS} & wanted)) else None
     try:
         parent = search(c, budget, stats, out, graph)
     except KeyboardInterrupt as e:  # Ctrl-C: the figures so far, for the message
@@ -52,7 +52,10 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
         raise
     stats.seconds = budget.elapsed()
     if out.violation is None and out.limit is None and graph is not None:
-        from checker.explore.fairness import find_starvation  # scipy: only when needed
+        from checker.explore.fairness import (  # scipy: only when needed
+            find_no_progress,
+            find_starvation,
+        )
         from checker.explore.livelock import find_livelock
 
         try:
@@ -65,6 +68,9 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
             if out.violation is None:
                 with phase(f"looking for starvation under fairness in scenario {ts.scenario}"):
                     out.offer(find_starvation(c, graph, skip_bottom=spinning))
+            if out.violation is None and ts.progress_threads():
+                with phase(f"looking for non-progress cycles in scenario {ts.scenario}"):
+                    out.offer(find_no_progress(c, graph))
         except LimitExceeded as e:
             out.limit = limit_text(e)
     if out.violation is None and out.limit is None and ts.has_handlers:

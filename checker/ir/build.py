@@ -429,7 +429,7 @@ class ScenarioBuilder:
         for st in steps:
             actions.append(Action(len(actions), inst.id, pc_of[st.src], pc_of[st.dst],
                                   st.guard, st.body, st.origins, st.visible, st.key, st.at,
-                                  st.atomic))
+                                  st.atomic, st.progress))
             statements.extend(st.origins)
 
     def initial_state(self, shared: list[int], threads: list[ThreadInstance],

@@ -46,6 +46,7 @@ class FusedStep:
     key: int  # index in origins of the statement the step exists for
     at: tuple[int, ...] = ()  # per statement of body: index in origins of its source
     atomic: bool = False  # runs (part of) an `atomic { }` block
+    progress: bool = False  # passes a progress label
 
 
 def _visible(e: MicroEdge, slots: Sequence[Slot]) -> bool:
@@ -84,6 +85,7 @@ class _Path:
     # indivisible operation (atomic_inc(), test_and_set_bit()), which the
     # lock analysis does not count as a data race (checker.locks).
     was_atomic: bool = False
+    progress: bool = False  # took an edge that passes a progress label
 
 
 def fuse(g: MicroGraph, entry: int, done: int, slots: Sequence[Slot],
@@ -144,7 +146,8 @@ def fuse(g: MicroGraph, entry: int, done: int, slots: Sequence[Slot],
                 if key < 0 and e.origins and (visible[id(e)] or in_atomic):
                     key = len(p.origins)
                 nxt = _Path(e.dst, parts, origs, p.onpath | {e.dst}, key, in_atomic,
-                            p.chose or e.choice, at, p.was_atomic or in_atomic)
+                            p.chose or e.choice, at, p.was_atomic or in_atomic,
+                            p.progress or e.progress)
                 if in_atomic and tagged(e.dst):
                     if e.dst in p.onpath:
                         raise _loop_error(origs)
@@ -178,7 +181,7 @@ def _emit(steps: list[FusedStep], start: int, p: _Path, mark: object) -> int:
         return 0
     steps.append(FusedStep(start, p.node, guard, body, p.origins, p.key >= 0,
                            p.key if p.key >= 0 else max(len(p.origins) - 1, 0), at,
-                           p.was_atomic))
+                           p.was_atomic, p.progress))
     mark(p.node)  # type: ignore[operator]
     return 1
 

@@ -28,7 +28,7 @@ from checker.ir.astwalk import (
 )
 from checker.ir.fold import fold
 from checker.ir.lower_cond import CondLowerer
-from checker.ir.micro import LV, Frame
+from checker.ir.micro import LV, Frame, MicroEdge
 from checker.ir.nodes import (
     FALSE,
     TRUE,
@@ -49,6 +49,11 @@ from checker.ir.nodes import (
 from checker.sema.symbols import PoolSym, ThreadSym
 from checker.sema.types import ArrayType, BoolType, StructType
 
+
+def is_progress_label(name: str) -> bool:
+    """A label that marks progress: `progress`, or a name that starts with
+    it (`progress_scan`), as SPIN's progress labels."""
+    return name.startswith("progress")
 
 class BodyLowerer(CondLowerer):
     """Lowers the body of one thread instance (tid > 0) or an init block (tid 0)."""
@@ -196,6 +201,14 @@ class BodyLowerer(CondLowerer):
         if isinstance(s, ast.Label):
             target = self.frames[-1].labels[s.name]
             self.emit(node, target, None)
+            if is_progress_label(s.name):
+                # The mark sits after the label, so that a goto to it and
+                # falling into it both pass the mark; it is a jump with no
+                # statement, fused into the step that runs through it.
+                marked = self.node()
+                self.g.edges.append(MicroEdge(target, marked, TRUE, (), (), self.region,
+                                              progress=True))
+                return self.stmt(s.stmt, marked)
             return self.stmt(s.stmt, target)
         if isinstance(s, ast.Return):
             frame = self.frames[-1]

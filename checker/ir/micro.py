@@ -48,6 +48,7 @@ class MicroEdge:
     blocking: bool = False  # an await: its guard may be false with no alternative
     exit: bool = False  # the thread's end: on_exit checks and reset of its variables
     choice: bool = False  # one of several nondeterministic alternatives (either, choose)
+    progress: bool = False  # passes a progress label (a jump with no statement)
 
 
 @dataclass

@@ -276,6 +276,9 @@ class Action:
     key: int = -1  # index in origins of the statement the step exists for
     at: tuple[int, ...] = ()  # per statement of body: index in origins of its source (-1: none)
     atomic: bool = False  # runs an `atomic { }` block: marked atomic accesses (checker.locks)
+    # Passes a progress label (`progress:`, `progress_NAME:`): the `no_progress`
+    # property (checker.explore.fairness) asks a thread to take such steps forever.
+    progress: bool = False
 
     @property
     def origin(self) -> Origin:
@@ -443,6 +446,12 @@ class TransitionSystem:
             self._by_pc_cache = cache
         return cache
 
+    def progress_threads(self) -> set[str]:
+        """The kinds of the thread instances with a progress label on some
+        step (README, "Liveness and fairness")."""
+        marked = {a.thread for a in self.actions if a.progress}
+        return {t.kind for t in self.threads if t.id in marked}
+
     def liveness_refusal(self) -> str | None:
         """Why only the explicit engine can check this scenario, or None.
         A `daemon` thread changes which states are end states (one where
@@ -454,9 +463,14 @@ class TransitionSystem:
             return (f"scenario {self.scenario} runs daemon thread {daemons[0]}: daemons and "
                     "starvation under fairness are checked by the explicit engine only "
                     "(migcheck check without --engine bmc)")
-        if self.expect.kind == ViolationKind.STARVATION:
-            return (f"scenario {self.scenario} expects starvation, a property of fair infinite "
-                    "runs: the explicit engine checks it (migcheck check without --engine bmc)")
+        marked = sorted(self.progress_threads())
+        if marked:
+            return (f"scenario {self.scenario}: thread {marked[0]} has a progress label; "
+                    "no_progress under fairness is checked by the explicit engine only "
+                    "(migcheck check without --engine bmc)")
+        if self.expect.kind in (ViolationKind.STARVATION, ViolationKind.NO_PROGRESS):
+            return (f"scenario {self.scenario} expects {self.expect.kind}, a property of fair "
+                    "infinite runs: the explicit engine checks it (migcheck check without --engine bmc)")
         return None
 
     @property

@@ -8,7 +8,7 @@
      "steps": [{"index", "thread", "line", "file", "text", "inner", "inner_where",
                 "changes": [{"var", "before", "after"}], "fault",
                 optional: "func", "reads", "writes", "rewrites"}],
-     "loop_start": a lasso's (livelock, starvation) step count before its cycle, or null,
+     "loop_start": a lasso's (livelock, starvation, no_progress) step count before its cycle, or null,
      "final_state": {shared variable: value}, "blocked": {thread id: where},
      optional: "focus": [the locations the violation reads],
      "locks": the lockdep-style report (deadlocks, sleeping in atomic context only;

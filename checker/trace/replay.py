@@ -48,6 +48,7 @@ def replay_on(trace: Trace, ts: TransitionSystem) -> ReplayResult:
     fmt = ValueFormatter(ts)
     state = list(ts.initial)
     history = [list(state)]
+    ran: list[bool] = []  # per step replayed: whether it passed a progress label
     threads = {t.id: t for t in ts.threads}
     for step in trace.steps:
         inst = threads.get(step.thread)
@@ -71,7 +72,7 @@ def replay_on(trace: Trace, ts: TransitionSystem) -> ReplayResult:
         # Several steps can make the same changes (a choice that only moves
         # the thread on); prefer the one at the saved pc and line, which
         # identify it exactly while the spec is unchanged.
-        matches: list[tuple[int, list[int], list[int]]] = []
+        matches: list[tuple[int, list[int], list[int], bool]] = []
         enabled = 0
         raised: Fault | None = None
         for a in candidates:
@@ -89,7 +90,7 @@ def replay_on(trace: Trace, ts: TransitionSystem) -> ReplayResult:
             if got == wanted:
                 line = display_span(a.origin, display_files(ts)).line
                 score = (a.dst == step.pc) * 2 + (line == step.line)
-                matches.append((score, new, interp.warned))
+                matches.append((score, new, interp.warned, a.progress))
         if not matches and raised is not None and enabled == 0:
             return ReplayResult(False, f"step {step.index}: T{step.thread} now raises "
                                        f"{raised.kind} ({raised.message})")
@@ -97,11 +98,12 @@ def replay_on(trace: Trace, ts: TransitionSystem) -> ReplayResult:
             why = "cannot move" if enabled == 0 else "can move, but not with the saved changes"
             return ReplayResult(False, f"step {step.index}: T{step.thread} {inst.label} {why} "
                                        f"(saved: line {step.line} {step.text})")
-        _, state, fired = max(matches, key=lambda m: m[0])
+        _, state, fired, passed = max(matches, key=lambda m: m[0])
         history.append(list(state))
+        ran.append(passed)
     if trace.kind == PropertyKind.WARNING:
         return _check_warning(trace, ts, fired if trace.steps else [])
-    return _check_end(trace, ts, interp, state, history)
+    return _check_end(trace, ts, interp, state, history, ran)
 
 
 def _check_warning(trace: Trace, ts: TransitionSystem, fired: list[int]) -> ReplayResult:
@@ -115,7 +117,7 @@ def _check_warning(trace: Trace, ts: TransitionSystem, fired: list[int]) -> Repl
 
 
 def _check_end(trace: Trace, ts: TransitionSystem, interp: Interp, state: list[int],
-               history: list[list[int]]) -> ReplayResult:
+               history: list[list[int]], ran: list[bool]) -> ReplayResult:
     kind = trace.kind
     if kind == "deadlock" and trace.loop_start is not None:
         start = trace.loop_start
@@ -130,8 +132,8 @@ def _check_end(trace: Trace, ts: TransitionSystem, interp: Interp, state: list[i
                                        f"{why}")
         return ReplayResult(True, "reproduces: the run returns to the state of step "
                                   f"{start} and can repeat forever")
-    if kind == "starvation":
-        return _check_lasso(trace, ts, interp, state, history)
+    if kind in ("starvation", "no_progress"):
+        return _check_lasso(trace, ts, interp, state, history, ran)
     if kind == "deadlock":
         for t in ts.threads:
             for a in ts.actions_at(t.id, state[t.pc_slot]):
@@ -166,14 +168,17 @@ def _check_end(trace: Trace, ts: TransitionSystem, interp: Interp, state: list[i
 
 
 def _check_lasso(trace: Trace, ts: TransitionSystem, interp: Interp, state: list[int],
-                 history: list[list[int]]) -> ReplayResult:
-    """A starvation lasso (`checker.explore.fairness`): the cycle closes, is
-    fair by itself (a thread enabled in each of its states takes a step in
-    it; a `fair` thread enabled in one of them does), and some thread that
-    is not a daemon is unfinished in every state of it."""
+                 history: list[list[int]], ran: list[bool]) -> ReplayResult:
+    """A starvation or no_progress lasso (`checker.explore.fairness`): the
+    cycle closes, is fair by itself (a thread enabled in each of its states
+    takes a step in it; a `fair` thread enabled in one of them does), and
+    some thread that is not a daemon is unfinished in every state of it
+    (starvation), or some thread with a progress label is started in every
+    state of it and none of its steps in it passes a progress label
+    (no_progress)."""
     start = trace.loop_start
     if start is None or not 0 <= start < len(history) - 1:
-        return ReplayResult(False, "a starvation counterexample needs a cycle of at least "
+        return ReplayResult(False, f"a {trace.kind} counterexample needs a cycle of at least "
                                    "one step (loop_start)")
     if history[start] != state:
         return ReplayResult(False, f"the saved cycle does not return to the state of step {start}")
@@ -189,6 +194,17 @@ def _check_lasso(trace: Trace, ts: TransitionSystem, interp: Interp, state: list
         if t.fair and any(t.id in en for en in enabled):
             return ReplayResult(False, f"the cycle is not fair: fair thread T{t.id} {t.label} "
                                        "can move in it and never does (strong fairness)")
+    if trace.kind == "no_progress":
+        marked = {a.thread for a in ts.actions if a.progress}
+        passed = {st.thread for st, p in zip(trace.steps[start:], ran[start:], strict=True) if p}
+        stuck = [t for t in ts.threads if t.id in marked and t.id not in passed
+                 and all(st[t.pc_slot] != 0 for st in loop)]
+        if not stuck:
+            return ReplayResult(False, "every thread with a progress label passes one on the "
+                                       "cycle: no non-progress cycle")
+        names = ", ".join(f"T{t.id} {t.label}" for t in stuck)
+        return ReplayResult(True, f"reproduces: the run returns to the state of step {start}, "
+                                  f"a fair cycle on which {names} passes no progress label")
     starved = [t for t in ts.threads
                if not t.daemon and all(st[t.pc_slot] != 0 for st in loop)]
     if not starved:
