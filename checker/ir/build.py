@@ -23,6 +23,8 @@ from checker.ir.contexts import (
     cpu_state_syms,
     gate_handlers,
     place,
+    share_cpus,
+    shared_cpus,
 )
 from checker.ir.fuse import FusedStep, fuse
 from checker.ir.interp import Fault, Interp
@@ -196,6 +198,8 @@ class ScenarioBuilder:
                 self.global_lvs[g] = LV(base, (), g.type, g.name)
         cpus = [CpuState(*(self.pcpu_lvs[(cpu, cpu_syms[n])].base for n in CPU_STATE_NAMES))
                 if cpu_syms is not None else CpuState() for cpu in range(n_cpus)]
+        curr = {cpu: layout.add_raw(f"cpu{cpu}.curr", 0, n_threads, "tid")
+                for cpu in shared_cpus(self.placements)}
         layout.add_pools()
         n_shared = len(layout.slots)
         state = [s.default for s in layout.slots]
@@ -252,6 +256,10 @@ class ScenarioBuilder:
         entry_origins = {inst.id: Origin(run.span, (), t.name, owners=(t.name,))
                          for inst, (t, run) in zip(threads, self.instances, strict=True)
                          if run is not None}
+        count = el.globals.get("preempt_count")
+        preempt = {} if count is None or not count.thread_local else {
+            t.id: self.tl_lvs[(t.id, count)].base for t in threads}
+        share_cpus(threads, actions, cpus, curr, preempt)
         for pc_slot, hi in gate_handlers(threads, actions, cpus, entry_origins).items():
             layout.slots[pc_slot] = replace(layout.slots[pc_slot], hi=hi)
         state = self.initial_state(state, threads, lowerers)

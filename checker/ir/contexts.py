@@ -16,8 +16,16 @@ bound to CPU c (`irq h() on cpu c;`, `softirq h() on cpu c;`):
 - every step of c's task requires that no handler runs on c.
 The CPU state lives in models/irq.mig's per-CPU variables, found by name.
 
-One task thread per CPU: preemption between two tasks on one CPU is not
-modelled (two `run ... on cpu N` on one CPU are an error).
+Several tasks on one CPU (`share_cpus`): the CPU runs one at a time, the
+one that took its last step (a ghost slot per shared CPU, `cpuN.curr`).
+Another of its tasks may take a step only when that one is preemptible, as
+`preemptible()` of include/linux/preempt.h: its `preempt_count` is 0 (no
+spinlock, no preempt_disable(), no RCU read side), the CPU's interrupts
+are enabled and its bottom halves are not disabled; or when it has
+finished. So every preemption point a CONFIG_PREEMPT kernel has is one
+here, and none where the kernel forbids one: a task spinning with
+preemption disabled on a lock that another task of its CPU holds hangs the
+CPU (a deadlock), as on a uniprocessor.
 """
 
 from __future__ import annotations
@@ -60,24 +68,66 @@ class Placement:
 def place(instances: list[tuple[ast.RunItem | None, int | None]]) -> list[Placement]:
     """CPU of each instance (run item, its `on cpu` value or None): the
     named one, else a CPU of its own numbered after every named one (dynamic
-    instances too). At most one task per CPU; a handler needs a CPU."""
+    instances too). Several tasks may share a CPU (`share_cpus`)."""
     named = [cpu for _, cpu in instances if cpu is not None]
     fresh = max(named) + 1 if named else 0
     out: list[Placement] = []
-    task_on: dict[int, ast.RunItem] = {}
     for run, cpu in instances:
         context = ExecContext(run.context) if run is not None else ExecContext.TASK
         if cpu is None:
             cpu, fresh = fresh, fresh + 1
-        elif context == ExecContext.TASK and run is not None:
-            other = task_on.get(cpu)
-            if other is not None:
-                raise SpecError.at(run.span, f"CPU {cpu} already runs the task '{other.thread}': "
-                                             "one task thread per CPU (preemption between "
-                                             "tasks on one CPU is not modelled)")
-            task_on[cpu] = run
         out.append(Placement(cpu, context, run))
     return out
+
+
+def shared_cpus(placements: list[Placement]) -> list[int]:
+    """The CPUs that run more than one task: each needs a `curr` slot."""
+    tasks: dict[int, int] = {}
+    for p in placements:
+        if p.context == ExecContext.TASK:
+            tasks[p.cpu] = tasks.get(p.cpu, 0) + 1
+    return sorted(c for c, n in tasks.items() if n > 1)
+
+
+def share_cpus(threads: list[ThreadInstance], actions: list[Action], cpus: list[CpuState],
+               curr: dict[int, int], preempt_count: dict[int, int]) -> None:
+    """Gate the steps of the tasks of each shared CPU (`curr`: CPU -> its
+    curr slot; `preempt_count`: thread id -> its slot, where the spec has
+    models/preempt.mig), in place: a step of task t needs t to be the CPU's
+    current task, no current task, or a current one that is preemptible or
+    finished; it makes t current (none, when it finishes t)."""
+    tasks_on: dict[int, list[ThreadInstance]] = {}
+    for t in threads:
+        if t.context == ExecContext.TASK and t.cpu in curr:
+            tasks_on.setdefault(t.cpu, []).append(t)
+    yields: dict[int, Expr] = {}  # thread id -> "it is current and can be preempted"
+    for cpu, tasks in tasks_on.items():
+        c = cpus[cpu] if cpu < len(cpus) else CpuState()
+        cpu_ok: Expr = TRUE
+        for slot in (c.hardirqs_off, c.bh_disable_count):
+            if slot >= 0:
+                cpu_ok = _and(cpu_ok, _zero(slot))
+        for u in tasks:
+            preemptible = cpu_ok
+            if u.id in preempt_count:
+                preemptible = _and(_zero(preempt_count[u.id]), preemptible)
+            gone = _zero(u.pc_slot)
+            current = Binary("==", Read(Loc(curr[cpu])), Const(u.id))
+            yields[u.id] = _and(current, gone if preemptible == TRUE
+                                else Binary("||", gone, preemptible))
+    by_id = {t.id: t for t in threads}
+    for a in actions:
+        t = by_id[a.thread]
+        if t.id not in yields:
+            continue
+        slot = curr[t.cpu]
+        may: Expr = Binary("||", Binary("==", Read(Loc(slot)), Const(t.id)), _zero(slot))
+        for u in tasks_on[t.cpu]:
+            if u.id != t.id:
+                may = Binary("||", may, yields[u.id])
+        a.guard = _and(a.guard, may)
+        a.body = (*a.body, Assign(Loc(slot), Const(0 if a.dst == 0 else t.id)))
+        a.at = (*a.at, *([-1] * (len(a.body) - len(a.at))))
 
 
 def cpu_state_syms(el: Elaboration, placements: list[Placement]) -> dict[str, GlobalSym] | None:
