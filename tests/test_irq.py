@@ -400,6 +400,7 @@ def test_tasks_sharing_a_cpu_preempt_only_where_the_kernel_can(spec_file: Spec) 
     transitions 2 from the start, 4, 3 and 1: 10.
     A task spinning with preemption disabled for a task of its own CPU hangs
     it (a deadlock, as on a uniprocessor); on two CPUs it verifies."""
+    from checker.symbolic.bmc import check_bmc
     from checker.vm.search import vm_bfs
 
     path = spec_file(SHARED)
@@ -412,6 +413,9 @@ def test_tasks_sharing_a_cpu_preempt_only_where_the_kernel_can(spec_file: Spec) 
             (vm.stats.states, vm.stats.transitions) == (oracle.states, oracle.transitions)
         assert python.verdict == vm.verdict
         kind = python.violation.kind if python.violation else None
+        bmc = check_bmc(ts, 10)  # guards only: BMC runs shared CPUs too
+        assert (bmc.violation.kind if bmc.violation else None, bmc.verdict) == \
+            (kind, python.verdict)
         got[ts.scenario] = (kind, python.stats.states, python.stats.transitions)
     assert got == {
         "apart": (ViolationKind.ASSERT, 3, 2),
