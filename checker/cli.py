@@ -453,6 +453,7 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
         trace = None
         if result.violation is not None:
             trace = _trace_of(result.compiled or compile_system(ts), result.violation)
+        result.witness_traces = _witness_trace(result)
         if result.every:
             assert result.compiled is not None
             result.traces = [_trace_of(result.compiled, o) for o in result.others]
@@ -694,7 +695,7 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
                   + ", ".join(f"{property_of(v)} ({v.steps} steps)"
                               for v in [r.violation, *r.others] if v is not None),
                   highlight=False)
-    shown = [] if trace is None else [trace, *_witness_trace(r), *r.traces]
+    shown = [] if trace is None else [trace, *r.witness_traces, *r.traces]
     shown += [t for w, t in zip(r.warnings, r.warning_traces, strict=True)
               if w in r.unexpected_warnings]
     if shown and not args.quiet:
@@ -743,6 +744,8 @@ def _result_json(r: CheckResult, trace: Trace | None) -> dict[str, object]:
         "violation": None if r.violation is None else {
             "kind": r.violation.kind, "name": r.violation.name, "message": r.violation.message},
         "trace": None if trace is None else json.loads(dumps(trace)),
+        # An inconsistent lock state's second usage, as a run of its own.
+        "witness": [json.loads(dumps(w)) for w in r.witness_traces],
         "others": [{"kind": o.kind, "name": o.name, "message": o.message, "steps": o.steps,
                     "property": property_of(o)}
                    | ({"trace": json.loads(dumps(r.traces[i]))} if i < len(r.traces) else {})

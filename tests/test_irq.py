@@ -144,6 +144,31 @@ def test_inconsistent_lock_state_both_witnesses(spec_file: Spec) -> None:
     assert plain.verdict == "verified"
 
 
+def test_both_witnesses_in_json_and_sarif(spec_file: Spec, tmp_path: Path) -> None:
+    """The second usage is a run of its own in every report: JSON's
+    `witness` (one step: the task's spin_lock) beside `trace` (two: the
+    handler's entry and its spin_lock), and a second SARIF result."""
+    import json
+    import subprocess
+    import sys
+
+    path = spec_file(LOCKS)
+    base = [sys.executable, "-m", "checker", "check", str(path), "-s", "plain_other",
+            "--no-save"]
+    proc = subprocess.run([*base, "--format", "json"], capture_output=True, text=True,
+                          check=False, cwd=Path(__file__).resolve().parent.parent)
+    (result,) = json.loads(proc.stdout)
+    assert result["violation"]["kind"] == "inconsistent_lock_state"
+    assert len(result["trace"]["steps"]) == 2
+    (witness,) = result["witness"]
+    assert len(witness["steps"]) == 1 and witness["message"].startswith("the other witness")
+    proc = subprocess.run([*base, "--format", "sarif"], capture_output=True, text=True,
+                          check=False, cwd=Path(__file__).resolve().parent.parent)
+    results = json.loads(proc.stdout)["runs"][0]["results"]
+    assert [r["ruleId"] for r in results] == ["inconsistent_lock_state"] * 2
+    assert "the other witness" in results[1]["message"]["text"]
+
+
 def test_softirq_inconsistency_message(spec_file: Spec) -> None:
     result = run(spec_file(LOCKS), "soft_plain_other")
     assert result.violation is not None

@@ -107,6 +107,7 @@ class CheckResult:
     # WARN_ON sites that fired, each with its first run, in the order found.
     warnings: list[FiredWarning] = field(default_factory=list)
     warning_traces: list[Any] = field(default_factory=list, repr=False)  # built by the CLI
+    witness_traces: list[Any] = field(default_factory=list, repr=False)  # built by the CLI
 
     @property
     def unexpected_warnings(self) -> list[FiredWarning]:

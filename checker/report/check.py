@@ -125,6 +125,10 @@ def sarif_results(outcomes: list[Outcome],
                 "" if level == "error" else f" (expected: {_expect(r)})")
             out.append(sarif.Result(trace.kind, level, msg, last.file, last.line, trace,
                                     props))
+            for w in r.witness_traces:  # an inconsistent lock state's other usage
+                end = w.steps[-1]
+                out.append(sarif.Result(trace.kind, level, f"{where}: {w.message}",
+                                        end.file, end.line, w, props))
             for other in r.traces:  # --all-violations: every other property broken
                 if isinstance(other, Trace) and other.steps:
                     end = other.steps[-1]
