@@ -169,6 +169,26 @@ def test_both_witnesses_in_json_and_sarif(spec_file: Spec, tmp_path: Path) -> No
     assert "the other witness" in results[1]["message"]["text"]
 
 
+def test_a_thread_held_up_by_its_cpu_is_told_why(spec_file: Spec) -> None:
+    """The deadlock report names the CPU, not the ghost location the gate
+    reads: a task interrupted by a handler, a task whose CPU's current task
+    cannot be preempted."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+
+    def text(spec: Path, scenario: str) -> str:
+        return subprocess.run([sys.executable, "-m", "checker", "check", str(spec), "-s",
+                               scenario, "--no-save"], capture_output=True, text=True,
+                              check=False, cwd=root).stdout
+
+    assert "waiting for CPU 0: an interrupt handler running there must finish first" in \
+        text(spec_file(LOCKS), "plain_same")
+    assert "waiting for CPU 0: its current task cannot be preempted" in \
+        text(spec_file(SHARED), "spin_shared")
+
+
 def test_softirq_inconsistency_message(spec_file: Spec) -> None:
     result = run(spec_file(LOCKS), "soft_plain_other")
     assert result.violation is not None

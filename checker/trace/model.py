@@ -145,6 +145,9 @@ class Trace:
         d = asdict(self)
         if self.locks is None:  # the traces of other violations stay as they were
             del d["locks"]
+        for step in d["steps"]:  # a step fires a warning rarely: only then the field
+            if not step["warning"]:
+                del step["warning"]
         return d
 
     @staticmethod

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import textwrap
+from collections.abc import Sequence
 
 from checker.ir.display import line_label
 from checker.textsafe import visible
@@ -151,6 +152,19 @@ def _held_line(k: int, h: HeldLock) -> str:
             f"({h.how}), step {h.step}{kind}")
 
 
+def _cpu_wait(reads: Sequence[str]) -> str | None:
+    """What a thread blocked by its CPU (checker.ir.contexts) waits for: the
+    CPU's current task to become preemptible, or a handler to finish."""
+    for name in reads:
+        if name.startswith("cpu") and name.endswith(".curr"):
+            return (f"  waiting for CPU {name[3:-5]}: its current task cannot be preempted "
+                    "(preempt_count raised, interrupts or bottom halves off)")
+        if name.startswith(("hardirq_count@cpu", "softirq_serving@cpu")):
+            return (f"  waiting for CPU {name.rsplit('@cpu', 1)[1]}: an interrupt handler "
+                    "running there must finish first")
+    return None
+
+
 def lock_report_lines(trace: Trace, rep: LockReport) -> list[str]:
     """The lockdep-style report: for a deadlock, what each blocked thread
     waits for and who holds it; for sleeping in atomic context, the
@@ -173,6 +187,10 @@ def lock_report_lines(trace: Trace, rep: LockReport) -> list[str]:
                 continue
             out.append(f"{who(tl.thread)} is blocked at {w.file}:{w.line}: {w.text}")
             if not w.lock:
+                cpu = _cpu_wait(w.reads)
+                if cpu is not None:
+                    out.append(cpu)
+                    continue
                 over = f" over {', '.join(w.reads)}" if w.reads else ""
                 out.append(f"  waiting for a condition{over} (an event: no held lock covers it)")
                 continue
