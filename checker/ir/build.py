@@ -22,6 +22,7 @@ from checker.ir.contexts import (
     Placement,
     cpu_state_syms,
     gate_handlers,
+    handler_exit_offset,
     place,
     share_cpus,
     shared_cpus,
@@ -260,7 +261,7 @@ class ScenarioBuilder:
         preempt = {} if count is None or not count.thread_local else {
             t.id: self.tl_lvs[(t.id, count)].base for t in threads}
         share_cpus(threads, actions, cpus, curr, preempt)
-        for pc_slot, hi in gate_handlers(threads, actions, cpus, entry_origins).items():
+        for pc_slot, hi in gate_handlers(threads, actions, cpus, entry_origins, preempt).items():
             layout.slots[pc_slot] = replace(layout.slots[pc_slot], hi=hi)
         state = self.initial_state(state, threads, lowerers)
         invariants, finals = self.lower_properties()
@@ -416,12 +417,15 @@ class ScenarioBuilder:
                 idx = self._prop(PropertyKind.ON_EXIT, prop.name, prop.span)
                 exit_checks.append(Assert(low.cond(prop.expr), idx, ViolationKind.ON_EXIT))
         low.frames.pop()
+        count = self.el.globals.get("preempt_count")
+        offset = handler_exit_offset(inst.context, self.tl_lvs[(inst.id, count)].base
+                                     if count is not None and count.thread_local else None)
         resets = tuple(Assign(Loc(s), Const(self.layout.slots[s].default))
                        for s in low.owned if s != inst.pc_slot)
         end_span = t.decl.body.span
         end_origin = Origin(Span(end_span.file, end_span.end_line, end_span.end_column - 1,
                                  end_span.end_line, end_span.end_column), (), t.name)
-        g.edges.append(_exit_edge(exit_, done, (*exit_checks, *resets), end_origin))
+        g.edges.append(_exit_edge(exit_, done, (*offset, *exit_checks, *resets), end_origin))
         steps, stable = fuse(g, entry, done, self.layout.slots,
                              all_visible=not self.fuse_locals)
         pc_of = {n: i + 1 for i, n in enumerate(stable)}

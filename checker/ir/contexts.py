@@ -149,15 +149,36 @@ def _and(a: Expr, b: Expr) -> Expr:
     return b if a == TRUE else Binary("&&", a, b)
 
 
+def handler_exit_offset(context: ExecContext, preempt_count: int | None) -> tuple[Stmt, ...]:
+    """The end of a handler (irq_exit(), the end of __do_softirq()) takes
+    its offset off its `preempt_count` (slot `preempt_count`, None without
+    models/preempt.mig); build.py puts it before the thread's on_exit
+    checks, so a lock the handler leaks still shows there."""
+    return () if context == ExecContext.TASK else _offset(preempt_count, "-")
+
+
+def _offset(slot: int | None, op: str) -> tuple[Stmt, ...]:
+    """`preempt_count op= 1` on a handler's slot (none without the slot)."""
+    if slot is None:
+        return ()
+    return (Assign(Loc(slot), Binary(op, Read(Loc(slot)), Const(1))),)
+
+
 def _zero(slot: int) -> Expr:
     return Binary("==", Read(Loc(slot)), Const(0))
 
 
 def gate_handlers(threads: list[ThreadInstance], actions: list[Action], cpus: list[CpuState],
-                  entry_origins: dict[int, Origin]) -> dict[int, int]:
+                  entry_origins: dict[int, Origin], preempt_count: dict[int, int]) -> dict[int, int]:
     """Add the handlers' entry steps (drawn at `entry_origins[thread id]`, the
     scenario's `irq` line) and exit effects and the guards above, in place.
-    Returns each handler's new highest pc, by pc slot."""
+    Where the spec has models/preempt.mig (`preempt_count`: thread id -> its
+    slot), the entry raises the handler's `preempt_count` by one
+    (`handler_exit_offset` lowers it again at the end, before the on_exit
+    checks): the kernel's HARDIRQ_OFFSET/SOFTIRQ_OFFSET are part of
+    preempt_count, so might_sleep() in a handler is "sleeping in atomic
+    context", as __might_sleep() reports it. Returns each handler's new
+    highest pc, by pc slot."""
     pc_hi: dict[int, int] = {}
     handler_cpus = {t.cpu for t in threads if t.context != ExecContext.TASK}
     if not handler_cpus:
@@ -195,6 +216,7 @@ def gate_handlers(threads: list[ThreadInstance], actions: list[Action], cpus: li
         else:
             enabled = _and(enabled, _and(_zero(c.softirq_serving), _zero(c.bh_disable_count)))
             enter = (Assign(Loc(c.softirq_serving), Const(1)),)
+        enter = (*enter, *_offset(preempt_count.get(t.id), "+"))
         origin = entry_origins[t.id]
         actions.append(Action(len(actions), t.id, entry, t.entry_pc, enabled, enter, (origin,),
                               True, 0, tuple(-1 for _ in enter)))
