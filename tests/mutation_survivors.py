@@ -208,6 +208,22 @@ ZS_WRITELOCK = (WEAKNESS, (
     "free_zspage(), not modelled"
 ))
 
+SWAPOFF_LOCKS = (WEAKNESS, (
+    "swap_lock and p->lock order swapoff() against the other users of the swap_info "
+    "(swapon()'s enable_swap_info(), the allocator's scan_swap_map_slots() and "
+    "SWP_SCANNING, get_swap_pages(), /proc/swaps), none of which the spec models; the "
+    "swap-in takes neither (get_swap_device() reads si->flags and si->max unlocked, and on "
+    "this SSD-style device __swap_duplicate() takes the cluster lock), and with "
+    "eb085574a752 its safety rests on SWP_VALID and the grace period, so the fixed "
+    "scenario cannot see these edits"
+))
+
+SWAP_CLUSTER = (WEAKNESS, (
+    "the swap-in is the only task on the cluster lock in the scenarios; the lock serializes "
+    "the swap_map updates of one cluster between tasks (swap_free(), other duplicates), "
+    "which are not modelled"
+))
+
 SURVIVORS: dict[str, dict[str, tuple[str, str]]] = {
     "balloon/balloon_compaction.mig": {
         "virtballoon_migratepage: moved spin_unlock(&b_dev_info.pages_lock) above `page->owner.isolated = false;`":
@@ -400,5 +416,59 @@ SURVIVORS: dict[str, dict[str, tuple[str, str]]] = {
             ZS_ONEISOLATED,
         "zs_page_putback: dropped the check `zspage->bits.isolated == 0`: its branch always runs":
             ZS_ONEISOLATED,
+    },
+    "swap/swapoff_vs_swap_duplicate.mig": {
+        "lock_cluster: spin_lock(&ci->lock) replaced by spin_trylock(&ci->lock), its failure ignored":
+            SWAP_CLUSTER,
+        "swapoff: dropped spin_lock(&swap_lock) and its unlock":
+            SWAPOFF_LOCKS,
+        "swapoff: swapped spin_lock(&swap_lock) and spin_lock(&p->lock)":
+            SWAPOFF_LOCKS,
+        "swapoff: spin_lock(&swap_lock) replaced by spin_trylock(&swap_lock), its failure ignored":
+            SWAPOFF_LOCKS,
+        "swapoff: dropped spin_lock(&p->lock) and its unlock":
+            SWAPOFF_LOCKS,
+        "swapoff: spin_lock(&p->lock) replaced by spin_trylock(&p->lock), its failure ignored":
+            SWAPOFF_LOCKS,
+        "swapoff: moved spin_unlock(&p->lock) above `p->flags.SWP_VALID = false;`":
+            SWAPOFF_LOCKS,
+        "swapoff: moved spin_unlock(&swap_lock) above `p->flags.SWP_VALID = false;`":
+            SWAPOFF_LOCKS,
+        "swapoff: dropped spin_lock(&swap_lock) and its unlock (2)":
+            SWAPOFF_LOCKS,
+        "swapoff: swapped spin_lock(&swap_lock) and spin_lock(&p->lock) (2)":
+            SWAPOFF_LOCKS,
+        "swapoff: spin_lock(&swap_lock) replaced by spin_trylock(&swap_lock), its failure ignored (2)":
+            SWAPOFF_LOCKS,
+        "swapoff: dropped spin_lock(&p->lock) and its unlock (2)":
+            SWAPOFF_LOCKS,
+        "swapoff: spin_lock(&p->lock) replaced by spin_trylock(&p->lock), its failure ignored (2)":
+            SWAPOFF_LOCKS,
+        "swapoff: moved spin_unlock(&p->lock) above `p->cluster_info = null;`":
+            SWAPOFF_LOCKS,
+        "swapoff: moved spin_unlock(&p->lock) above `cluster_info = p->cluster_info;`":
+            SWAPOFF_LOCKS,
+        "swapoff: moved spin_unlock(&p->lock) above `p->swap_map = null;`":
+            SWAPOFF_LOCKS,
+        "swapoff: moved spin_unlock(&p->lock) above `swap_map = p->swap_map;`":
+            SWAPOFF_LOCKS,
+        "swapoff: moved spin_unlock(&p->lock) above `p->max = 0;`":
+            SWAPOFF_LOCKS,
+        "swapoff: moved spin_unlock(&swap_lock) above `p->cluster_info = null;`":
+            SWAPOFF_LOCKS,
+        "swapoff: moved spin_unlock(&swap_lock) above `cluster_info = p->cluster_info;`":
+            SWAPOFF_LOCKS,
+        "swapoff: moved spin_unlock(&swap_lock) above `p->swap_map = null;`":
+            SWAPOFF_LOCKS,
+        "swapoff: moved spin_unlock(&swap_lock) above `swap_map = p->swap_map;`":
+            SWAPOFF_LOCKS,
+        "swapoff: moved spin_unlock(&swap_lock) above `p->max = 0;`":
+            SWAPOFF_LOCKS,
+        "swapoff: dropped spin_lock(&swap_lock) and its unlock (3)":
+            SWAPOFF_LOCKS,
+        "swapoff: spin_lock(&swap_lock) replaced by spin_trylock(&swap_lock), its failure ignored (3)":
+            SWAPOFF_LOCKS,
+        "swapoff: moved spin_unlock(&swap_lock) above `p->flags = no_flags;`":
+            SWAPOFF_LOCKS,
     },
 }

@@ -25,6 +25,7 @@ from checker.backends.trail import translate
 from checker.dsl.loader import load_program
 from checker.ir.build import build_all
 from checker.ir.nodes import TransitionSystem
+from checker.kinds import PropertyKind
 from checker.trace.jsonio import save
 from tests.conftest import ROOT
 from tests.heap_programs import heap_programs
@@ -57,6 +58,8 @@ def _scenarios() -> list[object]:
                 continue
             if ts.liveness_refusal() is not None:
                 continue  # daemons, starvation: the export refuses them (test_liveness.py)
+            if any(p.kind == PropertyKind.WARNING for p in ts.props):
+                continue  # WARN_ON sites: the export refuses them (test_warn.py)
             expects = ts.expect.kind != "verified"
             default = "slow" not in ts.tags and expects not in seen
             if default:
