@@ -199,10 +199,11 @@ def find_inconsistent(c: Compiled, parent: Mapping[int, int]) -> Violation | Non
             u, e = bits[used], bits[enabled]
             irq = used[3:10].lower()
             used_run, enabled_run = _run_to(c, parent, u), _run_to(c, parent, e)
+            steps = len(enabled_run) - 1
             msg = (f"inconsistent {{{used}}} -> {{{enabled}}} usage of lock '{lock_class}': "
                    f"{u.thread} takes it in {irq} context at {u.span} (the run below), "
                    f"{e.thread} with {irq}s enabled at {e.span} (the other witness, "
-                   f"{len(enabled_run) - 1} steps)")
+                   f"{steps} step{'' if steps == 1 else 's'})")
             return Violation(ViolationKind.INCONSISTENT_LOCK_STATE, msg, None, used_run,
                              witness=enabled_run)
     return None

@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from checker.dsl import ast
-from checker.dsl.diagnostics import SpecError
+from checker.dsl.diagnostics import Span, SpecError
 from checker.ir.nodes import (
     TRUE,
     Action,
@@ -49,7 +49,7 @@ from checker.ir.nodes import (
     ThreadInstance,
     TransitionSystem,
 )
-from checker.kinds import ExecContext
+from checker.kinds import ExecContext, ViolationKind
 from checker.sema.symbols import Elaboration, GlobalSym
 
 # The per-CPU variables of models/irq.mig the handlers are gated on.
@@ -224,6 +224,20 @@ def gate_handlers(threads: list[ThreadInstance], actions: list[Action], cpus: li
         t.entry_pc = entry
         pc_hi[t.pc_slot] = entry
     return pc_hi
+
+
+def refuse_usage_expectation(ts: TransitionSystem, engine: str) -> None:
+    """For an engine that searches runs but not lockdep's usage pass (the
+    library's check_bmc(), which runs handlers' guards): a scenario that
+    expects an inconsistent lock state is refused, since no depth could meet
+    that expectation and an `incomplete` or `unmet` answer would mislead."""
+    if ts.expect.kind == ViolationKind.INCONSISTENT_LOCK_STATE:
+        span = ts.expect.span or Span(ts.spec, 0, 0, 0, 0)
+        raise SpecError.at(span, f"{engine} cannot find lockdep's inconsistent lock state "
+                                 f"(scenario {ts.scenario} expects it): the rule is a pass "
+                                 "over every reachable state after a complete search; check "
+                                 "it with the explicit search (migcheck check, --engine "
+                                 "explicit, vm or jit)")
 
 
 def refuse_handlers(ts: TransitionSystem, engine: str) -> None:

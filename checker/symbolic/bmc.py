@@ -39,6 +39,7 @@ from checker.explore.codegen import Compiled, compile_system
 from checker.explore.limits import process_limits
 from checker.explore.result import CheckResult, Stats, Violation, peak_rss_mb
 from checker.explore.vacuity import uncovered, unexecuted
+from checker.ir.contexts import refuse_usage_expectation
 from checker.ir.nodes import Cover, Origin, TransitionSystem
 from checker.kinds import Verdict
 from checker.symbolic.concrete import run_schedule, violation_at
@@ -247,6 +248,7 @@ def check_bmc(ts: TransitionSystem, depth: int, seconds: float | None = None,
     process's limits (`checker.explore.limits`) the encoding is a watched
     phase, and z3 gets the memory left as its own ceiling."""
     refuse_warnings(ts, "--engine bmc")
+    refuse_usage_expectation(ts, "--engine bmc")
     bmc: Bmc | None = None
 
     def search() -> CheckResult:
