@@ -244,8 +244,9 @@ def test_runs_past_the_budget_are_left_to_examples(spec_file, monkeypatch):
 SIZE_LIMIT = 200_000
 FAST_SPECS = {"shapes/bitfield_rmw.mig", "shapes/callback_lock.mig", "shapes/chain_walk.mig",
               "shapes/lost_wakeup.mig", "shapes/nonatomic_flag_clear.mig",
-              "shapes/teardown_vs_work.mig", "zsmalloc/map_vs_migrate.mig",
-              "page_ext/page_owner_vs_offline.mig", "swap/swapoff_vs_swap_duplicate.mig"}
+              "shapes/softirq_free_under_plain_lock.mig", "shapes/teardown_vs_work.mig",
+              "zsmalloc/map_vs_migrate.mig", "page_ext/page_owner_vs_offline.mig",
+              "swap/swapoff_vs_swap_duplicate.mig"}
 ALL_SPECS = sorted(str(p.relative_to(ROOT / "specs")) for p in (ROOT / "specs").rglob("*.mig"))
 
 
