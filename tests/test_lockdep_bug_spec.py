@@ -40,6 +40,18 @@ EXPECTED = {
 }
 
 
+def _line(text: str, nth: int = 0) -> int:
+    """The spec line of the nth line (from 0) that reads `text`, stripped."""
+    lines = SPEC.read_text(encoding="utf-8").splitlines()
+    return [i for i, line in enumerate(lines, start=1) if line.strip() == text][nth]
+
+
+# free_huge_page()'s direct call in 5.4 (the softirq's spin_lock), and the
+# fault path's spin_lock() (the first is __free_huge_page()'s own).
+FREE_LOCK = _line("__free_huge_page();", 1)
+FAULT_LOCK = _line("spin_lock(&hugetlb_lock);", 1)
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "checker", "check", str(SPEC), *args,
                            "--no-save", "--max-memory", "2000"],
@@ -74,11 +86,12 @@ def test_the_hang_names_the_cpu_the_task_waits_for() -> None:
     text = proc.stdout
     assert "deadlock found: as expected" in text
     assert "*** DEADLOCK ***" in text
-    assert ("T1/hugetlb_faults() is blocked at specs/shapes/softirq_free_under_plain_lock.mig:"
-            in text)
+    assert "T1/hugetlb_faults() is blocked at specs/shapes/softirq_free_under_plain_lock.mig:" \
+        in text
     assert "waiting for CPU 0: an interrupt handler running there must finish first" in text
     assert "T2/last_put_page() is blocked at" in text
-    assert "waiting for hugetlb_lock, held by T1/hugetlb_faults() since" in text
+    assert ("waiting for hugetlb_lock, held by T1/hugetlb_faults() since "
+            f"specs/shapes/softirq_free_under_plain_lock.mig:{FAULT_LOCK} (spin_lock)") in text
     assert "1 lock held by T1/hugetlb_faults():" in text
     # The run: the task's spin_lock, the softirq's entry, put_page_testzero().
     result = run(SPEC, "softirq_hangs_54")
@@ -102,11 +115,11 @@ def test_elsewhere_no_hang_but_inconsistent_lock_state_with_both_witnesses() -> 
     result = check(ts)
     v = result.violation
     assert v is not None and v.kind == ViolationKind.INCONSISTENT_LOCK_STATE
+    where = "specs/shapes/softirq_free_under_plain_lock.mig"
     assert v.message.startswith(
         "inconsistent {IN-SOFTIRQ-W} -> {SOFTIRQ-ON-W} usage of lock 'hugetlb_lock': "
-        "last_put_page() takes it in softirq context at "
-        "specs/shapes/softirq_free_under_plain_lock.mig:")
-    assert "hugetlb_faults() with softirqs enabled at" in v.message
+        f"last_put_page() takes it in softirq context at {where}:{FREE_LOCK} (the run below), "
+        f"hugetlb_faults() with softirqs enabled at {where}:{FAULT_LOCK} (the other witness")
     assert v.message.endswith("(the other witness, 1 step)")
     assert result.compiled is not None
     c = result.compiled
@@ -128,11 +141,11 @@ def test_both_witnesses_in_the_json_report() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (result,) = json.loads(proc.stdout)
     assert result["violation"]["kind"] == "inconsistent_lock_state"
-    assert [s["line"] for s in result["trace"]["steps"]][-1] == 146  # __free_huge_page()
+    assert [s["line"] for s in result["trace"]["steps"]][-1] == FREE_LOCK
     (witness,) = result["witness"]
     assert witness["message"].startswith("the other witness: inconsistent {IN-SOFTIRQ-W}")
     (step,) = witness["steps"]
-    assert step["line"] == 169 and step["text"] == "spin_lock(&hugetlb_lock);"
+    assert step["line"] == FAULT_LOCK and step["text"] == "spin_lock(&hugetlb_lock);"
 
 
 def test_saved_counterexamples_replay() -> None:
