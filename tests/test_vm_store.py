@@ -7,15 +7,21 @@ come from the arrays.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given
 
+from checker.explore.codegen import Packing
 from checker.explore.options import CheckOptions
 from checker.explore.run import check
 from checker.ir.nodes import TransitionSystem
 from checker.vm import store as vm_store
+from checker.vm.layout import TIGHT_WORDS, WORD_BITS, WordLayout
+from checker.vm.program import compile_program
 from checker.vm.search import vm_bfs
 from tests.heap_programs import heap_programs
 from tests.programs import programs
@@ -23,11 +29,27 @@ from tests.test_vm import SEARCH_CAP, SPECS, SPINNING, _build, _scenarios
 from tests.test_vm_tiered import SETTINGS, _with_path
 
 
+@contextmanager
+def layout_forced(tight: bool) -> Iterator[None]:
+    """Every program compiled meanwhile gets the grouped or the tight layout,
+    whatever `WordLayout.choose` would pick."""
+    def forced(ts: TransitionSystem, packing: Packing) -> WordLayout:
+        return WordLayout.of(ts, packing, tight=tight)
+
+    with patch.object(WordLayout, "choose", staticmethod(forced)):
+        yield
+
+
 def same_in_every_form(ts: TransitionSystem, opts: CheckOptions,
                        monkeypatch: pytest.MonkeyPatch | None = None) -> None:
     want = _with_path(check(ts, opts))
     assert _with_path(check(ts, opts.store_form("tree"), engine=vm_bfs)) == want, ts.scenario
     assert _with_path(check(ts, opts.store_form("dense"), engine=vm_bfs)) == want, ts.scenario
+    for tight in (False, True):  # each layout in each form
+        with layout_forced(tight):
+            for form in ("dense", "tree"):
+                got = _with_path(check(ts, opts.store_form(form), engine=vm_bfs))
+                assert got == want, (ts.scenario, tight, form)
     if monkeypatch is not None:  # auto, moving to the tree at the first growth
         with monkeypatch.context() as m:
             m.setattr(vm_store, "TREE_AT_BYTES", 0)
@@ -97,3 +119,52 @@ def test_past_the_arrays_numbering_the_search_is_incomplete(
     assert r.limit == "the compiled engine's limit of 1,000 states"
     r = check(ts, CheckOptions().max_states(500), engine=vm_bfs)
     assert r.limit == "--max-states 500" and r.stats.states == 500
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_both_layouts_place_every_slot_in_one_word_without_overlap(spec: Path) -> None:
+    """Grouped and tight: each slot inside one word below bit 63, no two
+    slots of a word overlapping; the grouped one never mixes two groups in
+    a word; the tight one takes no more words; `choose` takes the tight
+    one exactly when it fits in TIGHT_WORDS words and the grouped one
+    does not."""
+    for ts in _scenarios(spec):
+        packing = Packing.of(ts)
+        grouped = WordLayout.of(ts, packing)
+        tight = WordLayout.of(ts, packing, tight=True)
+        for lay in (grouped, tight):
+            bits: dict[int, int] = {}
+            for k in range(len(ts.slots)):
+                w, sh, width = lay.word[k], lay.shift[k], lay.width[k]
+                assert sh >= 0 and sh + width <= WORD_BITS
+                mask = ((1 << width) - 1) << sh
+                assert bits.get(w, 0) & mask == 0, (ts.scenario, ts.slots[k].name)
+                bits[w] = bits.get(w, 0) | mask
+        owner: dict[int, object] = {}
+        for k, s in enumerate(ts.slots):
+            group = s.thread if s.thread else ("shared", s.pool or "")
+            assert owner.setdefault(grouped.word[k], group) == group, ts.scenario
+        assert tight.nwords <= grouped.nwords
+        chosen = compile_program(ts, packing).layout
+        want_tight = grouped.nwords > TIGHT_WORDS and tight.nwords <= TIGHT_WORDS
+        assert chosen.tight == want_tight
+        assert chosen.nwords == (tight.nwords if want_tight else grouped.nwords)
+
+
+def test_a_short_row_stays_dense_and_a_long_one_moves_to_the_tree() -> None:
+    """In auto form a row of TIGHT_WORDS words or fewer is never moved to
+    the tree, however many states; a longer one is, past TREE_AT_BYTES."""
+    many = 1 << 30
+    assert not vm_store.Store(TIGHT_WORDS, False)._wants_tree(many)
+    assert vm_store.Store(TIGHT_WORDS + 1, False)._wants_tree(many)
+    assert not vm_store.Store(TIGHT_WORDS + 1, False)._wants_tree(10)
+
+
+def test_the_visited_table_fills_to_seven_eighths() -> None:
+    """A table of 8 entries holds 7 states (indices 0..6) and is full for
+    the 8th; the search's table is the smallest power of two at that load:
+    the 4,096 initial entries hold 3,584 states."""
+    assert vm_store.table_room(8) == 7
+    assert not vm_store.table_full(6, 8) and vm_store.table_full(7, 8)
+    assert vm_store.table_room(4096) == 3584
+    assert not vm_store.table_full(3583, 4096) and vm_store.table_full(3584, 4096)

@@ -25,6 +25,8 @@ from checker.explore.codegen import Packing
 from checker.ir.nodes import TransitionSystem
 
 WORD_BITS = 63  # bit 63 is never used
+# Rows of at most this many words are laid out tight and stored dense (`choose`).
+TIGHT_WORDS = 2
 Words = npt.NDArray[np.int64]
 
 
@@ -49,9 +51,25 @@ class WordLayout:
     width: tuple[int, ...]
     nwords: int
     segments: tuple[Segment, ...]
+    tight: bool = False  # groups share words (`of(..., tight=True)`)
 
     @staticmethod
-    def of(ts: TransitionSystem, packing: Packing) -> WordLayout:
+    def choose(ts: TransitionSystem, packing: Packing) -> WordLayout:
+        """The grouped layout, or the tight one where it fits in
+        `TIGHT_WORDS` words and the grouped one does not: a row that short
+        costs less stored dense than the tree saves by sharing groups, and
+        the dense store searches at about twice the tree's speed
+        (benchmarks/README "Memory")."""
+        grouped = WordLayout.of(ts, packing)
+        if grouped.nwords <= TIGHT_WORDS:
+            return grouped
+        tight = WordLayout.of(ts, packing, tight=True)
+        return tight if tight.nwords <= TIGHT_WORDS else grouped
+
+    @staticmethod
+    def of(ts: TransitionSystem, packing: Packing, tight: bool = False) -> WordLayout:
+        """Grouped: a word holds slots of one group (for the tree store).
+        Tight: first fit over every word, groups mixed (fewest words)."""
         n = len(ts.slots)
         word, shift = [0] * n, [0] * n
         used: list[int] = []
@@ -63,7 +81,7 @@ class WordLayout:
                 raise NotSupported(f"slot {ts.slots[k].name} needs {w} bits, more than "
                                    f"{WORD_BITS}")
             group = _group(ts, k)
-            if group != last_group:
+            if group != last_group and not tight:
                 last_group, group_start = group, len(used)
             # first fit within the group's own words: a word never mixes groups
             i = next((j for j in range(group_start, len(used)) if used[j] + w <= WORD_BITS),
@@ -73,7 +91,7 @@ class WordLayout:
             word[k], shift[k] = i, used[i]
             used[i] += w
         return WordLayout(tuple(word), tuple(shift), tuple(packing.widths), max(len(used), 1),
-                          _segments(packing, word, shift))
+                          _segments(packing, word, shift), tight)
 
     def words_of(self, s: int) -> Words:
         out = np.zeros(self.nwords, dtype=np.int64)

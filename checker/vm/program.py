@@ -394,7 +394,7 @@ def compile_program(ts: TransitionSystem, packing: Packing | None = None) -> Pro
     for s in ts.slots:
         if not -op.SAFE < s.lo <= s.hi < op.SAFE:
             raise NotSupported(f"slot {s.name}: range {s.lo}..{s.hi} beyond 62-bit values")
-    layout = WordLayout.of(ts, packing)
+    layout = WordLayout.choose(ts, packing)
     gen = _Gen(ts, layout, packing)
     acts: list[tuple[int, int]] = []
     max_pc = max((ts.slots[t.pc_slot].hi for t in ts.threads), default=0)

@@ -29,7 +29,7 @@ import numpy as np
 
 from checker.explore.limits import Budget
 from checker.vm import kernel as K
-from checker.vm.layout import Words
+from checker.vm.layout import TIGHT_WORDS, Words
 from checker.vm.treestore import LEAF, NODE, TreeStore
 
 # Parents, recorded steps and the tree's ids are int32: 4 bytes a state,
@@ -37,6 +37,12 @@ from checker.vm.treestore import LEAF, NODE, TreeStore
 MAX_STATES = 2**31 - 2
 TREE_AT_BYTES = 1 << 28  # dense rows + table: past this (256 MiB), the tree
 _FIRST_CAP = 1 << 12
+# The visited table's highest load: 7/8. Linear probing with a 31-bit tag in
+# each entry rejects nearly every other state without reading its row, so a
+# full table costs a few more probes in one or two cache lines, while a
+# table kept half full would take 16-32 bytes a state instead of 9-18
+# (benchmarks/README "Memory").
+LOAD_NUM, LOAD_DEN = 7, 8
 
 
 def state_cap(budget: Budget) -> int:
@@ -115,7 +121,7 @@ class Store:
             self.store = doubled(self.store)
         self.store[:n] = rows
         size = len(self.table)
-        while size < 2 * (n + 1):
+        while table_full(n, size):
             size *= 2
         self.table = np.zeros(size, dtype=np.int64)
         K.rehash(self.table, self.store, n)
@@ -143,7 +149,7 @@ class Store:
             else:
                 if n >= len(self.store):
                     extra += 2 * self.store.nbytes
-                if 2 * (n + 1) > len(self.table):
+                if table_full(n, len(self.table)):
                     extra += 2 * self.table.nbytes
         else:
             extra += self.tree.growth_bytes(1)
@@ -163,10 +169,12 @@ class Store:
         if self.tree is None:
             if n >= len(self.store):
                 self.store = doubled(self.store)
-            if 2 * (n + 1) > len(self.table):
-                self.table = np.zeros(2 * len(self.table), dtype=np.int64)
+            if table_full(n, len(self.table)):
+                size = len(self.table)
+                self.table = np.zeros(2 * size, dtype=np.int64)
                 K.rehash(self.table, self.store, n)
-            sc[K.SC_GROW_AT] = min(len(self.store), len(self.table) // 2, len(self.parent))
+            sc[K.SC_GROW_AT] = min(len(self.store), table_room(len(self.table)),
+                                   len(self.parent))
         else:
             self.tree.reserve(1)  # doubles each table without room for one more state
             sc[K.SC_GROW_AT] = len(self.parent)
@@ -177,8 +185,8 @@ class Store:
     def _wants_tree(self, n: int) -> bool:
         if self.form != "auto":
             return self.form == "tree"
-        if self.nwords < 2:
-            return False  # one word: the tree's root entry alone is bigger
+        if self.nwords <= TIGHT_WORDS:
+            return False  # a short row (a tight layout): the tree saves little, at half the speed
         dense = (n + 1) * self.nwords * 8 + 2 * (n + 1) * 8 * 2
         return dense > TREE_AT_BYTES
 
@@ -200,6 +208,17 @@ class Store:
         self.store = np.zeros((1, self.nwords), dtype=np.int64)
         self.table = np.zeros(2, dtype=np.int64)
         sc[K.SC_TREE] = 1
+
+
+def table_full(n: int, size: int) -> bool:
+    """Whether a table of `size` entries lacks room for state n (index n,
+    the (n+1)-th): the load stays at most LOAD_NUM/LOAD_DEN."""
+    return LOAD_DEN * (n + 1) > LOAD_NUM * size
+
+
+def table_room(size: int) -> int:
+    """The states a table of `size` entries holds."""
+    return size * LOAD_NUM // LOAD_DEN
 
 
 def doubled(a: np.ndarray) -> np.ndarray:
