@@ -227,6 +227,7 @@ def main() -> int:
     ap.add_argument("--max-states", type=int, default=1_000_000,
                     help="stop climbing a family's ladder after a rung past this many states")
     ap.add_argument("--max-size", type=int, default=None, help="highest rung to run")
+    ap.add_argument("--min-size", type=int, default=0, help="lowest rung to run")
     ap.add_argument("--repeat", type=int, default=1, help="runs per tool and instance (median)")
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds per process")
     ap.add_argument("--engines", default="explicit",
@@ -254,7 +255,8 @@ def main() -> int:
     configs = [(e, w or None) for e in args.engines.split(",")
                for w in (args.workers.split(",") if args.workers else [""])]
     rungs = [r for r in ladder(bench) if r.family in families
-             and (args.max_size is None or r.size <= args.max_size)]
+             and (args.max_size is None or r.size <= args.max_size)
+             and r.size >= args.min_size]
     lines = [HEADER, RULE]
     print("\n".join(lines), flush=True)
     notes: list[str] = []

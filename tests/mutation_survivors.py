@@ -19,6 +19,25 @@ from __future__ import annotations
 
 HARMLESS, WEAKNESS = "harmless", "weakness"
 
+IRQ_TREE_NESTED = (WEAKNESS, (
+    "both users of tree_lock in this shape take it nested inside move_lock, which already "
+    "excludes the other one, so a trylock of it never fails and its critical section never "
+    "races; the kernel's other tree_lock users (page cache insertion and deletion, the "
+    "radix-tree writeback tag) are left out of the shape"
+))
+
+IRQ_MEMCG_STATS = (WEAKNESS, (
+    "lock_page_memcg() keeps the page's memcg stable for the statistics updated under it "
+    "(account_page_cleaned(), the NR_WRITEBACK decrement) while charges move; the shape "
+    "models neither the statistics nor a charge move, only the interrupt state, so where "
+    "move_lock is dropped inside the section changes nothing it can see"
+))
+
+IRQ_WB_TAG = (WEAKNESS, (
+    "TestClearPageWriteback() runs under tree_lock for the radix-tree writeback tag, which "
+    "the shape leaves out: nothing else reads page_writeback under tree_lock"
+))
+
 ASYNC = (WEAKNESS, (
     "compaction only trylocks the page (MIGRATE_ASYNC, isolation) so that it never sleeps "
     "on a page lock whose holder may be the task compacting (direct compaction under a page "
@@ -416,6 +435,16 @@ SURVIVORS: dict[str, dict[str, tuple[str, str]]] = {
             ZS_ONEISOLATED,
         "zs_page_putback: dropped the check `zspage->bits.isolated == 0`: its branch always runs":
             ZS_ONEISOLATED,
+    },
+    "shapes/irq_enable_under_lock.mig": {
+        "unlocked_inode_to_wb_begin: spin_lock_irq(&tree_lock) replaced by spin_trylock(&tree_lock), its failure ignored":
+            IRQ_TREE_NESTED,
+        "truncate: moved unlock_page_memcg(memcg_flags) above `bool wb_flags = unlocked_inode_to_wb_begin();`":
+            IRQ_MEMCG_STATS,
+        "end_io: moved spin_unlock_irqrestore(&tree_lock, flags) above `page_writeback = false;`":
+            IRQ_WB_TAG,
+        "end_io: moved unlock_page_memcg(memcg_flags) above `page_writeback = false;`":
+            IRQ_MEMCG_STATS,
     },
     "swap/swapoff_vs_swap_duplicate.mig": {
         "lock_cluster: spin_lock(&ci->lock) replaced by spin_trylock(&ci->lock), its failure ignored":

@@ -3,7 +3,9 @@
 A procedure is a lock operation when it carries a lock annotation
 (`__acquires`, `__releases`, `__cond_acquires` and their `_shared` forms), or
 when it wraps exactly one lock operation and otherwise touches only the
-thread's own state: `pin_tag()` around `bit_spin_lock()`,
+thread's own state (its thread-local variables, its CPU's per-CPU ones, as
+`local_irq_save()` does): `spin_lock_irqsave()` around `spin_lock()`,
+`pin_tag()` around `bit_spin_lock()`,
 `migrate_read_lock()` around `read_lock()`, `ranked_spin_lock()` with its
 lock-order bookkeeping in thread-local variables. A reviewer reads
 `migrate_write_lock(zspage)` in `zs_page_migrate()` as the lock operation, so
@@ -101,8 +103,8 @@ class LockOps:
         """Whether a body touches only locals, parameters and thread-local
         variables (lock-order bookkeeping), `skip`'s subtree aside."""
         for s in stmts_under(body):
-            if isinstance(s, ast.Atomic | ast.Await | ast.Start | ast.Free | ast.Either):
-                return False
+            if isinstance(s, ast.Await | ast.Start | ast.Free | ast.Either):
+                return False  # an atomic block is private when what it holds is
             todo = list(stmt_exprs(s))
             while todo:
                 x = todo.pop()
@@ -122,7 +124,7 @@ class LockOps:
             return False
         if isinstance(x, ast.Name):
             sym = self.el.refs.get(x)
-            return not (isinstance(sym, GlobalSym) and not sym.thread_local)
+            return not (isinstance(sym, GlobalSym) and not sym.thread_local and not sym.per_cpu)
         if isinstance(x, ast.Call):
             callee = self.el.refs.get(x)
             if not isinstance(callee, ProcSym) or callee.name in seen:
