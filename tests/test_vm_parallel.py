@@ -38,8 +38,11 @@ def same_as_python(ts: TransitionSystem, opts: CheckOptions) -> None:
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
 def test_workers_agree_on_every_spec_scenario(spec: Path) -> None:
+    """Every scenario but those with WARN_ON() sites, which --workers
+    refuses (tests/test_warn.py)."""
     for ts in _scenarios(spec):
-        same_as_python(ts, CheckOptions().max_states(CAP))
+        if not ts.warnings:
+            same_as_python(ts, CheckOptions().max_states(CAP))
 
 
 @FEW

@@ -60,7 +60,7 @@ from checker.vm.layout import NotSupported, Words
 from checker.vm.machine import Machine, max_successors
 from checker.vm.program import META_FIN, META_INV, META_NACTIONS, Program, compile_program
 from checker.vm.search import CHECK_EVERY, finish
-from checker.vm.store import Store
+from checker.vm.store import Store, table_full, table_room
 
 _NO_KEY = 1 << 62
 _WAIT_S = 0.05
@@ -131,7 +131,7 @@ class _Part:
         if n >= len(self.store):
             extra += 2 * (self.store.nbytes + self.parent.nbytes + self.key.nbytes
                           + self.flags.nbytes + self.nsucc.nbytes)
-        if 2 * (n + 1) > len(self.table):
+        if table_full(n, len(self.table)):
             extra += 2 * self.table.nbytes
         if self.sc[PK.P_RECORD] and self.sc[PK.P_EDGES] >= len(self.edges):
             extra += 2 * self.edges.nbytes
@@ -145,14 +145,14 @@ class _Part:
             self.key = _doubled(self.key)
             self.flags = _doubled(self.flags)
             self.nsucc = _doubled(self.nsucc)
-        if 2 * (n + 1) > len(self.table):
+        if table_full(n, len(self.table)):
             self.table = np.zeros(2 * len(self.table), dtype=np.int64)
             PK.rehash_part(self.table, self.store, n)
         if self.sc[PK.P_RECORD] and self.sc[PK.P_EDGES] >= len(self.edges):
             self.edges = _doubled(self.edges)
         if self.sc[PK.P_NEV] >= len(self.inv):
             self.inv = _doubled(self.inv)
-        self.sc[PK.P_GROW_AT] = min(len(self.store), len(self.table) // 2)
+        self.sc[PK.P_GROW_AT] = min(len(self.store), table_room(len(self.table)))
 
     def out_growth_bytes(self) -> int:
         return self.out_rows.nbytes + self.out_key.nbytes + self.out_par.nbytes
