@@ -478,6 +478,9 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
                     out.print(f"    {note}", highlight=False)
                 else:
                     err.print(f"migcheck: {note}", highlight=False)
+                for w in result.witness_traces:  # an inconsistent lock state's other usage
+                    _save_beside(args, out, err, w, path.with_name(
+                        f"{path.stem}.witness{path.suffix}"))
         _save_warnings(args, out, err, result, len(systems) > 1)
     statuses = {r.status for r, _ in results}
     if statuses & {"unmet", "vacuous"}:
@@ -492,8 +495,6 @@ def _save_warnings(args: argparse.Namespace, out: Console, err: Console, r: Chec
     """The run of each unexpected warning (of every warning with --save-all)
     beside the scenario's counterexample: `SPEC.SCENARIO.warningN.json`,
     N counting the warnings as reported; `replay` reproduces it."""
-    from checker.trace.jsonio import save_if_changed
-
     if args.no_save:
         return
     unexpected = r.unexpected_warnings
@@ -501,18 +502,26 @@ def _save_warnings(args: argparse.Namespace, out: Console, err: Console, r: Chec
         if not (args.save_all or args.save_trace or w in unexpected):
             continue
         base = _trace_paths(args, r.ts, many)
-        path = base.with_name(f"{base.stem}.warning{i}{base.suffix}")
-        try:
-            written = save_if_changed(t, path, with_text=True)
-        except OSError as e:
-            _unsaved(err, path, e)
-            continue
-        note = (f"saved {path} and {path.with_suffix('.txt').name}" if written
-                else f"{path} is unchanged: not rewritten")
-        if args.format == "text":
-            out.print(f"    {note}", highlight=False)
-        else:
-            err.print(f"migcheck: {note}", highlight=False)
+        _save_beside(args, out, err, t, base.with_name(f"{base.stem}.warning{i}{base.suffix}"))
+
+
+def _save_beside(args: argparse.Namespace, out: Console, err: Console, t: Trace,
+                 path: Path) -> None:
+    """Save a second run of a scenario (a warning's, the other witness of
+    an inconsistent lock state) at `path`, with its text; say so."""
+    from checker.trace.jsonio import save_if_changed
+
+    try:
+        written = save_if_changed(t, path, with_text=True)
+    except OSError as e:
+        _unsaved(err, path, e)
+        return
+    note = (f"saved {path} and {path.with_suffix('.txt').name}" if written
+            else f"{path} is unchanged: not rewritten")
+    if args.format == "text":
+        out.print(f"    {note}", highlight=False)
+    else:
+        err.print(f"migcheck: {note}", highlight=False)
 
 
 def _print_races(out: Console, results: list[tuple[CheckResult, Trace | None]]) -> None:

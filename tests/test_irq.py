@@ -169,6 +169,33 @@ def test_both_witnesses_in_json_and_sarif(spec_file: Spec, tmp_path: Path) -> No
     assert "the other witness" in results[1]["message"]["text"]
 
 
+def test_the_other_witness_is_saved_beside_the_counterexample(spec_file: Spec,
+                                                             tmp_path: Path) -> None:
+    """Saving an inconsistent lock state writes the second usage's run too,
+    as `NAME.witness.json` and `.txt` beside `NAME.json`, and `replay`
+    confirms both: each ends in the usage it claims."""
+    import subprocess
+    import sys
+
+    from checker.trace.jsonio import load
+
+    path = spec_file(LOCKS)
+    saved = tmp_path / "run.json"
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-m", "checker", "check", str(path), "-s",
+                           "plain_other", "--save-trace", str(saved)],
+                          capture_output=True, text=True, check=False, cwd=root)
+    witness = tmp_path / "run.witness.json"
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"saved {witness}" in proc.stdout
+    assert witness.with_suffix(".txt").read_text().count("the other witness") == 1
+    assert len(load(witness).steps) == 1 and len(load(saved).steps) == 2
+    for p in (saved, witness):
+        replayed = subprocess.run([sys.executable, "-m", "checker", "replay", str(p)],
+                                  capture_output=True, text=True, check=False, cwd=root)
+        assert replayed.returncode == 0 and "reproduces" in replayed.stdout, replayed.stdout
+
+
 def test_a_thread_held_up_by_its_cpu_is_told_why(spec_file: Spec) -> None:
     """The deadlock report names the CPU, not the ghost location the gate
     reads: a task interrupted by a handler, a task whose CPU's current task

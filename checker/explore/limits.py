@@ -269,6 +269,12 @@ def _watch(p: ProcessLimits) -> None:
             p.tripped = f"{why}, while {p.phase_name}"
             p.fired = True
             _async_raise(p.main_thread, LimitExceeded)
+            # The raise lands at the main thread's next bytecode; a z3 call
+            # (an encoding's simplification, a query) may hold it in C code
+            # for long: cancel it, as Ctrl-C does (z3 is never imported here).
+            z3 = sys.modules.get("z3")
+            if z3 is not None:
+                z3.main_ctx().interrupt()
 
 
 @contextmanager

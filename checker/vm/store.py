@@ -5,7 +5,8 @@ an index range and a parent index per state gives traces):
 
 - dense: `store[cap, words]` rows and an open-addressing `table` of hash
   tags and indices (kernel.find). One probe and one row compare a lookup:
-  the fastest, at 8 bytes per word of the state plus 8-32 bytes of table.
+  the fastest, at 8 bytes per word of the state plus 9-18 bytes of table
+  (filled to 7/8).
 - tree: `treestore.TreeStore`, LTSmin-style tree compression. A state of
   many words costs its root entry and the inner entries that are new:
   47 bytes/state on `frees_vs_two_compactors` (24 words) against 246 dense,
@@ -17,7 +18,10 @@ A search starts dense and moves to the tree when the dense arrays' next
 doubling would pass `TREE_AT_BYTES` (the rows are re-inserted in order, so
 every index stays valid; the kernel goes on in tree mode from where it
 returned): small and medium searches keep the speed, large ones fit in
-memory. `CheckOptions.store` forces either form.
+memory. A row of at most `TIGHT_WORDS` words (the tight layout of
+`layout.WordLayout.choose`) stays dense: at 16 bytes it costs about 35
+bytes a state with its table and parent, near what the tree saves, at twice
+the tree's speed. `CheckOptions.store` forces either form.
 
 Every figure of memory comes from the arrays' sizes: `growth_bytes` is
 what the next `grow` allocates, for `--max-memory`.
