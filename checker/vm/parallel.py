@@ -180,6 +180,10 @@ def _doubled_axis1(a: np.ndarray) -> np.ndarray:
     return out
 
 
+# The part of a search, public for the Ray actors of `checker.vm.ray_search`.
+Part = _Part
+
+
 class _Candidate:
     """Something Python judges after a level, in key order: a violation
     already known or to work out (`judge`), and the state to flag if it is
