@@ -8,6 +8,7 @@
     migcheck mutate SPEC [-s SCENARIO]... [--list] [-D NAME=VALUE]...  (see checker.mutate.command)
     migcheck check SPEC --engine bmc [--depth K]; migcheck prove SPEC  (see checker.symbolic.command)
     migcheck check SPEC --engine vm [--workers N]  (see checker.vm)
+    migcheck check SPEC --cluster ADDRESS|local:N [--workers N]  (see checker.vm.ray_search)
     migcheck doc SPEC [-o FILE.md|FILE.html]  (see checker.doc.command)
     migcheck diff OLD [NEW] [--format text|json|junit|sarif]  (see checker.diff.command)
     migcheck export --promela SPEC [-s SCENARIO] [-D ...] [-o FILE.pml]  (see checker.backends.command)
@@ -148,6 +149,11 @@ def _add_check_parser(sub: Any) -> None:
     c.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="vm: search on N threads (breadth-first, hash-partitioned); the "
                         "same results as one (default 1)")
+    c.add_argument("--cluster", metavar="ADDRESS",
+                   help="search breadth-first on the workers of a Ray cluster (`ray start "
+                        "--head` prints its ADDRESS; local:N starts one here with N worker "
+                        "processes); --workers N: the number of parts (default: one per CPU "
+                        "of the cluster); the same results as one machine")
     c.add_argument("--depth", type=natural_int, default=DEFAULT_BMC_DEPTH, metavar="K",
                    help=f"bmc: look for violations within K steps (default {DEFAULT_BMC_DEPTH})")
 
@@ -317,7 +323,10 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     from checker.report.check import SpecFailure
     from checker.report.output import check_report, itf_lines
 
-    if args.workers > 1 and (args.engine != "vm" or args.search != "bfs"):
+    if args.cluster is not None and getattr(args, "cluster_handle", None) is None:
+        return _check_on_cluster(args, out, err)
+    if args.workers > 1 and args.cluster is None \
+            and (args.engine != "vm" or args.search != "bfs"):
         err.print("migcheck: --workers needs --engine vm and a breadth-first search "
                   f"(got --engine {args.engine}, --search {args.search})", highlight=False)
         return EXIT_USAGE
@@ -445,8 +454,9 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
         label = f"{where}scenario {i}/{len(systems)} {ts.scenario}"
         if args.engine == "bmc":
             result = run_bmc(ts, args.depth, args.max_seconds, err if show_progress else None)
-        elif args.engine in ("vm", "jit"):
-            result = _run_vm(ts, opts, err, show_progress, args.engine, args.workers, label)
+        elif args.engine in ("vm", "jit") or args.cluster is not None:
+            result = _run_vm(ts, opts, err, show_progress, args.engine, args.workers, label,
+                             getattr(args, "cluster_handle", None))
         else:
             engine = default_engine(args.search) if args.engine == "explicit" else None
             result = _run_one(ts, opts, err if show_progress else None, engine, label)
@@ -609,14 +619,19 @@ def _run_one(ts: TransitionSystem, opts: CheckOptions, err: Console | None,
 
 def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
             show_progress: bool, engine: str = "vm", workers: int = 1,
-            label: str = "") -> CheckResult:
+            label: str = "", cluster: Any = None) -> CheckResult:
     """The VM engine, interpreted (on `workers` threads) or JIT-compiled
     (numba and llvmlite, imported only here); a scenario it cannot run is
     searched by the Python engine, with a note saying so."""
     from checker.vm.layout import NotSupported
 
     search: Search
-    if engine == "jit":
+    if cluster is not None:
+        from checker.vm.ray_search import ray_bfs
+
+        search = ray_bfs(cluster)
+        engine = "cluster"
+    elif engine == "jit":
         from checker.vm.llvm_search import jit_bfs
 
         search = jit_bfs
@@ -638,6 +653,38 @@ def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
         err.print(f"migcheck: scenario {ts.scenario}: the {engine} engine cannot run it ({e}); "
                   "searched by the Python engine", highlight=False)
         return _run_one(ts, opts, err if show_progress else None, label=label)
+
+
+def _check_on_cluster(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """`check --cluster ADDRESS`: connect to the Ray cluster (or start a
+    local one) for the whole run, then check as usual, every breadth-first
+    search on its workers (checker.vm.ray_search)."""
+    if args.engine not in ("explicit", "vm") or args.search != "bfs":
+        err.print("migcheck: --cluster runs the VM's breadth-first search "
+                  f"(got --engine {args.engine}, --search {args.search})", highlight=False)
+        return EXIT_USAGE
+    try:
+        from checker.vm.ray_search import LOCAL, connect
+    except ImportError as e:
+        err.print(f"migcheck: --cluster needs Ray ({e}): pip install 'migcheck[cluster]'",
+                  highlight=False)
+        return EXIT_USAGE
+    address = args.cluster
+    if address.startswith(LOCAL) and not (address[len(LOCAL):].isdigit()
+                                          and int(address[len(LOCAL):]) > 0):
+        err.print(f"migcheck: --cluster {address}: expected local:N with N > 0",
+                  highlight=False)
+        return EXIT_USAGE
+    try:
+        with connect(address, args.workers if args.workers > 1 else None) as cluster:
+            args.cluster_handle = cluster
+            try:
+                return cmd_check(args, out, err)
+            finally:
+                args.cluster_handle = None
+    except ConnectionError as e:
+        err.print(f"migcheck: --cluster {address}: cannot connect ({e})", highlight=False)
+        return EXIT_USAGE
 
 
 def _print_result(out: Console, r: CheckResult, trace: Trace | None,

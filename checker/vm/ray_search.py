@@ -74,6 +74,7 @@ from checker.vm.store import Store
 
 _NO_KEY = 1 << 62
 _WAIT_S = 0.1  # between two looks at Ctrl-C while the workers run
+START_S = 300.0  # how long new workers may take to start (a busy cluster: no free CPU)
 LOCAL = "local:"  # ADDRESS prefix: start a cluster of N worker processes here
 # What a local cluster's object store may hold (bytes); more spills to disk.
 LOCAL_OBJECT_STORE = 200 * 1024 * 1024
@@ -321,8 +322,11 @@ class Cluster:
         self.actors: list[Any] = []
 
     def pool(self, n: int) -> list[Any]:
-        """`n` live actors (the first n of the pool)."""
+        """`n` live actors (the first n of the pool). Each asks for a CPU."""
         ray = _ray()
+        cpus = ray.cluster_resources().get("CPU", 0)
+        if n > cpus:
+            raise NotSupported(f"{n} workers on a cluster of {cpus:g} CPUs")
         live = []
         for a in self.actors:
             try:
@@ -487,8 +491,13 @@ class _Search:
         record = self.graph is not None
         try:
             prog = self.ray.put(self.prog)
-            self.get([a.reset.remote(prog, w, len(self.actors), record)
-                      for w, a in enumerate(self.actors)])
+            started = [a.reset.remote(prog, w, len(self.actors), record)
+                       for w, a in enumerate(self.actors)]
+            if len(self.ray.wait(started, num_returns=len(started), timeout=START_S)[0]) \
+                    < len(started):
+                raise WorkerFailed(f"the workers did not start within {START_S:g} s "
+                                   "(no free CPU on the cluster?)")
+            self.get(started)
             init = self.prog.layout.words_of(c.initial)
             w0 = PK.owner_of_row(init, len(self.actors))
             self.get(self.actors[w0].seed.remote(init))

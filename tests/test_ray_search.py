@@ -1,0 +1,157 @@
+"""The distributed search on Ray (checker/vm/ray_search, `--cluster`)
+against the Python engine's BFS, on a local Ray cluster of three worker
+processes started once for the module: with 2 and 3 workers, the same
+verdict, limit, states, transitions, depth, violation (kind, property,
+message, trace length, cycle), other violations, executed actions and
+covers, on spec scenarios (capped: a capped search agrees too) and on
+random programs; the counterexample replays; a worker killed mid-search
+gives *incomplete*, never a verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+
+from checker.explore.codegen import compile_system
+from checker.explore.options import CheckOptions
+from checker.explore.run import check
+from checker.ir.nodes import TransitionSystem
+from checker.kinds import ViolationKind
+from checker.trace.model import build_trace
+from checker.trace.replay import replay_on
+from tests.conftest import ROOT
+from tests.heap_programs import heap_programs
+from tests.programs import programs
+from tests.test_vm import SETTINGS, SPINNING, WAITER, _build, _figures, _scenarios
+
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'migcheck[cluster]')")
+
+from checker.vm.ray_search import Cluster, connect, ray_bfs  # noqa: E402
+
+CAP = 800  # --max-states of the comparison on the spec scenarios
+WORKERS = (2, 3)
+FEW = settings(SETTINGS, max_examples=15)
+SPECS = [ROOT / "specs" / p for p in (
+    "shapes/lost_wakeup.mig", "shapes/irq_enable_under_lock.mig", "shapes/chain_walk.mig",
+    "zsmalloc/map_vs_migrate.mig", "balloon/balloon_compaction.mig")]
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    ray.init(num_cpus=3, object_store_memory=100 * 1024 * 1024, include_dashboard=False,
+             configure_logging=False, log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
+    try:
+        with connect("local:3") as c:
+            yield c
+    finally:
+        ray.shutdown()
+
+
+def same_as_python(cluster: Cluster, ts: TransitionSystem, opts: CheckOptions) -> None:
+    want = _figures(check(ts, opts))
+    for n in WORKERS:
+        got = _figures(check(ts, opts, engine=ray_bfs(cluster, n)))
+        assert got == want, (ts.scenario, n)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_cluster_agrees_on_spec_scenarios(cluster: Cluster, spec: Path) -> None:
+    for ts in _scenarios(spec):
+        if not ts.warnings:
+            same_as_python(cluster, ts, CheckOptions().max_states(CAP))
+
+
+@FEW
+@given(programs())
+def test_cluster_agrees_on_random_programs(cluster: Cluster, tmp_path: Path,
+                                           text: str) -> None:
+    same_as_python(cluster, _build(tmp_path, text), CheckOptions())
+
+
+@FEW
+@given(heap_programs())
+def test_cluster_agrees_on_heap_programs(cluster: Cluster, tmp_path: Path, text: str) -> None:
+    same_as_python(cluster, _build(tmp_path, text), CheckOptions())
+
+
+def test_caps_agree(cluster: Cluster) -> None:
+    # The cap falls mid-level, on a level's last state, on a state that
+    # breaks an invariant: the figures of the single-threaded search.
+    ts = _scenarios(ROOT / "specs" / "shapes" / "lost_wakeup.mig")[0]
+    for cap in range(1, 45, 4):
+        same_as_python(cluster, ts, CheckOptions().max_states(cap))
+
+
+def test_the_counterexample_is_shortest_and_replays(cluster: Cluster) -> None:
+    for ts in _scenarios(ROOT / "specs" / "zsmalloc" / "map_vs_migrate.mig"):
+        one = check(ts, CheckOptions())
+        if one.violation is None:
+            continue
+        r = check(ts, CheckOptions(), engine=ray_bfs(cluster, 3))
+        assert r.violation is not None
+        assert r.violation.steps == one.violation.steps
+        assert r.violation.path == one.violation.path  # the same parents: the same run
+        assert replay_on(build_trace(compile_system(ts), r.violation), ts).reproduced
+
+
+def test_the_livelock_pass_sees_the_workers_graph(cluster: Cluster, tmp_path: Path) -> None:
+    spinning = _build(tmp_path, SPINNING)
+    same_as_python(cluster, spinning, CheckOptions())
+    r = check(spinning, CheckOptions(), engine=ray_bfs(cluster, 2))
+    assert r.violation is not None and r.violation.cycle
+    assert r.violation.kind == ViolationKind.DEADLOCK
+    waiter = _build(tmp_path, WAITER)
+    same_as_python(cluster, waiter, CheckOptions())
+
+
+def test_limits_give_incomplete(cluster: Cluster) -> None:
+    ts = _scenarios(ROOT / "specs" / "zsmalloc" / "isolation_wide.mig")[5]
+    assert ts.expect.kind == "verified"
+    for opts in (CheckOptions().max_seconds(1e-9), CheckOptions().max_states(100)):
+        r = check(ts, opts, engine=ray_bfs(cluster, 2))
+        assert r.verdict == "incomplete" and r.limit is not None
+    r = check(ts, CheckOptions().max_states(100), engine=ray_bfs(cluster, 2))
+    assert r.stats.states == 100
+
+
+def test_a_dead_worker_gives_incomplete(cluster: Cluster) -> None:
+    ts = _scenarios(ROOT / "specs" / "zsmalloc" / "isolation_wide.mig")[5]
+    full = check(ts, CheckOptions().max_states(4000))
+
+    def kill(depth: int, actors: list[Any]) -> None:
+        if depth == 3:
+            ray.kill(actors[1])
+
+    r = check(ts, CheckOptions().max_states(4000), engine=ray_bfs(cluster, 3, on_level=kill))
+    assert r.verdict == "incomplete" and r.violation is None
+    assert r.limit is not None and "worker failed" in r.limit
+    assert 0 < r.stats.states < full.stats.states
+    assert r.stats.depth == 3
+    # The pool replaces the dead worker: the next search is whole.
+    assert _figures(check(ts, CheckOptions().max_states(4000), engine=ray_bfs(cluster, 3))) \
+        == _figures(full)
+
+
+def test_cli_cluster(cluster: Cluster, capsys: pytest.CaptureFixture[str]) -> None:
+    from checker.cli import main
+
+    cluster.close()  # its workers hold the local cluster's CPUs: the command makes its own
+    spec = ROOT / "specs" / "shapes" / "lost_wakeup.mig"
+    codes = []
+    outputs = []
+    for extra in (["--engine", "explicit"], ["--cluster", "local:2", "--workers", "3"]):
+        codes.append(main(["check", str(spec), "-q", "--no-save", *extra]))
+        text = capsys.readouterr().out
+        outputs.append([line.split(", ")[:3] for line in text.splitlines() if "states," in line])
+    assert codes[0] == codes[1]
+    assert outputs[0] == outputs[1] and outputs[0]
+    for bad in (["--cluster", "local:2", "--dfs"], ["--cluster", "local:2", "--engine", "bmc"],
+                ["--cluster", "local:0"]):
+        assert main(["check", str(spec), "-q", *bad]) == 2
+        assert "--cluster" in capsys.readouterr().err
