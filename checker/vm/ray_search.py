@@ -46,7 +46,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import numpy as np
@@ -81,11 +81,6 @@ LOCAL_OBJECT_STORE = 200 * 1024 * 1024
 
 # A batch of successor rows: rows, their keys, their parents' global ids.
 Batch = tuple[np.ndarray, np.ndarray, np.ndarray]
-
-
-def _empty_batch(nwords: int) -> Batch:
-    return (np.zeros((0, nwords), dtype=np.int64), np.zeros(0, dtype=np.int64),
-            np.zeros(0, dtype=np.int64))
 
 
 def _writable(a: np.ndarray) -> np.ndarray:
@@ -342,10 +337,8 @@ class Cluster:
     def close(self) -> None:
         ray = _ray()
         for a in self.actors:
-            try:
+            with suppress(ray.exceptions.RayError):
                 ray.kill(a)
-            except ray.exceptions.RayError:
-                pass
         self.actors = []
         if self.owned:
             ray.shutdown()
