@@ -278,7 +278,10 @@ def _fmt_stats(s: Stats) -> str:
             f"{s.seconds:.2f} s, {s.states_per_second:,.0f} states/s, "
             f"{s.peak_rss_mb:,.0f} MB peak, {s.state_bits} bits/state"
             + (f", store {s.store_bytes / max(s.states, 1):,.0f} bytes/state"
-               if s.store_bytes else ""))
+               if s.store_bytes else "")
+            + (f", {len(s.workers)} workers: {min(n for n, _ in s.workers):,} to "
+               f"{max(n for n, _ in s.workers):,} states, up to "
+               f"{max(mb for _, mb in s.workers):,.0f} MB peak each" if s.workers else ""))
 
 
 def _expect_text(ts: TransitionSystem) -> str:

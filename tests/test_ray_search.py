@@ -53,18 +53,19 @@ def cluster() -> Iterator[Cluster]:
         ray.shutdown()
 
 
-def same_as_python(cluster: Cluster, ts: TransitionSystem, opts: CheckOptions) -> None:
+def same_as_python(cluster: Cluster, ts: TransitionSystem, opts: CheckOptions,
+                   workers: tuple[int, ...] = WORKERS) -> None:
     want = _figures(check(ts, opts))
-    for n in WORKERS:
+    for n in workers:
         got = _figures(check(ts, opts, engine=ray_bfs(cluster, n)))
         assert got == want, (ts.scenario, n)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
 def test_cluster_agrees_on_spec_scenarios(cluster: Cluster, spec: Path) -> None:
-    for ts in _scenarios(spec):
-        if not ts.warnings:
-            same_as_python(cluster, ts, CheckOptions().max_states(CAP))
+    # 2 and 3 workers in turn: the module's time is short.
+    for i, ts in enumerate(t for t in _scenarios(spec) if not t.warnings):
+        same_as_python(cluster, ts, CheckOptions().max_states(CAP), (WORKERS[i % 2],))
 
 
 @FEW
@@ -108,6 +109,11 @@ def test_the_livelock_pass_sees_the_workers_graph(cluster: Cluster, tmp_path: Pa
     assert r.violation.kind == ViolationKind.DEADLOCK
     waiter = _build(tmp_path, WAITER)
     same_as_python(cluster, waiter, CheckOptions())
+    # Per worker: the states it stores (all of them, together) and its memory.
+    r = check(waiter, CheckOptions(), engine=ray_bfs(cluster, 3))
+    assert len(r.stats.workers) == 3
+    assert sum(n for n, _ in r.stats.workers) == r.stats.states
+    assert all(mb > 0 for _, mb in r.stats.workers)
 
 
 def test_limits_give_incomplete(cluster: Cluster) -> None:
@@ -148,6 +154,7 @@ def test_cli_cluster(cluster: Cluster, capsys: pytest.CaptureFixture[str]) -> No
     for extra in (["--engine", "explicit"], ["--cluster", "local:2", "--workers", "3"]):
         codes.append(main(["check", str(spec), "-q", "--no-save", *extra]))
         text = capsys.readouterr().out
+        assert ("3 workers:" in text) == ("--cluster" in extra)
         outputs.append([line.split(", ")[:3] for line in text.splitlines() if "states," in line])
     assert codes[0] == codes[1]
     assert outputs[0] == outputs[1] and outputs[0]

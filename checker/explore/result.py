@@ -25,6 +25,9 @@ class Stats:
     # The visited set as allocated, from the arrays of the VM's store
     # (checker/vm/store.py); 0 when the search ended in the Python engine.
     store_bytes: int = 0
+    # Per worker of a distributed search (checker/vm/ray_search.py): the
+    # states it stores and its peak resident memory (MB).
+    workers: list[tuple[int, float]] = field(default_factory=list)
 
     @property
     def states_per_second(self) -> float:

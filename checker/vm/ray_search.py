@@ -101,6 +101,7 @@ class PartWorker:
         self.p: Part | None = None
         self.prog: Program | None = None
         self.marks: tuple[np.ndarray, np.ndarray] | None = None
+        self.peak_mb = 0.0
 
     def ping(self) -> int:
         return os.getpid()
@@ -193,7 +194,8 @@ class PartWorker:
         of that part's states the Python engine expanded (`extras`);
         `nsucc` gives those states' numbers of successors. Returns (limit,
         states stored, the new states' keys sorted, the new states whose
-        invariant does not plainly hold as indices, keys, rows)."""
+        invariant does not plainly hold as indices, keys, rows; the
+        worker's peak resident memory, MB)."""
         p = self._part()
         prog = self.prog
         assert prog is not None
@@ -227,7 +229,9 @@ class PartWorker:
                 break
         p.sorted, p.order = PK.sort_keys(p.key, p.levels[-1], p.n)
         inv = p.inv[: p.sc[PK.P_NEV]].copy()
-        return (limit, p.n, p.sorted, inv, p.key[inv].copy(), p.store[inv].copy())
+        self.peak_mb = max(self.peak_mb, current_rss_mb())
+        return (limit, p.n, p.sorted, inv, p.key[inv].copy(), p.store[inv].copy(),
+                self.peak_mb)
 
     def transitions_before(self, rank: int, inclusive: bool) -> int:
         """The successors of the expanded level's states of rank below
@@ -268,9 +272,6 @@ class PartWorker:
         e = int(p.sc[PK.P_EDGES])
         return p.store[:n], p.parent[:n], p.key[:n], list(p.levels), p.edges[:e]
 
-    def figures(self) -> tuple[int, float]:
-        """States stored, resident memory (MB)."""
-        return self._part().n, current_rss_mb()
 
 
 # ---------------------------------------------------------------- the cluster
@@ -542,9 +543,10 @@ class _Search:
                 for d, a in enumerate(self.actors)])
             del refs  # the batches: Ray frees them once stored
             self.stored = [r[1] for r in answers]
+            stats.workers = [(r[1], r[6]) for r in answers]
             if any(r[0] is not None for r in answers):
                 return self.cut_short(trans, next(r[0] for r in answers if r[0]))
-            for d, (_, _, _, inv, keys, rows) in enumerate(answers):
+            for d, (_, _, _, inv, keys, rows, _) in enumerate(answers):
                 cands.extend(_Candidate(int(k), self._invariant(d, int(i), row), (d, int(i)))
                              for i, k, row in zip(inv.tolist(), keys.tolist(), rows,
                                                   strict=True))
