@@ -154,6 +154,15 @@ def _add_check_parser(sub: Any) -> None:
                         "--head` prints its ADDRESS; local:N starts one here with N worker "
                         "processes); --workers N: the number of parts (default: one per CPU "
                         "of the cluster); the same results as one machine")
+    c.add_argument("--checkpoint", metavar="FILE",
+                   help="--cluster: save the search between two levels every "
+                        "--checkpoint-every minutes, one file per scenario "
+                        "(FILE's name with .SCENARIO before its suffix)")
+    c.add_argument("--checkpoint-every", type=positive_float, default=10.0, metavar="MIN",
+                   help="minutes between two checkpoints (default 10)")
+    c.add_argument("--resume", metavar="FILE",
+                   help="--cluster: go on with the searches saved by --checkpoint FILE (a "
+                        "scenario without a saved file starts afresh)")
     c.add_argument("--depth", type=natural_int, default=DEFAULT_BMC_DEPTH, metavar="K",
                    help=f"bmc: look for violations within K steps (default {DEFAULT_BMC_DEPTH})")
 
@@ -326,6 +335,9 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     from checker.report.check import SpecFailure
     from checker.report.output import check_report, itf_lines
 
+    if (args.checkpoint or args.resume) and args.cluster is None:
+        err.print("migcheck: --checkpoint and --resume need --cluster", highlight=False)
+        return EXIT_USAGE
     if args.cluster is not None and getattr(args, "cluster_handle", None) is None:
         return _check_on_cluster(args, out, err)
     if args.workers > 1 and args.cluster is None \
@@ -459,7 +471,8 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
             result = run_bmc(ts, args.depth, args.max_seconds, err if show_progress else None)
         elif args.engine in ("vm", "jit") or args.cluster is not None:
             result = _run_vm(ts, opts, err, show_progress, args.engine, args.workers, label,
-                             getattr(args, "cluster_handle", None))
+                             getattr(args, "cluster_handle", None), args.checkpoint,
+                             args.checkpoint_every, args.resume)
         else:
             engine = default_engine(args.search) if args.engine == "explicit" else None
             result = _run_one(ts, opts, err if show_progress else None, engine, label)
@@ -622,7 +635,8 @@ def _run_one(ts: TransitionSystem, opts: CheckOptions, err: Console | None,
 
 def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
             show_progress: bool, engine: str = "vm", workers: int = 1,
-            label: str = "", cluster: Any = None) -> CheckResult:
+            label: str = "", cluster: Any = None, checkpoint: str | None = None,
+            every_min: float = 10.0, resume: str | None = None) -> CheckResult:
     """The VM engine, interpreted (on `workers` threads) or JIT-compiled
     (numba and llvmlite, imported only here); a scenario it cannot run is
     searched by the Python engine, with a note saying so."""
@@ -630,9 +644,16 @@ def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
 
     search: Search
     if cluster is not None:
-        from checker.vm.ray_search import ray_bfs
+        from checker.vm.ray_search import Checkpoints, ray_bfs
 
-        search = ray_bfs(cluster)
+        def per_scenario(f: str | None) -> Path | None:
+            return None if f is None else Path(f).with_name(
+                f"{Path(f).stem}.{ts.scenario}{Path(f).suffix}")
+
+        cluster_checkpoints = Checkpoints(per_scenario(checkpoint), every_min * 60,
+                                          per_scenario(resume))
+
+        search = ray_bfs(cluster, checkpoints=cluster_checkpoints)
         engine = "cluster"
     elif engine == "jit":
         from checker.vm.llvm_search import jit_bfs

@@ -31,7 +31,7 @@ from tests.test_vm import SETTINGS, SPINNING, WAITER, _build, _figures, _scenari
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'migcheck[cluster]')")
 
-from checker.vm.ray_search import Cluster, connect, ray_bfs  # noqa: E402
+from checker.vm.ray_search import Checkpoints, Cluster, connect, ray_bfs  # noqa: E402
 
 CAP = 800  # --max-states of the comparison on the spec scenarios
 WORKERS = (2, 3)
@@ -142,6 +142,33 @@ def test_a_dead_worker_gives_incomplete(cluster: Cluster) -> None:
     # The pool replaces the dead worker: the next search is whole.
     assert _figures(check(ts, CheckOptions().max_states(4000), engine=ray_bfs(cluster, 3))) \
         == _figures(full)
+
+
+def test_a_killed_run_resumes_from_its_checkpoint(cluster: Cluster, tmp_path: Path) -> None:
+    # Saved before every level; a worker killed at depth 6; the run resumed
+    # from the last checkpoint ends as an uninterrupted one.
+    ts = _scenarios(ROOT / "specs" / "zsmalloc" / "isolation_wide.mig")[5]
+    opts = CheckOptions().max_states(4000)
+    full = _figures(check(ts, opts))
+    saved = tmp_path / "run.ckpt"
+
+    def kill(depth: int, actors: list[Any]) -> None:
+        if depth == 6:
+            ray.kill(actors[0])
+
+    cut = check(ts, opts, engine=ray_bfs(cluster, 2, on_level=kill,
+                                         checkpoints=Checkpoints(saved, 0.0)))
+    assert cut.verdict == "incomplete" and saved.exists()
+    seen: list[int] = []
+    resumed = check(ts, opts, engine=ray_bfs(
+        cluster, 2, on_level=lambda depth, _: seen.append(depth),
+        checkpoints=Checkpoints(saved, 0.0, resume=saved)))
+    assert seen[0] == 6  # it went on from the level it was saved at
+    assert _figures(resumed) == full
+    # A checkpoint of another number of workers is refused: incomplete, no verdict.
+    other = check(ts, opts, engine=ray_bfs(cluster, 3, checkpoints=Checkpoints(
+        None, resume=saved)))
+    assert other.verdict == "incomplete" and "checkpoint" in (other.limit or "")
 
 
 def test_cli_cluster(cluster: Cluster, capsys: pytest.CaptureFixture[str]) -> None:

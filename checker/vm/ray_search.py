@@ -43,10 +43,13 @@ whole search.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -70,7 +73,7 @@ from checker.vm.machine import max_successors
 from checker.vm.parallel import Part
 from checker.vm.program import Program, compile_program
 from checker.vm.search import CHECK_EVERY, finish
-from checker.vm.store import Store
+from checker.vm.store import Store, table_full, table_room
 
 _NO_KEY = 1 << 62
 _WAIT_S = 0.1  # between two looks at Ctrl-C while the workers run
@@ -78,6 +81,10 @@ START_S = 300.0  # how long new workers may take to start (a busy cluster: no fr
 LOCAL = "local:"  # ADDRESS prefix: start a cluster of N worker processes here
 # What a local cluster's object store may hold (bytes); more spills to disk.
 LOCAL_OBJECT_STORE = 200 * 1024 * 1024
+
+CHECKPOINT_FORMAT = "migcheck-ray-checkpoint/1"
+# The arrays of a part in a checkpoint
+_PART_ARRAYS = ("store", "parent", "key", "flags", "nsucc", "edges", "fired", "covered")
 
 # A batch of successor rows: rows, their keys, their parents' global ids.
 Batch = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -259,6 +266,42 @@ class PartWorker:
         p = self._part()
         return p.fired, p.covered
 
+    def saved(self) -> dict[str, Any]:
+        """Everything this part holds between two levels (`restore`'s input)."""
+        p = self._part()
+        n = p.n
+        return {"store": p.store[:n].copy(), "parent": p.parent[:n].copy(),
+                "key": p.key[:n].copy(), "flags": p.flags[:n].copy(),
+                "nsucc": p.nsucc[:n].copy(), "edges": p.edges[: int(p.sc[PK.P_EDGES])].copy(),
+                "fired": p.fired.copy(), "covered": p.covered.copy(),
+                "levels": list(p.levels)}
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        """A part as `saved` left it (after `reset`), its table rebuilt."""
+        p = self._part()
+        n = len(saved["store"])
+        cap = 1 << max(10, n.bit_length())
+        for name in ("store", "parent", "key", "flags", "nsucc"):
+            a = getattr(p, name)
+            new = np.zeros((cap, *a.shape[1:]), dtype=a.dtype)
+            new[:n] = saved[name]
+            setattr(p, name, new)
+        size = 2 * cap
+        while table_full(n, size):
+            size *= 2
+        p.table = np.zeros(size, dtype=np.int64)
+        PK.rehash_part(p.table, p.store, n)
+        e = len(saved["edges"])
+        if p.sc[PK.P_RECORD]:
+            p.edges = np.zeros((max(2 * e, 1024), 2), dtype=np.int64)
+            p.edges[:e] = saved["edges"]
+        p.fired[:] = saved["fired"]
+        p.covered[:] = saved["covered"]
+        p.levels = list(saved["levels"])
+        p.sc[PK.P_N] = n
+        p.sc[PK.P_EDGES] = e
+        p.sc[PK.P_GROW_AT] = min(len(p.store), table_room(len(p.table)))
+
     def entry(self, i: int) -> tuple[np.ndarray, int]:
         """State i's row and its parent's global id (-1: the initial state)."""
         p = self._part()
@@ -278,7 +321,8 @@ class PartWorker:
 
 
 class WorkerFailed(Exception):
-    """A worker of the cluster died or lost an object: the search cannot go on."""
+    """A worker of the cluster died or lost an object, or the checkpoint to
+    resume from does not fit: the search cannot go on."""
 
 
 def _ray() -> Any:
@@ -381,18 +425,30 @@ def connect(address: str, workers: int | None = None) -> Iterator[Cluster]:
         cluster.close()
 
 
+class Checkpoints:
+    """Where and how often a search saves itself (`--checkpoint FILE`), and
+    the file it resumes from (`--resume FILE`, if it exists)."""
+
+    def __init__(self, save: Path | None, every_s: float = 600.0,
+                 resume: Path | None = None):
+        self.save, self.every_s, self.resume = save, every_s, resume
+
+
 def ray_bfs(cluster: Cluster, workers: int | None = None,
-            on_level: Callable[[int, list[Any]], None] | None = None) -> Search:
+            on_level: Callable[[int, list[Any]], None] | None = None,
+            checkpoints: Checkpoints | None = None) -> Search:
     """The search on `workers` actors of `cluster` (default: its number),
     as `check`'s `engine`. `on_level(depth, actors)` is called before each
-    level is expanded (the tests kill a worker there)."""
+    level is expanded (the tests kill a worker there). `checkpoints`: save
+    the search between two levels, and resume a saved one."""
     n = workers or cluster.workers
 
     def search(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                graph: StateGraph | None = None) -> Mapping[int, int]:
         if c.ts.warnings:
             raise NotSupported("WARN_ON() sites (with --cluster)")  # as `parallel`
-        return _Search(c, budget, stats, out, graph, cluster.pool(n), on_level).run()
+        return _Search(c, budget, stats, out, graph, cluster.pool(n), on_level,
+                       checkpoints).run()
 
     return search
 
@@ -415,7 +471,8 @@ class _Candidate:
 class _Search:
     def __init__(self, c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                  graph: StateGraph | None, actors: list[Any],
-                 on_level: Callable[[int, list[Any]], None] | None):
+                 on_level: Callable[[int, list[Any]], None] | None,
+                 checkpoints: Checkpoints | None = None):
         self.ray = _ray()
         self.c, self.budget, self.stats, self.out, self.graph = c, budget, stats, out, graph
         self.prog = compile_program(c.ts, c.packing)
@@ -437,6 +494,8 @@ class _Search:
         self.fired: np.ndarray | None = None  # the workers' after a stop (`replay`)
         self.covered: np.ndarray | None = None
         self.complete = False
+        self.checkpoints = checkpoints
+        self.last_save = time.monotonic()
 
     # ------------------------------------------------------------ talking to the workers
 
@@ -492,6 +551,10 @@ class _Search:
                 raise WorkerFailed(f"the workers did not start within {START_S:g} s "
                                    "(no free CPU on the cluster?)")
             self.get(started)
+            ck = self.checkpoints
+            if ck is not None and ck.resume is not None and ck.resume.exists():
+                self.load(ck.resume)
+                return self.finish(self.levels())
             init = self.prog.layout.words_of(c.initial)
             w0 = PK.owner_of_row(init, len(self.actors))
             self.get(self.actors[w0].seed.remote(init))
@@ -520,6 +583,10 @@ class _Search:
             out.limit = budget.exceeded(stats)
             if out.limit:
                 return self.states
+            ck = self.checkpoints
+            if ck is not None and ck.save is not None \
+                    and time.monotonic() - self.last_save >= ck.every_s:
+                self.save(ck.save)
             if self.on_level is not None:
                 self.on_level(self.depth, self.actors)
             self.marks = (bytes(self.c.fired), set(self.c.runtime.covered))
@@ -567,6 +634,63 @@ class _Search:
                 self.complete = True
                 return self.states
             self.depth += 1
+
+    # ------------------------------------------------------------ checkpoints
+
+    def identity(self) -> str:
+        """What a checkpoint must match: the scenario, its values, its
+        compiled program, the number of parts (the partition)."""
+        g = self.prog
+        h = hashlib.sha256()
+        for a in (g.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, g.meta):
+            h.update(np.ascontiguousarray(a).tobytes())
+        ts = self.c.ts
+        return json.dumps([ts.spec, ts.scenario, sorted(ts.bindings.items()), h.hexdigest(),
+                           len(self.actors)])
+
+    def save(self, path: Path) -> None:
+        """The search between two levels, to `path` (atomically: a
+        temporary file renamed), as arrays and JSON: loading it runs no
+        code. Not saved while the search holds violations it goes on past
+        (--all-violations, an unexpected kind), which are not arrays."""
+        out = self.out
+        if out.others or out.found or out.warnings:
+            return
+        parts = self.get([a.saved.remote() for a in self.actors])
+        meta = {"format": CHECKPOINT_FORMAT, "identity": self.identity(),
+                "states": self.states, "transitions": self.transitions, "depth": self.depth,
+                "level_sizes": self.level_sizes, "flags": self.flags,
+                "levels": [p["levels"] for p in parts],
+                "covered": sorted(self.c.runtime.covered)}
+        arrays = {f"p{w}_{name}": p[name] for w, p in enumerate(parts) for name in _PART_ARRAYS}
+        arrays["c_fired"] = np.frombuffer(bytes(self.c.fired), dtype=np.uint8)
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        tmp = path.with_name(f".{path.name}.tmp")
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+        self.last_save = time.monotonic()
+
+    def load(self, path: Path) -> None:
+        """Resume the search saved in `path` (`save`)."""
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(bytes(z["meta"]).decode())
+            if meta.get("format") != CHECKPOINT_FORMAT or meta["identity"] != self.identity():
+                raise WorkerFailed(f"{path}: a checkpoint of another scenario, program or "
+                                   "number of workers")
+            parts = [{name: z[f"p{w}_{name}"] for name in _PART_ARRAYS}
+                     for w in range(len(self.actors))]
+            fired = z["c_fired"]
+        for w, p in enumerate(parts):
+            p["levels"] = meta["levels"][w]
+        self.get([a.restore.remote(parts[w]) for w, a in enumerate(self.actors)])
+        self.states, self.transitions = meta["states"], meta["transitions"]
+        self.depth, self.level_sizes = meta["depth"], meta["level_sizes"]
+        self.flags = meta["flags"]
+        self.stored = [len(p["store"]) for p in parts]
+        self.c.fired[:] = fired.tobytes()
+        self.c.runtime.covered.update(meta["covered"])
+        self.last_save = time.monotonic()
 
     def cut_short(self, trans: int, why: str) -> int:
         """A limit passed within a level: the figures so far."""
