@@ -171,21 +171,28 @@ def test_a_killed_run_resumes_from_its_checkpoint(cluster: Cluster, tmp_path: Pa
     assert other.verdict == "incomplete" and "checkpoint" in (other.limit or "")
 
 
-def test_cli_cluster(cluster: Cluster, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_cluster(cluster: Cluster, capsys: pytest.CaptureFixture[str],
+                     tmp_path: Path) -> None:
     from checker.cli import main
 
     cluster.close()  # its workers hold the local cluster's CPUs: the command makes its own
     spec = ROOT / "specs" / "shapes" / "lost_wakeup.mig"
     codes = []
     outputs = []
-    for extra in (["--engine", "explicit"], ["--cluster", "local:2", "--workers", "3"]):
+    ck = str(tmp_path / "run.ckpt")
+    for extra in (["--engine", "explicit"],
+                  ["--cluster", "local:2", "--workers", "3", "--checkpoint", ck,
+                   "--checkpoint-every", "1e-6"],
+                  ["--cluster", "local:2", "--workers", "3", "--resume", ck]):
         codes.append(main(["check", str(spec), "-q", "--no-save", *extra]))
         text = capsys.readouterr().out
         assert ("3 workers:" in text) == ("--cluster" in extra)
         outputs.append([line.split(", ")[:3] for line in text.splitlines() if "states," in line])
-    assert codes[0] == codes[1]
-    assert outputs[0] == outputs[1] and outputs[0]
+    assert codes[0] == codes[1] == codes[2]
+    assert outputs[0] == outputs[1] == outputs[2] and outputs[0]
+    # One checkpoint per scenario (the verified ones end past their last save).
+    assert (tmp_path / "run.destroy_vs_putback.ckpt").exists()
     for bad in (["--cluster", "local:2", "--dfs"], ["--cluster", "local:2", "--engine", "bmc"],
-                ["--cluster", "local:0"]):
+                ["--cluster", "local:0"], ["--checkpoint", ck], ["--resume", ck]):
         assert main(["check", str(spec), "-q", *bad]) == 2
         assert "--cluster" in capsys.readouterr().err
