@@ -34,6 +34,10 @@ state graph or the parent map (the livelock pass, lock usage in interrupt
 contexts), every actor sends its states and steps to the driver, which
 numbers them as `parallel` does: those passes run on the driver.
 
+Checkpoints (`Checkpoints`: `--checkpoint FILE`, `--resume FILE`) save
+the search between two levels: every part's arrays and the driver's
+counts, as arrays and JSON; a resumed search goes on from that level.
+
 A worker that fails (its process or node dies, its object is lost) ends
 the search: the verdict is *incomplete* with the figures of the levels
 completed, never a verdict drawn from part of the states. `--max-memory`
