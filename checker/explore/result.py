@@ -25,6 +25,8 @@ class Stats:
     # The visited set as allocated, from the arrays of the VM's store
     # (checker/vm/store.py); 0 when the search ended in the Python engine.
     store_bytes: int = 0
+    # What --por did: "partial-order reduction", or why it was not applied.
+    reduction: str = ""
 
     @property
     def states_per_second(self) -> float:
