@@ -150,6 +150,16 @@ def _add_check_parser(sub: Any) -> None:
                         "where they are independent of every other thread's (breadth-first, "
                         "one worker; counterexamples need not be shortest; not with the "
                         "livelock pass: add --no-livelock to scenarios that loop)")
+    c.add_argument("--checkpoint", metavar="FILE",
+                   help="save the breadth-first search to FILE every --checkpoint-every "
+                        "seconds once it runs in the compiled machine (one scenario); "
+                        "--resume FILE goes on from there")
+    c.add_argument("--checkpoint-every", type=positive_float, default=600.0, metavar="S",
+                   help="seconds between two checkpoints (default 600)")
+    c.add_argument("--resume", metavar="FILE",
+                   help="go on with the search a --checkpoint saved in FILE (the same spec "
+                        "text, scenario, -D values and options); the result is the one an "
+                        "uninterrupted run gives")
     c.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="vm: search on N threads (breadth-first, hash-partitioned); the "
                         "same results as one (default 1)")
@@ -278,7 +288,9 @@ def _fmt_stats(s: Stats) -> str:
             f"{s.peak_rss_mb:,.0f} MB peak, {s.state_bits} bits/state"
             + (f", store {s.store_bytes / max(s.states, 1):,.0f} bytes/state"
                if s.store_bytes else "")
-            + (f"; {s.reduction}" if s.reduction else ""))
+            + (f"; {s.reduction}" if s.reduction else "")
+            + (f"; resumed from a checkpoint after {s.resumed_seconds:.1f} s"
+               if s.resumed_seconds is not None else ""))
 
 
 def _expect_text(ts: TransitionSystem) -> str:
@@ -326,6 +338,13 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.workers > 1 and (args.engine != "vm" or args.search != "bfs"):
         err.print("migcheck: --workers needs --engine vm and a breadth-first search "
                   f"(got --engine {args.engine}, --search {args.search})", highlight=False)
+        return EXIT_USAGE
+    if (args.checkpoint or args.resume) and (args.search != "bfs" or args.workers > 1
+                                             or args.engine not in ("explicit", "vm", "jit")
+                                             or args.all_violations):
+        err.print("migcheck: --checkpoint and --resume need the compiled machine's breadth-first "
+                  "search on one worker (drop --dfs, --workers, --all-violations; --engine "
+                  "explicit, vm or jit)", highlight=False)
         return EXIT_USAGE
     if args.por and (args.search != "bfs" or args.workers > 1 or args.engine == "bmc"):
         err.print("migcheck: --por needs a breadth-first explicit search on one worker "
@@ -446,14 +465,30 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
     opts = (CheckOptions().strategy(args.search).max_states(args.max_states)
             .max_seconds(args.max_seconds).max_memory(args.max_memory)
             .livelock(not args.no_livelock).store_form(args.store).reduced(args.por)
+            .checkpointed(args.checkpoint, args.checkpoint_every)
             .every_violation(args.all_violations).only_properties(tuple(args.properties)))
     show_progress = not args.quiet and sys.stderr.isatty() and args.format == "text"
     results: list[tuple[CheckResult, Trace | None]] = []
+    if (args.checkpoint or args.resume) and len(systems) != 1:
+        err.print(f"migcheck: --checkpoint and --resume take one scenario ({len(systems)} "
+                  "selected: choose one with -s)", highlight=False)
+        return EXIT_USAGE, []
     if args.format == "text":
         out.print(f"{systems[0].spec}", highlight=False)
     for i, ts in enumerate(systems, 1):
         label = f"{where}scenario {i}/{len(systems)} {ts.scenario}"
-        if args.engine == "bmc":
+        if args.resume:
+            from checker.vm.checkpoint import CheckpointError
+            from checker.vm.tiered import JIT_AFTER, resumed_bfs
+
+            jit_after = {"jit": 0, "vm": None}.get(args.engine, JIT_AFTER)
+            try:
+                result = _run_one(ts, opts, err if show_progress else None,
+                                  resumed_bfs(Path(args.resume), jit_after), label)
+            except CheckpointError as e:
+                err.print(f"migcheck: {e}", highlight=False, markup=False)
+                return EXIT_USAGE, results
+        elif args.engine == "bmc":
             result = run_bmc(ts, args.depth, args.max_seconds, err if show_progress else None)
         elif args.engine in ("vm", "jit"):
             result = _run_vm(ts, opts, err, show_progress, args.engine, args.workers, label)
