@@ -399,7 +399,9 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if batch and (missing := [s for s in args.scenario if s not in seen]):
         err.print(f"migcheck: no spec has scenario {', '.join(missing)}", highlight=False)
         codes.append(EXIT_USAGE)
-    traces = [t for _, t in outcomes if t is not None]
+    # Each counterexample with its other witness (an inconsistent lock
+    # state), then the warnings' runs.
+    traces = [x for r, t in outcomes if t is not None for x in (t, *r.witness_traces)]
     traces += [t for r, _ in outcomes for t in r.warning_traces]
     if args.html and not _viewer(err, args.html, traces):
         err.print(f"migcheck: no counterexample, so no {args.html}", highlight=False)
