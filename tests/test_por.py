@@ -15,7 +15,7 @@ from hypothesis import given, settings
 
 from checker.explore import por as explore_por
 from checker.explore.bfs import bfs
-from checker.explore.codegen import Compiled
+from checker.explore.codegen import Compiled, compile_system
 from checker.explore.options import CheckOptions
 from checker.explore.result import CheckResult
 from checker.explore.run import check
@@ -143,9 +143,9 @@ def _agree(ts: TransitionSystem, cap: int | None = None) -> None:
     first = check(ts, POR.max_states(cap), engine=bfs)
     assert _figures(check(ts, POR.max_states(cap), engine=vm_bfs)) == _figures(first), \
         ts.scenario
+    c = compile_system(ts)
     for v in (first.violation, reduced.violation, *reduced.others):
         if v is not None and not v.cycle:
-            c = first.compiled or reduced.compiled
             for s, t in zip(v.path, v.path[1:], strict=False):
                 assert t in {u for _, u in c.moves(s)}, ts.scenario
 
