@@ -141,10 +141,27 @@ def _add_check_parser(sub: Any) -> None:
                         "code compiled by LLVM (seconds per new scenario, cached; faster on "
                         "large ones); python: the Python engine alone; bmc: z3 bounded model "
                         "checking")
-    c.add_argument("--store", choices=("auto", "dense", "tree"), default="auto",
-                   help="the compiled machine's visited set: dense rows (fastest), a "
-                        "tree-compressed store (LTSmin-style, several times smaller on wide "
-                        "states), or auto (default: dense, then the tree past 256 MiB)")
+    c.add_argument("--store", default="auto", metavar="FORM",
+                   help="the compiled machine's visited set: dense rows (fastest), tree (a "
+                        "tree-compressed store, LTSmin-style, several times smaller on wide "
+                        "states), auto (default: dense, then the tree past 256 MiB); or a "
+                        "partial search, never verified: bitstate[:W[:K]] (a Bloom filter of "
+                        "2^W bits, default 30, K hashes, default 3) or hashcompact (64-bit "
+                        "hashes of the states)")
+    c.add_argument("--simulate", type=positive_int, metavar="N",
+                   help="N random walks from the initial state instead of a search (a "
+                        "partial search: never verified); --max-depth bounds each walk")
+    c.add_argument("--swarm", type=positive_int, metavar="N",
+                   help="N diversified bitstate searches on the cores (seeds, successor "
+                        "orders, hash functions, depth bounds under --max-depth); never "
+                        "verified")
+    c.add_argument("--jobs", type=positive_int, metavar="J",
+                   help="--swarm: worker processes (default: the cores)")
+    c.add_argument("--seed", type=natural_int, default=0, metavar="S",
+                   help="--simulate, --swarm: the random seed (default 0)")
+    c.add_argument("--max-depth", type=positive_int, metavar="D",
+                   help="--simulate: steps per walk (default 1000); --swarm, a partial "
+                        "--store: expand no state at depth D")
     c.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="vm: search on N threads (breadth-first, hash-partitioned); the "
                         "same results as one (default 1)")
@@ -329,6 +346,10 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         err.print("migcheck: --engine jit searches breadth-first only (drop --dfs)",
                   highlight=False)
         return EXIT_USAGE
+    problem = _partial_problem(args)
+    if problem is not None:
+        err.print(f"migcheck: {problem}", highlight=False)
+        return EXIT_USAGE
     given = [args.spec, *args.more_specs]
     specs = expand_specs(given)
     batch = len(given) > 1 or any(Path(g).is_dir() for g in given)
@@ -375,6 +396,32 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.html and not _viewer(err, args.html, traces):
         err.print(f"migcheck: no counterexample, so no {args.html}", highlight=False)
     return _worst(codes)
+
+
+def _partial_problem(args: argparse.Namespace) -> str | None:
+    """Why the partial-search options do not go together, if they do not;
+    sets `args.partial` (the partial store's configuration, or None)."""
+    from checker.vm.bitstate import parse_store
+
+    try:
+        args.partial = parse_store(args.store)
+    except ValueError as e:
+        return str(e)
+    modes = [m for m, on in (("--simulate", args.simulate), ("--swarm", args.swarm),
+                             (f"--store {args.store}", args.partial)) if on]
+    if args.swarm and args.partial:
+        modes.pop()  # the swarm's searches use that store
+    if len(modes) > 1:
+        return f"{' and '.join(modes)} do not go together"
+    if modes and (args.search != "bfs" or args.workers > 1
+                  or args.engine not in ("explicit", "vm")):
+        return (f"{modes[0]} is a search of its own: it takes neither --dfs, --workers nor "
+                f"--engine {args.engine}")
+    if (args.jobs or args.seed) and not (args.swarm or args.simulate):
+        return "--jobs and --seed go with --swarm or --simulate"
+    if args.max_depth and not modes:
+        return "--max-depth goes with --simulate, --swarm or a partial --store"
+    return None
 
 
 def _print_summary(out: Console, outcomes: list[tuple[CheckResult, Trace | None]],
@@ -435,7 +482,8 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
         return EXIT_USAGE, []
     opts = (CheckOptions().strategy(args.search).max_states(args.max_states)
             .max_seconds(args.max_seconds).max_memory(args.max_memory)
-            .livelock(not args.no_livelock).store_form(args.store)
+            .livelock(not args.no_livelock)
+            .store_form("auto" if args.partial else args.store)
             .every_violation(args.all_violations).only_properties(tuple(args.properties)))
     show_progress = not args.quiet and sys.stderr.isatty() and args.format == "text"
     results: list[tuple[CheckResult, Trace | None]] = []
@@ -443,7 +491,9 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
         out.print(f"{systems[0].spec}", highlight=False)
     for i, ts in enumerate(systems, 1):
         label = f"{where}scenario {i}/{len(systems)} {ts.scenario}"
-        if args.engine == "bmc":
+        if args.simulate or args.swarm or args.partial:
+            result = _run_partial(ts, opts, args, err if show_progress else None, label)
+        elif args.engine == "bmc":
             result = run_bmc(ts, args.depth, args.max_seconds, err if show_progress else None)
         elif args.engine in ("vm", "jit"):
             result = _run_vm(ts, opts, err, show_progress, args.engine, args.workers, label)
@@ -607,6 +657,32 @@ def _run_one(ts: TransitionSystem, opts: CheckOptions, err: Console | None,
         return check(ts, opts, progress, engine)
 
 
+def _run_partial(ts: TransitionSystem, opts: CheckOptions, args: argparse.Namespace,
+                 err: Console | None, label: str) -> CheckResult:
+    """--simulate, --swarm, a bitstate or hash-compact --store: a partial
+    search, whose verdict is never verified (README, "Partial search")."""
+    if args.simulate:
+        from checker.explore.simulate import simulation
+
+        walk = args.max_depth or 1000
+        return _run_one(ts, opts.fewest_switches(False),
+                        err, simulation(args.simulate, walk, args.seed), label)
+    if args.swarm:
+        from checker.vm.swarm import swarm_check
+
+        if err is not None:
+            err.print(f"migcheck: {label or ts.scenario}: a swarm of {args.swarm} searches",
+                      highlight=False)
+        return swarm_check(ts, opts, args.swarm, args.jobs, args.partial, args.seed,
+                           args.max_depth)
+    from dataclasses import replace
+
+    from checker.vm.bitstate import partial_bfs
+
+    return _run_one(ts, opts, err, partial_bfs(replace(args.partial, max_depth=args.max_depth)),
+                    label)
+
+
 def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
             show_progress: bool, engine: str = "vm", workers: int = 1,
             label: str = "") -> CheckResult:
@@ -654,7 +730,8 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
     if r.verdict == "verified":
         verdict = "verified"
     elif r.verdict == "incomplete":
-        verdict = f"INCOMPLETE (stopped by {r.limit}): not verified"
+        verdict = (f"INCOMPLETE ({r.limit}): not verified" if r.stats.coverage is not None
+                   else f"INCOMPLETE (stopped by {r.limit}): not verified")
     else:
         v = r.violation
         assert v is not None
@@ -675,9 +752,11 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
     if args.properties and r.verdict == "verified":
         out.print(f"    note: only --property {', '.join(args.properties)} was checked",
                   highlight=False)
+    if r.stats.coverage is not None:
+        out.print(f"    {r.stats.coverage.text()}", highlight=False)
     if r.limit is not None and r.verdict == "violation":
-        out.print(f"    note: the search was stopped by {r.limit}: other violations may "
-                  "exist", highlight=False)
+        cause = r.limit if r.stats.coverage is not None else f"the search was stopped by {r.limit}"
+        out.print(f"    note: {cause}: other violations may exist", highlight=False)
     for other in ([] if r.every else r.others):
         out.print(f"    note: also found {other.kind}" +
                   (f" '{other.name}'" if other.name else "") +
@@ -750,6 +829,8 @@ def _result_json(r: CheckResult, trace: Trace | None) -> dict[str, object]:
                   "seconds": round(s.seconds, 4), "states_per_second": round(s.states_per_second),
                   "peak_rss_mb": round(s.peak_rss_mb, 1), "state_bits": s.state_bits,
                   "store_bytes": s.store_bytes},
+        # A partial search's figures (bitstate, hashcompact, simulation, swarm).
+        "partial": None if s.coverage is None else s.coverage.to_json(),
         "violation": None if r.violation is None else {
             "kind": r.violation.kind, "name": r.violation.name, "message": r.violation.message},
         "trace": None if trace is None else json.loads(dumps(trace)),

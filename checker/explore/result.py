@@ -53,8 +53,7 @@ class Coverage:
         elif self.mode == "hashcompact":
             what = f"hash compaction: {self.states:,} states stored as 64-bit hashes"
         else:
-            what = f"{self.mode}: {self.states:,} states" + (
-                f", {self.searches:,} runs" if self.searches > 1 else "")
+            what = f"{self.mode}: {self.states:,} states"
         if self.detail:
             what += f", {self.detail}"
         if self.mode != "simulation":
