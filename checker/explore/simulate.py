@@ -74,24 +74,24 @@ def simulation(walks: int, depth: int, seed: int = 0) -> Search:
                     out.limit = budget.exceeded(stats)
                     if out.limit:
                         break
-                here = list(path)
+                here = frozen(path)
                 faulted = False
                 try:
                     succ = c.expand(s)
                 except Fault:
-                    succ, v = expand_safely(c, s, lambda: here)
+                    succ, v = expand_safely(c, s, here)
                     faulted = record(v)
                 if c.runtime.pending:
-                    out.warned(c, s, lambda: here)
+                    out.warned(c, s, here)
                 if not succ:
                     if not faulted:  # else the fault ended the run
-                        record(terminal(c, s, lambda: here))
+                        record(terminal(c, s, here))
                     break
                 t = rng.choice(succ)
                 path.append(t)
                 seen.add(t)
                 stats.depth = max(stats.depth, len(path) - 1)
-                if c.invariant is not None and record(check_invariant(c, t, lambda: list(path))):
+                if c.invariant is not None and record(check_invariant(c, t, frozen(path))):
                     break
                 s = t
         stats.states, stats.transitions = len(seen), steps
@@ -105,6 +105,12 @@ def simulation(walks: int, depth: int, seed: int = 0) -> Search:
         return {}
 
     return search
+
+
+def frozen(path: list[int]) -> Callable[[], list[int]]:
+    """The walk so far, as the judging functions take a path."""
+    copy = list(path)
+    return lambda: copy
 
 
 def hand_over(out: Outcome, found: list[Violation]) -> None:
