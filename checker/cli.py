@@ -401,7 +401,7 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
 def _partial_problem(args: argparse.Namespace) -> str | None:
     """Why the partial-search options do not go together, if they do not;
     sets `args.partial` (the partial store's configuration, or None)."""
-    from checker.vm.bitstate import parse_store
+    from checker.explore.partial import parse_store
 
     try:
         args.partial = parse_store(args.store)

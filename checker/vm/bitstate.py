@@ -37,7 +37,6 @@ hashes, summed).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
@@ -45,6 +44,13 @@ import numpy as np
 from checker.explore.codegen import Compiled
 from checker.explore.common import Outcome, StateGraph, expand_safely
 from checker.explore.limits import Budget
+from checker.explore.partial import (
+    BITSTATE,
+    HASHCOMPACT,
+    PartialConfig,
+    bitstate_omissions,
+    hashcompact_omissions,
+)
 from checker.explore.result import Coverage, Stats
 from checker.explore.run import Search
 from checker.ir.interp import Fault
@@ -56,10 +62,6 @@ from checker.vm.program import Program
 from checker.vm.search import vm_bfs
 from checker.vm.store import LOAD_DEN, LOAD_NUM, Store, doubled
 
-BITSTATE, HASHCOMPACT = "bitstate", "hashcompact"
-DEFAULT_LOG2_BITS = 30  # 2^30 bits: a 128 MiB filter
-DEFAULT_HASHES = 3  # SPIN's -k default
-
 # The kernel's parameters (`par`)
 (P_MODE, P_K, P_SEED1, P_SEED2, P_SEED3, P_PERMUTE, P_MAXDEPTH, P_CUT, P_SIZE) = range(9)
 _RING0 = 1 << 10
@@ -68,45 +70,6 @@ _TABLE0 = 1 << 12
 _MUL = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _M2 = np.uint64(0xC4CEB9FE1A85EC53)
-
-
-@dataclass(frozen=True)
-class PartialConfig:
-    """A partial search: its store and its diversification."""
-
-    mode: str = BITSTATE
-    log2_bits: int = DEFAULT_LOG2_BITS
-    hashes: int = DEFAULT_HASHES
-    seed: int = 0  # hash seeds and the successor order
-    permute: bool = False  # store each state's successors in a seeded order
-    max_depth: int | None = None  # expand no state at this depth
-
-    def describe(self) -> str:
-        if self.mode == BITSTATE:
-            return f"bitstate store (2^{self.log2_bits} bits, {self.hashes} hashes)"
-        return "hash-compact store (64-bit hashes)"
-
-
-def parse_store(text: str) -> PartialConfig | None:
-    """`--store`'s partial forms: bitstate[:W[:K]] (2^W bits, K hashes) or
-    hashcompact; None for the exact forms. ValueError on a bad one."""
-    name, *rest = text.split(":")
-    if name == HASHCOMPACT and not rest:
-        return PartialConfig(HASHCOMPACT)
-    if name != BITSTATE or len(rest) > 2:
-        if name in ("auto", "dense", "tree") and not rest:
-            return None
-        raise ValueError(f"unknown store {text!r} (auto, dense, tree, bitstate[:W[:K]], "
-                         "hashcompact)")
-    try:
-        w = int(rest[0]) if rest else DEFAULT_LOG2_BITS
-        k = int(rest[1]) if len(rest) > 1 else DEFAULT_HASHES
-    except ValueError:
-        raise ValueError(f"bad bitstate store {text!r}: bitstate[:W[:K]], integers") from None
-    if not 6 <= w <= 40 or not 1 <= k <= 16:
-        raise ValueError(f"bad bitstate store {text!r}: 2^W bits with 6 <= W <= 40, "
-                         "1 <= K <= 16 hashes")
-    return PartialConfig(BITSTATE, w, k)
 
 
 # ---------------------------------------------------------------- kernel
@@ -439,26 +402,6 @@ def successors(c: Compiled, s: int) -> list[int]:
 
 
 # ---------------------------------------------------------------- figures
-
-
-def bitstate_omissions(n: int, m: int, k: int) -> float:
-    """The expected number of states a bitstate search omits while storing
-    n: sum over i < n of (1 - e^{-k i/m})^k, each new state's chance to
-    find its k bits set (integrated numerically past 10^5 states)."""
-    if n <= 0:
-        return 0.0
-    exact = n <= 100_000
-    i = np.arange(n, dtype=np.float64) if exact else np.linspace(0.0, n - 1, 100_001)
-    f = (1.0 - np.exp(-k * i / m)) ** k
-    if exact:
-        return float(f.sum())
-    return float(np.sum((f[1:] + f[:-1]) / 2.0) * (n - 1) / 100_000)
-
-
-def hashcompact_omissions(n: int, bits: int = 64) -> float:
-    """The expected number of states lost to equal b-bit hashes: sum over
-    i < n of i / 2^b = n(n-1) / 2^(b+1)."""
-    return n * (n - 1) / 2.0 ** (bits + 1)
 
 
 def coverage(st: PartialStore, stats: Stats) -> Coverage:

@@ -33,13 +33,14 @@ from checker.explore.codegen import compile_system
 from checker.explore.common import Outcome
 from checker.explore.limits import stop_process_limits
 from checker.explore.options import CheckOptions
+from checker.explore.partial import PartialConfig
 from checker.explore.properties import property_of
 from checker.explore.result import CheckResult, Coverage, Stats, Violation
 from checker.explore.run import check
 from checker.explore.simulate import hand_over
 from checker.ir.nodes import TransitionSystem
 from checker.kinds import Verdict
-from checker.vm.bitstate import PartialConfig, partial_bfs
+from checker.vm.bitstate import partial_bfs
 
 
 @dataclass
