@@ -660,7 +660,22 @@ def _run_one(ts: TransitionSystem, opts: CheckOptions, err: Console | None,
 def _run_partial(ts: TransitionSystem, opts: CheckOptions, args: argparse.Namespace,
                  err: Console | None, label: str) -> CheckResult:
     """--simulate, --swarm, a bitstate or hash-compact --store: a partial
-    search, whose verdict is never verified (README, "Partial search")."""
+    search, whose verdict is never verified (README, "Partial search"). A
+    scenario the compiled machine cannot run is incomplete, with the reason."""
+    from checker.vm.layout import NotSupported
+
+    try:
+        return _partial(ts, opts, args, err, label)
+    except NotSupported as e:
+        from checker.explore.result import CheckResult, Stats
+        from checker.kinds import Verdict
+
+        return CheckResult(ts, Verdict.INCOMPLETE, Stats(),
+                           limit=f"the compiled machine cannot run it ({e}): not searched")
+
+
+def _partial(ts: TransitionSystem, opts: CheckOptions, args: argparse.Namespace,
+             err: Console | None, label: str) -> CheckResult:
     if args.simulate:
         from checker.explore.simulate import simulation
 

@@ -8,7 +8,7 @@ permutation of every state's successors (the order in which threads' and
 actions' successors are stored, so each search drops different states when
 its filter fills); search 0 keeps the plain order. With a depth bound D,
 search 0 stops at D and search i > 0 at a bound drawn in [D/2, D]. The
-searches run in forked worker processes (`concurrent.futures`, the kernel
+searches run in forked worker processes (`multiprocessing.Pool`, the kernel
 compiled once in the parent first); each returns its figures and its
 violations (paths of packed states, which the parent's own compiled system
 turns into traces).
@@ -25,8 +25,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import signal
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from checker.explore.codegen import compile_system
@@ -66,6 +66,11 @@ def configs(n: int, base: PartialConfig, seed: int, max_depth: int | None) -> li
     return out
 
 
+def _quiet_child() -> None:
+    """A worker leaves Ctrl-C to the parent, which ends the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run_part(ts: TransitionSystem, opts: CheckOptions, index: int, cfg: PartialConfig) -> Part:
     """One search (in a worker process)."""
     stop_process_limits()  # the parent's watchdog thread is not in this process
@@ -90,10 +95,17 @@ def swarm_check(ts: TransitionSystem, opts: CheckOptions, n: int, jobs: int | No
     if jobs == 1:
         parts = [run_part(ts, opts, i, cfg) for i, cfg in enumerate(cfgs)]
     else:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futures = [pool.submit(run_part, ts, opts, i, cfg) for i, cfg in enumerate(cfgs)]
-            parts = [f.result() for f in futures]
+        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_quiet_child)
+        try:
+            waiting = [pool.apply_async(run_part, (ts, opts, i, cfg))
+                       for i, cfg in enumerate(cfgs)]
+            for w in waiting:
+                while not w.ready():  # a short wait, so that Ctrl-C reaches this thread
+                    w.wait(0.2)
+            parts = [w.get() for w in waiting]
+        finally:
+            pool.terminate()  # on Ctrl-C or a failed search, the others stop too
+            pool.join()
     result = merge(ts, opts, parts)
     result.stats.seconds = time.monotonic() - start
     return result
