@@ -25,10 +25,6 @@ class PartialConfig:
     permute: bool = False  # store each state's successors in a seeded order
     max_depth: int | None = None  # expand no state at this depth
 
-    def describe(self) -> str:
-        if self.mode == BITSTATE:
-            return f"bitstate store (2^{self.log2_bits} bits, {self.hashes} hashes)"
-        return "hash-compact store (64-bit hashes)"
 
 
 def parse_store(text: str) -> PartialConfig | None:
