@@ -8,6 +8,9 @@
     migcheck mutate SPEC [-s SCENARIO]... [--list] [-D NAME=VALUE]...  (see checker.mutate.command)
     migcheck check SPEC --engine bmc [--depth K]; migcheck prove SPEC  (see checker.symbolic.command)
     migcheck check SPEC --engine vm [--workers N]  (see checker.vm)
+    migcheck check SPEC --store bitstate[:W[:K]]|hashcompact | --simulate N | --swarm N
+        [--max-depth D] [--seed S] [--jobs J]  (partial searches: checker.vm.bitstate,
+        checker.explore.simulate, checker.vm.swarm; never verified)
     migcheck doc SPEC [-o FILE.md|FILE.html]  (see checker.doc.command)
     migcheck diff OLD [NEW] [--format text|json|junit|sarif]  (see checker.diff.command)
     migcheck export --promela SPEC [-s SCENARIO] [-D ...] [-o FILE.pml]  (see checker.backends.command)

@@ -38,6 +38,7 @@ from checker.ir.nodes import TransitionSystem
 from checker.kinds import Status, Verdict
 from checker.trace.model import build_trace
 from checker.trace.replay import replay_on
+from checker.vm import bitstate
 from checker.vm.bitstate import partial_bfs
 from checker.vm.search import vm_bfs
 from checker.vm.swarm import configs, swarm_check
@@ -89,6 +90,8 @@ def _same_search(ts: TransitionSystem, cfg: PartialConfig) -> None:
     assert got.violation is not None, ts.scenario
     assert (got.violation.kind, got.violation.name, len(got.violation.path)) == \
         (want.violation.kind, want.violation.name, len(want.violation.path)), ts.scenario
+    if not cfg.permute:  # the same order of discovery: the same parents, the same run
+        assert got.violation.path == want.violation.path, ts.scenario
     assert got.status == want.status
     assert _replays(got)
 
@@ -105,11 +108,12 @@ def test_hash_compaction_gives_the_exhaustive_search(spec: Path) -> None:
         _same_search(ts, PartialConfig(HASHCOMPACT))
 
 
-def test_the_ring_of_rows_grows_and_paths_replay_from_dropped_rows() -> None:
-    """A search of thousands of states: the ring of rows is resized several
-    times and the rows of early levels are gone, so a violation's path is
-    rebuilt by replaying successor places; it is the exhaustive one's length."""
-    spec = ROOT / "specs" / "shapes" / "teardown_vs_work.mig"
+@pytest.mark.parametrize("spec", SHAPES, ids=lambda p: p.stem)
+def test_paths_replay_from_dropped_rows(spec: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ring of two rows to begin with: it is resized again and again and
+    the rows of every earlier level are gone, so each path is rebuilt by
+    replaying successor places; it is the exhaustive search's path."""
+    monkeypatch.setattr(bitstate, "_RING0", 2)
     for ts in _scenarios(spec):
         _same_search(ts, PartialConfig(BITSTATE, 24, 2))
 
@@ -214,8 +218,11 @@ def test_simulation_on_random_programs(tmp_path: Path, text: str) -> None:
 
 @SETTINGS
 @given(programs())
-def test_a_huge_filter_on_random_programs(tmp_path: Path, text: str) -> None:
-    _same_search(_build(tmp_path, text), HUGE)
+def test_a_huge_filter_and_hash_compaction_on_random_programs(tmp_path: Path,
+                                                               text: str) -> None:
+    ts = _build(tmp_path, text)
+    _same_search(ts, HUGE)
+    _same_search(ts, PartialConfig(HASHCOMPACT))
 
 
 # ---------------------------------------------------------------- swarm

@@ -26,7 +26,6 @@ class PartialConfig:
     max_depth: int | None = None  # expand no state at this depth
 
 
-
 def parse_store(text: str) -> PartialConfig | None:
     """`--store`'s partial forms: bitstate[:W[:K]] (2^W bits, K hashes) or
     hashcompact; None for the exact forms. ValueError on a bad one."""
