@@ -283,3 +283,16 @@ def test_partial_options_that_do_not_go_together() -> None:
                  ["--store", "hashcompact", "--engine", "bmc"]):
         r = _cli("check", spec, "--no-save", *args)
         assert r.returncode == 2, (args, r.stdout + r.stderr)
+
+
+def test_a_rebuilt_path_that_disagrees_with_the_stored_rows_is_caught(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the Python engine's successor order ever differed from the VM's,
+    a rebuilt path would be another run: the check where the rebuilt path
+    meets the stored rows raises instead."""
+    original = bitstate.successors
+    monkeypatch.setattr(bitstate, "_RING0", 2)
+    monkeypatch.setattr(bitstate, "successors", lambda c, s: original(c, s)[::-1])
+    by_name = {ts.scenario: ts for ts in _scenarios(ROOT / "specs/shapes/bitfield_rmw.mig")}
+    with pytest.raises(AssertionError, match="successor orders disagree"):
+        check(by_name["isolate_vs_free"], CheckOptions(), engine=partial_bfs(HUGE))

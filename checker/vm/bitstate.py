@@ -303,16 +303,37 @@ class PartialStore(Store):
         self.sc: Words = np.zeros(K.SC_SIZE, dtype=np.int64)
         self.initial: int = c.initial
         self.replayed: dict[int, int] = {0: c.initial}
+        self.checked: set[int] = set()
 
     def tree_args(self) -> tuple[np.ndarray, ...]:
         return (self.slot, self.par, self.order, self.keys)
 
     def row(self, i: int) -> Words:
+        if not self._in_ring(i):
+            return self.prog.layout.words_of(self.replay(i))
+        row = self._ring_row(i)
+        p = int(self.parent[i])
+        if i and p in self.replayed and i not in self.checked:
+            # Where a rebuilt path meets the stored rows: the replayed
+            # parent's successor must be the row stored.
+            self.checked.add(i)
+            pending = list(self.c.runtime.pending)
+            try:
+                t = successors(self.c, self.replayed[p])[int(self.slot[i])]
+            finally:
+                self.c.runtime.pending[:] = pending
+            if t != self.prog.layout.int_of(row):
+                raise AssertionError(f"state {i} rebuilt from its parent differs from the "
+                                     "one stored: the engines' successor orders disagree")
+        return row
+
+    def _in_ring(self, i: int) -> bool:
         n = int(self.sc[K.SC_N])
-        if max(self.low, n - len(self.store)) <= i < n:
-            row: Words = self.store[i & (len(self.store) - 1)]
-            return row
-        return self.prog.layout.words_of(self.replay(i))
+        return max(self.low, n - len(self.store)) <= i < n
+
+    def _ring_row(self, i: int) -> Words:
+        row: Words = self.store[i & (len(self.store) - 1)]
+        return row
 
     def rows(self, n: int) -> Words:
         return np.array([self.row(i) for i in range(n)], dtype=np.int64).reshape(n, self.nwords)
