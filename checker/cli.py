@@ -420,8 +420,10 @@ def _partial_problem(args: argparse.Namespace) -> str | None:
                   or args.engine not in ("explicit", "vm")):
         return (f"{modes[0]} is a search of its own: it takes neither --dfs, --workers nor "
                 f"--engine {args.engine}")
-    if (args.jobs or args.seed) and not (args.swarm or args.simulate):
-        return "--jobs and --seed go with --swarm or --simulate"
+    if args.jobs and not args.swarm:
+        return "--jobs goes with --swarm"
+    if args.seed and not (args.swarm or args.simulate):
+        return "--seed goes with --swarm or --simulate"
     if args.max_depth and not modes:
         return "--max-depth goes with --simulate, --swarm or a partial --store"
     return None
