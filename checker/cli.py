@@ -165,6 +165,21 @@ def _add_check_parser(sub: Any) -> None:
     c.add_argument("--max-depth", type=positive_int, metavar="D",
                    help="--simulate: steps per walk (default 1000); --swarm, a partial "
                         "--store: expand no state at depth D")
+    c.add_argument("--por", action="store_true",
+                   help="partial-order reduction: expand a state by one thread's steps "
+                        "where they are independent of every other thread's (breadth-first, "
+                        "one worker; counterexamples need not be shortest; not with the "
+                        "livelock pass: add --no-livelock to scenarios that loop)")
+    c.add_argument("--checkpoint", metavar="FILE",
+                   help="save the breadth-first search to FILE every --checkpoint-every "
+                        "seconds once it runs in the compiled machine (one scenario); "
+                        "--resume FILE goes on from there")
+    c.add_argument("--checkpoint-every", type=positive_float, default=600.0, metavar="S",
+                   help="seconds between two checkpoints (default 600)")
+    c.add_argument("--resume", metavar="FILE",
+                   help="go on with the search a --checkpoint saved in FILE (the same spec "
+                        "text, scenario, -D values and options); the result is the one an "
+                        "uninterrupted run gives")
     c.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="vm: search on N threads (breadth-first, hash-partitioned); the "
                         "same results as one (default 1)")
@@ -292,7 +307,10 @@ def _fmt_stats(s: Stats) -> str:
             f"{s.seconds:.2f} s, {s.states_per_second:,.0f} states/s, "
             f"{s.peak_rss_mb:,.0f} MB peak, {s.state_bits} bits/state"
             + (f", store {s.store_bytes / max(s.states, 1):,.0f} bytes/state"
-               if s.store_bytes else ""))
+               if s.store_bytes else "")
+            + (f"; {s.reduction}" if s.reduction else "")
+            + (f"; resumed from a checkpoint after {s.resumed_seconds:.1f} s"
+               if s.resumed_seconds is not None else ""))
 
 
 def _expect_text(ts: TransitionSystem) -> str:
@@ -340,6 +358,17 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.workers > 1 and (args.engine != "vm" or args.search != "bfs"):
         err.print("migcheck: --workers needs --engine vm and a breadth-first search "
                   f"(got --engine {args.engine}, --search {args.search})", highlight=False)
+        return EXIT_USAGE
+    if (args.checkpoint or args.resume) and (args.search != "bfs" or args.workers > 1
+                                             or args.engine not in ("explicit", "vm", "jit")
+                                             or args.all_violations):
+        err.print("migcheck: --checkpoint and --resume need the compiled machine's breadth-first "
+                  "search on one worker (drop --dfs, --workers, --all-violations; --engine "
+                  "explicit, vm or jit)", highlight=False)
+        return EXIT_USAGE
+    if args.por and (args.search != "bfs" or args.workers > 1 or args.engine == "bmc"):
+        err.print("migcheck: --por needs a breadth-first explicit search on one worker "
+                  "(drop --dfs, --workers, --engine bmc)", highlight=False)
         return EXIT_USAGE
     if args.engine == "bmc" and (args.all_violations or args.properties):
         err.print("migcheck: --all-violations and --property need an explicit-state engine "
@@ -394,7 +423,9 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if batch and (missing := [s for s in args.scenario if s not in seen]):
         err.print(f"migcheck: no spec has scenario {', '.join(missing)}", highlight=False)
         codes.append(EXIT_USAGE)
-    traces = [t for _, t in outcomes if t is not None]
+    # Each counterexample with its other witness (an inconsistent lock
+    # state), then the warnings' runs.
+    traces = [x for r, t in outcomes if t is not None for x in (t, *r.witness_traces)]
     traces += [t for r, _ in outcomes for t in r.warning_traces]
     if args.html and not _viewer(err, args.html, traces):
         err.print(f"migcheck: no counterexample, so no {args.html}", highlight=False)
@@ -420,6 +451,9 @@ def _partial_problem(args: argparse.Namespace) -> str | None:
                   or args.engine not in ("explicit", "vm")):
         return (f"{modes[0]} is a search of its own: it takes neither --dfs, --workers nor "
                 f"--engine {args.engine}")
+    if modes and (args.por or args.checkpoint or args.resume):
+        return (f"{modes[0]} takes neither --por, --checkpoint nor --resume (a partial "
+                "search is neither reduced nor saved)")
     if args.jobs and not args.swarm:
         return "--jobs goes with --swarm"
     if args.seed and not (args.swarm or args.simulate):
@@ -488,16 +522,32 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
     opts = (CheckOptions().strategy(args.search).max_states(args.max_states)
             .max_seconds(args.max_seconds).max_memory(args.max_memory)
             .livelock(not args.no_livelock)
-            .store_form("auto" if args.partial else args.store)
+            .store_form("auto" if args.partial else args.store).reduced(args.por)
+            .checkpointed(args.checkpoint, args.checkpoint_every)
             .every_violation(args.all_violations).only_properties(tuple(args.properties)))
     show_progress = not args.quiet and sys.stderr.isatty() and args.format == "text"
     results: list[tuple[CheckResult, Trace | None]] = []
+    if (args.checkpoint or args.resume) and len(systems) != 1:
+        err.print(f"migcheck: --checkpoint and --resume take one scenario ({len(systems)} "
+                  "selected: choose one with -s)", highlight=False)
+        return EXIT_USAGE, []
     if args.format == "text":
         out.print(f"{systems[0].spec}", highlight=False)
     for i, ts in enumerate(systems, 1):
         label = f"{where}scenario {i}/{len(systems)} {ts.scenario}"
         if args.simulate or args.swarm or args.partial:
             result = _run_partial(ts, opts, args, err if show_progress else None, label)
+        elif args.resume:
+            from checker.vm.checkpoint import CheckpointError
+            from checker.vm.tiered import JIT_AFTER, resumed_bfs
+
+            jit_after = {"jit": 0, "vm": None}.get(args.engine, JIT_AFTER)
+            try:
+                result = _run_one(ts, opts, err if show_progress else None,
+                                  resumed_bfs(Path(args.resume), jit_after), label)
+            except CheckpointError as e:
+                err.print(f"migcheck: {e}", highlight=False, markup=False)
+                return EXIT_USAGE, results
         elif args.engine == "bmc":
             result = run_bmc(ts, args.depth, args.max_seconds, err if show_progress else None)
         elif args.engine in ("vm", "jit"):

@@ -280,7 +280,8 @@ def test_partial_options_that_do_not_go_together() -> None:
     spec = str(ROOT / "specs/shapes/lost_wakeup.mig")
     for args in (["--store", "bitstate", "--dfs"], ["--simulate", "3", "--swarm", "2"],
                  ["--store", "bloom"], ["--seed", "3"], ["--max-depth", "3"],
-                 ["--simulate", "3", "--jobs", "2"],
+                 ["--simulate", "3", "--jobs", "2"], ["--store", "bitstate", "--por"],
+                 ["--swarm", "2", "--checkpoint", "x.ck"],
                  ["--store", "hashcompact", "--engine", "bmc"]):
         r = _cli("check", spec, "--no-save", *args)
         assert r.returncode == 2, (args, r.stdout + r.stderr)

@@ -82,6 +82,10 @@ class Stats:
     # A partial search's figures (bitstate, hash compaction, simulation,
     # swarm); None for an exhaustive one.
     coverage: Coverage | None = None
+    # What --por did: "partial-order reduction", or why it was not applied.
+    reduction: str = ""
+    # --resume: the seconds the search had run before its checkpoint.
+    resumed_seconds: float | None = None
 
     @property
     def states_per_second(self) -> float:

@@ -17,6 +17,7 @@ from checker.explore.switches import MAX_STATES as SWITCH_PASS_MAX_STATES
 from checker.explore.switches import fewest_switches
 from checker.explore.vacuity import uncovered, unexecuted
 from checker.ir.nodes import TransitionSystem
+from checker.ir.por import ample_pcs
 from checker.kinds import VERIFIED, Verdict, ViolationKind
 
 Search = Callable[[Compiled, Budget, Stats, Outcome, StateGraph | None], Mapping[int, int]]
@@ -44,6 +45,7 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     out = Outcome(ts.expect, every=opts.all_violations, wanted=wanted)
     graph = StateGraph() if opts.check_livelock and ts.has_cycles \
         and (wanted is None or bool({LIVELOCK, STARVATION, NO_PROGRESS} & wanted)) else None
+    stats.reduction = _reduce(c, opts, graph)
     try:
         parent = search(c, budget, stats, out, graph)
     except KeyboardInterrupt as e:  # Ctrl-C: the figures so far, for the message
@@ -127,6 +129,25 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     # A search restricted by --property verifies only the properties it checked.
     return CheckResult(ts, Verdict.VERIFIED, stats, unexecuted=unexecuted(c), uncovered=uncovered(c),
                        search=opts.search, warnings=warned, compiled=c)
+
+
+def _reduce(c: Compiled, opts: CheckOptions, graph: StateGraph | None) -> str:
+    """Set `c.ample` when --por applies (checker/ir/por.py); what to tell."""
+    c.ample = None
+    if not opts.por:
+        return ""
+    why = ("the search is depth-first" if opts.search != "bfs"
+           else "the livelock and liveness passes need every state (--no-livelock)"
+           if graph is not None
+           else "lockdep's usage pass reads every state of a scenario with handlers"
+           if c.ts.has_handlers else None)
+    if why is None:
+        c.ample = ample_pcs(c.ts)
+        if c.ample is None:
+            why = "the scenario starts threads or has WARN_ON sites"
+    if why is not None:
+        return f"partial-order reduction not applied: {why}"
+    return "partial-order reduction"
 
 
 def _every(out: Outcome) -> None:

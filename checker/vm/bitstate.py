@@ -166,8 +166,10 @@ def partial_search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: 
                    flags: np.ndarray, table: np.ndarray, sc: np.ndarray, succ: np.ndarray,
                    succ_act: np.ndarray, faults: np.ndarray, bufs: np.ndarray,
                    regs: np.ndarray, pend: np.ndarray, fired: np.ndarray, covered: np.ndarray,
-                   edges: np.ndarray, tree: tuple[np.ndarray, ...], cur: np.ndarray) -> int:
-    """`kernel.search`'s contract and events, with `store` a ring of rows
+                   edges: np.ndarray, tree: tuple[np.ndarray, ...], cur: np.ndarray,
+                   por: np.ndarray) -> int:
+    """`kernel.search`'s contract and events (no partial-order reduction:
+    `por` is unused, the command line refuses --por), with `store` a ring of rows
     (index i at i & (size-1)), `table` the filter or the hash table, and
     `tree` = (slot, par, order, keys): each state's place among its
     parent's successors, the parameters (`P_*`), scratch."""
