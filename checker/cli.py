@@ -497,7 +497,6 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
         from checker.explore.codegen import compile_system
         from checker.explore.options import CheckOptions
         from checker.symbolic.command import run_bmc
-        from checker.trace.jsonio import save_if_changed
         from checker.vm.tiered import default_engine
 
         built = _systems(args, batch)
@@ -572,17 +571,7 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
             _print_result(out, result, trace, args, len(systems) > 1)
         if trace is not None and _wants_saving(args, result):
             path = _trace_paths(args, ts, len(systems) > 1)
-            try:
-                written = save_if_changed(trace, path, with_text=True)
-            except OSError as e:  # a by-product: the run and its report go on
-                _unsaved(err, path, e)
-            else:
-                note = (f"saved {path} and {path.with_suffix('.txt').name}" if written
-                        else f"{path} is unchanged: not rewritten")
-                if args.format == "text":
-                    out.print(f"    {note}", highlight=False)
-                else:
-                    err.print(f"migcheck: {note}", highlight=False)
+            if _save_beside(args, out, err, trace, path):
                 for w in result.witness_traces:  # an inconsistent lock state's other usage
                     _save_beside(args, out, err, w, path.with_name(
                         f"{path.stem}.witness{path.suffix}"))
@@ -611,22 +600,24 @@ def _save_warnings(args: argparse.Namespace, out: Console, err: Console, r: Chec
 
 
 def _save_beside(args: argparse.Namespace, out: Console, err: Console, t: Trace,
-                 path: Path) -> None:
-    """Save a second run of a scenario (a warning's, the other witness of
-    an inconsistent lock state) at `path`, with its text; say so."""
+                 path: Path) -> bool:
+    """Save a run at `path` with its text (a counterexample, a warning's,
+    the other witness of an inconsistent lock state) and say so; a failure
+    is a warning (a by-product: the run and its report go on), and False."""
     from checker.trace.jsonio import save_if_changed
 
     try:
         written = save_if_changed(t, path, with_text=True)
     except OSError as e:
         _unsaved(err, path, e)
-        return
+        return False
     note = (f"saved {path} and {path.with_suffix('.txt').name}" if written
             else f"{path} is unchanged: not rewritten")
     if args.format == "text":
         out.print(f"    {note}", highlight=False)
     else:
         err.print(f"migcheck: {note}", highlight=False)
+    return True
 
 
 def _print_races(out: Console, results: list[tuple[CheckResult, Trace | None]]) -> None:
