@@ -8,6 +8,9 @@
     migcheck mutate SPEC [-s SCENARIO]... [--list] [-D NAME=VALUE]...  (see checker.mutate.command)
     migcheck check SPEC --engine bmc [--depth K]; migcheck prove SPEC  (see checker.symbolic.command)
     migcheck check SPEC --engine vm [--workers N]  (see checker.vm)
+    migcheck check SPEC --store bitstate[:W[:K]]|hashcompact | --simulate N | --swarm N
+        [--max-depth D] [--seed S] [--jobs J]  (partial searches: checker.vm.bitstate,
+        checker.explore.simulate, checker.vm.swarm; never verified)
     migcheck doc SPEC [-o FILE.md|FILE.html]  (see checker.doc.command)
     migcheck diff OLD [NEW] [--format text|json|junit|sarif]  (see checker.diff.command)
     migcheck export --promela SPEC [-s SCENARIO] [-D ...] [-o FILE.pml]  (see checker.backends.command)
@@ -141,10 +144,27 @@ def _add_check_parser(sub: Any) -> None:
                         "code compiled by LLVM (seconds per new scenario, cached; faster on "
                         "large ones); python: the Python engine alone; bmc: z3 bounded model "
                         "checking")
-    c.add_argument("--store", choices=("auto", "dense", "tree"), default="auto",
-                   help="the compiled machine's visited set: dense rows (fastest), a "
-                        "tree-compressed store (LTSmin-style, several times smaller on wide "
-                        "states), or auto (default: dense, then the tree past 256 MiB)")
+    c.add_argument("--store", default="auto", metavar="FORM",
+                   help="the compiled machine's visited set: dense rows (fastest), tree (a "
+                        "tree-compressed store, LTSmin-style, several times smaller on wide "
+                        "states), auto (default: dense, then the tree past 256 MiB); or a "
+                        "partial search, never verified: bitstate[:W[:K]] (a Bloom filter of "
+                        "2^W bits, default 30, K hashes, default 3) or hashcompact (64-bit "
+                        "hashes of the states)")
+    c.add_argument("--simulate", type=positive_int, metavar="N",
+                   help="N random walks from the initial state instead of a search (a "
+                        "partial search: never verified); --max-depth bounds each walk")
+    c.add_argument("--swarm", type=positive_int, metavar="N",
+                   help="N diversified bitstate searches on the cores (seeds, successor "
+                        "orders, hash functions, depth bounds under --max-depth); never "
+                        "verified")
+    c.add_argument("--jobs", type=positive_int, metavar="J",
+                   help="--swarm: worker processes (default: the cores)")
+    c.add_argument("--seed", type=natural_int, default=0, metavar="S",
+                   help="--simulate, --swarm: the random seed (default 0)")
+    c.add_argument("--max-depth", type=positive_int, metavar="D",
+                   help="--simulate: steps per walk (default 1000); --swarm, a partial "
+                        "--store: expand no state at depth D")
     c.add_argument("--por", action="store_true",
                    help="partial-order reduction: expand a state by one thread's steps "
                         "where they are independent of every other thread's (breadth-first, "
@@ -358,6 +378,10 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         err.print("migcheck: --engine jit searches breadth-first only (drop --dfs)",
                   highlight=False)
         return EXIT_USAGE
+    problem = _partial_problem(args)
+    if problem is not None:
+        err.print(f"migcheck: {problem}", highlight=False)
+        return EXIT_USAGE
     given = [args.spec, *args.more_specs]
     specs = expand_specs(given)
     batch = len(given) > 1 or any(Path(g).is_dir() for g in given)
@@ -406,6 +430,37 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.html and not _viewer(err, args.html, traces):
         err.print(f"migcheck: no counterexample, so no {args.html}", highlight=False)
     return _worst(codes)
+
+
+def _partial_problem(args: argparse.Namespace) -> str | None:
+    """Why the partial-search options do not go together, if they do not;
+    sets `args.partial` (the partial store's configuration, or None)."""
+    from checker.explore.partial import parse_store
+
+    try:
+        args.partial = parse_store(args.store)
+    except ValueError as e:
+        return str(e)
+    modes = [m for m, on in (("--simulate", args.simulate), ("--swarm", args.swarm),
+                             (f"--store {args.store}", args.partial)) if on]
+    if args.swarm and args.partial:
+        modes.pop()  # the swarm's searches use that store
+    if len(modes) > 1:
+        return f"{' and '.join(modes)} do not go together"
+    if modes and (args.search != "bfs" or args.workers > 1
+                  or args.engine not in ("explicit", "vm")):
+        return (f"{modes[0]} is a search of its own: it takes neither --dfs, --workers nor "
+                f"--engine {args.engine}")
+    if modes and (args.por or args.checkpoint or args.resume):
+        return (f"{modes[0]} takes neither --por, --checkpoint nor --resume (a partial "
+                "search is neither reduced nor saved)")
+    if args.jobs and not args.swarm:
+        return "--jobs goes with --swarm"
+    if args.seed and not (args.swarm or args.simulate):
+        return "--seed goes with --swarm or --simulate"
+    if args.max_depth and not modes:
+        return "--max-depth goes with --simulate, --swarm or a partial --store"
+    return None
 
 
 def _print_summary(out: Console, outcomes: list[tuple[CheckResult, Trace | None]],
@@ -465,7 +520,8 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
         return EXIT_USAGE, []
     opts = (CheckOptions().strategy(args.search).max_states(args.max_states)
             .max_seconds(args.max_seconds).max_memory(args.max_memory)
-            .livelock(not args.no_livelock).store_form(args.store).reduced(args.por)
+            .livelock(not args.no_livelock)
+            .store_form("auto" if args.partial else args.store).reduced(args.por)
             .checkpointed(args.checkpoint, args.checkpoint_every)
             .every_violation(args.all_violations).only_properties(tuple(args.properties)))
     show_progress = not args.quiet and sys.stderr.isatty() and args.format == "text"
@@ -478,7 +534,9 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
         out.print(f"{systems[0].spec}", highlight=False)
     for i, ts in enumerate(systems, 1):
         label = f"{where}scenario {i}/{len(systems)} {ts.scenario}"
-        if args.resume:
+        if args.simulate or args.swarm or args.partial:
+            result = _run_partial(ts, opts, args, err if show_progress else None, label)
+        elif args.resume:
             from checker.vm.checkpoint import CheckpointError
             from checker.vm.tiered import JIT_AFTER, resumed_bfs
 
@@ -645,6 +703,47 @@ def _run_one(ts: TransitionSystem, opts: CheckOptions, err: Console | None,
         return check(ts, opts, progress, engine)
 
 
+def _run_partial(ts: TransitionSystem, opts: CheckOptions, args: argparse.Namespace,
+                 err: Console | None, label: str) -> CheckResult:
+    """--simulate, --swarm, a bitstate or hash-compact --store: a partial
+    search, whose verdict is never verified (README, "Partial search"). A
+    scenario the compiled machine cannot run is incomplete, with the reason."""
+    from checker.vm.layout import NotSupported
+
+    try:
+        return _partial(ts, opts, args, err, label)
+    except NotSupported as e:
+        from checker.explore.result import CheckResult, Stats
+        from checker.kinds import Verdict
+
+        return CheckResult(ts, Verdict.INCOMPLETE, Stats(),
+                           limit=f"the compiled machine cannot run it ({e}): not searched")
+
+
+def _partial(ts: TransitionSystem, opts: CheckOptions, args: argparse.Namespace,
+             err: Console | None, label: str) -> CheckResult:
+    if args.simulate:
+        from checker.explore.simulate import simulation
+
+        walk = args.max_depth or 1000
+        return _run_one(ts, opts.fewest_switches(False),
+                        err, simulation(args.simulate, walk, args.seed), label)
+    if args.swarm:
+        from checker.vm.swarm import swarm_check
+
+        if err is not None:
+            err.print(f"migcheck: {label or ts.scenario}: a swarm of {args.swarm} searches",
+                      highlight=False)
+        return swarm_check(ts, opts, args.swarm, args.jobs, args.partial, args.seed,
+                           args.max_depth)
+    from dataclasses import replace
+
+    from checker.vm.bitstate import partial_bfs
+
+    return _run_one(ts, opts, err, partial_bfs(replace(args.partial, max_depth=args.max_depth)),
+                    label)
+
+
 def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
             show_progress: bool, engine: str = "vm", workers: int = 1,
             label: str = "") -> CheckResult:
@@ -692,7 +791,8 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
     if r.verdict == "verified":
         verdict = "verified"
     elif r.verdict == "incomplete":
-        verdict = f"INCOMPLETE (stopped by {r.limit}): not verified"
+        verdict = (f"INCOMPLETE ({r.limit}): not verified" if r.stats.coverage is not None
+                   else f"INCOMPLETE (stopped by {r.limit}): not verified")
     else:
         v = r.violation
         assert v is not None
@@ -713,9 +813,11 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
     if args.properties and r.verdict == "verified":
         out.print(f"    note: only --property {', '.join(args.properties)} was checked",
                   highlight=False)
+    if r.stats.coverage is not None:
+        out.print(f"    {r.stats.coverage.text()}", highlight=False)
     if r.limit is not None and r.verdict == "violation":
-        out.print(f"    note: the search was stopped by {r.limit}: other violations may "
-                  "exist", highlight=False)
+        cause = r.limit if r.stats.coverage is not None else f"the search was stopped by {r.limit}"
+        out.print(f"    note: {cause}: other violations may exist", highlight=False)
     for other in ([] if r.every else r.others):
         out.print(f"    note: also found {other.kind}" +
                   (f" '{other.name}'" if other.name else "") +
@@ -788,6 +890,8 @@ def _result_json(r: CheckResult, trace: Trace | None) -> dict[str, object]:
                   "seconds": round(s.seconds, 4), "states_per_second": round(s.states_per_second),
                   "peak_rss_mb": round(s.peak_rss_mb, 1), "state_bits": s.state_bits,
                   "store_bytes": s.store_bytes},
+        # A partial search's figures (bitstate, hashcompact, simulation, swarm).
+        "partial": None if s.coverage is None else s.coverage.to_json(),
         "violation": None if r.violation is None else {
             "kind": r.violation.kind, "name": r.violation.name, "message": r.violation.message},
         "trace": None if trace is None else json.loads(dumps(trace)),

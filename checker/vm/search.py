@@ -75,11 +75,14 @@ KernelOf = Callable[[Program], tuple[Callable[..., int], Words]]
 
 
 def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
-           graph: StateGraph | None = None, kernel: KernelOf | None = None) -> Mapping[int, int]:
-    """The whole search in the VM, from the initial state."""
+           graph: StateGraph | None = None, kernel: KernelOf | None = None,
+           store: Callable[[Program], Store] | None = None) -> Mapping[int, int]:
+    """The whole search in the VM, from the initial state. `store`: another
+    store for the program, with its kernel (`bitstate`'s partial stores)."""
     prog = compile_program(c.ts, c.packing)
     c.runtime.pending.clear()
-    st = Store(prog.layout.nwords, graph is not None, _form(c, budget))
+    st = store(prog) if store is not None else Store(prog.layout.nwords, graph is not None,
+                                                     _form(c, budget))
     sc = _scalars(prog, budget, graph, c)
     st.fill(prog.layout.words_of(c.initial).reshape(1, -1), [0], sc)
     sc[K.SC_N] = 1
