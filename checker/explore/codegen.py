@@ -213,6 +213,10 @@ class Compiled:
     pc_mask: int  # all pc bits: a state with none set has every thread finished
     initial: int = 0
     thread_pc: list[tuple[int, int]] = field(default_factory=list)  # (offset, mask) per thread
+    # Symmetry reduction (checker.explore.symmetry.reduced): a state's
+    # canonical representative; `expand` and `initial` are canonical then,
+    # and a search makes the successors of a faulting expansion canonical.
+    canon: Callable[[int], int] | None = None
 
     def pc_of(self, s: int, thread_index: int) -> int:
         off, mask = self.thread_pc[thread_index]

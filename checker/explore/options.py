@@ -25,6 +25,9 @@ class CheckOptions:
     all_violations: bool = False
     # --property: check only these (names from checker.explore.properties); None: all.
     properties: tuple[str, ...] | None = None
+    # Symmetry reduction of `symmetric` runs (checker.explore.symmetry); off:
+    # the same scenario searched state by state (--no-symmetry).
+    symmetry: bool = True
 
     def strategy(self, name: str) -> CheckOptions:
         if name not in ("bfs", "dfs"):
@@ -56,6 +59,9 @@ class CheckOptions:
 
     def only_properties(self, names: tuple[str, ...] | None) -> CheckOptions:
         return replace(self, properties=names or None)
+
+    def use_symmetry(self, on: bool) -> CheckOptions:
+        return replace(self, symmetry=on)
 
     def show_progress(self, on: bool) -> CheckOptions:
         return replace(self, progress=on)

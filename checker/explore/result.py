@@ -25,6 +25,10 @@ class Stats:
     # The visited set as allocated, from the arrays of the VM's store
     # (checker/vm/store.py); 0 when the search ended in the Python engine.
     store_bytes: int = 0
+    # Symmetry reduction: what was reduced ("1 group of 3 compactor threads"),
+    # or why a declared one was not applied; "" when none was declared.
+    symmetry: str = ""
+    symmetry_applied: bool = False
 
     @property
     def states_per_second(self) -> float:

@@ -15,6 +15,7 @@ from checker.explore.properties import LIVELOCK, NO_PROGRESS, STARVATION, select
 from checker.explore.result import CheckResult, Stats, Violation, peak_rss_mb
 from checker.explore.switches import MAX_STATES as SWITCH_PASS_MAX_STATES
 from checker.explore.switches import fewest_switches
+from checker.explore.symmetry import Canon, Concretizer, describe, reduced
 from checker.explore.vacuity import uncovered, unexecuted
 from checker.ir.nodes import TransitionSystem
 from checker.kinds import VERIFIED, Verdict, ViolationKind
@@ -44,13 +45,32 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     out = Outcome(ts.expect, every=opts.all_violations, wanted=wanted)
     graph = StateGraph() if opts.check_livelock and ts.has_cycles \
         and (wanted is None or bool({LIVELOCK, STARVATION, NO_PROGRESS} & wanted)) else None
+    searched_c = c
+    concrete: Concretizer | None = None
+    if ts.symmetry:
+        if not opts.symmetry:
+            stats.symmetry = "not applied (--no-symmetry)"
+        elif graph is not None:
+            # The livelock and fairness passes read the whole state graph:
+            # they run on the unreduced system (README, "Symmetry reduction").
+            stats.symmetry = ("not applied: the livelock and fairness passes need every "
+                              "state (--no-livelock to reduce)")
+        else:
+            canon = Canon(ts, c.packing)
+            searched_c = reduced(c, canon)
+            concrete = Concretizer(c, canon)
+            stats.symmetry = describe(ts.symmetry)
+            stats.symmetry_applied = True
     try:
-        parent = search(c, budget, stats, out, graph)
+        parent = search(searched_c, budget, stats, out, graph)
     except KeyboardInterrupt as e:  # Ctrl-C: the figures so far, for the message
         stats.seconds = budget.elapsed()
         e.add_note(f"scenario {ts.scenario}: stopped at {figures(stats)}: not verified")
         raise
     stats.seconds = budget.elapsed()
+    if concrete is not None:
+        with phase("mapping the counterexamples back from symmetry representatives"):
+            concrete_runs(concrete, out)
     if out.violation is None and out.limit is None and graph is not None:
         from checker.explore.fairness import (  # scipy: only when needed
             find_no_progress,
@@ -127,6 +147,15 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     # A search restricted by --property verifies only the properties it checked.
     return CheckResult(ts, Verdict.VERIFIED, stats, unexecuted=unexecuted(c), uncovered=uncovered(c),
                        search=opts.search, warnings=warned, compiled=c)
+
+
+def concrete_runs(concrete: Concretizer, out: Outcome) -> None:
+    """Every run the reduced search kept, mapped to a concrete run."""
+    if out.violation is not None:
+        out.violation = concrete.violation(out.violation)
+    out.others = [concrete.violation(v) for v in out.others]
+    out.found = {k: concrete.violation(v) for k, v in out.found.items()}
+    out.warnings = {k: concrete.warning(w) for k, w in out.warnings.items()}
 
 
 def _every(out: Outcome) -> None:

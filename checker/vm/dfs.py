@@ -28,6 +28,7 @@ from checker.explore.limits import Budget
 from checker.explore.result import Stats
 from checker.ir.interp import Fault
 from checker.vm import dfs_kernel as D
+from checker.vm.layout import NotSupported
 from checker.vm import kernel as K
 from checker.vm.layout import Words
 from checker.vm.machine import Machine
@@ -62,6 +63,9 @@ class _Stack:
 
 def vm_dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
            graph: StateGraph | None = None) -> Mapping[int, int]:
+    if c.canon is not None:
+        raise NotSupported("symmetry reduction (with the VM's depth-first search): the Python "
+                           "engine and the breadth-first VM apply it")
     prog = compile_program(c.ts, c.packing)
     c.runtime.pending.clear()
     layout = prog.layout

@@ -30,6 +30,7 @@ from checker.explore.limits import Budget
 from checker.explore.result import Stats
 from checker.ir.interp import Fault
 from checker.vm import kernel as K
+from checker.vm.symmetry import sym_table
 from checker.vm.layout import Words
 from checker.vm.machine import Machine
 from checker.vm.program import (
@@ -159,6 +160,7 @@ class _Search:
         self.m = Machine(prog)
         self.fired = np.zeros(max(int(prog.meta[META_NACTIONS]), 1), dtype=np.uint8)
         self.covered = np.zeros(len(self.m.pend), dtype=np.uint8)
+        self.sym = sym_table(c, prog.layout)
 
     def state(self, i: int) -> int:
         return self.prog.layout.int_of(self.st.row(i))
@@ -186,7 +188,7 @@ class _Search:
             ev = self.kernel(self.code, p.slots, p.pcs, p.pcact, p.acts, p.aux, st.store,
                              st.parent, st.flags, st.table, sc, m.out, m.out_act, m.faults,
                              m.bufs, m.regs, m.pend, self.fired, self.covered, st.edges,
-                             st.tree_args(), st.cur)
+                             st.tree_args(), st.cur, self.sym)
             if ev == K.DONE:
                 self.sync()
                 break

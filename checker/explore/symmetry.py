@@ -1,0 +1,214 @@
+"""Symmetry reduction over packed states: canonical representatives, and
+counterexamples mapped back to concrete runs.
+
+For each symmetry group (`checker.ir.symmetry`), `Canon` sorts the group's
+instances by their slots, thread-id slots and fields left out of the key
+(a stable sort: equal keys keep their order), moves the instances' blocks
+of slots to their sorted places, and renames every thread id (`TidLoc`) by
+the same permutation. The result is in the state's orbit, so a search that
+stores it instead of the state visits every orbit, whose states all have
+the same futures and violations: sound. It is idempotent (after one
+application the keys are sorted, and the renaming does not touch them), but
+not always the orbit's least member: two instances with equal keys that
+thread ids tell apart (a lock owned by one of them) can leave two
+representatives of one orbit, which costs states, never verdicts. The VM's
+`checker.vm.symmetry.canon_row` computes the same function on word rows.
+
+A search on representatives finds a path of representatives; `concretize`
+maps it to a real run from the initial state (at each step a successor of
+the concrete state whose representative is the next one: the orbit's
+symmetry guarantees one), and `rederive` judges the violation again on the
+concrete run, so its message, property and faulting step are those of real
+threads and `migcheck replay` accepts the trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from checker.explore.codegen import Compiled, Packing
+from checker.explore.common import check_invariant, terminal
+from checker.explore.properties import property_of
+from checker.explore.result import FiredWarning, Violation
+from checker.ir.interp import Fault
+from checker.ir.nodes import SymmetryGroup, TidLoc, TransitionSystem
+from checker.kinds import ViolationKind
+
+
+@dataclass(frozen=True)
+class _Group:
+    tids: tuple[int, ...]
+    # per instance, per slot: (packed offset, width mask, key mask)
+    blocks: tuple[tuple[tuple[int, int, int], ...], ...]
+    clear: int  # the complement of every block bit of the group
+
+
+class Canon:
+    """The canonicalization of a scenario's states (module docstring)."""
+
+    def __init__(self, ts: TransitionSystem, packing: Packing):
+        self.ts = ts
+        self.n_threads = len(ts.threads)
+        tid_masks: dict[int, int] = {}
+        self.tid_fields: list[tuple[int, int]] = []  # (packed offset, mask)
+        for loc in ts.tid_locs:
+            off, mask = tid_field(packing, loc)
+            self.tid_fields.append((off, mask))
+            tid_masks[loc.slot] = tid_masks.get(loc.slot, 0) | (mask << (loc.shift if loc.width
+                                                                          else 0))
+        self.groups: list[_Group] = []
+        for g in ts.symmetry:
+            blocks = []
+            bits = 0
+            for block in g.blocks:
+                row = []
+                for k in block:
+                    off, w = packing.offsets[k], packing.widths[k]
+                    mask = (1 << w) - 1
+                    row.append((off, mask, mask & ~tid_masks.get(k, 0)))
+                    bits |= mask << off
+                blocks.append(tuple(row))
+            self.groups.append(_Group(g.threads, tuple(blocks), ~bits))
+
+    def __call__(self, s: int) -> int:
+        return self.with_renaming(s)[0]
+
+    def with_renaming(self, s: int) -> tuple[int, list[int]]:
+        """The representative, and the renaming: thread id t of `s` is
+        thread id `ren[t]` in the representative."""
+        ren: list[int] | None = None
+        for g in self.groups:
+            keys = [tuple((s >> off) & km for off, _m, km in b) for b in g.blocks]
+            order = sorted(range(len(keys)), key=keys.__getitem__)
+            if all(i == j for j, i in enumerate(order)):
+                continue
+            vals = [[(s >> off) & m for off, m, _k in b] for b in g.blocks]
+            out = s & g.clear
+            for j, i in enumerate(order):
+                for (off, _m, _k), v in zip(g.blocks[j], vals[i], strict=True):
+                    out |= v << off
+            s = out
+            if ren is None:
+                ren = list(range(self.n_threads + 1))
+            for j, i in enumerate(order):
+                ren[g.tids[i]] = g.tids[j]
+        if ren is None:
+            return s, list(range(self.n_threads + 1))
+        for off, m in self.tid_fields:
+            v = (s >> off) & m
+            w = ren[v] if v < len(ren) else v
+            if w != v:
+                s = (s & ~(m << off)) | (w << off)
+        return s, ren
+
+
+def tid_field(packing: Packing, loc: TidLoc) -> tuple[int, int]:
+    """A thread-id location's packed offset and mask."""
+    off = packing.offsets[loc.slot]
+    if loc.width:
+        return off + loc.shift, (1 << loc.width) - 1
+    return off, (1 << packing.widths[loc.slot]) - 1
+
+
+def describe(groups: Sequence[SymmetryGroup]) -> str:
+    """`1 group of 3 threads`, `2 groups (3 compactor, 2 reader)`."""
+    if len(groups) == 1:
+        return f"1 group of {len(groups[0].threads)} {groups[0].kind} threads"
+    return f"{len(groups)} groups ({', '.join(f'{len(g.threads)} {g.kind}' for g in groups)})"
+
+
+def reduced(c: Compiled, canon: Callable[[int], int]) -> Compiled:
+    """`c` with every successor and the initial state canonical: the view
+    the Python searches (`bfs`, `dfs`) run on. Steps (`c.step`) stay
+    concrete: a faulting state's other successors are made canonical by the
+    search (`Compiled.canon`)."""
+    from dataclasses import replace
+
+    expand = c.expand
+
+    def expand_canon(s: int) -> list[int]:
+        return [canon(t) for t in expand(s)]
+
+    out = replace(c, expand=expand_canon, initial=canon(c.initial))
+    out.canon = canon
+    return out
+
+
+# ---------------------------------------------------------------- concrete runs
+
+
+class Concretizer:
+    """Maps runs of representatives back to runs of the concrete system."""
+
+    def __init__(self, c: Compiled, canon: Canon):
+        self.c = c
+        self.canon = canon
+        ts = c.ts
+        self.by_thread: dict[int, list[int]] = {}
+        for a in ts.actions:
+            self.by_thread.setdefault(a.thread, []).append(a.id)
+        self.index = {aid: i for acts in self.by_thread.values() for i, aid in enumerate(acts)}
+
+    def path(self, reps: list[int]) -> list[int]:
+        """The concrete run whose states have the representatives `reps`."""
+        c, canon = self.c, self.canon
+        cur = c.initial
+        if canon(cur) != reps[0]:
+            raise AssertionError("symmetry: the initial state's representative differs")
+        out = [cur]
+        for nxt in reps[1:]:
+            for _a, t in c.moves(cur):
+                if canon(t) == nxt:
+                    cur = t
+                    break
+            else:
+                raise AssertionError("symmetry: no concrete step to the next representative")
+            out.append(cur)
+        return out
+
+    def action(self, rep_state: int, concrete: int, aid: int) -> int:
+        """The action of `concrete` that corresponds to action `aid` of its
+        representative `rep_state`."""
+        rep, ren = self.canon.with_renaming(concrete)
+        assert rep == rep_state
+        a = self.c.ts.actions[aid]
+        back = {new: old for old, new in enumerate(ren)}
+        owner = back.get(a.thread, a.thread)
+        return self.by_thread[owner][self.index[aid]]
+
+    def violation(self, v: Violation) -> Violation:
+        """`v` (found on representatives) judged again on the concrete run."""
+        path = self.path(v.path)
+        got = self.rederive(v, path)
+        if got is None or got.kind != v.kind or property_of(got) != property_of(v):
+            raise AssertionError(f"symmetry: the concrete run does not show {v.kind} "
+                                 f"({v.message})")
+        return got
+
+    def rederive(self, v: Violation, path: list[int]) -> Violation | None:
+        c = self.c
+        last = path[-1]
+        if v.fault_action is not None:
+            first = self.action(v.path[-1], last, v.fault_action)
+            candidates = [first] + [a.id for t in c.ts.threads
+                                    for a in c.ts.actions_at(t.id, c.pc_of(last, t.id - 1))
+                                    if a.id != first]
+            for aid in candidates:
+                try:
+                    c.step[aid](last)
+                except Fault as f:
+                    message, prop = f.reported(c.ts, c.ts.actions[aid])
+                    got = Violation(f.kind, message, prop, path, fault_action=aid)
+                    if got.kind == v.kind and property_of(got) == property_of(v):
+                        return got
+            return None
+        if v.kind in (ViolationKind.DEADLOCK, ViolationKind.FINAL):
+            return terminal(c, last, lambda: path)
+        if v.kind == ViolationKind.INVARIANT:
+            return check_invariant(c, last, lambda: path)
+        raise AssertionError(f"symmetry: {v.kind} is not found on representatives")
+
+    def warning(self, w: FiredWarning) -> FiredWarning:
+        path = self.path(w.path)
+        return FiredWarning(w.prop, path, self.action(w.path[-1], path[-1], w.action))
