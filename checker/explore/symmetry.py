@@ -103,6 +103,25 @@ class Canon:
         return s, ren
 
 
+    def permute(self, s: int, ren: list[int]) -> int:
+        """`s` with each grouped instance moved to the place of the instance
+        whose thread id `ren` gives it, and every thread id renamed by `ren`."""
+        for g in self.groups:
+            place = {t: j for j, t in enumerate(g.tids)}
+            vals = [[(s >> off) & m for off, m, _k in b] for b in g.blocks]
+            out = s & g.clear
+            for i, t in enumerate(g.tids):
+                for (off, _m, _k), v in zip(g.blocks[place[ren[t]]], vals[i], strict=True):
+                    out |= v << off
+            s = out
+        for off, m in self.tid_fields:
+            v = (s >> off) & m
+            w = ren[v] if v < len(ren) else v
+            if w != v:
+                s = (s & ~(m << off)) | (w << off)
+        return s
+
+
 def tid_field(packing: Packing, loc: TidLoc) -> tuple[int, int]:
     """A thread-id location's packed offset and mask."""
     off = packing.offsets[loc.slot]
@@ -139,7 +158,16 @@ def reduced(c: Compiled, canon: Callable[[int], int]) -> Compiled:
 
 
 class Concretizer:
-    """Maps runs of representatives back to runs of the concrete system."""
+    """Maps runs of representatives back to runs of the concrete system.
+
+    Representatives need not be unique in their orbit (`Canon`), so the
+    next representative is not always the canonical form of a concrete
+    successor; instead the run is followed on the representatives, with
+    the permutation P (a thread-id renaming) that maps the concrete state
+    to the representative: each step of representative r by action a,
+    whose successor u has representative r' = Q(u), is the concrete step
+    by the action of thread P^-1(thread of a), and then P := Q P. Each
+    concrete state is checked to map onto its representative."""
 
     def __init__(self, c: Compiled, canon: Canon):
         self.c = c
@@ -150,47 +178,56 @@ class Concretizer:
             self.by_thread.setdefault(a.thread, []).append(a.id)
         self.index = {aid: i for acts in self.by_thread.values() for i, aid in enumerate(acts)}
 
-    def path(self, reps: list[int]) -> list[int]:
-        """The concrete run whose states have the representatives `reps`."""
+    def run(self, reps: list[int]) -> tuple[list[int], list[int]]:
+        """The concrete run whose states have the representatives `reps`,
+        and the renaming that maps its last state onto the last of `reps`."""
         c, canon = self.c, self.canon
         cur = c.initial
-        if canon(cur) != reps[0]:
+        rep, ren = canon.with_renaming(cur)
+        if rep != reps[0]:
             raise AssertionError("symmetry: the initial state's representative differs")
         out = [cur]
-        for nxt in reps[1:]:
-            for _a, t in c.moves(cur):
-                if canon(t) == nxt:
-                    cur = t
+        for r, nxt in zip(reps, reps[1:], strict=False):
+            for a, u in c.moves(r):
+                rep_u, q = canon.with_renaming(u)
+                if rep_u == nxt:
                     break
             else:
-                raise AssertionError("symmetry: no concrete step to the next representative")
+                raise AssertionError("symmetry: no step between two representatives")
+            step = c.step[self.mapped(a.id, ren)](cur)
+            ren = [q[t] for t in ren]
+            if step is None or canon.permute(step, ren) != nxt:
+                raise AssertionError("symmetry: a representative's step has no concrete "
+                                     "counterpart (the instances are not interchangeable)")
+            cur = step
             out.append(cur)
-        return out
+        return out, ren
 
-    def action(self, rep_state: int, concrete: int, aid: int) -> int:
-        """The action of `concrete` that corresponds to action `aid` of its
-        representative `rep_state`."""
-        rep, ren = self.canon.with_renaming(concrete)
-        assert rep == rep_state
-        a = self.c.ts.actions[aid]
-        back = {new: old for old, new in enumerate(ren)}
-        owner = back.get(a.thread, a.thread)
+    def path(self, reps: list[int]) -> list[int]:
+        return self.run(reps)[0]
+
+    def mapped(self, aid: int, ren: list[int]) -> int:
+        """The action of the concrete state that corresponds to action `aid`
+        of its representative, `ren` mapping the concrete state's thread ids
+        to the representative's."""
+        thread = self.c.ts.actions[aid].thread
+        owner = ren.index(thread)
         return self.by_thread[owner][self.index[aid]]
 
     def violation(self, v: Violation) -> Violation:
         """`v` (found on representatives) judged again on the concrete run."""
-        path = self.path(v.path)
-        got = self.rederive(v, path)
+        path, ren = self.run(v.path)
+        got = self.rederive(v, path, ren)
         if got is None or got.kind != v.kind or property_of(got) != property_of(v):
             raise AssertionError(f"symmetry: the concrete run does not show {v.kind} "
                                  f"({v.message})")
         return got
 
-    def rederive(self, v: Violation, path: list[int]) -> Violation | None:
+    def rederive(self, v: Violation, path: list[int], ren: list[int]) -> Violation | None:
         c = self.c
         last = path[-1]
         if v.fault_action is not None:
-            first = self.action(v.path[-1], last, v.fault_action)
+            first = self.mapped(v.fault_action, ren)
             candidates = [first] + [a.id for t in c.ts.threads
                                     for a in c.ts.actions_at(t.id, c.pc_of(last, t.id - 1))
                                     if a.id != first]
@@ -210,5 +247,5 @@ class Concretizer:
         raise AssertionError(f"symmetry: {v.kind} is not found on representatives")
 
     def warning(self, w: FiredWarning) -> FiredWarning:
-        path = self.path(w.path)
-        return FiredWarning(w.prop, path, self.action(w.path[-1], path[-1], w.action))
+        path, ren = self.run(w.path)
+        return FiredWarning(w.prop, path, self.mapped(w.action, ren))
