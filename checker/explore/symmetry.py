@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from checker.explore.codegen import Compiled, Packing
 from checker.explore.common import check_invariant, terminal
@@ -187,14 +188,17 @@ class Concretizer:
         if rep != reps[0]:
             raise AssertionError("symmetry: the initial state's representative differs")
         out = [cur]
-        for r, nxt in zip(reps, reps[1:], strict=False):
+        for r, nxt in pairwise(reps):
+            found: tuple[int, list[int]] | None = None
             for a, u in c.moves(r):
                 rep_u, q = canon.with_renaming(u)
                 if rep_u == nxt:
+                    found = a.id, q
                     break
-            else:
+            if found is None:
                 raise AssertionError("symmetry: no step between two representatives")
-            step = c.step[self.mapped(a.id, ren)](cur)
+            aid, q = found
+            step = c.step[self.mapped(aid, ren)](cur)
             ren = [q[t] for t in ren]
             if step is None or canon.permute(step, ren) != nxt:
                 raise AssertionError("symmetry: a representative's step has no concrete "

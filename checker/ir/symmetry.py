@@ -247,10 +247,10 @@ class TidUses:
                 if cond is not None:
                     self.expr(cond, "cond")
             case ast.Start(thread=kind, args=args):
-                t = el.threads.get(kind)
-                params = t.params if t is not None else []
-                for i, a in enumerate(args):
-                    self.value(a, params[i].type if i < len(params) else None)
+                started = el.threads.get(kind)
+                started_params = started.params if started is not None else []
+                for k, a in enumerate(args):
+                    self.value(a, started_params[k].type if k < len(started_params) else None)
             case ast.Free(operand=operand):
                 self.expr(operand, "int")
             case _:
@@ -298,8 +298,8 @@ class TidUses:
                 self.expr(then, inner)
                 self.expr(other, inner)
             case ast.ChooseList(items=items):
-                for i in items:
-                    self.expr(i, "tid" if is_tid else "int")
+                for item in items:
+                    self.expr(item, "tid" if is_tid else "int")
             case ast.Call(args=args):
                 proc = el.refs.get(e)
                 params: list[LocalSym] = proc.params if isinstance(proc, ProcSym) else []

@@ -28,9 +28,8 @@ from checker.explore.limits import Budget
 from checker.explore.result import Stats
 from checker.ir.interp import Fault
 from checker.vm import dfs_kernel as D
-from checker.vm.layout import NotSupported
 from checker.vm import kernel as K
-from checker.vm.layout import Words
+from checker.vm.layout import NotSupported, Words
 from checker.vm.machine import Machine
 from checker.vm.program import META_FIN, META_INV, META_NACTIONS, compile_program
 from checker.vm.search import CHECK_EVERY, finish, take_warnings

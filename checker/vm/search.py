@@ -30,7 +30,6 @@ from checker.explore.limits import Budget
 from checker.explore.result import Stats
 from checker.ir.interp import Fault
 from checker.vm import kernel as K
-from checker.vm.symmetry import sym_table
 from checker.vm.layout import Words
 from checker.vm.machine import Machine
 from checker.vm.program import (
@@ -42,6 +41,7 @@ from checker.vm.program import (
     silence,
 )
 from checker.vm.store import Store, cap_reason, state_cap
+from checker.vm.symmetry import sym_table
 
 CHECK_EVERY = 8192  # expansions between two returns for the limits and progress
 

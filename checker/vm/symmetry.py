@@ -57,7 +57,7 @@ def _greater(row: np.ndarray, sym: np.ndarray, base: int, m: int, a: int, b: int
         ka = (row[sym[pa]] >> sym[pa + 1]) & sym[pa + 3]
         kb = (row[sym[pb]] >> sym[pb + 1]) & sym[pb + 3]
         if ka != kb:
-            return ka > kb
+            return bool(ka > kb)
     return False
 
 
@@ -107,7 +107,7 @@ def canon_row(row: np.ndarray, sym: np.ndarray) -> None:
         return
     nt = sym[p]
     p += 1
-    for t in range(nt):
+    for _t in range(nt):
         w = sym[p]
         sh = sym[p + 1]
         mask = sym[p + 2]
