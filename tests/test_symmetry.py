@@ -313,6 +313,15 @@ def test_vm_reduces_as_the_python_engine(tmp_path, text):
         _replays(vm, s)
 
 
+def test_jit_kernel_reduces_too(tmp_path):
+    """The JIT's kernel is `kernel.search` recompiled: the hook comes with it."""
+    from checker.vm.llvm_search import jit_bfs
+
+    s, _p = _pair(_write(tmp_path, MUTEX))
+    jit = check(s, OPTS, engine=jit_bfs)
+    assert (jit.stats.states, jit.stats.transitions, jit.stats.symmetry_applied) == (13, 15, True)
+
+
 def test_tiered_handover_keeps_the_reduction(tmp_path):
     from checker.vm.tiered import tiered_bfs
 
