@@ -436,33 +436,49 @@ def test_control_vm_without_tid_renaming_is_caught(tmp_path, monkeypatch):
 
 
 ASYMMETRIC = """
-    bool a = false;
-    bool b = false;
-    thread w() { if (current < 2) a = true; else b = true; }
-    final both: a && b;
+    tid seen = none;
+    thread w() {
+        seen = current;
+        assert(seen <= current, "the last writer is the highest");
+    }
     scenario s { run w() * 2 symmetric; }
     scenario p { run w() * 2; }
 """
 
 
 def test_control_static_check_prevents_a_wrong_verdict(tmp_path, monkeypatch):
-    """`current < 2` tells the instances apart: thread 1 sets a, thread 2
-    sets b, and every run ends with both (plain: verified). Reduced without
-    the check, "thread 2 done, thread 1 not" is stored as its mirror
-    "thread 1 done, thread 2 not" with b set, from which the instance in
-    place 2 sets b again: a final state with a false, a violation the spec
-    does not have. The check refuses the declaration; without it the
-    reduced search's verdict differs and the comparison fails."""
+    """`seen <= current` orders thread ids. Plain: thread 1 writes 1, then
+    thread 2 writes 2, then thread 1 asserts 2 <= 1: a violation. Reduced
+    without the check, "thread 1 wrote 1, thread 2 not yet" is stored as
+    its mirror "thread 2 wrote 2, thread 1 not yet", from which only thread
+    1 writes (seen = 1, and every assert holds): the state where both wrote
+    and `seen` is 2 is never reached, and the reduced search verifies. The
+    check refuses the declaration; without it the verdicts differ and the
+    comparison fails."""
     path = _write(tmp_path, ASYMMETRIC)
     with pytest.raises(SpecError, match="ordered comparison of thread ids"):
         _pair(path)
     monkeypatch.setattr(isym.TidUses, "check_scenario", lambda self, sc, kinds: None)
     s, p = _pair(path)
-    assert check(p, OPTS).verdict == Verdict.VERIFIED
-    raw = _reduced_search(s)
-    assert raw.violation is not None and raw.violation.kind == ViolationKind.FINAL
+    plain = check(p, OPTS)
+    assert plain.violation is not None and plain.violation.kind == ViolationKind.ASSERT
+    assert _reduced_search(s).violation is None
     with pytest.raises(AssertionError):
         agree(s, p)
+
+
+def test_steps_that_differ_by_instance_are_refused(tmp_path, monkeypatch):
+    """Behind the static check, the IR's steps of the instances must match:
+    `current < 2` folds to a constant per instance and lowers differently."""
+    monkeypatch.setattr(isym.TidUses, "check_scenario", lambda self, sc, kinds: None)
+    with pytest.raises(SpecError, match="lower to different steps"):
+        _pair(_write(tmp_path, """
+            bool a = false;
+            bool b = false;
+            thread w() { if (current < 2) a = true; else b = true; }
+            scenario s { run w() * 2 symmetric; }
+            scenario p { run w() * 2; }
+        """))
 
 
 def _reduced_search(ts: TransitionSystem) -> Outcome:

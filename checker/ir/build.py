@@ -51,7 +51,7 @@ from checker.ir.nodes import (
     TransitionSystem,
     WarnExpectation,
 )
-from checker.ir.symmetry import symmetry_groups
+from checker.ir.symmetry import check_actions, symmetry_groups
 from checker.kinds import VERIFIED, PropertyKind, ViolationKind, expect_kind
 from checker.sema.check import Checker, elaborate
 from checker.sema.symbols import (
@@ -269,6 +269,7 @@ class ScenarioBuilder:
         groups, tid_locs = symmetry_groups(el, sc, [run for _, run in self.instances], threads,
                                            layout, list(self.dynamic_counts),
                                            bool(self.pcpu_lvs), bool(curr))
+        check_actions(groups, actions)
         expect = sc.expect
         expectation = Expectation(expect_kind(expect.kind), expect.name, expect.span) if expect \
             else Expectation(VERIFIED, None, None)

@@ -22,8 +22,9 @@ module refuses the declaration, naming the reason, when:
 - the instances' kind is started by `start` (dynamic slots are filled in
   order), the scenario has interrupt handlers, per-CPU variables, or tasks
   sharing a CPU (their `curr` slot and the preemption order name threads);
-- the instances' slots do not correspond (a guard against a lowering that
-  numbers them differently).
+- the instances' slots or steps do not correspond (a guard behind the
+  walk above: a branch on `current` folded to a constant lowers each
+  instance differently).
 
 What the groups record: per instance its slots (pc first, then its other
 owned slots in allocation order, the same order in every instance), and
@@ -39,7 +40,7 @@ from checker.dsl import ast
 from checker.dsl.diagnostics import Span, SpecError
 from checker.dsl.walk import expr_children, subexprs
 from checker.ir.layout import Layout
-from checker.ir.nodes import Slot, SymmetryGroup, ThreadInstance, TidLoc
+from checker.ir.nodes import Action, Slot, SymmetryGroup, ThreadInstance, TidLoc
 from checker.sema.check import walk_stmts
 from checker.sema.symbols import Elaboration, GlobalSym, LocalSym, ProcSym, ThreadSym
 from checker.sema.types import ArrayType, StructType, TidType, Type
@@ -125,11 +126,27 @@ def _check_blocks(item: ast.RunItem, members: list[ThreadInstance], blocks: list
         return (s.lo, s.hi, s.kind, s.default, s.frame, s.pool, str(s.type))
 
     ref = [shape(k) for k in blocks[0]]
-    for t, b in zip(members[1:], blocks[1:], strict=True):
-        if [shape(k) for k in b] != ref or len(t.param_slots) != len(members[0].param_slots):
+    for t, b in zip(members, blocks, strict=True):
+        mine = {s.index for s in slots if s.thread == t.id}
+        if [shape(k) for k in b] != ref or len(t.param_slots) != len(members[0].param_slots) \
+                or mine != set(b):
             raise SpecError.at(item.span, f"the symmetric instances of {item.thread} have "
                                           "state slots that do not correspond (an internal "
                                           "error: please report it)")
+
+
+def check_actions(groups: list[SymmetryGroup], actions: list[Action]) -> None:
+    """The instances of a group have the same steps, pc for pc: their code
+    is one thread body lowered once per instance, `current` a different
+    constant in each. A second line of defence behind `TidUses`: a branch
+    on `current` that folds to a constant differs here."""
+    for g in groups:
+        shapes = [[(a.src, a.dst, len(a.body), a.origins) for a in actions if a.thread == t]
+                  for t in g.threads]
+        if any(sh != shapes[0] for sh in shapes[1:]):
+            raise SpecError.at(g.span, f"the symmetric instances of {g.kind} lower to different "
+                                       "steps (their code depends on which instance runs it): "
+                                       "symmetry reduction would be unsound here")
 
 
 def threads_run(el: Elaboration, runs: list[ast.RunItem | None], started: list[str]
