@@ -4,8 +4,10 @@ symmetry reduction's differential tests (tests/test_symmetry.py).
 A thread kind `w` run N times (2 or 3) and optionally another thread `o`,
 over shared ints, a bool, a `tid` variable and a `tid` word field written
 with `current` and compared with `==`/`!=`, a mutex (owner: a thread id),
-a spinlock, awaits, atomic blocks, either, choose, thread-local `tid`
-locals. Seeded bugs: asserts that may fail (`last == current` after
+a spinlock, awaits, atomic blocks, either, choose, `tid` locals, a pool of
+objects with a `tid` field (null dereference, use after free, double free
+through the shared `head`), a `helper` thread started at run time with its
+starter's id, `on_exit` properties. Seeded bugs: asserts that may fail (`last == current` after
 another thread wrote it), stores that may leave their range, a mutex
 taken twice (recursion), sleeping under the spinlock, invariants and
 finals that may break, deadlocks. The spec's scenario `s` declares the
@@ -28,6 +30,9 @@ int[0..3] g0 = 0;
 int[0..3] g1 = 0;
 tid last = none;
 bool b = false;
+struct obj { tid owner; int[0..3] v; };
+pool struct obj objs[2];
+struct obj *head = null;
 """
 
 
@@ -60,7 +65,22 @@ def _cond(draw: st.DrawFn) -> str:
     return "!b"
 
 
+def _heap(draw: st.DrawFn) -> str:
+    kind = draw(st.integers(0, 6))
+    return [
+        "p = alloc(objs); if (p != null) { p->owner = current; head = p; }",
+        "p = head;",
+        "if (p != null && p->owner == current) { free(p); head = null; }",  # use after free
+        "if (head != null) head->owner = me;",
+        f"if (head != null) head->v = {draw(st.integers(0, 3))};",
+        "if (p != null) last = p->owner;",  # p may be freed: a fault
+        "start helper(current);",
+    ][kind]
+
+
 def _simple(draw: st.DrawFn) -> str:
+    if draw(st.integers(0, 3)) == 0:
+        return _heap(draw)
     kind = draw(st.integers(0, 9))
     g = draw(st.sampled_from(SHARED))
     if kind == 0:
@@ -105,13 +125,15 @@ def _stmt(draw: st.DrawFn, depth: int = 0) -> str:
 
 def _body(draw: st.DrawFn) -> str:
     stmts = " ".join(draw(st.lists(_stmt(), min_size=1, max_size=4)))
-    return f"int[0..3] l = 0; tid me = none; {stmts}"
+    return f"int[0..3] l = 0; tid me = none; struct obj *p = null; {stmts}"
 
 
 @st.composite
 def sym_programs(draw: st.DrawFn) -> str:
     n = draw(st.integers(2, 3))
-    parts = [HEADER, f"thread w() {{ {_body(draw)} }}"]
+    parts = [HEADER, f"thread w() {{ {_body(draw)} }}",
+             "thread helper(tid parent) { if (last == parent) last = current; "
+             "else g1 = 1; }"]
     other = draw(st.booleans())
     if other:
         parts.append(f"thread o() {{ {_body(draw)} }}")
@@ -121,6 +143,8 @@ def sym_programs(draw: st.DrawFn) -> str:
         parts.append(f"invariant inv: {cond};")
     if draw(st.booleans()):
         parts.append(f"final fin: g0 != {draw(st.integers(1, 3))};")
+    if draw(st.booleans()):
+        parts.append("on_exit ex: last != current || g1 != 2;")
     extra = " run o();" if other else ""
     parts.append(f"scenario s {{ run w() * {n} symmetric;{extra} }}")
     parts.append(f"scenario p {{ run w() * {n};{extra} }}")

@@ -40,7 +40,7 @@ from checker.trace.replay import replay_on
 from tests.conftest import ROOT
 from tests.sym_programs import sym_programs
 
-SETTINGS = settings(max_examples=60, deadline=None,
+SETTINGS = settings(max_examples=200, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
 CAP = 20_000
@@ -295,7 +295,7 @@ def test_reduced_dfs_visits_the_reduced_bfs_states(tmp_path, text):
 # ---------------------------------------------------------------- (c) the VM
 
 
-@settings(SETTINGS, max_examples=40)
+@settings(SETTINGS, max_examples=60)
 @given(sym_programs())
 def test_vm_reduces_as_the_python_engine(tmp_path, text):
     from checker.vm.search import vm_bfs
