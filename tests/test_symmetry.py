@@ -368,27 +368,35 @@ def _eligible(sc: ast.ScenarioDecl) -> list[ast.RunItem]:
 
 
 def _spec_cases() -> list[object]:
+    """(spec, scenario, k): the k-th plain `run` item of each scenario, one
+    per thread kind; beyond the first, under `-m slow`."""
     out = []
     for spec in sorted((ROOT / "specs").rglob("*.mig")):
         for sc in _scenario_decls(load_program(spec)):
-            if _eligible(sc):
-                out.append(pytest.param(spec, sc.name,
-                                        id=f"{spec.relative_to(ROOT / 'specs')}:{sc.name}"))
+            kinds: set[str] = set()
+            for k, run in enumerate(_eligible(sc)):
+                if run.thread in kinds:
+                    continue
+                kinds.add(run.thread)
+                name = f"{spec.relative_to(ROOT / 'specs')}:{sc.name}:{run.thread}"
+                out.append(pytest.param(spec, sc.name, k, id=name,
+                                        marks=[pytest.mark.slow] if kinds != {run.thread}
+                                        else []))
     return out
 
 
-@pytest.mark.parametrize(("spec", "scenario"), _spec_cases())
-def test_spec_scenarios_with_a_doubled_thread(spec, scenario):
-    """Each spec scenario with its first plain `run` item doubled into a
-    symmetric pair, against the same pair undeclared (capped: a search the
-    cap cuts is compared no further). A refusal of the static check must
-    name its reason."""
+@pytest.mark.parametrize(("spec", "scenario", "k"), _spec_cases())
+def test_spec_scenarios_with_a_doubled_thread(spec, scenario, k):
+    """Each spec scenario with a plain `run` item doubled into a symmetric
+    pair, against the same pair undeclared (capped: a search the cap cuts
+    is compared no further). A refusal of the static check must name its
+    reason."""
     try:
-        s = _doubled(spec, scenario, 0, True)
+        s = _doubled(spec, scenario, k, True)
     except SpecError as e:
         assert "symmetric" in e.render() or "symmetry" in e.render()
         pytest.skip("refused: " + e.render().splitlines()[0])
-    p = _doubled(spec, scenario, 0, False)
+    p = _doubled(spec, scenario, k, False)
     got = agree(s, p, OPTS.max_states(20_000))
     if got is None:
         pytest.skip("unreduced search past the cap")
