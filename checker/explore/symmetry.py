@@ -40,9 +40,29 @@ from checker.kinds import ViolationKind
 @dataclass(frozen=True)
 class _Group:
     tids: tuple[int, ...]
-    # per instance, per slot: (packed offset, width mask, key mask)
+    # per instance, per run of its slots adjacent in the packed state (in
+    # the block's order, each run's slots from the most significant down):
+    # (packed offset, mask, key mask). Comparing the runs' keys as integers
+    # is comparing the slots' keys one by one in the block's order.
     blocks: tuple[tuple[tuple[int, int, int], ...], ...]
     clear: int  # the complement of every block bit of the group
+
+
+def _runs(packing: Packing, block: tuple[int, ...], tid_masks: dict[int, int]
+          ) -> list[tuple[int, int, int, int]]:
+    """A block's slots as runs: (packed offset, width, mask, key mask), a
+    slot joining the run before it when it lies just below it."""
+    runs: list[tuple[int, int, int, int]] = []
+    for k in block:
+        off, w = packing.offsets[k], packing.widths[k]
+        mask = (1 << w) - 1
+        key = mask & ~tid_masks.get(k, 0)
+        if runs and off + w == runs[-1][0]:
+            _r_off, r_w, r_mask, r_key = runs[-1]
+            runs[-1] = (off, r_w + w, (r_mask << w) | mask, (r_key << w) | key)
+        else:
+            runs.append((off, w, mask, key))
+    return runs
 
 
 class Canon:
@@ -60,27 +80,56 @@ class Canon:
                                                                           else 0))
         self.groups: list[_Group] = []
         for g in ts.symmetry:
-            blocks = []
+            runs = [_runs(packing, b, tid_masks) for b in g.blocks]
+            if any([(w, km) for _o, w, _m, km in r] != [(w, km) for _o, w, _m, km in runs[0]]
+                   for r in runs):
+                # the instances' slots fall into runs differently: slot by slot
+                runs = [[(packing.offsets[k], packing.widths[k], (1 << packing.widths[k]) - 1,
+                          ((1 << packing.widths[k]) - 1) & ~tid_masks.get(k, 0)) for k in b]
+                        for b in g.blocks]
             bits = 0
-            for block in g.blocks:
-                row = []
-                for k in block:
-                    off, w = packing.offsets[k], packing.widths[k]
-                    mask = (1 << w) - 1
-                    row.append((off, mask, mask & ~tid_masks.get(k, 0)))
+            for r in runs:
+                for off, _w, mask, _k in r:
                     bits |= mask << off
-                blocks.append(tuple(row))
-            self.groups.append(_Group(g.threads, tuple(blocks), ~bits))
+            blocks = tuple(tuple((off, mask, key) for off, _w, mask, key in r) for r in runs)
+            self.groups.append(_Group(g.threads, blocks, ~bits))
+
+        self._fast, self._keys = self._compile()
 
     def __call__(self, s: int) -> int:
-        return self.with_renaming(s)[0]
+        return self._fast(s)
+
+    def _compile(self) -> tuple[Callable[[int], int], list[Callable[[int], list[int]]]]:
+        """Generated code: per group, its instances' keys (each one integer,
+        its runs' keys concatenated: the same order as comparing them one
+        by one); and the representative, with the common case (every group
+        in order already) answered there."""
+        lines = ["def canon(s):"]
+        for gi, g in enumerate(self.groups):
+            keys = []
+            for b in g.blocks:
+                key = "0"
+                for off, mask, km in b:
+                    key = f"(({key}) << {mask.bit_length()}) | ((s >> {off}) & {km})"
+                keys.append(key)
+            lines[:0] = [f"def keys{gi}(s):", f"    return [{', '.join(keys)}]"]
+            lines.append(f"    k = keys{gi}(s)")
+            lines.append(f"    if not ({' <= '.join(f'k[{i}]' for i in range(len(keys)))}):")
+            lines.append("        return slow(s)[0]")
+        lines.append("    return s")
+        env: dict[str, object] = {"slow": self.with_renaming}
+        exec(compile("\n".join(lines) + "\n", "<migcheck:symmetry>", "exec"), env)
+        fast: Callable[[int], int] = env["canon"]  # type: ignore[assignment]
+        key_fns: list[Callable[[int], list[int]]] = [
+            env[f"keys{gi}"] for gi in range(len(self.groups))]  # type: ignore[misc]
+        return fast, key_fns
 
     def with_renaming(self, s: int) -> tuple[int, list[int]]:
         """The representative, and the renaming: thread id t of `s` is
         thread id `ren[t]` in the representative."""
         ren: list[int] | None = None
-        for g in self.groups:
-            keys = [tuple((s >> off) & km for off, _m, km in b) for b in g.blocks]
+        for g, key_fn in zip(self.groups, self._keys, strict=True):
+            keys = key_fn(s)
             order = sorted(range(len(keys)), key=keys.__getitem__)
             if all(i == j for j, i in enumerate(order)):
                 continue

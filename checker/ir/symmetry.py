@@ -27,7 +27,7 @@ module refuses the declaration, naming the reason, when:
   instance differently).
 
 What the groups record: per instance its slots (pc first, then its other
-owned slots in allocation order, the same order in every instance), and
+owned slots, last allocated first, the same order in every instance), and
 every location that holds a thread id (`TidLoc`: whole `tid` slots, and
 `tid` fields of words), globally, in threads' locals and in pool objects.
 """
@@ -78,8 +78,10 @@ def symmetry_groups(el: Elaboration, sc: ast.ScenarioDecl,
 
 def block_of(t: ThreadInstance) -> list[int]:
     """An instance's slots in the order that makes instances correspond:
-    the pc, then its other slots in allocation order."""
-    return [t.pc_slot, *(s for s in t.owned if s != t.pc_slot)]
+    the pc, then its other slots, the last allocated first (so that a run
+    of them adjacent in a packed state compares as one integer, its most
+    significant slot first: `checker.explore.symmetry`)."""
+    return [t.pc_slot, *sorted((s for s in t.owned if s != t.pc_slot), reverse=True)]
 
 
 def tid_locations(slots: list[Slot], layout: Layout) -> list[TidLoc]:
