@@ -212,6 +212,8 @@ def test_static_check_reads_procedures_properties_and_other_threads(tmp_path):
     assert "ordered comparison" in _refusal(tmp_path, "x = f();", extra=proc)
     assert "a number other than 0" in _refusal(tmp_path, "x = 1;",
                                               extra="invariant bad: owner != 1;")
+    init = "void set_owner() { owner = 2; } init { set_owner(); }"
+    assert "a number other than 0" in _refusal(tmp_path, "x = 1;", extra=init)
     other = "thread o() { owner = 3; }"
     assert "a number other than 0" in _refusal(tmp_path, "x = 1;", extra=other,
                                               scenario="run o();")

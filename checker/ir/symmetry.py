@@ -183,6 +183,7 @@ class TidUses:
         el = self.el
         procs: list[ProcSym] = []
         todo: list[ast.Stmt] = [t.decl.body for t in kinds]
+        todo += [init.body for init in [*el.inits, *sc.inits]]
         bodies: list[tuple[ast.Stmt, Type | None]] = [(b, None) for b in todo]
         while todo:
             body = todo.pop()
@@ -195,8 +196,6 @@ class TidUses:
         for g in el.globals.values():
             if g.init is not None:
                 self.value(g.init, _scalar(g.type))
-        for init in [*el.inits, *sc.inits]:
-            bodies.append((init.body, None))
         for body, ret in bodies:
             self.stmt(body, ret)
         for prop in el.properties:
