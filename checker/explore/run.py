@@ -15,7 +15,7 @@ from checker.explore.properties import LIVELOCK, NO_PROGRESS, STARVATION, select
 from checker.explore.result import CheckResult, Stats, Violation, peak_rss_mb
 from checker.explore.switches import MAX_STATES as SWITCH_PASS_MAX_STATES
 from checker.explore.switches import fewest_switches
-from checker.explore.symmetry import Canon, Concretizer, describe, reduced
+from checker.explore.symmetry import Canon, Concretizer, describe, orbit_bound, reduced
 from checker.explore.vacuity import uncovered, unexecuted
 from checker.ir.nodes import TransitionSystem
 from checker.kinds import VERIFIED, Verdict, ViolationKind
@@ -68,9 +68,13 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
         e.add_note(f"scenario {ts.scenario}: stopped at {figures(stats)}: not verified")
         raise
     stats.seconds = budget.elapsed()
+    # The fewest-switches pass searches the concrete system: up to the
+    # product of the groups' factorials more states than the reduced search.
+    widening = 1
     if concrete is not None:
         with phase("mapping the counterexamples back from symmetry representatives"):
             concrete_runs(concrete, out)
+        widening = orbit_bound(ts.symmetry)
     if out.violation is None and out.limit is None and graph is not None:
         from checker.explore.fairness import (  # scipy: only when needed
             find_no_progress,
@@ -109,7 +113,7 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
             # Cut short before the expected violation: incomplete, as without the option.
             out.others, out.violation = [out.violation, *out.others], None
     if out.violation is not None and opts.search == "bfs" and opts.few_switches \
-            and stats.states <= SWITCH_PASS_MAX_STATES:
+            and stats.states * widening <= SWITCH_PASS_MAX_STATES:
         try:
             with phase("choosing the counterexample with the fewest thread switches"):
                 out.violation = fewest_switches(c, out.violation)
@@ -118,7 +122,7 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
         except LimitExceeded:
             pass  # the counterexample found stands: it is a shortest one
     if out.warnings and opts.search == "bfs" and opts.few_switches \
-            and stats.states <= SWITCH_PASS_MAX_STATES:
+            and stats.states * widening <= SWITCH_PASS_MAX_STATES:
         try:
             with phase("choosing the warnings' runs with the fewest thread switches"):
                 for w in out.warnings.values():

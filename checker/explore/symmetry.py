@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from math import factorial, prod
 
 from checker.explore.codegen import Compiled, Packing
 from checker.explore.common import check_invariant, terminal
@@ -185,6 +186,11 @@ def describe(groups: Sequence[SymmetryGroup]) -> str:
     if len(groups) == 1:
         return f"1 group of {len(groups[0].threads)} {groups[0].kind} threads"
     return f"{len(groups)} groups ({', '.join(f'{len(g.threads)} {g.kind}' for g in groups)})"
+
+
+def orbit_bound(groups: Sequence[SymmetryGroup]) -> int:
+    """The most states one representative stands for: the groups' order."""
+    return prod(factorial(len(g.threads)) for g in groups)
 
 
 def reduced(c: Compiled, canon: Callable[[int], int]) -> Compiled:
