@@ -147,6 +147,11 @@ def _add_check_parser(sub: Any) -> None:
                    help="the compiled machine's visited set: dense rows (fastest), a "
                         "tree-compressed store (LTSmin-style, several times smaller on wide "
                         "states), or auto (default: dense, then the tree past 256 MiB)")
+    c.add_argument("--por", action="store_true",
+                   help="partial-order reduction: expand a state by one thread's steps "
+                        "where they are independent of every other thread's (breadth-first, "
+                        "one worker; counterexamples need not be shortest; not with the "
+                        "livelock pass: add --no-livelock to scenarios that loop)")
     c.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="vm: search on N threads (breadth-first, hash-partitioned); the "
                         "same results as one (default 1)")
@@ -275,6 +280,7 @@ def _fmt_stats(s: Stats) -> str:
             f"{s.peak_rss_mb:,.0f} MB peak, {s.state_bits} bits/state"
             + (f", store {s.store_bytes / max(s.states, 1):,.0f} bytes/state"
                if s.store_bytes else "")
+            + (f"; {s.reduction}" if s.reduction else "")
             + (f", symmetry: {s.symmetry}" if s.symmetry else ""))
 
 
@@ -323,6 +329,10 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.workers > 1 and (args.engine != "vm" or args.search != "bfs"):
         err.print("migcheck: --workers needs --engine vm and a breadth-first search "
                   f"(got --engine {args.engine}, --search {args.search})", highlight=False)
+        return EXIT_USAGE
+    if args.por and (args.search != "bfs" or args.workers > 1 or args.engine == "bmc"):
+        err.print("migcheck: --por needs a breadth-first explicit search on one worker "
+                  "(drop --dfs, --workers, --engine bmc)", highlight=False)
         return EXIT_USAGE
     if args.engine == "bmc" and (args.all_violations or args.properties):
         err.print("migcheck: --all-violations and --property need an explicit-state engine "
@@ -438,7 +448,7 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
         return EXIT_USAGE, []
     opts = (CheckOptions().strategy(args.search).max_states(args.max_states)
             .max_seconds(args.max_seconds).max_memory(args.max_memory)
-            .livelock(not args.no_livelock).store_form(args.store)
+            .livelock(not args.no_livelock).store_form(args.store).reduced(args.por)
             .use_symmetry(not args.no_symmetry)
             .every_violation(args.all_violations).only_properties(tuple(args.properties)))
     show_progress = not args.quiet and sys.stderr.isatty() and args.format == "text"

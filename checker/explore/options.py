@@ -28,11 +28,16 @@ class CheckOptions:
     # Symmetry reduction of `symmetric` runs (checker.explore.symmetry); off:
     # the same scenario searched state by state (--no-symmetry).
     symmetry: bool = True
+    # --por: partial-order reduction of the breadth-first search (checker/ir/por.py)
+    por: bool = False
 
     def strategy(self, name: str) -> CheckOptions:
         if name not in ("bfs", "dfs"):
             raise ValueError(f"unknown search strategy {name!r}")
         return replace(self, search=name)
+
+    def reduced(self, on: bool = True) -> CheckOptions:
+        return replace(self, por=on)
 
     def max_states(self, n: int | None) -> CheckOptions:
         return replace(self, state_limit=n)

@@ -29,6 +29,8 @@ class Stats:
     # or why a declared one was not applied; "" when none was declared.
     symmetry: str = ""
     symmetry_applied: bool = False
+    # What --por did: "partial-order reduction", or why it was not applied.
+    reduction: str = ""
 
     @property
     def states_per_second(self) -> float:

@@ -18,6 +18,7 @@ from checker.explore.switches import fewest_switches
 from checker.explore.symmetry import Canon, Concretizer, describe, orbit_bound, reduced
 from checker.explore.vacuity import uncovered, unexecuted
 from checker.ir.nodes import TransitionSystem
+from checker.ir.por import ample_pcs
 from checker.kinds import VERIFIED, Verdict, ViolationKind
 
 Search = Callable[[Compiled, Budget, Stats, Outcome, StateGraph | None], Mapping[int, int]]
@@ -61,6 +62,7 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
             concrete = Concretizer(c, canon)
             stats.symmetry = describe(ts.symmetry)
             stats.symmetry_applied = True
+    stats.reduction = _reduce(c, opts, graph, concrete is not None)
     try:
         parent = search(searched_c, budget, stats, out, graph)
     except KeyboardInterrupt as e:  # Ctrl-C: the figures so far, for the message
@@ -160,6 +162,26 @@ def concrete_runs(concrete: Concretizer, out: Outcome) -> None:
     out.others = [concrete.violation(v) for v in out.others]
     out.found = {k: concrete.violation(v) for k, v in out.found.items()}
     out.warnings = {k: concrete.warning(w) for k, w in out.warnings.items()}
+
+
+def _reduce(c: Compiled, opts: CheckOptions, graph: StateGraph | None, symmetric: bool) -> str:
+    """Set `c.ample` when --por applies (checker/ir/por.py); what to tell."""
+    c.ample = None
+    if not opts.por:
+        return ""
+    why = ("the search is depth-first" if opts.search != "bfs"
+           else "symmetry reduction applies (the two are not combined)" if symmetric
+           else "the livelock and liveness passes need every state (--no-livelock)"
+           if graph is not None
+           else "lockdep's usage pass reads every state of a scenario with handlers"
+           if c.ts.has_handlers else None)
+    if why is None:
+        c.ample = ample_pcs(c.ts)
+        if c.ample is None:
+            why = "the scenario starts threads or has WARN_ON sites"
+    if why is not None:
+        return f"partial-order reduction not applied: {why}"
+    return "partial-order reduction"
 
 
 def _every(out: Outcome) -> None:

@@ -205,7 +205,9 @@ def reduced(c: Compiled, canon: Callable[[int], int]) -> Compiled:
     def expand_canon(s: int) -> list[int]:
         return [canon(t) for t in expand(s)]
 
-    out = replace(c, expand=expand_canon, initial=canon(c.initial))
+    # No partial-order reduction on top (`expand_split` gives concrete states):
+    # `explore.run` applies one of the two.
+    out = replace(c, expand=expand_canon, initial=canon(c.initial), expand_split=None, ample=None)
     out.canon = canon
     return out
 

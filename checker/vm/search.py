@@ -27,6 +27,7 @@ from checker.explore.common import (
     warned_slowly,
 )
 from checker.explore.limits import Budget
+from checker.explore.por import reducer
 from checker.explore.result import Stats
 from checker.ir.interp import Fault
 from checker.vm import kernel as K
@@ -77,8 +78,8 @@ def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     """The whole search in the VM, from the initial state."""
     prog = compile_program(c.ts, c.packing)
     c.runtime.pending.clear()
-    st = Store(prog.layout.nwords, graph is not None, budget.opts.store)
-    sc = _scalars(prog, budget, graph)
+    st = Store(prog.layout.nwords, graph is not None, _form(c, budget))
+    sc = _scalars(prog, budget, graph, c)
     st.fill(prog.layout.words_of(c.initial).reshape(1, -1), [0], sc)
     sc[K.SC_N] = 1
     sc[K.SC_LEVEL_END] = 1
@@ -108,8 +109,8 @@ def vm_resume(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     prog = prog or compile_program(c.ts, c.packing)
     silence(prog, out.warnings)  # recorded by the Python search before the hand-over
     budget.unwatch()  # the Python tables are emptied below
-    st = Store(prog.layout.nwords, graph is not None, budget.opts.store)
-    sc = _scalars(prog, budget, graph)
+    st = Store(prog.layout.nwords, graph is not None, _form(c, budget))
+    sc = _scalars(prog, budget, graph, c)
     n = len(level.parent)
     states = list(level.parent)
     index = {s: i for i, s in enumerate(states)}
@@ -134,8 +135,28 @@ def vm_resume(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     return search.run()
 
 
-def _scalars(prog: Program, budget: Budget, graph: StateGraph | None) -> Words:
+def _form(c: Compiled, budget: Budget) -> str:
+    """The store's form: dense under --por (its proviso looks states up in
+    the dense table), else the one asked for."""
+    return "dense" if c.ample is not None else budget.opts.store
+
+
+def por_table(c: Compiled) -> Words:
+    """Per action id: its thread's index and 1 if the thread may be
+    expanded alone at the action's pc (`explore.por`), for the kernel."""
+    out = np.zeros((max(len(c.ts.actions), 1), 2), dtype=np.int64)
+    index = {t.id: i for i, t in enumerate(c.ts.threads)}
+    ample = c.ample or {}
+    for a in c.ts.actions:
+        out[a.id, 0] = index[a.thread]
+        out[a.id, 1] = a.src in ample.get(a.thread, frozenset())
+    return out
+
+
+def _scalars(prog: Program, budget: Budget, graph: StateGraph | None,
+             c: Compiled | None = None) -> Words:
     sc = np.zeros(K.SC_SIZE, dtype=np.int64)
+    sc[K.SC_POR] = c is not None and c.ample is not None
     sc[K.SC_CAP] = state_cap(budget)
     sc[K.SC_INV] = prog.meta[META_INV]
     sc[K.SC_FIN] = prog.meta[META_FIN]
@@ -160,6 +181,7 @@ class _Search:
         self.m = Machine(prog)
         self.fired = np.zeros(max(int(prog.meta[META_NACTIONS]), 1), dtype=np.uint8)
         self.covered = np.zeros(len(self.m.pend), dtype=np.uint8)
+        self.por = por_table(c)
         self.sym = sym_table(c, prog.layout)
 
     def state(self, i: int) -> int:
@@ -188,7 +210,7 @@ class _Search:
             ev = self.kernel(self.code, p.slots, p.pcs, p.pcact, p.acts, p.aux, st.store,
                              st.parent, st.flags, st.table, sc, m.out, m.out_act, m.faults,
                              m.bufs, m.regs, m.pend, self.fired, self.covered, st.edges,
-                             st.tree_args(), st.cur, self.sym)
+                             st.tree_args(), st.cur, self.por, self.sym)
             if ev == K.DONE:
                 self.sync()
                 break
@@ -227,7 +249,7 @@ class _Search:
                     break
                 sc[K.SC_HEAD] = i + 1
             elif ev == K.FAULT:
-                if _python_expand(c, m, sc, self.state, self.path, out):
+                if _python_expand(c, m, sc, self.state, self.path, out, self.stored):
                     self.sync()
                     break
             else:
@@ -243,19 +265,28 @@ class _Search:
         except Exception:
             return
 
+    def stored(self, s: int) -> bool:
+        """Whether state `s` (packed) is in the store: the --por proviso of
+        a state the Python engine expands for the kernel (dense only)."""
+        row = self.prog.layout.words_of(s)
+        return bool(K.find(self.st.table, self.st.store, row, -1) >= 0)
+
     def finish(self) -> Mapping[int, int]:
         return finish(self.c, self.prog, self.st, self.sc, self.fired, self.covered,
                        self.graph)
 
 
 def _python_expand(c: Compiled, m: Machine, sc: Words, state: Callable[[int], int],
-                   path: Callable[[int], Callable[[], list[int]]], out: Outcome) -> bool:
-    """Expand the state the kernel gave up on as `bfs` does; its successors
+                   path: Callable[[int], Callable[[], list[int]]], out: Outcome,
+                   stored: Callable[[int], bool]) -> bool:
+    """Expand the state the kernel gave up on as `bfs` does (with --por,
+    reduced alike: `stored` says which states were seen); its successors
     go back to the kernel to store. True if the search stops."""
     i = int(sc[K.SC_EVENT])
     s = state(i)
+    reduce = reducer(c)
     try:
-        succ = c.expand(s)
+        succ = c.expand(s) if reduce is None else reduce(s, _Seen(stored))
     except Fault:
         succ, v = expand_safely(c, s, path(i))
         warned_slowly(c, s)
@@ -278,6 +309,16 @@ def _python_expand(c: Compiled, m: Machine, sc: Words, state: Callable[[int], in
     sc[K.SC_K] = len(succ)
     sc[K.SC_POS] = 0
     return False
+
+
+class _Seen:
+    """`stored` as the container `explore.por`'s expansion asks."""
+
+    def __init__(self, stored: Callable[[int], bool]):
+        self._stored = stored
+
+    def __contains__(self, s: object) -> bool:
+        return isinstance(s, int) and self._stored(s)
 
 
 def take_warnings(c: Compiled, prog: Program, s: int, path: Callable[[], list[int]],
