@@ -152,6 +152,16 @@ def _add_check_parser(sub: Any) -> None:
                         "where they are independent of every other thread's (breadth-first, "
                         "one worker; counterexamples need not be shortest; not with the "
                         "livelock pass: add --no-livelock to scenarios that loop)")
+    c.add_argument("--checkpoint", metavar="FILE",
+                   help="save the breadth-first search to FILE every --checkpoint-every "
+                        "seconds once it runs in the compiled machine (one scenario); "
+                        "--resume FILE goes on from there")
+    c.add_argument("--checkpoint-every", type=positive_float, default=600.0, metavar="S",
+                   help="seconds between two checkpoints (default 600)")
+    c.add_argument("--resume", metavar="FILE",
+                   help="go on with the search a --checkpoint saved in FILE (the same spec "
+                        "text, scenario, -D values and options); the result is the one an "
+                        "uninterrupted run gives")
     c.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="vm: search on N threads (breadth-first, hash-partitioned); the "
                         "same results as one (default 1)")
@@ -281,7 +291,9 @@ def _fmt_stats(s: Stats) -> str:
             + (f", store {s.store_bytes / max(s.states, 1):,.0f} bytes/state"
                if s.store_bytes else "")
             + (f"; {s.reduction}" if s.reduction else "")
-            + (f", symmetry: {s.symmetry}" if s.symmetry else ""))
+            + (f", symmetry: {s.symmetry}" if s.symmetry else "")
+            + (f"; resumed from a checkpoint after {s.resumed_seconds:.1f} s"
+               if s.resumed_seconds is not None else ""))
 
 
 def _expect_text(ts: TransitionSystem) -> str:
@@ -329,6 +341,13 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.workers > 1 and (args.engine != "vm" or args.search != "bfs"):
         err.print("migcheck: --workers needs --engine vm and a breadth-first search "
                   f"(got --engine {args.engine}, --search {args.search})", highlight=False)
+        return EXIT_USAGE
+    if (args.checkpoint or args.resume) and (args.search != "bfs" or args.workers > 1
+                                             or args.engine not in ("explicit", "vm", "jit")
+                                             or args.all_violations):
+        err.print("migcheck: --checkpoint and --resume need the compiled machine's breadth-first "
+                  "search on one worker (drop --dfs, --workers, --all-violations; --engine "
+                  "explicit, vm or jit)", highlight=False)
         return EXIT_USAGE
     if args.por and (args.search != "bfs" or args.workers > 1 or args.engine == "bmc"):
         err.print("migcheck: --por needs a breadth-first explicit search on one worker "
@@ -383,7 +402,9 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if batch and (missing := [s for s in args.scenario if s not in seen]):
         err.print(f"migcheck: no spec has scenario {', '.join(missing)}", highlight=False)
         codes.append(EXIT_USAGE)
-    traces = [t for _, t in outcomes if t is not None]
+    # Each counterexample with its other witness (an inconsistent lock
+    # state), then the warnings' runs.
+    traces = [x for r, t in outcomes if t is not None for x in (t, *r.witness_traces)]
     traces += [t for r, _ in outcomes for t in r.warning_traces]
     if args.html and not _viewer(err, args.html, traces):
         err.print(f"migcheck: no counterexample, so no {args.html}", highlight=False)
@@ -424,7 +445,6 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
         from checker.explore.codegen import compile_system
         from checker.explore.options import CheckOptions
         from checker.symbolic.command import run_bmc
-        from checker.trace.jsonio import save_if_changed
         from checker.vm.tiered import default_engine
 
         built = _systems(args, batch)
@@ -450,14 +470,30 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
             .max_seconds(args.max_seconds).max_memory(args.max_memory)
             .livelock(not args.no_livelock).store_form(args.store).reduced(args.por)
             .use_symmetry(not args.no_symmetry)
+            .checkpointed(args.checkpoint, args.checkpoint_every)
             .every_violation(args.all_violations).only_properties(tuple(args.properties)))
     show_progress = not args.quiet and sys.stderr.isatty() and args.format == "text"
     results: list[tuple[CheckResult, Trace | None]] = []
+    if (args.checkpoint or args.resume) and len(systems) != 1:
+        err.print(f"migcheck: --checkpoint and --resume take one scenario ({len(systems)} "
+                  "selected: choose one with -s)", highlight=False)
+        return EXIT_USAGE, []
     if args.format == "text":
         out.print(f"{systems[0].spec}", highlight=False)
     for i, ts in enumerate(systems, 1):
         label = f"{where}scenario {i}/{len(systems)} {ts.scenario}"
-        if args.engine == "bmc":
+        if args.resume:
+            from checker.vm.checkpoint import CheckpointError
+            from checker.vm.tiered import JIT_AFTER, resumed_bfs
+
+            jit_after = {"jit": 0, "vm": None}.get(args.engine, JIT_AFTER)
+            try:
+                result = _run_one(ts, opts, err if show_progress else None,
+                                  resumed_bfs(Path(args.resume), jit_after), label)
+            except CheckpointError as e:
+                err.print(f"migcheck: {e}", highlight=False, markup=False)
+                return EXIT_USAGE, results
+        elif args.engine == "bmc":
             result = run_bmc(ts, args.depth, args.max_seconds, err if show_progress else None)
         elif args.engine in ("vm", "jit"):
             result = _run_vm(ts, opts, err, show_progress, args.engine, args.workers, label)
@@ -481,17 +517,7 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
             _print_result(out, result, trace, args, len(systems) > 1)
         if trace is not None and _wants_saving(args, result):
             path = _trace_paths(args, ts, len(systems) > 1)
-            try:
-                written = save_if_changed(trace, path, with_text=True)
-            except OSError as e:  # a by-product: the run and its report go on
-                _unsaved(err, path, e)
-            else:
-                note = (f"saved {path} and {path.with_suffix('.txt').name}" if written
-                        else f"{path} is unchanged: not rewritten")
-                if args.format == "text":
-                    out.print(f"    {note}", highlight=False)
-                else:
-                    err.print(f"migcheck: {note}", highlight=False)
+            if _save_beside(args, out, err, trace, path):
                 for w in result.witness_traces:  # an inconsistent lock state's other usage
                     _save_beside(args, out, err, w, path.with_name(
                         f"{path.stem}.witness{path.suffix}"))
@@ -520,22 +546,24 @@ def _save_warnings(args: argparse.Namespace, out: Console, err: Console, r: Chec
 
 
 def _save_beside(args: argparse.Namespace, out: Console, err: Console, t: Trace,
-                 path: Path) -> None:
-    """Save a second run of a scenario (a warning's, the other witness of
-    an inconsistent lock state) at `path`, with its text; say so."""
+                 path: Path) -> bool:
+    """Save a run at `path` with its text (a counterexample, a warning's,
+    the other witness of an inconsistent lock state) and say so; a failure
+    is a warning (a by-product: the run and its report go on), and False."""
     from checker.trace.jsonio import save_if_changed
 
     try:
         written = save_if_changed(t, path, with_text=True)
     except OSError as e:
         _unsaved(err, path, e)
-        return
+        return False
     note = (f"saved {path} and {path.with_suffix('.txt').name}" if written
             else f"{path} is unchanged: not rewritten")
     if args.format == "text":
         out.print(f"    {note}", highlight=False)
     else:
         err.print(f"migcheck: {note}", highlight=False)
+    return True
 
 
 def _print_races(out: Console, results: list[tuple[CheckResult, Trace | None]]) -> None:

@@ -30,11 +30,17 @@ class CheckOptions:
     symmetry: bool = True
     # --por: partial-order reduction of the breadth-first search (checker/ir/por.py)
     por: bool = False
+    # --checkpoint FILE, every `checkpoint_every` seconds (checker/vm/checkpoint.py)
+    checkpoint: str | None = None
+    checkpoint_every: float = 600.0
 
     def strategy(self, name: str) -> CheckOptions:
         if name not in ("bfs", "dfs"):
             raise ValueError(f"unknown search strategy {name!r}")
         return replace(self, search=name)
+
+    def checkpointed(self, path: str | None, every: float = 600.0) -> CheckOptions:
+        return replace(self, checkpoint=path, checkpoint_every=every)
 
     def reduced(self, on: bool = True) -> CheckOptions:
         return replace(self, por=on)

@@ -31,6 +31,8 @@ class Stats:
     symmetry_applied: bool = False
     # What --por did: "partial-order reduction", or why it was not applied.
     reduction: str = ""
+    # --resume: the seconds the search had run before its checkpoint.
+    resumed_seconds: float | None = None
 
     @property
     def states_per_second(self) -> float:

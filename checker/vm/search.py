@@ -12,7 +12,9 @@ and fewest-switches passes are those of the Python engine.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 
 import numpy as np
 
@@ -135,6 +137,43 @@ def vm_resume(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     return search.run()
 
 
+def vm_restore(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
+               graph: StateGraph | None, path: Path,
+               then: tuple[int, KernelOf] | None = None) -> Mapping[int, int]:
+    """Go on with the search saved at `path` (`--resume`): the store, the
+    kernel's counters and what was executed, as they were at the
+    checkpoint; CheckpointError if the file is not one of this search."""
+    from checker.vm.checkpoint import CheckpointError, load
+
+    ck = load(path, c, graph is not None)
+    prog = compile_program(c.ts, c.packing)
+    if ck.rows.shape[1] != prog.layout.nwords:
+        raise CheckpointError(f"{path}: states of {ck.rows.shape[1]} words, "
+                              f"{prog.layout.nwords} here")
+    c.runtime.pending.clear()
+    st = Store(prog.layout.nwords, graph is not None, _form(c, budget))
+    sc = ck.sc.astype(np.int64).copy()
+    sc[K.SC_TREE] = 0
+    sc[K.SC_CAP] = state_cap(budget)
+    n = int(sc[K.SC_N])
+    st.fill(ck.rows.astype(np.int64), ck.parent.tolist(), sc)
+    st.flags[:n] = ck.flags
+    if graph is not None:
+        sc[K.SC_EDGES] = st.fill_edges(ck.edges[:, 0], ck.edges[:, 1])
+    st.grow(sc)
+    search = _Search(c, prog, st, sc, budget, stats, out, graph)
+    search.fired[:] = ck.fired
+    search.covered[:] = ck.covered
+    c.fired[:] = bytes(ck.py_fired)
+    c.runtime.covered.update(int(k) for k in ck.py_covered)
+    search.seconds_before = float(ck.meta.get("seconds", 0.0))
+    stats.resumed_seconds = search.seconds_before
+    search.then = then
+    if then is not None and n >= then[0]:
+        search._swap(then[1])
+    return search.run()
+
+
 def _form(c: Compiled, budget: Budget) -> str:
     """The store's form: dense under --por (its proviso looks states up in
     the dense table), else the one asked for."""
@@ -183,6 +222,8 @@ class _Search:
         self.covered = np.zeros(len(self.m.pend), dtype=np.uint8)
         self.por = por_table(c)
         self.sym = sym_table(c, prog.layout)
+        self.saved_at = time.monotonic()  # the last checkpoint (or the start)
+        self.seconds_before = 0.0  # searched before a resumed checkpoint
 
     def state(self, i: int) -> int:
         return self.prog.layout.int_of(self.st.row(i))
@@ -220,6 +261,7 @@ class _Search:
                 if out.limit:
                     break
                 sc[K.SC_BUDGET] = CHECK_EVERY
+                self._checkpoint()
                 if self.then is not None and sc[K.SC_N] >= self.then[0]:
                     self._swap(self.then[1])
             elif ev == K.GROW:
@@ -264,6 +306,21 @@ class _Search:
             self.kernel, self.code = kernel(self.prog)
         except Exception:
             return
+
+    def _checkpoint(self) -> None:
+        """--checkpoint: save the search if the period has passed and it
+        recorded nothing the file cannot hold (checker/vm/checkpoint.py)."""
+        opts, out = self.budget.opts, self.out
+        if opts.checkpoint is None or time.monotonic() - self.saved_at < opts.checkpoint_every:
+            return
+        if out.others or out.found or out.warnings:
+            return
+        from checker.vm.checkpoint import save
+
+        self.sync()
+        save(Path(opts.checkpoint), self.c, self.st, self.sc, self.fired, self.covered,
+             self.seconds_before + self.budget.elapsed())
+        self.saved_at = time.monotonic()
 
     def stored(self, s: int) -> bool:
         """Whether state `s` (packed) is in the store: the --por proviso of
