@@ -113,6 +113,8 @@ def _add_check_parser(sub: Any) -> None:
                    help="list each scenario's checkable properties and stop")
     c.add_argument("--no-livelock", action="store_true",
                    help="skip the search for runs that spin forever")
+    c.add_argument("--no-symmetry", action="store_true",
+                   help="search 'symmetric' runs state by state (no symmetry reduction)")
     c.add_argument("--quiet", "-q", action="store_true", help="no progress line, no trace text")
     c.add_argument("--format", choices=CHECK_FORMATS, default="text",
                    help="text (default), json, junit (JUnit XML), sarif (SARIF 2.1.0), race "
@@ -309,6 +311,7 @@ def _fmt_stats(s: Stats) -> str:
             + (f", store {s.store_bytes / max(s.states, 1):,.0f} bytes/state"
                if s.store_bytes else "")
             + (f"; {s.reduction}" if s.reduction else "")
+            + (f", symmetry: {s.symmetry}" if s.symmetry else "")
             + (f"; resumed from a checkpoint after {s.resumed_seconds:.1f} s"
                if s.resumed_seconds is not None else ""))
 
@@ -522,6 +525,7 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
             .max_seconds(args.max_seconds).max_memory(args.max_memory)
             .livelock(not args.no_livelock)
             .store_form("auto" if args.partial else args.store).reduced(args.por)
+            .use_symmetry(not args.no_symmetry)
             .checkpointed(args.checkpoint, args.checkpoint_every)
             .every_violation(args.all_violations).only_properties(tuple(args.properties)))
     show_progress = not args.quiet and sys.stderr.isatty() and args.format == "text"
@@ -889,7 +893,8 @@ def _result_json(r: CheckResult, trace: Trace | None) -> dict[str, object]:
         "stats": {"states": s.states, "transitions": s.transitions, "depth": s.depth,
                   "seconds": round(s.seconds, 4), "states_per_second": round(s.states_per_second),
                   "peak_rss_mb": round(s.peak_rss_mb, 1), "state_bits": s.state_bits,
-                  "store_bytes": s.store_bytes},
+                  "store_bytes": s.store_bytes, "symmetry": s.symmetry,
+                  "symmetry_applied": s.symmetry_applied},
         # A partial search's figures (bitstate, hashcompact, simulation, swarm).
         "partial": None if s.coverage is None else s.coverage.to_json(),
         "violation": None if r.violation is None else {

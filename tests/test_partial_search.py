@@ -298,3 +298,31 @@ def test_a_rebuilt_path_that_disagrees_with_the_stored_rows_is_caught(
     by_name = {ts.scenario: ts for ts in _scenarios(ROOT / "specs/shapes/bitfield_rmw.mig")}
     with pytest.raises(AssertionError, match="successor orders disagree"):
         check(by_name["isolate_vs_free"], CheckOptions(), engine=partial_bfs(HUGE))
+
+
+SYMMETRIC = """
+import "mutex";
+int[0..3] x = 0;
+thread inc() { int[0..3] t = x; x = t + 1; }
+final all_counted: x == 3;
+scenario lost { run inc() * 3 symmetric; expect final all_counted; }
+"""
+
+
+@pytest.mark.parametrize("cfg", [HUGE, PartialConfig(HASHCOMPACT)], ids=["bitstate", "hc"])
+def test_a_symmetric_scenario_stores_representatives(tmp_path: Path, cfg: PartialConfig) -> None:
+    """With `symmetric`, the partial stores hold the representatives the
+    exhaustive reduced search stores (the same figures and run length),
+    and the lost update's run is mapped back to a concrete run that
+    replays."""
+    ts = _build(tmp_path, SYMMETRIC)
+    opts = CheckOptions().livelock(False)
+    want = check(ts, opts, engine=vm_bfs)
+    got = check(ts, opts, engine=partial_bfs(cfg))
+    assert want.stats.symmetry_applied and got.stats.symmetry_applied
+    assert (got.stats.states, got.stats.transitions, got.stats.depth) == \
+        (want.stats.states, want.stats.transitions, want.stats.depth)
+    assert want.stats.states < check(ts, opts.use_symmetry(False)).stats.states
+    assert got.violation is not None and want.violation is not None
+    assert len(got.violation.path) == len(want.violation.path)
+    assert _replays(got)

@@ -218,6 +218,10 @@ class Compiled:
     # With --por (set by `explore.run.check`): per thread id, the pcs whose
     # steps may be explored alone (`ir.por.ample_pcs`); None: no reduction.
     ample: dict[int, frozenset[int]] | None = None
+    # Symmetry reduction (checker.explore.symmetry.reduced): a state's
+    # canonical representative; `expand` and `initial` are canonical then,
+    # and a search makes the successors of a faulting expansion canonical.
+    canon: Callable[[int], int] | None = None
 
     def pc_of(self, s: int, thread_index: int) -> int:
         off, mask = self.thread_pc[thread_index]

@@ -25,6 +25,9 @@ class CheckOptions:
     all_violations: bool = False
     # --property: check only these (names from checker.explore.properties); None: all.
     properties: tuple[str, ...] | None = None
+    # Symmetry reduction of `symmetric` runs (checker.explore.symmetry); off:
+    # the same scenario searched state by state (--no-symmetry).
+    symmetry: bool = True
     # --por: partial-order reduction of the breadth-first search (checker/ir/por.py)
     por: bool = False
     # --checkpoint FILE, every `checkpoint_every` seconds (checker/vm/checkpoint.py)
@@ -67,6 +70,9 @@ class CheckOptions:
 
     def only_properties(self, names: tuple[str, ...] | None) -> CheckOptions:
         return replace(self, properties=names or None)
+
+    def use_symmetry(self, on: bool) -> CheckOptions:
+        return replace(self, symmetry=on)
 
     def show_progress(self, on: bool) -> CheckOptions:
         return replace(self, progress=on)

@@ -82,6 +82,10 @@ class Stats:
     # A partial search's figures (bitstate, hash compaction, simulation,
     # swarm); None for an exhaustive one.
     coverage: Coverage | None = None
+    # Symmetry reduction: what was reduced ("1 group of 3 compactor threads"),
+    # or why a declared one was not applied; "" when none was declared.
+    symmetry: str = ""
+    symmetry_applied: bool = False
     # What --por did: "partial-order reduction", or why it was not applied.
     reduction: str = ""
     # --resume: the seconds the search had run before its checkpoint.

@@ -61,6 +61,7 @@ from checker.vm.machine import expand, max_successors, predicate
 from checker.vm.program import Program
 from checker.vm.search import vm_bfs
 from checker.vm.store import LOAD_DEN, LOAD_NUM, Store, doubled
+from checker.vm.symmetry import canon_row
 
 # The kernel's parameters (`par`)
 (P_MODE, P_K, P_SEED1, P_SEED2, P_SEED3, P_PERMUTE, P_MAXDEPTH, P_CUT, P_SIZE) = range(9)
@@ -167,9 +168,11 @@ def partial_search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: 
                    succ_act: np.ndarray, faults: np.ndarray, bufs: np.ndarray,
                    regs: np.ndarray, pend: np.ndarray, fired: np.ndarray, covered: np.ndarray,
                    edges: np.ndarray, tree: tuple[np.ndarray, ...], cur: np.ndarray,
-                   por: np.ndarray) -> int:
+                   por: np.ndarray, sym: np.ndarray) -> int:
     """`kernel.search`'s contract and events (no partial-order reduction:
-    `por` is unused, the command line refuses --por), with `store` a ring of rows
+    `por` is unused, the command line refuses --por; successors made
+    canonical by the symmetry groups `sym`, as the kernel does, before they
+    are hashed), with `store` a ring of rows
     (index i at i & (size-1)), `table` the filter or the hash table, and
     `tree` = (slot, par, order, keys): each state's place among its
     parent's successors, the parameters (`P_*`), scratch."""
@@ -185,6 +188,7 @@ def partial_search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: 
             while sc[K.SC_POS] < sc[K.SC_K]:
                 j = order[sc[K.SC_POS]]
                 row = succ[j]
+                canon_row(row, sym)  # symmetry reduction (a no-op without groups)
                 n = sc[K.SC_N]
                 h1 = seeded_hash(row, par[P_SEED1])
                 if bitstate:
@@ -421,7 +425,9 @@ def successors(c: Compiled, s: int) -> list[int]:
     try:
         return c.expand(s)
     except Fault:
-        return expand_safely(c, s, lambda: [])[0]
+        succ = expand_safely(c, s, lambda: [])[0]
+        canon = c.canon  # symmetry: the search stored representatives
+        return succ if canon is None else [canon(t) for t in succ]
 
 
 # ---------------------------------------------------------------- figures

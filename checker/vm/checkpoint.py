@@ -62,6 +62,7 @@ def identity(c: Compiled, record: bool) -> dict[str, Any]:
     return {"format": FORMAT, "spec_sha256": ts.spec_sha256, "scenario": ts.scenario,
             "bindings": {k: int(v) for k, v in ts.bindings.items()},
             "livelock_steps": record, "por": c.ample is not None,
+            "symmetry": c.canon is not None,  # states stored as representatives
             "actions": len(ts.actions), "slots": len(ts.slots)}
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from checker.vm.jit import njit
 from checker.vm.machine import expand, predicate
+from checker.vm.symmetry import canon_row
 from checker.vm.treestore import tree_get, tree_put
 
 # Scalars
@@ -83,7 +84,7 @@ def search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarr
            succ_act: np.ndarray, faults: np.ndarray, bufs: np.ndarray, regs: np.ndarray,
            pend: np.ndarray, fired: np.ndarray, covered: np.ndarray,
            edges: np.ndarray, tree: tuple[np.ndarray, ...], cur: np.ndarray,
-           por: np.ndarray) -> int:
+           por: np.ndarray, sym: np.ndarray) -> int:
     """Search on from where `sc` says; return the event that needs Python.
     With sc[SC_TREE], the states live in the tree store `tree` (the arrays
     of `TreeStore.arrays()` and its scratch) instead of `store`/`table`;
@@ -91,7 +92,9 @@ def search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarr
     (SC_TREE_LEAF and SC_TREE_NODE entries below the root, one root).
     With sc[SC_POR] (dense only), `por[action id]` is (thread index, 1 if
     the action's thread may be expanded alone at its pc): `explore.por`'s
-    rule, applied by `ample`."""
+    rule, applied by `ample`. `sym`: the symmetry groups
+    (`checker.vm.symmetry`), by which every successor is made canonical
+    before it is looked up (never with `por`: `explore.run` applies one)."""
     (t_left, t_right, t_table, t_rk, t_rs, t_lk, t_ls, t_nk, t_ns, t_count, t_vals) = tree
     while True:
         if sc[SC_K] >= 0:  # storing the successors of state HEAD
@@ -100,6 +103,7 @@ def search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarr
                 if sc[SC_RECORD] and sc[SC_EDGES] >= sc[SC_EDGE_CAP]:
                     return GROW
                 row = succ[sc[SC_POS]]
+                canon_row(row, sym)  # symmetry reduction (a no-op without groups)
                 n = sc[SC_N]
                 if sc[SC_TREE]:
                     if n >= sc[SC_GROW_AT] or not tree_room(t_lk, t_nk, t_rk, t_count,

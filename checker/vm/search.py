@@ -44,6 +44,7 @@ from checker.vm.program import (
     silence,
 )
 from checker.vm.store import Store, cap_reason, state_cap
+from checker.vm.symmetry import sym_table
 
 CHECK_EVERY = 8192  # expansions between two returns for the limits and progress
 
@@ -223,6 +224,7 @@ class _Search:
         self.fired = np.zeros(max(int(prog.meta[META_NACTIONS]), 1), dtype=np.uint8)
         self.covered = np.zeros(len(self.m.pend), dtype=np.uint8)
         self.por = por_table(c)
+        self.sym = sym_table(c, prog.layout)
         self.saved_at = time.monotonic()  # the last checkpoint (or the start)
         self.seconds_before = 0.0  # searched before a resumed checkpoint
 
@@ -252,7 +254,7 @@ class _Search:
             ev = self.kernel(self.code, p.slots, p.pcs, p.pcact, p.acts, p.aux, st.store,
                              st.parent, st.flags, st.table, sc, m.out, m.out_act, m.faults,
                              m.bufs, m.regs, m.pend, self.fired, self.covered, st.edges,
-                             st.tree_args(), st.cur, self.por)
+                             st.tree_args(), st.cur, self.por, self.sym)
             if ev == K.DONE:
                 self.sync()
                 break
