@@ -9,6 +9,9 @@
     migcheck check SPEC --engine bmc [--depth K]; migcheck prove SPEC  (see checker.symbolic.command)
     migcheck check SPEC --engine vm [--workers N]  (see checker.vm)
     migcheck check SPEC --cluster ADDRESS|local:N [--workers N]  (see checker.vm.ray_search)
+    migcheck check SPEC --store bitstate[:W[:K]]|hashcompact | --simulate N | --swarm N
+        [--max-depth D] [--seed S] [--jobs J]  (partial searches: checker.vm.bitstate,
+        checker.explore.simulate, checker.vm.swarm; never verified)
     migcheck doc SPEC [-o FILE.md|FILE.html]  (see checker.doc.command)
     migcheck diff OLD [NEW] [--format text|json|junit|sarif]  (see checker.diff.command)
     migcheck export --promela SPEC [-s SCENARIO] [-D ...] [-o FILE.pml]  (see checker.backends.command)
@@ -111,6 +114,8 @@ def _add_check_parser(sub: Any) -> None:
                    help="list each scenario's checkable properties and stop")
     c.add_argument("--no-livelock", action="store_true",
                    help="skip the search for runs that spin forever")
+    c.add_argument("--no-symmetry", action="store_true",
+                   help="search 'symmetric' runs state by state (no symmetry reduction)")
     c.add_argument("--quiet", "-q", action="store_true", help="no progress line, no trace text")
     c.add_argument("--format", choices=CHECK_FORMATS, default="text",
                    help="text (default), json, junit (JUnit XML), sarif (SARIF 2.1.0), race "
@@ -142,10 +147,42 @@ def _add_check_parser(sub: Any) -> None:
                         "code compiled by LLVM (seconds per new scenario, cached; faster on "
                         "large ones); python: the Python engine alone; bmc: z3 bounded model "
                         "checking")
-    c.add_argument("--store", choices=("auto", "dense", "tree"), default="auto",
-                   help="the compiled machine's visited set: dense rows (fastest), a "
-                        "tree-compressed store (LTSmin-style, several times smaller on wide "
-                        "states), or auto (default: dense, then the tree past 256 MiB)")
+    c.add_argument("--store", default="auto", metavar="FORM",
+                   help="the compiled machine's visited set: dense rows (fastest), tree (a "
+                        "tree-compressed store, LTSmin-style, several times smaller on wide "
+                        "states), auto (default: dense, then the tree past 256 MiB); or a "
+                        "partial search, never verified: bitstate[:W[:K]] (a Bloom filter of "
+                        "2^W bits, default 30, K hashes, default 3) or hashcompact (64-bit "
+                        "hashes of the states)")
+    c.add_argument("--simulate", type=positive_int, metavar="N",
+                   help="N random walks from the initial state instead of a search (a "
+                        "partial search: never verified); --max-depth bounds each walk")
+    c.add_argument("--swarm", type=positive_int, metavar="N",
+                   help="N diversified bitstate searches on the cores (seeds, successor "
+                        "orders, hash functions, depth bounds under --max-depth); never "
+                        "verified")
+    c.add_argument("--jobs", type=positive_int, metavar="J",
+                   help="--swarm: worker processes (default: the cores)")
+    c.add_argument("--seed", type=natural_int, default=0, metavar="S",
+                   help="--simulate, --swarm: the random seed (default 0)")
+    c.add_argument("--max-depth", type=positive_int, metavar="D",
+                   help="--simulate: steps per walk (default 1000); --swarm, a partial "
+                        "--store: expand no state at depth D")
+    c.add_argument("--por", action="store_true",
+                   help="partial-order reduction: expand a state by one thread's steps "
+                        "where they are independent of every other thread's (breadth-first, "
+                        "one worker; counterexamples need not be shortest; not with the "
+                        "livelock pass: add --no-livelock to scenarios that loop)")
+    c.add_argument("--checkpoint", metavar="FILE",
+                   help="save the breadth-first search to FILE every --checkpoint-every "
+                        "seconds once it runs in the compiled machine (one scenario); "
+                        "--resume FILE goes on from there")
+    c.add_argument("--checkpoint-every", type=positive_float, default=600.0, metavar="S",
+                   help="seconds between two checkpoints (default 600)")
+    c.add_argument("--resume", metavar="FILE",
+                   help="go on with the search a --checkpoint saved in FILE (the same spec "
+                        "text, scenario, -D values and options); the result is the one an "
+                        "uninterrupted run gives")
     c.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="vm: search on N threads (breadth-first, hash-partitioned); the "
                         "same results as one (default 1)")
@@ -154,15 +191,6 @@ def _add_check_parser(sub: Any) -> None:
                         "--head` prints its ADDRESS; local:N starts one here with N worker "
                         "processes); --workers N: the number of parts (default: one per CPU "
                         "of the cluster); the same results as one machine")
-    c.add_argument("--checkpoint", metavar="FILE",
-                   help="--cluster: save the search between two levels every "
-                        "--checkpoint-every minutes, one file per scenario "
-                        "(FILE's name with .SCENARIO before its suffix)")
-    c.add_argument("--checkpoint-every", type=positive_float, default=10.0, metavar="MIN",
-                   help="minutes between two checkpoints (default 10)")
-    c.add_argument("--resume", metavar="FILE",
-                   help="--cluster: go on with the searches saved by --checkpoint FILE (a "
-                        "scenario without a saved file starts afresh)")
     c.add_argument("--depth", type=natural_int, default=DEFAULT_BMC_DEPTH, metavar="K",
                    help=f"bmc: look for violations within K steps (default {DEFAULT_BMC_DEPTH})")
 
@@ -290,7 +318,11 @@ def _fmt_stats(s: Stats) -> str:
                if s.store_bytes else "")
             + (f", {len(s.workers)} workers: {min(n for n, _ in s.workers):,} to "
                f"{max(n for n, _ in s.workers):,} states, up to "
-               f"{max(mb for _, mb in s.workers):,.0f} MB peak each" if s.workers else ""))
+               f"{max(mb for _, mb in s.workers):,.0f} MB peak each" if s.workers else "")
+            + (f"; {s.reduction}" if s.reduction else "")
+            + (f", symmetry: {s.symmetry}" if s.symmetry else "")
+            + (f"; resumed from a checkpoint after {s.resumed_seconds:.1f} s"
+               if s.resumed_seconds is not None else ""))
 
 
 def _expect_text(ts: TransitionSystem) -> str:
@@ -335,15 +367,24 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     from checker.report.check import SpecFailure
     from checker.report.output import check_report, itf_lines
 
-    if (args.checkpoint or args.resume) and args.cluster is None:
-        err.print("migcheck: --checkpoint and --resume need --cluster", highlight=False)
-        return EXIT_USAGE
     if args.cluster is not None and getattr(args, "cluster_handle", None) is None:
         return _check_on_cluster(args, out, err)
     if args.workers > 1 and args.cluster is None \
             and (args.engine != "vm" or args.search != "bfs"):
         err.print("migcheck: --workers needs --engine vm and a breadth-first search "
                   f"(got --engine {args.engine}, --search {args.search})", highlight=False)
+        return EXIT_USAGE
+    if (args.checkpoint or args.resume) and (args.search != "bfs"
+                                             or (args.workers > 1 and args.cluster is None)
+                                             or args.engine not in ("explicit", "vm", "jit")
+                                             or args.all_violations):
+        err.print("migcheck: --checkpoint and --resume need the compiled machine's breadth-first "
+                  "search on one worker (drop --dfs, --workers, --all-violations; --engine "
+                  "explicit, vm or jit)", highlight=False)
+        return EXIT_USAGE
+    if args.por and (args.search != "bfs" or args.workers > 1 or args.engine == "bmc"):
+        err.print("migcheck: --por needs a breadth-first explicit search on one worker "
+                  "(drop --dfs, --workers, --engine bmc)", highlight=False)
         return EXIT_USAGE
     if args.engine == "bmc" and (args.all_violations or args.properties):
         err.print("migcheck: --all-violations and --property need an explicit-state engine "
@@ -352,6 +393,10 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.engine == "jit" and args.search != "bfs":
         err.print("migcheck: --engine jit searches breadth-first only (drop --dfs)",
                   highlight=False)
+        return EXIT_USAGE
+    problem = _partial_problem(args)
+    if problem is not None:
+        err.print(f"migcheck: {problem}", highlight=False)
         return EXIT_USAGE
     given = [args.spec, *args.more_specs]
     specs = expand_specs(given)
@@ -394,11 +439,44 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if batch and (missing := [s for s in args.scenario if s not in seen]):
         err.print(f"migcheck: no spec has scenario {', '.join(missing)}", highlight=False)
         codes.append(EXIT_USAGE)
-    traces = [t for _, t in outcomes if t is not None]
+    # Each counterexample with its other witness (an inconsistent lock
+    # state), then the warnings' runs.
+    traces = [x for r, t in outcomes if t is not None for x in (t, *r.witness_traces)]
     traces += [t for r, _ in outcomes for t in r.warning_traces]
     if args.html and not _viewer(err, args.html, traces):
         err.print(f"migcheck: no counterexample, so no {args.html}", highlight=False)
     return _worst(codes)
+
+
+def _partial_problem(args: argparse.Namespace) -> str | None:
+    """Why the partial-search options do not go together, if they do not;
+    sets `args.partial` (the partial store's configuration, or None)."""
+    from checker.explore.partial import parse_store
+
+    try:
+        args.partial = parse_store(args.store)
+    except ValueError as e:
+        return str(e)
+    modes = [m for m, on in (("--simulate", args.simulate), ("--swarm", args.swarm),
+                             (f"--store {args.store}", args.partial)) if on]
+    if args.swarm and args.partial:
+        modes.pop()  # the swarm's searches use that store
+    if len(modes) > 1:
+        return f"{' and '.join(modes)} do not go together"
+    if modes and (args.search != "bfs" or args.workers > 1
+                  or args.engine not in ("explicit", "vm")):
+        return (f"{modes[0]} is a search of its own: it takes neither --dfs, --workers nor "
+                f"--engine {args.engine}")
+    if modes and (args.por or args.checkpoint or args.resume):
+        return (f"{modes[0]} takes neither --por, --checkpoint nor --resume (a partial "
+                "search is neither reduced nor saved)")
+    if args.jobs and not args.swarm:
+        return "--jobs goes with --swarm"
+    if args.seed and not (args.swarm or args.simulate):
+        return "--seed goes with --swarm or --simulate"
+    if args.max_depth and not modes:
+        return "--max-depth goes with --simulate, --swarm or a partial --store"
+    return None
 
 
 def _print_summary(out: Console, outcomes: list[tuple[CheckResult, Trace | None]],
@@ -435,7 +513,6 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
         from checker.explore.codegen import compile_system
         from checker.explore.options import CheckOptions
         from checker.symbolic.command import run_bmc
-        from checker.trace.jsonio import save_if_changed
         from checker.vm.tiered import default_engine
 
         built = _systems(args, batch)
@@ -459,15 +536,35 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
         return EXIT_USAGE, []
     opts = (CheckOptions().strategy(args.search).max_states(args.max_states)
             .max_seconds(args.max_seconds).max_memory(args.max_memory)
-            .livelock(not args.no_livelock).store_form(args.store)
+            .livelock(not args.no_livelock)
+            .store_form("auto" if args.partial else args.store).reduced(args.por)
+            .use_symmetry(not args.no_symmetry)
+            .checkpointed(args.checkpoint, args.checkpoint_every)
             .every_violation(args.all_violations).only_properties(tuple(args.properties)))
     show_progress = not args.quiet and sys.stderr.isatty() and args.format == "text"
     results: list[tuple[CheckResult, Trace | None]] = []
+    if (args.checkpoint or args.resume) and len(systems) != 1:
+        err.print(f"migcheck: --checkpoint and --resume take one scenario ({len(systems)} "
+                  "selected: choose one with -s)", highlight=False)
+        return EXIT_USAGE, []
     if args.format == "text":
         out.print(f"{systems[0].spec}", highlight=False)
     for i, ts in enumerate(systems, 1):
         label = f"{where}scenario {i}/{len(systems)} {ts.scenario}"
-        if args.engine == "bmc":
+        if args.simulate or args.swarm or args.partial:
+            result = _run_partial(ts, opts, args, err if show_progress else None, label)
+        elif args.resume and args.cluster is None:
+            from checker.vm.checkpoint import CheckpointError
+            from checker.vm.tiered import JIT_AFTER, resumed_bfs
+
+            jit_after = {"jit": 0, "vm": None}.get(args.engine, JIT_AFTER)
+            try:
+                result = _run_one(ts, opts, err if show_progress else None,
+                                  resumed_bfs(Path(args.resume), jit_after), label)
+            except CheckpointError as e:
+                err.print(f"migcheck: {e}", highlight=False, markup=False)
+                return EXIT_USAGE, results
+        elif args.engine == "bmc":
             result = run_bmc(ts, args.depth, args.max_seconds, err if show_progress else None)
         elif args.engine in ("vm", "jit") or args.cluster is not None:
             result = _run_vm(ts, opts, err, show_progress, args.engine, args.workers, label,
@@ -493,17 +590,7 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
             _print_result(out, result, trace, args, len(systems) > 1)
         if trace is not None and _wants_saving(args, result):
             path = _trace_paths(args, ts, len(systems) > 1)
-            try:
-                written = save_if_changed(trace, path, with_text=True)
-            except OSError as e:  # a by-product: the run and its report go on
-                _unsaved(err, path, e)
-            else:
-                note = (f"saved {path} and {path.with_suffix('.txt').name}" if written
-                        else f"{path} is unchanged: not rewritten")
-                if args.format == "text":
-                    out.print(f"    {note}", highlight=False)
-                else:
-                    err.print(f"migcheck: {note}", highlight=False)
+            if _save_beside(args, out, err, trace, path):
                 for w in result.witness_traces:  # an inconsistent lock state's other usage
                     _save_beside(args, out, err, w, path.with_name(
                         f"{path.stem}.witness{path.suffix}"))
@@ -532,22 +619,24 @@ def _save_warnings(args: argparse.Namespace, out: Console, err: Console, r: Chec
 
 
 def _save_beside(args: argparse.Namespace, out: Console, err: Console, t: Trace,
-                 path: Path) -> None:
-    """Save a second run of a scenario (a warning's, the other witness of
-    an inconsistent lock state) at `path`, with its text; say so."""
+                 path: Path) -> bool:
+    """Save a run at `path` with its text (a counterexample, a warning's,
+    the other witness of an inconsistent lock state) and say so; a failure
+    is a warning (a by-product: the run and its report go on), and False."""
     from checker.trace.jsonio import save_if_changed
 
     try:
         written = save_if_changed(t, path, with_text=True)
     except OSError as e:
         _unsaved(err, path, e)
-        return
+        return False
     note = (f"saved {path} and {path.with_suffix('.txt').name}" if written
             else f"{path} is unchanged: not rewritten")
     if args.format == "text":
         out.print(f"    {note}", highlight=False)
     else:
         err.print(f"migcheck: {note}", highlight=False)
+    return True
 
 
 def _print_races(out: Console, results: list[tuple[CheckResult, Trace | None]]) -> None:
@@ -633,10 +722,51 @@ def _run_one(ts: TransitionSystem, opts: CheckOptions, err: Console | None,
         return check(ts, opts, progress, engine)
 
 
+def _run_partial(ts: TransitionSystem, opts: CheckOptions, args: argparse.Namespace,
+                 err: Console | None, label: str) -> CheckResult:
+    """--simulate, --swarm, a bitstate or hash-compact --store: a partial
+    search, whose verdict is never verified (README, "Partial search"). A
+    scenario the compiled machine cannot run is incomplete, with the reason."""
+    from checker.vm.layout import NotSupported
+
+    try:
+        return _partial(ts, opts, args, err, label)
+    except NotSupported as e:
+        from checker.explore.result import CheckResult, Stats
+        from checker.kinds import Verdict
+
+        return CheckResult(ts, Verdict.INCOMPLETE, Stats(),
+                           limit=f"the compiled machine cannot run it ({e}): not searched")
+
+
+def _partial(ts: TransitionSystem, opts: CheckOptions, args: argparse.Namespace,
+             err: Console | None, label: str) -> CheckResult:
+    if args.simulate:
+        from checker.explore.simulate import simulation
+
+        walk = args.max_depth or 1000
+        return _run_one(ts, opts.fewest_switches(False),
+                        err, simulation(args.simulate, walk, args.seed), label)
+    if args.swarm:
+        from checker.vm.swarm import swarm_check
+
+        if err is not None:
+            err.print(f"migcheck: {label or ts.scenario}: a swarm of {args.swarm} searches",
+                      highlight=False)
+        return swarm_check(ts, opts, args.swarm, args.jobs, args.partial, args.seed,
+                           args.max_depth)
+    from dataclasses import replace
+
+    from checker.vm.bitstate import partial_bfs
+
+    return _run_one(ts, opts, err, partial_bfs(replace(args.partial, max_depth=args.max_depth)),
+                    label)
+
+
 def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
             show_progress: bool, engine: str = "vm", workers: int = 1,
             label: str = "", cluster: Any = None, checkpoint: str | None = None,
-            every_min: float = 10.0, resume: str | None = None) -> CheckResult:
+            every_s: float = 600.0, resume: str | None = None) -> CheckResult:
     """The VM engine, interpreted (on `workers` threads) or JIT-compiled
     (numba and llvmlite, imported only here); a scenario it cannot run is
     searched by the Python engine, with a note saying so."""
@@ -646,12 +776,8 @@ def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
     if cluster is not None:
         from checker.vm.ray_search import Checkpoints, ray_bfs
 
-        def per_scenario(f: str | None) -> Path | None:
-            return None if f is None else Path(f).with_name(
-                f"{Path(f).stem}.{ts.scenario}{Path(f).suffix}")
-
-        cluster_checkpoints = Checkpoints(per_scenario(checkpoint), every_min * 60,
-                                          per_scenario(resume))
+        cluster_checkpoints = Checkpoints(None if checkpoint is None else Path(checkpoint),
+                                          every_s, None if resume is None else Path(resume))
 
         search = ray_bfs(cluster, checkpoints=cluster_checkpoints)
         engine = "cluster"
@@ -725,7 +851,8 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
     if r.verdict == "verified":
         verdict = "verified"
     elif r.verdict == "incomplete":
-        verdict = f"INCOMPLETE (stopped by {r.limit}): not verified"
+        verdict = (f"INCOMPLETE ({r.limit}): not verified" if r.stats.coverage is not None
+                   else f"INCOMPLETE (stopped by {r.limit}): not verified")
     else:
         v = r.violation
         assert v is not None
@@ -746,9 +873,11 @@ def _print_result(out: Console, r: CheckResult, trace: Trace | None,
     if args.properties and r.verdict == "verified":
         out.print(f"    note: only --property {', '.join(args.properties)} was checked",
                   highlight=False)
+    if r.stats.coverage is not None:
+        out.print(f"    {r.stats.coverage.text()}", highlight=False)
     if r.limit is not None and r.verdict == "violation":
-        out.print(f"    note: the search was stopped by {r.limit}: other violations may "
-                  "exist", highlight=False)
+        cause = r.limit if r.stats.coverage is not None else f"the search was stopped by {r.limit}"
+        out.print(f"    note: {cause}: other violations may exist", highlight=False)
     for other in ([] if r.every else r.others):
         out.print(f"    note: also found {other.kind}" +
                   (f" '{other.name}'" if other.name else "") +
@@ -820,7 +949,10 @@ def _result_json(r: CheckResult, trace: Trace | None) -> dict[str, object]:
         "stats": {"states": s.states, "transitions": s.transitions, "depth": s.depth,
                   "seconds": round(s.seconds, 4), "states_per_second": round(s.states_per_second),
                   "peak_rss_mb": round(s.peak_rss_mb, 1), "state_bits": s.state_bits,
-                  "store_bytes": s.store_bytes},
+                  "store_bytes": s.store_bytes, "symmetry": s.symmetry,
+                  "symmetry_applied": s.symmetry_applied},
+        # A partial search's figures (bitstate, hashcompact, simulation, swarm).
+        "partial": None if s.coverage is None else s.coverage.to_json(),
         "violation": None if r.violation is None else {
             "kind": r.violation.kind, "name": r.violation.name, "message": r.violation.message},
         "trace": None if trace is None else json.loads(dumps(trace)),

@@ -16,6 +16,7 @@ from checker.explore.result import CheckResult
 from checker.explore.run import check
 from checker.ir.build import build_all
 from checker.ir.nodes import TransitionSystem
+from checker.trace.model import Trace
 
 ROOT = Path(__file__).resolve().parent.parent
 _counter = itertools.count()
@@ -65,3 +66,19 @@ def errors(path: Path) -> str:
     with pytest.raises(SpecError) as info:
         systems(path)
     return info.value.render()
+
+
+def replayed_trace(result: CheckResult, path: Path, scenario: str) -> Trace:
+    """The counterexample of `result` as a trace, which must replay in the
+    spec's scenario (the real-bug specs' tests read it step by step)."""
+    from checker.trace.model import build_trace
+    from checker.trace.replay import replay_on
+
+    assert result.violation is not None and result.compiled is not None
+    trace = build_trace(result.compiled, result.violation)
+    assert replay_on(trace, system(path, scenario)).reproduced
+    return trace
+
+
+def thread_label(trace: Trace, thread: int) -> str:
+    return next(t.label for t in trace.threads if t.id == thread)

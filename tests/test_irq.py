@@ -196,6 +196,25 @@ def test_the_other_witness_is_saved_beside_the_counterexample(spec_file: Spec,
         assert replayed.returncode == 0 and "reproduces" in replayed.stdout, replayed.stdout
 
 
+def test_the_viewer_shows_both_witnesses(spec_file: Spec, tmp_path: Path) -> None:
+    """`--html`: the page holds the counterexample, then the other witness."""
+    import json
+    import re
+    import subprocess
+    import sys
+
+    page = tmp_path / "v.html"
+    subprocess.run([sys.executable, "-m", "checker", "check", str(spec_file(LOCKS)), "-s",
+                    "plain_other", "--no-save", "--html", str(page)], capture_output=True,
+                   text=True, check=False, cwd=Path(__file__).resolve().parent.parent)
+    block = re.search(r'<script type="application/json" id="migcheck-data">(.*?)</script>',
+                      page.read_text(), re.S)
+    assert block is not None
+    items = json.loads(block.group(1))["traces"]
+    assert [len(t["steps"]) for t in items] == [2, 1]
+    assert items[1]["message"].startswith("the other witness")
+
+
 def test_a_thread_held_up_by_its_cpu_is_told_why(spec_file: Spec) -> None:
     """The deadlock report names the CPU, not the ghost location the gate
     reads: a task interrupted by a handler, a task whose CPU's current task

@@ -332,7 +332,10 @@ LONG = ["specs/zsmalloc/migration.mig", "-s", "frees_vs_two_compactors"]
     ["prove", *LONG, "--seconds", "100"],
     ["doc", "specs/zsmalloc/migration.mig"],
     ["mutate", *LONG],
-], ids=["bfs", "dfs", "bmc", "prove", "doc", "mutate"])
+    ["check", *LONG, "--no-save", "--store", "bitstate:24"],
+    ["check", *LONG, "--no-save", "--simulate", "100000000", "--max-depth", "100000"],
+    ["check", *LONG, "--no-save", "--swarm", "4", "--jobs", "2", "--store", "bitstate:24"],
+], ids=["bfs", "dfs", "bmc", "prove", "doc", "mutate", "bitstate", "simulate", "swarm"])
 def test_ctrl_c_exits_130_cleanly(args: list[str]) -> None:
     p = subprocess.Popen([*MIGCHECK, *args], cwd=ROOT, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)

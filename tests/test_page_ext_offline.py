@@ -12,10 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from checker.explore.result import CheckResult
-from checker.trace.model import Trace, build_trace, build_warning_trace
-from checker.trace.replay import replay_on
-from tests.conftest import ROOT, run, system
+from checker.trace.model import build_warning_trace
+from tests.conftest import ROOT, replayed_trace, run, thread_label
 
 Spec = Callable[[str], Path]
 
@@ -29,17 +27,6 @@ SYNCHRONIZE = "        synchronize_rcu();              // 2) wait for the reader
 INVALIDATE = "        __invalidate_page_ext();        // 1) mark the sections' page_ext invalid\n"
 
 
-def _trace(result: CheckResult, path: Path, scenario: str) -> Trace:
-    assert result.violation is not None and result.compiled is not None
-    trace = build_trace(result.compiled, result.violation)
-    assert replay_on(trace, system(path, scenario)).reproduced
-    return trace
-
-
-def _label(trace: Trace, thread: int) -> str:
-    return next(t.label for t in trace.threads if t.id == thread)
-
-
 def test_6_0_offline_frees_the_table_under_read_page_owner() -> None:
     """6.0's __free_page_ext() frees the table before it clears
     ms->page_ext, so the reader's lookup_page_ext() can even return the
@@ -51,12 +38,12 @@ def test_6_0_offline_frees_the_table_under_read_page_owner() -> None:
     assert result.violation.message == "read page_ext_tables[0] after it was freed"
     assert (result.stats.states, result.stats.transitions) == (22, 31)
     assert not result.warnings          # 6.0's lookup_page_ext() has no WARN
-    trace = _trace(result, SPEC, BUGGY)
+    trace = replayed_trace(result, SPEC, BUGGY)
     last = trace.steps[-1]
-    assert _label(trace, last.thread) == "read_page_owner()"
+    assert thread_label(trace, last.thread) == "read_page_owner()"
     assert last.text == TEST_BIT and last.func == "read_page_owner" and last.fault
     free = next(s for s in trace.steps if s.text.startswith("free("))
-    assert _label(trace, free.thread) == "offline_page_ext()" and free.index == 3
+    assert thread_label(trace, free.thread) == "offline_page_ext()" and free.index == 3
     assert all(s.text != "synchronize_rcu();" for s in trace.steps)
 
 
@@ -81,14 +68,14 @@ def test_a_reader_without_page_ext_get_races_and_warns() -> None:
     assert [(w.name, w.steps) for w in result.warnings] == [("!rcu_read_lock_held()", 1)]
     assert result.compiled is not None
     warned = build_warning_trace(result.compiled, result.warnings[0])
-    assert _label(warned, warned.steps[-1].thread) == "read_page_owner()"
+    assert thread_label(warned, warned.steps[-1].thread) == "read_page_owner()"
     assert warned.steps[-1].func == "lookup_page_ext" and warned.steps[-1].warning
-    trace = _trace(result, SPEC, UNCONVERTED)
+    trace = replayed_trace(result, SPEC, UNCONVERTED)
     texts = [s.text for s in trace.steps]
     assert texts.count("synchronize_rcu();") == 2    # the snapshot and the wait: no reader
     assert texts.index("synchronize_rcu();") < texts.index("free(base.base);")
     assert trace.steps[-1].text == TEST_BIT
-    assert _label(trace, trace.steps[-1].thread) == "read_page_owner()"
+    assert thread_label(trace, trace.steps[-1].thread) == "read_page_owner()"
 
 
 def test_without_synchronize_rcu_the_fix_still_races(spec_file: Spec) -> None:
@@ -100,7 +87,7 @@ def test_without_synchronize_rcu_the_fix_still_races(spec_file: Spec) -> None:
     result = run(path, FIXED)
     assert not result.met and result.violation is not None
     assert result.violation.kind == "use_after_free"
-    trace = _trace(result, path, FIXED)
+    trace = replayed_trace(result, path, FIXED)
     assert trace.steps[-1].text == TEST_BIT
 
 
@@ -114,7 +101,7 @@ def test_without_the_invalidation_the_fix_still_races(spec_file: Spec) -> None:
     result = run(path, FIXED)
     assert not result.met and result.violation is not None
     assert result.violation.kind == "use_after_free"
-    trace = _trace(result, path, FIXED)
+    trace = replayed_trace(result, path, FIXED)
     texts = [s.text for s in trace.steps]
     assert "synchronize_rcu();" in texts
     assert trace.steps[-1].text == TEST_BIT

@@ -180,19 +180,20 @@ def test_cli_cluster(cluster: Cluster, capsys: pytest.CaptureFixture[str],
     codes = []
     outputs = []
     ck = str(tmp_path / "run.ckpt")
-    for extra in (["--engine", "explicit"],
-                  ["--cluster", "local:2", "--workers", "3", "--checkpoint", ck,
-                   "--checkpoint-every", "1e-6"],
-                  ["--cluster", "local:2", "--workers", "3", "--resume", ck]):
+    one = ["-s", "destroy_vs_putback_with_kcompactd"]
+    for extra in (["--engine", "explicit"], ["--cluster", "local:2", "--workers", "3"],
+                  [*one], [*one, "--cluster", "local:2", "--checkpoint", ck,
+                           "--checkpoint-every", "1e-6"],
+                  [*one, "--cluster", "local:2", "--resume", ck]):
         codes.append(main(["check", str(spec), "-q", "--no-save", *extra]))
         text = capsys.readouterr().out
-        assert ("3 workers:" in text) == ("--cluster" in extra)
+        assert ("workers:" in text) == ("--cluster" in extra)
         outputs.append([line.split(", ")[:3] for line in text.splitlines() if "states," in line])
-    assert codes[0] == codes[1] == codes[2]
-    assert outputs[0] == outputs[1] == outputs[2] and outputs[0]
-    # One checkpoint per scenario (the verified ones end past their last save).
-    assert (tmp_path / "run.destroy_vs_putback.ckpt").exists()
+    assert codes[0] == codes[1] and codes[2] == codes[3] == codes[4]
+    assert outputs[0] == outputs[1] and outputs[0]
+    assert outputs[2] == outputs[3] == outputs[4] and outputs[2]
+    assert Path(ck).exists()
     for bad in (["--cluster", "local:2", "--dfs"], ["--cluster", "local:2", "--engine", "bmc"],
-                ["--cluster", "local:0"], ["--checkpoint", ck], ["--resume", ck]):
+                ["--cluster", "local:0"]):
         assert main(["check", str(spec), "-q", *bad]) == 2
         assert "--cluster" in capsys.readouterr().err

@@ -11,10 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from checker.explore.result import CheckResult
-from checker.trace.model import Trace, build_trace
-from checker.trace.replay import replay_on
-from tests.conftest import ROOT, run, system
+from tests.conftest import ROOT, replayed_trace, run, thread_label
 
 Spec = Callable[[str], Path]
 
@@ -26,17 +23,6 @@ SYNCHRONIZE = "        synchronize_rcu();              // wait for get/put_swap_
 VALID_TEST = """    if (!si->flags.SWP_VALID)
         goto unlock_out;            // swapoff() has begun. reach: swapoff_vs_swapcache_prepare_fixed
 """
-
-
-def _trace(result: CheckResult, path: Path, scenario: str) -> Trace:
-    assert result.violation is not None and result.compiled is not None
-    trace = build_trace(result.compiled, result.violation)
-    assert replay_on(trace, system(path, scenario)).reproduced
-    return trace
-
-
-def _label(trace: Trace, thread: int) -> str:
-    return next(t.label for t in trace.threads if t.id == thread)
 
 
 def test_5_2_swapoff_frees_cluster_info_under_the_swap_in() -> None:
@@ -54,17 +40,17 @@ def test_5_2_swapoff_frees_cluster_info_under_the_swap_in() -> None:
     assert (result.stats.states, result.stats.transitions) == (141, 228)
     assert [(o.kind, o.steps, o.message) for o in result.others] == [
         ("null_deref", 11, "read through a null swap_maps reference")]
-    trace = _trace(result, SPEC, BUGGY)
+    trace = replayed_trace(result, SPEC, BUGGY)
     last = trace.steps[-1]
-    assert _label(trace, last.thread) == "swapin()"
+    assert thread_label(trace, last.thread) == "swapin()"
     assert last.text == "spin_lock(&ci->lock);" and last.func == "lock_cluster"
     assert last.fault
     frees = [s for s in trace.steps if s.text == "free(cluster_info);"]
-    assert len(frees) == 1 and _label(trace, frees[0].thread) == "swapoff()"
+    assert len(frees) == 1 and thread_label(trace, frees[0].thread) == "swapoff()"
     assert frees[0].index == 15
     # the swap-in read the pointer before swapoff() cleared it
     read = next(s for s in trace.steps if "si->cluster_info" in s.text)
-    assert _label(trace, read.thread) == "swapin()" and read.index < frees[0].index
+    assert thread_label(trace, read.thread) == "swapin()" and read.index < frees[0].index
 
 
 def test_5_3_get_swap_device_and_synchronize_rcu_verify() -> None:
@@ -87,8 +73,8 @@ def test_without_synchronize_rcu_the_fix_still_races(spec_file: Spec) -> None:
     # commit's "NULL pointer access")
     assert (result.violation.kind, result.violation.message) == (
         "null_deref", "read through a null swap_maps reference")
-    trace = _trace(result, path, FIXED)
-    assert _label(trace, trace.steps[-1].thread) == "swapin()"
+    trace = replayed_trace(result, path, FIXED)
+    assert thread_label(trace, trace.steps[-1].thread) == "swapin()"
     assert trace.steps[-1].text.startswith("ent = p->swap_map->ent[")
 
 
@@ -103,7 +89,7 @@ def test_without_the_swp_valid_test_the_fix_still_races(spec_file: Spec) -> None
     assert not result.met and result.violation is not None
     assert (result.violation.kind, result.violation.message) == (
         "null_deref", "read through a null swap_maps reference")
-    trace = _trace(result, path, FIXED)
+    trace = replayed_trace(result, path, FIXED)
     texts = [s.text for s in trace.steps]
     assert "synchronize_rcu();" in texts
-    assert _label(trace, trace.steps[-1].thread) == "swapin()"
+    assert thread_label(trace, trace.steps[-1].thread) == "swapin()"

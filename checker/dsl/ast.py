@@ -493,6 +493,9 @@ class RunItem(Node):
     loops: list[RunLoop] = field(default_factory=list)
     cpu: Expr | None = None  # `on cpu N`
     context: str = "task"  # "task" (`run`), "hardirq" (`irq`), "softirq" (`softirq`)
+    # `run T(args) * N symmetric;`: the N instances form one symmetry group
+    # (checker/ir/symmetry.py checks that the spec cannot tell them apart).
+    symmetric: bool = False
 
 
 @dataclass(eq=False)

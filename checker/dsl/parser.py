@@ -354,7 +354,7 @@ class _Builder(Transformer[Any, Any]):
     @v_args(meta=True)
     def run_item(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
         return ("run", [ast.RunItem(self._span(meta), str(items[0]), items[1], items[4],
-                                    cpu=items[2])])
+                                    cpu=items[2], symmetric=items[5] is not None)])
 
     @v_args(meta=True)
     def handler_item(self, meta: Any, items: list[Any]) -> tuple[str, Any]:

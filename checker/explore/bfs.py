@@ -21,6 +21,7 @@ from checker.explore.common import (
     warned_slowly,
 )
 from checker.explore.limits import CHECK_EVERY, Budget
+from checker.explore.por import reducer
 from checker.explore.result import Stats
 from checker.ir.interp import Fault
 
@@ -70,6 +71,7 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     parent: dict[int, int] = {init: init}
     budget.watch(parent, *([graph.index] if graph is not None else []))
     expand = c.expand
+    reduce = reducer(c)  # --por
     inv = c.invariant
     cap = budget.state_cap
     pending = c.runtime.pending  # warnings fired by the steps of one expansion
@@ -104,9 +106,11 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                 if out.limit:
                     return parent
             try:
-                succ = expand(s)
+                succ = expand(s) if reduce is None else reduce(s, parent)
             except Fault:
                 succ, v = expand_safely(c, s, path(s))
+                if c.canon is not None:  # symmetry reduction: representatives
+                    succ = [c.canon(t) for t in succ]
                 warned_slowly(c, s)
                 if pending:
                     out.warned(c, s, path(s))

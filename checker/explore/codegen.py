@@ -213,6 +213,15 @@ class Compiled:
     pc_mask: int  # all pc bits: a state with none set has every thread finished
     initial: int = 0
     thread_pc: list[tuple[int, int]] = field(default_factory=list)  # (offset, mask) per thread
+    # `expand`, also returning where each thread's successors end (`explore.por`)
+    expand_split: Callable[[int], tuple[list[int], list[int]]] | None = None
+    # With --por (set by `explore.run.check`): per thread id, the pcs whose
+    # steps may be explored alone (`ir.por.ample_pcs`); None: no reduction.
+    ample: dict[int, frozenset[int]] | None = None
+    # Symmetry reduction (checker.explore.symmetry.reduced): a state's
+    # canonical representative; `expand` and `initial` are canonical then,
+    # and a search makes the successors of a faulting expansion canonical.
+    canon: Callable[[int], int] | None = None
 
     def pc_of(self, s: int, thread_index: int) -> int:
         off, mask = self.thread_pc[thread_index]
@@ -635,6 +644,17 @@ def compile_system(ts: TransitionSystem) -> Compiled:
         src.append(f"    T{t.id}[(pcs >> {off}) & {mask}](s, out)" if off else
                    f"    T{t.id}[pcs & {mask}](s, out)")
     src.append("    return out")
+    # The same, with where each thread's successors end (partial-order reduction)
+    src.append("def expand_split(s):")
+    src.append("    out = []")
+    src.append("    ends = []")
+    src.append(f"    pcs = s & {(1 << pcs_end) - 1}")
+    for t in ts.threads:
+        off = p.offsets[t.pc_slot]
+        mask = (1 << p.widths[t.pc_slot]) - 1
+        src.append(f"    T{t.id}[(pcs >> {off}) & {mask}](s, out)")
+        src.append("    ends.append(len(out))")
+    src.append("    return out, ends")
     for kind, props in (("invariant", ts.invariants), ("final", ts.finals)):
         if not props:
             src.append(f"{kind} = None")
@@ -658,4 +678,4 @@ def compile_system(ts: TransitionSystem) -> Compiled:
     step_env = {"R": rt, "F": bytearray(len(ts.actions)), **gen.consts}
     return Compiled(ts, p, rt, source, env["expand"], "\n".join(step_src) + "\n", step_env,
                     env["invariant"], env["final"], fired, pc_mask, p.pack(ts.initial),
-                    thread_pc)
+                    thread_pc, env["expand_split"])

@@ -25,11 +25,25 @@ class CheckOptions:
     all_violations: bool = False
     # --property: check only these (names from checker.explore.properties); None: all.
     properties: tuple[str, ...] | None = None
+    # Symmetry reduction of `symmetric` runs (checker.explore.symmetry); off:
+    # the same scenario searched state by state (--no-symmetry).
+    symmetry: bool = True
+    # --por: partial-order reduction of the breadth-first search (checker/ir/por.py)
+    por: bool = False
+    # --checkpoint FILE, every `checkpoint_every` seconds (checker/vm/checkpoint.py)
+    checkpoint: str | None = None
+    checkpoint_every: float = 600.0
 
     def strategy(self, name: str) -> CheckOptions:
         if name not in ("bfs", "dfs"):
             raise ValueError(f"unknown search strategy {name!r}")
         return replace(self, search=name)
+
+    def checkpointed(self, path: str | None, every: float = 600.0) -> CheckOptions:
+        return replace(self, checkpoint=path, checkpoint_every=every)
+
+    def reduced(self, on: bool = True) -> CheckOptions:
+        return replace(self, por=on)
 
     def max_states(self, n: int | None) -> CheckOptions:
         return replace(self, state_limit=n)
@@ -56,6 +70,9 @@ class CheckOptions:
 
     def only_properties(self, names: tuple[str, ...] | None) -> CheckOptions:
         return replace(self, properties=names or None)
+
+    def use_symmetry(self, on: bool) -> CheckOptions:
+        return replace(self, symmetry=on)
 
     def show_progress(self, on: bool) -> CheckOptions:
         return replace(self, progress=on)

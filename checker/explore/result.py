@@ -2,12 +2,66 @@
 
 from __future__ import annotations
 
+import math
 import resource
 from dataclasses import dataclass, field
 from typing import Any
 
 from checker.ir.nodes import Cover, Expectation, Origin, Prop, TransitionSystem, WarnExpectation
 from checker.kinds import VERIFIED, Status, Verdict, ViolationKind
+
+
+@dataclass
+class Coverage:
+    """What a partial search covered and what it may have missed (README,
+    "Partial search"). `omitted`: the expected number of states omitted by
+    hash collisions (0 for a simulation, which stores nothing)."""
+
+    mode: str  # bitstate, hashcompact, simulation, swarm
+    states: int  # states stored (a simulation: distinct states visited)
+    bits: int = 0  # the filter's size (bitstate), a stored hash's (hashcompact)
+    bits_set: int = 0
+    hashes: int = 0
+    omitted: float = 0.0
+    depth_bound: int | None = None
+    cut: bool = False  # the depth bound left states unexpanded
+    searches: int = 1  # swarm: the searches run; simulation: the walks
+    detail: str = ""
+
+    @property
+    def fill(self) -> float:
+        """The filter's fill ratio (bitstate)."""
+        return self.bits_set / self.bits if self.bits and self.mode != "hashcompact" else 0.0
+
+    @property
+    def p_omission(self) -> float:
+        """P(at least one state omitted by a collision), the number of
+        omissions taken as Poisson with mean `omitted`."""
+        return -math.expm1(-self.omitted)
+
+    def to_json(self) -> dict[str, object]:
+        return {"mode": self.mode, "states": self.states, "bits": self.bits,
+                "bits_set": self.bits_set, "fill": self.fill, "hashes": self.hashes,
+                "expected_omissions": self.omitted, "p_omission": self.p_omission,
+                "depth_bound": self.depth_bound, "depth_cut": self.cut,
+                "searches": self.searches, "detail": self.detail}
+
+    def text(self) -> str:
+        if self.mode == "bitstate":
+            what = (f"bitstate: {self.states:,} states stored, {self.bits_set:,} of "
+                    f"{self.bits:,} bits set (fill {self.fill:.3%}), {self.hashes} hashes")
+        elif self.mode == "hashcompact":
+            what = f"hash compaction: {self.states:,} states stored as 64-bit hashes"
+        else:
+            what = f"{self.mode}: {self.states:,} states"
+        if self.detail:
+            what += f", {self.detail}"
+        if self.mode != "simulation":
+            what += (f"; expected states omitted by collisions {self.omitted:.3g}, "
+                     f"P(any omitted) {self.p_omission:.3g}")
+        if self.cut:
+            what += f"; depth bound {self.depth_bound} reached"
+        return "partial search (never verified): " + what
 
 
 @dataclass
@@ -28,6 +82,17 @@ class Stats:
     # Per worker of a distributed search (checker/vm/ray_search.py): the
     # states it stores and its peak resident memory (MB).
     workers: list[tuple[int, float]] = field(default_factory=list)
+    # A partial search's figures (bitstate, hash compaction, simulation,
+    # swarm); None for an exhaustive one.
+    coverage: Coverage | None = None
+    # Symmetry reduction: what was reduced ("1 group of 3 compactor threads"),
+    # or why a declared one was not applied; "" when none was declared.
+    symmetry: str = ""
+    symmetry_applied: bool = False
+    # What --por did: "partial-order reduction", or why it was not applied.
+    reduction: str = ""
+    # --resume: the seconds the search had run before its checkpoint.
+    resumed_seconds: float | None = None
 
     @property
     def states_per_second(self) -> float:

@@ -15,8 +15,10 @@ from checker.explore.properties import LIVELOCK, NO_PROGRESS, STARVATION, select
 from checker.explore.result import CheckResult, Stats, Violation, peak_rss_mb
 from checker.explore.switches import MAX_STATES as SWITCH_PASS_MAX_STATES
 from checker.explore.switches import fewest_switches
+from checker.explore.symmetry import Canon, Concretizer, describe, orbit_bound, reduced
 from checker.explore.vacuity import uncovered, unexecuted
 from checker.ir.nodes import TransitionSystem
+from checker.ir.por import ample_pcs
 from checker.kinds import VERIFIED, Verdict, ViolationKind
 
 Search = Callable[[Compiled, Budget, Stats, Outcome, StateGraph | None], Mapping[int, int]]
@@ -44,13 +46,37 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     out = Outcome(ts.expect, every=opts.all_violations, wanted=wanted)
     graph = StateGraph() if opts.check_livelock and ts.has_cycles \
         and (wanted is None or bool({LIVELOCK, STARVATION, NO_PROGRESS} & wanted)) else None
+    searched_c = c
+    concrete: Concretizer | None = None
+    if ts.symmetry:
+        if not opts.symmetry:
+            stats.symmetry = "not applied (--no-symmetry)"
+        elif graph is not None:
+            # The livelock and fairness passes read the whole state graph:
+            # they run on the unreduced system (README, "Symmetry reduction").
+            stats.symmetry = ("not applied: the livelock and fairness passes need every "
+                              "state (--no-livelock to reduce)")
+        else:
+            canon = Canon(ts, c.packing)
+            searched_c = reduced(c, canon)
+            concrete = Concretizer(c, canon)
+            stats.symmetry = describe(ts.symmetry)
+            stats.symmetry_applied = True
+    stats.reduction = _reduce(c, opts, graph, concrete is not None)
     try:
-        parent = search(c, budget, stats, out, graph)
+        parent = search(searched_c, budget, stats, out, graph)
     except KeyboardInterrupt as e:  # Ctrl-C: the figures so far, for the message
         stats.seconds = budget.elapsed()
         e.add_note(f"scenario {ts.scenario}: stopped at {figures(stats)}: not verified")
         raise
     stats.seconds = budget.elapsed()
+    # The fewest-switches pass searches the concrete system: up to the
+    # product of the groups' factorials more states than the reduced search.
+    widening = 1
+    if concrete is not None:
+        with phase("mapping the counterexamples back from symmetry representatives"):
+            concrete_runs(concrete, out)
+        widening = orbit_bound(ts.symmetry)
     if out.violation is None and out.limit is None and graph is not None:
         from checker.explore.fairness import (  # scipy: only when needed
             find_no_progress,
@@ -89,7 +115,7 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
             # Cut short before the expected violation: incomplete, as without the option.
             out.others, out.violation = [out.violation, *out.others], None
     if out.violation is not None and opts.search == "bfs" and opts.few_switches \
-            and stats.states <= SWITCH_PASS_MAX_STATES:
+            and stats.states * widening <= SWITCH_PASS_MAX_STATES:
         try:
             with phase("choosing the counterexample with the fewest thread switches"):
                 out.violation = fewest_switches(c, out.violation)
@@ -98,7 +124,7 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
         except LimitExceeded:
             pass  # the counterexample found stands: it is a shortest one
     if out.warnings and opts.search == "bfs" and opts.few_switches \
-            and stats.states <= SWITCH_PASS_MAX_STATES:
+            and stats.states * widening <= SWITCH_PASS_MAX_STATES:
         try:
             with phase("choosing the warnings' runs with the fewest thread switches"):
                 for w in out.warnings.values():
@@ -127,6 +153,35 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     # A search restricted by --property verifies only the properties it checked.
     return CheckResult(ts, Verdict.VERIFIED, stats, unexecuted=unexecuted(c), uncovered=uncovered(c),
                        search=opts.search, warnings=warned, compiled=c)
+
+
+def concrete_runs(concrete: Concretizer, out: Outcome) -> None:
+    """Every run the reduced search kept, mapped to a concrete run."""
+    if out.violation is not None:
+        out.violation = concrete.violation(out.violation)
+    out.others = [concrete.violation(v) for v in out.others]
+    out.found = {k: concrete.violation(v) for k, v in out.found.items()}
+    out.warnings = {k: concrete.warning(w) for k, w in out.warnings.items()}
+
+
+def _reduce(c: Compiled, opts: CheckOptions, graph: StateGraph | None, symmetric: bool) -> str:
+    """Set `c.ample` when --por applies (checker/ir/por.py); what to tell."""
+    c.ample = None
+    if not opts.por:
+        return ""
+    why = ("the search is depth-first" if opts.search != "bfs"
+           else "symmetry reduction applies (the two are not combined)" if symmetric
+           else "the livelock and liveness passes need every state (--no-livelock)"
+           if graph is not None
+           else "lockdep's usage pass reads every state of a scenario with handlers"
+           if c.ts.has_handlers else None)
+    if why is None:
+        c.ample = ample_pcs(c.ts)
+        if c.ample is None:
+            why = "the scenario starts threads or has WARN_ON sites"
+    if why is not None:
+        return f"partial-order reduction not applied: {why}"
+    return "partial-order reduction"
 
 
 def _every(out: Outcome) -> None:

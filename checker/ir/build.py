@@ -51,6 +51,7 @@ from checker.ir.nodes import (
     TransitionSystem,
     WarnExpectation,
 )
+from checker.ir.symmetry import check_actions, symmetry_groups
 from checker.kinds import VERIFIED, PropertyKind, ViolationKind, expect_kind
 from checker.sema.check import Checker, elaborate
 from checker.sema.symbols import (
@@ -265,6 +266,10 @@ class ScenarioBuilder:
             layout.slots[pc_slot] = replace(layout.slots[pc_slot], hi=hi)
         state = self.initial_state(state, threads, lowerers)
         invariants, finals = self.lower_properties()
+        groups, tid_locs = symmetry_groups(el, sc, [run for _, run in self.instances], threads,
+                                           layout, list(self.dynamic_counts),
+                                           bool(self.pcpu_lvs), bool(curr))
+        check_actions(groups, actions)
         expect = sc.expect
         expectation = Expectation(expect_kind(expect.kind), expect.name, expect.span) if expect \
             else Expectation(VERIFIED, None, None)
@@ -289,6 +294,8 @@ class ScenarioBuilder:
             tags=list(sc.tags),
             warn_expects=self.warn_expects(sc),
             cpus=cpus,
+            symmetry=groups,
+            tid_locs=tid_locs,
         )
         return ts
 

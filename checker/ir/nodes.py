@@ -385,6 +385,30 @@ class CpuState:
     bh_disable_count: int = -1
 
 
+@dataclass(frozen=True)
+class SymmetryGroup:
+    """Thread instances declared interchangeable (`run T(args) * N
+    symmetric;`, checked by `checker.ir.symmetry`): a state and the state
+    with these instances permuted, every thread id renamed the same way,
+    have the same futures and violations. `blocks[i]` are instance
+    `threads[i]`'s slots, corresponding slot by slot across instances."""
+
+    kind: str
+    threads: tuple[int, ...]
+    blocks: tuple[tuple[int, ...], ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class TidLoc:
+    """A place that holds a thread id: slot `slot`, or with `width` the
+    field of `width` bits at `shift` of that word slot."""
+
+    slot: int
+    shift: int = 0
+    width: int = 0
+
+
 @dataclass
 class Expectation:
     kind: ExpectKind
@@ -424,6 +448,9 @@ class TransitionSystem:
     tags: list[str] = field(default_factory=list)  # `tag slow;`: large configurations
     warn_expects: list[WarnExpectation] = field(default_factory=list)
     cpus: list[CpuState] = field(default_factory=list)  # per CPU number
+    # `symmetric` runs (checker.ir.symmetry); `tid_locs` only when there is one.
+    symmetry: list[SymmetryGroup] = field(default_factory=list)
+    tid_locs: list[TidLoc] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[Prop]:

@@ -123,4 +123,12 @@ def dump(ts: TransitionSystem) -> str:
         out.append(f"invariant {ts.props[idx].name}: {p.expr(e)}")
     for idx, e in ts.finals:
         out.append(f"final {ts.props[idx].name}: {p.expr(e)}")
+    for g in ts.symmetry:
+        threads = ", ".join(f"T{t}" for t in g.threads)
+        out.append(f"symmetric {g.kind}: {threads}; per instance slots "
+                   + " | ".join(" ".join(str(k) for k in b) for b in g.blocks))
+    if ts.tid_locs:
+        out.append("thread ids renamed in: " + ", ".join(
+            ts.slots[loc.slot].name + (f"{{{loc.shift}:{loc.width}}}" if loc.width else "")
+            for loc in ts.tid_locs))
     return "\n".join(out)

@@ -1208,6 +1208,16 @@ class Checker:
                 self.err(run.count.span, f"a number of instances cannot be negative ({got})")
             n = max(got or 0, 0)
         counts[run] = n
+        if run.symmetric:
+            if run.count is None:
+                self.err(run.span, "'symmetric' needs a number of instances: "
+                                   f"run {run.thread}(...) * N symmetric;")
+            if run.loops:
+                self.err(run.span, "a 'symmetric' run cannot be inside a scenario 'for' loop: "
+                                   "its instances would differ by the loop variable")
+            if run.cpu is not None:
+                self.err(run.span, "a 'symmetric' run cannot name a CPU ('on cpu'): the "
+                                   "instances would share a CPU and preempt one another in order")
         if run.cpu is not None:
             cpu = self.const_int(run.cpu, "a CPU number")
             if cpu is not None and not 0 <= cpu < MAX_CPUS:

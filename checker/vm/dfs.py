@@ -29,7 +29,7 @@ from checker.explore.result import Stats
 from checker.ir.interp import Fault
 from checker.vm import dfs_kernel as D
 from checker.vm import kernel as K
-from checker.vm.layout import Words
+from checker.vm.layout import NotSupported, Words
 from checker.vm.machine import Machine
 from checker.vm.program import META_FIN, META_INV, META_NACTIONS, compile_program
 from checker.vm.search import CHECK_EVERY, finish, take_warnings
@@ -62,6 +62,9 @@ class _Stack:
 
 def vm_dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
            graph: StateGraph | None = None) -> Mapping[int, int]:
+    if c.canon is not None:
+        raise NotSupported("symmetry reduction (with the VM's depth-first search): the Python "
+                           "engine and the breadth-first VM apply it")
     prog = compile_program(c.ts, c.packing)
     c.runtime.pending.clear()
     layout = prog.layout

@@ -19,7 +19,7 @@ from pathlib import Path
 import numba
 
 _SOURCES = ("opcodes.py", "machine.py", "kernel.py", "dfs_kernel.py", "parallel_kernel.py",
-            "jit.py", "treestore.py", "pairs.py")
+            "jit.py", "treestore.py", "pairs.py", "bitstate.py", "symmetry.py")
 
 
 def cache_dir() -> Path:

@@ -21,12 +21,13 @@ import numpy as np
 
 from checker.vm.jit import njit
 from checker.vm.machine import expand, predicate
+from checker.vm.symmetry import canon_row
 from checker.vm.treestore import tree_get, tree_put
 
 # Scalars
 (SC_N, SC_HEAD, SC_LEVEL_END, SC_NEXT, SC_DEPTH, SC_TRANS, SC_POS, SC_K, SC_BUDGET, SC_CAP,
  SC_GROW_AT, SC_EVENT, SC_RESULT, SC_EDGES, SC_EDGE_CAP, SC_RECORD, SC_INV, SC_FIN, SC_TREE,
- SC_TREE_LEAF, SC_TREE_NODE, SC_SIZE) = range(22)
+ SC_TREE_LEAF, SC_TREE_NODE, SC_POR, SC_SIZE) = range(23)
 
 # Events
 DONE, LIMITS, GROW, FAULT, TERMINAL, INVARIANT, CAP = range(7)
@@ -82,12 +83,18 @@ def search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarr
            flags: np.ndarray, table: np.ndarray, sc: np.ndarray, succ: np.ndarray,
            succ_act: np.ndarray, faults: np.ndarray, bufs: np.ndarray, regs: np.ndarray,
            pend: np.ndarray, fired: np.ndarray, covered: np.ndarray,
-           edges: np.ndarray, tree: tuple[np.ndarray, ...], cur: np.ndarray) -> int:
+           edges: np.ndarray, tree: tuple[np.ndarray, ...], cur: np.ndarray,
+           por: np.ndarray, sym: np.ndarray) -> int:
     """Search on from where `sc` says; return the event that needs Python.
     With sc[SC_TREE], the states live in the tree store `tree` (the arrays
     of `TreeStore.arrays()` and its scratch) instead of `store`/`table`;
     a put needs room for one new state's entries in each of its tables
-    (SC_TREE_LEAF and SC_TREE_NODE entries below the root, one root)."""
+    (SC_TREE_LEAF and SC_TREE_NODE entries below the root, one root).
+    With sc[SC_POR] (dense only), `por[action id]` is (thread index, 1 if
+    the action's thread may be expanded alone at its pc): `explore.por`'s
+    rule, applied by `ample`. `sym`: the symmetry groups
+    (`checker.vm.symmetry`), by which every successor is made canonical
+    before it is looked up (never with `por`: `explore.run` applies one)."""
     (t_left, t_right, t_table, t_rk, t_rs, t_lk, t_ls, t_nk, t_ns, t_count, t_vals) = tree
     while True:
         if sc[SC_K] >= 0:  # storing the successors of state HEAD
@@ -96,6 +103,7 @@ def search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarr
                 if sc[SC_RECORD] and sc[SC_EDGES] >= sc[SC_EDGE_CAP]:
                     return GROW
                 row = succ[sc[SC_POS]]
+                canon_row(row, sym)  # symmetry reduction (a no-op without groups)
                 n = sc[SC_N]
                 if sc[SC_TREE]:
                     if n >= sc[SC_GROW_AT] or not tree_room(t_lk, t_nk, t_rk, t_count,
@@ -182,9 +190,39 @@ def search(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarr
             continue
         for j in range(k):
             fired[succ_act[j]] = 1
+        if sc[SC_POR]:
+            k = ample(succ, succ_act, k, por, table, store)
         sc[SC_TRANS] += k
         sc[SC_K] = k
         sc[SC_POS] = 0
+
+
+@njit(cache=True)
+def ample(succ: np.ndarray, succ_act: np.ndarray, k: int, por: np.ndarray,
+          table: np.ndarray, store: np.ndarray) -> int:
+    """Partial-order reduction (`checker.explore.por`): the successors of
+    the first thread whose actions may be expanded alone, moved to the
+    front, if none of them is stored yet; their count, else `k`."""
+    j0 = -1
+    for j in range(k):
+        if por[succ_act[j], 1]:
+            j0 = j
+            break
+    if j0 < 0:
+        return k
+    t0 = por[succ_act[j0], 0]
+    j1 = j0
+    while j1 < k and por[succ_act[j1], 0] == t0:
+        j1 += 1
+    for j in range(j0, j1):
+        if find(table, store, succ[j], -1) >= 0:
+            return k
+    if j0 > 0:
+        for j in range(j0, j1):
+            for w in range(succ.shape[1]):
+                succ[j - j0, w] = succ[j, w]
+            succ_act[j - j0] = succ_act[j]
+    return j1 - j0
 
 
 @njit(cache=True)

@@ -77,6 +77,9 @@ def parallel_bfs(workers: int) -> Search:
             # single-threaded search would stop in it: a warning past that
             # point would be reported. Not worth the bookkeeping.
             raise NotSupported("WARN_ON() sites (with --workers)")
+        if c.canon is not None:
+            raise NotSupported("symmetry reduction (with --workers): the Python engine and the "
+                               "breadth-first VM apply it")
         return _Search(c, budget, stats, out, graph, workers).run()
 
     return search

@@ -431,7 +431,7 @@ def connect(address: str, workers: int | None = None) -> Iterator[Cluster]:
 
 class Checkpoints:
     """Where and how often a search saves itself (`--checkpoint FILE`), and
-    the file it resumes from (`--resume FILE`, if it exists)."""
+    the file it resumes from (`--resume FILE`)."""
 
     def __init__(self, save: Path | None, every_s: float = 600.0,
                  resume: Path | None = None):
@@ -556,7 +556,7 @@ class _Search:
                                    "(no free CPU on the cluster?)")
             self.get(started)
             ck = self.checkpoints
-            if ck is not None and ck.resume is not None and ck.resume.exists():
+            if ck is not None and ck.resume is not None:
                 self.load(ck.resume)
                 return self.finish(self.levels())
             init = self.prog.layout.words_of(c.initial)
@@ -677,6 +677,8 @@ class _Search:
 
     def load(self, path: Path) -> None:
         """Resume the search saved in `path` (`save`)."""
+        if not path.exists():
+            raise WorkerFailed(f"{path}: no such checkpoint")
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(bytes(z["meta"]).decode())
             if meta.get("format") != CHECKPOINT_FORMAT or meta["identity"] != self.identity():

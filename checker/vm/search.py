@@ -12,7 +12,9 @@ and fewest-switches passes are those of the Python engine.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 
 import numpy as np
 
@@ -27,6 +29,7 @@ from checker.explore.common import (
     warned_slowly,
 )
 from checker.explore.limits import Budget
+from checker.explore.por import reducer
 from checker.explore.result import Stats
 from checker.ir.interp import Fault
 from checker.vm import kernel as K
@@ -41,6 +44,7 @@ from checker.vm.program import (
     silence,
 )
 from checker.vm.store import Store, cap_reason, state_cap
+from checker.vm.symmetry import sym_table
 
 CHECK_EVERY = 8192  # expansions between two returns for the limits and progress
 
@@ -72,12 +76,15 @@ KernelOf = Callable[[Program], tuple[Callable[..., int], Words]]
 
 
 def vm_bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
-           graph: StateGraph | None = None, kernel: KernelOf | None = None) -> Mapping[int, int]:
-    """The whole search in the VM, from the initial state."""
+           graph: StateGraph | None = None, kernel: KernelOf | None = None,
+           store: Callable[[Program], Store] | None = None) -> Mapping[int, int]:
+    """The whole search in the VM, from the initial state. `store`: another
+    store for the program, with its kernel (`bitstate`'s partial stores)."""
     prog = compile_program(c.ts, c.packing)
     c.runtime.pending.clear()
-    st = Store(prog.layout.nwords, graph is not None, budget.opts.store)
-    sc = _scalars(prog, budget, graph)
+    st = store(prog) if store is not None else Store(prog.layout.nwords, graph is not None,
+                                                     _form(c, budget))
+    sc = _scalars(prog, budget, graph, c)
     st.fill(prog.layout.words_of(c.initial).reshape(1, -1), [0], sc)
     sc[K.SC_N] = 1
     sc[K.SC_LEVEL_END] = 1
@@ -107,8 +114,8 @@ def vm_resume(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     prog = prog or compile_program(c.ts, c.packing)
     silence(prog, out.warnings)  # recorded by the Python search before the hand-over
     budget.unwatch()  # the Python tables are emptied below
-    st = Store(prog.layout.nwords, graph is not None, budget.opts.store)
-    sc = _scalars(prog, budget, graph)
+    st = Store(prog.layout.nwords, graph is not None, _form(c, budget))
+    sc = _scalars(prog, budget, graph, c)
     n = len(level.parent)
     states = list(level.parent)
     index = {s: i for i, s in enumerate(states)}
@@ -133,8 +140,65 @@ def vm_resume(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     return search.run()
 
 
-def _scalars(prog: Program, budget: Budget, graph: StateGraph | None) -> Words:
+def vm_restore(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
+               graph: StateGraph | None, path: Path,
+               then: tuple[int, KernelOf] | None = None) -> Mapping[int, int]:
+    """Go on with the search saved at `path` (`--resume`): the store, the
+    kernel's counters and what was executed, as they were at the
+    checkpoint; CheckpointError if the file is not one of this search."""
+    from checker.vm.checkpoint import CheckpointError, load
+
+    ck = load(path, c, graph is not None)
+    prog = compile_program(c.ts, c.packing)
+    if ck.rows.shape[1] != prog.layout.nwords:
+        raise CheckpointError(f"{path}: states of {ck.rows.shape[1]} words, "
+                              f"{prog.layout.nwords} here")
+    c.runtime.pending.clear()
+    st = Store(prog.layout.nwords, graph is not None, _form(c, budget))
+    sc = ck.sc.astype(np.int64).copy()
+    sc[K.SC_TREE] = 0
+    sc[K.SC_CAP] = state_cap(budget)
+    n = int(sc[K.SC_N])
+    st.fill(ck.rows.astype(np.int64), ck.parent.tolist(), sc)
+    st.flags[:n] = ck.flags
+    if graph is not None:
+        sc[K.SC_EDGES] = st.fill_edges(ck.edges[:, 0], ck.edges[:, 1])
+    st.grow(sc)
+    search = _Search(c, prog, st, sc, budget, stats, out, graph)
+    search.fired[:] = ck.fired
+    search.covered[:] = ck.covered
+    c.fired[:] = bytes(ck.py_fired)
+    c.runtime.covered.update(int(k) for k in ck.py_covered)
+    search.seconds_before = float(ck.meta.get("seconds", 0.0))
+    stats.resumed_seconds = search.seconds_before
+    search.then = then
+    if then is not None and n >= then[0]:
+        search._swap(then[1])
+    return search.run()
+
+
+def _form(c: Compiled, budget: Budget) -> str:
+    """The store's form: dense under --por (its proviso looks states up in
+    the dense table), else the one asked for."""
+    return "dense" if c.ample is not None else budget.opts.store
+
+
+def por_table(c: Compiled) -> Words:
+    """Per action id: its thread's index and 1 if the thread may be
+    expanded alone at the action's pc (`explore.por`), for the kernel."""
+    out = np.zeros((max(len(c.ts.actions), 1), 2), dtype=np.int64)
+    index = {t.id: i for i, t in enumerate(c.ts.threads)}
+    ample = c.ample or {}
+    for a in c.ts.actions:
+        out[a.id, 0] = index[a.thread]
+        out[a.id, 1] = a.src in ample.get(a.thread, frozenset())
+    return out
+
+
+def _scalars(prog: Program, budget: Budget, graph: StateGraph | None,
+             c: Compiled | None = None) -> Words:
     sc = np.zeros(K.SC_SIZE, dtype=np.int64)
+    sc[K.SC_POR] = c is not None and c.ample is not None
     sc[K.SC_CAP] = state_cap(budget)
     sc[K.SC_INV] = prog.meta[META_INV]
     sc[K.SC_FIN] = prog.meta[META_FIN]
@@ -159,6 +223,10 @@ class _Search:
         self.m = Machine(prog)
         self.fired = np.zeros(max(int(prog.meta[META_NACTIONS]), 1), dtype=np.uint8)
         self.covered = np.zeros(len(self.m.pend), dtype=np.uint8)
+        self.por = por_table(c)
+        self.sym = sym_table(c, prog.layout)
+        self.saved_at = time.monotonic()  # the last checkpoint (or the start)
+        self.seconds_before = 0.0  # searched before a resumed checkpoint
 
     def state(self, i: int) -> int:
         return self.prog.layout.int_of(self.st.row(i))
@@ -186,7 +254,7 @@ class _Search:
             ev = self.kernel(self.code, p.slots, p.pcs, p.pcact, p.acts, p.aux, st.store,
                              st.parent, st.flags, st.table, sc, m.out, m.out_act, m.faults,
                              m.bufs, m.regs, m.pend, self.fired, self.covered, st.edges,
-                             st.tree_args(), st.cur)
+                             st.tree_args(), st.cur, self.por, self.sym)
             if ev == K.DONE:
                 self.sync()
                 break
@@ -196,6 +264,7 @@ class _Search:
                 if out.limit:
                     break
                 sc[K.SC_BUDGET] = CHECK_EVERY
+                self._checkpoint()
                 if self.then is not None and sc[K.SC_N] >= self.then[0]:
                     self._swap(self.then[1])
             elif ev == K.GROW:
@@ -225,7 +294,7 @@ class _Search:
                     break
                 sc[K.SC_HEAD] = i + 1
             elif ev == K.FAULT:
-                if _python_expand(c, m, sc, self.state, self.path, out):
+                if _python_expand(c, m, sc, self.state, self.path, out, self.stored):
                     self.sync()
                     break
             else:
@@ -241,19 +310,43 @@ class _Search:
         except Exception:
             return
 
+    def _checkpoint(self) -> None:
+        """--checkpoint: save the search if the period has passed and it
+        recorded nothing the file cannot hold (checker/vm/checkpoint.py)."""
+        opts, out = self.budget.opts, self.out
+        if opts.checkpoint is None or time.monotonic() - self.saved_at < opts.checkpoint_every:
+            return
+        if out.others or out.found or out.warnings:
+            return
+        from checker.vm.checkpoint import save
+
+        self.sync()
+        save(Path(opts.checkpoint), self.c, self.st, self.sc, self.fired, self.covered,
+             self.seconds_before + self.budget.elapsed())
+        self.saved_at = time.monotonic()
+
+    def stored(self, s: int) -> bool:
+        """Whether state `s` (packed) is in the store: the --por proviso of
+        a state the Python engine expands for the kernel (dense only)."""
+        row = self.prog.layout.words_of(s)
+        return bool(K.find(self.st.table, self.st.store, row, -1) >= 0)
+
     def finish(self) -> Mapping[int, int]:
         return finish(self.c, self.prog, self.st, self.sc, self.fired, self.covered,
                        self.graph)
 
 
 def _python_expand(c: Compiled, m: Machine, sc: Words, state: Callable[[int], int],
-                   path: Callable[[int], Callable[[], list[int]]], out: Outcome) -> bool:
-    """Expand the state the kernel gave up on as `bfs` does; its successors
+                   path: Callable[[int], Callable[[], list[int]]], out: Outcome,
+                   stored: Callable[[int], bool]) -> bool:
+    """Expand the state the kernel gave up on as `bfs` does (with --por,
+    reduced alike: `stored` says which states were seen); its successors
     go back to the kernel to store. True if the search stops."""
     i = int(sc[K.SC_EVENT])
     s = state(i)
+    reduce = reducer(c)
     try:
-        succ = c.expand(s)
+        succ = c.expand(s) if reduce is None else reduce(s, _Seen(stored))
     except Fault:
         succ, v = expand_safely(c, s, path(i))
         warned_slowly(c, s)
@@ -276,6 +369,16 @@ def _python_expand(c: Compiled, m: Machine, sc: Words, state: Callable[[int], in
     sc[K.SC_K] = len(succ)
     sc[K.SC_POS] = 0
     return False
+
+
+class _Seen:
+    """`stored` as the container `explore.por`'s expansion asks."""
+
+    def __init__(self, stored: Callable[[int], bool]):
+        self._stored = stored
+
+    def __contains__(self, s: object) -> bool:
+        return isinstance(s, int) and self._stored(s)
 
 
 def take_warnings(c: Compiled, prog: Program, s: int, path: Callable[[], list[int]],

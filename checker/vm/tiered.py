@@ -23,6 +23,7 @@ llvmlite at the swap.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from checker.explore.bfs import Handover, Level, bfs
 from checker.explore.codegen import Compiled
@@ -68,6 +69,21 @@ def tiered_bfs(after: int = VM_AFTER, jit_after: int | None = JIT_AFTER) -> Sear
 
     return search
 
+
+
+def resumed_bfs(path: Path, jit_after: int | None = JIT_AFTER) -> Search:
+    """`--resume FILE`: the breadth-first search saved there by
+    `--checkpoint`, gone on with in the VM (and its JIT past `jit_after`
+    states, as `tiered_bfs`)."""
+
+    def search(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
+               graph: StateGraph | None = None) -> Mapping[int, int]:
+        from checker.vm.search import vm_restore
+
+        return vm_restore(c, budget, stats, out, graph, path,
+                          None if jit_after is None else (jit_after, _jit))
+
+    return search
 
 
 def _jit(prog: Program) -> tuple[Callable[..., int], Words]:

@@ -1,0 +1,384 @@
+"""Symmetry groups of a scenario, and the static check that makes them sound.
+
+`run T(args) * N symmetric;` declares the N instances interchangeable: the
+search may store one state per orbit of the permutations of these instances
+(checker/explore/symmetry.py). That is sound only when permuting the
+instances, and renaming every thread id by the same permutation, maps each
+transition to a transition and each violation to a violation of the same
+kind and property. The instances run the same code with the same arguments,
+so their own slots correspond one to one; what can still tell them apart is
+a thread id used as a number, and the scenario's execution contexts. This
+module refuses the declaration, naming the reason, when:
+
+- a thread id (`current`, or an expression of type `tid`) is used other than
+  compared with `==`/`!=` to another thread id or to `0`/`none`, tested as a
+  condition, or stored, passed or returned as a `tid`: an ordered
+  comparison, arithmetic (`1 << current`), indexing (`a[current]`), or a
+  store into an `int` all depend on which instance runs;
+- a number other than 0 becomes a thread id (`tid t = 2;`, `owner == 1`);
+  these are checked in all the code the scenario runs: its threads (the
+  symmetric ones and the others), the procedures they call, models
+  included, init blocks, global initializers, properties, `run` arguments;
+- the instances' kind is started by `start` (dynamic slots are filled in
+  order), the scenario has interrupt handlers, per-CPU variables, or tasks
+  sharing a CPU (their `curr` slot and the preemption order name threads);
+- the instances' slots or steps do not correspond (a guard behind the
+  walk above: a branch on `current` folded to a constant lowers each
+  instance differently).
+
+What the groups record: per instance its slots (pc first, then its other
+owned slots, last allocated first, the same order in every instance), and
+every location that holds a thread id (`TidLoc`: whole `tid` slots, and
+`tid` fields of words), globally, in threads' locals and in pool objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checker.dsl import ast
+from checker.dsl.diagnostics import Span, SpecError
+from checker.dsl.walk import expr_children, subexprs
+from checker.ir.layout import Layout
+from checker.ir.nodes import Action, Slot, SymmetryGroup, ThreadInstance, TidLoc
+from checker.sema.check import walk_stmts
+from checker.sema.symbols import Elaboration, GlobalSym, LocalSym, ProcSym, ThreadSym
+from checker.sema.types import ArrayType, StructType, TidType, Type
+
+
+def symmetry_groups(el: Elaboration, sc: ast.ScenarioDecl,
+                    runs: list[ast.RunItem | None], threads: list[ThreadInstance],
+                    layout: Layout, started: list[str], per_cpu: bool,
+                    shared_cpus: bool) -> tuple[list[SymmetryGroup], list[TidLoc]]:
+    """The scenario's symmetry groups (none without a `symmetric` run) and
+    its thread-id locations; SpecError when a declaration is unsound."""
+    slots = layout.slots
+    items: list[ast.RunItem] = []
+    for r in runs:
+        if r is not None and r.symmetric and r not in items:
+            items.append(r)
+    if not items:
+        return [], []
+    first = items[0]
+    why = _context_refusal(el, sc, items, started, per_cpu, shared_cpus, threads)
+    if why is not None:
+        raise SpecError.at(why[0], why[1])
+    TidUses(el, first).check_scenario(sc, threads_run(el, runs, started))
+    groups = []
+    for item in items:
+        members = [t for t, r in zip(threads, runs, strict=True) if r is item]
+        if len(members) < 2:
+            continue  # one instance: nothing to permute
+        blocks = [block_of(t) for t in members]
+        _check_blocks(item, members, blocks, slots)
+        groups.append(SymmetryGroup(item.thread, tuple(t.id for t in members),
+                                    tuple(tuple(b) for b in blocks), item.span))
+    return groups, tid_locations(slots, layout) if groups else []
+
+
+def block_of(t: ThreadInstance) -> list[int]:
+    """An instance's slots in the order that makes instances correspond:
+    the pc, then its other slots, the last allocated first (so that a run
+    of them adjacent in a packed state compares as one integer, its most
+    significant slot first: `checker.explore.symmetry`)."""
+    return [t.pc_slot, *sorted((s for s in t.owned if s != t.pc_slot), reverse=True)]
+
+
+def tid_locations(slots: list[Slot], layout: Layout) -> list[TidLoc]:
+    """Every place a thread id is stored: `tid` slots and `tid` word fields."""
+    out: list[TidLoc] = []
+    for s in slots:
+        if s.kind == "tid":
+            out.append(TidLoc(s.index))
+        elif s.kind == "word" and isinstance(s.type, StructType):
+            for f in layout.word_fields(s.type).values():
+                if isinstance(f.type, TidType):
+                    out.append(TidLoc(s.index, f.shift, f.width))
+    return out
+
+
+def _context_refusal(el: Elaboration, sc: ast.ScenarioDecl, items: list[ast.RunItem],
+                     started: list[str], per_cpu: bool, shared_cpus: bool,
+                     threads: list[ThreadInstance]) -> tuple[Span, str] | None:
+    head = f"scenario {sc.name}: the symmetric instances of"
+    for item in items:
+        if item.thread in started:
+            return item.span, (f"{head} {item.thread} cannot be told apart only if no 'start' "
+                               f"creates more of them: a 'start {item.thread}(...)' fills the "
+                               "free thread slots in order")
+    item = items[0]
+    if any(t.context.value != "task" for t in threads):
+        return item.span, (f"{head} {item.thread}: the scenario has interrupt handlers, which run "
+                           "on a named CPU: symmetry reduction is not applied with handlers")
+    if per_cpu:
+        return item.span, (f"{head} {item.thread}: the scenario has per-CPU variables, which give "
+                           "each instance its CPU's own copy: symmetry reduction is not applied "
+                           "with per_cpu variables")
+    if shared_cpus:
+        return item.span, (f"{head} {item.thread}: tasks share a CPU ('on cpu'), and the CPU's "
+                           "current task names a thread: symmetry reduction is not applied "
+                           "with shared CPUs")
+    return None
+
+
+def _check_blocks(item: ast.RunItem, members: list[ThreadInstance], blocks: list[list[int]],
+                  slots: list[Slot]) -> None:
+    def shape(k: int) -> tuple[object, ...]:
+        s = slots[k]
+        return (s.lo, s.hi, s.kind, s.default, s.frame, s.pool, str(s.type))
+
+    ref = [shape(k) for k in blocks[0]]
+    for t, b in zip(members, blocks, strict=True):
+        mine = {s.index for s in slots if s.thread == t.id}
+        if [shape(k) for k in b] != ref or len(t.param_slots) != len(members[0].param_slots) \
+                or mine != set(b):
+            raise SpecError.at(item.span, f"the symmetric instances of {item.thread} have "
+                                          "state slots that do not correspond (an internal "
+                                          "error: please report it)")
+
+
+def check_actions(groups: list[SymmetryGroup], actions: list[Action]) -> None:
+    """The instances of a group have the same steps, pc for pc: their code
+    is one thread body lowered once per instance, `current` a different
+    constant in each. A second line of defence behind `TidUses`: a branch
+    on `current` that folds to a constant differs here."""
+    for g in groups:
+        shapes = [[(a.src, a.dst, len(a.body), a.origins) for a in actions if a.thread == t]
+                  for t in g.threads]
+        if any(sh != shapes[0] for sh in shapes[1:]):
+            raise SpecError.at(g.span, f"the symmetric instances of {g.kind} lower to different "
+                                       "steps (their code depends on which instance runs it): "
+                                       "symmetry reduction would be unsound here")
+
+
+def threads_run(el: Elaboration, runs: list[ast.RunItem | None], started: list[str]
+                ) -> list[ThreadSym]:
+    out: list[ThreadSym] = []
+    for r in runs:
+        t = el.refs.get(r) if r is not None else None
+        if isinstance(t, ThreadSym) and t not in out:
+            out.append(t)
+    for kind in started:
+        t = el.threads[kind]
+        if t not in out:
+            out.append(t)
+    return out
+
+
+class TidUses:
+    """The walk over the code a scenario runs that finds a thread id used
+    as a number, or a number used as a thread id (module docstring)."""
+
+    def __init__(self, el: Elaboration, item: ast.RunItem):
+        self.el = el
+        self.item = item
+
+    def fail(self, span: Span, what: str) -> SpecError:
+        line = self.item.span.line
+        return SpecError.at(span, f"{what}: the instances of {self.item.thread} declared "
+                                  f"'symmetric' (line {line}) could be told apart, so "
+                                  "symmetry reduction would be unsound here")
+
+    def check_scenario(self, sc: ast.ScenarioDecl, kinds: list[ThreadSym]) -> None:
+        el = self.el
+        procs: list[ProcSym] = []
+        todo: list[ast.Stmt] = [t.decl.body for t in kinds]
+        todo += [init.body for init in [*el.inits, *sc.inits]]
+        bodies: list[tuple[ast.Stmt, Type | None]] = [(b, None) for b in todo]
+        while todo:
+            body = todo.pop()
+            for call in _calls(body):
+                proc = el.refs.get(call)
+                if isinstance(proc, ProcSym) and proc not in procs:
+                    procs.append(proc)
+                    todo.append(proc.decl.body)
+                    bodies.append((proc.decl.body, proc.ret))
+        for g in el.globals.values():
+            if g.init is not None:
+                self.value(g.init, _scalar(g.type))
+        for body, ret in bodies:
+            self.stmt(body, ret)
+        for prop in el.properties:
+            self.expr(prop.expr, "cond")
+        for run in sc.runs:
+            t = el.refs.get(run)
+            if isinstance(t, ThreadSym):
+                for a, p in zip(run.args, t.params, strict=True):
+                    self.value(a, _scalar(p.type))
+
+    # ------------------------------------------------------------ statements
+    def stmt(self, s: ast.Stmt, ret: Type | None) -> None:
+        el = self.el
+        match s:
+            case ast.Block(body=body):
+                for x in body:
+                    self.stmt(x, ret)
+            case ast.VarDecl():
+                sym = el.decl_syms.get(s)
+                if s.init is not None:
+                    t = sym.type if sym is not None else _global_type(el, s.name)
+                    self.value(s.init, _scalar(t))
+                for d in s.dims:
+                    self.expr(d, "int")
+            case ast.Assign(target=target, op=op, value=value):
+                self.expr(target, "lv")
+                tt = el.expr_types.get(target)
+                if isinstance(tt, TidType) and op != "=":
+                    raise self.fail(s.span, f"'{op}' computes a thread id")
+                self.value(value, tt if op == "=" else None)
+            case ast.IncDec(target=target, op=op):
+                self.expr(target, "lv")
+                if isinstance(el.expr_types.get(target), TidType):
+                    raise self.fail(s.span, f"'{op}' computes a thread id")
+            case ast.CallStmt(call=call):
+                self.expr(call, "stmt")
+            case ast.WarnStmt(warn=warn):
+                self.expr(warn, "stmt")
+            case ast.If(cond=cond, then=then, other=other):
+                self.expr(cond, "cond")
+                self.stmt(then, ret)
+                if other is not None:
+                    self.stmt(other, ret)
+            case ast.While(cond=cond, body=body) | ast.DoWhile(cond=cond, body=body):
+                self.expr(cond, "cond")
+                self.stmt(body, ret)
+            case ast.For():
+                for part in (s.init, s.step):
+                    if part is not None:
+                        self.stmt(part, ret)
+                if s.cond is not None:
+                    self.expr(s.cond, "cond")
+                self.stmt(s.body, ret)
+            case ast.Label(stmt=inner):
+                self.stmt(inner, ret)
+            case ast.Atomic(body=body):
+                self.stmt(body, ret)
+            case ast.Either(branches=branches):
+                for b in branches:
+                    self.stmt(b, ret)
+            case ast.Return(value=value):
+                if value is not None:
+                    self.value(value, ret)
+            case ast.Await(cond=cond) | ast.Assert(cond=cond):
+                self.expr(cond, "cond")
+            case ast.Cover(cond=cond):
+                if cond is not None:
+                    self.expr(cond, "cond")
+            case ast.Start(thread=kind, args=args):
+                started = el.threads.get(kind)
+                started_params = started.params if started is not None else []
+                for k, a in enumerate(args):
+                    self.value(a, started_params[k].type if k < len(started_params) else None)
+            case ast.Free(operand=operand):
+                self.expr(operand, "int")
+            case _:
+                for e in _stmt_exprs(s):
+                    self.expr(e, "int")
+
+    # ------------------------------------------------------------ expressions
+    def value(self, e: ast.Expr, dest: Type | None) -> None:
+        """`e` stored, passed or returned into a location of type `dest`."""
+        self.expr(e, "tid" if isinstance(_scalar(dest), TidType) else "int")
+
+    def expr(self, e: ast.Expr, ctx: str) -> None:
+        """`ctx`: "tid" (a thread id is wanted), "int" (a number or any
+        non-thread-id value), "cond" (a truth value), "lv" (a location
+        written), "stmt" (a value thrown away)."""
+        el = self.el
+        is_tid = isinstance(el.expr_types.get(e), TidType)
+        if ctx == "tid" and not is_tid and not _null_tid(e):
+            raise self.fail(e.span, "a number other than 0 used as a thread id")
+        if ctx == "int" and is_tid:
+            raise self.fail(e.span, "a thread id used as a number (stored in an int, "
+                                    "indexed with, or an operand of arithmetic)")
+        match e:
+            case ast.Binary(op=op, left=left, right=right):
+                sides = [el.expr_types.get(left), el.expr_types.get(right)]
+                tids = any(isinstance(t, TidType) for t in sides)
+                if op in ("==", "!=") and tids:
+                    self.expr(left, "tid")
+                    self.expr(right, "tid")
+                elif op in ("&&", "||"):
+                    self.expr(left, "cond")
+                    self.expr(right, "cond")
+                elif tids:
+                    what = ("an ordered comparison" if op in ("<", "<=", ">", ">=")
+                            else f"arithmetic ('{op}')")
+                    raise self.fail(e.span, f"{what} of thread ids")
+                else:
+                    self.expr(left, "int")
+                    self.expr(right, "int")
+            case ast.Unary(op=op, operand=operand):
+                self.expr(operand, "cond" if op == "!" else "int")
+            case ast.Cond(cond=cond, then=then, other=other):
+                self.expr(cond, "cond")
+                inner = "tid" if is_tid else ("cond" if ctx == "cond" else "int")
+                self.expr(then, inner)
+                self.expr(other, inner)
+            case ast.ChooseList(items=items):
+                for item in items:
+                    self.expr(item, "tid" if is_tid else "int")
+            case ast.Call(args=args):
+                proc = el.refs.get(e)
+                params: list[LocalSym] = proc.params if isinstance(proc, ProcSym) else []
+                for i, a in enumerate(args):
+                    self.value(a, params[i].type if i < len(params) else None)
+            case ast.Warn(cond=cond):
+                self.expr(cond, "cond")
+            case ast.Quant(body=body, lo=lo, hi=hi):
+                for b in (lo, hi):
+                    if b is not None:
+                        self.expr(b, "int")
+                self.expr(body, "cond")
+            case ast.AssignExpr(target=target, op=op, value=value):
+                self.expr(target, "lv")
+                tt = el.expr_types.get(target)
+                if isinstance(tt, TidType) and op != "=":
+                    raise self.fail(e.span, f"'{op}' computes a thread id")
+                self.value(value, tt if op == "=" else None)
+            case ast.Member(base=base):
+                self.expr(base, "lv")
+            case ast.Index(base=base, index=index):
+                self.expr(base, "lv")
+                self.expr(index, "int")
+            case ast.Deref(operand=operand) | ast.AddrOf(operand=operand):
+                self.expr(operand, "lv")
+            case _:
+                for sub in _expr_children(e):
+                    self.expr(sub, "int")
+
+
+def _null_tid(e: ast.Expr) -> bool:
+    return isinstance(e, ast.NoThread) or (isinstance(e, ast.IntLit) and e.value == 0)
+
+
+def _scalar(t: Type | None) -> Type | None:
+    while isinstance(t, ArrayType):
+        t = t.elem
+    return t
+
+
+def _global_type(el: Elaboration, name: str) -> Type | None:
+    g: GlobalSym | None = el.globals.get(name)
+    return g.type if g is not None else None
+
+
+def _calls(body: ast.Stmt) -> Iterator[ast.Call]:
+    for s in walk_stmts(body):
+        for e in _stmt_exprs(s):
+            for sub in subexprs(e):
+                if isinstance(sub, ast.Call):
+                    yield sub
+
+
+def _stmt_exprs(s: ast.Stmt) -> Iterator[ast.Expr]:
+    if isinstance(s, ast.CallStmt):
+        yield s.call
+    elif isinstance(s, ast.WarnStmt):
+        yield s.warn
+    else:
+        yield from expr_children(s)
+
+
+def _expr_children(e: ast.Expr) -> Iterator[ast.Expr]:
+    yield from expr_children(e)

@@ -1,0 +1,154 @@
+"""Swarm verification (Holzmann, Joshi and Groce's swarm, as SPIN's
+`swarm` tool runs it): many small, diversified partial searches on the
+machine's cores instead of one large one.
+
+Search i (of N) is `bitstate.partial_bfs` with its own `PartialConfig`:
+seed `seed * 1000 + i + 1`, which draws its hash functions and the seeded
+permutation of every state's successors (the order in which threads' and
+actions' successors are stored, so each search drops different states when
+its filter fills); search 0 keeps the plain order. With a depth bound D,
+search 0 stops at D and search i > 0 at a bound drawn in [D/2, D]. The
+searches run in forked worker processes (`multiprocessing.Pool`, the kernel
+compiled once in the parent first); each returns its figures and its
+violations (paths of packed states, which the parent's own compiled system
+turns into traces).
+
+The report keeps every distinct violation (one per property) with its
+shortest run, the states each search stored and their sum (states shared
+by several searches are counted in each: the union is not known), and the
+expected omissions of each search. A swarm is never a proof: its verdict
+is *incomplete* when it finds nothing.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import signal
+import time
+from dataclasses import dataclass, field, replace
+
+from checker.explore.codegen import compile_system
+from checker.explore.common import Outcome
+from checker.explore.limits import stop_process_limits
+from checker.explore.options import CheckOptions
+from checker.explore.partial import PartialConfig
+from checker.explore.properties import property_of
+from checker.explore.result import CheckResult, Coverage, Stats, Violation
+from checker.explore.run import check
+from checker.explore.simulate import hand_over
+from checker.ir.nodes import TransitionSystem
+from checker.kinds import Verdict
+from checker.vm.bitstate import partial_bfs
+
+
+@dataclass
+class Part:
+    """One search's figures and findings, as it comes back from its process."""
+
+    index: int
+    cfg: PartialConfig
+    stats: Stats
+    violations: list[Violation] = field(default_factory=list)
+    limit: str | None = None
+
+
+def configs(n: int, base: PartialConfig, seed: int, max_depth: int | None) -> list[PartialConfig]:
+    """The N searches' configurations (see the module docstring)."""
+    out = []
+    for i in range(n):
+        rng = random.Random(seed * 1000 + i)
+        depth = max_depth
+        if max_depth is not None and i > 0:
+            depth = rng.randint(max(1, max_depth // 2), max_depth)
+        out.append(replace(base, seed=seed * 1000 + i + 1, permute=i > 0, max_depth=depth))
+    return out
+
+
+def _quiet_child() -> None:
+    """A worker leaves Ctrl-C to the parent, which ends the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def run_part(ts: TransitionSystem, opts: CheckOptions, index: int, cfg: PartialConfig) -> Part:
+    """One search (in a worker process)."""
+    stop_process_limits()  # the parent's watchdog thread is not in this process
+    r = check(ts, opts, engine=partial_bfs(cfg))
+    found = ([r.violation] if r.violation is not None else []) + list(r.others)
+    return Part(index, cfg, r.stats, found, r.limit)
+
+
+def swarm_check(ts: TransitionSystem, opts: CheckOptions, n: int, jobs: int | None = None,
+                base: PartialConfig | None = None, seed: int = 0,
+                max_depth: int | None = None) -> CheckResult:
+    """N diversified partial searches of `ts` on `jobs` processes (default:
+    the cores), merged into one result that never verifies."""
+    base = base or PartialConfig(log2_bits=27)
+    start = time.monotonic()
+    cfgs = configs(n, base, seed, max_depth)
+    opts = opts.fewest_switches(False).livelock(False)
+    # Compile the kernel here, once, so that every forked worker has it.
+    check(ts, opts.max_states(2), engine=partial_bfs(cfgs[0]))
+    jobs = max(1, min(jobs or os.cpu_count() or 1, n))
+    parts: list[Part] = []
+    if jobs == 1:
+        parts = [run_part(ts, opts, i, cfg) for i, cfg in enumerate(cfgs)]
+    else:
+        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_quiet_child)
+        try:
+            waiting = [pool.apply_async(run_part, (ts, opts, i, cfg))
+                       for i, cfg in enumerate(cfgs)]
+            for w in waiting:
+                while not w.ready():  # a short wait, so that Ctrl-C reaches this thread
+                    w.wait(0.2)
+            parts = [w.get() for w in waiting]
+        finally:
+            pool.terminate()  # on Ctrl-C or a failed search, the others stop too
+            pool.join()
+    result = merge(ts, opts, parts)
+    result.stats.seconds = time.monotonic() - start
+    return result
+
+
+def merge(ts: TransitionSystem, opts: CheckOptions, parts: list[Part]) -> CheckResult:
+    """The searches' results as one: every distinct violation with its
+    shortest run; the expected one (or the first) as the verdict."""
+    found: dict[str, Violation] = {}
+    for p in parts:
+        for v in p.violations:
+            key = property_of(v)
+            if key not in found or v.steps < found[key].steps:
+                found[key] = v
+    stats = Stats(states=sum(p.stats.states for p in parts),
+                  transitions=sum(p.stats.transitions for p in parts),
+                  depth=max((p.stats.depth for p in parts), default=0),
+                  seconds=max((p.stats.seconds for p in parts), default=0.0),
+                  peak_rss_mb=max((p.stats.peak_rss_mb for p in parts), default=0.0),
+                  state_bits=max((p.stats.state_bits for p in parts), default=0))
+    covs = [p.stats.coverage for p in parts if p.stats.coverage is not None]
+    largest = max((c.states for c in covs), default=0)
+    stats.coverage = Coverage(
+        "swarm", stats.states, omitted=sum(c.omitted for c in covs), searches=len(parts),
+        detail=(f"{len(parts)} searches ({covs[0].mode if covs else 'bitstate'}), "
+                f"largest {largest:,} states; per search: "
+                + ", ".join(f"#{p.index} {p.stats.states:,}"
+                            + (f" (depth <= {p.cfg.max_depth})" if p.cfg.max_depth else "")
+                            for p in parts)))
+    out = Outcome(ts.expect, every=opts.all_violations)
+    hand_over(out, list(found.values()))
+    if out.every and out.found:
+        vs = list(out.found.values())
+        out.violation = next((v for v in vs if v.matches(ts.expect)), vs[0])
+        out.others = [v for v in vs if v is not out.violation]
+    limit = f"a swarm of {len(parts)} partial searches"
+    cut = [p.limit for p in parts
+           if p.limit and not p.limit.startswith(("a bitstate", "a hash-compact"))]
+    if cut:
+        limit += f" ({len(cut)} stopped by a limit: {cut[0]})"
+    c = compile_system(ts)
+    if out.violation is not None:
+        return CheckResult(ts, Verdict.VIOLATION, stats, out.violation, limit=limit,
+                           others=out.others, compiled=c, every=out.every)
+    return CheckResult(ts, Verdict.INCOMPLETE, stats, limit=limit, others=out.others,
+                       compiled=c)

@@ -1,0 +1,141 @@
+"""Checkpoints (`--checkpoint FILE`, `--resume FILE`, checker/vm/checkpoint.py):
+a search stopped after a checkpoint and resumed gives exactly the result of
+one never stopped (figures, verdict, counterexample, what was executed),
+in process and with the process killed; a file of another search, or no
+checkpoint at all, is refused with a clear error."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from checker.explore.options import CheckOptions
+from checker.explore.result import CheckResult
+from checker.explore.run import check
+from checker.ir.nodes import TransitionSystem
+from checker.vm import checkpoint as ckpt
+from checker.vm import search as vm_search
+from checker.vm.search import vm_bfs
+from checker.vm.tiered import resumed_bfs
+from tests.conftest import ROOT
+from tests.test_vm import _figures, _scenarios
+
+SPECS = ROOT / "specs"
+
+
+class Killed(BaseException):
+    """Stands for the process dying right after a checkpoint was written."""
+
+
+def _stopped_after(ts: TransitionSystem, path: Path, saves: int,
+                   monkeypatch: pytest.MonkeyPatch, opts: CheckOptions) -> None:
+    """Run the VM search with a checkpoint at every return of its kernel
+    (every 8 expansions) and stop it dead after the `saves`-th one."""
+    real = ckpt.save
+    count = [0]
+
+    def save_then_die(*args: object, **kw: object) -> None:
+        real(*args, **kw)  # type: ignore[arg-type]
+        count[0] += 1
+        if count[0] == saves:
+            raise Killed
+    with monkeypatch.context() as m:
+        m.setattr(vm_search, "CHECK_EVERY", 8)
+        m.setattr(ckpt, "save", save_then_die)
+        with pytest.raises(Killed):
+            check(ts, opts.checkpointed(str(path), 0.0), engine=vm_bfs)
+
+
+def _same(resumed: CheckResult, whole: CheckResult) -> None:
+    assert _figures(resumed) == _figures(whole)
+    assert [o.span for o in resumed.unexecuted] == [o.span for o in whole.unexecuted]
+    if whole.violation is not None:
+        assert resumed.violation is not None
+        assert resumed.violation.path == whole.violation.path
+
+
+@pytest.mark.parametrize(("spec", "scenario"), [
+    ("zsmalloc/migration.mig", "alloc_vs_compaction"),  # verified, the livelock steps kept
+    ("zsmalloc/isolation_wide.mig", "race_4_zspages"),  # the expected violation
+    ("shapes/lost_wakeup.mig", "destroy_vs_putback_with_kcompactd"),  # a daemon: starvation pass
+])
+def test_a_resumed_search_is_the_search_never_stopped(
+        spec: str, scenario: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (ts,) = [t for t in _scenarios(SPECS / spec) if t.scenario == scenario]
+    opts = CheckOptions()
+    whole = check(ts, opts, engine=vm_bfs)
+    path = tmp_path / "search.ckpt"
+    _stopped_after(ts, path, 3, monkeypatch, opts)
+    resumed = check(ts, opts, engine=resumed_bfs(path, None))
+    assert resumed.stats.resumed_seconds is not None
+    _same(resumed, whole)
+
+
+def test_a_checkpoint_of_another_search_is_refused(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = SPECS / "zsmalloc" / "migration.mig"
+    ts = next(t for t in _scenarios(spec) if t.scenario == "alloc_vs_compaction")
+    other = next(t for t in _scenarios(spec) if t.scenario == "free_vs_compaction")
+    path = tmp_path / "search.ckpt"
+    _stopped_after(ts, path, 1, monkeypatch, CheckOptions())
+    with pytest.raises(ckpt.CheckpointError, match=r"another search \(scenario"):
+        check(other, CheckOptions(), engine=resumed_bfs(path, None))
+    with pytest.raises(ckpt.CheckpointError, match=r"another search \(livelock_steps"):
+        check(ts, CheckOptions().livelock(False), engine=resumed_bfs(path, None))
+    junk = tmp_path / "junk.ckpt"
+    junk.write_bytes(b"PK\x03\x04 not a zip at all")
+    with pytest.raises(ckpt.CheckpointError, match="not a migcheck checkpoint"):
+        check(ts, CheckOptions(), engine=resumed_bfs(junk, None))
+
+
+MIGCHECK = [sys.executable, "-m", "checker"]
+KILLED_SPEC = ["check", "specs/zram/slot_vs_migration.mig", "-s", "reads_vs_two_compactors",
+               "--no-save", "--format", "json"]
+
+
+def _figures_of(stdout: str) -> dict[str, object]:
+    (r,) = json.loads(stdout)
+    s = r["stats"]
+    return {"verdict": r["verdict"], "states": s["states"], "transitions": s["transitions"],
+            "depth": s["depth"]}
+
+
+def test_a_killed_run_resumes_to_the_same_result(tmp_path: Path) -> None:
+    """The real thing: `migcheck check --checkpoint` killed (SIGKILL) once its
+    first checkpoint exists, then `--resume`: the figures of a whole run."""
+    path = tmp_path / "run.ckpt"
+    proc = subprocess.Popen([*MIGCHECK, *KILLED_SPEC, "--checkpoint", str(path),
+                             "--checkpoint-every", "0.2"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not path.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    assert path.exists(), "no checkpoint written before the run ended"
+    resumed = subprocess.run([*MIGCHECK, *KILLED_SPEC, "--resume", str(path)], cwd=ROOT,
+                             capture_output=True, text=True, timeout=120, check=False)
+    whole = subprocess.run([*MIGCHECK, *KILLED_SPEC], cwd=ROOT, capture_output=True,
+                           text=True, timeout=120, check=False)
+    assert resumed.returncode == whole.returncode == 0, resumed.stderr
+    assert _figures_of(resumed.stdout) == _figures_of(whole.stdout)
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--dfs", "--checkpoint", "x"], "breadth-first search on one worker"),
+    (["--engine", "python", "--resume", "x"], "breadth-first search on one worker"),
+    (["--checkpoint", "x", "-s", "reads_vs_compaction", "-s", "reads_vs_two_compactors"],
+     "take one scenario"),
+])
+def test_usage_errors(extra: list[str], message: str) -> None:
+    argv = ["check", "specs/zram/slot_vs_migration.mig", "--no-save", *extra]
+    if "-s" not in extra:
+        argv += ["-s", "reads_vs_compaction"]
+    proc = subprocess.run([*MIGCHECK, *argv], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
