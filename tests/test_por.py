@@ -169,7 +169,14 @@ def test_reduced_agrees_on_heap_programs(tmp_path: Path, text: str) -> None:
     _agree(_build(tmp_path, text))
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+# The specs whose scenarios take seconds each run with `make test-slow`.
+BIG = {"migration", "migrate_lock", "exchange_pages", "isolate_putback", "slot_vs_migration",
+       "balloon_compaction", "isolation_wide"}
+
+
+@pytest.mark.parametrize("spec", [pytest.param(p, marks=[pytest.mark.slow] if p.stem in BIG
+                                               else []) for p in SPECS],
+                         ids=lambda p: p.stem)
 def test_reduced_agrees_on_every_spec_scenario(spec: Path) -> None:
     for ts in _scenarios(spec):
         _agree(ts, cap=5_000)

@@ -36,9 +36,13 @@ from checker.vm.ray_search import Checkpoints, Cluster, connect, ray_bfs  # noqa
 CAP = 800  # --max-states of the comparison on the spec scenarios
 WORKERS = (2, 3)
 FEW = settings(SETTINGS, max_examples=15)
-SPECS = [ROOT / "specs" / p for p in (
-    "shapes/lost_wakeup.mig", "shapes/irq_enable_under_lock.mig", "shapes/chain_walk.mig",
-    "zsmalloc/map_vs_migrate.mig", "balloon/balloon_compaction.mig")]
+# The first two in `make test`, the others with `make test-slow` (each
+# scenario is several searches on the cluster).
+SPECS = [pytest.param(ROOT / "specs" / p, marks=[] if i < 2 else [pytest.mark.slow], id=p)
+         for i, p in enumerate((
+             "shapes/irq_enable_under_lock.mig", "zsmalloc/map_vs_migrate.mig",
+             "shapes/lost_wakeup.mig", "shapes/chain_walk.mig",
+             "balloon/balloon_compaction.mig"))]
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +65,7 @@ def same_as_python(cluster: Cluster, ts: TransitionSystem, opts: CheckOptions,
         assert got == want, (ts.scenario, n)
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("spec", SPECS)
 def test_cluster_agrees_on_spec_scenarios(cluster: Cluster, spec: Path) -> None:
     # 2 and 3 workers in turn: the module's time is short.
     for i, ts in enumerate(t for t in _scenarios(spec) if not t.warnings):
@@ -75,6 +79,7 @@ def test_cluster_agrees_on_random_programs(cluster: Cluster, tmp_path: Path,
     same_as_python(cluster, _build(tmp_path, text), CheckOptions())
 
 
+@pytest.mark.slow  # `make test-slow`: each run starts a cluster of its own or many searches
 @FEW
 @given(heap_programs())
 def test_cluster_agrees_on_heap_programs(cluster: Cluster, tmp_path: Path, text: str) -> None:
@@ -171,6 +176,7 @@ def test_a_killed_run_resumes_from_its_checkpoint(cluster: Cluster, tmp_path: Pa
     assert other.verdict == "incomplete" and "checkpoint" in (other.limit or "")
 
 
+@pytest.mark.slow  # `make test-slow`: each run starts a cluster of its own or many searches
 def test_cli_cluster(cluster: Cluster, capsys: pytest.CaptureFixture[str],
                      tmp_path: Path) -> None:
     from checker.cli import main
