@@ -86,6 +86,7 @@ def test_cluster_agrees_on_heap_programs(cluster: Cluster, tmp_path: Path, text:
     same_as_python(cluster, _build(tmp_path, text), CheckOptions())
 
 
+@pytest.mark.slow  # `make test-slow`: many searches on the cluster
 def test_caps_agree(cluster: Cluster) -> None:
     # The cap falls mid-level, on a level's last state, on a state that
     # breaks an invariant: the figures of the single-threaded search.
@@ -106,6 +107,7 @@ def test_the_counterexample_is_shortest_and_replays(cluster: Cluster) -> None:
         assert replay_on(build_trace(compile_system(ts), r.violation), ts).reproduced
 
 
+@pytest.mark.slow  # `make test-slow`: many searches on the cluster
 def test_the_livelock_pass_sees_the_workers_graph(cluster: Cluster, tmp_path: Path) -> None:
     spinning = _build(tmp_path, SPINNING)
     same_as_python(cluster, spinning, CheckOptions())
@@ -121,6 +123,7 @@ def test_the_livelock_pass_sees_the_workers_graph(cluster: Cluster, tmp_path: Pa
     assert all(mb > 0 for _, mb in r.stats.workers)
 
 
+@pytest.mark.slow  # `make test-slow`: many searches on the cluster
 def test_limits_give_incomplete(cluster: Cluster) -> None:
     ts = _scenarios(ROOT / "specs" / "zsmalloc" / "isolation_wide.mig")[5]
     assert ts.expect.kind == "verified"

@@ -90,18 +90,18 @@ def test_spec_scenario(tmp_path: Path, spec: Path, scenario: str) -> None:
         assert out.migcheck.violation.steps <= len(out.translated.trace.steps)
 
 
-def _every_fifth() -> list[object]:
-    """A fifth of the quick scenarios for `make test` (each costs a pan
+def _every_tenth() -> list[object]:
+    """A tenth of the quick scenarios for `make test` (each costs a pan
     compilation); `make test-slow` runs the others."""
     out: list[object] = []
     for i, p in enumerate(_scenarios()):
-        quick = i % 5 == 0 and "balloon" not in str(p.id)  # balloon's pans build slowly
+        quick = i % 10 == 0 and "balloon" not in str(p.id)  # balloon's pans build slowly
         marks = list(p.marks) + ([] if quick else [pytest.mark.slow])
         out.append(pytest.param(*p.values, marks=marks, id=p.id))
     return out
 
 
-@pytest.mark.parametrize(("spec", "scenario"), _every_fifth())
+@pytest.mark.parametrize(("spec", "scenario"), _every_tenth())
 def test_spec_scenario_with_reduction_on_both_sides(tmp_path: Path, spec: Path,
                                                     scenario: str) -> None:
     """SPIN with its partial-order reduction and migcheck with --por reach the

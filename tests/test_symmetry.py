@@ -383,9 +383,11 @@ def _eligible(sc: ast.ScenarioDecl) -> list[ast.RunItem]:
 
 def _spec_cases() -> list[object]:
     """(spec, scenario, k): the k-th plain `run` item of each scenario, one
-    per thread kind; beyond the first, under `-m slow`."""
+    per thread kind; in `make test` the first of each spec, the others under
+    `-m slow`."""
     out = []
     for spec in sorted((ROOT / "specs").rglob("*.mig")):
+        quick = True
         for sc in _scenario_decls(load_program(spec)):
             kinds: set[str] = set()
             for k, run in enumerate(_eligible(sc)):
@@ -394,8 +396,8 @@ def _spec_cases() -> list[object]:
                 kinds.add(run.thread)
                 name = f"{spec.relative_to(ROOT / 'specs')}:{sc.name}:{run.thread}"
                 out.append(pytest.param(spec, sc.name, k, id=name,
-                                        marks=[pytest.mark.slow] if kinds != {run.thread}
-                                        else []))
+                                        marks=[] if quick else [pytest.mark.slow]))
+                quick = False
     return out
 
 
