@@ -1070,6 +1070,16 @@ _GRACE_S = 10.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; Ctrl-C exits 130 wherever it lands (`_join` hands
+    it to the command; one that lands outside, as the command starts or
+    ends, is caught here rather than ending the process by SIGINT)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as e:
+        return _interrupted(e)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser(argv)
     args, extra = parser.parse_known_args(argv)
     if extra and args.command == "check" and not any(e.startswith("-") for e in extra):
