@@ -11,7 +11,6 @@ verified, and its exit status is the one for incomplete.
 
 from __future__ import annotations
 
-import functools
 import json
 import subprocess
 import sys
@@ -20,7 +19,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from checker.dsl.loader import load_program
 from checker.explore.options import CheckOptions
 from checker.explore.partial import (
     BITSTATE,
@@ -33,7 +31,6 @@ from checker.explore.partial import (
 from checker.explore.result import CheckResult
 from checker.explore.run import check
 from checker.explore.simulate import simulation
-from checker.ir.build import build_all
 from checker.ir.nodes import TransitionSystem
 from checker.kinds import Status, Verdict
 from checker.trace.model import build_trace
@@ -44,23 +41,13 @@ from checker.vm.search import vm_bfs
 from checker.vm.swarm import configs, swarm_check
 from tests.conftest import ROOT
 from tests.programs import programs
+from tests.test_vm import _build, _scenarios
 
 SHAPES = sorted((ROOT / "specs" / "shapes").glob("*.mig"))
 # Judged on the whole graph after the search: out of a partial search's reach.
 AFTER_THE_SEARCH = {"starvation", "no_progress", "inconsistent_lock_state"}
 CAP = 20_000
 HUGE = PartialConfig(BITSTATE, 26, 3)  # 2^26 bits: no collision among a few thousand states
-
-
-@functools.cache
-def _scenarios(spec: Path) -> list[TransitionSystem]:
-    return build_all(load_program(spec, [ROOT / "models"]))
-
-
-def _build(tmp_path: Path, text: str) -> TransitionSystem:
-    path = tmp_path / "p.mig"
-    path.write_text(text)
-    return build_all(load_program(path, [ROOT / "models"]))[0]
 
 
 def _replays(r: CheckResult) -> bool:

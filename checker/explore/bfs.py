@@ -109,8 +109,6 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                 succ = expand(s) if reduce is None else reduce(s, parent)
             except Fault:
                 succ, v = expand_safely(c, s, path(s))
-                if c.canon is not None:  # symmetry reduction: representatives
-                    succ = [c.canon(t) for t in succ]
                 warned_slowly(c, s)
                 if pending:
                     out.warned(c, s, path(s))

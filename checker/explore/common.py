@@ -136,7 +136,9 @@ def expand_safely(c: Compiled, s: int, path: Callable[[], list[int]]
     """Successors of a state whose expansion faulted: every step that does not
     fault, and the violation of the first one that does, or of the first
     that the scenario expects (two threads can fault in one state: the
-    expected violation must not hide behind another)."""
+    expected violation must not hide behind another). Under symmetry
+    reduction (`c.canon`) the successors are representatives, as
+    `c.expand`'s are: the steps themselves stay concrete."""
     succ: list[int] = []
     first: Violation | None = None
     expect = c.ts.expect
@@ -153,6 +155,8 @@ def expand_safely(c: Compiled, s: int, path: Callable[[], list[int]]
             if n is not None:
                 succ.append(n)
     assert first is not None
+    if c.canon is not None:
+        succ = [c.canon(t) for t in succ]
     return succ, first
 
 

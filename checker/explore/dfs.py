@@ -39,8 +39,6 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
             succ = expand(s)
         except Fault:
             succ, v = expand_safely(c, s, lambda: list(path))
-            if c.canon is not None:  # symmetry reduction: representatives
-                succ = [c.canon(t) for t in succ]
             warned_slowly(c, s)
             if pending:
                 out.warned(c, s, lambda: list(path))
