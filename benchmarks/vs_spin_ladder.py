@@ -133,10 +133,15 @@ def hash_bits(expected: int | None) -> int:
 
 def run_spin(bench: Path, rung: Rung, variant: str, reduce: bool, expected: int | None,
              timeout: float) -> Result:
-    res = Result("SPIN, POR" if reduce else "SPIN -DNOREDUCE")
     gen = ["gen.py", rung.family, variant, "--size", str(rung.size), "--pml", "-"]
     text = subprocess.run([sys.executable, *gen], cwd=bench, capture_output=True, text=True,
                           check=True).stdout
+    return spin_on(text, reduce, expected, timeout)
+
+
+def spin_on(text: str, reduce: bool, expected: int | None, timeout: float) -> Result:
+    """SPIN on one Promela model: spin -a, gcc -O2, pan; all three timed."""
+    res = Result("SPIN, POR" if reduce else "SPIN -DNOREDUCE")
     with tempfile.TemporaryDirectory() as tmp:
         try:
             pan = compile_pan(text, Path(tmp), reduce=reduce, optimize="-O2",
@@ -168,10 +173,17 @@ def run_spin(bench: Path, rung: Rung, variant: str, reduce: bool, expected: int 
 
 def run_migcheck(bench: Path, rung: Rung, variant: str, engine: str, workers: str | None,
                  extra: Sequence[str], timeout: float) -> Result:
+    return migcheck_on(bench / f"{rung.family}.mig", rung.scenario(variant), rung.defines(),
+                       engine, workers, extra, timeout)
+
+
+def migcheck_on(spec: Path, scenario: str, defines: Sequence[str], engine: str,
+                workers: str | None, extra: Sequence[str], timeout: float) -> Result:
+    """One `migcheck check` process on one scenario, timed to its verdict."""
     tool = f"migcheck {engine}" + (f" x{workers}" if workers else "")
     res = Result(tool)
-    argv = [sys.executable, "-m", "checker", "check", str(bench / f"{rung.family}.mig"),
-            "-s", rung.scenario(variant), *[a for d in rung.defines() for a in ("-D", d)],
+    argv = [sys.executable, "-m", "checker", "check", str(spec),
+            "-s", scenario, *[a for d in defines for a in ("-D", d)],
             "--no-save", "-q", "--no-livelock", "--format", "json", "--engine", engine,
             *(["--workers", workers] if workers else []), *extra]
     try:
