@@ -180,6 +180,17 @@ def test_tidset_hand_counted(tmp_path):
         (Verdict.VERIFIED, 10, rs.stats.transitions)
 
 
+def test_a_set_too_narrow_for_every_thread_is_refused(tmp_path):
+    """`tidset[0..7]` holds bits 0..2: thread 3's bit is out of range where
+    thread 1's is not, so the instances could be told apart by a range
+    fault; so could `tidset[0..9]`, whose range is not all of its bits."""
+    for hi in (7, 9):
+        with pytest.raises(SpecError) as info:
+            _pair(_write(tmp_path, TIDSET.replace("tidset[0..15]", f"tidset[0..{hi}]")))
+        assert f"the thread set S (0..{hi}) cannot hold the bit of every symmetric thread " \
+            "alike (thread 3's bit is 8)" in info.value.render()
+
+
 def test_control_tidset_bits_not_renamed_is_caught(tmp_path, monkeypatch):
     """Without moving S's bits with the threads, the representative of
     "thread 1 has put its bit in" is "thread 3 is past its first step, with

@@ -80,7 +80,34 @@ def symmetry_groups(el: Elaboration, sc: ast.ScenarioDecl,
         _check_blocks(item, members, blocks, slots)
         groups.append(SymmetryGroup(item.thread, tuple(t.id for t in members),
                                     tuple(tuple(b) for b in blocks), item.span))
-    return groups, tid_locations(slots, layout) if groups else []
+    if not groups:
+        return [], []
+    locs = tid_locations(slots, layout)
+    _check_set_ranges(first, groups, locs, slots, layout)
+    return groups, locs
+
+
+def _check_set_ranges(item: ast.RunItem, groups: list[SymmetryGroup], locs: list[TidLoc],
+                      slots: list[Slot], layout: Layout) -> None:
+    """A set's range check sees its bits alike only when its range is all
+    the values of its low k bits, with every permuted thread's bit among
+    them: `tidset[0..15]` with thread 4 symmetric faults for thread 4's bit
+    and not for thread 1's."""
+    top = max(t for g in groups for t in g.threads)
+    for loc in locs:
+        if not loc.bits:
+            continue
+        s = slots[loc.slot]
+        hi = s.hi
+        if loc.width:
+            st = s.type
+            assert isinstance(st, StructType)
+            hi = next(f.hi for f in layout.word_fields(st).values() if f.shift == loc.shift)
+        if hi & (hi + 1) or hi < (1 << (top + 1)) - 1:
+            raise SpecError.at(item.span, f"the thread set {s.name} (0..{hi}) cannot hold the "
+                                          f"bit of every symmetric thread alike (thread {top}'s "
+                                          f"bit is {1 << top}): declare it tidset[0..2^k - 1] "
+                                          f"with 2^k > {1 << top}")
 
 
 def block_of(t: ThreadInstance) -> list[int]:
