@@ -377,14 +377,17 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if (args.checkpoint or args.resume) and (args.search != "bfs"
                                              or (args.workers > 1 and args.cluster is None)
                                              or args.engine not in ("explicit", "vm", "jit")
-                                             or args.all_violations):
+                                             or (args.all_violations and args.cluster is not None)):
         err.print("migcheck: --checkpoint and --resume need the compiled machine's breadth-first "
-                  "search on one worker (drop --dfs, --workers, --all-violations; --engine "
-                  "explicit, vm or jit)", highlight=False)
+                  "search on one worker or a cluster (drop --dfs, --workers without --cluster, "
+                  "--all-violations with --cluster; --engine explicit, vm or jit)",
+                  highlight=False)
         return EXIT_USAGE
-    if args.por and (args.search != "bfs" or args.workers > 1 or args.engine == "bmc"):
-        err.print("migcheck: --por needs a breadth-first explicit search on one worker "
-                  "(drop --dfs, --workers, --engine bmc)", highlight=False)
+    if args.por and (args.workers > 1 or args.cluster is not None or args.engine == "bmc"
+                     or (args.search != "bfs" and args.engine == "jit")):
+        err.print("migcheck: --por needs an explicit search on one worker (drop --workers, "
+                  "--cluster, --engine bmc; with --dfs, --engine explicit or vm)",
+                  highlight=False)
         return EXIT_USAGE
     if args.engine == "bmc" and (args.all_violations or args.properties):
         err.print("migcheck: --all-violations and --property need an explicit-state engine "
