@@ -367,8 +367,6 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     from checker.report.check import SpecFailure
     from checker.report.output import check_report, itf_lines
 
-    if args.cluster is not None and getattr(args, "cluster_handle", None) is None:
-        return _check_on_cluster(args, out, err)
     if args.workers > 1 and args.cluster is None \
             and (args.engine != "vm" or args.search != "bfs"):
         err.print("migcheck: --workers needs --engine vm and a breadth-first search "
@@ -398,6 +396,8 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if problem is not None:
         err.print(f"migcheck: {problem}", highlight=False)
         return EXIT_USAGE
+    if args.cluster is not None and getattr(args, "cluster_handle", None) is None:
+        return _check_on_cluster(args, out, err)
     given = [args.spec, *args.more_specs]
     specs = expand_specs(given)
     batch = len(given) > 1 or any(Path(g).is_dir() for g in given)
@@ -472,6 +472,12 @@ def _partial_problem(args: argparse.Namespace) -> str | None:
                 "search is neither reduced nor saved)")
     if args.jobs and not args.swarm:
         return "--jobs goes with --swarm"
+    if args.cluster is not None and modes and not args.swarm:
+        return (f"{modes[0]} runs on this machine: of the partial searches, --cluster takes "
+                "--swarm")
+    if args.cluster is not None and args.jobs:
+        return ("--jobs sets the local processes of --swarm: with --cluster, each search is a "
+                "task of one CPU on the cluster")
     if args.seed and not (args.swarm or args.simulate):
         return "--seed goes with --swarm or --simulate"
     if args.max_depth and not modes:
@@ -750,11 +756,12 @@ def _partial(ts: TransitionSystem, opts: CheckOptions, args: argparse.Namespace,
     if args.swarm:
         from checker.vm.swarm import swarm_check
 
+        cluster = getattr(args, "cluster_handle", None)
         if err is not None:
-            err.print(f"migcheck: {label or ts.scenario}: a swarm of {args.swarm} searches",
-                      highlight=False)
+            err.print(f"migcheck: {label or ts.scenario}: a swarm of {args.swarm} searches"
+                      + (" on the cluster" if cluster is not None else ""), highlight=False)
         return swarm_check(ts, opts, args.swarm, args.jobs, args.partial, args.seed,
-                           args.max_depth)
+                           args.max_depth, cluster)
     from dataclasses import replace
 
     from checker.vm.bitstate import partial_bfs
@@ -805,6 +812,16 @@ def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
         return _run_one(ts, opts, err if show_progress else None, label=label)
 
 
+def _unreadable_checkpoint(path: Path) -> str | None:
+    """Why `path` is no checkpoint of the Ray search to resume from, if it
+    is not one (missing, unreadable, another format); checked before the
+    cluster starts. Whether it fits the scenario is known only once the
+    scenario is compiled (checker.vm.ray_search)."""
+    from checker.vm.ray_search import checkpoint_problem
+
+    return checkpoint_problem(path)
+
+
 def _check_on_cluster(args: argparse.Namespace, out: Console, err: Console) -> int:
     """`check --cluster ADDRESS`: connect to the Ray cluster (or start a
     local one) for the whole run, then check as usual, every breadth-first
@@ -820,6 +837,12 @@ def _check_on_cluster(args: argparse.Namespace, out: Console, err: Console) -> i
                   highlight=False)
         return EXIT_USAGE
     address = args.cluster
+    if args.resume is not None:
+        problem = _unreadable_checkpoint(Path(args.resume))
+        if problem is not None:
+            err.print(f"migcheck: --resume {args.resume}: {problem}", highlight=False,
+                      markup=False)
+            return EXIT_USAGE
     if address.startswith(LOCAL) and not (address[len(LOCAL):].isdigit()
                                           and int(address[len(LOCAL):]) > 0):
         err.print(f"migcheck: --cluster {address}: expected local:N with N > 0",

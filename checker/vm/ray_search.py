@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -383,14 +384,70 @@ class Cluster:
             self.actors.append(self.remote.remote())
         return self.actors[:n]
 
-    def close(self) -> None:
+    def map(self, fn: Callable[..., Any], shared: Sequence[Any],
+            each: Sequence[Sequence[Any]]) -> list[Any]:
+        """`fn(*shared, *args)` for every `args` of `each`, as Ray tasks of
+        one CPU each, spread over the cluster, never retried; the results
+        in the order of `each`. `shared` goes to the object store once. A
+        task whose worker failed (its process or node died, an object was
+        lost, out of memory) gives a `WorkerFailed` in its place; an
+        exception of `fn` itself is raised. Waits in short steps, so that
+        Ctrl-C lands; then the tasks still running are cancelled."""
+        ray = _ray()
+        self.release()  # the pool's actors would hold the CPUs the tasks need
+        task = ray.remote(num_cpus=1, max_retries=0, scheduling_strategy="SPREAD")(fn)
+        put = [ray.put(x) for x in shared]
+        refs = [task.remote(*put, *args) for args in each]
+        try:
+            pending = list(refs)
+            while pending:
+                _, pending = ray.wait(pending, num_returns=len(pending), timeout=_WAIT_S)
+        except BaseException:
+            for r in refs:
+                with suppress(Exception):
+                    ray.cancel(r, force=True)
+            raise
+        out: list[Any] = []
+        for r in refs:
+            try:
+                out.append(ray.get(r))
+            except Exception as e:
+                failed = _failure(e)
+                if failed is None:
+                    raise
+                out.append(failed)
+        return out
+
+    def release(self) -> None:
+        """End the pool's actors (the next search starts new ones)."""
         ray = _ray()
         for a in self.actors:
             with suppress(ray.exceptions.RayError):
                 ray.kill(a)
         self.actors = []
+
+    def close(self) -> None:
+        ray = _ray()
+        self.release()
         if self.owned:
             ray.shutdown()
+
+
+@contextmanager
+def _quiet_start() -> Iterator[None]:
+    """Ray's notices while it starts (token authentication turned on for a
+    new local cluster; no SIGTERM handler, since the command runs in a
+    thread other than the main one) are warnings of its `ray` Python
+    logger, a standard `logging` logger (Ray's "Configuring Logging"
+    guide): it is raised to errors for `ray.init` only, so that errors
+    still show."""
+    logger = logging.getLogger("ray")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 @contextmanager
@@ -411,11 +468,13 @@ def connect(address: str, workers: int | None = None) -> Iterator[Cluster]:
                 raise ValueError(f"{address}: the number of workers must be positive")
             root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
             path = os.pathsep.join(x for x in (root, os.environ.get("PYTHONPATH")) if x)
-            ray.init(num_cpus=n, object_store_memory=LOCAL_OBJECT_STORE,
-                     runtime_env={"env_vars": {"PYTHONPATH": path}}, **kw)
+            with _quiet_start():
+                ray.init(num_cpus=n, object_store_memory=LOCAL_OBJECT_STORE,
+                         runtime_env={"env_vars": {"PYTHONPATH": path}}, **kw)
             workers = workers or n
         else:
-            ray.init(address=address, **kw)
+            with _quiet_start():
+                ray.init(address=address, **kw)
         owned = True
     if workers is None:
         if address.startswith(LOCAL):
@@ -427,6 +486,28 @@ def connect(address: str, workers: int | None = None) -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.close()
+
+
+def checkpoint_problem(path: Path) -> str | None:
+    """Why `path` cannot be read as a checkpoint of this search (missing,
+    unreadable, not one: another format, or a file of the one-machine
+    search), if it cannot; None for one that can. Reads the metadata only."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(bytes(z["meta"]).decode())
+    except FileNotFoundError:
+        return "no such file"
+    except IsADirectoryError:
+        return "a directory, not a checkpoint"
+    except PermissionError as e:
+        return f"cannot be read ({e.strerror})"
+    except OSError as e:
+        return f"cannot be read ({e.strerror or e})"
+    except (ValueError, KeyError, EOFError, UnicodeDecodeError):
+        return "not a checkpoint of a --cluster search"
+    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
+        return "not a checkpoint of a --cluster search (--checkpoint with --cluster writes one)"
+    return None
 
 
 class Checkpoints:
