@@ -316,9 +316,7 @@ def _fmt_stats(s: Stats) -> str:
             f"{s.peak_rss_mb:,.0f} MB peak, {s.state_bits} bits/state"
             + (f", store {s.store_bytes / max(s.states, 1):,.0f} bytes/state"
                if s.store_bytes else "")
-            + (f", {len(s.workers)} workers: {min(n for n, _ in s.workers):,} to "
-               f"{max(n for n, _ in s.workers):,} states, up to "
-               f"{max(mb for _, mb in s.workers):,.0f} MB peak each" if s.workers else "")
+            + (f", {s.workers_text()}" if s.workers else "")
             + (f"; {s.reduction}" if s.reduction else "")
             + (f", symmetry: {s.symmetry}" if s.symmetry else "")
             + (f"; resumed from a checkpoint after {s.resumed_seconds:.1f} s"
@@ -973,7 +971,9 @@ def _result_json(r: CheckResult, trace: Trace | None) -> dict[str, object]:
                   "seconds": round(s.seconds, 4), "states_per_second": round(s.states_per_second),
                   "peak_rss_mb": round(s.peak_rss_mb, 1), "state_bits": s.state_bits,
                   "store_bytes": s.store_bytes, "symmetry": s.symmetry,
-                  "symmetry_applied": s.symmetry_applied},
+                  "symmetry_applied": s.symmetry_applied,
+                  # --workers, --cluster: each worker's states and memory.
+                  "workers": s.workers_json()},
         # A partial search's figures (bitstate, hashcompact, simulation, swarm).
         "partial": None if s.coverage is None else s.coverage.to_json(),
         "violation": None if r.violation is None else {

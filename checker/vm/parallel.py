@@ -157,6 +157,12 @@ class _Part:
             self.inv = _doubled(self.inv)
         self.sc[PK.P_GROW_AT] = min(len(self.store), table_room(len(self.table)))
 
+    def nbytes(self) -> int:
+        """The memory this part's arrays hold."""
+        return sum(a.nbytes for a in (self.store, self.parent, self.key, self.flags,
+                                      self.nsucc, self.table, self.edges, self.inv, self.ev,
+                                      self.out_rows, self.out_key, self.out_par))
+
     def out_growth_bytes(self) -> int:
         return self.out_rows.nbytes + self.out_key.nbytes + self.out_par.nbytes
 
@@ -351,6 +357,7 @@ class _Search:
         out, budget, stats = self.out, self.budget, self.stats
         while True:
             self.sync(self.states, self.transitions, self.depth)
+            stats.queue = self.level_sizes[-1]
             out.limit = budget.exceeded(stats)
             if out.limit:
                 return self.states
@@ -374,6 +381,8 @@ class _Search:
             self.ranked = False
             if not self._phase(pool, self._insert):
                 return self.cut_short()
+            stats.workers = [(p.n, p.nbytes() / (1024 * 1024)) for p in self.parts]
+            stats.workers_memory = "store"
             for p in self.parts:
                 p.out_n[:] = 0
                 cands.extend(
