@@ -9,7 +9,9 @@ without the GIL, one Python thread a part). Between two phases, Python
 handles what the kernels left to it, as `vm_bfs` does and with the same
 functions of `checker.explore.common`: faults and escapes (the Python
 engine expands the state, its successors are routed like the others),
-states with no successor, invariants that do not plainly hold.
+states with no successor, invariants that do not plainly hold. That
+driver-side logic is `checker.vm.levels`, shared with the Ray search
+(`checker.vm.ray_search`), which keeps the parts in other processes.
 
 The result is that of the single-threaded search, exactly: the kernels
 carry, for every successor, the position at which the single-threaded BFS
