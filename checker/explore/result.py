@@ -112,7 +112,7 @@ class Stats:
         mb = max(m for _, m in self.workers)
         what = "peak" if self.workers_memory == "peak" else "of store"
         return (f"{len(self.workers)} workers: {min(states):,} to {max(states):,} states, "
-                f"up to {mb:,.0f} MB {what} each")
+                f"up to {mb:,.{1 if mb < 10 else 0}f} MB {what} each")
 
     def workers_json(self) -> list[dict[str, object]]:
         """The workers' figures for `--format json`, one object a worker."""
