@@ -72,11 +72,12 @@ class Canon:
     def __init__(self, ts: TransitionSystem, packing: Packing):
         self.ts = ts
         self.n_threads = len(ts.threads)
-        tid_masks: dict[int, int] = {}
-        self.tid_fields: list[tuple[int, int]] = []  # (packed offset, mask)
+        tid_masks: dict[int, int] = {}  # per slot: its bits that name threads, out of keys
+        # (packed offset, mask, whether a set of thread ids: bit t for thread t)
+        self.tid_fields: list[tuple[int, int, bool]] = []
         for loc in ts.tid_locs:
             off, mask = tid_field(packing, loc)
-            self.tid_fields.append((off, mask))
+            self.tid_fields.append((off, mask, loc.bits))
             tid_masks[loc.slot] = tid_masks.get(loc.slot, 0) | (mask << (loc.shift if loc.width
                                                                           else 0))
         self.groups: list[_Group] = []
@@ -146,12 +147,21 @@ class Canon:
                 ren[g.tids[i]] = g.tids[j]
         if ren is None:
             return s, list(range(self.n_threads + 1))
-        for off, m in self.tid_fields:
+        return self.rename(s, ren), ren
+
+    def rename(self, s: int, ren: list[int]) -> int:
+        """`s` with every thread id t, and every set's bit t, renamed ren[t]."""
+        for off, m, bits in self.tid_fields:
             v = (s >> off) & m
-            w = ren[v] if v < len(ren) else v
+            if bits:
+                w = v >> len(ren) << len(ren)  # bits of no thread stay
+                for t, r in enumerate(ren):
+                    w |= ((v >> t) & 1) << r
+            else:
+                w = ren[v] if v < len(ren) else v
             if w != v:
                 s = (s & ~(m << off)) | (w << off)
-        return s, ren
+        return s
 
 
     def permute(self, s: int, ren: list[int]) -> int:
@@ -165,12 +175,7 @@ class Canon:
                 for (off, _m, _k), v in zip(g.blocks[place[ren[t]]], vals[i], strict=True):
                     out |= v << off
             s = out
-        for off, m in self.tid_fields:
-            v = (s >> off) & m
-            w = ren[v] if v < len(ren) else v
-            if w != v:
-                s = (s & ~(m << off)) | (w << off)
-        return s
+        return self.rename(s, ren)
 
 
 def tid_field(packing: Packing, loc: TidLoc) -> tuple[int, int]:

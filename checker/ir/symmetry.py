@@ -16,6 +16,12 @@ module refuses the declaration, naming the reason, when:
   comparison, arithmetic (`1 << current`), indexing (`a[current]`), or a
   store into an `int` all depend on which instance runs;
 - a number other than 0 becomes a thread id (`tid t = 2;`, `owner == 1`);
+- a set of thread ids (`tidset`, bit t for thread t) is used other than
+  built from sets, thread bits `1 << t` and 0 by `|`, `&`, `^`, `~`,
+  stored whole or by `|=`, `&=`, `^=`, compared with `==`/`!=` or tested;
+  or a number is used as a set. Those operations commute with moving bit t
+  to bit p(t) for a permutation p of the threads, so a state whose sets'
+  bits are renamed with its threads behaves as the state does;
   these are checked in all the code the scenario runs: its threads (the
   symmetric ones and the others), the procedures they call, models
   included, init blocks, global initializers, properties, `run` arguments;
@@ -29,7 +35,8 @@ module refuses the declaration, naming the reason, when:
 What the groups record: per instance its slots (pc first, then its other
 owned slots, last allocated first, the same order in every instance), and
 every location that holds a thread id (`TidLoc`: whole `tid` slots, and
-`tid` fields of words), globally, in threads' locals and in pool objects.
+`tid` fields of words) or a set of them (`tidset` slots and fields),
+globally, in threads' locals and in pool objects.
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ from checker.ir.layout import Layout
 from checker.ir.nodes import Action, Slot, SymmetryGroup, ThreadInstance, TidLoc
 from checker.sema.check import walk_stmts
 from checker.sema.symbols import Elaboration, GlobalSym, LocalSym, ProcSym, ThreadSym
-from checker.sema.types import ArrayType, StructType, TidType, Type
+from checker.sema.types import ArrayType, StructType, TidSetType, TidType, Type
 
 
 def symmetry_groups(el: Elaboration, sc: ast.ScenarioDecl,
@@ -73,7 +80,34 @@ def symmetry_groups(el: Elaboration, sc: ast.ScenarioDecl,
         _check_blocks(item, members, blocks, slots)
         groups.append(SymmetryGroup(item.thread, tuple(t.id for t in members),
                                     tuple(tuple(b) for b in blocks), item.span))
-    return groups, tid_locations(slots, layout) if groups else []
+    if not groups:
+        return [], []
+    locs = tid_locations(slots, layout)
+    _check_set_ranges(first, groups, locs, slots, layout)
+    return groups, locs
+
+
+def _check_set_ranges(item: ast.RunItem, groups: list[SymmetryGroup], locs: list[TidLoc],
+                      slots: list[Slot], layout: Layout) -> None:
+    """A set's range check sees its bits alike only when its range is all
+    the values of its low k bits, with every permuted thread's bit among
+    them: `tidset[0..15]` with thread 4 symmetric faults for thread 4's bit
+    and not for thread 1's."""
+    top = max(t for g in groups for t in g.threads)
+    for loc in locs:
+        if not loc.bits:
+            continue
+        s = slots[loc.slot]
+        hi = s.hi
+        if loc.width:
+            st = s.type
+            assert isinstance(st, StructType)
+            hi = next(f.hi for f in layout.word_fields(st).values() if f.shift == loc.shift)
+        if hi & (hi + 1) or hi < (1 << (top + 1)) - 1:
+            raise SpecError.at(item.span, f"the thread set {s.name} (0..{hi}) cannot hold the "
+                                          f"bit of every symmetric thread alike (thread {top}'s "
+                                          f"bit is {1 << top}): declare it tidset[0..2^k - 1] "
+                                          f"with 2^k > {1 << top}")
 
 
 def block_of(t: ThreadInstance) -> list[int]:
@@ -85,15 +119,18 @@ def block_of(t: ThreadInstance) -> list[int]:
 
 
 def tid_locations(slots: list[Slot], layout: Layout) -> list[TidLoc]:
-    """Every place a thread id is stored: `tid` slots and `tid` word fields."""
+    """Every place a thread id is stored: `tid` slots and `tid` word
+    fields; and every place a set of them is (`tidset` slots and fields)."""
     out: list[TidLoc] = []
     for s in slots:
         if s.kind == "tid":
             out.append(TidLoc(s.index))
+        elif isinstance(s.type, TidSetType):
+            out.append(TidLoc(s.index, bits=True))
         elif s.kind == "word" and isinstance(s.type, StructType):
             for f in layout.word_fields(s.type).values():
-                if isinstance(f.type, TidType):
-                    out.append(TidLoc(s.index, f.shift, f.width))
+                if isinstance(f.type, TidType | TidSetType):
+                    out.append(TidLoc(s.index, f.shift, f.width, isinstance(f.type, TidSetType)))
     return out
 
 
@@ -221,15 +258,14 @@ class TidUses:
                 for d in s.dims:
                     self.expr(d, "int")
             case ast.Assign(target=target, op=op, value=value):
-                self.expr(target, "lv")
-                tt = el.expr_types.get(target)
-                if isinstance(tt, TidType) and op != "=":
-                    raise self.fail(s.span, f"'{op}' computes a thread id")
-                self.value(value, tt if op == "=" else None)
+                self.assign(s.span, target, op, value)
             case ast.IncDec(target=target, op=op):
                 self.expr(target, "lv")
-                if isinstance(el.expr_types.get(target), TidType):
+                tt = el.expr_types.get(target)
+                if isinstance(tt, TidType):
                     raise self.fail(s.span, f"'{op}' computes a thread id")
+                if isinstance(tt, TidSetType):
+                    raise self.fail(s.span, f"'{op}' of a thread set")
             case ast.CallStmt(call=call):
                 self.expr(call, "stmt")
             case ast.WarnStmt(warn=warn):
@@ -275,16 +311,103 @@ class TidUses:
                 for e in _stmt_exprs(s):
                     self.expr(e, "int")
 
+    def assign(self, span: Span, target: ast.Expr, op: str, value: ast.Expr) -> None:
+        """`target op value`: a thread id only stored whole; a thread set
+        only stored whole or combined with another set (`|=`, `&=`, `^=`)."""
+        self.expr(target, "lv")
+        tt = self.el.expr_types.get(target)
+        if isinstance(tt, TidType) and op != "=":
+            raise self.fail(span, f"'{op}' computes a thread id")
+        if isinstance(tt, TidSetType):
+            if op not in _SET_ASSIGN:
+                raise self.fail(span, f"'{op}' on a thread set (only '=', '|=', '&=' and "
+                                      "'^=' with another set are allowed)")
+            self.expr(value, "set")
+            return
+        self.value(value, tt if op == "=" else None)
+
     # ------------------------------------------------------------ expressions
     def value(self, e: ast.Expr, dest: Type | None) -> None:
         """`e` stored, passed or returned into a location of type `dest`."""
-        self.expr(e, "tid" if isinstance(_scalar(dest), TidType) else "int")
+        d = _scalar(dest)
+        self.expr(e, "tid" if isinstance(d, TidType) else "set"
+                  if isinstance(d, TidSetType) else "int")
+
+    def set_like(self, e: ast.Expr) -> bool:
+        """Whether `e` is a thread set: a `tidset` location or call, a
+        thread's bit `1 << t`, or a set operation with a set operand."""
+        el = self.el
+        if isinstance(el.expr_types.get(e), TidSetType):
+            return True
+        match e:
+            case ast.Binary(op="<<", left=ast.IntLit(value=1), right=right):
+                return isinstance(el.expr_types.get(right), TidType)
+            case ast.Binary(op=op, left=left, right=right) if op in _SET_OPS:
+                return self.set_like(left) or self.set_like(right)
+            case ast.Unary(op="~", operand=operand):
+                return self.set_like(operand)
+            case ast.Cond(then=then, other=other):
+                return self.set_like(then) or self.set_like(other)
+            case _:
+                return False
+
+    def set_expr(self, e: ast.Expr) -> None:
+        """`e` where a thread set is wanted: built only from sets, thread
+        bits and the empty set 0 by `|`, `&`, `^` and `~`, each of which
+        commutes with renaming the threads' bits."""
+        el = self.el
+        if isinstance(e, ast.IntLit) and e.value == 0:
+            return
+        match e:
+            case ast.Binary(op="<<", left=ast.IntLit(value=1), right=right) \
+                    if isinstance(el.expr_types.get(right), TidType):
+                self.expr(right, "tid")
+            case ast.Binary(op=op, left=left, right=right) if op in _SET_OPS:
+                self.expr(left, "set")
+                self.expr(right, "set")
+            case ast.Unary(op="~", operand=operand):
+                self.expr(operand, "set")
+            case ast.Cond(cond=cond, then=then, other=other):
+                self.expr(cond, "cond")
+                self.expr(then, "set")
+                self.expr(other, "set")
+            case ast.Name() | ast.Member() | ast.Index() | ast.Deref() | ast.Call() \
+                    if isinstance(el.expr_types.get(e), TidSetType):
+                self.located(e)
+            case _:
+                raise self.fail(e.span, "a number used as a thread set (only other sets, "
+                                        "'1 << t' for a thread id t, and 0 are)")
+
+    def located(self, e: ast.Expr) -> None:
+        """The parts of a location or call expression, checked as usual."""
+        match e:
+            case ast.Member(base=base):
+                self.expr(base, "lv")
+            case ast.Index(base=base, index=index):
+                self.expr(base, "lv")
+                self.expr(index, "int")
+            case ast.Deref(operand=operand):
+                self.expr(operand, "lv")
+            case ast.Call(args=args):
+                proc = self.el.refs.get(e)
+                params: list[LocalSym] = proc.params if isinstance(proc, ProcSym) else []
+                for i, a in enumerate(args):
+                    self.value(a, params[i].type if i < len(params) else None)
+            case _:
+                pass
 
     def expr(self, e: ast.Expr, ctx: str) -> None:
-        """`ctx`: "tid" (a thread id is wanted), "int" (a number or any
+        """`ctx`: "tid" (a thread id is wanted), "set" (a thread set is:
+        `set_expr`), "int" (a number or any
         non-thread-id value), "cond" (a truth value), "lv" (a location
         written), "stmt" (a value thrown away)."""
         el = self.el
+        if ctx == "set" or (ctx == "cond" and self.set_like(e)):
+            self.set_expr(e)
+            return
+        if ctx == "int" and self.set_like(e):
+            raise self.fail(e.span, "a thread set used as a number (in arithmetic, an ordered "
+                                    "comparison, an index, or stored in an int)")
         is_tid = isinstance(el.expr_types.get(e), TidType)
         if ctx == "tid" and not is_tid and not _null_tid(e):
             raise self.fail(e.span, "a number other than 0 used as a thread id")
@@ -295,7 +418,10 @@ class TidUses:
             case ast.Binary(op=op, left=left, right=right):
                 sides = [el.expr_types.get(left), el.expr_types.get(right)]
                 tids = any(isinstance(t, TidType) for t in sides)
-                if op in ("==", "!=") and tids:
+                if op in ("==", "!=") and (self.set_like(left) or self.set_like(right)):
+                    self.expr(left, "set")
+                    self.expr(right, "set")
+                elif op in ("==", "!=") and tids:
                     self.expr(left, "tid")
                     self.expr(right, "tid")
                 elif op in ("&&", "||"):
@@ -331,11 +457,7 @@ class TidUses:
                         self.expr(b, "int")
                 self.expr(body, "cond")
             case ast.AssignExpr(target=target, op=op, value=value):
-                self.expr(target, "lv")
-                tt = el.expr_types.get(target)
-                if isinstance(tt, TidType) and op != "=":
-                    raise self.fail(e.span, f"'{op}' computes a thread id")
-                self.value(value, tt if op == "=" else None)
+                self.assign(e.span, target, op, value)
             case ast.Member(base=base):
                 self.expr(base, "lv")
             case ast.Index(base=base, index=index):
@@ -346,6 +468,10 @@ class TidUses:
             case _:
                 for sub in _expr_children(e):
                     self.expr(sub, "int")
+
+
+_SET_OPS = ("|", "&", "^")
+_SET_ASSIGN = ("=", "|=", "&=", "^=")
 
 
 def _null_tid(e: ast.Expr) -> bool:

@@ -7,7 +7,8 @@ The groups are one int64 array (`table`):
   [n_groups, n_threads, scratch offset,
    per group: n, m, its n thread ids, then n*m rows (word, shift, mask, key mask)
               (instance by instance, slot by slot),
-   n_tid_locs, per location (word, shift, mask),
+   n_tid_locs, per location (word, shift, mask, 1 if it holds a set of
+              thread ids, bit t for thread t, else 0),
    scratch: the renaming (n_threads + 1), the order (largest n), the values
             (largest n*m)]
 so that the kernel allocates nothing per successor (the table belongs to
@@ -38,7 +39,7 @@ def sym_table(c: Compiled, layout: WordLayout) -> Words:
     for loc in ts.tid_locs:
         off, mask = tid_field(p, loc)
         shift = layout.shift[loc.slot] + (off - p.offsets[loc.slot])
-        locs += [layout.word[loc.slot], shift, mask]
+        locs += [layout.word[loc.slot], shift, mask, int(loc.bits)]
         tid_masks[loc.slot] = tid_masks.get(loc.slot, 0) | (mask << (off - p.offsets[loc.slot]))
     out = [len(ts.symmetry), len(ts.threads), 0]
     for g in ts.symmetry:
@@ -125,6 +126,12 @@ def canon_row(row: np.ndarray, sym: np.ndarray) -> None:
         sh = sym[p + 1]
         mask = sym[p + 2]
         v = (row[w] >> sh) & mask
-        if v <= nthreads and sym[ren + v] != v:
+        if sym[p + 3]:  # a set: bit t becomes bit ren[t]; bits of no thread stay
+            x = (v >> (nthreads + 1)) << (nthreads + 1)
+            for t in range(nthreads + 1):
+                x |= ((v >> t) & 1) << sym[ren + t]
+            if x != v:
+                row[w] = (row[w] & ~(mask << sh)) | (x << sh)
+        elif v <= nthreads and sym[ren + v] != v:
             row[w] = (row[w] & ~(mask << sh)) | (sym[ren + v] << sh)
-        p += 3
+        p += 4
