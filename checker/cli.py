@@ -372,12 +372,10 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         return EXIT_USAGE
     if (args.checkpoint or args.resume) and (args.search != "bfs"
                                              or (args.workers > 1 and args.cluster is None)
-                                             or args.engine not in ("explicit", "vm", "jit")
-                                             or (args.all_violations and args.cluster is not None)):
+                                             or args.engine not in ("explicit", "vm", "jit")):
         err.print("migcheck: --checkpoint and --resume need the compiled machine's breadth-first "
-                  "search on one worker or a cluster (drop --dfs, --workers without --cluster, "
-                  "--all-violations with --cluster; --engine explicit, vm or jit)",
-                  highlight=False)
+                  "search on one worker or a cluster (drop --dfs, --workers without --cluster; "
+                  "--engine explicit, vm or jit)", highlight=False)
         return EXIT_USAGE
     if args.por and (args.workers > 1 or args.cluster is not None or args.engine == "bmc"
                      or (args.search != "bfs" and args.engine == "jit")):

@@ -10,11 +10,13 @@ gives *incomplete*, never a verdict.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 
@@ -22,6 +24,7 @@ from checker.explore.codegen import compile_system
 from checker.explore.limits import figures
 from checker.explore.options import CheckOptions
 from checker.explore.partial import BITSTATE, PartialConfig
+from checker.explore.result import CheckResult
 from checker.explore.run import check
 from checker.ir.nodes import TransitionSystem
 from checker.kinds import Status, Verdict, ViolationKind
@@ -188,6 +191,35 @@ def test_a_killed_run_resumes_from_its_checkpoint(cluster: Cluster, tmp_path: Pa
     other = check(ts, opts, engine=ray_bfs(cluster, 3, checkpoints=Checkpoints(
         None, resume=saved)))
     assert other.verdict == "incomplete" and "checkpoint" in (other.limit or "")
+
+
+def test_recorded_runs_survive_a_cluster_checkpoint(cluster: Cluster, tmp_path: Path) -> None:
+    """--all-violations on a scenario with six properties broken, at depths
+    33 to 46: a worker killed at depth 38, after some were recorded; the
+    resumed run reports all six, as the uninterrupted one does."""
+    (ts,) = [t for t in _scenarios(ROOT / "specs" / "shapes" / "chain_walk.mig")
+             if t.scenario == "free_vs_migrate"]
+    opts = CheckOptions().every_violation(True)
+    full = check(ts, opts)
+    saved = tmp_path / "run.ckpt"
+
+    def kill(depth: int, actors: list[Any]) -> None:
+        if depth == 38:
+            ray.kill(actors[0])
+
+    cut = check(ts, opts, engine=ray_bfs(cluster, 2, on_level=kill,
+                                         checkpoints=Checkpoints(saved, 0.0)))
+    assert cut.verdict == "incomplete" and saved.exists()
+    with np.load(saved, allow_pickle=False) as z:
+        recorded = json.loads(bytes(z["meta"]).decode())["recorded"]
+    assert 2 <= len(recorded["found"]) < 6
+    resumed = check(ts, opts, engine=ray_bfs(cluster, 2, checkpoints=Checkpoints(
+        saved, 0.0, resume=saved)))
+
+    def runs(r: CheckResult) -> list[tuple[object, ...]]:
+        return [(v.kind, v.prop, v.path) for v in (r.violation, *r.others) if v is not None]
+    assert _figures(resumed) == _figures(full)
+    assert runs(resumed) == runs(full) and len(runs(full)) == 6
 
 
 @pytest.mark.slow  # `make test-slow`: each run starts a cluster of its own or many searches

@@ -162,6 +162,12 @@ class _Reader:
             out.warnings[prop.index] = FiredWarning(prop, self.states(item[1]), action)
 
 
+def restore_recorded(c: Compiled, path: Path, rec: object, out: Outcome) -> None:
+    """Put the runs `recorded_json` wrote into `out`; CheckpointError if
+    they do not fit the scenario."""
+    _Reader(c, path).into(rec, out)
+
+
 def save(path: Path, c: Compiled, st: Store, sc: np.ndarray, fired: np.ndarray,
          covered: np.ndarray, seconds: float, out: Outcome) -> None:
     """Write the search's checkpoint at `path` (atomically)."""
@@ -212,5 +218,5 @@ def load(path: Path, c: Compiled, record: bool, out: Outcome) -> Checkpoint:
             or (n and not bool(np.all((ck.parent >= 0) & (ck.parent < n)))) \
             or (len(ck.edges) and not bool(np.all((ck.edges >= 0) & (ck.edges < n)))):
         raise CheckpointError(f"{path}: inconsistent checkpoint")
-    _Reader(c, path).into(meta.get("recorded"), out)
+    restore_recorded(c, path, meta.get("recorded"), out)
     return ck

@@ -55,7 +55,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -64,6 +64,7 @@ from checker.explore.common import Outcome, StateGraph, check_invariant
 from checker.explore.limits import Budget
 from checker.explore.result import Stats, Violation, current_rss_mb
 from checker.explore.run import Search
+from checker.fsio import write_binary_atomic
 from checker.vm import kernel as K
 from checker.vm import parallel_kernel as PK
 from checker.vm.layout import NotSupported, Words
@@ -721,30 +722,33 @@ class _Search:
         for a in (g.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, g.meta):
             h.update(np.ascontiguousarray(a).tobytes())
         ts = self.c.ts
+        wanted = None if self.out.wanted is None else sorted(self.out.wanted)
         return json.dumps([ts.spec, ts.scenario, sorted(ts.bindings.items()), h.hexdigest(),
-                           len(self.actors)])
+                           len(self.actors), self.out.every, wanted])
 
     def save(self, path: Path) -> None:
         """The search between two levels, to `path` (atomically: a
         temporary file renamed), as arrays and JSON: loading it runs no
-        code. Not saved while the search holds violations it goes on past
-        (--all-violations, an unexpected kind), which are not arrays."""
-        out = self.out
-        if out.others or out.found or out.warnings:
-            return
+        code. What the search recorded without stopping (violations it
+        went past, --all-violations, fired warnings) goes in the JSON
+        (`checkpoint.recorded_json`)."""
+        from checker.vm.checkpoint import recorded_json
+
         parts = self.get([a.saved.remote() for a in self.actors])
         meta = {"format": CHECKPOINT_FORMAT, "identity": self.identity(),
                 "states": self.states, "transitions": self.transitions, "depth": self.depth,
                 "level_sizes": self.level_sizes, "flags": self.flags,
                 "levels": [p["levels"] for p in parts],
-                "covered": sorted(self.c.runtime.covered)}
+                "covered": sorted(self.c.runtime.covered),
+                "recorded": recorded_json(self.out)}
         arrays = {f"p{w}_{name}": p[name] for w, p in enumerate(parts) for name in _PART_ARRAYS}
         arrays["c_fired"] = np.frombuffer(bytes(self.c.fired), dtype=np.uint8)
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "wb") as f:
+
+        def write(f: BinaryIO) -> None:
             np.savez(f, **arrays)
-        os.replace(tmp, path)
+
+        write_binary_atomic(path, write)
         self.last_save = time.monotonic()
 
     def load(self, path: Path) -> None:
@@ -768,6 +772,12 @@ class _Search:
         self.stored = [len(p["store"]) for p in parts]
         self.c.fired[:] = fired.tobytes()
         self.c.runtime.covered.update(meta["covered"])
+        from checker.vm.checkpoint import CheckpointError, restore_recorded
+
+        try:
+            restore_recorded(self.c, path, meta.get("recorded"), self.out)
+        except CheckpointError as e:
+            raise WorkerFailed(str(e)) from None
         self.last_save = time.monotonic()
 
     def cut_short(self, trans: int, why: str) -> int:
