@@ -55,6 +55,29 @@ def test_independent_threads_are_explored_in_one_order(spec_file: Spec) -> None:
     assert reduced.stats.reduction == "partial-order reduction"
 
 
+STARTED = """
+    int[0..1] a = 0;
+    int[0..1] b = 0;
+    thread w() { b = 1; }
+    thread s() { start w(); }
+    thread t() { a = 1; a = 0; }
+    scenario sc { run s(); run t(); }
+"""
+
+
+def test_a_scenario_with_start_is_reduced_around_the_started_thread(spec_file: Spec) -> None:
+    """Unreduced: s's start then w's step (3 positions: not started, started,
+    done with b = 1) times t's 3 positions: 9 states, 12 steps. The start
+    writes w's pc and w's step reads it, so neither is safe; t's steps touch
+    only `a`: t runs alone to its end, then s and w: 5 states, 4 steps."""
+    path = spec_file(STARTED)
+    plain, reduced = run(path, opts=PLAIN), run(path, opts=POR)
+    assert (plain.stats.states, plain.stats.transitions) == (9, 12)
+    assert (reduced.stats.states, reduced.stats.transitions) == (5, 4)
+    assert reduced.verdict == "verified" and not reduced.unexecuted
+    assert reduced.stats.reduction == "partial-order reduction"
+
+
 # A step of `spin` touches only `a`: alone it would loop forever between two
 # states; `bug` breaks the invariant.
 IGNORED = """

@@ -14,6 +14,7 @@ from checker.explore.common import (
     StateGraph,
     check_invariant,
     expand_safely,
+    offer_faults,
     terminal,
     warned_slowly,
 )
@@ -46,11 +47,11 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
         try:
             succ = expand(s) if reduce is None else reduce(s, on_path)
         except Fault:
-            succ, v = expand_safely(c, s, lambda: list(path))
+            succ, faults = expand_safely(c, s, lambda: list(path))
             warned_slowly(c, s)
             if pending:
                 out.warned(c, s, lambda: list(path))
-            if out.offer(v):
+            if offer_faults(out, faults):
                 return None
             return succ  # a step faulted: the state is not a deadlock
         if pending:

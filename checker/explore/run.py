@@ -177,7 +177,7 @@ def _reduce(c: Compiled, opts: CheckOptions, graph: StateGraph | None, symmetric
     if why is None:
         c.ample = ample_pcs(c.ts)
         if c.ample is None:
-            why = "the scenario starts threads or has WARN_ON sites"
+            why = "the scenario has WARN_ON sites"
     if why is not None:
         return f"partial-order reduction not applied: {why}"
     return "partial-order reduction"

@@ -15,9 +15,12 @@ invisible to the invariants:
 
 Locations are expanded conservatively: an indexed or pool location stands
 for every slot it may reach (and a pool location reads the objects'
-allocated bits); `alloc`/`free` write every slot of the pool. A scenario
-with `start` (a step that writes another thread's slots) or with WARN_ON()
-sites gets no reduction (`ample_pcs` answers None).
+allocated bits); `alloc`/`free` write every slot of the pool. A `start`
+reads the pc of every thread slot it may fill (it takes the first free
+one) and writes that slot's pc, parameters and locals: so the step that
+starts a thread, and every step of a thread that some `start` may
+(re)start, are never safe (the start enables them). A scenario with
+WARN_ON() sites gets no reduction (`ample_pcs` answers None).
 
 Why this is sound for what a search without `--por` checks (invariants,
 asserts and every other fault, deadlocks, `final` and `on_exit`): a safe
@@ -71,7 +74,7 @@ def _slots(locs: Iterable[Loc]) -> set[int]:
 
 def ample_pcs(ts: TransitionSystem) -> dict[int, frozenset[int]] | None:
     """Per thread id, the pcs at which every step of the thread is safe; None
-    when the scenario gets no reduction (`start`, WARN_ON sites)."""
+    when the scenario gets no reduction (WARN_ON sites)."""
     if ts.warnings:
         return None
     pool_slots: dict[str, set[int]] = {}
@@ -81,14 +84,16 @@ def ample_pcs(ts: TransitionSystem) -> dict[int, frozenset[int]] | None:
     for name in ts.pools:
         pool_slots.setdefault(name, set())
     pc_of = {t.id: t.pc_slot for t in ts.threads}
+    owned = {t.id: t.owned for t in ts.threads}
     reads: dict[int, set[int]] = {}
     writes: dict[int, set[int]] = {}
     for a in ts.actions:
         fp = body_footprint(a.guard, a.body)
-        if fp.starts:
-            return None
         r = _slots(fp.reads) | {pc_of[a.thread]}
         w = _slots(fp.writes) | {pc_of[a.thread]}
+        for started in fp.started:  # `start`: finds a free slot, fills it
+            r.add(started.pc_slot)
+            w |= {started.pc_slot, *started.param_slots, *owned[started.thread]}
         for pool in fp.pools_changed:
             w |= pool_slots.get(pool, set())
         reads[a.id], writes[a.id] = r, w

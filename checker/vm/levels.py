@@ -144,8 +144,8 @@ def judge_events(c: Compiled, events: Sequence[tuple[int, int, W, int, int]],
         try:
             succ = c.expand(s)
         except Fault:
-            succ, v = expand_safely(c, s, path(w, i))
-            cands.append(Candidate(key, known(v), None))
+            succ, faults = expand_safely(c, s, path(w, i))
+            cands.extend(Candidate(key, known(v), None) for v in faults)  # same key: in order
             if not succ:
                 continue
         if not succ:

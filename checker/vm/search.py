@@ -25,6 +25,7 @@ from checker.explore.common import (
     StateGraph,
     check_invariant,
     expand_safely,
+    offer_faults,
     terminal,
     warned_slowly,
 )
@@ -346,10 +347,10 @@ def _python_expand(c: Compiled, m: Machine, sc: Words, state: Callable[[int], in
     try:
         succ = c.expand(s) if reduce is None else reduce(s, _Seen(stored))
     except Fault:
-        succ, v = expand_safely(c, s, path(i))
+        succ, faults = expand_safely(c, s, path(i))
         warned_slowly(c, s)
         take_warnings(c, m.prog, s, path(i), out)
-        if out.offer(v):
+        if offer_faults(out, faults):
             return True
         if not succ:
             sc[K.SC_HEAD] = i + 1
