@@ -450,7 +450,7 @@ def test_control_vm_without_tid_renaming_is_caught(tmp_path, monkeypatch):
 
     def no_renaming(c, layout):
         table = original(c, layout).copy()
-        table[table[2] - 3 * len(c.ts.tid_locs) - 1] = 0  # no thread-id locations
+        table[table[1] - 3 * len(c.ts.tid_locs) - 1] = 0  # no thread-id locations
         return table
 
     monkeypatch.setattr(vsearch, "sym_table", no_renaming)

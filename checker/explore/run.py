@@ -48,7 +48,7 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
         and (wanted is None or bool({LIVELOCK, STARVATION, NO_PROGRESS} & wanted)) else None
     searched_c = c
     concrete: Concretizer | None = None
-    if ts.symmetry:
+    if ts.symmetric:
         if not opts.symmetry:
             stats.symmetry = "not applied (--no-symmetry)"
         elif graph is not None:
@@ -60,7 +60,7 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
             canon = Canon(ts, c.packing)
             searched_c = reduced(c, canon)
             concrete = Concretizer(c, canon)
-            stats.symmetry = describe(ts.symmetry)
+            stats.symmetry = describe(ts.symmetry, ts.pool_symmetry)
             stats.symmetry_applied = True
     stats.reduction = _reduce(c, opts, graph, concrete is not None)
     try:
@@ -76,7 +76,7 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     if concrete is not None:
         with phase("mapping the counterexamples back from symmetry representatives"):
             concrete_runs(concrete, out)
-        widening = orbit_bound(ts.symmetry)
+        widening = orbit_bound(ts.symmetry, ts.pool_symmetry)
     if out.violation is None and out.limit is None and graph is not None:
         from checker.explore.fairness import (  # scipy: only when needed
             find_no_progress,

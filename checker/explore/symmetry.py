@@ -34,13 +34,13 @@ from checker.explore.common import check_invariant, terminal
 from checker.explore.properties import property_of
 from checker.explore.result import FiredWarning, Violation
 from checker.ir.interp import Fault
-from checker.ir.nodes import SymmetryGroup, TidLoc, TransitionSystem
+from checker.ir.nodes import PoolSymmetry, SymmetryGroup, TidLoc, TransitionSystem
 from checker.kinds import ViolationKind
 
 
 @dataclass(frozen=True)
 class _Group:
-    tids: tuple[int, ...]
+    ids: tuple[int, ...]  # the instances' thread ids, or the objects' references (1..n)
     # per instance, per run of its slots adjacent in the packed state (in
     # the block's order, each run's slots from the most significant down):
     # (packed offset, mask, key mask). Comparing the runs' keys as integers
@@ -49,7 +49,7 @@ class _Group:
     clear: int  # the complement of every block bit of the group
 
 
-def _runs(packing: Packing, block: tuple[int, ...], tid_masks: dict[int, int]
+def _runs(packing: Packing, block: tuple[int, ...], id_masks: dict[int, int]
           ) -> list[tuple[int, int, int, int]]:
     """A block's slots as runs: (packed offset, width, mask, key mask), a
     slot joining the run before it when it lies just below it."""
@@ -57,13 +57,48 @@ def _runs(packing: Packing, block: tuple[int, ...], tid_masks: dict[int, int]
     for k in block:
         off, w = packing.offsets[k], packing.widths[k]
         mask = (1 << w) - 1
-        key = mask & ~tid_masks.get(k, 0)
+        key = mask & ~id_masks.get(k, 0)
         if runs and off + w == runs[-1][0]:
             _r_off, r_w, r_mask, r_key = runs[-1]
             runs[-1] = (off, r_w + w, (r_mask << w) | mask, (r_key << w) | key)
         else:
             runs.append((off, w, mask, key))
     return runs
+
+
+def _group(packing: Packing, ids: tuple[int, ...], blocks: tuple[tuple[int, ...], ...],
+           id_masks: dict[int, int]) -> _Group:
+    runs = [_runs(packing, b, id_masks) for b in blocks]
+    if any([(w, km) for _o, w, _m, km in r] != [(w, km) for _o, w, _m, km in runs[0]]
+           for r in runs):
+        # the instances' slots fall into runs differently: slot by slot
+        runs = [[(packing.offsets[k], packing.widths[k], (1 << packing.widths[k]) - 1,
+                  ((1 << packing.widths[k]) - 1) & ~id_masks.get(k, 0)) for k in b]
+                for b in blocks]
+    bits = 0
+    for r in runs:
+        for off, _w, mask, _k in r:
+            bits |= mask << off
+    return _Group(ids, tuple(tuple((off, mask, key) for off, _w, mask, key in r) for r in runs),
+                  ~bits)
+
+
+def _masks(packing: Packing, locs: Sequence[TidLoc], into: dict[int, int]
+           ) -> list[tuple[int, int]]:
+    """The locations' (packed offset, mask); their bits added to `into`
+    (per slot, the bits that hold an id)."""
+    out = []
+    for loc in locs:
+        off, mask = tid_field(packing, loc)
+        out.append((off, mask))
+        into[loc.slot] = into.get(loc.slot, 0) | (mask << (loc.shift if loc.width else 0))
+    return out
+
+
+# A permutation of the state: one renaming per domain, the symmetric pools'
+# first (ren[v] the new reference of reference v, 0 for null), the thread
+# ids' last (ren[t] the new id of thread t, 0 for none).
+Perm = list[list[int]]
 
 
 class Canon:
@@ -73,40 +108,39 @@ class Canon:
         self.ts = ts
         self.n_threads = len(ts.threads)
         tid_masks: dict[int, int] = {}
-        self.tid_fields: list[tuple[int, int]] = []  # (packed offset, mask)
-        for loc in ts.tid_locs:
-            off, mask = tid_field(packing, loc)
-            self.tid_fields.append((off, mask))
-            tid_masks[loc.slot] = tid_masks.get(loc.slot, 0) | (mask << (loc.shift if loc.width
-                                                                          else 0))
-        self.groups: list[_Group] = []
-        for g in ts.symmetry:
-            runs = [_runs(packing, b, tid_masks) for b in g.blocks]
-            if any([(w, km) for _o, w, _m, km in r] != [(w, km) for _o, w, _m, km in runs[0]]
-                   for r in runs):
-                # the instances' slots fall into runs differently: slot by slot
-                runs = [[(packing.offsets[k], packing.widths[k], (1 << packing.widths[k]) - 1,
-                          ((1 << packing.widths[k]) - 1) & ~tid_masks.get(k, 0)) for k in b]
-                        for b in g.blocks]
-            bits = 0
-            for r in runs:
-                for off, _w, mask, _k in r:
-                    bits |= mask << off
-            blocks = tuple(tuple((off, mask, key) for off, _w, mask, key in r) for r in runs)
-            self.groups.append(_Group(g.threads, blocks, ~bits))
-
+        self.tid_fields: list[tuple[int, int]] = _masks(packing, ts.tid_locs, tid_masks)
+        # The pools' keys leave out every reference to a symmetric pool (the
+        # renaming changes them) and every thread id (the threads' renaming,
+        # applied after, changes them: left out, it keeps the pools sorted).
+        pool_masks = dict(tid_masks)
+        self.ref_fields: list[list[tuple[int, int]]] = [
+            _masks(packing, pg.refs, pool_masks) for pg in ts.pool_symmetry]
+        self.pool_groups: list[_Group] = [
+            _group(packing, tuple(range(1, len(pg.blocks) + 1)), pg.blocks, pool_masks)
+            for pg in ts.pool_symmetry]
+        self.groups: list[_Group] = [_group(packing, g.threads, g.blocks, tid_masks)
+                                     for g in ts.symmetry]
         self._fast, self._keys = self._compile()
 
     def __call__(self, s: int) -> int:
         return self._fast(s)
 
+    @property
+    def sizes(self) -> list[int]:
+        """Per domain, the number of its values (null or none included)."""
+        return [len(g.ids) + 1 for g in self.pool_groups] + [self.n_threads + 1]
+
+    def identity(self) -> Perm:
+        return [list(range(n)) for n in self.sizes]
+
     def _compile(self) -> tuple[Callable[[int], int], list[Callable[[int], list[int]]]]:
-        """Generated code: per group, its instances' keys (each one integer,
-        its runs' keys concatenated: the same order as comparing them one
-        by one); and the representative, with the common case (every group
-        in order already) answered there."""
+        """Generated code: per group (the pools', then the threads'), its
+        instances' keys (each one integer, its runs' keys concatenated: the
+        same order as comparing them one by one); and the representative,
+        with the common case (every group in order already) answered there."""
         lines = ["def canon(s):"]
-        for gi, g in enumerate(self.groups):
+        every = [*self.pool_groups, *self.groups]
+        for gi, g in enumerate(every):
             keys = []
             for b in g.blocks:
                 key = "0"
@@ -122,55 +156,70 @@ class Canon:
         exec(compile("\n".join(lines) + "\n", "<migcheck:symmetry>", "exec"), env)
         fast: Callable[[int], int] = env["canon"]  # type: ignore[assignment]
         key_fns: list[Callable[[int], list[int]]] = [
-            env[f"keys{gi}"] for gi in range(len(self.groups))]  # type: ignore[misc]
+            env[f"keys{gi}"] for gi in range(len(every))]  # type: ignore[misc]
         return fast, key_fns
 
-    def with_renaming(self, s: int) -> tuple[int, list[int]]:
-        """The representative, and the renaming: thread id t of `s` is
-        thread id `ren[t]` in the representative."""
-        ren: list[int] | None = None
-        for g, key_fn in zip(self.groups, self._keys, strict=True):
-            keys = key_fn(s)
-            order = sorted(range(len(keys)), key=keys.__getitem__)
-            if all(i == j for j, i in enumerate(order)):
-                continue
-            vals = [[(s >> off) & m for off, m, _k in b] for b in g.blocks]
-            out = s & g.clear
-            for j, i in enumerate(order):
-                for (off, _m, _k), v in zip(g.blocks[j], vals[i], strict=True):
-                    out |= v << off
-            s = out
-            if ren is None:
-                ren = list(range(self.n_threads + 1))
-            for j, i in enumerate(order):
-                ren[g.tids[i]] = g.tids[j]
-        if ren is None:
-            return s, list(range(self.n_threads + 1))
-        for off, m in self.tid_fields:
-            v = (s >> off) & m
-            w = ren[v] if v < len(ren) else v
-            if w != v:
-                s = (s & ~(m << off)) | (w << off)
-        return s, ren
+    def _domains(self) -> list[tuple[list[_Group], list[tuple[int, int]]]]:
+        """Per domain (the pools', then the threads'), its groups and the
+        locations of its ids."""
+        return [*(([g], f) for g, f in zip(self.pool_groups, self.ref_fields, strict=True)),
+                (self.groups, self.tid_fields)]
 
+    def with_renaming(self, s: int) -> tuple[int, Perm]:
+        """The representative, and the permutation `perm`: in domain d, id v
+        of `s` is id `perm[d][v]` in the representative. The pools are
+        sorted first, each with its references renamed, then the threads'
+        groups, with the thread ids renamed."""
+        perm = self.identity()
+        keys = iter(self._keys)
+        for d, (groups, fields) in enumerate(self._domains()):
+            ren = perm[d]
+            moved = False
+            for g in groups:
+                key_fn = next(keys)
+                ks = key_fn(s)
+                order = sorted(range(len(ks)), key=ks.__getitem__)
+                if all(i == j for j, i in enumerate(order)):
+                    continue
+                s = _move(s, g, order)
+                for j, i in enumerate(order):
+                    ren[g.ids[i]] = g.ids[j]
+                moved = True
+            if moved:
+                s = _rename(s, fields, ren)
+        return s, perm
 
-    def permute(self, s: int, ren: list[int]) -> int:
-        """`s` with each grouped instance moved to the place of the instance
-        whose thread id `ren` gives it, and every thread id renamed by `ren`."""
-        for g in self.groups:
-            place = {t: j for j, t in enumerate(g.tids)}
-            vals = [[(s >> off) & m for off, m, _k in b] for b in g.blocks]
-            out = s & g.clear
-            for i, t in enumerate(g.tids):
-                for (off, _m, _k), v in zip(g.blocks[place[ren[t]]], vals[i], strict=True):
-                    out |= v << off
-            s = out
-        for off, m in self.tid_fields:
-            v = (s >> off) & m
-            w = ren[v] if v < len(ren) else v
-            if w != v:
-                s = (s & ~(m << off)) | (w << off)
+    def permute(self, s: int, perm: Perm) -> int:
+        """`s` with each instance and object moved to the place of the one
+        whose id `perm` gives it, and every id renamed by `perm`."""
+        for (groups, fields), ren in zip(self._domains(), perm, strict=True):
+            for g in groups:
+                place = {t: j for j, t in enumerate(g.ids)}
+                order = [0] * len(g.ids)
+                for i, t in enumerate(g.ids):
+                    order[place[ren[t]]] = i
+                s = _move(s, g, order)
+            s = _rename(s, fields, ren)
         return s
+
+
+def _move(s: int, g: _Group, order: list[int]) -> int:
+    """`s` with instance `order[j]`'s slots moved to instance j's place."""
+    vals = [[(s >> off) & m for off, m, _k in b] for b in g.blocks]
+    out = s & g.clear
+    for j, i in enumerate(order):
+        for (off, _m, _k), v in zip(g.blocks[j], vals[i], strict=True):
+            out |= v << off
+    return out
+
+
+def _rename(s: int, fields: list[tuple[int, int]], ren: list[int]) -> int:
+    for off, m in fields:
+        v = (s >> off) & m
+        w = ren[v] if v < len(ren) else v
+        if w != v:
+            s = (s & ~(m << off)) | (w << off)
+    return s
 
 
 def tid_field(packing: Packing, loc: TidLoc) -> tuple[int, int]:
@@ -181,16 +230,23 @@ def tid_field(packing: Packing, loc: TidLoc) -> tuple[int, int]:
     return off, (1 << packing.widths[loc.slot]) - 1
 
 
-def describe(groups: Sequence[SymmetryGroup]) -> str:
-    """`1 group of 3 threads`, `2 groups (3 compactor, 2 reader)`."""
+def describe(groups: Sequence[SymmetryGroup], pools: Sequence[PoolSymmetry] = ()) -> str:
+    """`1 group of 3 threads`, `2 groups (3 compactor, 2 reader)`, and
+    `pool pages (3 objects)`, joined by commas."""
+    out = []
     if len(groups) == 1:
-        return f"1 group of {len(groups[0].threads)} {groups[0].kind} threads"
-    return f"{len(groups)} groups ({', '.join(f'{len(g.threads)} {g.kind}' for g in groups)})"
+        out.append(f"1 group of {len(groups[0].threads)} {groups[0].kind} threads")
+    elif groups:
+        out.append(f"{len(groups)} groups "
+                   f"({', '.join(f'{len(g.threads)} {g.kind}' for g in groups)})")
+    out += [f"pool {p.pool} ({len(p.blocks)} objects)" for p in pools]
+    return ", ".join(out)
 
 
-def orbit_bound(groups: Sequence[SymmetryGroup]) -> int:
+def orbit_bound(groups: Sequence[SymmetryGroup], pools: Sequence[PoolSymmetry] = ()) -> int:
     """The most states one representative stands for: the groups' order."""
-    return prod(factorial(len(g.threads)) for g in groups)
+    return prod(factorial(len(g.threads)) for g in groups) \
+        * prod(factorial(len(p.blocks)) for p in pools)
 
 
 def reduced(c: Compiled, canon: Callable[[int], int]) -> Compiled:
@@ -236,7 +292,7 @@ class Concretizer:
             self.by_thread.setdefault(a.thread, []).append(a.id)
         self.index = {aid: i for acts in self.by_thread.values() for i, aid in enumerate(acts)}
 
-    def run(self, reps: list[int]) -> tuple[list[int], list[int]]:
+    def run(self, reps: list[int]) -> tuple[list[int], Perm]:
         """The concrete run whose states have the representatives `reps`,
         and the renaming that maps its last state onto the last of `reps`."""
         c, canon = self.c, self.canon
@@ -246,7 +302,7 @@ class Concretizer:
             raise AssertionError("symmetry: the initial state's representative differs")
         out = [cur]
         for r, nxt in pairwise(reps):
-            found: tuple[int, list[int]] | None = None
+            found: tuple[int, Perm] | None = None
             for a, u in c.moves(r):
                 rep_u, q = canon.with_renaming(u)
                 if rep_u == nxt:
@@ -256,7 +312,7 @@ class Concretizer:
                 raise AssertionError("symmetry: no step between two representatives")
             aid, q = found
             step = c.step[self.mapped(aid, ren)](cur)
-            ren = [q[t] for t in ren]
+            ren = [[qd[t] for t in rd] for qd, rd in zip(q, ren, strict=True)]
             if step is None or canon.permute(step, ren) != nxt:
                 raise AssertionError("symmetry: a representative's step has no concrete "
                                      "counterpart (the instances are not interchangeable)")
@@ -267,12 +323,12 @@ class Concretizer:
     def path(self, reps: list[int]) -> list[int]:
         return self.run(reps)[0]
 
-    def mapped(self, aid: int, ren: list[int]) -> int:
+    def mapped(self, aid: int, ren: Perm) -> int:
         """The action of the concrete state that corresponds to action `aid`
-        of its representative, `ren` mapping the concrete state's thread ids
-        to the representative's."""
+        of its representative, `ren` mapping the concrete state's ids to the
+        representative's (its last domain: the thread ids)."""
         thread = self.c.ts.actions[aid].thread
-        owner = ren.index(thread)
+        owner = ren[-1].index(thread)
         return self.by_thread[owner][self.index[aid]]
 
     def violation(self, v: Violation) -> Violation:
@@ -284,7 +340,7 @@ class Concretizer:
                                  f"({v.message})")
         return got
 
-    def rederive(self, v: Violation, path: list[int], ren: list[int]) -> Violation | None:
+    def rederive(self, v: Violation, path: list[int], ren: Perm) -> Violation | None:
         c = self.c
         last = path[-1]
         if v.fault_action is not None:

@@ -40,10 +40,10 @@ from checker.dsl import ast
 from checker.dsl.diagnostics import Span, SpecError
 from checker.dsl.walk import expr_children, subexprs
 from checker.ir.layout import Layout
-from checker.ir.nodes import Action, Slot, SymmetryGroup, ThreadInstance, TidLoc
+from checker.ir.nodes import Action, PoolSymmetry, Slot, SymmetryGroup, ThreadInstance, TidLoc
 from checker.sema.check import walk_stmts
-from checker.sema.symbols import Elaboration, GlobalSym, LocalSym, ProcSym, ThreadSym
-from checker.sema.types import ArrayType, StructType, TidType, Type
+from checker.sema.symbols import Elaboration, GlobalSym, LocalSym, PoolSym, ProcSym, ThreadSym
+from checker.sema.types import ArrayType, PtrType, StructType, TidType, Type
 
 
 def symmetry_groups(el: Elaboration, sc: ast.ScenarioDecl,
@@ -74,6 +74,58 @@ def symmetry_groups(el: Elaboration, sc: ast.ScenarioDecl,
         groups.append(SymmetryGroup(item.thread, tuple(t.id for t in members),
                                     tuple(tuple(b) for b in blocks), item.span))
     return groups, tid_locations(slots, layout) if groups else []
+
+
+def pool_symmetry(el: Elaboration, sc: ast.ScenarioDecl, runs: list[ast.RunItem | None],
+                  layout: Layout, started: list[str]) -> list[PoolSymmetry]:
+    """The scenario's symmetric pools (`pool ... symmetric;`, or its own
+    `symmetric POOL;` lines), each checked by `RefUses`; SpecError when a
+    declaration is unsound or names no pool."""
+    declared: list[tuple[PoolSym, Span]] = [(p, p.span) for p in el.pools.values() if p.symmetric]
+    for name, span in sc.symmetric_pools:
+        sym = el.pools.get(name)
+        if sym is None:
+            raise SpecError.at(span, f"scenario {sc.name}: 'symmetric {name};' names no pool")
+        if all(p is not sym for p, _ in declared):
+            declared.append((sym, span))
+    out: list[PoolSymmetry] = []
+    if not declared:
+        return out
+    kinds = threads_run(el, runs, started)
+    for pool, span in declared:
+        RefUses(el, pool, span).check_scenario(sc, kinds)
+        info = layout.pools[pool.name]
+        if info.size < 2:
+            continue  # one object: nothing to permute
+        # each object's slots, the last first (as `block_of`): its fields,
+        # then its allocated bit
+        blocks = tuple(tuple(reversed(range(info.base + i * info.stride,
+                                            info.base + (i + 1) * info.stride)))
+                       for i in range(info.size))
+        refs = tuple(ref_locations(layout.slots, layout, pool.name))
+        out.append(PoolSymmetry(pool.name, blocks, refs, span))
+    return out
+
+
+def ref_locations(slots: list[Slot], layout: Layout, pool: str) -> list[TidLoc]:
+    """Every place a reference to `pool` is stored: reference slots and
+    reference fields of words."""
+    out: list[TidLoc] = []
+    for s in slots:
+        if s.kind == "ref" and _pool_name(layout, s.type) == pool:
+            out.append(TidLoc(s.index))
+        elif s.kind == "word" and isinstance(s.type, StructType):
+            for f in layout.word_fields(s.type).values():
+                if _pool_name(layout, f.type) == pool:
+                    out.append(TidLoc(s.index, f.shift, f.width))
+    return out
+
+
+def _pool_name(layout: Layout, t: Type | None) -> str | None:
+    if not isinstance(t, PtrType):
+        return None
+    sym = layout.el.pool_of(t)
+    return sym.name if sym is not None else None
 
 
 def block_of(t: ThreadInstance) -> list[int]:
@@ -165,19 +217,30 @@ def threads_run(el: Elaboration, runs: list[ast.RunItem | None], started: list[s
     return out
 
 
-class TidUses:
-    """The walk over the code a scenario runs that finds a thread id used
-    as a number, or a number used as a thread id (module docstring)."""
+class IdUses:
+    """The walk over the code a scenario runs that finds an identity (a
+    thread id, a reference to a symmetric pool) used as a number, or a
+    number used as one (module docstring). `TidUses` and `RefUses` say
+    which values are identities and how a refusal reads."""
 
-    def __init__(self, el: Elaboration, item: ast.RunItem):
+    one = "an id"  # "a thread id"
+    many = "ids"  # "thread ids"
+
+    def __init__(self, el: Elaboration):
         self.el = el
-        self.item = item
+
+    def is_id(self, t: Type | None) -> bool:
+        raise NotImplementedError
+
+    def null(self, e: ast.Expr) -> bool:
+        """Whether `e` is the identity's null value, allowed where one is wanted."""
+        raise NotImplementedError
 
     def fail(self, span: Span, what: str) -> SpecError:
-        line = self.item.span.line
-        return SpecError.at(span, f"{what}: the instances of {self.item.thread} declared "
-                                  f"'symmetric' (line {line}) could be told apart, so "
-                                  "symmetry reduction would be unsound here")
+        raise NotImplementedError
+
+    def index(self, e: ast.Index) -> None:
+        """A check of an indexing expression's base (a pool's object by position)."""
 
     def check_scenario(self, sc: ast.ScenarioDecl, kinds: list[ThreadSym]) -> None:
         el = self.el
@@ -223,13 +286,13 @@ class TidUses:
             case ast.Assign(target=target, op=op, value=value):
                 self.expr(target, "lv")
                 tt = el.expr_types.get(target)
-                if isinstance(tt, TidType) and op != "=":
-                    raise self.fail(s.span, f"'{op}' computes a thread id")
+                if self.is_id(tt) and op != "=":
+                    raise self.fail(s.span, f"'{op}' computes {self.one}")
                 self.value(value, tt if op == "=" else None)
             case ast.IncDec(target=target, op=op):
                 self.expr(target, "lv")
-                if isinstance(el.expr_types.get(target), TidType):
-                    raise self.fail(s.span, f"'{op}' computes a thread id")
+                if self.is_id(el.expr_types.get(target)):
+                    raise self.fail(s.span, f"'{op}' computes {self.one}")
             case ast.CallStmt(call=call):
                 self.expr(call, "stmt")
             case ast.WarnStmt(warn=warn):
@@ -270,7 +333,7 @@ class TidUses:
                 for k, a in enumerate(args):
                     self.value(a, started_params[k].type if k < len(started_params) else None)
             case ast.Free(operand=operand):
-                self.expr(operand, "int")
+                self.value(operand, el.expr_types.get(operand))
             case _:
                 for e in _stmt_exprs(s):
                     self.expr(e, "int")
@@ -278,23 +341,23 @@ class TidUses:
     # ------------------------------------------------------------ expressions
     def value(self, e: ast.Expr, dest: Type | None) -> None:
         """`e` stored, passed or returned into a location of type `dest`."""
-        self.expr(e, "tid" if isinstance(_scalar(dest), TidType) else "int")
+        self.expr(e, "tid" if self.is_id(_scalar(dest)) else "int")
 
     def expr(self, e: ast.Expr, ctx: str) -> None:
         """`ctx`: "tid" (a thread id is wanted), "int" (a number or any
         non-thread-id value), "cond" (a truth value), "lv" (a location
         written), "stmt" (a value thrown away)."""
         el = self.el
-        is_tid = isinstance(el.expr_types.get(e), TidType)
-        if ctx == "tid" and not is_tid and not _null_tid(e):
-            raise self.fail(e.span, "a number other than 0 used as a thread id")
+        is_tid = self.is_id(el.expr_types.get(e))
+        if ctx == "tid" and not is_tid and not self.null(e):
+            raise self.fail(e.span, f"a number other than 0 used as {self.one}")
         if ctx == "int" and is_tid:
-            raise self.fail(e.span, "a thread id used as a number (stored in an int, "
+            raise self.fail(e.span, f"{self.one} used as a number (stored in an int, "
                                     "indexed with, or an operand of arithmetic)")
         match e:
             case ast.Binary(op=op, left=left, right=right):
                 sides = [el.expr_types.get(left), el.expr_types.get(right)]
-                tids = any(isinstance(t, TidType) for t in sides)
+                tids = any(self.is_id(t) for t in sides)
                 if op in ("==", "!=") and tids:
                     self.expr(left, "tid")
                     self.expr(right, "tid")
@@ -304,7 +367,7 @@ class TidUses:
                 elif tids:
                     what = ("an ordered comparison" if op in ("<", "<=", ">", ">=")
                             else f"arithmetic ('{op}')")
-                    raise self.fail(e.span, f"{what} of thread ids")
+                    raise self.fail(e.span, f"{what} of {self.many}")
                 else:
                     self.expr(left, "int")
                     self.expr(right, "int")
@@ -333,12 +396,13 @@ class TidUses:
             case ast.AssignExpr(target=target, op=op, value=value):
                 self.expr(target, "lv")
                 tt = el.expr_types.get(target)
-                if isinstance(tt, TidType) and op != "=":
-                    raise self.fail(e.span, f"'{op}' computes a thread id")
+                if self.is_id(tt) and op != "=":
+                    raise self.fail(e.span, f"'{op}' computes {self.one}")
                 self.value(value, tt if op == "=" else None)
             case ast.Member(base=base):
                 self.expr(base, "lv")
             case ast.Index(base=base, index=index):
+                self.index(e)
                 self.expr(base, "lv")
                 self.expr(index, "int")
             case ast.Deref(operand=operand) | ast.AddrOf(operand=operand):
@@ -346,6 +410,57 @@ class TidUses:
             case _:
                 for sub in _expr_children(e):
                     self.expr(sub, "int")
+
+
+class TidUses(IdUses):
+    """Thread ids: `current` and expressions of type `tid`."""
+
+    one = "a thread id"
+    many = "thread ids"
+
+    def __init__(self, el: Elaboration, item: ast.RunItem):
+        super().__init__(el)
+        self.item = item
+
+    def is_id(self, t: Type | None) -> bool:
+        return isinstance(t, TidType)
+
+    def null(self, e: ast.Expr) -> bool:
+        return _null_tid(e)
+
+    def fail(self, span: Span, what: str) -> SpecError:
+        line = self.item.span.line
+        return SpecError.at(span, f"{what}: the instances of {self.item.thread} declared "
+                                  f"'symmetric' (line {line}) could be told apart, so "
+                                  "symmetry reduction would be unsound here")
+
+
+class RefUses(IdUses):
+    """References to a symmetric pool's objects; and the pool indexed
+    (`pages[0]`, `&pages[i]`: an object named by its position)."""
+
+    def __init__(self, el: Elaboration, pool: PoolSym, span: Span):
+        super().__init__(el)
+        self.pool = pool
+        self.span = span  # the declaration
+        self.one = f"a reference to pool {pool.name}"
+        self.many = f"references to pool {pool.name}"
+
+    def is_id(self, t: Type | None) -> bool:
+        return isinstance(t, PtrType) and self.el.pool_of(t) is self.pool
+
+    def null(self, e: ast.Expr) -> bool:
+        return isinstance(e, ast.NullLit) or (isinstance(e, ast.IntLit) and e.value == 0)
+
+    def index(self, e: ast.Index) -> None:
+        if self.el.refs.get(e.base) is self.pool:
+            raise self.fail(e.span, f"'{self.pool.name}[...]' names an object of the pool by "
+                                    "its position")
+
+    def fail(self, span: Span, what: str) -> SpecError:
+        return SpecError.at(span, f"{what}: the objects of pool {self.pool.name} declared "
+                                  f"'symmetric' (line {self.span.line}) could be told apart, "
+                                  "so symmetry reduction would be unsound here")
 
 
 def _null_tid(e: ast.Expr) -> bool:
