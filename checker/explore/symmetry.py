@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from math import factorial, prod
+from typing import TYPE_CHECKING
 
 from checker.explore.codegen import Compiled, Packing
 from checker.explore.common import check_invariant, terminal
@@ -36,6 +37,9 @@ from checker.explore.result import FiredWarning, Violation
 from checker.ir.interp import Fault
 from checker.ir.nodes import PoolSymmetry, SymmetryGroup, TidLoc, TransitionSystem
 from checker.kinds import ViolationKind
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -118,12 +122,28 @@ class Canon:
         self.pool_groups: list[_Group] = [
             _group(packing, tuple(range(1, len(pg.blocks) + 1)), pg.blocks, pool_masks)
             for pg in ts.pool_symmetry]
+        self.pool_ties: list[Callable[[int], list[int]]] = [
+            _ties(packing, pg) for pg in ts.pool_symmetry]
+        self._watches = [_watch(packing, pg) for pg in ts.pool_symmetry]
+        self.watched: str | None = None  # the first pool whose allocator's choice showed
+        self.tables: list[np.ndarray] = []  # the VM's (checker.vm.symmetry), their flags
         self.groups: list[_Group] = [_group(packing, g.threads, g.blocks, tid_masks)
                                      for g in ts.symmetry]
         self._fast, self._keys = self._compile()
 
     def __call__(self, s: int) -> int:
         return self._fast(s)
+
+    def _seen(self, wi: int) -> None:
+        if self.watched is None:
+            self.watched = self.ts.pool_symmetry[wi].pool
+
+    def escaped(self) -> str | None:
+        """A symmetric pool whose objects a state told apart (`_watch`), in
+        either engine; None when the reduced search is sound."""
+        if self.watched is None and any(t[2] for t in self.tables):
+            self.watched = ", ".join(pg.pool for pg in self.ts.pool_symmetry)
+        return self.watched
 
     @property
     def sizes(self) -> list[int]:
@@ -140,19 +160,29 @@ class Canon:
         with the common case (every group in order already) answered there."""
         lines = ["def canon(s):"]
         every = [*self.pool_groups, *self.groups]
+        env: dict[str, object] = {"slow": self.with_renaming}
+        for wi, watch in enumerate(self._watches):
+            env[f"watch{wi}"] = watch
+            lines.append(f"    if watch{wi}(s): seen({wi})")
+        env["seen"] = self._seen
         for gi, g in enumerate(every):
             keys = []
-            for b in g.blocks:
+            for i, b in enumerate(g.blocks):
                 key = "0"
                 for off, mask, km in b:
                     key = f"(({key}) << {mask.bit_length()}) | ((s >> {off}) & {km})"
+                if gi < len(self.pool_groups):  # the tie-break last (`_ties`)
+                    key = f"(({key}) << {TIE_BITS}) | t[{i}]"
                 keys.append(key)
-            lines[:0] = [f"def keys{gi}(s):", f"    return [{', '.join(keys)}]"]
+            head = [f"def keys{gi}(s):"]
+            if gi < len(self.pool_groups):
+                env[f"ties{gi}"] = self.pool_ties[gi]
+                head.append(f"    t = ties{gi}(s)")
+            lines[:0] = [*head, f"    return [{', '.join(keys)}]"]
             lines.append(f"    k = keys{gi}(s)")
             lines.append(f"    if not ({' <= '.join(f'k[{i}]' for i in range(len(keys)))}):")
             lines.append("        return slow(s)[0]")
         lines.append("    return s")
-        env: dict[str, object] = {"slow": self.with_renaming}
         exec(compile("\n".join(lines) + "\n", "<migcheck:symmetry>", "exec"), env)
         fast: Callable[[int], int] = env["canon"]  # type: ignore[assignment]
         key_fns: list[Callable[[int], list[int]]] = [
@@ -201,6 +231,55 @@ class Canon:
                 s = _move(s, g, order)
             s = _rename(s, fields, ren)
         return s
+
+
+TIE_BITS = 16  # room for the tie-break: the index of a reference location
+
+
+def _watch(packing: Packing, pg: PoolSymmetry) -> Callable[[int], bool]:
+    """Whether a state can tell the pool's objects apart through the
+    allocator: a thread is at a step that may allocate from the pool, and
+    a freed object is still referenced (the module docstring's condition).
+    `canon_row` computes the same."""
+    refs = [tid_field(packing, loc) for loc in pg.refs]
+    alloc = [packing.offsets[b[-1]] for b in pg.blocks]
+    at = [(packing.offsets[k], (1 << packing.widths[k]) - 1, pc - packing.los[k])
+          for k, pc in pg.alloc_at]
+
+    def watch(s: int) -> bool:
+        if not any((s >> off) & m == pc for off, m, pc in at):
+            return False
+        for off, m in refs:
+            v = (s >> off) & m
+            if v and not (s >> alloc[v - 1]) & 1:
+                return True
+        return False
+
+    return watch
+
+
+def _ties(packing: Packing, pg: PoolSymmetry) -> Callable[[int], list[int]]:
+    """The tie-break of a pool's objects whose slots are equal: per object,
+    the index of the first location outside the pool (in `pg.refs`' order)
+    that refers to it, for an allocated object; for a free one, and one
+    nothing outside refers to, the number of those locations. Free objects
+    all tie (not allocated, default fields), so the stable sort keeps
+    their order (module docstring). `canon_row` computes the same."""
+    own = {k for b in pg.blocks for k in b}
+    ext = [tid_field(packing, loc) for loc in pg.refs if loc.slot not in own]
+    alloc = [packing.offsets[b[-1]] for b in pg.blocks]  # a block ends with its allocated bit
+    n, e = len(pg.blocks), len(ext)
+    assert e < 1 << TIE_BITS
+
+    def ties(s: int) -> list[int]:
+        t = [e] * n
+        for j, (off, m) in enumerate(ext):
+            v = (s >> off) & m
+            if v and t[v - 1] == e and (s >> alloc[v - 1]) & 1:
+                t[v - 1] = j
+        return t
+
+    return ties
 
 
 def _move(s: int, g: _Group, order: list[int]) -> int:

@@ -271,7 +271,7 @@ class ScenarioBuilder:
                                            bool(self.pcpu_lvs), bool(curr))
         check_actions(groups, actions)
         pool_groups = pool_symmetry(el, sc, [run for _, run in self.instances], layout,
-                                    list(self.dynamic_counts))
+                                    list(self.dynamic_counts), threads, actions)
         expect = sc.expect
         expectation = Expectation(expect_kind(expect.kind), expect.name, expect.span) if expect \
             else Expectation(VERIFIED, None, None)

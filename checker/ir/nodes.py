@@ -414,6 +414,10 @@ class PoolSymmetry:
     blocks: tuple[tuple[int, ...], ...]
     refs: tuple[TidLoc, ...]
     span: Span
+    # (pc slot, pc) of every step that may allocate from the pool: where
+    # a freed object still referenced makes the allocator's choice (the
+    # lowest free object) observable (checker.explore.symmetry).
+    alloc_at: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,17 @@ from checker.dsl import ast
 from checker.dsl.diagnostics import Span, SpecError
 from checker.dsl.walk import expr_children, subexprs
 from checker.ir.layout import Layout
-from checker.ir.nodes import Action, PoolSymmetry, Slot, SymmetryGroup, ThreadInstance, TidLoc
+from checker.ir.nodes import (
+    Action,
+    AllocObj,
+    If,
+    PoolSymmetry,
+    Slot,
+    Stmt,
+    SymmetryGroup,
+    ThreadInstance,
+    TidLoc,
+)
 from checker.sema.check import walk_stmts
 from checker.sema.symbols import Elaboration, GlobalSym, LocalSym, PoolSym, ProcSym, ThreadSym
 from checker.sema.types import ArrayType, PtrType, StructType, TidType, Type
@@ -77,7 +87,8 @@ def symmetry_groups(el: Elaboration, sc: ast.ScenarioDecl,
 
 
 def pool_symmetry(el: Elaboration, sc: ast.ScenarioDecl, runs: list[ast.RunItem | None],
-                  layout: Layout, started: list[str]) -> list[PoolSymmetry]:
+                  layout: Layout, started: list[str], threads: list[ThreadInstance],
+                  actions: list[Action]) -> list[PoolSymmetry]:
     """The scenario's symmetric pools (`pool ... symmetric;`, or its own
     `symmetric POOL;` lines), each checked by `RefUses`; SpecError when a
     declaration is unsound or names no pool."""
@@ -103,8 +114,19 @@ def pool_symmetry(el: Elaboration, sc: ast.ScenarioDecl, runs: list[ast.RunItem 
                                             info.base + (i + 1) * info.stride)))
                        for i in range(info.size))
         refs = tuple(ref_locations(layout.slots, layout, pool.name))
-        out.append(PoolSymmetry(pool.name, blocks, refs, span))
+        pcs = {t.id: t.pc_slot for t in threads}
+        at = sorted({(pcs[a.thread], a.src) for a in actions if _allocates(a.body, pool.name)})
+        out.append(PoolSymmetry(pool.name, blocks, refs, span, tuple(at)))
     return out
+
+
+def _allocates(body: tuple[Stmt, ...], pool: str) -> bool:
+    for s in body:
+        if isinstance(s, AllocObj) and s.pool == pool:
+            return True
+        if isinstance(s, If) and (_allocates(s.then, pool) or _allocates(s.other, pool)):
+            return True
+    return False
 
 
 def ref_locations(slots: list[Slot], layout: Layout, pool: str) -> list[TidLoc]:

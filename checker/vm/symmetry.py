@@ -6,13 +6,18 @@ which is the same function recompiled).
 The groups are one int64 array (`table`), by domain: each symmetric pool
 (its objects, renamed in its references), then the threads (every thread
 group, renamed in the thread-id locations), in `Canon`'s order:
-  [n_domains, scratch offset,
+  [n_domains, scratch offset, escaped (set to 1 by `canon_row` when a state
+   makes the allocator's choice observable: `explore.symmetry.Canon.escaped`),
    per domain: its number of ids (null or none included), n_groups,
+     n_ext, per location outside the pool (word, shift, mask) (the tie-break
+     of `explore.symmetry._ties`; 0 for the threads),
      per group: n, m, its n ids, then n*m rows (word, shift, mask, key mask)
                 (instance by instance, slot by slot),
+     n_at, per step that allocates from the pool (word, shift, mask, pc) of
+           its thread's pc (0 for the threads),
      n_locs, per location (word, shift, mask),
    scratch: the renaming (the largest domain), the order (largest n), the
-            values (largest n*m)]
+            ties (largest n), the values (largest n*m)]
 so that the kernel allocates nothing per successor (the table belongs to
 one search, on one thread). `NO_SYMMETRY` (`[0]`) leaves rows as they are.
 """
@@ -24,7 +29,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from checker.explore.codegen import Compiled
-from checker.explore.symmetry import tid_field
+from checker.explore.symmetry import Canon, tid_field
 from checker.ir.nodes import TidLoc
 from checker.vm.jit import njit
 from checker.vm.layout import WordLayout, Words
@@ -62,27 +67,37 @@ def sym_table(c: Compiled, layout: WordLayout) -> Words:
     tid_locs = locs_of(ts.tid_locs, tid_masks)
     pool_masks = dict(tid_masks)  # as `Canon`: ids of every domain out of the pools' keys
     pool_locs = [locs_of(pg.refs, pool_masks) for pg in ts.pool_symmetry]
-    out = [len(ts.pool_symmetry) + 1, 0]
+    out = [len(ts.pool_symmetry) + 1, 0, 0]
     for pg, locs in zip(ts.pool_symmetry, pool_locs, strict=True):
-        out += [len(pg.blocks) + 1, 1,
+        own = {k for b in pg.blocks for k in b}
+        ext = locs_of([loc for loc in pg.refs if loc.slot not in own], {})
+        at: list[int] = []
+        for k, pc in pg.alloc_at:
+            at += [layout.word[k], layout.shift[k], (1 << p.widths[k]) - 1, pc - p.los[k]]
+        out += [len(pg.blocks) + 1, 1, len(ext) // 3, *ext,
                 *group(range(1, len(pg.blocks) + 1), pg.blocks, pool_masks),
-                len(pg.refs), *locs]
-    out += [len(ts.threads) + 1, len(ts.symmetry)]
+                len(pg.alloc_at), *at, len(pg.refs), *locs]
+    out += [len(ts.threads) + 1, len(ts.symmetry), 0]
     for g in ts.symmetry:
         out += group(g.threads, g.blocks, tid_masks)
-    out += [len(ts.tid_locs), *tid_locs]
+    out += [0, len(ts.tid_locs), *tid_locs]
     out[1] = len(out)
     sizes = [len(ts.threads) + 1, *(len(pg.blocks) + 1 for pg in ts.pool_symmetry)]
     ns = [*(len(g.threads) for g in ts.symmetry), *(len(pg.blocks) for pg in ts.pool_symmetry)]
     nms = [*(len(g.threads) * len(g.blocks[0]) for g in ts.symmetry),
            *(len(pg.blocks) * len(pg.blocks[0]) for pg in ts.pool_symmetry)]
-    out += [0] * (max(sizes) + max(ns) + max(nms))
-    return np.array(out, dtype=np.int64)
+    out += [0] * (max(sizes) + 2 * max(ns) + max(nms))
+    table = np.array(out, dtype=np.int64)
+    if isinstance(c.canon, Canon):
+        c.canon.tables.append(table)  # its flag read by `Canon.escaped`
+    return table
 
 
 @njit(cache=True, inline="always")
-def _greater(row: np.ndarray, sym: np.ndarray, base: int, m: int, a: int, b: int) -> bool:
-    """Whether instance a's key is greater than instance b's."""
+def _greater(row: np.ndarray, sym: np.ndarray, base: int, m: int, a: int, b: int,
+             ties: int) -> bool:
+    """Whether instance a's key (its slots' keys, then its tie-break) is
+    greater than instance b's."""
     for k in range(m):
         pa = base + (a * m + k) * 4
         pb = base + (b * m + k) * 4
@@ -90,6 +105,16 @@ def _greater(row: np.ndarray, sym: np.ndarray, base: int, m: int, a: int, b: int
         kb = (row[sym[pb]] >> sym[pb + 1]) & sym[pb + 3]
         if ka != kb:
             return bool(ka > kb)
+    return bool(sym[ties + a] > sym[ties + b])
+
+
+@njit(cache=True, inline="always")
+def _allocating(row: np.ndarray, sym: np.ndarray, at: int, na: int) -> bool:
+    """Whether a thread is at a step that may allocate from the pool."""
+    for i in range(na):
+        q = at + 4 * i
+        if ((row[sym[q]] >> sym[q + 1]) & sym[q + 2]) == sym[q + 3]:
+            return True
     return False
 
 
@@ -100,24 +125,38 @@ def canon_row(row: np.ndarray, sym: np.ndarray) -> None:
     if nd == 0:
         return
     ren = sym[1]  # scratch: the renaming, then the order, then the values
-    p = 2
+    p = 3
     for _d in range(nd):
         size = sym[p]
         ng = sym[p + 1]
-        p += 2
+        ne = sym[p + 2]
+        ext = p + 3
+        p = ext + 3 * ne
         order = ren + size
         changed = False
+        base = 0
+        m = 1
         for _g in range(ng):
             n = sym[p]
             m = sym[p + 1]
             ids = p + 2
             base = ids + n
-            vals = order + n
+            ties = order + n
+            vals = ties + n
             for i in range(n):
                 sym[order + i] = i
+                sym[ties + i] = ne
+            for j in range(ne):  # the tie-break: the first location outside that refers to it
+                q = ext + 3 * j
+                v = (row[sym[q]] >> sym[q + 1]) & sym[q + 2]
+                if v > 0 and sym[ties + v - 1] == ne:
+                    a = base + ((v - 1) * m + m - 1) * 4  # its allocated bit, last of its block
+                    if (row[sym[a]] >> sym[a + 1]) & sym[a + 2]:
+                        sym[ties + v - 1] = j
             for i in range(1, n):  # insertion sort: stable
                 j = i
-                while j > 0 and _greater(row, sym, base, m, sym[order + j - 1], sym[order + j]):
+                while j > 0 and _greater(row, sym, base, m, sym[order + j - 1], sym[order + j],
+                                         ties):
                     t = sym[order + j - 1]
                     sym[order + j - 1] = sym[order + j]
                     sym[order + j] = t
@@ -144,6 +183,10 @@ def canon_row(row: np.ndarray, sym: np.ndarray) -> None:
                     sym[ren + sym[ids + i]] = sym[ids + j]
                 changed = True
             p = base + n * m * 4
+        na = sym[p]
+        at = p + 1
+        p = at + 4 * na
+        locs = p
         nt = sym[p]
         p += 1
         if changed:
@@ -157,3 +200,14 @@ def canon_row(row: np.ndarray, sym: np.ndarray) -> None:
                 p += 3
         else:
             p += 3 * nt
+        if na > 0 and sym[2] == 0 and _allocating(row, sym, at, na):
+            # a freed object still referenced, where an alloc may run: the
+            # lowest free object the allocator takes can be told apart
+            q = locs + 1
+            for _t in range(nt):
+                v = (row[sym[q]] >> sym[q + 1]) & sym[q + 2]
+                if v > 0:
+                    a = base + ((v - 1) * m + m - 1) * 4  # its allocated bit, last of its block
+                    if ((row[sym[a]] >> sym[a + 1]) & sym[a + 2]) == 0:
+                        sym[2] = 1
+                q += 3
