@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import pairwise, permutations, product
 from math import factorial, prod
 from typing import TYPE_CHECKING
 
@@ -391,13 +391,33 @@ class Concretizer:
                 raise AssertionError("symmetry: no step between two representatives")
             aid, q = found
             step = c.step[self.mapped(aid, ren)](cur)
-            ren = [[qd[t] for t in rd] for qd, rd in zip(q, ren, strict=True)]
+            moved = [[qd[t] for t in rd] for qd, rd in zip(q, ren, strict=True)]
+            if step is not None and canon.permute(step, moved) != nxt:
+                # an alloc: the concrete run's lowest free object need not
+                # be the one the representative's took (module docstring)
+                moved = self.pools_matched(step, nxt, moved)
+            ren = moved
             if step is None or canon.permute(step, ren) != nxt:
                 raise AssertionError("symmetry: a representative's step has no concrete "
                                      "counterpart (the instances are not interchangeable)")
             cur = step
             out.append(cur)
         return out, ren
+
+    def pools_matched(self, step: int, nxt: int, perm: Perm) -> Perm:
+        """A permutation that maps the concrete state `step` onto the
+        representative `nxt`: `perm` with its pools' renamings replaced,
+        tried one by one (a counterexample's few allocations only); `perm`
+        when none does."""
+        canon = self.canon
+        pools = len(canon.pool_groups)
+        choices = [[[0, *p] for p in permutations(range(1, len(g.ids) + 1))]
+                   for g in canon.pool_groups]
+        for rens in product(*choices):
+            cand = [*rens, *perm[pools:]]
+            if canon.permute(step, cand) == nxt:
+                return cand
+        return perm
 
     def path(self, reps: list[int]) -> list[int]:
         return self.run(reps)[0]

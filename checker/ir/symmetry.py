@@ -52,7 +52,15 @@ from checker.ir.nodes import (
     TidLoc,
 )
 from checker.sema.check import walk_stmts
-from checker.sema.symbols import Elaboration, GlobalSym, LocalSym, PoolSym, ProcSym, ThreadSym
+from checker.sema.symbols import (
+    ConstSym,
+    Elaboration,
+    GlobalSym,
+    LocalSym,
+    PoolSym,
+    ProcSym,
+    ThreadSym,
+)
 from checker.sema.types import ArrayType, PtrType, StructType, TidType, Type
 
 
@@ -264,6 +272,9 @@ class IdUses:
     def index(self, e: ast.Index) -> None:
         """A check of an indexing expression's base (a pool's object by position)."""
 
+    def quant(self, e: ast.Quant) -> None:
+        """A check of a quantifier (one over a symmetric pool)."""
+
     def check_scenario(self, sc: ast.ScenarioDecl, kinds: list[ThreadSym]) -> None:
         el = self.el
         procs: list[ProcSym] = []
@@ -414,6 +425,7 @@ class IdUses:
                 for b in (lo, hi):
                     if b is not None:
                         self.expr(b, "int")
+                self.quant(e)
                 self.expr(body, "cond")
             case ast.AssignExpr(target=target, op=op, value=value):
                 self.expr(target, "lv")
@@ -479,10 +491,44 @@ class RefUses(IdUses):
             raise self.fail(e.span, f"'{self.pool.name}[...]' names an object of the pool by "
                                     "its position")
 
+    def quant(self, e: ast.Quant) -> None:
+        """A quantifier over the pool visits its live objects in their
+        order, `forall` and `exists` stopping at the first that decides:
+        a body that can fault would fault or not, or fault otherwise, as the
+        objects are ordered. Its body may read the fields of the objects
+        pool quantifiers bind (live), not dereference anything else, call,
+        index with a variable, divide or shift."""
+        if e.pool != self.pool.name:
+            return
+        live = {v for q, v in self.el.quant_vars.items() if q.pool is not None}
+        for sub in subexprs(e.body):
+            why = None
+            if isinstance(sub, ast.Deref) or (isinstance(sub, ast.Member) and sub.arrow):
+                base = sub.operand if isinstance(sub, ast.Deref) else sub.base
+                if not (isinstance(base, ast.Name) and self.el.refs.get(base) in live):
+                    why = "dereferences something other than a live object it binds"
+            elif isinstance(sub, ast.Call):
+                why = "calls a procedure"
+            elif isinstance(sub, ast.Index) and not _constant(self.el, sub.index):
+                why = "indexes with a variable"
+            elif isinstance(sub, ast.Binary) and sub.op in ("/", "%", "<<", ">>"):
+                why = f"computes '{sub.op}'"
+            if why is not None:
+                raise self.fail(sub.span, f"a {e.kind}() over pool {self.pool.name} whose "
+                                          f"body {why} may fault as its objects are ordered")
+
     def fail(self, span: Span, what: str) -> SpecError:
         return SpecError.at(span, f"{what}: the objects of pool {self.pool.name} declared "
                                   f"'symmetric' (line {self.span.line}) could be told apart, "
                                   "so symmetry reduction would be unsound here")
+
+
+def _constant(el: Elaboration, e: ast.Expr) -> bool:
+    """A literal, a named constant, or a range quantifier's variable."""
+    if isinstance(e, ast.IntLit):
+        return True
+    return isinstance(e, ast.Name) and (isinstance(el.refs.get(e), ConstSym) or any(
+        q.pool is None and v is el.refs.get(e) for q, v in el.quant_vars.items()))
 
 
 def _null_tid(e: ast.Expr) -> bool:
