@@ -14,6 +14,23 @@ thread ids tell apart (a lock owned by one of them) can leave two
 representatives of one orbit, which costs states, never verdicts. The VM's
 `checker.vm.symmetry.canon_row` computes the same function on word rows.
 
+Symmetric pools (`PoolSymmetry`) come first: each pool's objects are
+sorted by their slots (the allocated bit, the fields; references to any
+symmetric pool and thread ids left out of the key: the renamings change
+them), ties between equal objects broken by the first location outside
+the pool (in `refs`' order: globals, other pools' objects, locals) that
+refers to an allocated object (`_ties`): two allocated objects equal but
+for the references to them are then ordered by those references, which
+makes `head = p` and `head = q` one representative. Free objects all tie
+and keep their order. Every reference to the pool is renamed by the same
+permutation; then the threads' groups are sorted as above (their keys
+read the pool references renamed already). The allocator's choice of the
+lowest free object is symmetric only while no freed object is referenced
+where an alloc may run (checker/ir/symmetry.py): `_watch` checks every
+state the canonicalization sees, `Canon.escaped` reports it (the VM's
+tables carry the same flag), and `checker/explore/run.py` then searches
+the scenario again without the pools' reduction.
+
 A search on representatives finds a path of representatives; `concretize`
 maps it to a real run from the initial state (at each step a successor of
 the concrete state whose representative is the next one: the orbit's
@@ -356,11 +373,15 @@ class Concretizer:
     Representatives need not be unique in their orbit (`Canon`), so the
     next representative is not always the canonical form of a concrete
     successor; instead the run is followed on the representatives, with
-    the permutation P (a thread-id renaming) that maps the concrete state
-    to the representative: each step of representative r by action a,
-    whose successor u has representative r' = Q(u), is the concrete step
-    by the action of thread P^-1(thread of a), and then P := Q P. Each
-    concrete state is checked to map onto its representative."""
+    the permutation P (a thread-id renaming, and a renaming per symmetric
+    pool) that maps the concrete state to the representative: each step of
+    representative r by action a, whose successor u has representative
+    r' = Q(u), is the concrete step by the action of thread
+    P^-1(thread of a), and then P := Q P. An allocation may take another
+    object in the concrete run (the lowest free one there) than in the
+    representative's: the pools' renamings are then chosen again
+    (`pools_matched`). Each concrete state is checked to map onto its
+    representative."""
 
     def __init__(self, c: Compiled, canon: Canon):
         self.c = c

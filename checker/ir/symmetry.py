@@ -30,6 +30,68 @@ What the groups record: per instance its slots (pc first, then its other
 owned slots, last allocated first, the same order in every instance), and
 every location that holds a thread id (`TidLoc`: whole `tid` slots, and
 `tid` fields of words), globally, in threads' locals and in pool objects.
+
+Pools. `pool struct page pages[3] symmetric;` (every scenario) or a
+scenario's `symmetric pages;` declares the pool's objects interchangeable:
+the search may store one state per orbit of the permutations of the
+objects, every reference to the pool renamed by the same permutation
+(`PoolSymmetry`: per object its slots, allocated bit last; every location
+of a reference to the pool: reference slots and reference fields of
+words, in globals, locals, other pools' objects and the pool's own).
+A reference is the object's number, 1 up, or 0 for null. Soundness: for a
+permutation p of the objects, a state s and p(s) must have the same
+futures up to p: each step of s maps to a step of p(s) whose successor is
+p of s's successor (up to a further permutation), with the same faults,
+asserts, invariants, finals and deadlocks. What could break it, and what
+keeps it:
+
+- naming an object by its position: `pages[0]`, `&pages[i]` (any index,
+  constant or not): refused by `RefUses` in all the code the scenario
+  runs, as `TidUses` refuses thread ids used as numbers;
+- a reference used as a number: an ordered comparison (`p < q`),
+  arithmetic (`p + 1`, `p++`), a reference stored in an int, a number
+  other than 0 used as a reference: the type checker refuses all of these
+  for every pointer (`checker/sema/types.py`, `assignable`), and
+  `RefUses` refuses them again behind it; what remains is `==`/`!=`
+  between references or with null, a test as a condition, `->`/`*`,
+  `free`, and stores, arguments and results of the pointer's type, all of
+  which commute with p;
+- quantifiers over the pool visit its live objects in their order, and
+  `forall`/`exists` stop at the first object that decides: a body that
+  may fault would fault or not as the objects are ordered. Their values
+  do not depend on the order (and `count` adds every object's), so a
+  body that cannot fault is safe: `RefUses.quant` refuses bodies that
+  dereference anything but the live objects pool quantifiers bind, call,
+  index with a variable, divide or shift;
+- the allocator: `alloc(pages)` takes the lowest-numbered free object, so
+  p(s) may allocate another object than p of the one s allocates. A
+  freed object has every field at its default (free and alloc reset
+  them) and cannot be written (a write through a reference to it is
+  `use_after_free`, and indexing is refused), so two free objects differ
+  only by the references still pointing to them. When none is
+  referenced, any free object is as good as any other: the step of p(s)
+  allocates some free object g where p of s's step allocates p(f), and
+  swapping g and p(f) (both free, equal, unreferenced) maps one successor
+  onto the other. When a freed object is still referenced (a dangling
+  pointer) and an allocation runs, the choice shows: with `a` and `b` of
+  two objects freed, the next alloc aliases `a` or `b` as the objects are
+  numbered. This cannot be excluded statically (it is the reuse-after-free
+  pattern specs look for), so the search watches for it: each state it
+  reaches (`PoolSymmetry.alloc_at`: a thread at a step that may allocate
+  from the pool, and a reference to a free object anywhere) is checked,
+  and if one is reached the scenario is searched again without the pool's
+  reduction, the figures saying why (`checker/explore/symmetry.py`,
+  `Canon.escaped`; `checker/explore/run.py`). Induction over the reduced
+  search: each concrete reachable state has a permutation in the reduced
+  set, each reduced state is a permutation of a concrete reachable state
+  (the counterexample mapping constructs it), and properties agree on
+  a state and its permutations; the allocation step, the only one that
+  does not commute with permutations, is matched by the swap above in
+  every state the watch let pass.
+
+Thread ids and references are kept apart (a `tid` is no pointer), so the
+two kinds of symmetry combine: a state is permuted by a pool permutation
+and a thread permutation at once (their product group), pools first.
 """
 
 from __future__ import annotations
