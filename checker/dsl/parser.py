@@ -305,7 +305,7 @@ class _Builder(Transformer[Any, Any]):
             elif kind == "max":
                 scen.maxes.append(payload)
             elif kind == "symmetric":
-                scen.symmetric_pools.append(payload)
+                scen.symmetric_pools.extend(payload)
             elif kind == "tag":
                 scen.tags.extend(payload)
             elif kind == "expect" and payload.kind == "warning":
@@ -356,7 +356,7 @@ class _Builder(Transformer[Any, Any]):
 
     @v_args(meta=True)
     def sym_pool_item(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
-        return ("symmetric", (str(items[1]), self._span(meta)))
+        return ("symmetric", [(str(t), self._span(meta)) for t in items[1:]])
 
     @v_args(meta=True)
     def run_item(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
