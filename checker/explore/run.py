@@ -73,7 +73,7 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     if concrete is not None and concrete.canon.escaped() is not None:
         # A state told a symmetric pool's objects apart through the
         # allocator (checker/explore/symmetry.py): the search again,
-        # without the pools' reduction.
+        # without that pool's reduction.
         return _without_pools(ts, opts, progress, engine, concrete.canon.escaped() or "")
     # The fewest-switches pass searches the concrete system: up to the
     # product of the groups' factorials more states than the reduced search.
@@ -162,11 +162,12 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
 
 def _without_pools(ts: TransitionSystem, opts: CheckOptions,
                    progress: Callable[[Stats], None] | None, engine: Search | None,
-                   pools: str) -> CheckResult:
+                   pool: str) -> CheckResult:
     from dataclasses import replace
 
-    r = check(replace(ts, pool_symmetry=[]), opts, progress, engine)
-    why = (f"pool {pools} not applied: a freed object still referenced where an alloc may "
+    kept = [pg for pg in ts.pool_symmetry if pg.pool != pool]
+    r = check(replace(ts, pool_symmetry=kept), opts, progress, engine)
+    why = (f"pool {pool} not applied: a freed object still referenced where an alloc may "
            "run (the allocator's lowest free object tells objects apart)")
     r.stats.symmetry = f"{r.stats.symmetry}; {why}" if r.stats.symmetry else why
     return r

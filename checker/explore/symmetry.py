@@ -158,8 +158,9 @@ class Canon:
     def escaped(self) -> str | None:
         """A symmetric pool whose objects a state told apart (`_watch`), in
         either engine; None when the reduced search is sound."""
-        if self.watched is None and any(t[2] for t in self.tables):
-            self.watched = ", ".join(pg.pool for pg in self.ts.pool_symmetry)
+        for t in self.tables:
+            if self.watched is None and t[2]:
+                self.watched = self.ts.pool_symmetry[int(t[2]) - 1].pool
         return self.watched
 
     @property

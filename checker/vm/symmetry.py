@@ -6,8 +6,9 @@ which is the same function recompiled).
 The groups are one int64 array (`table`), by domain: each symmetric pool
 (its objects, renamed in its references), then the threads (every thread
 group, renamed in the thread-id locations), in `Canon`'s order:
-  [n_domains, scratch offset, escaped (set to 1 by `canon_row` when a state
-   makes the allocator's choice observable: `explore.symmetry.Canon.escaped`),
+  [n_domains, scratch offset, escaped (set by `canon_row` to the pool's
+   number, 1 up, when a state makes its allocator's choice observable:
+   `explore.symmetry.Canon.escaped`),
    per domain: its number of ids (null or none included), n_groups,
      n_ext, per location outside the pool (word, shift, mask) (the tie-break
      of `explore.symmetry._ties`; 0 for the threads),
@@ -209,5 +210,5 @@ def canon_row(row: np.ndarray, sym: np.ndarray) -> None:
                 if v > 0:
                     a = base + ((v - 1) * m + m - 1) * 4  # its allocated bit, last of its block
                     if ((row[sym[a]] >> sym[a + 1]) & sym[a + 2]) == 0:
-                        sym[2] = 1
+                        sym[2] = _d + 1
                 q += 3
