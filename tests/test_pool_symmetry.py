@@ -128,6 +128,37 @@ def test_static_check_refuses(tmp_path, body, why):
         assert "declared 'symmetric' (line 3)" in text
 
 
+@pytest.mark.parametrize(("prop", "why"), [
+    ("forall(x in objs: x->next == null || x->next->v == 0)",
+     "body dereferences something other than a live object it binds"),
+    ("exists(x in objs: g->v == x->v)",
+     "body dereferences something other than a live object it binds"),
+    ("count(x in objs: x->v / n == 1) < 2", "body computes '/'"),
+    ("forall(x in objs: (1 << x->v) < 4)", "body computes '<<'"),
+    ("forall(x in objs: A[x->v] == 0)", "body indexes with a variable"),
+])
+def test_quantifier_bodies_that_may_fault_are_refused(tmp_path, prop, why):
+    """`forall`/`exists` over the pool stop at the first object that
+    decides, in the objects' order: a body that can fault would fault or
+    not as they are numbered."""
+    text = _refusal(tmp_path, "", extra=f"int[0..2] A[3]; invariant i: {prop};")
+    assert why in text and "may fault as its objects are ordered" in text
+
+
+def test_quantifier_bodies_that_cannot_fault_are_accepted(tmp_path):
+    text = """
+        struct obj { int[0..2] v; struct obj *next; int[0..1] a[2]; };
+        pool struct obj objs[2] symmetric;
+        invariant i: forall(x in objs: x->next != x && x->a[1] == 0 &&
+                                       exists(y in objs: y->v == x->v));
+        final f: count(x in objs: x->v == 1) <= 2 && exists(i in 0..1: forall(x in objs: x->a[i] == 0));
+        thread w() { struct obj *p = alloc(objs); if (p != null) p->v = 1; }
+        scenario s { run w() * 2; }
+    """
+    ts = build_all(load_program(_write(tmp_path, text)))[0]
+    assert [pg.pool for pg in ts.pool_symmetry] == ["objs"]
+
+
 def test_static_check_reads_properties_initializers_and_procedures(tmp_path):
     assert POSITION in _refusal(tmp_path, "", extra="invariant i: objs[0].v == 0;")
     assert POSITION in _refusal(tmp_path, "", extra="init { g = alloc(objs); objs[0].v = 2; }")
