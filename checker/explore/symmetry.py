@@ -139,6 +139,9 @@ class Canon:
         self.pool_groups: list[_Group] = [
             _group(packing, tuple(range(1, len(pg.blocks) + 1)), pg.blocks, pool_masks)
             for pg in ts.pool_symmetry]
+        # per pool, per object its allocated bit's offset (a block ends with it)
+        self.alloc_offsets = [[packing.offsets[b[-1]] for b in pg.blocks]
+                              for pg in ts.pool_symmetry]
         self.pool_ties: list[Callable[[int], list[int]]] = [
             _ties(packing, pg) for pg in ts.pool_symmetry]
         self._watches = [_watch(packing, pg) for pg in ts.pool_symmetry]
@@ -417,7 +420,7 @@ class Concretizer:
             if step is not None and canon.permute(step, moved) != nxt:
                 # an alloc: the concrete run's lowest free object need not
                 # be the one the representative's took (module docstring)
-                moved = self.pools_matched(step, nxt, moved)
+                moved = self.pools_matched(cur, r, step, nxt, ren, q)
             ren = moved
             if step is None or canon.permute(step, ren) != nxt:
                 raise AssertionError("symmetry: a representative's step has no concrete "
@@ -426,20 +429,45 @@ class Concretizer:
             out.append(cur)
         return out, ren
 
-    def pools_matched(self, step: int, nxt: int, perm: Perm) -> Perm:
-        """A permutation that maps the concrete state `step` onto the
-        representative `nxt`: `perm` with its pools' renamings replaced,
-        tried one by one (a counterexample's few allocations only); `perm`
-        when none does."""
+    def pools_matched(self, cur: int, r: int, step: int, nxt: int, ren: Perm, q: Perm
+                      ) -> Perm:
+        """A permutation that maps the concrete successor `step` of `cur`
+        onto the representative `nxt`, where `ren` maps `cur` onto `r` and
+        `q` maps r's successor onto `nxt`, and r's step allocated another
+        object than `ren` says cur's did. In a pool the concrete step
+        allocated its lowest free object f, r's step its own lowest free g:
+        q after the swap of ren(f) and g, after `ren` (both free and
+        unreferenced where the watch let the search go on). Failing that
+        (two allocations from one pool in a step), the renamings of the
+        pools that allocated are tried one by one, up to a bound; `ren`
+        composed with `q` when none maps."""
         canon = self.canon
         pools = len(canon.pool_groups)
-        choices = [[[0, *p] for p in permutations(range(1, len(g.ids) + 1))]
-                   for g in canon.pool_groups]
-        for rens in product(*choices):
-            cand = [*rens, *perm[pools:]]
-            if canon.permute(step, cand) == nxt:
-                return cand
-        return perm
+        swapped = [list(rd) for rd in ren]
+        changed: list[int] = []
+        for d, alloc in enumerate(canon.alloc_offsets):
+            before = [(cur >> off) & 1 for off in alloc]
+            if [(step >> off) & 1 for off in alloc] == before:
+                continue
+            changed.append(d)
+            f = next((i + 1 for i, bit in enumerate(before) if not bit), None)
+            g = next((i + 1 for i, off in enumerate(alloc) if not (r >> off) & 1), None)
+            if f is None or g is None:
+                continue
+            pf = swapped[d][f]
+            swapped[d] = [g if v == pf else pf if v == g else v for v in swapped[d]]
+        cand = [[qd[t] for t in rd] for qd, rd in zip(q, swapped, strict=True)]
+        if canon.permute(step, cand) == nxt:
+            return cand
+        choices = [[[0, *p] for p in permutations(range(1, len(canon.pool_groups[d].ids) + 1))]
+                   if d in changed else [cand[d]] for d in range(pools)]
+        for k, rens in enumerate(product(*choices)):
+            if k == 100_000:
+                break
+            tried = [*rens, *cand[pools:]]
+            if canon.permute(step, tried) == nxt:
+                return tried
+        return cand
 
     def path(self, reps: list[int]) -> list[int]:
         return self.run(reps)[0]
