@@ -45,6 +45,8 @@ def _simple(draw: st.DrawFn) -> str:
         "if (p != null) q = p->next;",
         "free(p);",  # may free twice
         "free(q); q = null;",
+        "atomic { free(p); p = null; }",  # no dangling reference: the reduction holds on
+        "atomic { if (head == p) head = null; free(p); p = null; }",
         "if (p != null && p->owner == current) { free(p); p = null; head = null; }",
         "if (p == q) g = 1;",
         "if (head != null) l = head->v;",

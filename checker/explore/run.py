@@ -30,6 +30,12 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     """`engine`: a search in place of this package's BFS or DFS (the VM's,
     checker.vm.search), same contract: fill `out`, return the parent map."""
     opts = opts or CheckOptions()
+    if ts.pool_symmetry and opts.symmetry and opts.checkpoint is not None:
+        # The allocator watch (checker/explore/symmetry.py) must see every
+        # state: a resumed search would not know what the stopped one saw.
+        names = ", ".join(pg.pool for pg in ts.pool_symmetry)
+        return _without_pools(ts, opts, progress, engine, names,
+                              "with --checkpoint (the allocator watch needs the whole search)")
     wanted = None
     searched = ts
     if opts.properties is not None:
@@ -74,7 +80,9 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
         # A state told a symmetric pool's objects apart through the
         # allocator (checker/explore/symmetry.py): the search again,
         # without that pool's reduction.
-        return _without_pools(ts, opts, progress, engine, concrete.canon.escaped() or "")
+        return _without_pools(ts, opts, progress, engine, concrete.canon.escaped() or "",
+                              "a freed object still referenced where an alloc may run "
+                              "(the allocator's lowest free object tells objects apart)")
     # The fewest-switches pass searches the concrete system: up to the
     # product of the groups' factorials more states than the reduced search.
     widening = 1
@@ -162,13 +170,15 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
 
 def _without_pools(ts: TransitionSystem, opts: CheckOptions,
                    progress: Callable[[Stats], None] | None, engine: Search | None,
-                   pool: str) -> CheckResult:
+                   pool: str, reason: str) -> CheckResult:
+    """The search again without the reduction of `pool` (", "-separated
+    names), the figures saying why."""
     from dataclasses import replace
 
-    kept = [pg for pg in ts.pool_symmetry if pg.pool != pool]
+    dropped = pool.split(", ")
+    kept = [pg for pg in ts.pool_symmetry if pg.pool not in dropped]
     r = check(replace(ts, pool_symmetry=kept), opts, progress, engine)
-    why = (f"pool {pool} not applied: a freed object still referenced where an alloc may "
-           "run (the allocator's lowest free object tells objects apart)")
+    why = f"pool {pool} not applied: {reason}"
     r.stats.symmetry = f"{r.stats.symmetry}; {why}" if r.stats.symmetry else why
     return r
 
