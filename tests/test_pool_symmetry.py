@@ -303,13 +303,13 @@ def test_control_vm_without_reference_renaming_is_caught(tmp_path, monkeypatch):
         table = original(c, layout).copy()
         pg = c.ts.pool_symmetry[0]
         n, m = len(pg.blocks), len(pg.blocks[0])
-        # [n_domains, scratch, flag, size, n_groups, n_ext, ext..., n, m,
+        # [n_domains, flag, scratch, size, n_groups, n_ext, ext..., n, m,
         #  ids..., rows..., n_at, at..., n_locs, locs...] (checker/vm/symmetry.py)
         ext = table[5]  # the pool's locations outside it (the tie-break)
         steps = 6 + 3 * ext + 2 + n + n * m * 4  # its steps that allocate
         at = steps + 1 + 4 * table[steps]  # its count of reference locations
         assert table[at] == len(pg.refs)
-        table[at + 1:at + 1 + 3 * len(pg.refs)] = 0  # every location: word 0, mask 0
+        table[at + 1:at + 1 + 4 * len(pg.refs)] = 0  # every location: word 0, mask 0
         return table
 
     monkeypatch.setattr(vsearch, "sym_table", no_renaming)
@@ -504,7 +504,7 @@ def test_checkpointed_searches_leave_pools_unreduced(tmp_path):
     """A resumed search would not know whether the stopped one met a state
     the allocator watch refuses: with --checkpoint the pools are searched
     plainly, and the figures say so."""
-    s, p = _pair(_write(tmp_path, LIST))
+    s, _p = _pair(_write(tmp_path, LIST))
     r = check(s, OPTS.checkpointed(str(tmp_path / "ck")))
     assert r.stats.states == 13 and not r.stats.symmetry_applied
     assert r.stats.symmetry == ("pool objs not applied: with --checkpoint (the allocator "

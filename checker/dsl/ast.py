@@ -48,6 +48,13 @@ class IntT(TypeExpr):
 
 
 @dataclass(eq=False)
+class TidSetT(IntT):
+    """`tidset[lo..hi]`: an integer whose bit t says whether thread t is in
+    a set (a wait queue's tasks, the running readers): what symmetry
+    reduction renames bit by bit (checker.ir.symmetry)."""
+
+
+@dataclass(eq=False)
 class BareIntT(TypeExpr):
     pass
 

@@ -426,6 +426,10 @@ class _Builder(Transformer[Any, Any]):
         return ast.IntT(self._span(meta), items[0], items[1])
 
     @v_args(meta=True)
+    def tidset_type(self, meta: Any, items: list[Any]) -> ast.TypeExpr:
+        return ast.TidSetT(self._span(meta), items[0], items[1])
+
+    @v_args(meta=True)
     def bare_int_type(self, meta: Any, items: list[Any]) -> ast.TypeExpr:
         return ast.BareIntT(self._span(meta))
 

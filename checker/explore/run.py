@@ -197,8 +197,7 @@ def _reduce(c: Compiled, opts: CheckOptions, graph: StateGraph | None, symmetric
     c.ample = None
     if not opts.por:
         return ""
-    why = ("the search is depth-first" if opts.search != "bfs"
-           else "symmetry reduction applies (the two are not combined)" if symmetric
+    why = ("symmetry reduction applies (the two are not combined)" if symmetric
            else "the livelock and liveness passes need every state (--no-livelock)"
            if graph is not None
            else "lockdep's usage pass reads every state of a scenario with handlers"

@@ -105,13 +105,14 @@ def _group(packing: Packing, ids: tuple[int, ...], blocks: tuple[tuple[int, ...]
 
 
 def _masks(packing: Packing, locs: Sequence[TidLoc], into: dict[int, int]
-           ) -> list[tuple[int, int]]:
-    """The locations' (packed offset, mask); their bits added to `into`
-    (per slot, the bits that hold an id)."""
+           ) -> list[tuple[int, int, bool]]:
+    """The locations' (packed offset, mask, whether a set of thread ids:
+    bit t for thread t); their bits added to `into` (per slot, the bits
+    that hold an id)."""
     out = []
     for loc in locs:
         off, mask = tid_field(packing, loc)
-        out.append((off, mask))
+        out.append((off, mask, loc.bits))
         into[loc.slot] = into.get(loc.slot, 0) | (mask << (loc.shift if loc.width else 0))
     return out
 
@@ -129,12 +130,12 @@ class Canon:
         self.ts = ts
         self.n_threads = len(ts.threads)
         tid_masks: dict[int, int] = {}
-        self.tid_fields: list[tuple[int, int]] = _masks(packing, ts.tid_locs, tid_masks)
+        self.tid_fields: list[tuple[int, int, bool]] = _masks(packing, ts.tid_locs, tid_masks)
         # The pools' keys leave out every reference to a symmetric pool (the
         # renaming changes them) and every thread id (the threads' renaming,
         # applied after, changes them: left out, it keeps the pools sorted).
         pool_masks = dict(tid_masks)
-        self.ref_fields: list[list[tuple[int, int]]] = [
+        self.ref_fields: list[list[tuple[int, int, bool]]] = [
             _masks(packing, pg.refs, pool_masks) for pg in ts.pool_symmetry]
         self.pool_groups: list[_Group] = [
             _group(packing, tuple(range(1, len(pg.blocks) + 1)), pg.blocks, pool_masks)
@@ -162,8 +163,8 @@ class Canon:
         """A symmetric pool whose objects a state told apart (`_watch`), in
         either engine; None when the reduced search is sound."""
         for t in self.tables:
-            if self.watched is None and t[2]:
-                self.watched = self.ts.pool_symmetry[int(t[2]) - 1].pool
+            if self.watched is None and t[1]:
+                self.watched = self.ts.pool_symmetry[int(t[1]) - 1].pool
         return self.watched
 
     @property
@@ -210,7 +211,7 @@ class Canon:
             env[f"keys{gi}"] for gi in range(len(every))]  # type: ignore[misc]
         return fast, key_fns
 
-    def _domains(self) -> list[tuple[list[_Group], list[tuple[int, int]]]]:
+    def _domains(self) -> list[tuple[list[_Group], list[tuple[int, int, bool]]]]:
         """Per domain (the pools', then the threads'), its groups and the
         locations of its ids."""
         return [*(([g], f) for g, f in zip(self.pool_groups, self.ref_fields, strict=True)),
@@ -313,10 +314,17 @@ def _move(s: int, g: _Group, order: list[int]) -> int:
     return out
 
 
-def _rename(s: int, fields: list[tuple[int, int]], ren: list[int]) -> int:
-    for off, m in fields:
+def _rename(s: int, fields: list[tuple[int, int, bool]], ren: list[int]) -> int:
+    """`s` with every id v renamed ren[v], and every set's bit t (a set of
+    thread ids) moved to bit ren[t]."""
+    for off, m, bits in fields:
         v = (s >> off) & m
-        w = ren[v] if v < len(ren) else v
+        if bits:
+            w = v >> len(ren) << len(ren)  # bits of no thread stay
+            for t, r in enumerate(ren):
+                w |= ((v >> t) & 1) << r
+        else:
+            w = ren[v] if v < len(ren) else v
         if w != v:
             s = (s & ~(m << off)) | (w << off)
     return s

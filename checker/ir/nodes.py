@@ -423,11 +423,13 @@ class PoolSymmetry:
 @dataclass(frozen=True)
 class TidLoc:
     """A place that holds a thread id: slot `slot`, or with `width` the
-    field of `width` bits at `shift` of that word slot."""
+    field of `width` bits at `shift` of that word slot. With `bits`, the
+    place holds a set of thread ids (a `tidset`: bit t for thread t)."""
 
     slot: int
     shift: int = 0
     width: int = 0
+    bits: bool = False
 
 
 @dataclass

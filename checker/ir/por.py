@@ -1,8 +1,9 @@
 """Partial-order reduction: which steps may be explored alone (ample sets).
 
-A breadth-first search with `--por` expands a state by the steps of one
-thread only, when that thread's steps at its pc are *safe* and the
-successors they give are all new; otherwise by every step. A step is safe
+A search with `--por` expands a state by the steps of one thread only,
+when that thread's steps at its pc are *safe* and the successors they give
+pass the search's proviso (breadth-first: all new; depth-first: none on
+the search stack); otherwise by every step. A step is safe
 when it is independent of every step any other thread can ever take, and
 invisible to the invariants:
 
@@ -25,10 +26,16 @@ enabledness and their faults unchanged, so the set {safe steps of one
 thread at its pc} is a stubborn set: every run of the full graph is
 equivalent, by swapping independent steps, to one of the reduced graph,
 which reaches the same deadlocks and takes the same steps (hence the same
-faults and covers). The search's proviso (`explore.por`) expands a state
-fully when a successor through the ample set was seen before: then every
-cycle of the reduced graph has a fully expanded state, so no thread's step
-is postponed forever (the "ignoring" problem). Invariants: a safe step
+faults and covers). The search's proviso expands a state fully when a
+successor through the ample set was seen before (`explore.por`, BFS) or
+is on the stack (`explore.dfs`, the stack proviso of on-the-fly DFS): in
+either case every cycle of the reduced graph has a fully expanded state
+(a cycle found by BFS closes on a state seen before; one found by DFS
+closes on a state on the stack), so no thread's step is postponed forever
+(the "ignoring" problem). Only safety is claimed: the defect Siegel found
+in on-the-fly POR (CAV 2019) concerns its combination with a property
+automaton's nested search, which the liveness passes here do not make:
+they run unreduced. Invariants: a safe step
 changes nothing an invariant reads. The livelock pass and the liveness
 properties read the whole graph and run unreduced (`--por` is ignored with
 them: the search says so).

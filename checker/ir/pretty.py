@@ -135,5 +135,5 @@ def dump(ts: TransitionSystem) -> str:
     if ts.tid_locs:
         out.append("thread ids renamed in: " + ", ".join(
             ts.slots[loc.slot].name + (f"{{{loc.shift}:{loc.width}}}" if loc.width else "")
-            for loc in ts.tid_locs))
+            + (" (bits)" if loc.bits else "") for loc in ts.tid_locs))
     return "\n".join(out)

@@ -16,6 +16,12 @@ module refuses the declaration, naming the reason, when:
   comparison, arithmetic (`1 << current`), indexing (`a[current]`), or a
   store into an `int` all depend on which instance runs;
 - a number other than 0 becomes a thread id (`tid t = 2;`, `owner == 1`);
+- a set of thread ids (`tidset`, bit t for thread t) is used other than
+  built from sets, thread bits `1 << t` and 0 by `|`, `&`, `^`, `~`,
+  stored whole or by `|=`, `&=`, `^=`, compared with `==`/`!=` or tested;
+  or a number is used as a set. Those operations commute with moving bit t
+  to bit p(t) for a permutation p of the threads, so a state whose sets'
+  bits are renamed with its threads behaves as the state does;
   these are checked in all the code the scenario runs: its threads (the
   symmetric ones and the others), the procedures they call, models
   included, init blocks, global initializers, properties, `run` arguments;
@@ -29,7 +35,8 @@ module refuses the declaration, naming the reason, when:
 What the groups record: per instance its slots (pc first, then its other
 owned slots, last allocated first, the same order in every instance), and
 every location that holds a thread id (`TidLoc`: whole `tid` slots, and
-`tid` fields of words), globally, in threads' locals and in pool objects.
+`tid` fields of words) or a set of them (`tidset` slots and fields),
+globally, in threads' locals and in pool objects.
 
 Pools. `pool struct page pages[3] symmetric;` (every scenario) or a
 scenario's `symmetric pages;` declares the pool's objects interchangeable:
@@ -123,7 +130,7 @@ from checker.sema.symbols import (
     ProcSym,
     ThreadSym,
 )
-from checker.sema.types import ArrayType, PtrType, StructType, TidType, Type
+from checker.sema.types import ArrayType, PtrType, StructType, TidSetType, TidType, Type
 
 
 def symmetry_groups(el: Elaboration, sc: ast.ScenarioDecl,
@@ -153,7 +160,34 @@ def symmetry_groups(el: Elaboration, sc: ast.ScenarioDecl,
         _check_blocks(item, members, blocks, slots)
         groups.append(SymmetryGroup(item.thread, tuple(t.id for t in members),
                                     tuple(tuple(b) for b in blocks), item.span))
-    return groups, tid_locations(slots, layout) if groups else []
+    if not groups:
+        return [], []
+    locs = tid_locations(slots, layout)
+    _check_set_ranges(first, groups, locs, slots, layout)
+    return groups, locs
+
+
+def _check_set_ranges(item: ast.RunItem, groups: list[SymmetryGroup], locs: list[TidLoc],
+                      slots: list[Slot], layout: Layout) -> None:
+    """A set's range check sees its bits alike only when its range is all
+    the values of its low k bits, with every permuted thread's bit among
+    them: `tidset[0..15]` with thread 4 symmetric faults for thread 4's bit
+    and not for thread 1's."""
+    top = max(t for g in groups for t in g.threads)
+    for loc in locs:
+        if not loc.bits:
+            continue
+        s = slots[loc.slot]
+        hi = s.hi
+        if loc.width:
+            st = s.type
+            assert isinstance(st, StructType)
+            hi = next(f.hi for f in layout.word_fields(st).values() if f.shift == loc.shift)
+        if hi & (hi + 1) or hi < (1 << (top + 1)) - 1:
+            raise SpecError.at(item.span, f"the thread set {s.name} (0..{hi}) cannot hold the "
+                                          f"bit of every symmetric thread alike (thread {top}'s "
+                                          f"bit is {1 << top}): declare it tidset[0..2^k - 1] "
+                                          f"with 2^k > {1 << top}")
 
 
 def pool_symmetry(el: Elaboration, sc: ast.ScenarioDecl, runs: list[ast.RunItem | None],
@@ -229,15 +263,18 @@ def block_of(t: ThreadInstance) -> list[int]:
 
 
 def tid_locations(slots: list[Slot], layout: Layout) -> list[TidLoc]:
-    """Every place a thread id is stored: `tid` slots and `tid` word fields."""
+    """Every place a thread id is stored: `tid` slots and `tid` word
+    fields; and every place a set of them is (`tidset` slots and fields)."""
     out: list[TidLoc] = []
     for s in slots:
         if s.kind == "tid":
             out.append(TidLoc(s.index))
+        elif isinstance(s.type, TidSetType):
+            out.append(TidLoc(s.index, bits=True))
         elif s.kind == "word" and isinstance(s.type, StructType):
             for f in layout.word_fields(s.type).values():
-                if isinstance(f.type, TidType):
-                    out.append(TidLoc(s.index, f.shift, f.width))
+                if isinstance(f.type, TidType | TidSetType):
+                    out.append(TidLoc(s.index, f.shift, f.width, isinstance(f.type, TidSetType)))
     return out
 
 
@@ -313,10 +350,12 @@ class IdUses:
     """The walk over the code a scenario runs that finds an identity (a
     thread id, a reference to a symmetric pool) used as a number, or a
     number used as one (module docstring). `TidUses` and `RefUses` say
-    which values are identities and how a refusal reads."""
+    which values are identities and how a refusal reads; thread sets are
+    checked by `TidUses` only (`sets`)."""
 
     one = "an id"  # "a thread id"
     many = "ids"  # "thread ids"
+    sets = False  # whether thread sets are checked (`set_expr`)
 
     def __init__(self, el: Elaboration):
         self.el = el
@@ -379,15 +418,14 @@ class IdUses:
                 for d in s.dims:
                     self.expr(d, "int")
             case ast.Assign(target=target, op=op, value=value):
-                self.expr(target, "lv")
-                tt = el.expr_types.get(target)
-                if self.is_id(tt) and op != "=":
-                    raise self.fail(s.span, f"'{op}' computes {self.one}")
-                self.value(value, tt if op == "=" else None)
+                self.assign(s.span, target, op, value)
             case ast.IncDec(target=target, op=op):
                 self.expr(target, "lv")
-                if self.is_id(el.expr_types.get(target)):
+                tt = el.expr_types.get(target)
+                if self.is_id(tt):
                     raise self.fail(s.span, f"'{op}' computes {self.one}")
+                if self.sets and isinstance(tt, TidSetType):
+                    raise self.fail(s.span, f"'{op}' of a thread set")
             case ast.CallStmt(call=call):
                 self.expr(call, "stmt")
             case ast.WarnStmt(warn=warn):
@@ -433,16 +471,104 @@ class IdUses:
                 for e in _stmt_exprs(s):
                     self.expr(e, "int")
 
+    def assign(self, span: Span, target: ast.Expr, op: str, value: ast.Expr) -> None:
+        """`target op value`: a thread id only stored whole; a thread set
+        only stored whole or combined with another set (`|=`, `&=`, `^=`)."""
+        self.expr(target, "lv")
+        tt = self.el.expr_types.get(target)
+        if self.is_id(tt) and op != "=":
+            raise self.fail(span, f"'{op}' computes {self.one}")
+        if self.sets and isinstance(tt, TidSetType):
+            if op not in _SET_ASSIGN:
+                raise self.fail(span, f"'{op}' on a thread set (only '=', '|=', '&=' and "
+                                      "'^=' with another set are allowed)")
+            self.expr(value, "set")
+            return
+        self.value(value, tt if op == "=" else None)
+
     # ------------------------------------------------------------ expressions
     def value(self, e: ast.Expr, dest: Type | None) -> None:
         """`e` stored, passed or returned into a location of type `dest`."""
-        self.expr(e, "tid" if self.is_id(_scalar(dest)) else "int")
+        d = _scalar(dest)
+        self.expr(e, "tid" if self.is_id(d) else "set"
+                  if self.sets and isinstance(d, TidSetType) else "int")
+
+    def set_like(self, e: ast.Expr) -> bool:
+        """Whether `e` is a thread set: a `tidset` location or call, a
+        thread's bit `1 << t`, or a set operation with a set operand."""
+        el = self.el
+        if isinstance(el.expr_types.get(e), TidSetType):
+            return True
+        match e:
+            case ast.Binary(op="<<", left=ast.IntLit(value=1), right=right):
+                return isinstance(el.expr_types.get(right), TidType)
+            case ast.Binary(op=op, left=left, right=right) if op in _SET_OPS:
+                return self.set_like(left) or self.set_like(right)
+            case ast.Unary(op="~", operand=operand):
+                return self.set_like(operand)
+            case ast.Cond(then=then, other=other):
+                return self.set_like(then) or self.set_like(other)
+            case _:
+                return False
+
+    def set_expr(self, e: ast.Expr) -> None:
+        """`e` where a thread set is wanted: built only from sets, thread
+        bits and the empty set 0 by `|`, `&`, `^` and `~`, each of which
+        commutes with renaming the threads' bits."""
+        el = self.el
+        if isinstance(e, ast.IntLit) and e.value == 0:
+            return
+        match e:
+            case ast.Binary(op="<<", left=ast.IntLit(value=1), right=right) \
+                    if isinstance(el.expr_types.get(right), TidType):
+                self.expr(right, "tid")
+            case ast.Binary(op=op, left=left, right=right) if op in _SET_OPS:
+                self.expr(left, "set")
+                self.expr(right, "set")
+            case ast.Unary(op="~", operand=operand):
+                self.expr(operand, "set")
+            case ast.Cond(cond=cond, then=then, other=other):
+                self.expr(cond, "cond")
+                self.expr(then, "set")
+                self.expr(other, "set")
+            case ast.Name() | ast.Member() | ast.Index() | ast.Deref() | ast.Call() \
+                    if isinstance(el.expr_types.get(e), TidSetType):
+                self.located(e)
+            case _:
+                raise self.fail(e.span, "a number used as a thread set (only other sets, "
+                                        "'1 << t' for a thread id t, and 0 are)")
+
+    def located(self, e: ast.Expr) -> None:
+        """The parts of a location or call expression, checked as usual."""
+        match e:
+            case ast.Member(base=base):
+                self.expr(base, "lv")
+            case ast.Index(base=base, index=index):
+                self.index(e)
+                self.expr(base, "lv")
+                self.expr(index, "int")
+            case ast.Deref(operand=operand):
+                self.expr(operand, "lv")
+            case ast.Call(args=args):
+                proc = self.el.refs.get(e)
+                params: list[LocalSym] = proc.params if isinstance(proc, ProcSym) else []
+                for i, a in enumerate(args):
+                    self.value(a, params[i].type if i < len(params) else None)
+            case _:
+                pass
 
     def expr(self, e: ast.Expr, ctx: str) -> None:
-        """`ctx`: "tid" (a thread id is wanted), "int" (a number or any
+        """`ctx`: "tid" (a thread id is wanted), "set" (a thread set is:
+        `set_expr`), "int" (a number or any
         non-thread-id value), "cond" (a truth value), "lv" (a location
         written), "stmt" (a value thrown away)."""
         el = self.el
+        if self.sets and (ctx == "set" or (ctx == "cond" and self.set_like(e))):
+            self.set_expr(e)
+            return
+        if self.sets and ctx == "int" and self.set_like(e):
+            raise self.fail(e.span, "a thread set used as a number (in arithmetic, an ordered "
+                                    "comparison, an index, or stored in an int)")
         is_tid = self.is_id(el.expr_types.get(e))
         if ctx == "tid" and not is_tid and not self.null(e):
             raise self.fail(e.span, f"a number other than 0 used as {self.one}")
@@ -453,7 +579,11 @@ class IdUses:
             case ast.Binary(op=op, left=left, right=right):
                 sides = [el.expr_types.get(left), el.expr_types.get(right)]
                 tids = any(self.is_id(t) for t in sides)
-                if op in ("==", "!=") and tids:
+                if self.sets and op in ("==", "!=") and (self.set_like(left)
+                                                         or self.set_like(right)):
+                    self.expr(left, "set")
+                    self.expr(right, "set")
+                elif op in ("==", "!=") and tids:
                     self.expr(left, "tid")
                     self.expr(right, "tid")
                 elif op in ("&&", "||"):
@@ -490,11 +620,7 @@ class IdUses:
                 self.quant(e)
                 self.expr(body, "cond")
             case ast.AssignExpr(target=target, op=op, value=value):
-                self.expr(target, "lv")
-                tt = el.expr_types.get(target)
-                if self.is_id(tt) and op != "=":
-                    raise self.fail(e.span, f"'{op}' computes {self.one}")
-                self.value(value, tt if op == "=" else None)
+                self.assign(e.span, target, op, value)
             case ast.Member(base=base):
                 self.expr(base, "lv")
             case ast.Index(base=base, index=index):
@@ -513,6 +639,7 @@ class TidUses(IdUses):
 
     one = "a thread id"
     many = "thread ids"
+    sets = True
 
     def __init__(self, el: Elaboration, item: ast.RunItem):
         super().__init__(el)
@@ -583,6 +710,10 @@ class RefUses(IdUses):
         return SpecError.at(span, f"{what}: the objects of pool {self.pool.name} declared "
                                   f"'symmetric' (line {self.span.line}) could be told apart, "
                                   "so symmetry reduction would be unsound here")
+
+
+_SET_OPS = ("|", "&", "^")
+_SET_ASSIGN = ("=", "|=", "&=", "^=")
 
 
 def _constant(el: Elaboration, e: ast.Expr) -> bool:

@@ -65,6 +65,9 @@ def vm_dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     if c.canon is not None:
         raise NotSupported("symmetry reduction (with the VM's depth-first search): the Python "
                            "engine and the breadth-first VM apply it")
+    if c.ample is not None:
+        raise NotSupported("partial-order reduction (with the VM's depth-first search): the "
+                           "Python engine and the breadth-first VM apply it")
     prog = compile_program(c.ts, c.packing)
     c.runtime.pending.clear()
     layout = prog.layout

@@ -148,7 +148,7 @@ def vm_restore(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     checkpoint; CheckpointError if the file is not one of this search."""
     from checker.vm.checkpoint import CheckpointError, load
 
-    ck = load(path, c, graph is not None)
+    ck = load(path, c, graph is not None, out)
     prog = compile_program(c.ts, c.packing)
     if ck.rows.shape[1] != prog.layout.nwords:
         raise CheckpointError(f"{path}: states of {ck.rows.shape[1]} words, "
@@ -311,18 +311,16 @@ class _Search:
             return
 
     def _checkpoint(self) -> None:
-        """--checkpoint: save the search if the period has passed and it
-        recorded nothing the file cannot hold (checker/vm/checkpoint.py)."""
-        opts, out = self.budget.opts, self.out
+        """--checkpoint: save the search if the period has passed
+        (checker/vm/checkpoint.py)."""
+        opts = self.budget.opts
         if opts.checkpoint is None or time.monotonic() - self.saved_at < opts.checkpoint_every:
-            return
-        if out.others or out.found or out.warnings:
             return
         from checker.vm.checkpoint import save
 
         self.sync()
         save(Path(opts.checkpoint), self.c, self.st, self.sc, self.fired, self.covered,
-             self.seconds_before + self.budget.elapsed())
+             self.seconds_before + self.budget.elapsed(), self.out)
         self.saved_at = time.monotonic()
 
     def stored(self, s: int) -> bool:

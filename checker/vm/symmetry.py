@@ -6,9 +6,9 @@ which is the same function recompiled).
 The groups are one int64 array (`table`), by domain: each symmetric pool
 (its objects, renamed in its references), then the threads (every thread
 group, renamed in the thread-id locations), in `Canon`'s order:
-  [n_domains, scratch offset, escaped (set by `canon_row` to the pool's
-   number, 1 up, when a state makes its allocator's choice observable:
-   `explore.symmetry.Canon.escaped`),
+  [n_domains, escaped (set by `canon_row` to the pool's number, 1 up, when
+   a state makes its allocator's choice observable:
+   `explore.symmetry.Canon.escaped`), scratch offset,
    per domain: its number of ids (null or none included), n_groups,
      n_ext, per location outside the pool (word, shift, mask) (the tie-break
      of `explore.symmetry._ties`; 0 for the threads),
@@ -16,7 +16,8 @@ group, renamed in the thread-id locations), in `Canon`'s order:
                 (instance by instance, slot by slot),
      n_at, per step that allocates from the pool (word, shift, mask, pc) of
            its thread's pc (0 for the threads),
-     n_locs, per location (word, shift, mask),
+     n_locs, per location (word, shift, mask, 1 if it holds a set of thread
+             ids, bit t for thread t, else 0),
    scratch: the renaming (the largest domain), the order (largest n), the
             ties (largest n), the values (largest n*m)]
 so that the kernel allocates nothing per successor (the table belongs to
@@ -51,7 +52,7 @@ def sym_table(c: Compiled, layout: WordLayout) -> Words:
         for loc in locs:
             off, mask = tid_field(p, loc)
             shift = layout.shift[loc.slot] + (off - p.offsets[loc.slot])
-            out += [layout.word[loc.slot], shift, mask]
+            out += [layout.word[loc.slot], shift, mask, int(loc.bits)]
             into[loc.slot] = into.get(loc.slot, 0) | (mask << (off - p.offsets[loc.slot]))
         return out
 
@@ -68,10 +69,11 @@ def sym_table(c: Compiled, layout: WordLayout) -> Words:
     tid_locs = locs_of(ts.tid_locs, tid_masks)
     pool_masks = dict(tid_masks)  # as `Canon`: ids of every domain out of the pools' keys
     pool_locs = [locs_of(pg.refs, pool_masks) for pg in ts.pool_symmetry]
-    out = [len(ts.pool_symmetry) + 1, 0, 0]
+    out = [len(ts.pool_symmetry) + 1, 0, 0]  # the flag, the scratch offset
     for pg, locs in zip(ts.pool_symmetry, pool_locs, strict=True):
         own = {k for b in pg.blocks for k in b}
-        ext = locs_of([loc for loc in pg.refs if loc.slot not in own], {})
+        ext = [x for k, x in enumerate(locs_of([loc for loc in pg.refs if loc.slot not in own],
+                                               {})) if k % 4 != 3]  # (word, shift, mask)
         at: list[int] = []
         for k, pc in pg.alloc_at:
             at += [layout.word[k], layout.shift[k], (1 << p.widths[k]) - 1, pc - p.los[k]]
@@ -82,7 +84,7 @@ def sym_table(c: Compiled, layout: WordLayout) -> Words:
     for g in ts.symmetry:
         out += group(g.threads, g.blocks, tid_masks)
     out += [0, len(ts.tid_locs), *tid_locs]
-    out[1] = len(out)
+    out[2] = len(out)
     sizes = [len(ts.threads) + 1, *(len(pg.blocks) + 1 for pg in ts.pool_symmetry)]
     ns = [*(len(g.threads) for g in ts.symmetry), *(len(pg.blocks) for pg in ts.pool_symmetry)]
     nms = [*(len(g.threads) * len(g.blocks[0]) for g in ts.symmetry),
@@ -125,7 +127,7 @@ def canon_row(row: np.ndarray, sym: np.ndarray) -> None:
     nd = sym[0]
     if nd == 0:
         return
-    ren = sym[1]  # scratch: the renaming, then the order, then the values
+    ren = sym[2]  # scratch: the renaming, then the order, then the values
     p = 3
     for _d in range(nd):
         size = sym[p]
@@ -196,12 +198,18 @@ def canon_row(row: np.ndarray, sym: np.ndarray) -> None:
                 sh = sym[p + 1]
                 mask = sym[p + 2]
                 v = (row[w] >> sh) & mask
-                if v < size and sym[ren + v] != v:
+                if sym[p + 3]:  # a set: bit t becomes bit ren[t]; bits of no thread stay
+                    x = (v >> size) << size
+                    for t in range(size):
+                        x |= ((v >> t) & 1) << sym[ren + t]
+                    if x != v:
+                        row[w] = (row[w] & ~(mask << sh)) | (x << sh)
+                elif v < size and sym[ren + v] != v:
                     row[w] = (row[w] & ~(mask << sh)) | (sym[ren + v] << sh)
-                p += 3
+                p += 4
         else:
-            p += 3 * nt
-        if na > 0 and sym[2] == 0 and _allocating(row, sym, at, na):
+            p += 4 * nt
+        if na > 0 and sym[1] == 0 and _allocating(row, sym, at, na):
             # a freed object still referenced, where an alloc may run: the
             # lowest free object the allocator takes can be told apart
             q = locs + 1
@@ -210,5 +218,5 @@ def canon_row(row: np.ndarray, sym: np.ndarray) -> None:
                 if v > 0:
                     a = base + ((v - 1) * m + m - 1) * 4  # its allocated bit, last of its block
                     if ((row[sym[a]] >> sym[a + 1]) & sym[a + 2]) == 0:
-                        sym[2] = _d + 1
-                q += 3
+                        sym[1] = _d + 1
+                q += 4
