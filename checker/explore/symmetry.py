@@ -182,27 +182,38 @@ class Canon:
         with the common case (every group in order already) answered there."""
         lines = ["def canon(s):"]
         every = [*self.pool_groups, *self.groups]
-        env: dict[str, object] = {"slow": self.with_renaming}
-        for wi, watch in enumerate(self._watches):
-            env[f"watch{wi}"] = watch
-            lines.append(f"    if watch{wi}(s): seen({wi})")
-        env["seen"] = self._seen
+        env: dict[str, object] = {"slow": self.with_renaming, "seen": self._seen}
+        for wi, (at, dangling) in enumerate(self._watches):
+            if not at:
+                continue  # nothing allocates from the pool
+            env[f"dangling{wi}"] = dangling
+            test = " or ".join(f"(s >> {off}) & {m} == {pc}" for off, m, pc in at)
+            lines.append(f"    if ({test}) and dangling{wi}(s): seen({wi})")
         for gi, g in enumerate(every):
             keys = []
-            for i, b in enumerate(g.blocks):
+            for b in g.blocks:
                 key = "0"
                 for off, mask, km in b:
                     key = f"(({key}) << {mask.bit_length()}) | ((s >> {off}) & {km})"
-                if gi < len(self.pool_groups):  # the tie-break last (`_ties`)
-                    key = f"(({key}) << {TIE_BITS}) | t[{i}]"
                 keys.append(key)
-            head = [f"def keys{gi}(s):"]
+            n = len(keys)
             if gi < len(self.pool_groups):
+                # content keys first; the tie-break (`_ties`) only decides
+                # between equal allocated objects (a key's last bit is the
+                # allocated bit: free objects tie, and keep their order)
                 env[f"ties{gi}"] = self.pool_ties[gi]
-                head.append(f"    t = ties{gi}(s)")
-            lines[:0] = [*head, f"    return [{', '.join(keys)}]"]
-            lines.append(f"    k = keys{gi}(s)")
-            lines.append(f"    if not ({' <= '.join(f'k[{i}]' for i in range(len(keys)))}):")
+                lines[:0] = [f"def ckeys{gi}(s):", f"    return [{', '.join(keys)}]",
+                             f"def keys{gi}(s):",
+                             f"    return [(k << {TIE_BITS}) | t for k, t in "
+                             f"zip(ckeys{gi}(s), ties{gi}(s))]"]
+                lines.append(f"    k = ckeys{gi}(s)")
+                ok = " and ".join(f"(k[{i}] < k[{i + 1}] or (k[{i}] == k[{i + 1}] and "
+                                  f"not k[{i}] & 1))" for i in range(n - 1))
+            else:
+                lines[:0] = [f"def keys{gi}(s):", f"    return [{', '.join(keys)}]"]
+                lines.append(f"    k = keys{gi}(s)")
+                ok = " <= ".join(f"k[{i}]" for i in range(n))
+            lines.append(f"    if not ({ok}):")
             lines.append("        return slow(s)[0]")
         lines.append("    return s")
         exec(compile("\n".join(lines) + "\n", "<migcheck:symmetry>", "exec"), env)
@@ -258,26 +269,26 @@ class Canon:
 TIE_BITS = 16  # room for the tie-break: the index of a reference location
 
 
-def _watch(packing: Packing, pg: PoolSymmetry) -> Callable[[int], bool]:
-    """Whether a state can tell the pool's objects apart through the
-    allocator: a thread is at a step that may allocate from the pool, and
-    a freed object is still referenced (the module docstring's condition).
-    `canon_row` computes the same."""
+def _watch(packing: Packing, pg: PoolSymmetry
+           ) -> tuple[list[tuple[int, int, int]], Callable[[int], bool]]:
+    """When a state can tell the pool's objects apart through the
+    allocator: a thread is at a step that may allocate from the pool (one
+    of the (packed offset, mask, pc) returned), and a freed object is
+    still referenced (the function returned), the module docstring's
+    condition. `canon_row` computes the same."""
     refs = [tid_field(packing, loc) for loc in pg.refs]
     alloc = [packing.offsets[b[-1]] for b in pg.blocks]
     at = [(packing.offsets[k], (1 << packing.widths[k]) - 1, pc - packing.los[k])
           for k, pc in pg.alloc_at]
 
-    def watch(s: int) -> bool:
-        if not any((s >> off) & m == pc for off, m, pc in at):
-            return False
+    def dangling(s: int) -> bool:
         for off, m in refs:
             v = (s >> off) & m
             if v and not (s >> alloc[v - 1]) & 1:
                 return True
         return False
 
-    return watch
+    return at, dangling
 
 
 def _ties(packing: Packing, pg: PoolSymmetry) -> Callable[[int], list[int]]:

@@ -99,8 +99,8 @@ def sym_table(c: Compiled, layout: WordLayout) -> Words:
 @njit(cache=True, inline="always")
 def _greater(row: np.ndarray, sym: np.ndarray, base: int, m: int, a: int, b: int,
              ties: int) -> bool:
-    """Whether instance a's key (its slots' keys, then its tie-break) is
-    greater than instance b's."""
+    """Whether instance a's key (its slots' keys, then its tie-break, at
+    `ties`, if not -1) is greater than instance b's."""
     for k in range(m):
         pa = base + (a * m + k) * 4
         pb = base + (b * m + k) * 4
@@ -108,7 +108,24 @@ def _greater(row: np.ndarray, sym: np.ndarray, base: int, m: int, a: int, b: int
         kb = (row[sym[pb]] >> sym[pb + 1]) & sym[pb + 3]
         if ka != kb:
             return bool(ka > kb)
-    return bool(sym[ties + a] > sym[ties + b])
+    return ties >= 0 and bool(sym[ties + a] > sym[ties + b])
+
+
+@njit(cache=True, inline="always")
+def _equal_allocated(row: np.ndarray, sym: np.ndarray, base: int, n: int, m: int) -> bool:
+    """Whether two allocated objects have equal keys (only then does the
+    tie-break decide anything: free objects tie and keep their order)."""
+    for a in range(n):
+        qa = base + (a * m + m - 1) * 4  # its allocated bit, last of its block
+        if ((row[sym[qa]] >> sym[qa + 1]) & sym[qa + 2]) == 0:
+            continue
+        for b in range(a + 1, n):
+            if not _greater(row, sym, base, m, a, b, -1) and \
+                    not _greater(row, sym, base, m, b, a, -1):
+                qb = base + (b * m + m - 1) * 4
+                if (row[sym[qb]] >> sym[qb + 1]) & sym[qb + 2]:
+                    return True
+    return False
 
 
 @njit(cache=True, inline="always")
@@ -149,13 +166,14 @@ def canon_row(row: np.ndarray, sym: np.ndarray) -> None:
             for i in range(n):
                 sym[order + i] = i
                 sym[ties + i] = ne
-            for j in range(ne):  # the tie-break: the first location outside that refers to it
-                q = ext + 3 * j
-                v = (row[sym[q]] >> sym[q + 1]) & sym[q + 2]
-                if v > 0 and sym[ties + v - 1] == ne:
-                    a = base + ((v - 1) * m + m - 1) * 4  # its allocated bit, last of its block
-                    if (row[sym[a]] >> sym[a + 1]) & sym[a + 2]:
-                        sym[ties + v - 1] = j
+            if ne > 0 and _equal_allocated(row, sym, base, n, m):
+                for j in range(ne):  # the tie-break: the first location outside that refers to it
+                    q = ext + 3 * j
+                    v = (row[sym[q]] >> sym[q + 1]) & sym[q + 2]
+                    if v > 0 and sym[ties + v - 1] == ne:
+                        a = base + ((v - 1) * m + m - 1) * 4  # its allocated bit, last of its block
+                        if (row[sym[a]] >> sym[a + 1]) & sym[a + 2]:
+                            sym[ties + v - 1] = j
             for i in range(1, n):  # insertion sort: stable
                 j = i
                 while j > 0 and _greater(row, sym, base, m, sym[order + j - 1], sym[order + j],
