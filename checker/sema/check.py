@@ -464,7 +464,7 @@ class Checker:
             self.err(d.span, f"'{t}' objects already live in pool '{other.name}': a pointer "
                              "names its pool by its type, so each struct has at most one pool")
             return
-        self.el.pools[d.name] = PoolSym(d.name, t, size, d.span)
+        self.el.pools[d.name] = PoolSym(d.name, t, size, d.span, d.symmetric)
 
     def declare_global(self, v: ast.VarDecl) -> None:
         t = self.resolve_type(v.type, v.dims)
