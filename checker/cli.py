@@ -316,9 +316,7 @@ def _fmt_stats(s: Stats) -> str:
             f"{s.peak_rss_mb:,.0f} MB peak, {s.state_bits} bits/state"
             + (f", store {s.store_bytes / max(s.states, 1):,.0f} bytes/state"
                if s.store_bytes else "")
-            + (f", {len(s.workers)} workers: {min(n for n, _ in s.workers):,} to "
-               f"{max(n for n, _ in s.workers):,} states, up to "
-               f"{max(mb for _, mb in s.workers):,.0f} MB peak each" if s.workers else "")
+            + (f", {s.workers_text()}" if s.workers else "")
             + (f"; {s.reduction}" if s.reduction else "")
             + (f", symmetry: {s.symmetry}" if s.symmetry else "")
             + (f"; resumed from a checkpoint after {s.resumed_seconds:.1f} s"
@@ -367,8 +365,6 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     from checker.report.check import SpecFailure
     from checker.report.output import check_report, itf_lines
 
-    if args.cluster is not None and getattr(args, "cluster_handle", None) is None:
-        return _check_on_cluster(args, out, err)
     if args.workers > 1 and args.cluster is None \
             and (args.engine != "vm" or args.search != "bfs"):
         err.print("migcheck: --workers needs --engine vm and a breadth-first search "
@@ -376,15 +372,16 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
         return EXIT_USAGE
     if (args.checkpoint or args.resume) and (args.search != "bfs"
                                              or (args.workers > 1 and args.cluster is None)
-                                             or args.engine not in ("explicit", "vm", "jit")
-                                             or args.all_violations):
+                                             or args.engine not in ("explicit", "vm", "jit")):
         err.print("migcheck: --checkpoint and --resume need the compiled machine's breadth-first "
-                  "search on one worker (drop --dfs, --workers, --all-violations; --engine "
-                  "explicit, vm or jit)", highlight=False)
+                  "search on one worker or a cluster (drop --dfs, --workers without --cluster; "
+                  "--engine explicit, vm or jit)", highlight=False)
         return EXIT_USAGE
-    if args.por and (args.search != "bfs" or args.workers > 1 or args.engine == "bmc"):
-        err.print("migcheck: --por needs a breadth-first explicit search on one worker "
-                  "(drop --dfs, --workers, --engine bmc)", highlight=False)
+    if args.por and (args.workers > 1 or args.cluster is not None or args.engine == "bmc"
+                     or (args.search != "bfs" and args.engine == "jit")):
+        err.print("migcheck: --por needs an explicit search on one worker (drop --workers, "
+                  "--cluster, --engine bmc; with --dfs, --engine explicit or vm)",
+                  highlight=False)
         return EXIT_USAGE
     if args.engine == "bmc" and (args.all_violations or args.properties):
         err.print("migcheck: --all-violations and --property need an explicit-state engine "
@@ -398,6 +395,8 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     if problem is not None:
         err.print(f"migcheck: {problem}", highlight=False)
         return EXIT_USAGE
+    if args.cluster is not None and getattr(args, "cluster_handle", None) is None:
+        return _check_on_cluster(args, out, err)
     given = [args.spec, *args.more_specs]
     specs = expand_specs(given)
     batch = len(given) > 1 or any(Path(g).is_dir() for g in given)
@@ -472,6 +471,12 @@ def _partial_problem(args: argparse.Namespace) -> str | None:
                 "search is neither reduced nor saved)")
     if args.jobs and not args.swarm:
         return "--jobs goes with --swarm"
+    if args.cluster is not None and modes and not args.swarm:
+        return (f"{modes[0]} runs on this machine: of the partial searches, --cluster takes "
+                "--swarm")
+    if args.cluster is not None and args.jobs:
+        return ("--jobs sets the local processes of --swarm: with --cluster, each search is a "
+                "task of one CPU on the cluster")
     if args.seed and not (args.swarm or args.simulate):
         return "--seed goes with --swarm or --simulate"
     if args.max_depth and not modes:
@@ -750,11 +755,12 @@ def _partial(ts: TransitionSystem, opts: CheckOptions, args: argparse.Namespace,
     if args.swarm:
         from checker.vm.swarm import swarm_check
 
+        cluster = getattr(args, "cluster_handle", None)
         if err is not None:
-            err.print(f"migcheck: {label or ts.scenario}: a swarm of {args.swarm} searches",
-                      highlight=False)
+            err.print(f"migcheck: {label or ts.scenario}: a swarm of {args.swarm} searches"
+                      + (" on the cluster" if cluster is not None else ""), highlight=False)
         return swarm_check(ts, opts, args.swarm, args.jobs, args.partial, args.seed,
-                           args.max_depth)
+                           args.max_depth, cluster)
     from dataclasses import replace
 
     from checker.vm.bitstate import partial_bfs
@@ -805,6 +811,16 @@ def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
         return _run_one(ts, opts, err if show_progress else None, label=label)
 
 
+def _unreadable_checkpoint(path: Path) -> str | None:
+    """Why `path` is no checkpoint of the Ray search to resume from, if it
+    is not one (missing, unreadable, another format); checked before the
+    cluster starts. Whether it fits the scenario is known only once the
+    scenario is compiled (checker.vm.ray_search)."""
+    from checker.vm.ray_search import checkpoint_problem
+
+    return checkpoint_problem(path)
+
+
 def _check_on_cluster(args: argparse.Namespace, out: Console, err: Console) -> int:
     """`check --cluster ADDRESS`: connect to the Ray cluster (or start a
     local one) for the whole run, then check as usual, every breadth-first
@@ -820,6 +836,12 @@ def _check_on_cluster(args: argparse.Namespace, out: Console, err: Console) -> i
                   highlight=False)
         return EXIT_USAGE
     address = args.cluster
+    if args.resume is not None:
+        problem = _unreadable_checkpoint(Path(args.resume))
+        if problem is not None:
+            err.print(f"migcheck: --resume {args.resume}: {problem}", highlight=False,
+                      markup=False)
+            return EXIT_USAGE
     if address.startswith(LOCAL) and not (address[len(LOCAL):].isdigit()
                                           and int(address[len(LOCAL):]) > 0):
         err.print(f"migcheck: --cluster {address}: expected local:N with N > 0",
@@ -950,7 +972,9 @@ def _result_json(r: CheckResult, trace: Trace | None) -> dict[str, object]:
                   "seconds": round(s.seconds, 4), "states_per_second": round(s.states_per_second),
                   "peak_rss_mb": round(s.peak_rss_mb, 1), "state_bits": s.state_bits,
                   "store_bytes": s.store_bytes, "symmetry": s.symmetry,
-                  "symmetry_applied": s.symmetry_applied},
+                  "symmetry_applied": s.symmetry_applied,
+                  # --workers, --cluster: each worker's states and memory.
+                  "workers": s.workers_json()},
         # A partial search's figures (bitstate, hashcompact, simulation, swarm).
         "partial": None if s.coverage is None else s.coverage.to_json(),
         "violation": None if r.violation is None else {

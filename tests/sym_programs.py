@@ -3,7 +3,8 @@ symmetry reduction's differential tests (tests/test_symmetry.py).
 
 A thread kind `w` run N times (2 or 3) and optionally another thread `o`,
 over shared ints, a bool, a `tid` variable and a `tid` word field written
-with `current` and compared with `==`/`!=`, a mutex (owner: a thread id),
+with `current` and compared with `==`/`!=`, a `tidset` variable and word
+field (bits of `current`, `me`, `last` put in, taken out, combined, tested), a mutex (owner: a thread id),
 a spinlock, awaits, atomic blocks, either, choose, `tid` locals, a pool of
 objects with a `tid` field (null dereference, use after free, double free
 through the shared `head`), a `helper` thread started at run time with its
@@ -24,11 +25,12 @@ import "mutex";
 import "spinlock";
 struct mutex M;
 spinlock_t L;
-word flags { tid holder; bool set; };
+word flags { tid holder; bool set; tidset[0..255] ws; };
 word flags F;
 int[0..3] g0 = 0;
 int[0..3] g1 = 0;
 tid last = none;
+tidset[0..255] S = 0;
 bool b = false;
 struct obj { tid owner; int[0..3] v; };
 pool struct obj objs[2];
@@ -61,7 +63,7 @@ def _cond(draw: st.DrawFn) -> str:
     if kind == 4:
         return "F.holder == me"
     if kind == 5:
-        return "b"
+        return draw(st.sampled_from(["b", "(S & (1 << current)) != 0", "S == F.ws", "S"]))
     return "!b"
 
 
@@ -100,7 +102,10 @@ def _simple(draw: st.DrawFn) -> str:
     if kind == 7:
         return f"b = {draw(st.sampled_from(['true', 'false']))};"
     if kind == 8:
-        return "if (F.holder == current) F.holder = none;"
+        return draw(st.sampled_from([
+            "if (F.holder == current) F.holder = none;",
+            "S |= 1 << current;", "S &= ~(1 << current);", "F.ws |= 1 << me;",
+            "S = S & ~F.ws;", "F.ws ^= S;", "if (S & (1 << last)) S &= ~(1 << last);"]))
     return "me = current;"
 
 

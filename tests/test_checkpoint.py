@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from checker.explore.common import Outcome
 from checker.explore.options import CheckOptions
 from checker.explore.result import CheckResult
 from checker.explore.run import check
@@ -33,14 +34,20 @@ class Killed(BaseException):
 
 
 def _stopped_after(ts: TransitionSystem, path: Path, saves: int,
-                   monkeypatch: pytest.MonkeyPatch, opts: CheckOptions) -> None:
+                   monkeypatch: pytest.MonkeyPatch, opts: CheckOptions,
+                   recorded: bool = False) -> None:
     """Run the VM search with a checkpoint at every return of its kernel
-    (every 8 expansions) and stop it dead after the `saves`-th one."""
+    (every 8 expansions) and stop it dead after the `saves`-th one (counting
+    only those that hold a recorded run, with `recorded`)."""
     real = ckpt.save
     count = [0]
 
     def save_then_die(*args: object, **kw: object) -> None:
         real(*args, **kw)  # type: ignore[arg-type]
+        out = args[-1]
+        assert isinstance(out, Outcome)
+        if recorded and not (out.others or out.found or out.warnings):
+            return
         count[0] += 1
         if count[0] == saves:
             raise Killed
@@ -57,6 +64,10 @@ def _same(resumed: CheckResult, whole: CheckResult) -> None:
     if whole.violation is not None:
         assert resumed.violation is not None
         assert resumed.violation.path == whole.violation.path
+    assert [(o.kind, o.prop, o.message, o.path, o.fault_action) for o in resumed.others] \
+        == [(o.kind, o.prop, o.message, o.path, o.fault_action) for o in whole.others]
+    assert [(w.prop, w.path, w.action) for w in resumed.warnings] \
+        == [(w.prop, w.path, w.action) for w in whole.warnings]
 
 
 @pytest.mark.parametrize(("spec", "scenario"), [
@@ -74,6 +85,61 @@ def test_a_resumed_search_is_the_search_never_stopped(
     resumed = check(ts, opts, engine=resumed_bfs(path, None))
     assert resumed.stats.resumed_seconds is not None
     _same(resumed, whole)
+
+
+@pytest.mark.parametrize(("spec", "scenario", "every"), [
+    # two other violations met before the expected one (741 states)
+    ("shapes/chain_walk.mig", "free_vs_migrate", False),
+    # --all-violations: every property's first run kept, none stops the search
+    ("shapes/chain_walk.mig", "free_vs_migrate", True),
+    # a WARN_ON_ONCE fired on the way to the expected fault (54 states)
+    ("page_ext/page_owner_vs_offline.mig", "offline_vs_unconverted_reader", False),
+])
+def test_what_a_search_recorded_survives_the_checkpoint(
+        spec: str, scenario: str, every: bool, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs recorded without stopping the search (other violations, every
+    violation, fired warnings) are in the file: the resumed search reports
+    them as the one never stopped does. Without them the comparison fails."""
+    (ts,) = [t for t in _scenarios(SPECS / spec) if t.scenario == scenario]
+    opts = CheckOptions().every_violation(every)
+    whole = check(ts, opts, engine=vm_bfs)
+    assert whole.others or whole.warnings
+    path = tmp_path / "search.ckpt"
+    _stopped_after(ts, path, 1, monkeypatch, opts, recorded=True)
+    import numpy as np
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(bytes(z["meta"]).decode())
+    rec = meta["recorded"]
+    assert rec["others"] or rec["found"] or rec["warnings"], "checkpoint taken too early"
+    resumed = check(ts, opts, engine=resumed_bfs(path, None))
+    _same(resumed, whole)
+
+
+def test_recorded_runs_that_do_not_fit_the_scenario_are_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A damaged or hostile file's recorded runs (a property index out of
+    range, a state wider than the scenario's) are refused, not trusted."""
+    import numpy as np
+    (ts,) = [t for t in _scenarios(SPECS / "shapes/chain_walk.mig")
+             if t.scenario == "free_vs_migrate"]
+    path = tmp_path / "search.ckpt"
+    _stopped_after(ts, path, 1, monkeypatch, CheckOptions(), recorded=True)
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(bytes(arrays["meta"]).decode())
+    assert meta["recorded"]["others"]
+    for damage in ({"prop": 10_000}, {"path": ["f" * 400]}, {"kind": "no_such_kind"}):
+        bad = json.loads(json.dumps(meta))
+        bad["recorded"]["others"][0].update(damage)
+        arrays["meta"] = np.frombuffer(json.dumps(bad).encode(), dtype=np.uint8)
+        damaged = tmp_path / "damaged.ckpt"
+        with damaged.open("wb") as f:
+            np.savez(f, **arrays)
+        with pytest.raises(ckpt.CheckpointError, match="recorded runs"):
+            check(ts, CheckOptions(), engine=resumed_bfs(damaged, None))
+    with pytest.raises(ckpt.CheckpointError, match=r"another search \(all_violations"):
+        check(ts, CheckOptions().every_violation(True), engine=resumed_bfs(path, None))
 
 
 def test_a_checkpoint_of_another_search_is_refused(tmp_path: Path,

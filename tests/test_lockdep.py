@@ -180,6 +180,36 @@ def test_property_restricts_the_search(spec_file: SpecFile) -> None:
         select(system(path), ["nonesuch"])
 
 
+# Both threads fault at their first step: t0's assert, t1's null dereference.
+TWO_FAULTS = """
+    struct node { struct node *next; };
+    pool struct node nodes[1];
+    thread t0() { assert(false, "t0 always fails"); }
+    thread t1() { struct node *p = null; p->next = p; }
+    scenario s { run t0(); run t1(); }
+"""
+
+
+@pytest.mark.parametrize("engine", ["python", "vm", "workers"])
+def test_a_fault_of_another_thread_in_the_same_state_is_not_hidden(
+        spec_file: SpecFile, engine: str) -> None:
+    """In the initial state both threads fault, and no other state exists.
+    Each fault is offered: --property null_deref finds t1's (it was once
+    dropped behind t0's assert, and the search said verified), and
+    --all-violations reports both properties."""
+    from checker.vm.parallel import parallel_bfs
+    from checker.vm.search import vm_bfs
+
+    ts = system(spec_file(TWO_FAULTS, "two.mig"))
+    search = {"python": None, "vm": vm_bfs, "workers": parallel_bfs(2)}[engine]
+    r = check(ts, CheckOptions().only_properties(("null_deref",)), engine=search)
+    assert r.verdict == "violation" and r.violation is not None
+    assert property_of(r.violation) == "null_deref" and r.violation.steps == 1
+    r = check(ts, CheckOptions().every_violation(True), engine=search)
+    assert sorted(property_of(v) for v in [r.violation, *r.others] if v is not None) == \
+        ["assert:t0 always fails", "null_deref"]
+
+
 def test_a_restricted_verdict_names_what_was_checked(
         spec_file: SpecFile, capsys: pytest.CaptureFixture[str]) -> None:
     """A scenario verified under --property says which properties that covers."""

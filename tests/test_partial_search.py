@@ -230,6 +230,26 @@ def test_swarm_finds_the_bug_and_never_verifies() -> None:
     assert good.stats.states >= 3 * 40
 
 
+def swarm_figures(r: CheckResult) -> tuple[object, ...]:
+    """What a swarm reports, but its times: the same for every backend
+    given the same seeds (test_ray_search compares the Ray backend's)."""
+    cov = r.stats.coverage
+    assert cov is not None
+    return (r.verdict, r.status, r.limit, r.stats.states, r.stats.transitions, r.stats.depth,
+            cov.searches, cov.omitted, cov.detail,
+            [(str(v.kind), v.name, v.path) for v in
+             ([r.violation] if r.violation is not None else []) + list(r.others)])
+
+
+def test_swarm_in_one_process_or_several_is_the_same_swarm() -> None:
+    ts = {t.scenario: t for t in _scenarios(ROOT / "specs/shapes/lost_wakeup.mig")}[
+        "destroy_vs_putback_reordered"]
+    base = PartialConfig(BITSTATE, 12, 3)  # small: the searches differ
+    one = swarm_check(ts, CheckOptions(), 4, jobs=1, base=base, seed=3, max_depth=8)
+    two = swarm_check(ts, CheckOptions(), 4, jobs=2, base=base, seed=3, max_depth=8)
+    assert swarm_figures(one) == swarm_figures(two)
+
+
 def test_swarm_configurations_differ() -> None:
     cfgs = configs(4, PartialConfig(BITSTATE, 20, 3), 5, 30)
     assert len({c.seed for c in cfgs}) == 4

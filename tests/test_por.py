@@ -55,6 +55,29 @@ def test_independent_threads_are_explored_in_one_order(spec_file: Spec) -> None:
     assert reduced.stats.reduction == "partial-order reduction"
 
 
+STARTED = """
+    int[0..1] a = 0;
+    int[0..1] b = 0;
+    thread w() { b = 1; }
+    thread s() { start w(); }
+    thread t() { a = 1; a = 0; }
+    scenario sc { run s(); run t(); }
+"""
+
+
+def test_a_scenario_with_start_is_reduced_around_the_started_thread(spec_file: Spec) -> None:
+    """Unreduced: s's start then w's step (3 positions: not started, started,
+    done with b = 1) times t's 3 positions: 9 states, 12 steps. The start
+    writes w's pc and w's step reads it, so neither is safe; t's steps touch
+    only `a`: t runs alone to its end, then s and w: 5 states, 4 steps."""
+    path = spec_file(STARTED)
+    plain, reduced = run(path, opts=PLAIN), run(path, opts=POR)
+    assert (plain.stats.states, plain.stats.transitions) == (9, 12)
+    assert (reduced.stats.states, reduced.stats.transitions) == (5, 4)
+    assert reduced.verdict == "verified" and not reduced.unexecuted
+    assert reduced.stats.reduction == "partial-order reduction"
+
+
 # A step of `spin` touches only `a`: alone it would loop forever between two
 # states; `bug` breaks the invariant.
 IGNORED = """
@@ -115,13 +138,36 @@ def test_dependent_steps_are_never_reduced(spec_file: Spec,
 
 def test_por_is_not_applied_where_it_would_be_unsound(spec_file: Spec) -> None:
     """With the livelock pass (a scenario that loops) the search runs
-    unreduced and says why; likewise with handlers and depth-first."""
+    unreduced and says why; likewise with handlers."""
     path = spec_file(IGNORED)
     r = run(path, opts=CheckOptions().reduced())
     assert r.stats.reduction.startswith("partial-order reduction not applied: the livelock")
-    r = run(spec_file(APART), opts=POR.strategy("dfs"))
-    assert r.stats.reduction.endswith("the search is depth-first")
-    assert r.stats.states == 9
+
+
+def test_depth_first_search_reduces_with_the_stack_proviso(
+        spec_file: Spec, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Depth-first, APART is the same line of 5 states and 4 steps. In
+    IGNORED, `spin`'s step from (a=1) leads back to the initial state, which
+    is on the stack: the stack proviso expands (a=1) fully, so `bug` runs
+    and the invariant breaks. Without the proviso (nothing counts as on the
+    stack), `spin` alone is explored and the search says verified: the
+    control."""
+    dfs_por = POR.strategy("dfs")
+    r = run(spec_file(APART), opts=dfs_por)
+    assert (r.stats.states, r.stats.transitions, r.stats.reduction) == \
+        (5, 4, "partial-order reduction")
+    path = spec_file(IGNORED)
+    assert run(path, opts=dfs_por).met
+    real = explore_por.reducer
+
+    def without_proviso(c: Compiled) -> explore_por.Reducer | None:
+        inner = real(c)
+        if inner is None:
+            return None
+        return lambda s, seen: inner(s, ())
+    monkeypatch.setattr("checker.explore.dfs.reducer", without_proviso)
+    missed = run(path, opts=dfs_por)
+    assert not missed.met and missed.verdict == "verified"
 
 
 def _agree(ts: TransitionSystem, cap: int | None = None) -> None:
@@ -129,7 +175,8 @@ def _agree(ts: TransitionSystem, cap: int | None = None) -> None:
     violated properties (each search looking past every violation, as
     --all-violations does: a search stops at the first one it meets, and
     the reduced one meets them in another order), and no more states when
-    verified; the VM finds exactly the Python engine's reduced search; a
+    verified; so does the reduced depth-first search (stack proviso); the
+    VM finds exactly the Python engine's reduced search; a
     counterexample's run is a real run (each state a successor of the
     previous one by a step of the program)."""
     every = PLAIN.max_states(cap).every_violation(True)
@@ -140,6 +187,10 @@ def _agree(ts: TransitionSystem, cap: int | None = None) -> None:
         assert _what(reduced) == _what(plain), ts.scenario
         if plain.verdict == "verified":
             assert reduced.stats.states <= plain.stats.states
+    deep = check(ts, every.reduced().strategy("dfs"))
+    if plain.verdict != "incomplete" and deep.verdict != "incomplete":
+        assert deep.verdict == plain.verdict, ts.scenario
+        assert _what(deep) == _what(plain), ts.scenario
     first = check(ts, POR.max_states(cap), engine=bfs)
     assert _figures(check(ts, POR.max_states(cap), engine=vm_bfs)) == _figures(first), \
         ts.scenario
@@ -190,3 +241,21 @@ def test_the_jit_reduces_as_the_vm(spec_file: Spec) -> None:
         vm = run(path, opts=POR)
         jit = check(vm.ts, POR, engine=jit_bfs)
         assert _figures(jit) == _figures(check(vm.ts, POR, engine=vm_bfs))
+
+
+@pytest.mark.parametrize("extra", [["--engine", "vm", "--workers", "2"],
+                                   ["--cluster", "local:2"], ["--engine", "jit", "--dfs"]])
+def test_engines_that_do_not_reduce_refuse_por(spec_file: Spec, extra: list[str]) -> None:
+    """The parallel and distributed searches and the JIT's depth-first
+    search do not apply the reduction: asking for it there is a usage
+    error, not a search that says it reduced and did not."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    proc = subprocess.run([sys.executable, "-m", "checker", "check", str(spec_file(APART)),
+                           "--por", "--no-save", *extra], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert proc.returncode == 2 and "--por needs an explicit search on one worker" \
+        in proc.stderr, proc.stderr

@@ -10,28 +10,42 @@ gives *incomplete*, never a verdict.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 
 from checker.explore.codegen import compile_system
+from checker.explore.limits import figures
 from checker.explore.options import CheckOptions
+from checker.explore.partial import BITSTATE, PartialConfig
+from checker.explore.result import CheckResult
 from checker.explore.run import check
 from checker.ir.nodes import TransitionSystem
-from checker.kinds import ViolationKind
+from checker.kinds import Status, Verdict, ViolationKind
 from checker.trace.model import build_trace
 from checker.trace.replay import replay_on
 from tests.conftest import ROOT
 from tests.heap_programs import heap_programs
 from tests.programs import programs
+from tests.test_partial_search import _replays, swarm_figures
 from tests.test_vm import SETTINGS, SPINNING, WAITER, _build, _figures, _scenarios
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'migcheck[cluster]')")
 
-from checker.vm.ray_search import Checkpoints, Cluster, connect, ray_bfs  # noqa: E402
+from checker.vm.ray_search import (  # noqa: E402
+    Checkpoints,
+    Cluster,
+    WorkerFailed,
+    connect,
+    ray_bfs,
+)
+from checker.vm.swarm import swarm_check  # noqa: E402
 
 CAP = 800  # --max-states of the comparison on the spec scenarios
 WORKERS = (2, 3)
@@ -179,6 +193,35 @@ def test_a_killed_run_resumes_from_its_checkpoint(cluster: Cluster, tmp_path: Pa
     assert other.verdict == "incomplete" and "checkpoint" in (other.limit or "")
 
 
+def test_recorded_runs_survive_a_cluster_checkpoint(cluster: Cluster, tmp_path: Path) -> None:
+    """--all-violations on a scenario with six properties broken, at depths
+    33 to 46: a worker killed at depth 38, after some were recorded; the
+    resumed run reports all six, as the uninterrupted one does."""
+    (ts,) = [t for t in _scenarios(ROOT / "specs" / "shapes" / "chain_walk.mig")
+             if t.scenario == "free_vs_migrate"]
+    opts = CheckOptions().every_violation(True)
+    full = check(ts, opts)
+    saved = tmp_path / "run.ckpt"
+
+    def kill(depth: int, actors: list[Any]) -> None:
+        if depth == 38:
+            ray.kill(actors[0])
+
+    cut = check(ts, opts, engine=ray_bfs(cluster, 2, on_level=kill,
+                                         checkpoints=Checkpoints(saved, 0.0)))
+    assert cut.verdict == "incomplete" and saved.exists()
+    with np.load(saved, allow_pickle=False) as z:
+        recorded = json.loads(bytes(z["meta"]).decode())["recorded"]
+    assert 2 <= len(recorded["found"]) < 6
+    resumed = check(ts, opts, engine=ray_bfs(cluster, 2, checkpoints=Checkpoints(
+        saved, 0.0, resume=saved)))
+
+    def runs(r: CheckResult) -> list[tuple[object, ...]]:
+        return [(v.kind, v.prop, v.path) for v in (r.violation, *r.others) if v is not None]
+    assert _figures(resumed) == _figures(full)
+    assert runs(resumed) == runs(full) and len(runs(full)) == 6
+
+
 @pytest.mark.slow  # `make test-slow`: each run starts a cluster of its own or many searches
 def test_cli_cluster(cluster: Cluster, capsys: pytest.CaptureFixture[str],
                      tmp_path: Path) -> None:
@@ -206,3 +249,98 @@ def test_cli_cluster(cluster: Cluster, capsys: pytest.CaptureFixture[str],
                 ["--cluster", "local:0"]):
         assert main(["check", str(spec), "-q", *bad]) == 2
         assert "--cluster" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- swarm on the cluster
+
+
+def test_the_swarm_on_the_cluster_is_the_local_swarm(cluster: Cluster) -> None:
+    """`--swarm N --cluster`: the same searches (`swarm.run_part`) as Ray
+    tasks give the report of the local backend for the same seeds (which
+    test_partial_search holds equal to the process pool's); the seeded
+    bug is found and its trace replays; a swarm that finds nothing is
+    incomplete."""
+    by_name = {ts.scenario: ts for ts in _scenarios(ROOT / "specs/shapes/lost_wakeup.mig")}
+    base = PartialConfig(BITSTATE, 12, 3)
+    for name in ("destroy_vs_putback_reordered", "destroy_vs_putback"):
+        ts = by_name[name]
+        here = swarm_check(ts, CheckOptions(), 4, jobs=1, base=base, seed=3, max_depth=8)
+        there = swarm_check(ts, CheckOptions(), 4, base=base, seed=3, max_depth=8,
+                            cluster=cluster)
+        assert swarm_figures(there) == swarm_figures(here), name
+        if name == "destroy_vs_putback_reordered":
+            assert there.verdict == Verdict.VIOLATION and there.status == Status.MET
+            assert there.violation is not None and str(there.violation.kind) == "deadlock"
+            assert _replays(there)
+        else:
+            assert there.verdict == Verdict.INCOMPLETE and there.violation is None
+
+
+def test_a_swarm_search_whose_worker_dies_is_reported_and_the_others_count(
+        cluster: Cluster) -> None:
+    ts = {t.scenario: t for t in _scenarios(ROOT / "specs/shapes/lost_wakeup.mig")}[
+        "destroy_vs_putback"]
+    got = cluster.map(_die_on_one, (ts,), [(0,), (1,)])
+    assert isinstance(got[1], WorkerFailed) and "worker failed" in str(got[1])
+    assert got[0] == 0
+
+
+def _die_on_one(ts: TransitionSystem, i: int) -> int:
+    if i == 1:
+        os._exit(1)  # the worker process dies, as on a lost node
+    return i
+
+
+def test_per_worker_figures_add_up(cluster: Cluster) -> None:
+    ts = {t.scenario: t for t in _scenarios(ROOT / "specs/shapes/lost_wakeup.mig")}[
+        "destroy_vs_putback"]
+    r = check(ts, CheckOptions(), engine=ray_bfs(cluster, 2))
+    assert r.verdict == Verdict.VERIFIED and len(r.stats.workers) == 2
+    assert sum(n for n, _ in r.stats.workers) == r.stats.states
+    assert all(mb > 0 for _, mb in r.stats.workers) and r.stats.workers_memory == "peak"
+    line = figures(r.stats)
+    assert "2 workers" in line and f"{max(n for n, _ in r.stats.workers):,}" in line
+
+
+def test_resume_from_a_missing_or_unreadable_file_is_a_usage_error(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Refused before any cluster starts, as on one machine (exit 2)."""
+    from checker.cli import main
+
+    spec = str(ROOT / "specs" / "shapes" / "lost_wakeup.mig")
+    junk = tmp_path / "junk.ckpt"
+    junk.write_text("not a checkpoint")
+    for path, why in ((tmp_path / "none.ckpt", "no such file"), (junk, "not a checkpoint"),
+                      (tmp_path, "a directory")):
+        code = main(["check", spec, "-s", "destroy_vs_putback", "-q", "--no-save",
+                     "--cluster", "local:2", "--resume", str(path)])
+        assert code == 2
+        err = capsys.readouterr().err
+        assert f"--resume {path}: {why}" in err, err
+    for bad in (["--store", "bitstate", "--cluster", "local:2"],
+                ["--swarm", "2", "--jobs", "2", "--cluster", "local:2"]):
+        assert main(["check", spec, "-q", "--no-save", *bad]) == 2
+        assert "--cluster" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # `make test-slow`: starts a cluster of its own
+def test_cli_swarm_on_a_local_cluster_is_quiet(tmp_path: Path) -> None:
+    """`--swarm 3 --cluster local:2` from the command line: the report of
+    the local swarm, and nothing from Ray on stderr."""
+    import json
+    import subprocess
+    import sys
+
+    spec = str(ROOT / "specs" / "shapes" / "lost_wakeup.mig")
+    base = ["-m", "checker", "check", spec, "-s", "destroy_vs_putback_reordered",
+            "--format", "json", "--no-save", "--max-memory", "2000", "--swarm", "3",
+            "--store", "bitstate:12", "--seed", "5"]
+    runs = [subprocess.run([sys.executable, *base, *extra], cwd=ROOT, capture_output=True,
+                           text=True, timeout=300)
+            for extra in (["--jobs", "2"], ["--cluster", "local:2"])]
+    for r in runs:
+        assert r.returncode == 0, r.stdout + r.stderr
+    local, remote = (json.loads(r.stdout)[0] for r in runs)
+    assert remote["partial"] == local["partial"]
+    assert remote["trace"]["steps"] == local["trace"]["steps"]
+    assert runs[1].stderr.strip() == "", runs[1].stderr

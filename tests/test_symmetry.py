@@ -151,6 +151,86 @@ MUTEX = """
 """
 
 
+TIDSET = """
+    tidset[0..15] S = 0;
+    thread w() {
+        S |= 1 << current;
+        S &= ~(1 << current);
+    }
+    final empty: S == 0;
+    scenario s { run w() * 3 symmetric; }
+    scenario p { run w() * 3; }
+"""
+
+
+def test_tidset_hand_counted(tmp_path):
+    """Three threads each put their bit in S and take it out: every thread
+    at pc 0, 1 or 2, and S holding exactly the bits of those at 1, so the
+    plain search has 3^3 = 27 states; its orbits are the multisets of three
+    pcs, C(5, 3) = 10, and the representative (pcs sorted, S's bits moved
+    with the threads) is unique in each. Both verify `S == 0` at the end."""
+    s, p = _pair(_write(tmp_path, TIDSET))
+    rs, rp = check(s, OPTS), check(p, OPTS)
+    assert (rs.verdict, rp.verdict) == (Verdict.VERIFIED, Verdict.VERIFIED)
+    assert (rs.stats.states, rp.stats.states) == (10, 27)
+    from checker.vm.search import vm_bfs
+
+    vm = check(s, OPTS, engine=vm_bfs)
+    assert (vm.verdict, vm.stats.states, vm.stats.transitions) == \
+        (Verdict.VERIFIED, 10, rs.stats.transitions)
+
+
+def test_a_set_too_narrow_for_every_thread_is_refused(tmp_path):
+    """`tidset[0..7]` holds bits 0..2: thread 3's bit is out of range where
+    thread 1's is not, so the instances could be told apart by a range
+    fault; so could `tidset[0..9]`, whose range is not all of its bits."""
+    for hi in (7, 9):
+        with pytest.raises(SpecError) as info:
+            _pair(_write(tmp_path, TIDSET.replace("tidset[0..15]", f"tidset[0..{hi}]")))
+        assert f"the thread set S (0..{hi}) cannot hold the bit of every symmetric thread " \
+            "alike (thread 3's bit is 8)" in info.value.render()
+
+
+def test_control_tidset_bits_not_renamed_is_caught(tmp_path, monkeypatch):
+    """Without moving S's bits with the threads, the representative of
+    "thread 1 has put its bit in" is "thread 3 is past its first step, with
+    bit 1 in S": thread 3 then takes bit 3 out, bit 1 stays, and `S == 0`
+    fails at the end, where the plain search verifies."""
+    s, p = _pair(_write(tmp_path, TIDSET))
+    original = esym.Canon.__init__
+
+    def no_bits(self, ts, packing):
+        original(self, ts, packing)
+        self.tid_fields = [f for f in self.tid_fields if not f[2]]
+
+    monkeypatch.setattr(esym.Canon, "__init__", no_bits)
+    raw = _reduced_search(s)
+    assert raw.violation is not None and raw.violation.kind == ViolationKind.FINAL
+    with pytest.raises(AssertionError):
+        agree(s, p)
+
+
+def test_control_vm_tidset_bits_not_renamed_is_caught(tmp_path, monkeypatch):
+    """The same control in the VM kernel's table: its set flags cleared,
+    the kernel renames S as one thread id, and the comparison fails."""
+    from checker.vm import search as vsearch
+    from checker.vm import symmetry as vsym
+
+    s, _p = _pair(_write(tmp_path, TIDSET))
+    original = vsym.sym_table
+
+    def no_bits(c, layout):
+        table = original(c, layout).copy()
+        first = table[2] - 4 * len(c.ts.tid_locs)
+        table[first + 3:table[2]:4] = 0
+        return table
+
+    monkeypatch.setattr(vsearch, "sym_table", no_bits)
+    with pytest.raises(AssertionError):  # a wrong verdict, or a run no concrete path shows
+        vm = check(s, OPTS, engine=vsearch.vm_bfs)
+        assert vm.verdict == Verdict.VERIFIED and vm.stats.states == 10
+
+
 def test_mutex_hand_counted(tmp_path):
     """Each thread: W (before the lock), H1 (holding), H2 (read the
     counter), H3 (wrote it), D (done); the owner is the holder's id and the
@@ -184,6 +264,7 @@ def _refusal(tmp_path: Path, body: str, extra: str = "", scenario: str = "") -> 
         int[0..3] x = 0;
         tid owner = none;
         int[0..3] arr[4];
+        tidset[0..15] S = 0;
         {extra}
         thread w() {{ {body} }}
         scenario s {{ run w() * 2 symmetric; {scenario} }}
@@ -197,7 +278,16 @@ def _refusal(tmp_path: Path, body: str, extra: str = "", scenario: str = "") -> 
     ("if (current < owner) x = 1;", "an ordered comparison of thread ids"),
     ("x = current;", "a thread id used as a number"),
     ("arr[current] = 1;", "a thread id used as a number"),
-    ("x = 1 << current;", "arithmetic ('<<') of thread ids"),
+    ("x = 1 << current;", "a thread set used as a number"),
+    ("x = 2 << current;", "arithmetic ('<<') of thread ids"),
+    ("S += 1 << current;", "'+=' on a thread set"),
+    ("S++;", "'++' of a thread set"),
+    ("S = 3;", "a number used as a thread set"),
+    ("S |= 1 << x;", "a number used as a thread set"),
+    ("S = S | x;", "a number used as a thread set"),
+    ("if (S > 2) x = 1;", "a thread set used as a number"),
+    ("x = S & 3;", "a thread set used as a number"),
+    ("arr[S & 1] = 1;", "a thread set used as a number"),
     ("owner = 2;", "a number other than 0 used as a thread id"),
     ("if (owner == 1) x = 1;", "a number other than 0 used as a thread id"),
     ("int[0..3] k = 1; if (owner != k) x = 1;", "a number other than 0 used as a thread id"),
@@ -450,7 +540,7 @@ def test_control_vm_without_tid_renaming_is_caught(tmp_path, monkeypatch):
 
     def no_renaming(c, layout):
         table = original(c, layout).copy()
-        table[table[2] - 3 * len(c.ts.tid_locs) - 1] = 0  # no thread-id locations
+        table[table[2] - 4 * len(c.ts.tid_locs) - 1] = 0  # no thread-id locations
         return table
 
     monkeypatch.setattr(vsearch, "sym_table", no_renaming)

@@ -9,6 +9,7 @@ random programs.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,33 @@ def test_cli_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     with pytest.raises(SystemExit) as e:
         main(["check", str(spec), "--engine", "vm", "--workers", "0"])
     assert e.value.code == 2
+
+
+def test_per_worker_figures(capsys: pytest.CaptureFixture[str],
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each worker's states and the memory of its arrays: in the stats
+    (adding up to the states after a complete search), on the progress
+    line (each level), in the figures and in JSON."""
+    from checker.cli import main
+    from checker.explore.limits import Budget, figures
+
+    monkeypatch.setattr(Budget, "PROGRESS_EVERY_S", -1.0)  # every check reports
+    ts = _scenarios(ROOT / "specs" / "shapes" / "lost_wakeup.mig")[0]
+    lines: list[str] = []
+    r = check(ts, CheckOptions().livelock(False), lambda s: lines.append(figures(s)),
+              engine=parallel_bfs(3))
+    assert r.verdict == "verified" and len(r.stats.workers) == 3
+    assert sum(n for n, _ in r.stats.workers) == r.stats.states
+    assert all(mb > 0 for _, mb in r.stats.workers) and r.stats.workers_memory == "store"
+    assert any("3 workers:" in line for line in lines)
+    assert "MB of store each" in r.stats.workers_text()
+    assert main(["check", str(ts.spec), "-s", ts.scenario, "--engine", "vm", "--workers", "2",
+                 "--no-save", "--format", "json"]) == 0
+    (res,) = json.loads(capsys.readouterr().out)
+    workers = res["stats"]["workers"]
+    assert [w["worker"] for w in workers] == [0, 1]
+    assert sum(w["states"] for w in workers) == res["stats"]["states"]
+    assert all(w["store_mb"] > 0 for w in workers)
+    assert main(["check", str(ts.spec), "-s", ts.scenario, "--no-save", "--format", "json"]) == 0
+    (one,) = json.loads(capsys.readouterr().out)
+    assert one["stats"]["workers"] == []

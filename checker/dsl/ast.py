@@ -48,6 +48,13 @@ class IntT(TypeExpr):
 
 
 @dataclass(eq=False)
+class TidSetT(IntT):
+    """`tidset[lo..hi]`: an integer whose bit t says whether thread t is in
+    a set (a wait queue's tasks, the running readers): what symmetry
+    reduction renames bit by bit (checker.ir.symmetry)."""
+
+
+@dataclass(eq=False)
 class BareIntT(TypeExpr):
     pass
 
@@ -413,6 +420,9 @@ class PoolDecl(Decl):
     type: TypeExpr
     name: str
     size: Expr
+    # `pool ... symmetric;`: the objects are interchangeable in every scenario
+    # (checker/ir/symmetry.py checks that the spec cannot tell them apart).
+    symmetric: bool = False
 
 
 @dataclass(eq=False)
@@ -525,6 +535,9 @@ class ScenarioDecl(Decl):
     # `expect warning [NAME];` lines: warnings the scenario expects to fire
     # (besides its one `expect` verdict).
     warnings: list[ExpectItem] = field(default_factory=list)
+    # `symmetric POOL;` lines: pools whose objects are interchangeable in this
+    # scenario (as `pool ... symmetric;` declares them in every scenario).
+    symmetric_pools: list[tuple[str, Span]] = field(default_factory=list)
 
 
 @dataclass(eq=False)

@@ -218,7 +218,8 @@ class _Builder(Transformer[Any, Any]):
 
     @v_args(meta=True)
     def pool_decl(self, meta: Any, items: list[Any]) -> ast.PoolDecl:
-        return ast.PoolDecl(self._span(meta), items[0], str(items[1]), items[2])
+        return ast.PoolDecl(self._span(meta), items[0], str(items[1]), items[2],
+                            symmetric=items[3] is not None)
 
     @v_args(meta=True)
     def thread_local_decl(self, meta: Any, items: list[Any]) -> ast.GlobalDecl:
@@ -303,6 +304,8 @@ class _Builder(Transformer[Any, Any]):
                 scen.runs.extend(payload)
             elif kind == "max":
                 scen.maxes.append(payload)
+            elif kind == "symmetric":
+                scen.symmetric_pools.extend(payload)
             elif kind == "tag":
                 scen.tags.extend(payload)
             elif kind == "expect" and payload.kind == "warning":
@@ -350,6 +353,10 @@ class _Builder(Transformer[Any, Any]):
     @v_args(meta=True)
     def scenario_set(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
         return ("option", (str(items[0]), items[1], self._span(meta)))
+
+    @v_args(meta=True)
+    def sym_pool_item(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
+        return ("symmetric", [(str(t), self._span(meta)) for t in items[1:]])
 
     @v_args(meta=True)
     def run_item(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
@@ -417,6 +424,10 @@ class _Builder(Transformer[Any, Any]):
     @v_args(meta=True)
     def int_type(self, meta: Any, items: list[Any]) -> ast.TypeExpr:
         return ast.IntT(self._span(meta), items[0], items[1])
+
+    @v_args(meta=True)
+    def tidset_type(self, meta: Any, items: list[Any]) -> ast.TypeExpr:
+        return ast.TidSetT(self._span(meta), items[0], items[1])
 
     @v_args(meta=True)
     def bare_int_type(self, meta: Any, items: list[Any]) -> ast.TypeExpr:

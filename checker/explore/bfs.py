@@ -17,6 +17,7 @@ from checker.explore.common import (
     StateGraph,
     check_invariant,
     expand_safely,
+    offer_faults,
     terminal,
     warned_slowly,
 )
@@ -108,11 +109,11 @@ def bfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
             try:
                 succ = expand(s) if reduce is None else reduce(s, parent)
             except Fault:
-                succ, v = expand_safely(c, s, path(s))
+                succ, faults = expand_safely(c, s, path(s))
                 warned_slowly(c, s)
                 if pending:
                     out.warned(c, s, path(s))
-                if out.offer(v):
+                if offer_faults(out, faults):
                     sync(depth, transitions)
                     return parent
                 if not succ:

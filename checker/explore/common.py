@@ -132,32 +132,44 @@ class Outcome:
 
 
 def expand_safely(c: Compiled, s: int, path: Callable[[], list[int]]
-                  ) -> tuple[list[int], Violation]:
+                  ) -> tuple[list[int], list[Violation]]:
     """Successors of a state whose expansion faulted: every step that does not
-    fault, and the violation of the first one that does, or of the first
-    that the scenario expects (two threads can fault in one state: the
-    expected violation must not hide behind another). Under symmetry
-    reduction (`c.canon`) the successors are representatives, as
+    fault, and the violation of every step that does, the first one the
+    scenario expects first, then in thread order. Two threads can fault in
+    one state, and each fault must be offered (`offer_faults`): an expected
+    violation, or one asked for by --property, must not hide behind
+    another thread's, nor a second property from --all-violations. Under
+    symmetry reduction (`c.canon`) the successors are representatives, as
     `c.expand`'s are: the steps themselves stay concrete."""
     succ: list[int] = []
-    first: Violation | None = None
+    faults: list[Violation] = []
     expect = c.ts.expect
+    run: list[int] | None = None
     for i, t in enumerate(c.ts.threads):
         for a in c.ts.actions_at(t.id, c.pc_of(s, i)):
             try:
                 n = c.step[a.id](s)
             except Fault as f:
-                v = _fault(c, a.id, f, path()) if first is None or not first.matches(expect) \
-                    else None
-                if v is not None and (first is None or v.matches(expect)):
-                    first = v
+                if run is None:
+                    run = path()
+                faults.append(_fault(c, a.id, f, run))
                 continue
             if n is not None:
                 succ.append(n)
-    assert first is not None
+    assert faults
+    if expect is not None:
+        first = next((v for v in faults if v.matches(expect)), faults[0])
+        faults.remove(first)
+        faults.insert(0, first)
     if c.canon is not None:
         succ = [c.canon(t) for t in succ]
-    return succ, first
+    return succ, faults
+
+
+def offer_faults(out: Outcome, faults: list[Violation]) -> bool:
+    """Offer a state's faults (`expand_safely`) in order; True if one of
+    them stops the search."""
+    return any(out.offer(v) for v in faults)
 
 
 def warned_slowly(c: Compiled, s: int) -> None:

@@ -1,5 +1,10 @@
 """Depth-first search: less memory for the frontier, traces not shortest.
-Violations other than an expected one are handled as in `bfs`."""
+Violations other than an expected one are handled as in `bfs`.
+
+With `--por` a state is expanded by its ample steps (`checker.explore.por`)
+unless one of their successors is on the search stack (the stack proviso:
+such a step closes a cycle of reduced expansions, along which another
+thread's step could be postponed forever), in which case by every step."""
 
 from __future__ import annotations
 
@@ -9,10 +14,12 @@ from checker.explore.common import (
     StateGraph,
     check_invariant,
     expand_safely,
+    offer_faults,
     terminal,
     warned_slowly,
 )
 from checker.explore.limits import CHECK_EVERY, Budget
+from checker.explore.por import reducer
 from checker.explore.result import Stats
 from checker.ir.interp import Fault
 
@@ -25,6 +32,8 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     expand = c.expand
     inv = c.invariant
     path: list[int] = [init]
+    reduce = reducer(c)
+    on_path: set[int] = {init}  # the stack's states, for the proviso (with --por)
     pending = c.runtime.pending  # warnings fired by the steps of one expansion
     pending.clear()
     transitions = 0
@@ -36,13 +45,13 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     def successors(s: int) -> list[int] | None:
         """Successors of the state on top of `path`; None when the search ends."""
         try:
-            succ = expand(s)
+            succ = expand(s) if reduce is None else reduce(s, on_path)
         except Fault:
-            succ, v = expand_safely(c, s, lambda: list(path))
+            succ, faults = expand_safely(c, s, lambda: list(path))
             warned_slowly(c, s)
             if pending:
                 out.warned(c, s, lambda: list(path))
-            if out.offer(v):
+            if offer_faults(out, faults):
                 return None
             return succ  # a step faulted: the state is not a deadlock
         if pending:
@@ -68,7 +77,7 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
         succ, i = stack[-1]
         if i == len(succ):
             stack.pop()
-            path.pop()
+            on_path.discard(path.pop())
             continue
         stack[-1] = (succ, i + 1)
         t = succ[i]
@@ -80,6 +89,7 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
             return parent
         parent[t] = path[-1]
         path.append(t)
+        on_path.add(t)
         if len(path) - 1 > max_depth:
             max_depth = len(path) - 1
         if inv is not None:
@@ -88,7 +98,7 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                 if out.offer(v):
                     sync()
                     return parent
-                path.pop()
+                on_path.discard(path.pop())
                 continue
         countdown -= 1
         if countdown == 0:
@@ -103,7 +113,7 @@ def dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
             sync()
             return parent
         if not nxt:
-            path.pop()
+            on_path.discard(path.pop())
             continue
         transitions += len(nxt)
         stack.append((nxt, 0))

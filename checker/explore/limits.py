@@ -26,9 +26,11 @@ def current_rss_mb() -> float:
 def figures(s: Stats) -> str:
     """How far a search got, as the progress line and the Ctrl-C message
     show it: elapsed time, states, rate, frontier (the BFS queue or the DFS
-    stack), depth, memory."""
+    stack), depth, memory; with several workers, their share (min and max
+    states, the largest memory)."""
     return (f"{s.seconds:,.1f} s, {s.states:,} states, {s.states_per_second:,.0f} states/s, "
-            f"queue {s.queue:,}, depth {s.depth}, {current_rss_mb():,.0f} MB")
+            f"queue {s.queue:,}, depth {s.depth}, {current_rss_mb():,.0f} MB"
+            + (f"; {s.workers_text()}" if s.workers else ""))
 
 CHECK_EVERY = 512  # expansions between two budget checks
 
@@ -65,6 +67,8 @@ def clear_stop() -> None:
 
 
 class Budget:
+    PROGRESS_EVERY_S = 0.25  # between two reports to the progress line
+
     def __init__(self, opts: CheckOptions, progress: Callable[[Stats], None] | None):
         self.opts = opts
         # Checked exactly, for every new state: a search over the cap is incomplete.
@@ -126,7 +130,7 @@ class Budget:
         o = self.opts
         now = time.monotonic()
         stats.seconds = now - self.start
-        if self.progress is not None and now - self.last_progress > 0.25:
+        if self.progress is not None and now - self.last_progress > self.PROGRESS_EVERY_S:
             self.last_progress = now
             self.progress(stats)
         if self.deadline is not None and now >= self.deadline:

@@ -79,9 +79,14 @@ class Stats:
     # The visited set as allocated, from the arrays of the VM's store
     # (checker/vm/store.py); 0 when the search ended in the Python engine.
     store_bytes: int = 0
-    # Per worker of a distributed search (checker/vm/ray_search.py): the
-    # states it stores and its peak resident memory (MB).
+    # Per worker of a search on several workers (`--workers`: threads,
+    # checker/vm/parallel.py; `--cluster`: processes, checker/vm/ray_search.py):
+    # the states it stores and its memory (MB), as of the last level ranked.
+    # After a complete search the states add up to `states`.
     workers: list[tuple[int, float]] = field(default_factory=list)
+    # What a worker's memory is: "peak" (its process's peak resident memory)
+    # or "store" (a thread's arrays: threads share their process's memory).
+    workers_memory: str = "peak"
     # A partial search's figures (bitstate, hash compaction, simulation,
     # swarm); None for an exhaustive one.
     coverage: Coverage | None = None
@@ -97,6 +102,23 @@ class Stats:
     @property
     def states_per_second(self) -> float:
         return self.states / self.seconds if self.seconds > 0 else 0.0
+
+    def workers_text(self) -> str:
+        """The workers' share, for the figures and the progress line:
+        "3 workers: 380,011 to 380,502 states, up to 310 MB peak each"."""
+        if not self.workers:
+            return ""
+        states = [n for n, _ in self.workers]
+        mb = max(m for _, m in self.workers)
+        what = "peak" if self.workers_memory == "peak" else "of store"
+        return (f"{len(self.workers)} workers: {min(states):,} to {max(states):,} states, "
+                f"up to {mb:,.{1 if mb < 10 else 0}f} MB {what} each")
+
+    def workers_json(self) -> list[dict[str, object]]:
+        """The workers' figures for `--format json`, one object a worker."""
+        key = "peak_rss_mb" if self.workers_memory == "peak" else "store_mb"
+        return [{"worker": w, "states": n, key: round(mb, 1)}
+                for w, (n, mb) in enumerate(self.workers)]
 
 
 @dataclass

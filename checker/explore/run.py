@@ -30,6 +30,12 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     """`engine`: a search in place of this package's BFS or DFS (the VM's,
     checker.vm.search), same contract: fill `out`, return the parent map."""
     opts = opts or CheckOptions()
+    if ts.pool_symmetry and opts.symmetry and opts.checkpoint is not None:
+        # The allocator watch (checker/explore/symmetry.py) must see every
+        # state: a resumed search would not know what the stopped one saw.
+        names = ", ".join(pg.pool for pg in ts.pool_symmetry)
+        return _without_pools(ts, opts, progress, engine, names,
+                              "with --checkpoint (the allocator watch needs the whole search)")
     wanted = None
     searched = ts
     if opts.properties is not None:
@@ -48,7 +54,7 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
         and (wanted is None or bool({LIVELOCK, STARVATION, NO_PROGRESS} & wanted)) else None
     searched_c = c
     concrete: Concretizer | None = None
-    if ts.symmetry:
+    if ts.symmetric:
         if not opts.symmetry:
             stats.symmetry = "not applied (--no-symmetry)"
         elif graph is not None:
@@ -60,7 +66,7 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
             canon = Canon(ts, c.packing)
             searched_c = reduced(c, canon)
             concrete = Concretizer(c, canon)
-            stats.symmetry = describe(ts.symmetry)
+            stats.symmetry = describe(ts.symmetry, ts.pool_symmetry)
             stats.symmetry_applied = True
     stats.reduction = _reduce(c, opts, graph, concrete is not None)
     try:
@@ -70,13 +76,20 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
         e.add_note(f"scenario {ts.scenario}: stopped at {figures(stats)}: not verified")
         raise
     stats.seconds = budget.elapsed()
+    if concrete is not None and concrete.canon.escaped() is not None:
+        # A state told a symmetric pool's objects apart through the
+        # allocator (checker/explore/symmetry.py): the search again,
+        # without that pool's reduction.
+        return _without_pools(ts, opts, progress, engine, concrete.canon.escaped() or "",
+                              "a freed object still referenced where an alloc may run "
+                              "(the allocator's lowest free object tells objects apart)")
     # The fewest-switches pass searches the concrete system: up to the
     # product of the groups' factorials more states than the reduced search.
     widening = 1
     if concrete is not None:
         with phase("mapping the counterexamples back from symmetry representatives"):
             concrete_runs(concrete, out)
-        widening = orbit_bound(ts.symmetry)
+        widening = orbit_bound(ts.symmetry, ts.pool_symmetry)
     if out.violation is None and out.limit is None and graph is not None:
         from checker.explore.fairness import (  # scipy: only when needed
             find_no_progress,
@@ -155,6 +168,21 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
                        search=opts.search, warnings=warned, compiled=c)
 
 
+def _without_pools(ts: TransitionSystem, opts: CheckOptions,
+                   progress: Callable[[Stats], None] | None, engine: Search | None,
+                   pool: str, reason: str) -> CheckResult:
+    """The search again without the reduction of `pool` (", "-separated
+    names), the figures saying why."""
+    from dataclasses import replace
+
+    dropped = pool.split(", ")
+    kept = [pg for pg in ts.pool_symmetry if pg.pool not in dropped]
+    r = check(replace(ts, pool_symmetry=kept), opts, progress, engine)
+    why = f"pool {pool} not applied: {reason}"
+    r.stats.symmetry = f"{r.stats.symmetry}; {why}" if r.stats.symmetry else why
+    return r
+
+
 def concrete_runs(concrete: Concretizer, out: Outcome) -> None:
     """Every run the reduced search kept, mapped to a concrete run."""
     if out.violation is not None:
@@ -169,8 +197,7 @@ def _reduce(c: Compiled, opts: CheckOptions, graph: StateGraph | None, symmetric
     c.ample = None
     if not opts.por:
         return ""
-    why = ("the search is depth-first" if opts.search != "bfs"
-           else "symmetry reduction applies (the two are not combined)" if symmetric
+    why = ("symmetry reduction applies (the two are not combined)" if symmetric
            else "the livelock and liveness passes need every state (--no-livelock)"
            if graph is not None
            else "lockdep's usage pass reads every state of a scenario with handlers"
@@ -178,7 +205,7 @@ def _reduce(c: Compiled, opts: CheckOptions, graph: StateGraph | None, symmetric
     if why is None:
         c.ample = ample_pcs(c.ts)
         if c.ample is None:
-            why = "the scenario starts threads or has WARN_ON sites"
+            why = "the scenario has WARN_ON sites"
     if why is not None:
         return f"partial-order reduction not applied: {why}"
     return "partial-order reduction"

@@ -79,8 +79,8 @@ def simulation(walks: int, depth: int, seed: int = 0) -> Search:
                 try:
                     succ = c.expand(s)
                 except Fault:
-                    succ, v = expand_safely(c, s, here)
-                    faulted = record(v)
+                    succ, faults = expand_safely(c, s, here)
+                    faulted = any([record(v) for v in faults])
                 if c.runtime.pending:
                     out.warned(c, s, here)
                 if not succ:

@@ -51,7 +51,7 @@ from checker.ir.nodes import (
     TransitionSystem,
     WarnExpectation,
 )
-from checker.ir.symmetry import check_actions, symmetry_groups
+from checker.ir.symmetry import check_actions, pool_symmetry, symmetry_groups
 from checker.kinds import VERIFIED, PropertyKind, ViolationKind, expect_kind
 from checker.sema.check import Checker, elaborate
 from checker.sema.symbols import (
@@ -270,6 +270,8 @@ class ScenarioBuilder:
                                            layout, list(self.dynamic_counts),
                                            bool(self.pcpu_lvs), bool(curr))
         check_actions(groups, actions)
+        pool_groups = pool_symmetry(el, sc, [run for _, run in self.instances], layout,
+                                    list(self.dynamic_counts), threads, actions)
         expect = sc.expect
         expectation = Expectation(expect_kind(expect.kind), expect.name, expect.span) if expect \
             else Expectation(VERIFIED, None, None)
@@ -296,6 +298,7 @@ class ScenarioBuilder:
             cpus=cpus,
             symmetry=groups,
             tid_locs=tid_locs,
+            pool_symmetry=pool_groups,
         )
         return ts
 

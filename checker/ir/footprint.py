@@ -31,6 +31,7 @@ from checker.ir.nodes import (
     Slot,
     StartThread,
     Stmt,
+    ThreadSlot,
     Unary,
     Warn,
 )
@@ -66,6 +67,7 @@ class Footprint:
     writes: list[Loc] = field(default_factory=list)
     pools_changed: set[str] = field(default_factory=set)  # alloc/free
     starts: bool = False
+    started: list[ThreadSlot] = field(default_factory=list)  # the slots a `start` may fill
 
 
 def body_footprint(guard: Expr | None, body: Sequence[Stmt]) -> Footprint:
@@ -102,6 +104,7 @@ def _stmt_fp(s: Stmt, fp: Footprint) -> None:
             for a in s.args:
                 fp.reads.extend(expr_locs(a))
             fp.starts = True
+            fp.started.extend(s.slots)
         case CoverHit() | LockEvent():
             pass
         case _:

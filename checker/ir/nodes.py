@@ -400,13 +400,36 @@ class SymmetryGroup:
 
 
 @dataclass(frozen=True)
+class PoolSymmetry:
+    """A pool whose objects are declared interchangeable (`pool ...
+    symmetric;` or a scenario's `symmetric POOL;`, checked by
+    `checker.ir.symmetry`): a state and the state with these objects
+    permuted, every reference to the pool renamed the same way, have the
+    same futures and violations when the permutation keeps the free
+    objects in their order. `blocks[i]` are object i's slots (its
+    allocated bit, then its fields), `refs` every place that holds a
+    reference to the pool (a `TidLoc` read as "a location of an id")."""
+
+    pool: str
+    blocks: tuple[tuple[int, ...], ...]
+    refs: tuple[TidLoc, ...]
+    span: Span
+    # (pc slot, pc) of every step that may allocate from the pool: where
+    # a freed object still referenced makes the allocator's choice (the
+    # lowest free object) observable (checker.explore.symmetry).
+    alloc_at: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
 class TidLoc:
     """A place that holds a thread id: slot `slot`, or with `width` the
-    field of `width` bits at `shift` of that word slot."""
+    field of `width` bits at `shift` of that word slot. With `bits`, the
+    place holds a set of thread ids (a `tidset`: bit t for thread t)."""
 
     slot: int
     shift: int = 0
     width: int = 0
+    bits: bool = False
 
 
 @dataclass
@@ -451,6 +474,13 @@ class TransitionSystem:
     # `symmetric` runs (checker.ir.symmetry); `tid_locs` only when there is one.
     symmetry: list[SymmetryGroup] = field(default_factory=list)
     tid_locs: list[TidLoc] = field(default_factory=list)
+    # symmetric pools (checker.ir.symmetry), searched after `symmetry`'s groups.
+    pool_symmetry: list[PoolSymmetry] = field(default_factory=list)
+
+    @property
+    def symmetric(self) -> bool:
+        """Whether the scenario declares anything interchangeable."""
+        return bool(self.symmetry or self.pool_symmetry)
 
     @property
     def warnings(self) -> list[Prop]:

@@ -1,8 +1,9 @@
 """Partial-order reduction: which steps may be explored alone (ample sets).
 
-A breadth-first search with `--por` expands a state by the steps of one
-thread only, when that thread's steps at its pc are *safe* and the
-successors they give are all new; otherwise by every step. A step is safe
+A search with `--por` expands a state by the steps of one thread only,
+when that thread's steps at its pc are *safe* and the successors they give
+pass the search's proviso (breadth-first: all new; depth-first: none on
+the search stack); otherwise by every step. A step is safe
 when it is independent of every step any other thread can ever take, and
 invisible to the invariants:
 
@@ -14,9 +15,12 @@ invisible to the invariants:
 
 Locations are expanded conservatively: an indexed or pool location stands
 for every slot it may reach (and a pool location reads the objects'
-allocated bits); `alloc`/`free` write every slot of the pool. A scenario
-with `start` (a step that writes another thread's slots) or with WARN_ON()
-sites gets no reduction (`ample_pcs` answers None).
+allocated bits); `alloc`/`free` write every slot of the pool. A `start`
+reads the pc of every thread slot it may fill (it takes the first free
+one) and writes that slot's pc, parameters and locals: so the step that
+starts a thread, and every step of a thread that some `start` may
+(re)start, are never safe (the start enables them). A scenario with
+WARN_ON() sites gets no reduction (`ample_pcs` answers None).
 
 Why this is sound for what a search without `--por` checks (invariants,
 asserts and every other fault, deadlocks, `final` and `on_exit`): a safe
@@ -25,10 +29,16 @@ enabledness and their faults unchanged, so the set {safe steps of one
 thread at its pc} is a stubborn set: every run of the full graph is
 equivalent, by swapping independent steps, to one of the reduced graph,
 which reaches the same deadlocks and takes the same steps (hence the same
-faults and covers). The search's proviso (`explore.por`) expands a state
-fully when a successor through the ample set was seen before: then every
-cycle of the reduced graph has a fully expanded state, so no thread's step
-is postponed forever (the "ignoring" problem). Invariants: a safe step
+faults and covers). The search's proviso expands a state fully when a
+successor through the ample set was seen before (`explore.por`, BFS) or
+is on the stack (`explore.dfs`, the stack proviso of on-the-fly DFS): in
+either case every cycle of the reduced graph has a fully expanded state
+(a cycle found by BFS closes on a state seen before; one found by DFS
+closes on a state on the stack), so no thread's step is postponed forever
+(the "ignoring" problem). Only safety is claimed: the defect Siegel found
+in on-the-fly POR (CAV 2019) concerns its combination with a property
+automaton's nested search, which the liveness passes here do not make:
+they run unreduced. Invariants: a safe step
 changes nothing an invariant reads. The livelock pass and the liveness
 properties read the whole graph and run unreduced (`--por` is ignored with
 them: the search says so).
@@ -64,7 +74,7 @@ def _slots(locs: Iterable[Loc]) -> set[int]:
 
 def ample_pcs(ts: TransitionSystem) -> dict[int, frozenset[int]] | None:
     """Per thread id, the pcs at which every step of the thread is safe; None
-    when the scenario gets no reduction (`start`, WARN_ON sites)."""
+    when the scenario gets no reduction (WARN_ON sites)."""
     if ts.warnings:
         return None
     pool_slots: dict[str, set[int]] = {}
@@ -74,14 +84,16 @@ def ample_pcs(ts: TransitionSystem) -> dict[int, frozenset[int]] | None:
     for name in ts.pools:
         pool_slots.setdefault(name, set())
     pc_of = {t.id: t.pc_slot for t in ts.threads}
+    owned = {t.id: t.owned for t in ts.threads}
     reads: dict[int, set[int]] = {}
     writes: dict[int, set[int]] = {}
     for a in ts.actions:
         fp = body_footprint(a.guard, a.body)
-        if fp.starts:
-            return None
         r = _slots(fp.reads) | {pc_of[a.thread]}
         w = _slots(fp.writes) | {pc_of[a.thread]}
+        for started in fp.started:  # `start`: finds a free slot, fills it
+            r.add(started.pc_slot)
+            w |= {started.pc_slot, *started.param_slots, *owned[started.thread]}
         for pool in fp.pools_changed:
             w |= pool_slots.get(pool, set())
         reads[a.id], writes[a.id] = r, w

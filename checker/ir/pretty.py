@@ -127,8 +127,13 @@ def dump(ts: TransitionSystem) -> str:
         threads = ", ".join(f"T{t}" for t in g.threads)
         out.append(f"symmetric {g.kind}: {threads}; per instance slots "
                    + " | ".join(" ".join(str(k) for k in b) for b in g.blocks))
+    for pg in ts.pool_symmetry:
+        out.append(f"symmetric pool {pg.pool}: {len(pg.blocks)} objects; references in "
+                   + ", ".join(ts.slots[loc.slot].name + (f"{{{loc.shift}:{loc.width}}}"
+                                                         if loc.width else "")
+                               for loc in pg.refs))
     if ts.tid_locs:
         out.append("thread ids renamed in: " + ", ".join(
             ts.slots[loc.slot].name + (f"{{{loc.shift}:{loc.width}}}" if loc.width else "")
-            for loc in ts.tid_locs))
+            + (" (bits)" if loc.bits else "") for loc in ts.tid_locs))
     return "\n".join(out)

@@ -47,6 +47,7 @@ from checker.sema.types import (
     NullType,
     PtrType,
     StructType,
+    TidSetType,
     TidType,
     Type,
     VoidType,
@@ -235,14 +236,18 @@ class Checker:
         if isinstance(t, ast.TidT):
             return TID
         if isinstance(t, ast.IntT):
+            make = TidSetType if isinstance(t, ast.TidSetT) else IntType
             lo = self.const_int(t.lo, "an integer bound")
             hi = self.const_int(t.hi, "an integer bound")
             if lo is None or hi is None:
-                return IntType(0, 0)
+                return make(0, 0)
             if lo > hi:
                 self.err(t.span, f"empty integer range int[{lo}..{hi}]")
-                return IntType(hi, lo)
-            return IntType(lo, hi)
+                return make(hi, lo)
+            if make is TidSetType and lo != 0:
+                self.err(t.span, f"a tidset's range starts at 0 (bit t is thread t), not {lo}")
+                return make(0, hi)
+            return make(lo, hi)
         if isinstance(t, ast.BareIntT):
             self.err(
                 t.span,
@@ -459,7 +464,7 @@ class Checker:
             self.err(d.span, f"'{t}' objects already live in pool '{other.name}': a pointer "
                              "names its pool by its type, so each struct has at most one pool")
             return
-        self.el.pools[d.name] = PoolSym(d.name, t, size, d.span)
+        self.el.pools[d.name] = PoolSym(d.name, t, size, d.span, d.symmetric)
 
     def declare_global(self, v: ast.VarDecl) -> None:
         t = self.resolve_type(v.type, v.dims)

@@ -51,6 +51,7 @@ class PoolSym:
     elem: StructType
     size: int
     span: Span
+    symmetric: bool = False  # `pool ... symmetric;` (checker/ir/symmetry.py)
 
 
 @dataclass(eq=False)

@@ -49,6 +49,16 @@ class IntType(Type):
 
 
 @dataclass(frozen=True, eq=True)
+class TidSetType(IntType):
+    """A set of thread ids as the bits of a bounded integer (`tidset[lo..hi]`):
+    an integer everywhere, except to the symmetry check, which allows only
+    set operations on it and renames its bits with the threads."""
+
+    def show(self) -> str:
+        return f"tidset[{self.lo}..{self.hi}]"
+
+
+@dataclass(frozen=True, eq=True)
 class TidType(Type):
     """A thread identity: 0 for none, 1..N for the scenario's thread slots."""
 

@@ -11,9 +11,11 @@ the store from them (`Store.fill`, which re-hashes, or re-enters the tree)
 and goes on from the same head: the same search, so the same states,
 transitions, depth, verdict and counterexample as a run never stopped.
 
-A search that has recorded something on the way (a violation it goes past
-because another is expected, a warning, `--all-violations`) is not
-checkpointed: those live in Python objects the file does not hold. The
+What the search recorded on the way without stopping (a violation it goes
+past because another is expected, the first violation of each property
+under `--all-violations`, the fired `WARN_ON` sites) is saved too, as JSON:
+each run as its states (hexadecimal packed integers), its property by index
+and its kind by name, checked against the scenario when loaded. The
 file is one `.npz` (numpy arrays, loaded with `allow_pickle=False`: a
 hostile file cannot run code), written atomically (`fsio`), and refused
 when it is not a checkpoint of the same scenario of the same spec text
@@ -31,7 +33,11 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from checker.explore.codegen import Compiled
+from checker.explore.common import Outcome
+from checker.explore.result import FiredWarning, Violation
 from checker.fsio import write_binary_atomic
+from checker.ir.nodes import Prop
+from checker.kinds import ViolationKind
 from checker.vm import kernel as K
 from checker.vm.store import Store
 
@@ -56,22 +62,119 @@ class Checkpoint:
     py_covered: np.ndarray  # `Runtime.covered`
 
 
-def identity(c: Compiled, record: bool) -> dict[str, Any]:
-    """What must match for a checkpoint to be resumed by this search."""
+def identity(c: Compiled, record: bool, out: Outcome) -> dict[str, Any]:
+    """What must match for a checkpoint to be resumed by this search: the
+    scenario, and the options that change what is stored or recorded."""
     ts = c.ts
     return {"format": FORMAT, "spec_sha256": ts.spec_sha256, "scenario": ts.scenario,
             "bindings": {k: int(v) for k, v in ts.bindings.items()},
             "livelock_steps": record, "por": c.ample is not None,
             "symmetry": c.canon is not None,  # states stored as representatives
+            "all_violations": out.every,
+            "properties": None if out.wanted is None else sorted(out.wanted),
             "actions": len(ts.actions), "slots": len(ts.slots)}
 
 
+def _states(path: list[int]) -> list[str]:
+    return [format(s, "x") for s in path]
+
+
+def _violation_json(v: Violation) -> dict[str, Any]:
+    return {"kind": v.kind.name, "message": v.message,
+            "prop": None if v.prop is None else v.prop.index, "path": _states(v.path),
+            "fault_action": v.fault_action, "cycle": _states(v.cycle),
+            "witness": _states(v.witness), "cycle_actions": v.cycle_actions}
+
+
+def recorded_json(out: Outcome) -> dict[str, Any]:
+    """What `out` kept without stopping the search, as JSON."""
+    return {"others": [_violation_json(v) for v in out.others],
+            "found": [[key, _violation_json(v)] for key, v in out.found.items()],
+            "warnings": [[k, _states(w.path), w.action] for k, w in out.warnings.items()]}
+
+
+class _Reader:
+    """Rebuilds recorded runs from a checkpoint's JSON, refusing anything
+    that does not fit the scenario (a hostile or damaged file)."""
+
+    def __init__(self, c: Compiled, path: Path):
+        self.c, self.path = c, path
+
+    def fail(self) -> CheckpointError:
+        return CheckpointError(f"{self.path}: inconsistent checkpoint (recorded runs)")
+
+    def int_(self, x: object, bound: int) -> int:
+        if not isinstance(x, int) or isinstance(x, bool) or not 0 <= x < bound:
+            raise self.fail()
+        return x
+
+    def states(self, xs: object) -> list[int]:
+        if not isinstance(xs, list) or not all(isinstance(x, str) for x in xs):
+            raise self.fail()
+        limit = 1 << max(self.c.packing.total_bits, 1)
+        try:
+            got = [int(x, 16) for x in xs]
+        except ValueError:
+            raise self.fail() from None
+        if any(not 0 <= s < limit for s in got):
+            raise self.fail()
+        return got
+
+    def prop(self, x: object) -> Prop | None:
+        props = self.c.ts.props
+        return None if x is None else props[self.int_(x, len(props))]
+
+    def action(self, x: object) -> int | None:
+        return None if x is None else self.int_(x, len(self.c.ts.actions))
+
+    def violation(self, d: object) -> Violation:
+        if not isinstance(d, dict) or not isinstance(d.get("message"), str) \
+                or d.get("kind") not in ViolationKind.__members__ \
+                or not isinstance(d.get("cycle_actions"), list):
+            raise self.fail()
+        nactions = len(self.c.ts.actions)
+        return Violation(ViolationKind[d["kind"]], d["message"], self.prop(d.get("prop")),
+                         self.states(d.get("path")), self.action(d.get("fault_action")),
+                         self.states(d.get("cycle")), self.states(d.get("witness")),
+                         [self.int_(a, nactions) for a in d["cycle_actions"]])
+
+    def into(self, rec: object, out: Outcome) -> None:
+        if not isinstance(rec, dict):
+            raise self.fail()
+        others, found, warnings = rec.get("others"), rec.get("found"), rec.get("warnings")
+        if not isinstance(others, list) or not isinstance(found, list) \
+                or not isinstance(warnings, list):
+            raise self.fail()
+        out.others = [self.violation(v) for v in others]
+        out.found = {}
+        for item in found:
+            if not isinstance(item, list) or len(item) != 2 or not isinstance(item[0], str):
+                raise self.fail()
+            out.found[item[0]] = self.violation(item[1])
+        out.warnings = {}
+        for item in warnings:
+            if not isinstance(item, list) or len(item) != 3:
+                raise self.fail()
+            prop = self.prop(item[0])
+            assert prop is not None
+            action = self.action(item[2])
+            assert action is not None
+            out.warnings[prop.index] = FiredWarning(prop, self.states(item[1]), action)
+
+
+def restore_recorded(c: Compiled, path: Path, rec: object, out: Outcome) -> None:
+    """Put the runs `recorded_json` wrote into `out`; CheckpointError if
+    they do not fit the scenario."""
+    _Reader(c, path).into(rec, out)
+
+
 def save(path: Path, c: Compiled, st: Store, sc: np.ndarray, fired: np.ndarray,
-         covered: np.ndarray, seconds: float) -> None:
+         covered: np.ndarray, seconds: float, out: Outcome) -> None:
     """Write the search's checkpoint at `path` (atomically)."""
     n = int(sc[K.SC_N])
     e = int(sc[K.SC_EDGES]) if sc[K.SC_RECORD] else 0
-    meta = {**identity(c, bool(sc[K.SC_RECORD])), "seconds": seconds}
+    meta = {**identity(c, bool(sc[K.SC_RECORD]), out), "seconds": seconds,
+            "recorded": recorded_json(out)}
     arrays = {
         "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
         "rows": np.ascontiguousarray(st.rows(n)), "parent": st.parent[:n],
@@ -87,8 +190,9 @@ def save(path: Path, c: Compiled, st: Store, sc: np.ndarray, fired: np.ndarray,
     write_binary_atomic(path, write)
 
 
-def load(path: Path, c: Compiled, record: bool) -> Checkpoint:
-    """The checkpoint at `path`, checked against this search."""
+def load(path: Path, c: Compiled, record: bool, out: Outcome) -> Checkpoint:
+    """The checkpoint at `path`, checked against this search; what it
+    recorded is put back into `out`."""
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -97,7 +201,7 @@ def load(path: Path, c: Compiled, record: bool) -> Checkpoint:
         raise CheckpointError(f"{path}: not a migcheck checkpoint ({e})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a {FORMAT} file")
-    want = identity(c, record)
+    want = identity(c, record, out)
     for key, value in want.items():
         if meta.get(key) != value:
             raise CheckpointError(f"{path}: a checkpoint of another search ({key}: "
@@ -114,4 +218,5 @@ def load(path: Path, c: Compiled, record: bool) -> Checkpoint:
             or (n and not bool(np.all((ck.parent >= 0) & (ck.parent < n)))) \
             or (len(ck.edges) and not bool(np.all((ck.edges >= 0) & (ck.edges < n)))):
         raise CheckpointError(f"{path}: inconsistent checkpoint")
+    restore_recorded(c, path, meta.get("recorded"), out)
     return ck

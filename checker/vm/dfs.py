@@ -21,6 +21,7 @@ from checker.explore.common import (
     StateGraph,
     check_invariant,
     expand_safely,
+    offer_faults,
     terminal,
     warned_slowly,
 )
@@ -65,6 +66,9 @@ def vm_dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     if c.canon is not None:
         raise NotSupported("symmetry reduction (with the VM's depth-first search): the Python "
                            "engine and the breadth-first VM apply it")
+    if c.ample is not None:
+        raise NotSupported("partial-order reduction (with the VM's depth-first search): the "
+                           "Python engine and the breadth-first VM apply it")
     prog = compile_program(c.ts, c.packing)
     c.runtime.pending.clear()
     layout = prog.layout
@@ -162,10 +166,10 @@ def _python_expand(c: Compiled, m: Machine, sc: Words, stack: _Stack, s: int,
     try:
         succ = c.expand(s)
     except Fault:
-        succ, v = expand_safely(c, s, path(i))
+        succ, faults = expand_safely(c, s, path(i))
         warned_slowly(c, s)
         take_warnings(c, m.prog, s, path(i), out)
-        if out.offer(v):
+        if offer_faults(out, faults):
             return True
         record = 0
     else:

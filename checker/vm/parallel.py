@@ -9,7 +9,9 @@ without the GIL, one Python thread a part). Between two phases, Python
 handles what the kernels left to it, as `vm_bfs` does and with the same
 functions of `checker.explore.common`: faults and escapes (the Python
 engine expands the state, its successors are routed like the others),
-states with no successor, invariants that do not plainly hold.
+states with no successor, invariants that do not plainly hold. That
+driver-side logic is `checker.vm.levels`, shared with the Ray search
+(`checker.vm.ray_search`), which keeps the parts in other processes.
 
 The result is that of the single-threaded search, exactly: the kernels
 carry, for every successor, the position at which the single-threaded BFS
@@ -43,26 +45,30 @@ from concurrent.futures import ThreadPoolExecutor, wait
 import numpy as np
 
 from checker.explore.codegen import Compiled
-from checker.explore.common import (
-    Outcome,
-    StateGraph,
-    check_invariant,
-    expand_safely,
-    terminal,
-)
+from checker.explore.common import Outcome, StateGraph, check_invariant
 from checker.explore.limits import Budget
 from checker.explore.result import Stats, Violation
 from checker.explore.run import Search
-from checker.ir.interp import Fault
 from checker.vm import kernel as K
 from checker.vm import parallel_kernel as PK
 from checker.vm.layout import NotSupported, Words
+from checker.vm.levels import (
+    Candidate,
+    Stop,
+    cap_key,
+    invariant_judge,
+    judge_events,
+    replay_python,
+    restore_marks,
+    states_before,
+    successors_before,
+    walk,
+)
 from checker.vm.machine import Machine, max_successors
 from checker.vm.program import META_FIN, META_INV, META_NACTIONS, Program, compile_program
 from checker.vm.search import CHECK_EVERY, finish
 from checker.vm.store import Store, table_full, table_room
 
-_NO_KEY = 1 << 62
 _WAIT_S = 0.05
 
 
@@ -157,6 +163,12 @@ class _Part:
             self.inv = _doubled(self.inv)
         self.sc[PK.P_GROW_AT] = min(len(self.store), table_room(len(self.table)))
 
+    def nbytes(self) -> int:
+        """The memory this part's arrays hold."""
+        return sum(a.nbytes for a in (self.store, self.parent, self.key, self.flags,
+                                      self.nsucc, self.table, self.edges, self.inv, self.ev,
+                                      self.out_rows, self.out_key, self.out_par))
+
     def out_growth_bytes(self) -> int:
         return self.out_rows.nbytes + self.out_key.nbytes + self.out_par.nbytes
 
@@ -187,20 +199,6 @@ def _doubled_axis1(a: np.ndarray) -> np.ndarray:
 Part = _Part
 
 
-class _Candidate:
-    """Something Python judges after a level, in key order: a violation
-    already known or to work out (`judge`), and the state to flag if it is
-    an invariant broken without ending the search."""
-
-    __slots__ = ("flag", "judge", "key")
-
-    def __init__(self, key: int, judge: Callable[[], Violation | None],
-                 flag: tuple[_Part, int] | None):
-        self.key = key
-        self.judge = judge
-        self.flag = flag
-
-
 class _Search:
     def __init__(self, c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                  graph: StateGraph | None, workers: int):
@@ -220,7 +218,7 @@ class _Search:
         # The executed actions and covers before the level (`replay`), and
         # the states of the level that the Python engine expanded.
         self.marks: tuple[np.ndarray, np.ndarray, bytes, set[int]] | None = None
-        self.python_expanded: list[tuple[int, _Part, int]] = []
+        self.python_expanded: list[tuple[int, int]] = []  # (rank, state)
 
     # ------------------------------------------------------------ states and paths
 
@@ -351,6 +349,7 @@ class _Search:
         out, budget, stats = self.out, self.budget, self.stats
         while True:
             self.sync(self.states, self.transitions, self.depth)
+            stats.queue = self.level_sizes[-1]
             out.limit = budget.exceeded(stats)
             if out.limit:
                 return self.states
@@ -374,10 +373,12 @@ class _Search:
             self.ranked = False
             if not self._phase(pool, self._insert):
                 return self.cut_short()
+            stats.workers = [(p.n, p.nbytes() / (1024 * 1024)) for p in self.parts]
+            stats.workers_memory = "store"
             for p in self.parts:
                 p.out_n[:] = 0
                 cands.extend(
-                    _Candidate(int(p.key[i]), self._invariant(p, i), (p, i))
+                    Candidate(int(p.key[i]), self._invariant(p, i), (p, i))
                     for i in p.inv[: p.sc[PK.P_NEV]].tolist())
             new = sum(p.n - p.levels[-1] for p in self.parts)
             keys = np.concatenate([p.sorted for p in self.parts])
@@ -402,90 +403,56 @@ class _Search:
             or f"--max-seconds {self.budget.opts.seconds_limit:g}"
         return self.states
 
-    def judge_expansions(self) -> tuple[list[_Candidate], int]:
-        """The states `expand_part` left to Python, in rank order: faults
-        and escapes are expanded by the Python engine (their successors
-        routed), a state with no successor is judged. The violations are
-        candidates; also returns the level's transitions."""
-        c = self.c
+    def judge_expansions(self) -> tuple[list[Candidate[tuple[_Part, int]]], int]:
+        """The states `expand_part` left to Python (`levels.judge_events`;
+        the successors of those the Python engine expands are routed from
+        their parent's part). The violations are candidates; also returns
+        the level's transitions."""
         trans = sum(int(p.sc[PK.P_TRANS]) for p in self.parts)
-        events = sorted((int(p.key[i]), kind, p.me, i)
-                        for p in self.parts for i, kind in p.ev[: p.sc[PK.P_NEV]].tolist())
-        cands: list[_Candidate] = []
-        self.python_expanded = []
-        for rank, kind, w, i in events:
-            p = self.parts[w]
-            key = rank << PK.KEY_BITS
-            s = self.state(p, i)
-            if kind == PK.EV_TERMINAL:
-                cands.append(_Candidate(key, self._terminal(p, i, s), None))
-                continue
-            self.python_expanded.append((rank, p, i))
-            try:
-                succ = c.expand(s)
-            except Fault:
-                succ, v = expand_safely(c, s, self.path(p, i))
-                cands.append(_Candidate(key, _known(v), None))
-                if not succ:
-                    continue
-            if not succ:
-                cands.append(_Candidate(key, self._terminal(p, i, s), None))
-                continue
-            gid = (w << PK.GID_SHIFT) | i
+        events = [(int(p.key[i]), kind, p, i, self.state(p, i))
+                  for p in self.parts for i, kind in p.ev[: p.sc[PK.P_NEV]].tolist()]
+
+        def route(p: _Part, i: int, key: int, succ: list[int]) -> None:
+            gid = (p.me << PK.GID_SHIFT) | i
             for j, t in enumerate(succ):
                 p.route(self.prog.layout.words_of(t), key + j + 1, gid)
             p.nsucc[i] = len(succ)
-            trans += len(succ)
-        return cands, trans
 
-    def _terminal(self, p: _Part, i: int, s: int) -> Callable[[], Violation | None]:
-        return lambda: terminal(self.c, s, self.path(p, i))
+        cands: list[Candidate[tuple[_Part, int]]]
+        cands, self.python_expanded, more = judge_events(self.c, events, self.path, route)
+        return cands, trans + more
 
     def _invariant(self, p: _Part, i: int) -> Callable[[], Violation | None]:
-        return lambda: check_invariant(self.c, self.state(p, i), self.path(p, i))
+        return invariant_judge(self.c, lambda: self.state(p, i), self.path(p, i))
 
-    def walk(self, cands: list[_Candidate], keys: np.ndarray) -> int | None:
-        """Offer the level's violations in key order, up to the new state
-        that passes --max-states if one does; flag the states whose
-        invariant broke without ending the search. If the search ends here,
-        the figures of the single-threaded search at that key, and the
-        number of states it stored."""
-        room = self.budget.state_cap - self.states
-        cap_key = int(np.partition(keys, room)[room]) if room < len(keys) else _NO_KEY
-        for cand in sorted(cands, key=lambda x: x.key):
-            if cand.key >= cap_key:
-                break
-            v = cand.judge()
-            if v is None:
-                continue
-            if self.out.offer(v):
-                new_state = cand.flag is not None
-                return self.stop_at(cand.key, new_state)
-            if cand.flag is not None:
-                p, i = cand.flag
-                p.flags[i] = 1
-        if cap_key != _NO_KEY:
-            n = self.stop_at(cap_key, False)
+    def walk(self, cands: list[Candidate[tuple[_Part, int]]], keys: np.ndarray) -> int | None:
+        """`levels.walk` over the level's candidates; if the search ends
+        here, the figures of the single-threaded search at that point, and
+        the number of states it stored."""
+
+        def flag(at: tuple[_Part, int]) -> None:
+            p, i = at
+            p.flags[i] = 1
+
+        stop = walk(cands, cap_key(keys, self.budget.state_cap - self.states),
+                    self.out.offer, flag)
+        if stop is None:
+            return None
+        n = self.stop_at(stop)
+        if stop.capped:
             self.out.limit = self.budget.over_states()
-            return n
-        return None
+        return n
 
-    def stop_at(self, key: int, new_state: bool) -> int:
-        """The figures of the single-threaded search when it stops at `key`:
-        at an invariant broken by the state of that key (`new_state`), a
-        fault or deadlock of the parent itself (position 0), or before
-        storing the state of that key (the state cap)."""
-        rank, pos = key >> PK.KEY_BITS, key & ((1 << PK.KEY_BITS) - 1)
-        states = self.states + int(new_state)
+    def stop_at(self, stop: Stop) -> int:
+        """The figures of the single-threaded search when it stops at `stop`."""
+        states = self.states + int(stop.new_state)
         trans = self.transitions
         for p in self.parts:
             lo, mid, hi = p.levels[-2], p.levels[-1], p.n
-            states += int(np.count_nonzero(p.key[mid:hi] < key))
-            ranks = p.key[lo:mid]
-            before = ranks <= rank if pos > 0 else ranks < rank
-            trans += int(p.nsucc[lo:mid][before].sum())
-        self.sync(states, trans, self.depth + int(new_state))
-        self.replay(rank)
+            states += states_before(p.key[mid:hi], stop.key)
+            trans += successors_before(p.key[lo:mid], p.nsucc[lo:mid], stop.rank, stop.pos)
+        self.sync(states, trans, self.depth + int(stop.new_state))
+        self.replay(stop.rank)
         return states
 
     def replay(self, last: int) -> None:
@@ -494,10 +461,8 @@ class _Search:
         the level, and those of expanding its states up to that rank."""
         assert self.marks is not None
         fired, covered, c_fired, c_covered = self.marks
-        c, g = self.c, self.prog
-        c.fired[:] = c_fired
-        c.runtime.covered.clear()
-        c.runtime.covered.update(c_covered)
+        g = self.prog
+        restore_marks(self.c, c_fired, c_covered)
         for p in self.parts:
             p.fired[:] = 0
             p.covered[:] = 0
@@ -507,13 +472,7 @@ class _Search:
                            m.faults, m.bufs, m.regs, m.pend, p.fired, p.covered)
         self.parts[0].fired |= fired
         self.parts[0].covered |= covered
-        for rank, p, i in self.python_expanded:
-            if rank <= last:
-                s = self.state(p, i)
-                try:
-                    c.expand(s)
-                except Fault:
-                    expand_safely(c, s, list)
+        replay_python(self.c, self.python_expanded, last)
 
     def rank(self, pool: ThreadPoolExecutor, keys: np.ndarray) -> None:
         offs = np.zeros(len(self.parts) + 1, dtype=np.int64)
@@ -606,7 +565,3 @@ class _Lazy(Mapping[int, int]):
 
     def __len__(self) -> int:
         return len(self._get())
-
-
-def _known(v: Violation) -> Callable[[], Violation | None]:
-    return lambda: v

@@ -49,37 +49,43 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from checker.explore.codegen import Compiled
-from checker.explore.common import (
-    Outcome,
-    StateGraph,
-    check_invariant,
-    expand_safely,
-    terminal,
-)
+from checker.explore.common import Outcome, StateGraph, check_invariant
 from checker.explore.limits import Budget
 from checker.explore.result import Stats, Violation, current_rss_mb
 from checker.explore.run import Search
-from checker.ir.interp import Fault
+from checker.fsio import write_binary_atomic
 from checker.vm import kernel as K
 from checker.vm import parallel_kernel as PK
 from checker.vm.layout import NotSupported, Words
+from checker.vm.levels import (
+    Candidate,
+    Stop,
+    cap_key,
+    invariant_judge,
+    judge_events,
+    replay_python,
+    restore_marks,
+    states_before,
+    successors_before,
+    walk,
+)
 from checker.vm.machine import max_successors
 from checker.vm.parallel import Part
 from checker.vm.program import Program, compile_program
 from checker.vm.search import CHECK_EVERY, finish
 from checker.vm.store import Store, table_full, table_room
 
-_NO_KEY = 1 << 62
 _WAIT_S = 0.1  # between two looks at Ctrl-C while the workers run
 START_S = 300.0  # how long new workers may take to start (a busy cluster: no free CPU)
 LOCAL = "local:"  # ADDRESS prefix: start a cluster of N worker processes here
@@ -244,14 +250,13 @@ class PartWorker:
         return (limit, p.n, p.sorted, inv, p.key[inv].copy(), p.store[inv].copy(),
                 self.peak_mb)
 
-    def transitions_before(self, rank: int, inclusive: bool) -> int:
-        """The successors of the expanded level's states of rank below
-        `rank` (up to it, if `inclusive`)."""
+    def transitions_before(self, rank: int, pos: int) -> int:
+        """The successors of the expanded level's states that the
+        single-threaded search counted when it stopped at (`rank`, `pos`)
+        (`levels.successors_before`)."""
         p = self._part()
         lo, mid = p.levels[-2], p.levels[-1]
-        ranks = p.key[lo:mid]
-        before = ranks <= rank if inclusive else ranks < rank
-        return int(p.nsucc[lo:mid][before].sum())
+        return successors_before(p.key[lo:mid], p.nsucc[lo:mid], rank, pos)
 
     def replay(self, last: int) -> tuple[np.ndarray, np.ndarray]:
         """The executed actions and covers when the single-threaded search
@@ -383,14 +388,70 @@ class Cluster:
             self.actors.append(self.remote.remote())
         return self.actors[:n]
 
-    def close(self) -> None:
+    def map(self, fn: Callable[..., Any], shared: Sequence[Any],
+            each: Sequence[Sequence[Any]]) -> list[Any]:
+        """`fn(*shared, *args)` for every `args` of `each`, as Ray tasks of
+        one CPU each, spread over the cluster, never retried; the results
+        in the order of `each`. `shared` goes to the object store once. A
+        task whose worker failed (its process or node died, an object was
+        lost, out of memory) gives a `WorkerFailed` in its place; an
+        exception of `fn` itself is raised. Waits in short steps, so that
+        Ctrl-C lands; then the tasks still running are cancelled."""
+        ray = _ray()
+        self.release()  # the pool's actors would hold the CPUs the tasks need
+        task = ray.remote(num_cpus=1, max_retries=0, scheduling_strategy="SPREAD")(fn)
+        put = [ray.put(x) for x in shared]
+        refs = [task.remote(*put, *args) for args in each]
+        try:
+            pending = list(refs)
+            while pending:
+                _, pending = ray.wait(pending, num_returns=len(pending), timeout=_WAIT_S)
+        except BaseException:
+            for r in refs:
+                with suppress(Exception):
+                    ray.cancel(r, force=True)
+            raise
+        out: list[Any] = []
+        for r in refs:
+            try:
+                out.append(ray.get(r))
+            except Exception as e:
+                failed = _failure(e)
+                if failed is None:
+                    raise
+                out.append(failed)
+        return out
+
+    def release(self) -> None:
+        """End the pool's actors (the next search starts new ones)."""
         ray = _ray()
         for a in self.actors:
             with suppress(ray.exceptions.RayError):
                 ray.kill(a)
         self.actors = []
+
+    def close(self) -> None:
+        ray = _ray()
+        self.release()
         if self.owned:
             ray.shutdown()
+
+
+@contextmanager
+def _quiet_start() -> Iterator[None]:
+    """Ray's notices while it starts (token authentication turned on for a
+    new local cluster; no SIGTERM handler, since the command runs in a
+    thread other than the main one) are warnings of its `ray` Python
+    logger, a standard `logging` logger (Ray's "Configuring Logging"
+    guide): it is raised to errors for `ray.init` only, so that errors
+    still show."""
+    logger = logging.getLogger("ray")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 @contextmanager
@@ -411,11 +472,13 @@ def connect(address: str, workers: int | None = None) -> Iterator[Cluster]:
                 raise ValueError(f"{address}: the number of workers must be positive")
             root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
             path = os.pathsep.join(x for x in (root, os.environ.get("PYTHONPATH")) if x)
-            ray.init(num_cpus=n, object_store_memory=LOCAL_OBJECT_STORE,
-                     runtime_env={"env_vars": {"PYTHONPATH": path}}, **kw)
+            with _quiet_start():
+                ray.init(num_cpus=n, object_store_memory=LOCAL_OBJECT_STORE,
+                         runtime_env={"env_vars": {"PYTHONPATH": path}}, **kw)
             workers = workers or n
         else:
-            ray.init(address=address, **kw)
+            with _quiet_start():
+                ray.init(address=address, **kw)
         owned = True
     if workers is None:
         if address.startswith(LOCAL):
@@ -427,6 +490,28 @@ def connect(address: str, workers: int | None = None) -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.close()
+
+
+def checkpoint_problem(path: Path) -> str | None:
+    """Why `path` cannot be read as a checkpoint of this search (missing,
+    unreadable, not one: another format, or a file of the one-machine
+    search), if it cannot; None for one that can. Reads the metadata only."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(bytes(z["meta"]).decode())
+    except FileNotFoundError:
+        return "no such file"
+    except IsADirectoryError:
+        return "a directory, not a checkpoint"
+    except PermissionError as e:
+        return f"cannot be read ({e.strerror})"
+    except OSError as e:
+        return f"cannot be read ({e.strerror or e})"
+    except (ValueError, KeyError, EOFError, UnicodeDecodeError):
+        return "not a checkpoint of a --cluster search"
+    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
+        return "not a checkpoint of a --cluster search (--checkpoint with --cluster writes one)"
+    return None
 
 
 class Checkpoints:
@@ -458,18 +543,6 @@ def ray_bfs(cluster: Cluster, workers: int | None = None,
 
 
 # ---------------------------------------------------------------- the driver
-
-
-class _Candidate:
-    """Something the driver judges after a level, in key order (`parallel`'s)."""
-
-    __slots__ = ("flag", "judge", "key")
-
-    def __init__(self, key: int, judge: Callable[[], Violation | None],
-                 flag: tuple[int, int] | None):
-        self.key = key
-        self.judge = judge
-        self.flag = flag
 
 
 class _Search:
@@ -618,7 +691,7 @@ class _Search:
             if any(r[0] is not None for r in answers):
                 return self.cut_short(trans, next(r[0] for r in answers if r[0]))
             for d, (_, _, _, inv, keys, rows, _) in enumerate(answers):
-                cands.extend(_Candidate(int(k), self._invariant(d, int(i), row), (d, int(i)))
+                cands.extend(Candidate(int(k), self._invariant(d, int(i), row), (d, int(i)))
                              for i, k, row in zip(inv.tolist(), keys.tolist(), rows,
                                                   strict=True))
             sorted_keys = [r[2] for r in answers]
@@ -649,30 +722,33 @@ class _Search:
         for a in (g.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, g.meta):
             h.update(np.ascontiguousarray(a).tobytes())
         ts = self.c.ts
+        wanted = None if self.out.wanted is None else sorted(self.out.wanted)
         return json.dumps([ts.spec, ts.scenario, sorted(ts.bindings.items()), h.hexdigest(),
-                           len(self.actors)])
+                           len(self.actors), self.out.every, wanted])
 
     def save(self, path: Path) -> None:
         """The search between two levels, to `path` (atomically: a
         temporary file renamed), as arrays and JSON: loading it runs no
-        code. Not saved while the search holds violations it goes on past
-        (--all-violations, an unexpected kind), which are not arrays."""
-        out = self.out
-        if out.others or out.found or out.warnings:
-            return
+        code. What the search recorded without stopping (violations it
+        went past, --all-violations, fired warnings) goes in the JSON
+        (`checkpoint.recorded_json`)."""
+        from checker.vm.checkpoint import recorded_json
+
         parts = self.get([a.saved.remote() for a in self.actors])
         meta = {"format": CHECKPOINT_FORMAT, "identity": self.identity(),
                 "states": self.states, "transitions": self.transitions, "depth": self.depth,
                 "level_sizes": self.level_sizes, "flags": self.flags,
                 "levels": [p["levels"] for p in parts],
-                "covered": sorted(self.c.runtime.covered)}
+                "covered": sorted(self.c.runtime.covered),
+                "recorded": recorded_json(self.out)}
         arrays = {f"p{w}_{name}": p[name] for w, p in enumerate(parts) for name in _PART_ARRAYS}
         arrays["c_fired"] = np.frombuffer(bytes(self.c.fired), dtype=np.uint8)
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "wb") as f:
+
+        def write(f: BinaryIO) -> None:
             np.savez(f, **arrays)
-        os.replace(tmp, path)
+
+        write_binary_atomic(path, write)
         self.last_save = time.monotonic()
 
     def load(self, path: Path) -> None:
@@ -696,6 +772,12 @@ class _Search:
         self.stored = [len(p["store"]) for p in parts]
         self.c.fired[:] = fired.tobytes()
         self.c.runtime.covered.update(meta["covered"])
+        from checker.vm.checkpoint import CheckpointError, restore_recorded
+
+        try:
+            restore_recorded(self.c, path, meta.get("recorded"), self.out)
+        except CheckpointError as e:
+            raise WorkerFailed(str(e)) from None
         self.last_save = time.monotonic()
 
     def cut_short(self, trans: int, why: str) -> int:
@@ -707,41 +789,20 @@ class _Search:
         return self.states
 
     def judge_expansions(self, summaries: list[Any], trans: int
-                         ) -> tuple[list[_Candidate], list[list[Batch | None]],
+                         ) -> tuple[list[Candidate[tuple[int, int]]], list[list[Batch | None]],
                                     list[list[tuple[int, int]]], int]:
-        """The states the workers left to the driver, in rank order
-        (`parallel`'s judge_expansions): faults and escapes are expanded by
-        the Python engine, their successors batched to their owners (per
-        source part: `extras[source][owner]`); a state with no successor
-        is judged. Also each owner's successor counts to record, and the
-        level's transitions."""
-        c = self.c
+        """The states the workers left to the driver (`levels.judge_events`):
+        the successors of those the Python engine expands are batched to
+        their owners (per source part: `extras[source][owner]`). Also each
+        owner's successor counts to record, and the level's transitions."""
         nparts = len(self.actors)
-        events = sorted(((int(ev[2]), int(ev[1]), w, int(ev[0]), ev[3:])
-                         for w, s in enumerate(summaries) for ev in s[3]),
-                        key=lambda e: e[0])
-        cands: list[_Candidate] = []
+        events = [(int(ev[2]), int(ev[1]), w, int(ev[0]), self.state_of(ev[3:]))
+                  for w, s in enumerate(summaries) for ev in s[3]]
         routed: list[list[tuple[list[Words], list[int], list[int]]]] = [
             [([], [], []) for _ in range(nparts)] for _ in range(nparts)]
         nsucc: list[list[tuple[int, int]]] = [[] for _ in range(nparts)]
-        self.python_expanded = []
-        for rank, kind, w, i, row in events:
-            key = rank << PK.KEY_BITS
-            s = self.state_of(row)
-            if kind == PK.EV_TERMINAL:
-                cands.append(_Candidate(key, self._terminal(w, i, s), None))
-                continue
-            self.python_expanded.append((rank, s))
-            try:
-                succ = c.expand(s)
-            except Fault:
-                succ, v = expand_safely(c, s, self.path(w, i))
-                cands.append(_Candidate(key, _known(v), None))
-                if not succ:
-                    continue
-            if not succ:
-                cands.append(_Candidate(key, self._terminal(w, i, s), None))
-                continue
+
+        def route(w: int, i: int, key: int, succ: list[int]) -> None:
             gid = (w << PK.GID_SHIFT) | i
             for j, t in enumerate(succ):
                 words = self.prog.layout.words_of(t)
@@ -750,73 +811,51 @@ class _Search:
                 keys.append(key + j + 1)
                 pars.append(gid)
             nsucc[w].append((i, len(succ)))
-            trans += len(succ)
+
+        cands: list[Candidate[tuple[int, int]]]
+        cands, self.python_expanded, more = judge_events(self.c, events, self.path, route)
         extras: list[list[Batch | None]] = [
             [(np.array(rows, dtype=np.int64).reshape(-1, self.nw),
               np.array(keys, dtype=np.int64), np.array(pars, dtype=np.int64))
              if keys else None for rows, keys, pars in per_owner]
             for per_owner in routed]
-        return cands, extras, nsucc, trans
-
-    def _terminal(self, w: int, i: int, s: int) -> Callable[[], Violation | None]:
-        return lambda: terminal(self.c, s, self.path(w, i))
+        return cands, extras, nsucc, trans + more
 
     def _invariant(self, w: int, i: int, row: Words) -> Callable[[], Violation | None]:
-        return lambda: check_invariant(self.c, self.state_of(row), self.path(w, i))
+        return invariant_judge(self.c, lambda: self.state_of(row), self.path(w, i))
 
-    def walk(self, cands: list[_Candidate], keys: np.ndarray) -> int | None:
-        """`parallel`'s walk: offer the level's violations in key order, up
-        to the new state that passes --max-states if one does (`keys`: the
-        level's new keys, sorted); flag the states whose invariant broke
-        without ending the search."""
-        room = self.budget.state_cap - self.states
-        cap_key = int(keys[room]) if room < len(keys) else _NO_KEY
-        for cand in sorted(cands, key=lambda x: x.key):
-            if cand.key >= cap_key:
-                break
-            v = cand.judge()
-            if v is None:
-                continue
-            if self.out.offer(v):
-                return self.stop_at(cand.key, cand.flag is not None, keys)
-            if cand.flag is not None:
-                w, i = cand.flag
-                self.flags[w].append(i)
-        if cap_key != _NO_KEY:
-            n = self.stop_at(cap_key, False, keys)
+    def walk(self, cands: list[Candidate[tuple[int, int]]], keys: np.ndarray) -> int | None:
+        """`levels.walk` over the level's candidates (`keys`: the level's
+        new keys); a state whose invariant broke without ending the search
+        is flagged at its worker before the next level."""
+        stop = walk(cands, cap_key(keys, self.budget.state_cap - self.states),
+                    self.out.offer, lambda at: self.flags[at[0]].append(at[1]))
+        if stop is None:
+            return None
+        n = self.stop_at(stop, keys)
+        if stop.capped:
             self.out.limit = self.budget.over_states()
-            return n
-        return None
+        return n
 
-    def stop_at(self, key: int, new_state: bool, keys: np.ndarray) -> int:
-        """`parallel`'s stop_at: the figures of the single-threaded search
-        when it stops at `key`."""
-        rank, pos = key >> PK.KEY_BITS, key & ((1 << PK.KEY_BITS) - 1)
-        states = self.states + int(new_state) + int(np.searchsorted(keys, key))
+    def stop_at(self, stop: Stop, keys: np.ndarray) -> int:
+        """The figures of the single-threaded search when it stops at `stop`
+        (`parallel`'s stop_at, each worker counting its successors)."""
+        states = self.states + int(stop.new_state) + states_before(keys, stop.key)
         trans = self.transitions + sum(self.get(
-            [a.transitions_before.remote(rank, pos > 0) for a in self.actors]))
-        self.sync(states, trans, self.depth + int(new_state))
-        self.replay(rank)
+            [a.transitions_before.remote(stop.rank, stop.pos) for a in self.actors]))
+        self.sync(states, trans, self.depth + int(stop.new_state))
+        self.replay(stop.rank)
         return states
 
     def replay(self, last: int) -> None:
         """The executed actions and covers of the single-threaded search
         when it stopped at rank `last` of the level (`parallel`'s replay)."""
         assert self.marks is not None
-        c_fired, c_covered = self.marks
-        c = self.c
-        c.fired[:] = c_fired
-        c.runtime.covered.clear()
-        c.runtime.covered.update(c_covered)
+        restore_marks(self.c, *self.marks)
         marks = self.get([a.replay.remote(last) for a in self.actors])
         self.fired = np.bitwise_or.reduce([f for f, _ in marks])
         self.covered = np.bitwise_or.reduce([cv for _, cv in marks])
-        for rank, s in self.python_expanded:
-            if rank <= last:
-                try:
-                    c.expand(s)
-                except Fault:
-                    expand_safely(c, s, list)
+        replay_python(self.c, self.python_expanded, last)
 
     # ------------------------------------------------------------ the result
 
@@ -880,7 +919,3 @@ class _Search:
             st.edges = np.concatenate(steps) if steps else np.zeros((0, 2), dtype=np.int32)
             sc[K.SC_EDGES] = len(st.edges)
         return finish(self.c, self.prog, st, sc, fired, covered, self.graph)
-
-
-def _known(v: Violation) -> Callable[[], Violation | None]:
-    return lambda: v

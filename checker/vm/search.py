@@ -25,6 +25,7 @@ from checker.explore.common import (
     StateGraph,
     check_invariant,
     expand_safely,
+    offer_faults,
     terminal,
     warned_slowly,
 )
@@ -148,7 +149,7 @@ def vm_restore(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     checkpoint; CheckpointError if the file is not one of this search."""
     from checker.vm.checkpoint import CheckpointError, load
 
-    ck = load(path, c, graph is not None)
+    ck = load(path, c, graph is not None, out)
     prog = compile_program(c.ts, c.packing)
     if ck.rows.shape[1] != prog.layout.nwords:
         raise CheckpointError(f"{path}: states of {ck.rows.shape[1]} words, "
@@ -311,18 +312,16 @@ class _Search:
             return
 
     def _checkpoint(self) -> None:
-        """--checkpoint: save the search if the period has passed and it
-        recorded nothing the file cannot hold (checker/vm/checkpoint.py)."""
-        opts, out = self.budget.opts, self.out
+        """--checkpoint: save the search if the period has passed
+        (checker/vm/checkpoint.py)."""
+        opts = self.budget.opts
         if opts.checkpoint is None or time.monotonic() - self.saved_at < opts.checkpoint_every:
-            return
-        if out.others or out.found or out.warnings:
             return
         from checker.vm.checkpoint import save
 
         self.sync()
         save(Path(opts.checkpoint), self.c, self.st, self.sc, self.fired, self.covered,
-             self.seconds_before + self.budget.elapsed())
+             self.seconds_before + self.budget.elapsed(), self.out)
         self.saved_at = time.monotonic()
 
     def stored(self, s: int) -> bool:
@@ -348,10 +347,10 @@ def _python_expand(c: Compiled, m: Machine, sc: Words, state: Callable[[int], in
     try:
         succ = c.expand(s) if reduce is None else reduce(s, _Seen(stored))
     except Fault:
-        succ, v = expand_safely(c, s, path(i))
+        succ, faults = expand_safely(c, s, path(i))
         warned_slowly(c, s)
         take_warnings(c, m.prog, s, path(i), out)
-        if out.offer(v):
+        if offer_faults(out, faults):
             return True
         if not succ:
             sc[K.SC_HEAD] = i + 1

@@ -7,11 +7,16 @@ seed `seed * 1000 + i + 1`, which draws its hash functions and the seeded
 permutation of every state's successors (the order in which threads' and
 actions' successors are stored, so each search drops different states when
 its filter fills); search 0 keeps the plain order. With a depth bound D,
-search 0 stops at D and search i > 0 at a bound drawn in [D/2, D]. The
-searches run in forked worker processes (`multiprocessing.Pool`, the kernel
-compiled once in the parent first); each returns its figures and its
-violations (paths of packed states, which the parent's own compiled system
-turns into traces).
+search 0 stops at D and search i > 0 at a bound drawn in [D/2, D]. Every
+search is one call of `run_part`, run by one of two backends: forked
+worker processes on this machine (`multiprocessing.Pool`, the kernel
+compiled once in the parent first), or Ray tasks of one CPU each on the
+machines of a cluster (`--cluster`: `checker.vm.ray_search.Cluster.map`).
+Each returns its figures and its violations (paths of packed states, which
+the parent's own compiled system turns into traces), so both backends give
+the same report for the same seeds. A search whose Ray worker dies counts
+as one stopped early (its figures are zero, the reason in the report's
+limit); the others still report.
 
 The report keeps every distinct violation (one per property) with its
 shortest run, the states each search stored and their sum (states shared
@@ -28,6 +33,7 @@ import random
 import signal
 import time
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from checker.explore.codegen import compile_system
 from checker.explore.common import Outcome
@@ -81,9 +87,11 @@ def run_part(ts: TransitionSystem, opts: CheckOptions, index: int, cfg: PartialC
 
 def swarm_check(ts: TransitionSystem, opts: CheckOptions, n: int, jobs: int | None = None,
                 base: PartialConfig | None = None, seed: int = 0,
-                max_depth: int | None = None) -> CheckResult:
+                max_depth: int | None = None, cluster: Any = None) -> CheckResult:
     """N diversified partial searches of `ts` on `jobs` processes (default:
-    the cores), merged into one result that never verifies."""
+    the cores), or as tasks on the Ray cluster `cluster`
+    (`checker.vm.ray_search.Cluster`), merged into one result that never
+    verifies."""
     base = base or PartialConfig(log2_bits=27)
     start = time.monotonic()
     cfgs = configs(n, base, seed, max_depth)
@@ -92,7 +100,9 @@ def swarm_check(ts: TransitionSystem, opts: CheckOptions, n: int, jobs: int | No
     check(ts, opts.max_states(2), engine=partial_bfs(cfgs[0]))
     jobs = max(1, min(jobs or os.cpu_count() or 1, n))
     parts: list[Part] = []
-    if jobs == 1:
+    if cluster is not None:
+        parts = _on_cluster(cluster, ts, opts, cfgs)
+    elif jobs == 1:
         parts = [run_part(ts, opts, i, cfg) for i, cfg in enumerate(cfgs)]
     else:
         pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_quiet_child)
@@ -109,6 +119,17 @@ def swarm_check(ts: TransitionSystem, opts: CheckOptions, n: int, jobs: int | No
     result = merge(ts, opts, parts)
     result.stats.seconds = time.monotonic() - start
     return result
+
+
+def _on_cluster(cluster: Any, ts: TransitionSystem, opts: CheckOptions,
+                cfgs: list[PartialConfig]) -> list[Part]:
+    """The searches as Ray tasks (`run_part` on the cluster's workers); a
+    search whose worker failed comes back with its reason as its limit."""
+    from checker.vm.ray_search import WorkerFailed
+
+    got = cluster.map(run_part, (ts, opts), [(i, cfg) for i, cfg in enumerate(cfgs)])
+    return [Part(i, cfg, Stats(), limit=str(g)) if isinstance(g, WorkerFailed) else g
+            for i, (cfg, g) in enumerate(zip(cfgs, got, strict=True))]
 
 
 def merge(ts: TransitionSystem, opts: CheckOptions, parts: list[Part]) -> CheckResult:
@@ -145,7 +166,7 @@ def merge(ts: TransitionSystem, opts: CheckOptions, parts: list[Part]) -> CheckR
     cut = [p.limit for p in parts
            if p.limit and not p.limit.startswith(("a bitstate", "a hash-compact"))]
     if cut:
-        limit += f" ({len(cut)} stopped by a limit: {cut[0]})"
+        limit += f" ({len(cut)} stopped early: {cut[0]})"
     c = compile_system(ts)
     if out.violation is not None:
         return CheckResult(ts, Verdict.VIOLATION, stats, out.violation, limit=limit,
