@@ -38,20 +38,21 @@ def main() -> int:
     overrides = {k: int(v) for k, v in (d.split("=", 1) for d in args.defines)}
     program = load_program(args.spec, [ROOT / "models", args.spec.resolve().parent])
     ts = build_all(program, overrides, only=[args.scenario])[0]
-    if not ts.symmetry:
-        print(f"{args.scenario}: no symmetric runs", file=sys.stderr)
+    if not ts.symmetry or ts.pool_symmetry:
+        print(f"{args.scenario}: symmetric runs only (no symmetric pools) are counted",
+              file=sys.stderr)
         return 2
     c = compile_system(ts)
     canon = Canon(ts, c.packing)
     per_group = [[list(zip(g.threads, p, strict=True)) for p in itertools.permutations(g.threads)]
                  for g in ts.symmetry]
-    perms = []
+    perms = []  # `Canon`'s permutations: one renaming per domain, the threads' last
     for combo in itertools.product(*per_group):
-        ren = list(range(len(ts.threads) + 1))
+        perm = canon.identity()
         for pairs in combo:
             for a, b in pairs:
-                ren[a] = b
-        perms.append(ren)
+                perm[-1][a] = b
+        perms.append(perm)
     seen = {c.initial}
     todo = [c.initial]
     while todo:
@@ -62,7 +63,7 @@ def main() -> int:
     least: set[int] = set()
     sizes: Counter[int] = Counter()
     for s in seen:
-        orbit = {canon.permute(s, ren) for ren in perms}
+        orbit = {canon.permute(s, perm) for perm in perms}
         if (m := min(orbit)) not in least:
             least.add(m)
             sizes[len(orbit)] += 1
