@@ -29,7 +29,8 @@ complete migcheck search must store as many states as SPIN -DNOREDUCE;
 otherwise a DISAGREEMENT line and exit status 1.
 
     PYTHONPATH=. .venv/bin/python benchmarks/vs_spin_symmetry.py [--bench ../shared/bench]
-        [--cases movable5,abba5] [--por] [--repeat 1] [--timeout 600] [--markdown FILE]
+        [--only "movable correct 6,abba"] [--por] [--no-noreduce] [--repeat 1]
+        [--timeout 600] [--markdown FILE]
 """
 
 from __future__ import annotations
