@@ -22,13 +22,14 @@ llvmlite at the swap.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from checker.explore.bfs import Handover, Level, bfs
 from checker.explore.codegen import Compiled
 from checker.explore.common import Outcome, StateGraph
-from checker.explore.limits import Budget
+from checker.explore.limits import Budget, gc_paused
 from checker.explore.result import Stats
 from checker.vm.layout import NotSupported, Words
 from checker.vm.program import Program, compile_program
@@ -60,7 +61,10 @@ def tiered_bfs(after: int = VM_AFTER, jit_after: int | None = JIT_AFTER) -> Sear
 
         def resume(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                    graph: StateGraph | None, level: Level) -> Mapping[int, int]:
-            from checker.vm.search import vm_resume
+            # numba's start-up, once a process: what it builds is kept to
+            # the end, so the collector is told to skip it from then on.
+            with gc_paused(freeze="checker.vm.search" not in sys.modules):
+                from checker.vm.search import vm_resume
 
             return vm_resume(c, budget, stats, out, graph, level, prog,
                              None if jit_after is None else (jit_after, _jit))
