@@ -43,6 +43,11 @@ VM_AFTER = 40_000
 # 0.1 s) and halves the search time from there (benchmarks/vm_jit.py), so it
 # pays off for searches of about a million states and more.
 JIT_AFTER = 1_000_000
+# ... and when the scenario's object code is already in the JIT's cache, the
+# swap costs a load (under 0.1 CPU s) and gains about 0.4-1 us a state
+# (benchmarks/vm_jit.py; abba rung 4, sixteen threads mostly blocked: 1.7
+# against 0.6 us), so it happens once the store holds this many.
+JIT_CACHED_AFTER = 100_000
 
 Search = Callable[[Compiled, Budget, Stats, Outcome, StateGraph | None], Mapping[int, int]]
 
@@ -67,7 +72,7 @@ def tiered_bfs(after: int = VM_AFTER, jit_after: int | None = JIT_AFTER) -> Sear
                 from checker.vm.search import vm_resume
 
             return vm_resume(c, budget, stats, out, graph, level, prog,
-                             None if jit_after is None else (jit_after, _jit))
+                             None if jit_after is None else (_jit_at(prog, jit_after), _jit))
 
         return bfs(c, budget, stats, out, graph, Handover(after, resume))
 
@@ -88,6 +93,19 @@ def resumed_bfs(path: Path, jit_after: int | None = JIT_AFTER) -> Search:
                           None if jit_after is None else (jit_after, _jit))
 
     return search
+
+
+def _jit_at(prog: Program, jit_after: int) -> int:
+    """The store size to swap to the JIT at: `jit_after`, or
+    `JIT_CACHED_AFTER` if that is sooner and the object code is cached."""
+    if jit_after <= JIT_CACHED_AFTER:
+        return jit_after
+    try:
+        from checker.vm.llvm_jit import is_cached  # llvmlite: loaded with numba
+
+        return JIT_CACHED_AFTER if is_cached(prog) else jit_after
+    except Exception:  # an LLVM failure: the swap at `jit_after` will meet it again
+        return jit_after
 
 
 def _jit(prog: Program) -> tuple[Callable[..., int], Words]:
