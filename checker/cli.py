@@ -42,6 +42,7 @@ from checker.explore.limits import (
     LimitExceeded,
     clear_stop,
     figures,
+    gc_paused,
     limit_text,
     phase,
     request_stop,
@@ -514,7 +515,7 @@ def _wants_saving(args: argparse.Namespace, r: CheckResult) -> bool:
 def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: bool,
                 where: str, seen: set[str]) -> tuple[int, list[tuple[CheckResult, Trace | None]]]:
     """Check the scenarios of `args.spec`; its exit status and results."""
-    with phase("loading and building the scenarios"):  # the imports are part of loading
+    with phase("loading and building the scenarios"), gc_paused():  # imports included
         from checker.explore.codegen import compile_system
         from checker.explore.options import CheckOptions
         from checker.symbolic.command import run_bmc
@@ -1104,7 +1105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = _parser(argv)
+    with gc_paused(freeze=True):  # the parser's modules: start-up
+        parser = _parser(argv)
     args, extra = parser.parse_known_args(argv)
     if extra and args.command == "check" and not any(e.startswith("-") for e in extra):
         args.more_specs += extra  # specs after an option: `check a.mig -q b.mig`

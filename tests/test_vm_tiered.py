@@ -181,3 +181,35 @@ def test_the_swap_happens_and_a_failing_jit_leaves_the_interpreter(
 
     monkeypatch.setattr(llvm_search, "jit_kernel", broken)
     assert _with_path(check(ts, CheckOptions(), engine=tiered_bfs(1, 1))) == want
+
+
+def test_swap_to_a_cached_jit_early_agrees(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the scenario's object code in the JIT's cache, the default
+    search swaps to the JIT at `JIT_CACHED_AFTER` states instead of
+    `JIT_AFTER`: the same figures and path as the Python engine alone, and
+    the swap does happen (the JIT's kernel runs)."""
+    from checker.explore.codegen import compile_system
+    from checker.vm import llvm_kernel, tiered
+    from checker.vm.llvm_jit import compile_program_code, is_cached
+    from checker.vm.program import compile_program
+
+    spec = ROOT / "specs" / "zsmalloc" / "map_vs_migrate.mig"
+    ts = next(t for t in _scenarios(spec) if t.expect.kind == "verified")
+    opts = CheckOptions().max_states(SEARCH_CAP)
+    c = compile_system(ts)
+    prog = compile_program(c.ts, c.packing)
+    compile_program_code(prog)  # now cached
+    assert is_cached(prog)
+    monkeypatch.setattr(tiered, "JIT_CACHED_AFTER", 1)
+    assert tiered._jit_at(prog, 10**9) == 1
+    ran: list[int] = []
+    real = llvm_kernel.search
+
+    def counted(*args: object) -> int:
+        ran.append(1)
+        return int(real(*args))
+
+    monkeypatch.setattr(llvm_kernel, "search", counted)
+    want = _with_path(check(ts, opts))
+    assert _with_path(check(ts, opts, engine=tiered_bfs(1, jit_after=10**9))) == want
+    assert ran

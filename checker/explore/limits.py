@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import gc
 import sys
 import threading
 import time
@@ -21,6 +22,30 @@ def current_rss_mb() -> float:
     from checker.explore.result import current_rss_mb as rss
 
     return rss()
+
+
+@contextmanager
+def gc_paused(freeze: bool = False) -> Iterator[None]:
+    """Python's cyclic collector off for a phase that mostly builds what
+    the process keeps (the imports of a command, numba's load, the parse of
+    a spec), so that it does not traverse them again and again as they
+    grow. `freeze`: then move every object alive to the collector's
+    permanent generation (`gc.freeze`), which its later collections skip:
+    the Python engine's search collects often, and with numba loaded each
+    full collection walked its hundreds of thousands of objects (0.2 CPU s
+    of a `check` handing over to the VM; benchmarks/README.md, "Start-up").
+    Reference counting still frees frozen objects; only a cycle among them
+    that later becomes garbage is not reclaimed, so freeze only after a
+    start-up (modules), once a process. Nested uses leave it off."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            if freeze:
+                gc.freeze()
+            gc.enable()
 
 
 def figures(s: Stats) -> str:

@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from checker.dsl.diagnostics import Diagnostic
 from checker.explore.result import CheckResult
-from checker.report import junit, sarif
 from checker.trace.model import Trace
 from checker.trace.text import render
+
+# junit (xml.etree) and sarif: imported by the functions of their format
+# only, so that a text or JSON check does not load them.
+if TYPE_CHECKING:
+    from checker.report import junit, sarif
 
 Outcome = tuple[CheckResult, Trace | None]
 
@@ -67,6 +72,8 @@ def _found(r: CheckResult) -> str:
 
 
 def junit_check(outcomes: list[Outcome], failures: Sequence[SpecFailure] = ()) -> str:
+    from checker.report import junit
+
     suites: dict[str, junit.Suite] = {}
     for f in failures:  # one <error> test case per spec that did not load
         first = f.diagnostics[0].message if f.diagnostics else "spec error"
@@ -110,6 +117,8 @@ def _line(r: CheckResult) -> tuple[str, int]:
 
 def sarif_results(outcomes: list[Outcome],
                   failures: Sequence[SpecFailure] = ()) -> list[sarif.Result]:
+    from checker.report import sarif
+
     out: list[sarif.Result] = [
         sarif.Result("spec-error", "error", d.message, d.span.file, d.span.line, None,
                      {"column": d.span.column})
@@ -166,11 +175,15 @@ def sarif_results(outcomes: list[Outcome],
 
 
 def sarif_check(outcomes: list[Outcome], failures: Sequence[SpecFailure] = ()) -> str:
+    from checker.report import sarif
+
     return sarif.sarif_log(sarif_results(outcomes, failures))
 
 
 def replay_reports(trace: Trace, reproduced: bool, message: str, path: str, fmt: str) -> str:
     """A replay as one test (it passes when the saved run still reproduces)."""
+    from checker.report import junit, sarif
+
     if fmt == "junit":
         case = junit.Case(trace.scenario, Path(trace.spec).stem)
         if reproduced:

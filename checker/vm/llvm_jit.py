@@ -140,5 +140,11 @@ def ir_of(prog: Program) -> str:
     return emit_module(prog, tm.triple, str(tm.target_data))
 
 
+def is_cached(prog: Program) -> bool:
+    """Whether `prog`'s object code is in the disk cache (its IR emitted to
+    know: milliseconds), so that the JIT costs a load, not a compile."""
+    return (object_dir() / f"{_key(ir_of(prog), _target_machine())}.o").is_file()
+
+
 def compile_program_code(prog: Program) -> JitCode:
     return compile_ir(ir_of(prog))

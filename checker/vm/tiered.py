@@ -22,13 +22,14 @@ llvmlite at the swap.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from checker.explore.bfs import Handover, Level, bfs
 from checker.explore.codegen import Compiled
 from checker.explore.common import Outcome, StateGraph
-from checker.explore.limits import Budget
+from checker.explore.limits import Budget, gc_paused
 from checker.explore.result import Stats
 from checker.vm.layout import NotSupported, Words
 from checker.vm.program import Program, compile_program
@@ -42,6 +43,11 @@ VM_AFTER = 40_000
 # 0.1 s) and halves the search time from there (benchmarks/vm_jit.py), so it
 # pays off for searches of about a million states and more.
 JIT_AFTER = 1_000_000
+# ... and when the scenario's object code is already in the JIT's cache, the
+# swap costs a load (under 0.1 CPU s) and gains about 0.4-1 us a state
+# (benchmarks/vm_jit.py; abba rung 4, sixteen threads mostly blocked: 1.7
+# against 0.6 us), so it happens once the store holds this many.
+JIT_CACHED_AFTER = 100_000
 
 Search = Callable[[Compiled, Budget, Stats, Outcome, StateGraph | None], Mapping[int, int]]
 
@@ -60,10 +66,13 @@ def tiered_bfs(after: int = VM_AFTER, jit_after: int | None = JIT_AFTER) -> Sear
 
         def resume(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                    graph: StateGraph | None, level: Level) -> Mapping[int, int]:
-            from checker.vm.search import vm_resume
+            # numba's start-up, once a process: what it builds is kept to
+            # the end, so the collector is told to skip it from then on.
+            with gc_paused(freeze="checker.vm.search" not in sys.modules):
+                from checker.vm.search import vm_resume
 
             return vm_resume(c, budget, stats, out, graph, level, prog,
-                             None if jit_after is None else (jit_after, _jit))
+                             None if jit_after is None else (_jit_at(prog, jit_after), _jit))
 
         return bfs(c, budget, stats, out, graph, Handover(after, resume))
 
@@ -84,6 +93,19 @@ def resumed_bfs(path: Path, jit_after: int | None = JIT_AFTER) -> Search:
                           None if jit_after is None else (jit_after, _jit))
 
     return search
+
+
+def _jit_at(prog: Program, jit_after: int) -> int:
+    """The store size to swap to the JIT at: `jit_after`, or
+    `JIT_CACHED_AFTER` if that is sooner and the object code is cached."""
+    if jit_after <= JIT_CACHED_AFTER:
+        return jit_after
+    try:
+        from checker.vm.llvm_jit import is_cached  # llvmlite: loaded with numba
+
+        return JIT_CACHED_AFTER if is_cached(prog) else jit_after
+    except Exception:  # an LLVM failure: the swap at `jit_after` will meet it again
+        return jit_after
 
 
 def _jit(prog: Program) -> tuple[Callable[..., int], Words]:
