@@ -1144,7 +1144,10 @@ def _main(argv: Sequence[str] | None) -> int:
         _join(worker, done)
     finally:
         sys.setrecursionlimit(old_limit)
-        sys.unraisablehook = old_hook
+        if _INTERRUPT.is_set():
+            sys.unraisablehook = _quiet  # the process ends interrupted: `_unraisable`
+        else:
+            sys.unraisablehook = old_hook
     if raised and not isinstance(raised[0], KeyboardInterrupt):
         raise raised[0]
     return box[0] if box else _interrupted(None)
@@ -1184,15 +1187,25 @@ def _unraisable(info: sys.UnraisableHookArgs) -> None:
     """The Ctrl-C passed on to the worker can land while it runs a finaliser
     (z3's AstRef.__del__), where Python would print "Exception ignored" with
     a traceback and drop the interrupt. Print nothing and tell _join, which
-    sends it again (raising it from here would land in this hook)."""
-    if issubclass(info.exc_type, KeyboardInterrupt) and _INTERRUPT.is_set():
-        _DROPPED.set()
+    sends it again (raising it from here would land in this hook). Once
+    interrupted, a finaliser's other errors are dropped too: an object
+    whose constructor the interrupt cut short (a z3 BoolRef without its
+    `ctx`) fails in its finaliser, which says nothing about the spec."""
+    if _INTERRUPT.is_set():
+        if issubclass(info.exc_type, KeyboardInterrupt):
+            _DROPPED.set()
         return
     sys.__unraisablehook__(info)
 
 
+def _quiet(_info: sys.UnraisableHookArgs) -> None:
+    """After an interrupt, as the process ends: see `_unraisable`."""
+
+
 def _interrupted(e: BaseException | None) -> int:
-    """Exit 130; the engine's figures so far, when it attached them as notes."""
+    """Exit 130; the engine's figures so far, when it attached them as notes.
+    The finalisers that run as the process ends print nothing (`_quiet`)."""
+    sys.unraisablehook = _quiet
     for note in getattr(e, "__notes__", []):
         print(f"migcheck: {note}", file=sys.stderr)
     print("migcheck: interrupted", file=sys.stderr)

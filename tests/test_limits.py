@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -130,6 +131,39 @@ def test_a_phase_is_interrupted_by_the_watchdog() -> None:
         # once past, the next phase stops at its start
         with pytest.raises(LimitExceeded, match="before the next phase"), phase("the next phase"):
             pass
+    finally:
+        stop_process_limits()
+
+
+def _swallowing(busy: float) -> bool:
+    """Spin for `busy` s as a ctypes callback or a finaliser does: a
+    LimitExceeded landing here goes to sys.unraisablehook, as Python does
+    with an exception it cannot raise there. True if one landed."""
+    try:
+        t = time.monotonic()
+        while time.monotonic() - t < busy:
+            pass
+    except LimitExceeded as e:
+        sys.unraisablehook(SimpleNamespace(exc_type=LimitExceeded, exc_value=e,
+                                           exc_traceback=None, err_msg=None, object=None))
+        return True
+    return False
+
+
+def test_a_raise_swallowed_by_a_finaliser_is_raised_again() -> None:
+    """The first raise lands in a callback that swallows it (as z3's
+    AstRef.__del__ does during an encoding); the watchdog raises again, and
+    the phase stops. Raising once, the phase ran on (a `prove --seconds 1`
+    once grew to 23 GB and was killed)."""
+    start_process_limits(0.2, None)
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(LimitExceeded), phase("finalising in a test"):
+            while not _swallowing(0.5) and time.monotonic() - t0 < 10:
+                pass
+            while time.monotonic() - t0 < 10:
+                pass
+        assert time.monotonic() - t0 < 5
     finally:
         stop_process_limits()
 

@@ -196,6 +196,9 @@ class ProcessLimits:
     depth: int = 0  # nested phases
     tripped: str | None = None  # the last limit passed, and where
     fired: bool = False  # the watchdog raised in the current outermost phase
+    # The raise landed where Python swallows it (a finaliser such as z3's
+    # AstRef.__del__, a ctypes callback): the watchdog raises again.
+    swallowed: bool = False
     main_thread: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     seconds_flag: str = "--max-seconds"  # how the time limit was given (`prove --seconds`)
@@ -276,6 +279,9 @@ def _quiet_unraisable(u: Any) -> None:
     ctypes callback of z3, a finaliser): the phase raises it again when it
     ends, so it is not reported there."""
     if u.exc_type is LimitExceeded:
+        p = _process
+        if p is not None:
+            p.swallowed = True  # no lock: this may run inside `phase` holding it
         return
     _unraisable_before(u)
 
@@ -290,13 +296,13 @@ def _watch(p: ProcessLimits) -> None:
     while _process is p:
         time.sleep(WATCH_PERIOD)
         with p.lock:
-            if p.depth == 0 or p.fired:
+            if p.depth == 0 or (p.fired and not p.swallowed):
                 continue
             why = p.over()
             if why is None:
                 continue
             p.tripped = f"{why}, while {p.phase_name}"
-            p.fired = True
+            p.fired, p.swallowed = True, False
             _async_raise(p.main_thread, LimitExceeded)
             # The raise lands at the main thread's next bytecode; a z3 call
             # (an encoding's simplification, a query) may hold it in C code
@@ -323,7 +329,7 @@ def phase(name: str) -> Iterator[None]:
             p.tripped = f"{why}, before {name}"
             raise LimitExceeded(p.tripped)
         if p.depth == 0:
-            p.fired = False
+            p.fired = p.swallowed = False
         p.phase_name, p.depth = name, p.depth + 1
     try:
         yield
