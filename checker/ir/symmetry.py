@@ -539,7 +539,8 @@ class IdUses:
                                         "'1 << t' for a thread id t, and 0 are)")
 
     def located(self, e: ast.Expr) -> None:
-        """The parts of a location or call expression, checked as usual."""
+        """The parts of a location or call expression, checked as usual
+        (`expr` and `set_expr` both come here)."""
         match e:
             case ast.Member(base=base):
                 self.expr(base, "lv")
@@ -547,7 +548,7 @@ class IdUses:
                 self.index(e)
                 self.expr(base, "lv")
                 self.expr(index, "int")
-            case ast.Deref(operand=operand):
+            case ast.Deref(operand=operand) | ast.AddrOf(operand=operand):
                 self.expr(operand, "lv")
             case ast.Call(args=args):
                 proc = self.el.refs.get(e)
@@ -606,11 +607,8 @@ class IdUses:
             case ast.ChooseList(items=items):
                 for item in items:
                     self.expr(item, "tid" if is_tid else "int")
-            case ast.Call(args=args):
-                proc = el.refs.get(e)
-                params: list[LocalSym] = proc.params if isinstance(proc, ProcSym) else []
-                for i, a in enumerate(args):
-                    self.value(a, params[i].type if i < len(params) else None)
+            case ast.Call() | ast.Member() | ast.Index() | ast.Deref() | ast.AddrOf():
+                self.located(e)
             case ast.Warn(cond=cond):
                 self.expr(cond, "cond")
             case ast.Quant(body=body, lo=lo, hi=hi):
@@ -621,14 +619,6 @@ class IdUses:
                 self.expr(body, "cond")
             case ast.AssignExpr(target=target, op=op, value=value):
                 self.assign(e.span, target, op, value)
-            case ast.Member(base=base):
-                self.expr(base, "lv")
-            case ast.Index(base=base, index=index):
-                self.index(e)
-                self.expr(base, "lv")
-                self.expr(index, "int")
-            case ast.Deref(operand=operand) | ast.AddrOf(operand=operand):
-                self.expr(operand, "lv")
             case _:
                 for sub in _expr_children(e):
                     self.expr(sub, "int")
