@@ -545,7 +545,7 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
             .livelock(not args.no_livelock)
             .store_form("auto" if args.partial else args.store).reduced(args.por)
             .use_symmetry(not args.no_symmetry)
-            .checkpointed(args.checkpoint, args.checkpoint_every)
+            .checkpointed(args.checkpoint, args.checkpoint_every, args.resume is not None)
             .every_violation(args.all_violations).only_properties(tuple(args.properties)))
     show_progress = not args.quiet and sys.stderr.isatty() and args.format == "text"
     results: list[tuple[CheckResult, Trace | None]] = []

@@ -116,6 +116,23 @@ def test_what_a_search_recorded_survives_the_checkpoint(
     _same(resumed, whole)
 
 
+def test_a_scenario_with_a_symmetric_pool_resumes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pool's reduction needs the allocator watch to see every state, so
+    neither the saved nor the resumed search applies it; the resumed one
+    (options saying --resume) is then the same search, not a file refused
+    as another search's (it once was: symmetry False in the file, True here)."""
+    (ts,) = [t for t in _scenarios(SPECS / "zsmalloc/migration.mig")
+             if t.scenario == "two_allocs_vs_compaction"]
+    opts = CheckOptions().livelock(False)
+    whole = check(ts, opts.checkpointed(None, resumed=True), engine=vm_bfs)
+    assert whole.stats.symmetry is not None and "not applied" in whole.stats.symmetry
+    path = tmp_path / "search.ckpt"
+    _stopped_after(ts, path, 3, monkeypatch, opts)
+    resumed = check(ts, opts.checkpointed(None, resumed=True), engine=resumed_bfs(path, None))
+    _same(resumed, whole)
+
+
 def test_recorded_runs_that_do_not_fit_the_scenario_are_refused(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A damaged or hostile file's recorded runs (a property index out of

@@ -33,14 +33,16 @@ class CheckOptions:
     # --checkpoint FILE, every `checkpoint_every` seconds (checker/vm/checkpoint.py)
     checkpoint: str | None = None
     checkpoint_every: float = 600.0
+    resumed: bool = False  # --resume: the search goes on from a checkpoint
 
     def strategy(self, name: str) -> CheckOptions:
         if name not in ("bfs", "dfs"):
             raise ValueError(f"unknown search strategy {name!r}")
         return replace(self, search=name)
 
-    def checkpointed(self, path: str | None, every: float = 600.0) -> CheckOptions:
-        return replace(self, checkpoint=path, checkpoint_every=every)
+    def checkpointed(self, path: str | None, every: float = 600.0,
+                     resumed: bool = False) -> CheckOptions:
+        return replace(self, checkpoint=path, checkpoint_every=every, resumed=resumed)
 
     def reduced(self, on: bool = True) -> CheckOptions:
         return replace(self, por=on)

@@ -30,12 +30,14 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     """`engine`: a search in place of this package's BFS or DFS (the VM's,
     checker.vm.search), same contract: fill `out`, return the parent map."""
     opts = opts or CheckOptions()
-    if ts.pool_symmetry and opts.symmetry and opts.checkpoint is not None:
+    if ts.pool_symmetry and opts.symmetry and (opts.checkpoint is not None or opts.resumed):
         # The allocator watch (checker/explore/symmetry.py) must see every
         # state: a resumed search would not know what the stopped one saw.
+        # So neither the saved search nor the resumed one reduces pools.
         names = ", ".join(pg.pool for pg in ts.pool_symmetry)
         return _without_pools(ts, opts, progress, engine, names,
-                              "with --checkpoint (the allocator watch needs the whole search)")
+                              "with --checkpoint or --resume (the allocator watch needs the "
+                              "whole search)")
     wanted = None
     searched = ts
     if opts.properties is not None:
