@@ -98,6 +98,15 @@ LOST_UPDATE = """
 """
 
 
+def _without_proviso(c: Compiled) -> explore_por.Reducer | None:
+    """The control: the reducer with nothing counting as seen (BFS) or on
+    the stack (DFS), so the proviso never expands a state fully."""
+    inner = explore_por.reducer(c)
+    if inner is None:
+        return None
+    return lambda s, seen: inner(s, ())
+
+
 def test_the_proviso_keeps_a_looping_thread_from_hiding_the_others(
         spec_file: Spec, monkeypatch: pytest.MonkeyPatch) -> None:
     """`spin`'s step is safe, and from (a=1) its only successor is the
@@ -106,14 +115,7 @@ def test_the_proviso_keeps_a_looping_thread_from_hiding_the_others(
     the invariant is never broken (the control)."""
     path = spec_file(IGNORED)
     assert run(path, opts=POR).met
-    real = explore_por.reducer
-
-    def without_proviso(c: Compiled) -> explore_por.Reducer | None:
-        inner = real(c)
-        if inner is None:
-            return None
-        return lambda s, seen: inner(s, ())  # nothing counts as seen
-    monkeypatch.setattr("checker.explore.bfs.reducer", without_proviso)
+    monkeypatch.setattr("checker.explore.bfs.reducer", _without_proviso)
     missed = run(path, opts=POR)
     assert not missed.met and missed.verdict == "verified"
 
@@ -158,14 +160,7 @@ def test_depth_first_search_reduces_with_the_stack_proviso(
         (5, 4, "partial-order reduction")
     path = spec_file(IGNORED)
     assert run(path, opts=dfs_por).met
-    real = explore_por.reducer
-
-    def without_proviso(c: Compiled) -> explore_por.Reducer | None:
-        inner = real(c)
-        if inner is None:
-            return None
-        return lambda s, seen: inner(s, ())
-    monkeypatch.setattr("checker.explore.dfs.reducer", without_proviso)
+    monkeypatch.setattr("checker.explore.dfs.reducer", _without_proviso)
     missed = run(path, opts=dfs_por)
     assert not missed.met and missed.verdict == "verified"
 
