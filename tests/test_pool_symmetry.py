@@ -507,5 +507,5 @@ def test_checkpointed_searches_leave_pools_unreduced(tmp_path):
     s, _p = _pair(_write(tmp_path, LIST))
     r = check(s, OPTS.checkpointed(str(tmp_path / "ck")))
     assert r.stats.states == 13 and not r.stats.symmetry_applied
-    assert r.stats.symmetry == ("pool objs not applied: with --checkpoint (the allocator "
-                                "watch needs the whole search)")
+    assert r.stats.symmetry == ("pool objs not applied: with --checkpoint or --resume (the "
+                                "allocator watch needs the whole search)")
