@@ -184,9 +184,11 @@ def _add_check_parser(sub: Any) -> None:
                    help="go on with the search a --checkpoint saved in FILE (the same spec "
                         "text, scenario, -D values and options); the result is the one an "
                         "uninterrupted run gives")
-    c.add_argument("--workers", type=positive_int, default=1, metavar="N",
-                   help="vm: search on N threads (breadth-first, hash-partitioned); the "
-                        "same results as one (default 1)")
+    c.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                   help="search breadth-first on N threads (hash-partitioned): the same "
+                        "results as one (default: the machine's cores for the default "
+                        "engine, once a search outgrows the Python engine and when the "
+                        "scenario allows it; 1 for --engine vm and jit)")
     c.add_argument("--cluster", metavar="ADDRESS",
                    help="search breadth-first on the workers of a Ray cluster (`ray start "
                         "--head` prints its ADDRESS; local:N starts one here with N worker "
@@ -366,19 +368,21 @@ def cmd_check(args: argparse.Namespace, out: Console, err: Console) -> int:
     from checker.report.check import SpecFailure
     from checker.report.output import check_report, itf_lines
 
-    if args.workers > 1 and args.cluster is None \
-            and (args.engine != "vm" or args.search != "bfs"):
-        err.print("migcheck: --workers needs --engine vm and a breadth-first search "
-                  f"(got --engine {args.engine}, --search {args.search})", highlight=False)
+    workers = args.workers or 1
+    if workers > 1 and args.cluster is None \
+            and (args.engine not in ("explicit", "vm", "jit") or args.search != "bfs"):
+        err.print("migcheck: --workers needs --engine explicit, vm or jit and a breadth-first "
+                  f"search (got --engine {args.engine}, --search {args.search})",
+                  highlight=False)
         return EXIT_USAGE
     if (args.checkpoint or args.resume) and (args.search != "bfs"
-                                             or (args.workers > 1 and args.cluster is None)
+                                             or (workers > 1 and args.cluster is None)
                                              or args.engine not in ("explicit", "vm", "jit")):
         err.print("migcheck: --checkpoint and --resume need the compiled machine's breadth-first "
                   "search on one worker or a cluster (drop --dfs, --workers without --cluster; "
                   "--engine explicit, vm or jit)", highlight=False)
         return EXIT_USAGE
-    if args.por and (args.workers > 1 or args.cluster is not None or args.engine == "bmc"
+    if args.por and (workers > 1 or args.cluster is not None or args.engine == "bmc"
                      or (args.search != "bfs" and args.engine == "jit")):
         err.print("migcheck: --por needs an explicit search on one worker (drop --workers, "
                   "--cluster, --engine bmc; with --dfs, --engine explicit or vm)",
@@ -463,7 +467,7 @@ def _partial_problem(args: argparse.Namespace) -> str | None:
         modes.pop()  # the swarm's searches use that store
     if len(modes) > 1:
         return f"{' and '.join(modes)} do not go together"
-    if modes and (args.search != "bfs" or args.workers > 1
+    if modes and (args.search != "bfs" or (args.workers or 1) > 1
                   or args.engine not in ("explicit", "vm")):
         return (f"{modes[0]} is a search of its own: it takes neither --dfs, --workers nor "
                 f"--engine {args.engine}")
@@ -519,7 +523,7 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
         from checker.explore.codegen import compile_system
         from checker.explore.options import CheckOptions
         from checker.symbolic.command import run_bmc
-        from checker.vm.tiered import default_engine
+        from checker.vm.tiered import default_engine, machine_cores
 
         built = _systems(args, batch)
     seen.update(ts.scenario for ts in built)
@@ -573,11 +577,12 @@ def _check_spec(args: argparse.Namespace, out: Console, err: Console, batch: boo
         elif args.engine == "bmc":
             result = run_bmc(ts, args.depth, args.max_seconds, err if show_progress else None)
         elif args.engine in ("vm", "jit") or args.cluster is not None:
-            result = _run_vm(ts, opts, err, show_progress, args.engine, args.workers, label,
+            result = _run_vm(ts, opts, err, show_progress, args.engine, args.workers or 1, label,
                              getattr(args, "cluster_handle", None), args.checkpoint,
                              args.checkpoint_every, args.resume)
         else:
-            engine = default_engine(args.search) if args.engine == "explicit" else None
+            engine = default_engine(args.search, args.workers or machine_cores()) \
+                if args.engine == "explicit" else None
             result = _run_one(ts, opts, err if show_progress else None, engine, label)
         trace = None
         if result.violation is not None:
@@ -788,6 +793,10 @@ def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
 
         search = ray_bfs(cluster, checkpoints=cluster_checkpoints)
         engine = "cluster"
+    elif engine == "jit" and workers > 1:
+        from checker.vm.parallel import parallel_bfs
+
+        search = parallel_bfs(workers, jit_after=0)
     elif engine == "jit":
         from checker.vm.llvm_search import jit_bfs
 
@@ -849,7 +858,7 @@ def _check_on_cluster(args: argparse.Namespace, out: Console, err: Console) -> i
                   highlight=False)
         return EXIT_USAGE
     try:
-        with connect(address, args.workers if args.workers > 1 else None) as cluster:
+        with connect(address, args.workers) as cluster:
             args.cluster_handle = cluster
             try:
                 return cmd_check(args, out, err)

@@ -106,11 +106,12 @@ def test_cli_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
         outputs.append([line.split(", ")[:3] for line in text.splitlines() if "states," in line])
     assert codes[0] == codes[1]
     assert outputs[0] == outputs[1] and outputs[0]
-    for bad in (["--workers", "2"], ["--engine", "bmc", "--workers", "3"],
+    for bad in (["--engine", "python", "--workers", "2"], ["--engine", "bmc", "--workers", "3"],
                 ["--engine", "vm", "--search", "dfs", "--workers", "2"]):
         assert main(["check", str(spec), *bad]) == 2
         assert "breadth-first" in capsys.readouterr().err
-    assert main(["check", str(spec), "--workers", "1", "-q", "--no-save"]) == codes[0]
+    for workers in ("1", "2"):  # the default engine, on one worker or two past the hand-over
+        assert main(["check", str(spec), "--workers", workers, "-q", "--no-save"]) == codes[0]
     with pytest.raises(SystemExit) as e:
         main(["check", str(spec), "--engine", "vm", "--workers", "0"])
     assert e.value.code == 2

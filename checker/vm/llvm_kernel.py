@@ -18,6 +18,8 @@ compiles afresh.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FunctionType
 from typing import Any
@@ -74,33 +76,54 @@ def _own_cache() -> Path:
     return cache_dir() / f"llvm-kernel-{h}"
 
 
-_saved_dir = numba.config.CACHE_DIR  # type: ignore[attr-defined]
-numba.config.CACHE_DIR = str(_own_cache())  # type: ignore[attr-defined]
-try:
-    @njit(cache=True)
-    def expand(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarray,
-               acts: np.ndarray, aux: np.ndarray, state: np.ndarray, out: np.ndarray,
-               out_act: np.ndarray, faults: np.ndarray, bufs: np.ndarray, regs: np.ndarray,
-               pend: np.ndarray) -> tuple[int, int]:
-        """`machine.expand`'s signature; `code` holds the entry points and
-        `regs[0]` receives the fault count."""
-        k: int = _call_expand(  # type: ignore[call-arg]
-            code[0], state, out, out_act, faults, pend, regs)
-        return k, regs[0]
+@contextmanager
+def _own_cache_dir() -> Iterator[None]:
+    """numba reads its cache directory when a function is decorated."""
+    saved = numba.config.CACHE_DIR  # type: ignore[attr-defined]
+    numba.config.CACHE_DIR = str(_own_cache())  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        numba.config.CACHE_DIR = saved  # type: ignore[attr-defined]
 
-    @njit(cache=True)
-    def predicate(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, entry: int,
-                  state: np.ndarray, bufs: np.ndarray, regs: np.ndarray,
-                  pend: np.ndarray) -> int:
-        """`machine.predicate`'s signature; `code` holds the entry points."""
-        return _call_predicate(code[1], state, pend, entry)  # type: ignore[call-arg]
 
-    _py = kernel.search.py_func
-    _rebound = FunctionType(_py.__code__, {**_py.__globals__, "expand": expand,
-                                           "predicate": predicate},
-                            "search", _py.__defaults__, _py.__closure__)
-    _rebound.__qualname__ = "llvm_search"  # its own entry in numba's cache index
-    _rebound.__doc__ = _py.__doc__
-    search = njit(cache=True)(_rebound)
-finally:
-    numba.config.CACHE_DIR = _saved_dir  # type: ignore[attr-defined]
+def _shim(fn: Any) -> Any:
+    with _own_cache_dir():
+        return njit(cache=True)(fn)
+
+
+@_shim
+def expand(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarray,
+           acts: np.ndarray, aux: np.ndarray, state: np.ndarray, out: np.ndarray,
+           out_act: np.ndarray, faults: np.ndarray, bufs: np.ndarray, regs: np.ndarray,
+           pend: np.ndarray) -> tuple[int, int]:
+    """`machine.expand`'s signature; `code` holds the entry points and
+    `regs[0]` receives the fault count."""
+    k: int = _call_expand(  # type: ignore[call-arg]
+        code[0], state, out, out_act, faults, pend, regs)
+    return k, regs[0]
+
+
+@_shim
+def predicate(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, entry: int,
+              state: np.ndarray, bufs: np.ndarray, regs: np.ndarray,
+              pend: np.ndarray) -> int:
+    """`machine.predicate`'s signature; `code` holds the entry points."""
+    return _call_predicate(code[1], state, pend, entry)  # type: ignore[call-arg]
+
+
+def rebound(kernel_fn: Any, name: str, nogil: bool = False) -> Any:
+    """The numba kernel `kernel_fn` compiled again with its `expand` and
+    `predicate` bound to the shims above, cached under `name` in this
+    file's own cache directory (`kernel_fn`'s module, read at decoration,
+    still names the source whose edits invalidate it)."""
+    py = kernel_fn.py_func
+    fn = FunctionType(py.__code__, {**py.__globals__, "expand": expand, "predicate": predicate},
+                      name, py.__defaults__, py.__closure__)
+    fn.__qualname__ = name  # its own entry in numba's cache index
+    fn.__doc__ = py.__doc__
+    with _own_cache_dir():
+        return njit(cache=True, nogil=nogil)(fn)
+
+
+search = rebound(kernel.search, "llvm_search")

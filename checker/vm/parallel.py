@@ -41,9 +41,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
 
 import numpy as np
 
+from checker.explore.bfs import Level
 from checker.explore.codegen import Compiled
 from checker.explore.common import Outcome, StateGraph, check_invariant
 from checker.explore.limits import Budget
@@ -51,7 +53,7 @@ from checker.explore.result import Stats, Violation
 from checker.explore.run import Search
 from checker.vm import kernel as K
 from checker.vm import parallel_kernel as PK
-from checker.vm.layout import NotSupported, Words
+from checker.vm.layout import TIGHT_WORDS, NotSupported, Words
 from checker.vm.levels import (
     Candidate,
     Stop,
@@ -66,14 +68,42 @@ from checker.vm.levels import (
 )
 from checker.vm.machine import Machine, max_successors
 from checker.vm.program import META_FIN, META_INV, META_NACTIONS, Program, compile_program
-from checker.vm.search import CHECK_EVERY, finish
+from checker.vm.search import CHECK_EVERY, finish, words_of_packed
 from checker.vm.store import Store, table_full, table_room
 
 _WAIT_S = 0.05
 
 
-def parallel_bfs(workers: int) -> Search:
-    """The search on `workers` threads, as `check`'s `engine`."""
+@dataclass(frozen=True)
+class Kernels:
+    """The phases that run the scenario's code (`parallel_kernel`'s, or
+    `llvm_parallel`'s over the JIT's), and the `code` they are given: the
+    bytecode, or the JIT's entry points."""
+
+    expand_part: Callable[..., int]
+    insert_part: Callable[..., int]
+    replay_part: Callable[..., None]
+    code: Words
+
+
+def interpreted(prog: Program) -> Kernels:
+    return Kernels(PK.expand_part, PK.insert_part, PK.replay_part, prog.code)
+
+
+def jit_kernels(prog: Program) -> Kernels:
+    """The JIT's kernels and `prog` compiled by LLVM (or loaded from its
+    cache); llvmlite is imported only here."""
+    from checker.vm import llvm_parallel as LP
+    from checker.vm.llvm_jit import compile_program_code
+
+    return Kernels(LP.expand_part, LP.insert_part, LP.replay_part,
+                   compile_program_code(prog).addrs)
+
+
+def parallel_bfs(workers: int, jit_after: int | None = None) -> Search:
+    """The search on `workers` threads, as `check`'s `engine`: interpreted,
+    then on the JIT's code from the first level that begins with
+    `jit_after` states or more stored (0: from the start; None: never)."""
     assert workers >= 1
 
     def search(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
@@ -86,9 +116,42 @@ def parallel_bfs(workers: int) -> Search:
         if c.canon is not None:
             raise NotSupported("symmetry reduction (with --workers): the Python engine and the "
                                "breadth-first VM apply it")
-        return _Search(c, budget, stats, out, graph, workers).run()
+        return _Search(c, budget, stats, out, graph, workers, jit_after).run()
 
     return search
+
+
+def fits(c: Compiled, budget: Budget, prog: Program) -> bool:
+    """Whether the default search may go on on several workers: the
+    scenario needs nothing they lack (`WARN_ON()` sites, symmetry, --por,
+    --checkpoint; see `parallel_bfs`), and their store, dense rows, is the
+    one the single-threaded search would keep: asked for, or chosen by
+    `--store auto` for a row of at most `TIGHT_WORDS` words. A wider row
+    goes to the tree store past 256 MiB, at a quarter of the dense bytes
+    or less, which the parts do not have: that search stays on one worker
+    unless `--workers N` or `--store dense` says otherwise."""
+    opts = budget.opts
+    form_fits = opts.store == "dense" or (opts.store == "auto"
+                                          and prog.layout.nwords <= TIGHT_WORDS)
+    return (form_fits and not c.ts.warnings and c.canon is None and c.ample is None
+            and opts.checkpoint is None
+            and max_successors(prog) < 1 << PK.KEY_BITS)
+
+
+def parallel_resume(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
+                    graph: StateGraph | None, level: Level, prog: Program, workers: int,
+                    jit_after: int | None) -> Mapping[int, int]:
+    """Go on on `workers` threads with a breadth-first search that
+    `checker.explore.bfs` began (the default search's hand-over, as
+    `search.vm_resume` for one worker): its states, parents and recorded
+    steps move into the parts, and the level it was about to expand is
+    expanded next. The levels before it count as one level of the parts
+    (its ranks: the discovery numbers), which numbers every state as the
+    single-threaded search does."""
+    search = _Search(c, budget, stats, out, graph, workers, jit_after, prog)
+    budget.unwatch()  # the Python tables are emptied below
+    search.adopt(level)
+    return search.go()
 
 
 def _doubled(a: np.ndarray) -> np.ndarray:
@@ -163,6 +226,20 @@ class _Part:
             self.inv = _doubled(self.inv)
         self.sc[PK.P_GROW_AT] = min(len(self.store), table_room(len(self.table)))
 
+    def reserve(self, n: int) -> None:
+        """Room for `n` states, before they are written in."""
+        while n > len(self.store):
+            self.store = _doubled(self.store)
+            self.parent = _doubled(self.parent)
+            self.key = _doubled(self.key)
+            self.flags = _doubled(self.flags)
+            self.nsucc = _doubled(self.nsucc)
+        size = len(self.table)
+        while n > 0 and table_full(n - 1, size):
+            size *= 2
+        self.table = np.zeros(size, dtype=np.int64)
+        self.sc[PK.P_GROW_AT] = min(len(self.store), table_room(len(self.table)))
+
     def nbytes(self) -> int:
         """The memory this part's arrays hold."""
         return sum(a.nbytes for a in (self.store, self.parent, self.key, self.flags,
@@ -201,9 +278,12 @@ Part = _Part
 
 class _Search:
     def __init__(self, c: Compiled, budget: Budget, stats: Stats, out: Outcome,
-                 graph: StateGraph | None, workers: int):
+                 graph: StateGraph | None, workers: int, jit_after: int | None = None,
+                 prog: Program | None = None):
         self.c, self.budget, self.stats, self.out, self.graph = c, budget, stats, out, graph
-        self.prog = compile_program(c.ts, c.packing)
+        self.prog = prog or compile_program(c.ts, c.packing)
+        self.kernels = interpreted(self.prog)
+        self.jit_after = jit_after
         if max_successors(self.prog) >= 1 << PK.KEY_BITS:
             raise NotSupported(f"a state with more than {(1 << PK.KEY_BITS) - 1} successors")
         self.parts = [_Part(self.prog, w, workers, graph is not None) for w in range(workers)]
@@ -261,7 +341,7 @@ class _Search:
         g = self.prog
         m = p.m
         while True:
-            r = PK.expand_part(g.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, p.store, p.key,
+            r = self.kernels.expand_part(self.kernels.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, p.store, p.key,
                                p.flags, p.nsucc, p.sc, m.out, m.out_act, m.faults, m.bufs,
                                m.regs, m.pend, p.fired, p.covered, p.out_rows, p.out_key,
                                p.out_par, p.out_n, p.ev, p.me)
@@ -285,7 +365,7 @@ class _Search:
             p.sc[PK.P_POS] = 0
             count = int(src.out_n[p.me])
             while True:
-                r = PK.insert_part(g.code, g.slots, g.aux, p.store, p.parent, p.key, p.flags,
+                r = self.kernels.insert_part(self.kernels.code, g.slots, g.aux, p.store, p.parent, p.key, p.flags,
                                    p.nsucc, p.table, p.sc, src.out_rows[p.me], src.out_key[p.me],
                                    src.out_par[p.me], count, m.bufs, m.regs, m.pend, p.covered,
                                    p.inv, p.edges)
@@ -335,6 +415,62 @@ class _Search:
                 return self.finish(1)
             if v is not None:
                 p0.flags[0] = 1
+        return self.go()
+
+    def adopt(self, level: Level) -> None:
+        """The states, parents and steps of the Python search's `level`
+        (see `parallel_resume`), each in its owner's part."""
+        states = list(level.parent)
+        n, start = len(states), level.start
+        index = {s: i for i, s in enumerate(states)}
+        parent = np.array([index[level.parent[s]] for s in states], dtype=np.int64)
+        frontier = {index[s] for s in level.frontier}
+        del index
+        level.parent.clear()
+        rows = words_of_packed(self.prog, states)
+        del states
+        nparts = len(self.parts)
+        owner = PK.owners_of_rows(rows, nparts)
+        local = np.zeros(n, dtype=np.int64)
+        mine = [np.flatnonzero(owner == q) for q in range(nparts)]
+        for ids in mine:
+            local[ids] = np.arange(len(ids))
+        gid = (owner.astype(np.int64) << PK.GID_SHIFT) | local
+        flagged = np.ones(n, dtype=np.uint8)
+        flagged[list(frontier)] = 0
+        flagged[:start] = 0
+        for p, ids in zip(self.parts, mine, strict=True):
+            m = len(ids)
+            p.reserve(m)
+            p.store[:m] = rows[ids]
+            p.parent[:m] = np.where(ids == 0, -1, gid[parent[ids]])
+            p.key[:m] = np.where(ids < start, ids, ids - start)  # ranks in their level
+            p.flags[:m] = flagged[ids]
+            p.sc[PK.P_N] = m
+            p.levels = [0, int(np.searchsorted(ids, start))]
+            PK.rehash_part(p.table, p.store, m)
+        if self.graph is not None:
+            src = np.frombuffer(self.graph.rows, dtype=np.int64)
+            dst = np.frombuffer(self.graph.cols, dtype=np.int64)
+            for p in self.parts:
+                to_p = owner[dst] == p.me
+                e = int(to_p.sum())
+                while len(p.edges) < e + 1:
+                    p.edges = _doubled(p.edges)
+                p.edges[:e, 0] = gid[src[to_p]]
+                p.edges[:e, 1] = local[dst[to_p]]
+                p.sc[PK.P_EDGES] = e
+            del src, dst
+            self.graph.index.clear()
+            del self.graph.rows[:], self.graph.cols[:]
+        self.states = n
+        self.transitions = level.transitions
+        self.depth = level.depth
+        self.level_sizes = [start, n - start]
+        self.stats.states = n
+
+    def go(self) -> Mapping[int, int]:
+        """The levels from the newest stored one, on the workers' threads."""
         with ThreadPoolExecutor(max_workers=len(self.parts),
                                 thread_name_prefix="migcheck-vm") as pool:
             try:
@@ -348,6 +484,8 @@ class _Search:
         (in the single-threaded search's order)."""
         out, budget, stats = self.out, self.budget, self.stats
         while True:
+            if self.jit_after is not None and self.states >= self.jit_after:
+                self.to_jit()
             self.sync(self.states, self.transitions, self.depth)
             stats.queue = self.level_sizes[-1]
             out.limit = budget.exceeded(stats)
@@ -394,6 +532,16 @@ class _Search:
                 self.sync(self.states, self.transitions, self.depth)
                 return self.states
             self.depth += 1
+
+    def to_jit(self) -> None:
+        """Go on with the JIT's kernels, which share every array. An
+        optimisation: a JIT that cannot be built (an LLVM failure) leaves
+        the search in the interpreter."""
+        self.jit_after = None
+        try:
+            self.kernels = jit_kernels(self.prog)
+        except Exception:
+            return
 
     def cut_short(self) -> int:
         """A limit passed within a level: the figures so far."""
@@ -467,7 +615,7 @@ class _Search:
             p.fired[:] = 0
             p.covered[:] = 0
             m = p.m
-            PK.replay_part(g.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, p.store, p.key,
+            self.kernels.replay_part(self.kernels.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, p.store, p.key,
                            p.flags, p.levels[-2], p.levels[-1], last, m.out, m.out_act,
                            m.faults, m.bufs, m.regs, m.pend, p.fired, p.covered)
         self.parts[0].fired |= fired

@@ -62,6 +62,15 @@ def owner_of_row(row: np.ndarray, nparts: int) -> int:
     return owner_of(hash_words(row), nparts)
 
 
+@njit(cache=True)
+def owners_of_rows(rows: np.ndarray, nparts: int) -> np.ndarray:
+    """The owner of each row (`owner_of_row`), in bulk."""
+    out = np.empty(rows.shape[0], dtype=np.int64)
+    for i in range(rows.shape[0]):
+        out[i] = owner_of(hash_words(rows[i]), nparts)
+    return out
+
+
 @njit(cache=True, nogil=True)
 def expand_part(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarray,
                 acts: np.ndarray, aux: np.ndarray, store: np.ndarray, key: np.ndarray,

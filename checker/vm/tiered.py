@@ -22,6 +22,7 @@ llvmlite at the swap.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -52,10 +53,14 @@ JIT_CACHED_AFTER = 100_000
 Search = Callable[[Compiled, Budget, Stats, Outcome, StateGraph | None], Mapping[int, int]]
 
 
-def tiered_bfs(after: int = VM_AFTER, jit_after: int | None = JIT_AFTER) -> Search:
+def tiered_bfs(after: int = VM_AFTER, jit_after: int | None = JIT_AFTER,
+               workers: int = 1) -> Search:
     """A breadth-first search (`bfs`'s contract) that moves to the VM at the
     first level boundary with at least `after` states, and from the VM's
-    interpreter to its JIT once the store holds `jit_after` states."""
+    interpreter to its JIT once the store holds `jit_after` states. With
+    `workers` above 1, the VM's part runs on that many threads
+    (`parallel.parallel_resume`) when the scenario allows it
+    (`parallel.fits`), else on one."""
 
     def search(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                graph: StateGraph | None = None) -> Mapping[int, int]:
@@ -69,10 +74,15 @@ def tiered_bfs(after: int = VM_AFTER, jit_after: int | None = JIT_AFTER) -> Sear
             # numba's start-up, once a process: what it builds is kept to
             # the end, so the collector is told to skip it from then on.
             with gc_paused(freeze="checker.vm.search" not in sys.modules):
+                from checker.vm.parallel import fits, parallel_resume
                 from checker.vm.search import vm_resume
 
+            jit_at = None if jit_after is None else _jit_at(prog, jit_after)
+            if workers > 1 and fits(c, budget, prog):
+                return parallel_resume(c, budget, stats, out, graph, level, prog, workers,
+                                       jit_at)
             return vm_resume(c, budget, stats, out, graph, level, prog,
-                             None if jit_after is None else (_jit_at(prog, jit_after), _jit))
+                             None if jit_at is None else (jit_at, _jit))
 
         return bfs(c, budget, stats, out, graph, Handover(after, resume))
 
@@ -114,7 +124,16 @@ def _jit(prog: Program) -> tuple[Callable[..., int], Words]:
     return jit_kernel(prog)
 
 
-def default_engine(search: str) -> Search | None:
+def default_engine(search: str, workers: int = 1) -> Search | None:
     """The search every command runs unless told otherwise: breadth-first
-    goes through `tiered_bfs`; None leaves `check` its own (depth-first)."""
-    return tiered_bfs() if search == "bfs" else None
+    goes through `tiered_bfs` (on `workers` threads past the hand-over);
+    None leaves `check` its own (depth-first)."""
+    return tiered_bfs(workers=workers) if search == "bfs" else None
+
+
+def machine_cores() -> int:
+    """The cores this process may run on: `check`'s default `--workers`."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

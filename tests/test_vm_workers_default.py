@@ -1,0 +1,253 @@
+"""The default search on several workers (checker/vm/tiered.py with
+`workers`, checker/vm/parallel.py `parallel_resume`), and the workers on
+the JIT's code (checker/vm/llvm_parallel.py).
+
+The Python engine hands its search over at a level boundary to the
+workers instead of the single-threaded VM, and the workers move from the
+interpreter to the JIT past a size. Every combination must be the one
+search the Python engine alone makes: the same figures, the same
+counterexample (its states, not only its length), the same notes, at every
+hand-over point. `parallel.fits` decides when the workers may take over:
+each of its refusals is tested, and a search it lets through is checked to
+have run on the workers (their figures), so that a comparison cannot pass
+by falling back to one worker.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+
+from checker.explore.common import StateGraph
+from checker.explore.options import CheckOptions
+from checker.explore.run import check
+from checker.ir.nodes import TransitionSystem
+from checker.vm import tiered
+from checker.vm.parallel import parallel_bfs
+from checker.vm.tiered import tiered_bfs
+from tests.conftest import ROOT
+from tests.heap_programs import arith_programs, heap_programs
+from tests.programs import programs
+from tests.test_vm import SETTINGS, SPECS, SPINNING, _build, _scenarios
+from tests.test_vm_jit import own_cache  # noqa: F401  (a fixture)
+from tests.test_vm_tiered import BROKEN_WITH_SUCCESSORS, _with_path
+
+CAP = 1500
+DENSE = CheckOptions().store_form("dense")  # the parts' store: `fits` lets any row through
+FEW = settings(SETTINGS, max_examples=20)
+
+
+def same_as_python(ts: TransitionSystem, opts: CheckOptions, jit_after: int | None = None,
+                   after: tuple[int, ...] = (1, 97), workers: tuple[int, ...] = (2, 3)
+                   ) -> None:
+    want = _with_path(check(ts, opts))
+    for n in after:
+        for w in workers:
+            r = check(ts, opts, engine=tiered_bfs(n, jit_after, workers=w))
+            assert _with_path(r) == want, (ts.scenario, n, w)
+            if r.stats.states > n and r.stats.workers:
+                assert len(r.stats.workers) == w
+
+
+# ---------------------------------------------------------------- the hand-over
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_hand_over_to_workers_agrees_on_every_spec_scenario(spec: Path) -> None:
+    for ts in _scenarios(spec):
+        same_as_python(ts, DENSE.max_states(CAP))
+
+
+@FEW
+@given(programs())
+def test_hand_over_to_workers_agrees_on_random_programs(tmp_path: Path, text: str) -> None:
+    same_as_python(_build(tmp_path, text), DENSE)
+
+
+@FEW
+@given(heap_programs())
+def test_hand_over_to_workers_agrees_on_heap_programs(tmp_path: Path, text: str) -> None:
+    same_as_python(_build(tmp_path, text), DENSE)
+
+
+@FEW
+@given(arith_programs())
+def test_hand_over_to_workers_agrees_on_range_fault_programs(tmp_path: Path, text: str) -> None:
+    same_as_python(_build(tmp_path, text), DENSE)
+
+
+def test_states_that_broke_an_invariant_stay_unexpanded(tmp_path: Path) -> None:
+    """The hand-over's flags: a state past the level boundary that broke an
+    invariant was not expanded by the Python engine, nor may a worker."""
+    ts = _build(tmp_path, BROKEN_WITH_SUCCESSORS.replace("expect invariant small;", ""))
+    opts = DENSE.every_violation(True)
+    r = check(ts, opts, engine=tiered_bfs(1, workers=2))
+    assert r.stats.workers
+    assert _with_path(r) == _with_path(check(ts, opts))
+
+
+SPIN_THEN_SET = """\
+int[0..1] g = 0;
+int[0..7] x = 0;
+thread waiter() { while (g == 0) { } }
+thread counter() { x = 1; x = 2; x = 3; x = 4; g = 1; }
+scenario s { run waiter(); run counter(); }
+"""
+
+
+def test_the_livelock_pass_sees_the_handed_over_graph(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The steps the Python engine recorded before the hand-over move into
+    the parts: the livelock pass gets every step of the Python engine's
+    graph, numbered alike, whatever the hand-over point."""
+    from checker.explore import livelock
+
+    seen: list[list[tuple[int, int]]] = []
+    real = livelock.find_livelock
+
+    def recording(c: object, parent: object, graph: StateGraph) -> object:
+        seen.append(sorted(zip(graph.rows, graph.cols, strict=True)))
+        return real(c, parent, graph)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(livelock, "find_livelock", recording)
+    ts = _build(tmp_path, SPIN_THEN_SET)
+    assert check(ts, DENSE).verdict == "verified"
+    want = seen.pop()
+    assert len(want) == check(ts, DENSE).stats.transitions
+    seen.clear()
+    for after in range(1, 12):
+        r = check(ts, DENSE, engine=tiered_bfs(after, workers=2))
+        assert r.verdict == "verified" and seen.pop() == want, after
+    spinning = _build(tmp_path, SPINNING)
+    r = check(spinning, DENSE, engine=tiered_bfs(1, workers=2))
+    assert r.stats.workers and r.violation is not None and r.violation.cycle
+
+
+# 248,004 states (counted in the test below) in one 64-bit word: past the
+# default hand-over (`tiered.VM_AFTER`).
+COUNTERS = """\
+int[0..255] x = 0;
+int[0..255] y = 0;
+thread a() { while (x < 248) { x = x + 1; } }
+thread b() { while (y < 248) { y = y + 1; } }
+scenario s { run a(); run b(); }
+"""
+
+
+def test_the_default_search_runs_on_the_machines_cores(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`check`'s default: past the hand-over, on `machine_cores()` workers;
+    `--workers 1` keeps one. Each thread's loop has 249 values of its
+    counter at the loop's head, one in its body each below 248, and its end:
+    249 + 248 + 1 = 498 local states, so 498 ** 2 = 248,004 states."""
+    from checker.cli import main
+
+    spec = tmp_path / "counters.mig"
+    spec.write_text(COUNTERS)
+    monkeypatch.setattr(tiered, "machine_cores", lambda: 3)
+    r = check(_build(tmp_path, COUNTERS), CheckOptions(),
+              engine=tiered.default_engine("bfs", tiered.machine_cores()))
+    assert (r.verdict, r.stats.states) == ("verified", 498 ** 2)
+    assert len(r.stats.workers) == 3
+    assert sum(n for n, _ in r.stats.workers) == 498 ** 2
+    capsys.readouterr()
+    assert main(["check", str(spec), "--format", "json", "--no-livelock"]) == 0
+    stats = json.loads(capsys.readouterr().out)[0]["stats"]
+    assert (stats["states"], len(stats["workers"])) == (498 ** 2, 3)
+    assert main(["check", str(spec), "--format", "json", "--no-livelock", "--workers", "1"]) == 0
+    stats = json.loads(capsys.readouterr().out)[0]["stats"]
+    assert (stats["states"], stats["workers"]) == (498 ** 2, [])
+
+
+# ---------------------------------------------------------------- fits
+
+
+REFUSED = {
+    "warn": """\
+int[0..3] x = 0;
+thread t() { x = 1; WARN_ON(x == 1); x = 2; }
+scenario s { run t(); }
+""",
+    "symmetric": """\
+int[0..3] x = 0;
+thread t() { x = x + 1; }
+scenario s { run t() * 2 symmetric; }
+""",
+}
+
+
+@pytest.mark.parametrize("what", sorted(REFUSED))
+def test_scenarios_the_workers_cannot_run_stay_on_one(tmp_path: Path, what: str) -> None:
+    ts = _build(tmp_path, REFUSED[what])
+    r = check(ts, DENSE, engine=tiered_bfs(1, workers=2))
+    assert not r.stats.workers
+    assert _with_path(r) == _with_path(check(ts, DENSE))
+
+
+def test_options_the_workers_lack_keep_one(tmp_path: Path) -> None:
+    ts = _build(tmp_path, COUNTERS.replace("248", "20"))
+    for opts in (DENSE.reduced().livelock(False), DENSE.checkpointed(str(tmp_path / "ck")),
+                 CheckOptions().store_form("tree")):
+        r = check(ts, opts, engine=tiered_bfs(1, workers=2))
+        assert not r.stats.workers, opts
+    r = check(ts, DENSE, engine=tiered_bfs(1, workers=2))
+    assert len(r.stats.workers) == 2
+
+
+def test_a_wide_row_under_store_auto_stays_on_one(tmp_path: Path) -> None:
+    """`--store auto` keeps a wide row in the tree past 256 MiB, which the
+    parts lack: one worker, unless the store is dense."""
+    ts = _scenarios(ROOT / "specs" / "zsmalloc" / "isolation_wide.mig")[0]  # 3 words a row
+    assert not check(ts, CheckOptions(), engine=tiered_bfs(1, workers=2)).stats.workers
+    assert check(ts, DENSE, engine=tiered_bfs(1, workers=2)).stats.workers
+    tight = _build(tmp_path, COUNTERS.replace("248", "20"))
+    assert check(tight, CheckOptions(), engine=tiered_bfs(1, workers=2)).stats.workers
+
+
+# ---------------------------------------------------------------- the JIT's workers
+
+
+def same_on_jit_workers(ts: TransitionSystem, opts: CheckOptions) -> None:
+    want = _with_path(check(ts, opts))
+    for w in (2, 3):
+        assert _with_path(check(ts, opts, engine=parallel_bfs(w, jit_after=0))) == want, \
+            (ts.scenario, w)
+
+
+@pytest.mark.parametrize("spec", ["shapes/lost_wakeup.mig", "zsmalloc/isolation_wide.mig",
+                                  "zsmalloc/migration.mig"])
+def test_jit_workers_agree(spec: str) -> None:
+    for ts in _scenarios(ROOT / "specs" / spec):
+        if not ts.warnings:
+            same_on_jit_workers(ts, CheckOptions().max_states(CAP))
+
+
+@FEW
+@given(programs())
+def test_jit_workers_agree_on_random_programs(own_cache: Path,  # noqa: F811
+                                              tmp_path: Path, text: str) -> None:
+    same_on_jit_workers(_build(tmp_path, text), CheckOptions())
+
+
+@FEW
+@given(heap_programs())
+def test_jit_workers_agree_on_heap_programs(own_cache: Path,  # noqa: F811
+                                            tmp_path: Path, text: str) -> None:
+    same_on_jit_workers(_build(tmp_path, text), CheckOptions())
+
+
+@FEW
+@given(programs())
+def test_hand_over_then_jit_agrees(own_cache: Path,  # noqa: F811
+                                   tmp_path: Path, text: str) -> None:
+    """Python, then the interpreted workers, then the JIT's, mid-search."""
+    same_as_python(_build(tmp_path, text), DENSE, jit_after=5, after=(2,), workers=(2,))
+
+
+def test_jit_workers_see_the_graph(own_cache: Path, tmp_path: Path) -> None:  # noqa: F811
+    spinning = _build(tmp_path, SPINNING)
+    same_on_jit_workers(spinning, CheckOptions())
