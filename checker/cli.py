@@ -321,6 +321,7 @@ def _fmt_stats(s: Stats) -> str:
                if s.store_bytes else "")
             + (f", {s.workers_text()}" if s.workers else "")
             + (f"; {s.reduction}" if s.reduction else "")
+            + (f"; one worker: {s.one_worker}" if s.one_worker else "")
             + (f", symmetry: {s.symmetry}" if s.symmetry else "")
             + (f"; resumed from a checkpoint after {s.resumed_seconds:.1f} s"
                if s.resumed_seconds is not None else ""))
@@ -984,7 +985,9 @@ def _result_json(r: CheckResult, trace: Trace | None) -> dict[str, object]:
                   "store_bytes": s.store_bytes, "symmetry": s.symmetry,
                   "symmetry_applied": s.symmetry_applied,
                   # --workers, --cluster: each worker's states and memory.
-                  "workers": s.workers_json()},
+                  "workers": s.workers_json(),
+                  # Why the search stayed on one worker, if it was to use several.
+                  "one_worker": s.one_worker},
         # A partial search's figures (bitstate, hashcompact, simulation, swarm).
         "partial": None if s.coverage is None else s.coverage.to_json(),
         "violation": None if r.violation is None else {

@@ -7,7 +7,7 @@ workers instead of the single-threaded VM, and the workers move from the
 interpreter to the JIT past a size. Every combination must be the one
 search the Python engine alone makes: the same figures, the same
 counterexample (its states, not only its length), the same notes, at every
-hand-over point. `parallel.fits` decides when the workers may take over:
+hand-over point. `parallel.one_worker_because` decides when the workers may take over:
 each of its refusals is tested, and a search it lets through is checked to
 have run on the workers (their figures), so that a comparison cannot pass
 by falling back to one worker.
@@ -36,7 +36,7 @@ from tests.test_vm_jit import own_cache  # noqa: F401  (a fixture)
 from tests.test_vm_tiered import BROKEN_WITH_SUCCESSORS, _with_path
 
 CAP = 1500
-DENSE = CheckOptions().store_form("dense")  # the parts' store: `fits` lets any row through
+DENSE = CheckOptions().store_form("dense")  # the parts' store: `one_worker_because` lets any row through
 FEW = settings(SETTINGS, max_examples=20)
 
 
@@ -163,16 +163,16 @@ def test_the_default_search_runs_on_the_machines_cores(
     assert (stats["states"], stats["workers"]) == (498 ** 2, [])
 
 
-# ---------------------------------------------------------------- fits
+# ---------------------------------------------------------------- one worker, and why
 
 
 REFUSED = {
-    "warn": """\
+    "WARN_ON() sites": """\
 int[0..3] x = 0;
 thread t() { x = 1; WARN_ON(x == 1); x = 2; }
 scenario s { run t(); }
 """,
-    "symmetric": """\
+    "symmetry reduction": """\
 int[0..3] x = 0;
 thread t() { x = x + 1; }
 scenario s { run t() * 2 symmetric; }
@@ -184,25 +184,28 @@ scenario s { run t() * 2 symmetric; }
 def test_scenarios_the_workers_cannot_run_stay_on_one(tmp_path: Path, what: str) -> None:
     ts = _build(tmp_path, REFUSED[what])
     r = check(ts, DENSE, engine=tiered_bfs(1, workers=2))
-    assert not r.stats.workers
+    assert (r.stats.workers, r.stats.one_worker) == ([], what)
     assert _with_path(r) == _with_path(check(ts, DENSE))
 
 
 def test_options_the_workers_lack_keep_one(tmp_path: Path) -> None:
     ts = _build(tmp_path, COUNTERS.replace("248", "20"))
-    for opts in (DENSE.reduced().livelock(False), DENSE.checkpointed(str(tmp_path / "ck")),
-                 CheckOptions().store_form("tree")):
+    for opts, why in ((DENSE.reduced().livelock(False), "partial-order reduction"),
+                      (DENSE.checkpointed(str(tmp_path / "ck")), "--checkpoint"),
+                      (CheckOptions().store_form("tree"), "the tree store")):
         r = check(ts, opts, engine=tiered_bfs(1, workers=2))
-        assert not r.stats.workers, opts
+        assert not r.stats.workers and why in r.stats.one_worker, opts
     r = check(ts, DENSE, engine=tiered_bfs(1, workers=2))
-    assert len(r.stats.workers) == 2
+    assert (len(r.stats.workers), r.stats.one_worker) == (2, "")
 
 
 def test_a_wide_row_under_store_auto_stays_on_one(tmp_path: Path) -> None:
     """`--store auto` keeps a wide row in the tree past 256 MiB, which the
     parts lack: one worker, unless the store is dense."""
     ts = _scenarios(ROOT / "specs" / "zsmalloc" / "isolation_wide.mig")[0]  # 3 words a row
-    assert not check(ts, CheckOptions(), engine=tiered_bfs(1, workers=2)).stats.workers
+    r = check(ts, CheckOptions(), engine=tiered_bfs(1, workers=2))
+    assert not r.stats.workers
+    assert r.stats.one_worker.startswith("states of 3 words go to the tree store")
     assert check(ts, DENSE, engine=tiered_bfs(1, workers=2)).stats.workers
     tight = _build(tmp_path, COUNTERS.replace("248", "20"))
     assert check(tight, CheckOptions(), engine=tiered_bfs(1, workers=2)).stats.workers

@@ -96,6 +96,9 @@ class Stats:
     symmetry_applied: bool = False
     # What --por did: "partial-order reduction", or why it was not applied.
     reduction: str = ""
+    # Why a search asked to run on several workers (the default search past
+    # its hand-over) ran on one.
+    one_worker: str = ""
     # --resume: the seconds the search had run before its checkpoint.
     resumed_seconds: float | None = None
 

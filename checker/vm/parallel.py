@@ -121,21 +121,29 @@ def parallel_bfs(workers: int, jit_after: int | None = None) -> Search:
     return search
 
 
-def fits(c: Compiled, budget: Budget, prog: Program) -> bool:
-    """Whether the default search may go on on several workers: the
-    scenario needs nothing they lack (`WARN_ON()` sites, symmetry, --por,
-    --checkpoint; see `parallel_bfs`), and their store, dense rows, is the
-    one the single-threaded search would keep: asked for, or chosen by
-    `--store auto` for a row of at most `TIGHT_WORDS` words. A wider row
-    goes to the tree store past 256 MiB, at a quarter of the dense bytes
-    or less, which the parts do not have: that search stays on one worker
-    unless `--workers N` or `--store dense` says otherwise."""
+def one_worker_because(c: Compiled, budget: Budget, prog: Program) -> str | None:
+    """Why the default search must stay on one worker, if it must: the
+    scenario needs what the workers lack (`WARN_ON()` sites, symmetry,
+    --por, --checkpoint; see `parallel_bfs`), or their store, dense rows,
+    is not the one the single-threaded search would keep (asked for, or
+    chosen by `--store auto` for a row of at most `TIGHT_WORDS` words: a
+    wider row goes to the tree store past 256 MiB, at a quarter of the
+    dense bytes or less, which the parts do not have)."""
     opts = budget.opts
-    form_fits = opts.store == "dense" or (opts.store == "auto"
-                                          and prog.layout.nwords <= TIGHT_WORDS)
-    return (form_fits and not c.ts.warnings and c.canon is None and c.ample is None
-            and opts.checkpoint is None
-            and max_successors(prog) < 1 << PK.KEY_BITS)
+    if c.ts.warnings:
+        return "WARN_ON() sites"
+    if c.canon is not None:
+        return "symmetry reduction"
+    if c.ample is not None:
+        return "partial-order reduction"
+    if opts.checkpoint is not None:
+        return "--checkpoint"
+    if max_successors(prog) >= 1 << PK.KEY_BITS:
+        return f"a state with more than {(1 << PK.KEY_BITS) - 1} successors"
+    if opts.store == "tree" or (opts.store == "auto" and prog.layout.nwords > TIGHT_WORDS):
+        return (f"states of {prog.layout.nwords} words go to the tree store, which the "
+                "workers lack (--store dense: on the workers, at about 4x the bytes a state)")
+    return None
 
 
 def parallel_resume(c: Compiled, budget: Budget, stats: Stats, out: Outcome,

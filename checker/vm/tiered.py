@@ -59,8 +59,8 @@ def tiered_bfs(after: int = VM_AFTER, jit_after: int | None = JIT_AFTER,
     first level boundary with at least `after` states, and from the VM's
     interpreter to its JIT once the store holds `jit_after` states. With
     `workers` above 1, the VM's part runs on that many threads
-    (`parallel.parallel_resume`) when the scenario allows it
-    (`parallel.fits`), else on one."""
+    (`parallel.parallel_resume`) when the scenario allows it, else on one,
+    saying why (`parallel.one_worker_because`, `Stats.one_worker`)."""
 
     def search(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                graph: StateGraph | None = None) -> Mapping[int, int]:
@@ -74,13 +74,16 @@ def tiered_bfs(after: int = VM_AFTER, jit_after: int | None = JIT_AFTER,
             # numba's start-up, once a process: what it builds is kept to
             # the end, so the collector is told to skip it from then on.
             with gc_paused(freeze="checker.vm.search" not in sys.modules):
-                from checker.vm.parallel import fits, parallel_resume
+                from checker.vm.parallel import one_worker_because, parallel_resume
                 from checker.vm.search import vm_resume
 
             jit_at = None if jit_after is None else _jit_at(prog, jit_after)
-            if workers > 1 and fits(c, budget, prog):
-                return parallel_resume(c, budget, stats, out, graph, level, prog, workers,
-                                       jit_at)
+            if workers > 1:
+                why = one_worker_because(c, budget, prog)
+                if why is None:
+                    return parallel_resume(c, budget, stats, out, graph, level, prog, workers,
+                                           jit_at)
+                stats.one_worker = why
             return vm_resume(c, budget, stats, out, graph, level, prog,
                              None if jit_at is None else (jit_at, _jit))
 
