@@ -1,11 +1,17 @@
-"""The VM engine's multi-core search (`--engine vm --workers N`): search
-time, states/s and speedup as the workers grow, on one large scenario.
+"""The VM engine's multi-core search (`--engine vm|jit --workers N`):
+search time, states/s and speedup as the workers grow, on one large
+scenario.
 
 Default instance: specs/zsmalloc/migration.mig, scenario
 frees_vs_two_compactors (about 1.85 million states, verified). For each N
 of --workers the scenario is checked in this process with N workers
 (`checker.vm.parallel`); the baseline is the single-threaded VM search
-(`checker.vm.search.vm_bfs`), run first. Every run must report the same
+(`checker.vm.search.vm_bfs`), run first. With --jit the workers run the
+JIT's code from the first state (`--engine jit --workers N`) and the
+baseline is `--engine jit` on one thread (`llvm_search.jit_bfs`). --store
+picks the store form of every run (default auto, as the command line: the
+single-threaded search moves wide states to the tree store, which the
+workers lack). Every run must report the same
 verdict, states, transitions and depth (the script says so if not).
 "seconds" is the search alone, the livelock pass (on by default, as in
 the command line; --no-livelock to skip it) is reported apart. The numba
@@ -14,7 +20,7 @@ first.
 
     .venv/bin/python benchmarks/vm_workers.py [--workers 1,2,4,8,16] [--repeat 1]
         [--spec specs/zsmalloc/migration.mig] [--scenario frees_vs_two_compactors]
-        [--no-livelock]
+        [--no-livelock] [--jit] [--store auto|dense|tree]
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from checker.explore.options import CheckOptions  # noqa: E402
 from checker.explore.result import CheckResult  # noqa: E402
 from checker.explore.run import Search, check  # noqa: E402
 from checker.ir.build import build_all  # noqa: E402
+from checker.vm.llvm_search import jit_bfs  # noqa: E402
 from checker.vm.parallel import parallel_bfs  # noqa: E402
 from checker.vm.search import vm_bfs  # noqa: E402
 
@@ -69,20 +76,25 @@ def main() -> int:
     ap.add_argument("--workers", default="1,2,4", help="comma-separated worker counts")
     ap.add_argument("--repeat", type=int, default=1, help="runs per row (the best time counts)")
     ap.add_argument("--no-livelock", action="store_true")
+    ap.add_argument("--jit", action="store_true", help="the JIT's code instead of the bytecode")
+    ap.add_argument("--store", default="auto", choices=("auto", "dense", "tree"))
     args = ap.parse_args()
     counts = [int(w) for w in args.workers.split(",")]
-    opts = CheckOptions().livelock(not args.no_livelock)
+    opts = CheckOptions().livelock(not args.no_livelock).store_form(args.store)
+    single: Search = jit_bfs if args.jit else vm_bfs
+    name = "jit" if args.jit else "vm"
+    jit_after = 0 if args.jit else None
     warm = build_all(load_program(ROOT / "specs" / "shapes" / "lost_wakeup.mig",
                                   [ROOT / "models"]))[0]
-    check(warm, CheckOptions(), engine=vm_bfs)
-    check(warm, CheckOptions(), engine=parallel_bfs(2))
+    check(warm, CheckOptions(), engine=single)
+    check(warm, CheckOptions(), engine=parallel_bfs(2, jit_after))
 
     print(f"{args.spec.relative_to(ROOT) if args.spec.is_absolute() else args.spec}, "
-          f"scenario {args.scenario}; {os.cpu_count()} CPUs\n")
+          f"scenario {args.scenario}; {os.cpu_count()} CPUs; store {args.store}\n")
     print("| engine | workers | verdict | states | transitions | depth | seconds | states/s "
-          "| speedup vs 1 worker | vs vm_bfs | livelock pass s | CPU s |")
+          "| speedup vs 1 worker | vs one thread | livelock pass s | CPU s |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    base, base_s, base_cpu = run(args.spec, args.scenario, vm_bfs, opts, args.repeat)
+    base, base_s, base_cpu = run(args.spec, args.scenario, single, opts, args.repeat)
     want = (base.verdict, base.stats.states, base.stats.transitions, base.stats.depth)
 
     def row(name: str, n: int, r: CheckResult, s: float, cpu: float, one: float | None) -> None:
@@ -93,15 +105,15 @@ def main() -> int:
               f"| {st.post_seconds:.2f} | {cpu:.2f} |", flush=True)
         got = (r.verdict, st.states, st.transitions, st.depth)
         if got != want:
-            print(f"MISMATCH: {got} != vm_bfs's {want}", file=sys.stderr)
+            print(f"MISMATCH: {got} != the single thread's {want}", file=sys.stderr)
 
-    row("vm_bfs", 1, base, base_s, base_cpu, None)
+    row(f"{name}, one thread", 1, base, base_s, base_cpu, None)
     one: float | None = None
     for n in counts:
-        r, s, cpu = run(args.spec, args.scenario, parallel_bfs(n), opts, args.repeat)
+        r, s, cpu = run(args.spec, args.scenario, parallel_bfs(n, jit_after), opts, args.repeat)
         if n == 1:
             one = s
-        row("parallel", n, r, s, cpu, one)
+        row(f"{name}, parallel", n, r, s, cpu, one)
     return 0
 
 

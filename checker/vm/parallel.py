@@ -348,11 +348,12 @@ class _Search:
     def _expand(self, p: _Part) -> None:
         g = self.prog
         m = p.m
+        k = self.kernels
         while True:
-            r = self.kernels.expand_part(self.kernels.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, p.store, p.key,
-                               p.flags, p.nsucc, p.sc, m.out, m.out_act, m.faults, m.bufs,
-                               m.regs, m.pend, p.fired, p.covered, p.out_rows, p.out_key,
-                               p.out_par, p.out_n, p.ev, p.me)
+            r = k.expand_part(k.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, p.store, p.key,
+                              p.flags, p.nsucc, p.sc, m.out, m.out_act, m.faults, m.bufs,
+                              m.regs, m.pend, p.fired, p.covered, p.out_rows, p.out_key,
+                              p.out_par, p.out_n, p.ev, p.me)
             if r == PK.DONE:
                 return
             if r == PK.LIMITS:
@@ -367,16 +368,16 @@ class _Search:
                 raise AssertionError(f"expand_part returned {r}")
 
     def _insert(self, p: _Part) -> None:
-        g = self.prog
+        g, k = self.prog, self.kernels
         m = p.m
         for src in self.parts:
             p.sc[PK.P_POS] = 0
             count = int(src.out_n[p.me])
             while True:
-                r = self.kernels.insert_part(self.kernels.code, g.slots, g.aux, p.store, p.parent, p.key, p.flags,
-                                   p.nsucc, p.table, p.sc, src.out_rows[p.me], src.out_key[p.me],
-                                   src.out_par[p.me], count, m.bufs, m.regs, m.pend, p.covered,
-                                   p.inv, p.edges)
+                r = k.insert_part(k.code, g.slots, g.aux, p.store, p.parent, p.key, p.flags,
+                                  p.nsucc, p.table, p.sc, src.out_rows[p.me], src.out_key[p.me],
+                                  src.out_par[p.me], count, m.bufs, m.regs, m.pend, p.covered,
+                                  p.inv, p.edges)
                 if r == PK.DONE:
                     break
                 assert r == PK.GROW, r
@@ -617,15 +618,15 @@ class _Search:
         the level, and those of expanding its states up to that rank."""
         assert self.marks is not None
         fired, covered, c_fired, c_covered = self.marks
-        g = self.prog
+        g, k = self.prog, self.kernels
         restore_marks(self.c, c_fired, c_covered)
         for p in self.parts:
             p.fired[:] = 0
             p.covered[:] = 0
             m = p.m
-            self.kernels.replay_part(self.kernels.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, p.store, p.key,
-                           p.flags, p.levels[-2], p.levels[-1], last, m.out, m.out_act,
-                           m.faults, m.bufs, m.regs, m.pend, p.fired, p.covered)
+            k.replay_part(k.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, p.store, p.key,
+                          p.flags, p.levels[-2], p.levels[-1], last, m.out, m.out_act,
+                          m.faults, m.bufs, m.regs, m.pend, p.fired, p.covered)
         self.parts[0].fired |= fired
         self.parts[0].covered |= covered
         replay_python(self.c, self.python_expanded, last)
