@@ -7,10 +7,10 @@ workers instead of the single-threaded VM, and the workers move from the
 interpreter to the JIT past a size. Every combination must be the one
 search the Python engine alone makes: the same figures, the same
 counterexample (its states, not only its length), the same notes, at every
-hand-over point. `parallel.one_worker_because` decides when the workers may take over:
-each of its refusals is tested, and a search it lets through is checked to
-have run on the workers (their figures), so that a comparison cannot pass
-by falling back to one worker.
+hand-over point. `parallel.one_worker_because` decides when the workers
+may take over: each of its refusals is tested, and a search it lets
+through is checked to have run on the workers (their figures), so that a
+comparison cannot pass by falling back to one worker.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from checker.explore.common import StateGraph
 from checker.explore.options import CheckOptions
 from checker.explore.run import check
 from checker.ir.nodes import TransitionSystem
-from checker.vm import tiered
+from checker.vm import parallel_kernel, tiered
+from checker.vm.layout import NotSupported
 from checker.vm.parallel import parallel_bfs
 from checker.vm.tiered import tiered_bfs
 from tests.conftest import ROOT
@@ -36,7 +37,8 @@ from tests.test_vm_jit import own_cache  # noqa: F401  (a fixture)
 from tests.test_vm_tiered import BROKEN_WITH_SUCCESSORS, _with_path
 
 CAP = 1500
-DENSE = CheckOptions().store_form("dense")  # the parts' store: `one_worker_because` lets any row through
+# The parts' store: `one_worker_because` lets any row through.
+DENSE = CheckOptions().store_form("dense")
 FEW = settings(SETTINGS, max_examples=20)
 
 
@@ -186,6 +188,20 @@ def test_scenarios_the_workers_cannot_run_stay_on_one(tmp_path: Path, what: str)
     r = check(ts, DENSE, engine=tiered_bfs(1, workers=2))
     assert (r.stats.workers, r.stats.one_worker) == ([], what)
     assert _with_path(r) == _with_path(check(ts, DENSE))
+
+
+def test_successors_beyond_the_keys_stay_on_one(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key holds a successor's position in `KEY_BITS` bits: with one bit,
+    a state of two successors (the two counters) is beyond it, so the
+    default search stays on one worker and `--workers` refuses."""
+    ts = _build(tmp_path, COUNTERS.replace("248", "20"))
+    monkeypatch.setattr(parallel_kernel, "KEY_BITS", 1)
+    r = check(ts, DENSE, engine=tiered_bfs(1, workers=2))
+    assert (r.stats.workers, r.stats.one_worker) == ([], "a state with more than 1 successors")
+    assert _with_path(r) == _with_path(check(ts, DENSE))
+    with pytest.raises(NotSupported, match="more than 1 successors"):
+        check(ts, DENSE, engine=parallel_bfs(2))
 
 
 def test_options_the_workers_lack_keep_one(tmp_path: Path) -> None:

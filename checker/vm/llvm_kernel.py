@@ -2,9 +2,9 @@
 
 The kernel is `kernel.search` itself, not a copy: its Python function is
 compiled a second time by numba (`rebound`) with `expand` and `predicate`
-bound to the two shims below instead of the interpreter's; the parallel
-search's phases are rebound the same way (`llvm_parallel`). So it has the same events,
-counters and arrays, and `search.py`'s Python side serves both. The shims
+bound to the two shims below instead of the interpreter's (the parallel
+search's phases are rebound the same way, `llvm_parallel`), so it has the
+same events, counters and arrays, and `search.py`'s Python side serves both. The shims
 keep the interpreter's signatures; in this kernel the `code` argument is
 not bytecode but the int64 pair of the compiled entry points
 (`llvm_jit.JitCode.addrs`), which the shims call through an intrinsic. The

@@ -66,7 +66,7 @@ from checker.vm.levels import (
     successors_before,
     walk,
 )
-from checker.vm.machine import Machine, max_successors
+from checker.vm.machine import Machine
 from checker.vm.program import META_FIN, META_INV, META_NACTIONS, Program, compile_program
 from checker.vm.search import CHECK_EVERY, finish, words_of_packed
 from checker.vm.store import Store, table_full, table_room
@@ -138,8 +138,8 @@ def one_worker_because(c: Compiled, budget: Budget, prog: Program) -> str | None
         return "partial-order reduction"
     if opts.checkpoint is not None:
         return "--checkpoint"
-    if max_successors(prog) >= 1 << PK.KEY_BITS:
-        return f"a state with more than {(1 << PK.KEY_BITS) - 1} successors"
+    if (why := PK.keys_too_narrow(prog)) is not None:
+        return why
     if opts.store == "tree" or (opts.store == "auto" and prog.layout.nwords > TIGHT_WORDS):
         return (f"states of {prog.layout.nwords} words go to the tree store, which the "
                 "workers lack (--store dense: on the workers, at about 4x the bytes a state)")
@@ -292,8 +292,8 @@ class _Search:
         self.prog = prog or compile_program(c.ts, c.packing)
         self.kernels = interpreted(self.prog)
         self.jit_after = jit_after
-        if max_successors(self.prog) >= 1 << PK.KEY_BITS:
-            raise NotSupported(f"a state with more than {(1 << PK.KEY_BITS) - 1} successors")
+        if (why := PK.keys_too_narrow(self.prog)) is not None:
+            raise NotSupported(why)
         self.parts = [_Part(self.prog, w, workers, graph is not None) for w in range(workers)]
         self.halt = threading.Event()
         self.lock = threading.Lock()

@@ -29,7 +29,8 @@ import numpy as np
 
 from checker.vm.jit import njit
 from checker.vm.kernel import find, hash_words, rehash
-from checker.vm.machine import expand, predicate
+from checker.vm.machine import expand, max_successors, predicate
+from checker.vm.program import Program
 
 # The scalars of a part (`sc`)
 (P_POS, P_HI, P_BUDGET, P_NEV, P_TRANS, P_FIN, P_N, P_NEWLO, P_GROW_AT, P_INV, P_RECORD,
@@ -43,6 +44,15 @@ EV_FAULT, EV_TERMINAL = range(2)
 
 KEY_BITS = 16  # a successor's position in a key: 2^16 - 1 successors a state at most
 GID_SHIFT = 40  # a global id: part << GID_SHIFT | index in the part's store
+
+
+def keys_too_narrow(prog: Program) -> str | None:
+    """Why a successor's key cannot hold its position among its parent's
+    successors, if a state of `prog` may have more than `KEY_BITS` allow:
+    the partitioned searches (threads, Ray) then refuse the scenario."""
+    if max_successors(prog) >= 1 << KEY_BITS:
+        return f"a state with more than {(1 << KEY_BITS) - 1} successors"
+    return None
 GID_MASK = (1 << GID_SHIFT) - 1
 
 _MIX = np.uint64(0xBF58476D1CE4E5B9)

@@ -80,7 +80,6 @@ from checker.vm.levels import (
     successors_before,
     walk,
 )
-from checker.vm.machine import max_successors
 from checker.vm.parallel import Part
 from checker.vm.program import Program, compile_program
 from checker.vm.search import CHECK_EVERY, finish
@@ -553,8 +552,8 @@ class _Search:
         self.ray = _ray()
         self.c, self.budget, self.stats, self.out, self.graph = c, budget, stats, out, graph
         self.prog = compile_program(c.ts, c.packing)
-        if max_successors(self.prog) >= 1 << PK.KEY_BITS:
-            raise NotSupported(f"a state with more than {(1 << PK.KEY_BITS) - 1} successors")
+        if (why := PK.keys_too_narrow(self.prog)) is not None:
+            raise NotSupported(why)
         self.actors = actors
         self.on_level = on_level
         self.nw = self.prog.layout.nwords
