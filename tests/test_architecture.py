@@ -36,12 +36,14 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "sema": ("checker.dsl",),
     "ir": ("checker.dsl", "checker.sema"),
     "explore": ("checker.ir",),
-    "vm": ("checker.ir", "checker.explore"),
+    "forked": ("checker.explore.limits",),
+    "vm": ("checker.ir", "checker.explore", "checker.forked"),
     "trace": ("checker.ir", "checker.explore", *LOADING),
     "locks": ("checker.ir", "checker.explore", "checker.trace", "checker.vm"),
     "symbolic": ("checker.ir", "checker.explore", "checker.trace"),
     "backends": ("checker.ir", "checker.explore", "checker.trace.model"),
-    "mutate": ("checker.dsl", "checker.sema", "checker.ir", "checker.explore", "checker.vm.tiered"),
+    "mutate": ("checker.dsl", "checker.sema", "checker.ir", "checker.explore", "checker.vm.tiered",
+               "checker.forked"),
     "html": ("checker.trace.model", "checker.trace.race"),
     "report": ("checker.explore.result", "checker.trace", "checker.html"),
     "doc": ("checker.ir", "checker.explore", "checker.trace", "checker.locks", "checker.vm.tiered",
@@ -63,7 +65,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 COMMAND_MODULES = {"checker.symbolic.command", "checker.backends.command"}
 
 # Never, whatever the table says: engines and back ends reading the AST.
-AST_FREE = ("explore", "vm", "symbolic", "locks", "backends", "trace", "html", "report", "doc", "diff")
+AST_FREE = ("explore", "forked", "vm", "symbolic", "locks", "backends", "trace", "html", "report", "doc", "diff")
 
 
 def _module_name(path: Path) -> str:

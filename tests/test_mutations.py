@@ -480,3 +480,18 @@ def test_spec_kills_its_mutants(spec: Path) -> None:
     recorded = len(survivors & set(known))
     assert report.count(KILLED) == report.judged - recorded
     assert report.kill_rate == pytest.approx(1 - recorded / report.judged)
+
+
+def test_jobs_give_the_report_of_one_process(spec_file: Callable[..., Path]) -> None:
+    """The mutants on three forked processes: the same verdicts, kills (trace
+    lengths included), state counts and errors, in the same order, as one
+    after another in this process."""
+    path = spec_file(COUNTER)
+
+    def facts(report: SpecReport) -> list[tuple[object, ...]]:
+        return [(r.mutant.ident(report.spec), r.verdict, r.kill, r.states, r.cut_short, r.error)
+                for r in report.results]
+
+    one, three = suite(path, jobs=1), suite(path, jobs=3)
+    assert len(one.results) == 6 and all(r.states > 0 for r in one.results)
+    assert facts(three) == facts(one)

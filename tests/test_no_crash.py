@@ -331,7 +331,7 @@ LONG = ["specs/zsmalloc/migration.mig", "-s", "frees_vs_two_compactors"]
     ["check", *LONG, "--no-save", "--engine", "bmc", "--depth", "200"],
     ["prove", *LONG, "--seconds", "100"],
     ["doc", "specs/zsmalloc/migration.mig"],
-    ["mutate", *LONG],
+    ["mutate", *LONG, "-j", "2"],
     ["check", *LONG, "--no-save", "--store", "bitstate:24"],
     ["check", *LONG, "--no-save", "--simulate", "100000000", "--max-depth", "100000"],
     ["check", *LONG, "--no-save", "--swarm", "4", "--jobs", "2", "--store", "bitstate:24"],

@@ -26,6 +26,7 @@ from checker.mutate.runner import (
     mutation_suite,
 )
 from checker.sema.check import parse_override
+from checker.vm.tiered import machine_cores
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -61,6 +62,9 @@ def add_mutate_parser(sub: Any, spec_args: Callable[[argparse.ArgumentParser], N
     m.add_argument("--sample", type=positive_int, metavar="N",
                    help="run at most N mutants, spread over the operators and functions "
                         "(a quick check; the kill rate is then the sample's)")
+    m.add_argument("--jobs", "-j", type=positive_int, metavar="J",
+                   help="mutants run at once, each in its own process (default: the "
+                        "machine's cores); the report is the same for any J")
     m.add_argument("--quiet", "-q", action="store_true",
                    help="show only the mutants that were not killed")
 
@@ -73,7 +77,8 @@ def cmd_mutate(args: argparse.Namespace, out: Console, err: Console) -> int:
                         protocol_models=args.protocol_models,
                         max_states=args.max_states,
                         state_factor=args.state_factor, max_seconds=args.max_seconds,
-                        list_only=args.list, sample=args.sample)
+                        list_only=args.list, sample=args.sample,
+                        jobs=args.jobs or machine_cores())
 
     def emit(lines: list[str]) -> None:
         for line in lines:

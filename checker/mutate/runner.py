@@ -12,12 +12,18 @@ fail as vacuous). Each run has a state limit, by default ten times the
 scenario's own state count: a search cut short is *incomplete*, which is
 never a kill. A mutant no scenario kills *survived*, unless the spec declares
 it harmless (`checker.mutate.harmless`).
+
+The mutants share nothing, so `SuiteOptions.jobs` of them run at once, each
+in a forked process (`checker.forked`; `migcheck mutate` runs one per core).
+Their results come back in the mutants' order, and each search is the one a
+single process would run, so the report does not depend on the jobs.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +33,7 @@ from checker.dsl.loader import Program, load_program
 from checker.explore.options import CheckOptions
 from checker.explore.result import CheckResult
 from checker.explore.run import check
+from checker.forked import in_order
 from checker.ir.build import build_all
 from checker.ir.nodes import TransitionSystem
 from checker.mutate.harmless import Declaration, declarations
@@ -63,6 +70,7 @@ class SuiteOptions:
     skip_labels: frozenset[str] = frozenset()  # leave these out (`Mutant.label`)
     skip_declared: bool = False  # leave out the mutants declared harmless
     sample: int | None = None  # run at most this many, spread over operators and code
+    jobs: int = 1  # mutants run at once, each in a forked process (`checker.forked`)
 
 
 @dataclass
@@ -173,8 +181,13 @@ def mutation_suite(spec: str, opts: SuiteOptions,
     if opts.list_only:
         return report
     states = {f.scenario: f.states for f in facts}
-    for r in results:
-        _run_mutant(program, r, states, opts)
+
+    def run(i: int) -> _Run:
+        return _run_mutant(program, results[i].mutant, states, opts)
+
+    for r, done in zip(results, in_order(run, len(results), opts.jobs), strict=True):
+        r.outcome, r.kill, r.cut_short, r.error, r.states = (
+            done.outcome, done.kill, done.cut_short, done.error, done.states)
         if on_result is not None:
             on_result(r)
     return report
@@ -182,20 +195,23 @@ def mutation_suite(spec: str, opts: SuiteOptions,
 
 def _baselines(fixed: list[TransitionSystem],
                opts: SuiteOptions) -> tuple[list[ScenarioFacts], list[Skipped]]:
-    """Check each fixed scenario as it stands; what its run executed."""
-    facts: list[ScenarioFacts] = []
-    skipped: list[Skipped] = []
-    for ts in fixed:
-        tags = set(ts.tags) & set(opts.skip_tags)
-        if tags:
-            skipped.append(Skipped(ts.scenario, f"tagged {', '.join(sorted(tags))}"))
-            continue
+    """Check each fixed scenario as it stands (`opts.jobs` at once); what
+    its run executed. The scenarios keep their order in both lists."""
+    tagged = [set(ts.tags) & set(opts.skip_tags) for ts in fixed]
+    runs = [ts for ts, tags in zip(fixed, tagged, strict=True) if not tags]
+
+    def run(i: int) -> ScenarioFacts | Skipped:
+        ts = runs[i]
         base = check(ts, engine=default_engine("bfs"))
         if base.status != "met" or base.compiled is None:
-            skipped.append(Skipped(ts.scenario, _baseline_problem(base), broken=True))
-            continue
-        facts.append(scenario_facts(ts, base.compiled.fired, base.stats.states))
-    return facts, skipped
+            return Skipped(ts.scenario, _baseline_problem(base), broken=True)
+        return scenario_facts(ts, base.compiled.fired, base.stats.states)
+
+    with closing(in_order(run, len(runs), opts.jobs)) as done:
+        outcomes = [Skipped(ts.scenario, f"tagged {', '.join(sorted(tags))}") if tags
+                    else next(done) for ts, tags in zip(fixed, tagged, strict=True)]
+    return ([f for f in outcomes if isinstance(f, ScenarioFacts)],
+            [f for f in outcomes if isinstance(f, Skipped)])
 
 
 def _select(found: list[Mutant], decls: list[Declaration], root: str,
@@ -274,15 +290,27 @@ def _baseline_problem(r: CheckResult) -> str:
     return "it does not verify as it stands (a cover is never reached)"
 
 
-def _run_mutant(program: Program, r: MutantResult, states: dict[str, int],
-                opts: SuiteOptions) -> None:
-    mutated = r.mutant.apply(program)
-    for name in sorted(r.mutant.scenarios, key=lambda n: states[n]):
+@dataclass
+class _Run:
+    """What the runs of one mutant found (sent back from a worker process)."""
+
+    outcome: str = NOT_RUN
+    kill: Kill | None = None
+    cut_short: list[str] = field(default_factory=list)
+    error: str = ""
+    states: int = 0
+
+
+def _run_mutant(program: Program, mutant: Mutant, states: dict[str, int],
+                opts: SuiteOptions) -> _Run:
+    r = _Run()
+    mutated = mutant.apply(program)
+    for name in sorted(mutant.scenarios, key=lambda n: states[n]):
         try:
             ts = build_all(mutated, opts.overrides, [name])[0]
         except SpecError as e:
             r.outcome, r.error = INVALID, e.render().splitlines()[0]
-            return
+            return r
         limit = opts.max_states or max(opts.min_states, opts.state_factor * states[name])
         result = check(ts, CheckOptions().strategy(opts.search).max_states(limit)
                        .max_seconds(opts.max_seconds), engine=default_engine(opts.search))
@@ -290,10 +318,11 @@ def _run_mutant(program: Program, r: MutantResult, states: dict[str, int],
         kill = _kill(ts, result)
         if kill is not None:
             r.outcome, r.kill = KILLED, kill
-            return
+            return r
         if result.verdict == "incomplete":
             r.cut_short.append(f"{name} ({result.limit})")
     r.outcome = INCOMPLETE if r.cut_short else SURVIVED
+    return r
 
 
 def _kill(ts: TransitionSystem, result: CheckResult) -> Kill | None:

@@ -9,7 +9,7 @@ actions' successors are stored, so each search drops different states when
 its filter fills); search 0 keeps the plain order. With a depth bound D,
 search 0 stops at D and search i > 0 at a bound drawn in [D/2, D]. Every
 search is one call of `run_part`, run by one of two backends: forked
-worker processes on this machine (`multiprocessing.Pool`, the kernel
+worker processes on this machine (`checker.forked`, the kernel
 compiled once in the parent first), or Ray tasks of one CPU each on the
 machines of a cluster (`--cluster`: `checker.vm.ray_search.Cluster.map`).
 Each returns its figures and its violations (paths of packed states, which
@@ -27,23 +27,21 @@ is *incomplete* when it finds nothing.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import random
-import signal
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from checker.explore.codegen import compile_system
 from checker.explore.common import Outcome
-from checker.explore.limits import stop_process_limits
 from checker.explore.options import CheckOptions
 from checker.explore.partial import PartialConfig
 from checker.explore.properties import property_of
 from checker.explore.result import CheckResult, Coverage, Stats, Violation
 from checker.explore.run import check
 from checker.explore.simulate import hand_over
+from checker.forked import in_order
 from checker.ir.nodes import TransitionSystem
 from checker.kinds import Verdict
 from checker.vm.bitstate import partial_bfs
@@ -72,14 +70,8 @@ def configs(n: int, base: PartialConfig, seed: int, max_depth: int | None) -> li
     return out
 
 
-def _quiet_child() -> None:
-    """A worker leaves Ctrl-C to the parent, which ends the pool."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def run_part(ts: TransitionSystem, opts: CheckOptions, index: int, cfg: PartialConfig) -> Part:
     """One search (in a worker process)."""
-    stop_process_limits()  # the parent's watchdog thread is not in this process
     r = check(ts, opts, engine=partial_bfs(cfg))
     found = ([r.violation] if r.violation is not None else []) + list(r.others)
     return Part(index, cfg, r.stats, found, r.limit)
@@ -102,20 +94,8 @@ def swarm_check(ts: TransitionSystem, opts: CheckOptions, n: int, jobs: int | No
     parts: list[Part] = []
     if cluster is not None:
         parts = _on_cluster(cluster, ts, opts, cfgs)
-    elif jobs == 1:
-        parts = [run_part(ts, opts, i, cfg) for i, cfg in enumerate(cfgs)]
     else:
-        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_quiet_child)
-        try:
-            waiting = [pool.apply_async(run_part, (ts, opts, i, cfg))
-                       for i, cfg in enumerate(cfgs)]
-            for w in waiting:
-                while not w.ready():  # a short wait, so that Ctrl-C reaches this thread
-                    w.wait(0.2)
-            parts = [w.get() for w in waiting]
-        finally:
-            pool.terminate()  # on Ctrl-C or a failed search, the others stop too
-            pool.join()
+        parts = list(in_order(lambda i: run_part(ts, opts, i, cfgs[i]), len(cfgs), jobs))
     result = merge(ts, opts, parts)
     result.stats.seconds = time.monotonic() - start
     return result
