@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -19,22 +20,49 @@ from checker.explore.options import CheckOptions
 from checker.explore.run import check
 from checker.ir.nodes import TransitionSystem
 from checker.kinds import ViolationKind
+from checker.vm import parallel
 from checker.vm.parallel import parallel_bfs
 from tests.conftest import ROOT
 from tests.heap_programs import arith_programs, heap_programs
 from tests.programs import programs
 from tests.test_vm import SETTINGS, SPECS, SPINNING, WAITER, _build, _figures, _scenarios
+from tests.test_vm_workers_default import COUNTERS
 
 CAP = 1500  # --max-states of the comparison on the spec scenarios
-WORKERS = (2, 3)
+# Workers, and their outboxes' bytes: 3 workers get the least room there is
+# (4 states' successors an owner), so that their levels run in many rounds,
+# each stopping mid-frontier (`parallel.OUT_BYTES`).
+WORKERS = ((2, parallel.OUT_BYTES), (3, 1))
 FEW = settings(SETTINGS, max_examples=30)
 
 
 def same_as_python(ts: TransitionSystem, opts: CheckOptions) -> None:
     want = _figures(check(ts, opts))
-    for n in WORKERS:
-        got = _figures(check(ts, opts, engine=parallel_bfs(n)))
+    for n, out_bytes in WORKERS:
+        with mock.patch.object(parallel, "OUT_BYTES", out_bytes):
+            got = _figures(check(ts, opts, engine=parallel_bfs(n)))
         assert got == want, (ts.scenario, n)
+
+
+def test_small_outboxes_take_rounds(tmp_path: Path) -> None:
+    """Two counters to 20: 42 ** 2 = 1,764 states (21 values at each loop's
+    head, 20 in its body, its end). With outboxes for 4 states' successors,
+    the levels of up to 42 states take several rounds; same result."""
+    ts = _build(tmp_path, COUNTERS.replace("248", "20"))
+    rounds = 0
+    phase = parallel._Search._insert
+
+    def counted(self: parallel._Search, p: parallel._Part) -> None:
+        nonlocal rounds
+        rounds += p.me == 0
+        phase(self, p)
+
+    with mock.patch.object(parallel, "OUT_BYTES", 1), \
+            mock.patch.object(parallel._Search, "_insert", counted):
+        r = check(ts, CheckOptions(), engine=parallel_bfs(2))
+    assert (r.verdict, r.stats.states, r.stats.depth) == ("verified", 42 ** 2, 2 * 41)
+    assert rounds > r.stats.depth + 1  # more rounds than levels
+    same_as_python(ts, CheckOptions())
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)

@@ -204,6 +204,22 @@ def test_successors_beyond_the_keys_stay_on_one(tmp_path: Path,
         check(ts, DENSE, engine=parallel_bfs(2))
 
 
+def test_a_full_part_ends_the_search_as_incomplete(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part's global ids are int32 (`gid_of`: index * parts + part), so a
+    part stores at most `part_states` states. With room for 100 a part, two
+    parts cannot hold the 42 ** 2 = 1,764 states of the counters to 20 (21
+    values at each loop's head, 20 in its body, its end): the search stops
+    as incomplete with that limit, never verified, with at most 200 states."""
+    ts = _build(tmp_path, COUNTERS.replace("248", "20"))
+    assert check(ts, DENSE, engine=parallel_bfs(2)).stats.states == 42 ** 2
+    monkeypatch.setattr(parallel_kernel, "part_states", lambda nparts: 100)
+    r = check(ts, DENSE, engine=parallel_bfs(2))
+    assert (r.verdict, r.limit) == (
+        "incomplete", "the compiled engine's limit of 100 states in one of its 2 parts")
+    assert 100 <= r.stats.states <= 200
+
+
 def test_options_the_workers_lack_keep_one(tmp_path: Path) -> None:
     ts = _build(tmp_path, COUNTERS.replace("248", "20"))
     for opts, why in ((DENSE.reduced().livelock(False), "partial-order reduction"),

@@ -72,6 +72,10 @@ from checker.vm.search import CHECK_EVERY, finish, words_of_packed
 from checker.vm.store import Store, table_full, table_room
 
 _WAIT_S = 0.05
+# What a part's outboxes hold (bytes): a level is expanded in rounds of at
+# most this much per part, each round's rows then stored by their owners,
+# so the exchange needs no memory in proportion to a level.
+OUT_BYTES = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,12 @@ def parallel_resume(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
     return search.go()
 
 
+def part_full(nparts: int) -> str:
+    """The limit a search meets when a part is full (`PK.part_states`)."""
+    return (f"the compiled engine's limit of {PK.part_states(nparts):,} states in one of "
+            f"its {nparts} parts")
+
+
 def _doubled(a: np.ndarray) -> np.ndarray:
     out = np.zeros((2 * a.shape[0], *a.shape[1:]), dtype=a.dtype)
     out[: a.shape[0]] = a
@@ -176,16 +186,20 @@ class _Part:
         cap = 1 << 10
         self.me = me
         self.m = Machine(prog)
+        self.nparts = nparts
         self.store = np.zeros((cap, nw), dtype=np.int64)
-        self.parent = np.zeros(cap, dtype=np.int64)
-        self.key = np.zeros(cap, dtype=np.int64)  # rank once its level is ranked
+        self.parent = np.zeros(cap, dtype=np.int32)  # the parent's global id (-1: none)
+        self.key = np.zeros(cap, dtype=np.int32)  # the state's rank in its level, once ranked
         self.flags = np.zeros(cap, dtype=np.uint8)
-        self.nsucc = np.zeros(cap, dtype=np.int64)
+        self.nsucc = np.zeros(cap, dtype=np.uint16)  # below 2^KEY_BITS
+        self.lkey = np.zeros(cap, dtype=np.int64)  # the newest level's keys, until ranked
         self.table = np.zeros(2 * cap, dtype=np.int64)
-        self.edges = np.zeros((cap if record else 1, 2), dtype=np.int64)
+        self.edges = np.zeros((cap if record else 1, 2), dtype=np.int32)
         self.inv = np.zeros(64, dtype=np.int64)
         self.ev = np.zeros((1, 2), dtype=np.int64)
-        room = max(4 * len(self.m.out), 256)
+        # A round's successors, per owner: OUT_BYTES for all owners together
+        # (a part's outboxes), room for 4 states' successors at least.
+        room = max(4 * len(self.m.out), OUT_BYTES // (8 * (nw + 2) * nparts))
         self.out_rows = np.zeros((nparts, room, nw), dtype=np.int64)
         self.out_key = np.zeros((nparts, room), dtype=np.int64)
         self.out_par = np.zeros((nparts, room), dtype=np.int64)
@@ -196,7 +210,7 @@ class _Part:
         self.sc[PK.P_INV] = prog.meta[META_INV]
         self.sc[PK.P_FIN] = prog.meta[META_FIN]
         self.sc[PK.P_RECORD] = record
-        self.sc[PK.P_GROW_AT] = cap
+        self.set_grow_at()
         self.levels: list[int] = [0]  # where each level's states begin in the store
         self.sorted = np.zeros(0, dtype=np.int64)  # the new level's keys, sorted
         self.order = np.zeros(0, dtype=np.int64)  # and the order that sorts them
@@ -205,12 +219,23 @@ class _Part:
     def n(self) -> int:
         return int(self.sc[PK.P_N])
 
+    @property
+    def full(self) -> bool:
+        """Whether the part holds `part_states`: the search must stop."""
+        return self.n >= PK.part_states(self.nparts)
+
+    def set_grow_at(self) -> None:
+        self.sc[PK.P_GROW_AT] = min(len(self.store), table_room(len(self.table)),
+                                    PK.part_states(self.nparts))
+
     def growth_bytes(self) -> int:
         n = self.n
         extra = 0
         if n >= len(self.store):
             extra += 2 * (self.store.nbytes + self.parent.nbytes + self.key.nbytes
                           + self.flags.nbytes + self.nsucc.nbytes)
+        if n - self.sc[PK.P_NEWLO] >= len(self.lkey):
+            extra += 2 * self.lkey.nbytes
         if table_full(n, len(self.table)):
             extra += 2 * self.table.nbytes
         if self.sc[PK.P_RECORD] and self.sc[PK.P_EDGES] >= len(self.edges):
@@ -228,11 +253,13 @@ class _Part:
         if table_full(n, len(self.table)):
             self.table = np.zeros(2 * len(self.table), dtype=np.int64)
             PK.rehash_part(self.table, self.store, n)
+        if n - self.sc[PK.P_NEWLO] >= len(self.lkey):
+            self.lkey = _doubled(self.lkey)
         if self.sc[PK.P_RECORD] and self.sc[PK.P_EDGES] >= len(self.edges):
             self.edges = _doubled(self.edges)
-        if self.sc[PK.P_NEV] >= len(self.inv):
+        if self.sc[PK.P_NINV] >= len(self.inv):
             self.inv = _doubled(self.inv)
-        self.sc[PK.P_GROW_AT] = min(len(self.store), table_room(len(self.table)))
+        self.set_grow_at()
 
     def reserve(self, n: int) -> None:
         """Room for `n` states, before they are written in."""
@@ -246,13 +273,13 @@ class _Part:
         while n > 0 and table_full(n - 1, size):
             size *= 2
         self.table = np.zeros(size, dtype=np.int64)
-        self.sc[PK.P_GROW_AT] = min(len(self.store), table_room(len(self.table)))
+        self.set_grow_at()
 
     def nbytes(self) -> int:
         """The memory this part's arrays hold."""
         return sum(a.nbytes for a in (self.store, self.parent, self.key, self.flags,
-                                      self.nsucc, self.table, self.edges, self.inv, self.ev,
-                                      self.out_rows, self.out_key, self.out_par))
+                                      self.nsucc, self.lkey, self.table, self.edges, self.inv,
+                                      self.ev, self.out_rows, self.out_key, self.out_par))
 
     def out_growth_bytes(self) -> int:
         return self.out_rows.nbytes + self.out_key.nbytes + self.out_par.nbytes
@@ -318,8 +345,8 @@ class _Search:
             chain = [self.state(p, i)]
             gid = int(p.parent[i])
             while gid >= 0:
-                q = self.parts[gid >> PK.GID_SHIFT]
-                j = gid & PK.GID_MASK
+                q = self.parts[gid % len(self.parts)]
+                j = gid // len(self.parts)
                 chain.append(self.state(q, j))
                 gid = int(q.parent[j])
             chain.reverse()
@@ -336,6 +363,11 @@ class _Search:
             self.halt.set()
             return True
         return False
+
+    def _stop(self, limit: str) -> None:
+        with self.lock:
+            self.limit = self.limit or limit
+            self.halt.set()
 
     def _may_allocate(self, extra: int) -> bool:
         with self.lock:
@@ -361,9 +393,7 @@ class _Search:
                     return
                 p.sc[PK.P_BUDGET] = CHECK_EVERY
             elif r == PK.OUTFULL:
-                if self.halt.is_set() or not self._may_allocate(p.out_growth_bytes()):
-                    return
-                p.grow_out()
+                return  # the round's outboxes are full: stored, then on from P_POS
             else:
                 raise AssertionError(f"expand_part returned {r}")
 
@@ -371,20 +401,27 @@ class _Search:
         g, k = self.prog, self.kernels
         m = p.m
         for src in self.parts:
-            p.sc[PK.P_POS] = 0
+            p.sc[PK.P_IPOS] = 0
             count = int(src.out_n[p.me])
             while True:
-                r = k.insert_part(k.code, g.slots, g.aux, p.store, p.parent, p.key, p.flags,
+                r = k.insert_part(k.code, g.slots, g.aux, p.store, p.parent, p.lkey, p.flags,
                                   p.nsucc, p.table, p.sc, src.out_rows[p.me], src.out_key[p.me],
                                   src.out_par[p.me], count, m.bufs, m.regs, m.pend, p.covered,
                                   p.inv, p.edges)
                 if r == PK.DONE:
                     break
                 assert r == PK.GROW, r
+                if p.full:
+                    self._stop(part_full(len(self.parts)))
                 if self.halt.is_set() or not self._may_allocate(p.growth_bytes()):
                     return
                 p.grow()
-        p.sorted, p.order = PK.sort_keys(p.key, p.levels[-1], p.n)
+
+    def _insert_last(self, p: _Part) -> None:
+        """The level's last round: then its keys sorted, for the ranks."""
+        self._insert(p)
+        if not self.halt.is_set():
+            p.sorted, p.order = PK.sort_keys(p.lkey, p.n - p.levels[-1])
 
     def _phase(self, pool: ThreadPoolExecutor, task: Callable[[_Part], None]) -> bool:
         """Run `task` on every part at once; False if a limit stopped it."""
@@ -431,6 +468,9 @@ class _Search:
         (see `parallel_resume`), each in its owner's part."""
         states = list(level.parent)
         n, start = len(states), level.start
+        # Every part's ids within int32 (`gid_of`): the hand-over comes at
+        # tens of thousands of states, far below `part_states`.
+        assert n < PK.part_states(len(self.parts)), n
         index = {s: i for i, s in enumerate(states)}
         parent = np.array([index[level.parent[s]] for s in states], dtype=np.int64)
         frontier = {index[s] for s in level.frontier}
@@ -444,7 +484,7 @@ class _Search:
         mine = [np.flatnonzero(owner == q) for q in range(nparts)]
         for ids in mine:
             local[ids] = np.arange(len(ids))
-        gid = (owner.astype(np.int64) << PK.GID_SHIFT) | local
+        gid = local * nparts + owner  # PK.gid_of
         flagged = np.ones(n, dtype=np.uint8)
         flagged[list(frontier)] = 0
         flagged[:start] = 0
@@ -510,23 +550,29 @@ class _Search:
                 p.sc[PK.P_TRANS] = 0
                 p.sc[PK.P_BUDGET] = CHECK_EVERY
                 p.ev = np.zeros((max(p.n - p.levels[-1], 1), 2), dtype=np.int64)
-            if not self._phase(pool, self._expand):
-                return self.cut_short()
-            cands, trans = self.judge_expansions()
-            for p in self.parts:
-                p.levels.append(p.n)
+                p.levels.append(p.n)  # the new level's states begin here
                 p.sc[PK.P_NEWLO] = p.n
-                p.sc[PK.P_NEV] = 0
+                p.sc[PK.P_NINV] = 0
             self.ranked = False
-            if not self._phase(pool, self._insert):
-                return self.cut_short()
+            # Rounds: expand until an outbox is full, store every inbox.
+            while True:
+                if not self._phase(pool, self._expand):
+                    return self.cut_short()
+                last = all(p.sc[PK.P_POS] >= p.sc[PK.P_HI] for p in self.parts)
+                if last:
+                    cands, trans = self.judge_expansions()
+                if not self._phase(pool, self._insert_last if last else self._insert):
+                    return self.cut_short()
+                for p in self.parts:
+                    p.out_n[:] = 0
+                if last:
+                    break
             stats.workers = [(p.n, p.nbytes() / (1024 * 1024)) for p in self.parts]
             stats.workers_memory = "store"
             for p in self.parts:
-                p.out_n[:] = 0
                 cands.extend(
-                    Candidate(int(p.key[i]), self._invariant(p, i), (p, i))
-                    for i in p.inv[: p.sc[PK.P_NEV]].tolist())
+                    Candidate(int(p.lkey[i - p.levels[-1]]), self._invariant(p, i), (p, i))
+                    for i in p.inv[: p.sc[PK.P_NINV]].tolist())
             new = sum(p.n - p.levels[-1] for p in self.parts)
             keys = np.concatenate([p.sorted for p in self.parts])
             stop = self.walk(cands, keys)
@@ -570,7 +616,7 @@ class _Search:
                   for p in self.parts for i, kind in p.ev[: p.sc[PK.P_NEV]].tolist()]
 
         def route(p: _Part, i: int, key: int, succ: list[int]) -> None:
-            gid = (p.me << PK.GID_SHIFT) | i
+            gid = PK.gid_of(p.me, i, len(self.parts))
             for j, t in enumerate(succ):
                 p.route(self.prog.layout.words_of(t), key + j + 1, gid)
             p.nsucc[i] = len(succ)
@@ -606,7 +652,7 @@ class _Search:
         trans = self.transitions
         for p in self.parts:
             lo, mid, hi = p.levels[-2], p.levels[-1], p.n
-            states += states_before(p.key[mid:hi], stop.key)
+            states += states_before(p.lkey[: hi - mid], stop.key)
             trans += successors_before(p.key[lo:mid], p.nsucc[lo:mid], stop.rank, stop.pos)
         self.sync(states, trans, self.depth + int(stop.new_state))
         self.replay(stop.rank)

@@ -8,10 +8,16 @@ states whose hash maps to it, in its own store, parent array and table
 
 - `expand_part`: a part expands its frontier and routes every successor row
   to its owner's inbox (the source part's outbox for that owner), with a
-  *key* and its parent's global id (`part << GID_SHIFT | index`);
+  *key* and its parent's global id (`gid_of`);
 - `insert_part`: an owner stores its inbox rows; a row already stored in
-  this level keeps the smallest key it was reached with;
-- `rank_part`: the level's new states get their rank in the whole level.
+  this level keeps the smallest key it was reached with (in `lkey`, the
+  level's keys, which only the newest level needs);
+- `rank_part`: the level's new states get their rank in the whole level,
+  which is all that `key` keeps of a state once its level is ranked.
+
+A stored state costs its row, a table slot, and 11 bytes: its parent's
+global id and its rank (int32 each), its flag, its number of successors
+(uint16: `KEY_BITS` bounds it).
 
 The key of a successor is its parent's rank shifted left by `KEY_BITS` plus
 its position among the parent's successors, plus one (zero stands for the
@@ -33,8 +39,9 @@ from checker.vm.machine import expand, max_successors, predicate
 from checker.vm.program import Program
 
 # The scalars of a part (`sc`)
+# (P_POS..P_TRANS: the frontier's expansion; P_IPOS, P_NINV: the inbox being stored)
 (P_POS, P_HI, P_BUDGET, P_NEV, P_TRANS, P_FIN, P_N, P_NEWLO, P_GROW_AT, P_INV, P_RECORD,
- P_EDGES, P_SIZE) = range(13)
+ P_EDGES, P_IPOS, P_NINV, P_SIZE) = range(15)
 
 # What a kernel returns
 DONE, LIMITS, GROW, OUTFULL = range(4)
@@ -43,7 +50,7 @@ DONE, LIMITS, GROW, OUTFULL = range(4)
 EV_FAULT, EV_TERMINAL = range(2)
 
 KEY_BITS = 16  # a successor's position in a key: 2^16 - 1 successors a state at most
-GID_SHIFT = 40  # a global id: part << GID_SHIFT | index in the part's store
+GID_LIMIT = 2**31 - 1  # global ids are int32 (a part's parents, its recorded steps)
 
 
 def keys_too_narrow(prog: Program) -> str | None:
@@ -53,7 +60,21 @@ def keys_too_narrow(prog: Program) -> str | None:
     if max_successors(prog) >= 1 << KEY_BITS:
         return f"a state with more than {(1 << KEY_BITS) - 1} successors"
     return None
-GID_MASK = (1 << GID_SHIFT) - 1
+
+
+@njit(cache=True, inline="always")
+def gid_of(part: int, index: int, nparts: int) -> int:
+    """The global id of state `index` of `part`: index * nparts + part, so
+    that the ids of all parts fill one int32 range (`part_states`)."""
+    return index * nparts + part
+
+
+def part_states(nparts: int) -> int:
+    """The most states a part of `nparts` may store: its global ids stay
+    below `GID_LIMIT`. Hash partitioning fills the parts evenly, so the
+    search as a whole reaches about `GID_LIMIT` states, as one worker's
+    int32 parents allow (`store.MAX_STATES`)."""
+    return GID_LIMIT // nparts
 
 _MIX = np.uint64(0xBF58476D1CE4E5B9)
 
@@ -134,7 +155,7 @@ def expand_part(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.
         nsucc[i] = k
         sc[P_TRANS] += k
         base = key[i] << KEY_BITS
-        gid = (np.int64(me) << GID_SHIFT) | i
+        gid = gid_of(me, i, nparts)
         for j in range(k):
             fired[succ_act[j]] = 1
             row = succ[j]
@@ -150,23 +171,25 @@ def expand_part(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.
 
 @njit(cache=True, nogil=True)
 def insert_part(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, store: np.ndarray,
-                parent: np.ndarray, key: np.ndarray, flags: np.ndarray, nsucc: np.ndarray,
+                parent: np.ndarray, lkey: np.ndarray, flags: np.ndarray, nsucc: np.ndarray,
                 table: np.ndarray, sc: np.ndarray, rows: np.ndarray, keys: np.ndarray,
                 pars: np.ndarray, count: int, bufs: np.ndarray, regs: np.ndarray,
                 pend: np.ndarray, covered: np.ndarray, inv: np.ndarray, edges: np.ndarray
                 ) -> int:
-    """Store the inbox rows from P_POS to `count`: a new state goes to the
+    """Store the inbox rows from P_IPOS to `count`: a new state goes to the
     end of the store, with its invariant evaluated (`inv` lists those that
     do not plainly hold); a state new in this level (index >= P_NEWLO)
-    keeps its smallest key and that key's parent. With P_RECORD, every row
-    is a step (parent's global id, local index) in `edges`. Returns DONE or
-    GROW (the store, `inv` or `edges` is full)."""
-    while sc[P_POS] < count:
-        p = sc[P_POS]
+    keeps its smallest key (`lkey[index - P_NEWLO]`) and that key's parent.
+    With P_RECORD, every row is a step (parent's global id, local index) in
+    `edges`. Returns DONE or GROW (the store, `lkey`, `inv` or `edges` is
+    full, or the part holds `part_states`: P_GROW_AT)."""
+    newlo = sc[P_NEWLO]
+    while sc[P_IPOS] < count:
+        p = sc[P_IPOS]
         if sc[P_RECORD] and sc[P_EDGES] >= edges.shape[0]:
             return GROW
         n = sc[P_N]
-        if n >= sc[P_GROW_AT] or sc[P_NEV] >= inv.shape[0]:
+        if n >= sc[P_GROW_AT] or sc[P_NINV] >= inv.shape[0] or n - newlo >= lkey.shape[0]:
             return GROW  # room for a new state first: then one probe finds or inserts
         row = rows[p]
         idx = find(table, store, row, n)
@@ -174,7 +197,7 @@ def insert_part(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, store: np.
             for w in range(row.shape[0]):
                 store[n, w] = row[w]
             parent[n] = pars[p]
-            key[n] = keys[p]
+            lkey[n - newlo] = keys[p]
             flags[n] = 0
             nsucc[n] = 0
             sc[P_N] = n + 1
@@ -186,16 +209,16 @@ def insert_part(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, store: np.
                         covered[c] = 1
                         pend[c] = 0
                 if r != -1:
-                    inv[sc[P_NEV]] = n
-                    sc[P_NEV] += 1
-        elif idx >= sc[P_NEWLO] and keys[p] < key[idx]:
-            key[idx] = keys[p]
+                    inv[sc[P_NINV]] = n
+                    sc[P_NINV] += 1
+        elif idx >= newlo and keys[p] < lkey[idx - newlo]:
+            lkey[idx - newlo] = keys[p]
             parent[idx] = pars[p]
         if sc[P_RECORD]:
             edges[sc[P_EDGES], 0] = pars[p]
             edges[sc[P_EDGES], 1] = idx
             sc[P_EDGES] += 1
-        sc[P_POS] = p + 1
+        sc[P_IPOS] = p + 1
     return DONE
 
 
@@ -224,10 +247,10 @@ def rank_part(key: np.ndarray, lo: int, order: np.ndarray, keys: np.ndarray, off
 
 
 @njit(cache=True, nogil=True)
-def sort_keys(key: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-    """The keys of states lo..hi-1 sorted, and the order that sorts them."""
-    order = np.argsort(key[lo:hi])
-    return key[lo:hi][order], order
+def sort_keys(lkey: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The level's first `count` keys sorted, and the order that sorts them."""
+    order = np.argsort(lkey[:count])
+    return lkey[:count][order], order
 
 
 @njit(cache=True, nogil=True)
@@ -277,6 +300,7 @@ def gather_part(store: np.ndarray, parent: np.ndarray, dense: np.ndarray, flat: 
     """A part's states numbered below `n` into the one store `gstore`, their
     parents (global ids) as numbers into `gparent` (`flat[offs[part] + i]`:
     the number of state i of a part); the initial state's parent is 0."""
+    nparts = offs.shape[0] - 1
     for i in range(dense.shape[0]):
         d = dense[i]
         if d >= n:
@@ -284,7 +308,7 @@ def gather_part(store: np.ndarray, parent: np.ndarray, dense: np.ndarray, flat: 
         for w in range(store.shape[1]):
             gstore[d, w] = store[i, w]
         g = parent[i]
-        gparent[d] = 0 if g < 0 else flat[offs[g >> GID_SHIFT] + (g & GID_MASK)]
+        gparent[d] = 0 if g < 0 else flat[offs[g % nparts] + g // nparts]
 
 
 @njit(cache=True, nogil=True)
@@ -292,10 +316,11 @@ def map_steps(edges: np.ndarray, count: int, dense: np.ndarray, flat: np.ndarray
               offs: np.ndarray, n: int, out: np.ndarray) -> None:
     """A part's steps (parent's global id, local index) as pairs of numbers
     into `out`; -1 for a step to or from a state not numbered below `n`."""
+    nparts = offs.shape[0] - 1
     for k in range(count):
         g = edges[k, 0]
         j = edges[k, 1]
-        src = flat[offs[g >> GID_SHIFT] + (g & GID_MASK)]
+        src = flat[offs[g % nparts] + g // nparts]
         dst = dense[j] if j < dense.shape[0] else n
         if src >= n or dst >= n:
             out[k, 0] = -1

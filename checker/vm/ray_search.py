@@ -80,10 +80,10 @@ from checker.vm.levels import (
     successors_before,
     walk,
 )
-from checker.vm.parallel import Part
+from checker.vm.parallel import Part, part_full
 from checker.vm.program import Program, compile_program
 from checker.vm.search import CHECK_EVERY, finish
-from checker.vm.store import Store, table_full, table_room
+from checker.vm.store import Store, table_full
 
 _WAIT_S = 0.1  # between two looks at Ctrl-C while the workers run
 START_S = 300.0  # how long new workers may take to start (a busy cluster: no free CPU)
@@ -91,7 +91,7 @@ LOCAL = "local:"  # ADDRESS prefix: start a cluster of N worker processes here
 # What a local cluster's object store may hold (bytes); more spills to disk.
 LOCAL_OBJECT_STORE = 200 * 1024 * 1024
 
-CHECKPOINT_FORMAT = "migcheck-ray-checkpoint/1"
+CHECKPOINT_FORMAT = "migcheck-ray-checkpoint/2"  # 2: int32 global ids (gid_of)
 # The arrays of a part in a checkpoint
 _PART_ARRAYS = ("store", "parent", "key", "flags", "nsucc", "edges", "fired", "covered")
 
@@ -208,7 +208,8 @@ class PartWorker:
         """Store the level's successors addressed to this part: from each
         part in turn, its batch, then the driver's batch of the successors
         of that part's states the Python engine expanded (`extras`);
-        `nsucc` gives those states' numbers of successors. Returns (limit,
+        `nsucc` gives those states' numbers of successors. Returns (limit:
+        None, "memory" or "states" (the part is full: `Part.full`);
         states stored, the new states' keys sorted, the new states whose
         invariant does not plainly hold as indices, keys, rows; the
         worker's peak resident memory, MB)."""
@@ -219,7 +220,7 @@ class PartWorker:
             p.nsucc[i] = k
         p.levels.append(p.n)
         p.sc[PK.P_NEWLO] = p.n
-        p.sc[PK.P_NEV] = 0
+        p.sc[PK.P_NINV] = 0
         m = p.m
         limit: str | None = None
         todo: list[Batch] = []
@@ -229,24 +230,26 @@ class PartWorker:
                 todo.append(extra)
         for rows, keys, pars in todo:
             rows, keys, pars = _writable(rows), _writable(keys), _writable(pars)
-            p.sc[PK.P_POS] = 0
+            p.sc[PK.P_IPOS] = 0
             while limit is None:
-                r = PK.insert_part(prog.code, prog.slots, prog.aux, p.store, p.parent, p.key,
+                r = PK.insert_part(prog.code, prog.slots, prog.aux, p.store, p.parent, p.lkey,
                                    p.flags, p.nsucc, p.table, p.sc, rows, keys, pars, len(keys),
                                    m.bufs, m.regs, m.pend, p.covered, p.inv, p.edges)
                 if r == PK.DONE:
                     break
                 assert r == PK.GROW, r
-                if self._over_memory(memory_mb, p.growth_bytes()):
+                if p.full:
+                    limit = "states"
+                elif self._over_memory(memory_mb, p.growth_bytes()):
                     limit = "memory"
                 else:
                     p.grow()
             if limit is not None:
                 break
-        p.sorted, p.order = PK.sort_keys(p.key, p.levels[-1], p.n)
-        inv = p.inv[: p.sc[PK.P_NEV]].copy()
+        p.sorted, p.order = PK.sort_keys(p.lkey, p.n - p.levels[-1])
+        inv = p.inv[: p.sc[PK.P_NINV]].copy()
         self.peak_mb = max(self.peak_mb, current_rss_mb())
-        return (limit, p.n, p.sorted, inv, p.key[inv].copy(), p.store[inv].copy(),
+        return (limit, p.n, p.sorted, inv, p.lkey[inv - p.levels[-1]], p.store[inv].copy(),
                 self.peak_mb)
 
     def transitions_before(self, rank: int, pos: int) -> int:
@@ -301,14 +304,14 @@ class PartWorker:
         PK.rehash_part(p.table, p.store, n)
         e = len(saved["edges"])
         if p.sc[PK.P_RECORD]:
-            p.edges = np.zeros((max(2 * e, 1024), 2), dtype=np.int64)
+            p.edges = np.zeros((max(2 * e, 1024), 2), dtype=np.int32)
             p.edges[:e] = saved["edges"]
         p.fired[:] = saved["fired"]
         p.covered[:] = saved["covered"]
         p.levels = list(saved["levels"])
         p.sc[PK.P_N] = n
         p.sc[PK.P_EDGES] = e
-        p.sc[PK.P_GROW_AT] = min(len(p.store), table_room(len(p.table)))
+        p.set_grow_at()
 
     def entry(self, i: int) -> tuple[np.ndarray, int]:
         """State i's row and its parent's global id (-1: the initial state)."""
@@ -600,10 +603,10 @@ class _Search:
         """The run to state i of a part, fetched from the workers step by step."""
         def build() -> list[int]:
             chain: list[int] = []
-            gid = (part << PK.GID_SHIFT) | i
+            nparts = len(self.actors)
+            gid = PK.gid_of(part, i, nparts)
             while gid >= 0:
-                row, gid = self.get(
-                    self.actors[gid >> PK.GID_SHIFT].entry.remote(gid & PK.GID_MASK))
+                row, gid = self.get(self.actors[gid % nparts].entry.remote(gid // nparts))
                 chain.append(self.state_of(row))
             chain.reverse()
             return chain
@@ -784,6 +787,7 @@ class _Search:
         self.sync(sum(self.stored), self.transitions + trans, self.depth)
         o = self.budget.opts
         self.out.limit = (f"--max-memory {o.memory_limit_mb:g}" if why == "memory"
+                          else part_full(len(self.actors)) if why == "states"
                           else f"--max-seconds {o.seconds_limit:g}")
         return self.states
 
@@ -802,7 +806,7 @@ class _Search:
         nsucc: list[list[tuple[int, int]]] = [[] for _ in range(nparts)]
 
         def route(w: int, i: int, key: int, succ: list[int]) -> None:
-            gid = (w << PK.GID_SHIFT) | i
+            gid = PK.gid_of(w, i, nparts)
             for j, t in enumerate(succ):
                 words = self.prog.layout.words_of(t)
                 rows, keys, pars = routed[w][PK.owner_of_row(words, nparts)]
