@@ -1,16 +1,22 @@
-"""Independent jobs on forked worker processes, their results in order.
+"""Independent jobs on forked processes, their results in order.
 
 Used where a command runs many whole searches that share nothing (`check
---swarm`, `mutate`): job i is one call `job(i)` in a child of this process.
-The children are forked after `job` is set, so they start with it (a
-closure over the parsed spec, the compiled kernels, the imports): nothing
-crosses between the processes but the number i and the job's result,
-which must pickle.
+--swarm`, `mutate`): job i is one call `job(i)` in a child forked for it
+after `job` is set, so the child starts with the job (a closure over the
+parsed spec, the compiled kernels, the imports): nothing crosses between
+the processes but the number i and what the job returns or raises, which
+comes back through a pipe, pickled, or as the text of its traceback.
 
-Ctrl-C goes to the parent alone (the children ignore SIGINT); the parent
-waits in short slices so that the interrupt reaches it at once, and then,
-as after a failed job, the pool is terminated: no child outlives the run.
-The children forget the parent's process-wide limits (`--max-memory`'s
+At most `jobs` children run at once, one per job, so a job's memory goes
+back to the system when it ends. Every failure ends the run instead of
+waiting forever, where `multiprocessing.Pool` would: a job that raises
+(`JobFailed`, with the child's traceback, even for an exception that does
+not pickle), and a child that dies without an answer, killed by the OOM
+killer or a signal (`ChildDied`). Ctrl-C goes to the parent alone (the
+children ignore SIGINT); the parent waits in short slices, so that the
+interrupt reaches it at once. On an interrupt, a failure, or a caller that
+stops reading, the children still running are killed: none outlives the
+run. The children forget the parent's process-wide limits (`--max-memory`'s
 watchdog thread is not in them); each search sets its own.
 """
 
@@ -18,7 +24,10 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import traceback
 from collections.abc import Callable, Generator
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
 from checker.explore.limits import stop_process_limits
@@ -26,18 +35,34 @@ from checker.explore.limits import stop_process_limits
 Result = TypeVar("Result")
 
 _WAIT_S = 0.2
-_job: Callable[[int], Any] | None = None  # the pool's job, inherited by its children
+_job: Callable[[int], Any] | None = None  # the running pool's job, inherited by its children
 
 
-def _child() -> None:
-    """A worker leaves Ctrl-C to the parent, which ends the pool."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+class JobFailed(RuntimeError):
+    """A job raised in its child; the message ends with the child's traceback."""
+
+
+class ChildDied(RuntimeError):
+    """A child ended without an answer (killed: by the OOM killer, a signal)."""
+
+
+def _child(i: int, conn: Connection) -> None:
+    """Job i, in a forked child: its answer, (True, result) or (False,
+    traceback text), goes back through `conn`."""
+    global _job
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's
     stop_process_limits()
-
-
-def _call(i: int) -> Any:
-    assert _job is not None
-    return _job(i)
+    job, _job = _job, None  # the parent's, not this process's
+    assert job is not None
+    try:
+        answer: tuple[bool, Any] = (True, job(i))
+    except BaseException:  # every failure goes back, as text
+        answer = (False, traceback.format_exc())
+    try:
+        conn.send(answer)
+    except Exception:  # a result that does not pickle
+        conn.send((False, traceback.format_exc()))
+    conn.close()
 
 
 def in_order(job: Callable[[int], Result], count: int,
@@ -52,17 +77,44 @@ def in_order(job: Callable[[int], Result], count: int,
         return
     if _job is not None:
         raise RuntimeError("one pool of forked jobs at a time")
-    _job = job  # set while the pool lives: a child started again reads it too
+    ctx = multiprocessing.get_context("fork")
+    running: dict[int, tuple[BaseProcess, Connection]] = {}
+    proc: BaseProcess
+    answers: dict[int, Any] = {}
+    started = 0
+    _job = job  # set while children are forked: each starts with it
     try:
-        pool = multiprocessing.get_context("fork").Pool(min(jobs, count), initializer=_child)
-        try:
-            waiting = [pool.apply_async(_call, (i,)) for i in range(count)]
-            for w in waiting:
-                while not w.ready():  # a short wait, so that Ctrl-C reaches this thread
-                    w.wait(_WAIT_S)
-                yield w.get()
-        finally:
-            pool.terminate()  # on Ctrl-C, a failed job, or a caller that stops reading
-            pool.join()
+        for want in range(count):
+            while want not in answers:
+                while started < count and len(running) < jobs:
+                    mine, theirs = ctx.Pipe(duplex=False)
+                    proc = ctx.Process(target=_child, args=(started, theirs), daemon=True,
+                                       name=f"migcheck-job-{started}")
+                    proc.start()
+                    theirs.close()
+                    running[started] = (proc, mine)
+                    started += 1
+                wait([conn for _, conn in running.values()], timeout=_WAIT_S)
+                for i, (proc, conn) in list(running.items()):
+                    if not conn.poll():
+                        continue
+                    try:
+                        ok, value = conn.recv()
+                    except EOFError:
+                        proc.join()
+                        raise ChildDied(f"job {i}: its process ended without an answer "
+                                        f"(exit status {proc.exitcode}; killed for memory?)"
+                                        ) from None
+                    del running[i]
+                    conn.close()
+                    proc.join()
+                    if not ok:
+                        raise JobFailed(f"job {i} failed in its process:\n{value}")
+                    answers[i] = value
+            yield answers.pop(want)
     finally:
         _job = None
+        for proc, conn in running.values():  # Ctrl-C, a failure, or a caller that stopped
+            proc.kill()
+            proc.join()
+            conn.close()

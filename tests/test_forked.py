@@ -1,14 +1,35 @@
-"""`checker.forked`: jobs on forked processes, their results in order."""
+"""`checker.forked`: jobs on forked processes, their results in order, and
+every failure ending the run (never a wait without end)."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from checker import forked
+from checker.forked import ChildDied, JobFailed
+
+
+@contextmanager
+def within(seconds: int) -> Iterator[None]:
+    """Fail, rather than hang, if the block takes longer than `seconds`."""
+    def expire(_signum: int, _frame: object) -> None:
+        raise TimeoutError(f"still waiting after {seconds} s")
+
+    before = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
 
 
 def _pid_after(i: int, count: int) -> tuple[int, int]:
@@ -17,10 +38,12 @@ def _pid_after(i: int, count: int) -> tuple[int, int]:
 
 
 def test_results_come_in_order_from_other_processes() -> None:
-    got = list(forked.in_order(lambda i: _pid_after(i, 6), 6, jobs=3))
+    with within(30):
+        got = list(forked.in_order(lambda i: _pid_after(i, 6), 6, jobs=3))
     assert [i for i, _ in got] == list(range(6))
     pids = {pid for _, pid in got}
-    assert os.getpid() not in pids and 1 < len(pids) <= 3
+    assert os.getpid() not in pids and len(pids) == 6  # a process a job
+    assert not multiprocessing.active_children()
 
 
 def test_one_job_runs_in_this_process() -> None:
@@ -28,16 +51,40 @@ def test_one_job_runs_in_this_process() -> None:
         [(i, os.getpid()) for i in range(3)]
 
 
-def test_a_failed_job_raises_in_the_parent_and_the_pool_ends() -> None:
-    def job(i: int) -> int:
-        if i == 2:
-            raise ValueError("job 2 failed")
-        return i
+class _TwoArgs(Exception):
+    """An exception pickle cannot rebuild (`cls(*args)` lacks an argument):
+    it made `multiprocessing.Pool` wait forever."""
 
-    with pytest.raises(ValueError, match="job 2 failed"):
-        list(forked.in_order(job, 4, jobs=2))
-    assert forked._job is None  # the next pool may start
+    def __init__(self, what: str, where: int) -> None:
+        super().__init__(f"{what} at {where}")
+
+
+def _fails(i: int) -> int:
+    if i == 2:
+        raise _TwoArgs("job 2 failed", 7)
+    return i
+
+
+@pytest.mark.parametrize("job, kind, text", [
+    (_fails, JobFailed, "_TwoArgs: job 2 failed at 7"),
+    (lambda i: threading.Lock() if i == 1 else i, JobFailed, "pickle"),  # the result
+    (lambda i: os.kill(os.getpid(), signal.SIGKILL) if i == 1 else i, ChildDied,
+     "ended without an answer"),
+], ids=["raises", "unpicklable-result", "killed"])
+def test_a_failure_ends_the_run_and_the_next_starts(job: object, kind: type[Exception],
+                                                    text: str) -> None:
+    with within(30), pytest.raises(kind, match=text):
+        list(forked.in_order(job, 4, jobs=2))  # type: ignore[arg-type]
+    assert forked._job is None and not multiprocessing.active_children()
     assert list(forked.in_order(lambda i: i * i, 3, jobs=2)) == [0, 1, 4]
+
+
+def test_a_reader_that_stops_kills_the_rest() -> None:
+    with within(30):
+        gen = forked.in_order(lambda i: time.sleep(0 if i == 0 else 60) or i, 3, jobs=3)
+        assert next(gen) == 0
+        gen.close()
+    assert not multiprocessing.active_children()
 
 
 def test_a_job_closes_over_what_cannot_be_pickled() -> None:

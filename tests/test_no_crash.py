@@ -331,7 +331,9 @@ LONG = ["specs/zsmalloc/migration.mig", "-s", "frees_vs_two_compactors"]
     ["check", *LONG, "--no-save", "--engine", "bmc", "--depth", "200"],
     ["prove", *LONG, "--seconds", "100"],
     ["doc", "specs/zsmalloc/migration.mig"],
-    ["mutate", *LONG, "-j", "2"],
+    # two baselines at once: the pool of forked children is running at the interrupt
+    ["mutate", "specs/zsmalloc/migration.mig", "-s", "two_compactors_vs_free", "-s",
+     "frees_vs_two_compactors", "-j", "2"],
     ["check", *LONG, "--no-save", "--store", "bitstate:24"],
     ["check", *LONG, "--no-save", "--simulate", "100000000", "--max-depth", "100000"],
     ["check", *LONG, "--no-save", "--swarm", "4", "--jobs", "2", "--store", "bitstate:24"],
@@ -346,6 +348,22 @@ def test_ctrl_c_exits_130_cleanly(args: list[str]) -> None:
     assert p.returncode == 130, out[-1000:] + err[-2000:]
     assert "migcheck: interrupted" in err
     assert "Traceback" not in err and "internal error" not in err, err[-2000:]
+    assert not _running_with(args), "a process of the command outlived it"
+
+
+def _running_with(args: list[str]) -> list[int]:
+    """The processes whose command line is `migcheck`'s with `args` (a
+    forked child has its parent's)."""
+    tail = "\0".join(["checker", *args, ""]).encode()
+    found = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit() and int(d.name) != os.getpid():
+            try:
+                if (d / "cmdline").read_bytes().endswith(tail):
+                    found.append(int(d.name))
+            except OSError:
+                continue
+    return found
 
 
 def test_an_interrupt_landing_in_a_finaliser_is_silent_and_sent_again(

@@ -16,7 +16,8 @@ it harmless (`checker.mutate.harmless`).
 The mutants share nothing, so `SuiteOptions.jobs` of them run at once, each
 in a forked process (`checker.forked`; `migcheck mutate` runs one per core).
 Their results come back in the mutants' order, and each search is the one a
-single process would run, so the report does not depend on the jobs.
+single process would run, so the report does not depend on the jobs (but
+for `max_seconds`, whose cuts depend on the machine's load).
 """
 
 from __future__ import annotations
@@ -185,11 +186,12 @@ def mutation_suite(spec: str, opts: SuiteOptions,
     def run(i: int) -> _Run:
         return _run_mutant(program, results[i].mutant, states, opts)
 
-    for r, done in zip(results, in_order(run, len(results), opts.jobs), strict=True):
-        r.outcome, r.kill, r.cut_short, r.error, r.states = (
-            done.outcome, done.kill, done.cut_short, done.error, done.states)
-        if on_result is not None:
-            on_result(r)
+    with closing(in_order(run, len(results), opts.jobs)) as runs:
+        for r, done in zip(results, runs, strict=True):
+            r.outcome, r.kill, r.cut_short, r.error, r.states = (
+                done.outcome, done.kill, done.cut_short, done.error, done.states)
+            if on_result is not None:
+                on_result(r)
     return report
 
 
