@@ -1,15 +1,16 @@
 """Independent jobs on forked processes, their results in order.
 
 Used where a command runs many whole searches that share nothing (`check
---swarm`, `mutate`): job i is one call `job(i)` in a child forked for it
-after `job` is set, so the child starts with the job (a closure over the
+--swarm`, `mutate`): job i is one call `job(i)` in one of `jobs` children
+forked after `job` is set, so they start with the job (a closure over the
 parsed spec, the compiled kernels, the imports): nothing crosses between
 the processes but the number i and what the job returns or raises, which
-comes back through a pipe, pickled, or as the text of its traceback.
+comes back through the child's pipe, pickled, or as the text of its
+traceback. A child runs job after job, so what a job loads once (numba, a
+compiled kernel) serves the next ones.
 
-At most `jobs` children run at once, one per job, so a job's memory goes
-back to the system when it ends. Every failure ends the run instead of
-waiting forever, where `multiprocessing.Pool` would: a job that raises
+Every failure ends the run instead of waiting forever, where
+`multiprocessing.Pool` would: a job that raises
 (`JobFailed`, with the child's traceback, even for an exception that does
 not pickle), and a child that dies without an answer, killed by the OOM
 killer or a signal (`ChildDied`). Ctrl-C goes to the parent alone (the
@@ -46,22 +47,28 @@ class ChildDied(RuntimeError):
     """A child ended without an answer (killed: by the OOM killer, a signal)."""
 
 
-def _child(i: int, conn: Connection) -> None:
-    """Job i, in a forked child: its answer, (True, result) or (False,
-    traceback text), goes back through `conn`."""
+def _answer(job: Callable[[int], Any], i: int) -> tuple[bool, Any]:
+    """(True, result) or (False, traceback text), never an exception."""
+    try:
+        return True, job(i)
+    except BaseException:  # every failure goes back, as text
+        return False, traceback.format_exc()
+
+
+def _worker(conn: Connection) -> None:
+    """A forked child: runs the job numbers it receives until it gets None,
+    sending back each answer (`_answer`)."""
     global _job
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's
     stop_process_limits()
     job, _job = _job, None  # the parent's, not this process's
     assert job is not None
-    try:
-        answer: tuple[bool, Any] = (True, job(i))
-    except BaseException:  # every failure goes back, as text
-        answer = (False, traceback.format_exc())
-    try:
-        conn.send(answer)
-    except Exception:  # a result that does not pickle
-        conn.send((False, traceback.format_exc()))
+    while (i := conn.recv()) is not None:
+        answer = _answer(job, i)
+        try:
+            conn.send(answer)
+        except Exception:  # a result that does not pickle
+            conn.send((False, traceback.format_exc()))
     conn.close()
 
 
@@ -78,24 +85,29 @@ def in_order(job: Callable[[int], Result], count: int,
     if _job is not None:
         raise RuntimeError("one pool of forked jobs at a time")
     ctx = multiprocessing.get_context("fork")
-    running: dict[int, tuple[BaseProcess, Connection]] = {}
-    proc: BaseProcess
+    workers: list[tuple[BaseProcess, Connection]] = []
+    busy: dict[int, int] = {}  # worker -> the job it runs
     answers: dict[int, Any] = {}
-    started = 0
-    _job = job  # set while children are forked: each starts with it
+    given = 0
+    _job = job  # set while the children are forked: each starts with it
     try:
+        for w in range(min(jobs, count)):
+            mine, theirs = ctx.Pipe()
+            proc: BaseProcess = ctx.Process(target=_worker, args=(theirs,), daemon=True,
+                                            name=f"migcheck-job-{w}")
+            proc.start()
+            theirs.close()
+            workers.append((proc, mine))
         for want in range(count):
             while want not in answers:
-                while started < count and len(running) < jobs:
-                    mine, theirs = ctx.Pipe(duplex=False)
-                    proc = ctx.Process(target=_child, args=(started, theirs), daemon=True,
-                                       name=f"migcheck-job-{started}")
-                    proc.start()
-                    theirs.close()
-                    running[started] = (proc, mine)
-                    started += 1
-                wait([conn for _, conn in running.values()], timeout=_WAIT_S)
-                for i, (proc, conn) in list(running.items()):
+                for w, (_, conn) in enumerate(workers):
+                    if w not in busy and given < count:
+                        conn.send(given)
+                        busy[w] = given
+                        given += 1
+                wait([workers[w][1] for w in busy], timeout=_WAIT_S)
+                for w, i in list(busy.items()):
+                    proc, conn = workers[w]
                     if not conn.poll():
                         continue
                     try:
@@ -105,16 +117,15 @@ def in_order(job: Callable[[int], Result], count: int,
                         raise ChildDied(f"job {i}: its process ended without an answer "
                                         f"(exit status {proc.exitcode}; killed for memory?)"
                                         ) from None
-                    del running[i]
-                    conn.close()
-                    proc.join()
+                    del busy[w]
                     if not ok:
                         raise JobFailed(f"job {i} failed in its process:\n{value}")
                     answers[i] = value
             yield answers.pop(want)
     finally:
         _job = None
-        for proc, conn in running.values():  # Ctrl-C, a failure, or a caller that stopped
-            proc.kill()
+        for proc, conn in workers:  # the end, Ctrl-C, a failure, or a reader that stopped
+            if proc.is_alive():
+                proc.kill()
             proc.join()
             conn.close()

@@ -42,7 +42,7 @@ def test_results_come_in_order_from_other_processes() -> None:
         got = list(forked.in_order(lambda i: _pid_after(i, 6), 6, jobs=3))
     assert [i for i, _ in got] == list(range(6))
     pids = {pid for _, pid in got}
-    assert os.getpid() not in pids and len(pids) == 6  # a process a job
+    assert os.getpid() not in pids and 1 < len(pids) <= 3
     assert not multiprocessing.active_children()
 
 
