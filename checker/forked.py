@@ -15,15 +15,18 @@ Every failure ends the run instead of waiting forever, where
 not pickle), and a child that dies without an answer, killed by the OOM
 killer or a signal (`ChildDied`). Ctrl-C goes to the parent alone (the
 children ignore SIGINT); the parent waits in short slices, so that the
-interrupt reaches it at once. On an interrupt, a failure, or a caller that
-stops reading, the children still running are killed: none outlives the
-run. The children forget the parent's process-wide limits (`--max-memory`'s
+interrupt reaches it at once. At the end, on an interrupt, a failure, or a
+caller that stops reading, the children are killed; and Linux kills them
+when the parent dies unawares (SIGTERM, SIGKILL: `_die_with`), so none
+outlives the run. The children forget the parent's process-wide limits (`--max-memory`'s
 watchdog thread is not in them); each search sets its own.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
 import signal
 import traceback
 from collections.abc import Callable, Generator
@@ -36,6 +39,7 @@ from checker.explore.limits import stop_process_limits
 Result = TypeVar("Result")
 
 _WAIT_S = 0.2
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _job: Callable[[int], Any] | None = None  # the running pool's job, inherited by its children
 
 
@@ -55,10 +59,25 @@ def _answer(job: Callable[[int], Any], i: int) -> tuple[bool, Any]:
         return False, traceback.format_exc()
 
 
-def _worker(conn: Connection) -> None:
+def _die_with(parent: int) -> None:
+    """Ask Linux to kill this child when its parent dies, however it dies
+    (SIGTERM, SIGKILL, the OOM killer: no `finally` of the parent's runs
+    then), and end at once if the parent is already gone. Elsewhere, and if
+    prctl is missing, the parent's own cleanup is all there is."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the request
+        os._exit(1)
+
+
+def _worker(conn: Connection, parent: int) -> None:
     """A forked child: runs the job numbers it receives until it gets None,
     sending back each answer (`_answer`)."""
     global _job
+    _die_with(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's
     stop_process_limits()
     job, _job = _job, None  # the parent's, not this process's
@@ -93,8 +112,8 @@ def in_order(job: Callable[[int], Result], count: int,
     try:
         for w in range(min(jobs, count)):
             mine, theirs = ctx.Pipe()
-            proc: BaseProcess = ctx.Process(target=_worker, args=(theirs,), daemon=True,
-                                            name=f"migcheck-job-{w}")
+            proc: BaseProcess = ctx.Process(target=_worker, args=(theirs, os.getpid()),
+                                            daemon=True, name=f"migcheck-job-{w}")
             proc.start()
             theirs.close()
             workers.append((proc, mine))

@@ -6,15 +6,19 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 from checker import forked
 from checker.forked import ChildDied, JobFailed
+from tests.conftest import ROOT
 
 
 @contextmanager
@@ -95,3 +99,50 @@ def test_a_job_closes_over_what_cannot_be_pickled() -> None:
             return 7 + i
 
     assert list(forked.in_order(job, 2, jobs=2)) == [7, 8]
+
+
+PARENT = """
+import sys, time
+from checker import forked
+for _ in forked.in_order(lambda i: time.sleep(120) or i, 2, jobs=2):
+    pass
+"""
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:  # the parent pid: field 4 of stat
+                found.append(int(d.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="Linux only")
+def test_children_die_with_a_parent_killed_unawares() -> None:
+    """SIGKILL runs no `finally`: the children go because Linux kills them
+    when their parent dies (prctl PR_SET_PDEATHSIG)."""
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 30
+        while len(children := _children_of(parent.pid)) < 2:
+            assert time.monotonic() < deadline, "the children did not start"
+            time.sleep(0.05)
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{c}").exists() and "Z" not in _state(c) for c in children):
+        assert time.monotonic() < deadline, f"children {children} outlived their parent"
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
