@@ -69,7 +69,7 @@ from checker.vm.levels import (
 from checker.vm.machine import Machine
 from checker.vm.program import META_FIN, META_INV, META_NACTIONS, Program, compile_program
 from checker.vm.search import CHECK_EVERY, finish, words_of_packed
-from checker.vm.store import Store, table_full, table_room
+from checker.vm.store import Store, doubled, table_full, table_room
 
 _WAIT_S = 0.05
 # What a part's outboxes hold (bytes): a level is expanded in rounds of at
@@ -172,14 +172,10 @@ def part_full(nparts: int) -> str:
             f"its {nparts} parts")
 
 
-def _doubled(a: np.ndarray) -> np.ndarray:
-    out = np.zeros((2 * a.shape[0], *a.shape[1:]), dtype=a.dtype)
-    out[: a.shape[0]] = a
-    return out
-
-
 class _Part:
     """One part's arrays (grown by doubling) and scalars (`sc`, the P_* indices)."""
+
+    PER_STATE = ("store", "parent", "key", "flags", "nsucc")  # one entry a stored state
 
     def __init__(self, prog: Program, me: int, nparts: int, record: bool):
         nw = prog.layout.nwords
@@ -232,8 +228,7 @@ class _Part:
         n = self.n
         extra = 0
         if n >= len(self.store):
-            extra += 2 * (self.store.nbytes + self.parent.nbytes + self.key.nbytes
-                          + self.flags.nbytes + self.nsucc.nbytes)
+            extra += 2 * sum(getattr(self, a).nbytes for a in self.PER_STATE)
         if n - self.sc[PK.P_NEWLO] >= len(self.lkey):
             extra += 2 * self.lkey.nbytes
         if table_full(n, len(self.table)):
@@ -245,30 +240,26 @@ class _Part:
     def grow(self) -> None:
         n = self.n
         if n >= len(self.store):
-            self.store = _doubled(self.store)
-            self.parent = _doubled(self.parent)
-            self.key = _doubled(self.key)
-            self.flags = _doubled(self.flags)
-            self.nsucc = _doubled(self.nsucc)
+            self._double_states()
         if table_full(n, len(self.table)):
             self.table = np.zeros(2 * len(self.table), dtype=np.int64)
             PK.rehash_part(self.table, self.store, n)
         if n - self.sc[PK.P_NEWLO] >= len(self.lkey):
-            self.lkey = _doubled(self.lkey)
+            self.lkey = doubled(self.lkey)
         if self.sc[PK.P_RECORD] and self.sc[PK.P_EDGES] >= len(self.edges):
-            self.edges = _doubled(self.edges)
+            self.edges = doubled(self.edges)
         if self.sc[PK.P_NINV] >= len(self.inv):
-            self.inv = _doubled(self.inv)
+            self.inv = doubled(self.inv)
         self.set_grow_at()
+
+    def _double_states(self) -> None:
+        for a in self.PER_STATE:
+            setattr(self, a, doubled(getattr(self, a)))
 
     def reserve(self, n: int) -> None:
         """Room for `n` states, before they are written in."""
         while n > len(self.store):
-            self.store = _doubled(self.store)
-            self.parent = _doubled(self.parent)
-            self.key = _doubled(self.key)
-            self.flags = _doubled(self.flags)
-            self.nsucc = _doubled(self.nsucc)
+            self._double_states()
         size = len(self.table)
         while n > 0 and table_full(n - 1, size):
             size *= 2
@@ -345,8 +336,8 @@ class _Search:
             chain = [self.state(p, i)]
             gid = int(p.parent[i])
             while gid >= 0:
-                q = self.parts[gid % len(self.parts)]
-                j = gid // len(self.parts)
+                w, j = PK.gid_split(gid, len(self.parts))
+                q = self.parts[w]
                 chain.append(self.state(q, j))
                 gid = int(q.parent[j])
             chain.reverse()
@@ -505,7 +496,7 @@ class _Search:
                 to_p = owner[dst] == p.me
                 e = int(to_p.sum())
                 while len(p.edges) < e + 1:
-                    p.edges = _doubled(p.edges)
+                    p.edges = doubled(p.edges)
                 p.edges[:e, 0] = gid[src[to_p]]
                 p.edges[:e, 1] = local[dst[to_p]]
                 p.sc[PK.P_EDGES] = e

@@ -69,6 +69,12 @@ def gid_of(part: int, index: int, nparts: int) -> int:
     return index * nparts + part
 
 
+@njit(cache=True, inline="always")
+def gid_split(gid: int, nparts: int) -> tuple[int, int]:
+    """The part and the index of global id `gid` (`gid_of`'s inverse)."""
+    return gid % nparts, gid // nparts
+
+
 def part_states(nparts: int) -> int:
     """The most states a part of `nparts` may store: its global ids stay
     below `GID_LIMIT`. Hash partitioning fills the parts evenly, so the
@@ -308,7 +314,11 @@ def gather_part(store: np.ndarray, parent: np.ndarray, dense: np.ndarray, flat: 
         for w in range(store.shape[1]):
             gstore[d, w] = store[i, w]
         g = parent[i]
-        gparent[d] = 0 if g < 0 else flat[offs[g % nparts] + g // nparts]
+        if g < 0:
+            gparent[d] = 0
+        else:
+            q, j = gid_split(g, nparts)
+            gparent[d] = flat[offs[q] + j]
 
 
 @njit(cache=True, nogil=True)
@@ -320,7 +330,8 @@ def map_steps(edges: np.ndarray, count: int, dense: np.ndarray, flat: np.ndarray
     for k in range(count):
         g = edges[k, 0]
         j = edges[k, 1]
-        src = flat[offs[g % nparts] + g // nparts]
+        q, i = gid_split(g, nparts)
+        src = flat[offs[q] + i]
         dst = dense[j] if j < dense.shape[0] else n
         if src >= n or dst >= n:
             out[k, 0] = -1

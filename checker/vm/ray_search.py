@@ -292,7 +292,7 @@ class PartWorker:
         p = self._part()
         n = len(saved["store"])
         cap = 1 << max(10, n.bit_length())
-        for name in ("store", "parent", "key", "flags", "nsucc"):
+        for name in Part.PER_STATE:
             a = getattr(p, name)
             new = np.zeros((cap, *a.shape[1:]), dtype=a.dtype)
             new[:n] = saved[name]
@@ -304,7 +304,7 @@ class PartWorker:
         PK.rehash_part(p.table, p.store, n)
         e = len(saved["edges"])
         if p.sc[PK.P_RECORD]:
-            p.edges = np.zeros((max(2 * e, 1024), 2), dtype=np.int32)
+            p.edges = np.zeros((max(2 * e, 1024), 2), dtype=p.edges.dtype)
             p.edges[:e] = saved["edges"]
         p.fired[:] = saved["fired"]
         p.covered[:] = saved["covered"]
@@ -606,7 +606,8 @@ class _Search:
             nparts = len(self.actors)
             gid = PK.gid_of(part, i, nparts)
             while gid >= 0:
-                row, gid = self.get(self.actors[gid % nparts].entry.remote(gid // nparts))
+                w, j = PK.gid_split(gid, nparts)
+                row, gid = self.get(self.actors[w].entry.remote(j))
                 chain.append(self.state_of(row))
             chain.reverse()
             return chain
