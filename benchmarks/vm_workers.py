@@ -9,9 +9,9 @@ of --workers the scenario is checked in this process with N workers
 (`checker.vm.search.vm_bfs`), run first. With --jit the workers run the
 JIT's code from the first state (`--engine jit --workers N`) and the
 baseline is `--engine jit` on one thread (`llvm_search.jit_bfs`). --store
-picks the store form of every run (default auto, as the command line: the
-single-threaded search moves wide states to the tree store, which the
-workers lack). Every run must report the same
+picks the store form of every run (default auto, as the command line:
+wide states move to the tree store past 256 MiB, the single search's
+whole and each worker's own past its share). Every run must report the same
 verdict, states, transitions and depth (the script says so if not).
 "seconds" is the search alone, the livelock pass (on by default, as in
 the command line; --no-livelock to skip it) is reported apart. The numba

@@ -29,19 +29,25 @@ from tests.test_vm import SETTINGS, SPECS, SPINNING, WAITER, _build, _figures, _
 from tests.test_vm_workers_default import COUNTERS
 
 CAP = 1500  # --max-states of the comparison on the spec scenarios
-# Workers, and their outboxes' bytes: 3 workers get the least room there is
-# (4 states' successors an owner), so that their levels run in many rounds,
-# each stopping mid-frontier (`parallel.OUT_BYTES`).
-WORKERS = ((2, parallel.OUT_BYTES), (3, 1))
+# Workers, their outboxes' bytes, and their store. 3 workers get the least
+# room there is (4 states' successors an owner), so that their levels run
+# in many rounds, each stopping mid-frontier (`parallel.OUT_BYTES`). The
+# store: dense rows; the tree from the first state; and "auto" with room
+# for 4 states at first and a switch past 4 KiB, so that each part of rows
+# wider than `TIGHT_WORDS` moves from dense rows to its tree at one of its
+# first growths, mid-round (tight rows stay dense).
+WORKERS = ((2, parallel.OUT_BYTES, "dense"), (3, 1, "tree"), (2, 1, "auto"))
 FEW = settings(SETTINGS, max_examples=30)
 
 
 def same_as_python(ts: TransitionSystem, opts: CheckOptions) -> None:
     want = _figures(check(ts, opts))
-    for n, out_bytes in WORKERS:
-        with mock.patch.object(parallel, "OUT_BYTES", out_bytes):
-            got = _figures(check(ts, opts, engine=parallel_bfs(n)))
-        assert got == want, (ts.scenario, n)
+    for n, out_bytes, form in WORKERS:
+        with mock.patch.object(parallel, "OUT_BYTES", out_bytes), \
+                mock.patch.object(parallel, "FIRST_CAP", 4), \
+                mock.patch.object(parallel, "TREE_AT_BYTES", 4096):
+            got = _figures(check(ts, opts.store_form(form), engine=parallel_bfs(n)))
+        assert got == want, (ts.scenario, n, form)
 
 
 def test_small_outboxes_take_rounds(tmp_path: Path) -> None:

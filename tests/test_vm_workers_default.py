@@ -18,16 +18,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 
+from checker.explore.codegen import Packing
 from checker.explore.common import StateGraph
 from checker.explore.options import CheckOptions
 from checker.explore.run import check
 from checker.ir.nodes import TransitionSystem
-from checker.vm import parallel_kernel, tiered
-from checker.vm.layout import NotSupported
+from checker.vm import parallel, parallel_kernel, tiered
+from checker.vm.layout import TIGHT_WORDS, NotSupported
 from checker.vm.parallel import parallel_bfs
+from checker.vm.program import compile_program
 from checker.vm.tiered import tiered_bfs
 from tests.conftest import ROOT
 from tests.heap_programs import arith_programs, heap_programs
@@ -37,7 +40,6 @@ from tests.test_vm_jit import own_cache  # noqa: F401  (a fixture)
 from tests.test_vm_tiered import BROKEN_WITH_SUCCESSORS, _with_path
 
 CAP = 1500
-# The parts' store: `one_worker_because` lets any row through.
 DENSE = CheckOptions().store_form("dense")
 FEW = settings(SETTINGS, max_examples=20)
 
@@ -223,34 +225,66 @@ def test_a_full_part_ends_the_search_as_incomplete(tmp_path: Path,
 def test_options_the_workers_lack_keep_one(tmp_path: Path) -> None:
     ts = _build(tmp_path, COUNTERS.replace("248", "20"))
     for opts, why in ((DENSE.reduced().livelock(False), "partial-order reduction"),
-                      (DENSE.checkpointed(str(tmp_path / "ck")), "--checkpoint"),
-                      (CheckOptions().store_form("tree"), "the tree store")):
+                      (DENSE.checkpointed(str(tmp_path / "ck")), "--checkpoint")):
         r = check(ts, opts, engine=tiered_bfs(1, workers=2))
         assert not r.stats.workers and why in r.stats.one_worker, opts
-    r = check(ts, DENSE, engine=tiered_bfs(1, workers=2))
-    assert (len(r.stats.workers), r.stats.one_worker) == (2, "")
+    for form in ("dense", "tree", "auto"):
+        r = check(ts, CheckOptions().store_form(form), engine=tiered_bfs(1, workers=2))
+        assert (len(r.stats.workers), r.stats.one_worker) == (2, ""), form
 
 
-def test_a_wide_row_under_store_auto_stays_on_one(tmp_path: Path) -> None:
-    """`--store auto` keeps a wide row in the tree past 256 MiB, which the
-    parts lack: one worker, unless the store is dense."""
-    ts = _scenarios(ROOT / "specs" / "zsmalloc" / "isolation_wide.mig")[0]  # 3 words a row
-    r = check(ts, CheckOptions(), engine=tiered_bfs(1, workers=2))
-    assert not r.stats.workers
-    assert r.stats.one_worker.startswith("states of 3 words go to the tree store")
-    assert check(ts, DENSE, engine=tiered_bfs(1, workers=2)).stats.workers
+@pytest.mark.parametrize("spec", ["zsmalloc/isolation_wide.mig", "zsmalloc/migration.mig"])
+def test_the_hand_over_into_tree_parts(spec: str) -> None:
+    """The Python engine's states go into each part's tree store (`--store
+    tree`: `Part.fill`), at every hand-over point, on rows of 3 words and
+    of the specs' widest."""
+    for ts in _scenarios(ROOT / "specs" / spec):
+        if not ts.warnings:
+            same_as_python(ts, CheckOptions().store_form("tree").max_states(CAP))
+
+
+def test_wide_rows_move_to_the_parts_trees(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under `--store auto`, a part of rows wider than `TIGHT_WORDS` words
+    moves from dense rows to its tree store past its share of
+    `TREE_AT_BYTES` (here 4 KiB, with room for 4 states at first): every
+    part moves once, mid-search, with the states it held, and the result
+    is the single-threaded search's. Rows of at most `TIGHT_WORDS` words
+    stay dense, as in the single-threaded store."""
+    moved: list[tuple[int, int]] = []
+    to_tree = parallel.Part._to_tree
+
+    def spy(self: parallel.Part, rows: np.ndarray) -> None:
+        moved.append((self.me, len(rows)))
+        to_tree(self, rows)
+
+    monkeypatch.setattr(parallel, "FIRST_CAP", 4)
+    monkeypatch.setattr(parallel, "TREE_AT_BYTES", 4096)
+    monkeypatch.setattr(parallel.Part, "_to_tree", spy)
+    ts = _scenarios(ROOT / "specs" / "zsmalloc" / "isolation_wide.mig")[5]  # 3 words a row
+    assert compile_program(ts, Packing.of(ts)).layout.nwords > TIGHT_WORDS
+    want = _with_path(check(ts, CheckOptions()))
+    for w in (2, 3):
+        moved.clear()
+        r = check(ts, CheckOptions(), engine=tiered_bfs(1, workers=w))
+        assert _with_path(r) == want and len(r.stats.workers) == w
+        assert sorted(me for me, _ in moved) == list(range(w))
+        assert all(n > 0 for _, n in moved), moved  # with states in it: mid-search
     tight = _build(tmp_path, COUNTERS.replace("248", "20"))
-    assert check(tight, CheckOptions(), engine=tiered_bfs(1, workers=2)).stats.workers
+    moved.clear()
+    r = check(tight, CheckOptions(), engine=tiered_bfs(1, workers=2))
+    assert r.stats.states == 42 ** 2 and len(r.stats.workers) == 2 and moved == []
 
 
 # ---------------------------------------------------------------- the JIT's workers
 
 
 def same_on_jit_workers(ts: TransitionSystem, opts: CheckOptions) -> None:
+    """2 workers with their rows dense, 3 with them in their trees."""
     want = _with_path(check(ts, opts))
-    for w in (2, 3):
-        assert _with_path(check(ts, opts, engine=parallel_bfs(w, jit_after=0))) == want, \
-            (ts.scenario, w)
+    for w, form in ((2, "dense"), (3, "tree")):
+        got = check(ts, opts.store_form(form), engine=parallel_bfs(w, jit_after=0))
+        assert _with_path(got) == want, (ts.scenario, w)
 
 
 @pytest.mark.parametrize("spec", ["shapes/lost_wakeup.mig", "zsmalloc/isolation_wide.mig",

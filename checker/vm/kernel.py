@@ -270,7 +270,7 @@ def tree_room(lk: np.ndarray, nk: np.ndarray, rk: np.ndarray, count: np.ndarray,
                 and count[2] + 1 <= rk.shape[0])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # a part of the multi-core search moves to its tree in its thread
 def tree_put_rows(left: np.ndarray, right: np.ndarray, table: np.ndarray, rk: np.ndarray,
                   rs: np.ndarray, lk: np.ndarray, ls: np.ndarray, nk: np.ndarray,
                   ns: np.ndarray, count: np.ndarray, rows: np.ndarray, first: int, leaf: int,

@@ -29,6 +29,12 @@ past the point where a violation stops the search, so then the marks go
 back to those before the level and the states before that point are
 expanded again, only to mark them (`replay`).
 
+A part keeps its rows as `store.Store` keeps the single-threaded search's:
+dense, or in a tree store of its own (`--store tree`, or `--store auto`
+past the part's share of `TREE_AT_BYTES` for rows wider than
+`TIGHT_WORDS`), whose root ids are the part's indices; the kernels decode
+a row to expand it.
+
 The state graph for the livelock pass is recorded too (each step as the
 parent's global id and the local index of the target); at the end, every
 state is numbered in the single-threaded search's order and the arrays
@@ -53,7 +59,7 @@ from checker.explore.result import Stats, Violation
 from checker.explore.run import Search
 from checker.vm import kernel as K
 from checker.vm import parallel_kernel as PK
-from checker.vm.layout import TIGHT_WORDS, NotSupported, Words
+from checker.vm.layout import NotSupported, Words
 from checker.vm.levels import (
     Candidate,
     Stop,
@@ -69,13 +75,25 @@ from checker.vm.levels import (
 from checker.vm.machine import Machine
 from checker.vm.program import META_FIN, META_INV, META_NACTIONS, Program, compile_program
 from checker.vm.search import CHECK_EVERY, finish, words_of_packed
-from checker.vm.store import Store, doubled, table_full, table_room
+from checker.vm.store import (
+    TREE_AT_BYTES,
+    Store,
+    decoded,
+    doubled,
+    table_full,
+    table_room,
+    tree_entries,
+    tree_of,
+    wants_tree,
+)
+from checker.vm.treestore import TreeStore
 
 _WAIT_S = 0.05
 # What a part's outboxes hold (bytes): a level is expanded in rounds of at
 # most this much per part, each round's rows then stored by their owners,
 # so the exchange needs no memory in proportion to a level.
 OUT_BYTES = 8 << 20
+FIRST_CAP = 1 << 10  # a part's room for states at first (doubled as it fills)
 
 
 @dataclass(frozen=True)
@@ -128,11 +146,8 @@ def parallel_bfs(workers: int, jit_after: int | None = None) -> Search:
 def one_worker_because(c: Compiled, budget: Budget, prog: Program) -> str | None:
     """Why the default search must stay on one worker, if it must: the
     scenario needs what the workers lack (`WARN_ON()` sites, symmetry,
-    --por, --checkpoint; see `parallel_bfs`), or their store, dense rows,
-    is not the one the single-threaded search would keep (asked for, or
-    chosen by `--store auto` for a row of at most `TIGHT_WORDS` words: a
-    wider row goes to the tree store past 256 MiB, at a quarter of the
-    dense bytes or less, which the parts do not have)."""
+    --por, --checkpoint; see `parallel_bfs`), or a state may have more
+    successors than a key can number."""
     opts = budget.opts
     if c.ts.warnings:
         return "WARN_ON() sites"
@@ -142,12 +157,7 @@ def one_worker_because(c: Compiled, budget: Budget, prog: Program) -> str | None
         return "partial-order reduction"
     if opts.checkpoint is not None:
         return "--checkpoint"
-    if (why := PK.keys_too_narrow(prog)) is not None:
-        return why
-    if opts.store == "tree" or (opts.store == "auto" and prog.layout.nwords > TIGHT_WORDS):
-        return (f"states of {prog.layout.nwords} words go to the tree store, which the "
-                "workers lack (--store dense: on the workers, at about 4x the bytes a state)")
-    return None
+    return PK.keys_too_narrow(prog)
 
 
 def parallel_resume(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
@@ -173,17 +183,24 @@ def part_full(nparts: int) -> str:
 
 
 class _Part:
-    """One part's arrays (grown by doubling) and scalars (`sc`, the P_* indices)."""
+    """One part's arrays (grown by doubling) and scalars (`sc`, the P_* indices).
+    Its rows are dense (`store` and `table`) or, in `form` "tree" or past
+    its share of `TREE_AT_BYTES` in "auto", in a tree store (`tree`), as
+    `store.Store` keeps the single-threaded search's."""
 
-    PER_STATE = ("store", "parent", "key", "flags", "nsucc")  # one entry a stored state
+    PER_STATE = ("parent", "key", "flags", "nsucc")  # one entry a stored state, either form
 
-    def __init__(self, prog: Program, me: int, nparts: int, record: bool):
+    def __init__(self, prog: Program, me: int, nparts: int, record: bool, form: str = "dense"):
         nw = prog.layout.nwords
-        cap = 1 << 10
+        cap = FIRST_CAP
         self.me = me
         self.m = Machine(prog)
         self.nparts = nparts
-        self.store = np.zeros((cap, nw), dtype=np.int64)
+        self.form = form
+        self.store = np.zeros((cap, nw), dtype=np.int64)  # the rows, dense
+        self.tree: TreeStore | None = None  # the rows, in tree form
+        self._no_tree = TreeStore(1)  # typed placeholders for the kernels in dense form
+        self.cur = np.zeros(nw, dtype=np.int64)  # a row decoded from the tree
         self.parent = np.zeros(cap, dtype=np.int32)  # the parent's global id (-1: none)
         self.key = np.zeros(cap, dtype=np.int32)  # the state's rank in its level, once ranked
         self.flags = np.zeros(cap, dtype=np.uint8)
@@ -206,6 +223,8 @@ class _Part:
         self.sc[PK.P_INV] = prog.meta[META_INV]
         self.sc[PK.P_FIN] = prog.meta[META_FIN]
         self.sc[PK.P_RECORD] = record
+        if self._wants_tree(0):  # --store tree
+            self._to_tree(self.store[:0])
         self.set_grow_at()
         self.levels: list[int] = [0]  # where each level's states begin in the store
         self.sorted = np.zeros(0, dtype=np.int64)  # the new level's keys, sorted
@@ -220,30 +239,107 @@ class _Part:
         """Whether the part holds `part_states`: the search must stop."""
         return self.n >= PK.part_states(self.nparts)
 
+    # ------------------------------------------------------------ rows
+
+    def row(self, i: int) -> Words:
+        """State i's words (a copy in tree form)."""
+        return self.store[i] if self.tree is None else self.tree.get(i)
+
+    def rows(self, n: int) -> Words:
+        """States 0..n-1 as a dense array (a view if dense; the tree's decoded)."""
+        return self.store[:n] if self.tree is None else decoded(self.tree, n)
+
+    def rows_at(self, indices: Words) -> Words:
+        """The rows of states `indices`, as a new array."""
+        if self.tree is None:
+            return self.store[indices]
+        out = np.zeros((len(indices), self.cur.shape[0]), dtype=np.int64)
+        for k, i in enumerate(indices.tolist()):
+            out[k] = self.tree.get(i)
+        return out
+
+    def tree_args(self) -> tuple[np.ndarray, ...]:
+        """The tree's arrays as the kernels take them (placeholders if
+        dense); taken afresh after every `grow`, which may replace them."""
+        return (self.tree or self._no_tree).kernel_args()
+
+    def fill(self, rows: Words) -> None:
+        """The part's first states, `rows` in index order (their parents,
+        keys and flags are the caller's to set, after `reserve`)."""
+        m = len(rows)
+        self.reserve(m)
+        if self._wants_tree(max(m - 1, 0)):
+            self._to_tree(rows)
+        else:
+            while m > len(self.store):
+                self.store = doubled(self.store)
+            size = len(self.table)
+            while m > 0 and table_full(m - 1, size):
+                size *= 2
+            self.table = np.zeros(size, dtype=np.int64)
+            self.store[:m] = rows
+            PK.rehash_part(self.table, self.store, m)
+        self.sc[PK.P_N] = m
+        self.set_grow_at()
+
+    def _wants_tree(self, n: int) -> bool:
+        """Whether state n goes to the tree: this part's share of the
+        single-threaded search's switch (`store.wants_tree`)."""
+        return wants_tree(self.form, self.cur.shape[0], n, TREE_AT_BYTES // self.nparts)
+
+    def _to_tree(self, rows: Words) -> None:
+        """The rows, in order, into a tree store (their indices stay); the
+        dense arrays go."""
+        self.tree = tree_of(rows)
+        self.sc[PK.P_TREE_LEAF], self.sc[PK.P_TREE_NODE] = tree_entries(self.tree)
+        self.sc[PK.P_TREE] = 1
+        self.store = np.zeros((1, self.cur.shape[0]), dtype=np.int64)
+        self.table = np.zeros(2, dtype=np.int64)
+
+    # ------------------------------------------------------------ growth
+
     def set_grow_at(self) -> None:
-        self.sc[PK.P_GROW_AT] = min(len(self.store), table_room(len(self.table)),
-                                    PK.part_states(self.nparts))
+        at = min(len(self.parent), PK.part_states(self.nparts))
+        if self.tree is None:
+            at = min(at, len(self.store), table_room(len(self.table)))
+        self.sc[PK.P_GROW_AT] = at
 
     def growth_bytes(self) -> int:
+        """What the next `grow` allocates (an upper bound when it moves to
+        the tree: the tree of the rows stored so far)."""
         n = self.n
         extra = 0
-        if n >= len(self.store):
+        if n >= len(self.parent):
             extra += 2 * sum(getattr(self, a).nbytes for a in self.PER_STATE)
+        if self.tree is not None:
+            extra += self.tree.growth_bytes(1)
+        elif self._wants_tree(n):
+            extra += self.store[:n].nbytes
+        else:
+            if n >= len(self.store):
+                extra += 2 * self.store.nbytes
+            if table_full(n, len(self.table)):
+                extra += 2 * self.table.nbytes
         if n - self.sc[PK.P_NEWLO] >= len(self.lkey):
             extra += 2 * self.lkey.nbytes
-        if table_full(n, len(self.table)):
-            extra += 2 * self.table.nbytes
         if self.sc[PK.P_RECORD] and self.sc[PK.P_EDGES] >= len(self.edges):
             extra += 2 * self.edges.nbytes
         return extra
 
     def grow(self) -> None:
         n = self.n
-        if n >= len(self.store):
+        if n >= len(self.parent):
             self._double_states()
-        if table_full(n, len(self.table)):
-            self.table = np.zeros(2 * len(self.table), dtype=np.int64)
-            PK.rehash_part(self.table, self.store, n)
+        if self.tree is None and self._wants_tree(n):
+            self._to_tree(self.store[:n])
+        if self.tree is not None:
+            self.tree.reserve(1)  # doubles each table without room for one more state
+        else:
+            if n >= len(self.store):
+                self.store = doubled(self.store)
+            if table_full(n, len(self.table)):
+                self.table = np.zeros(2 * len(self.table), dtype=np.int64)
+                PK.rehash_part(self.table, self.store, n)
         if n - self.sc[PK.P_NEWLO] >= len(self.lkey):
             self.lkey = doubled(self.lkey)
         if self.sc[PK.P_RECORD] and self.sc[PK.P_EDGES] >= len(self.edges):
@@ -257,20 +353,30 @@ class _Part:
             setattr(self, a, doubled(getattr(self, a)))
 
     def reserve(self, n: int) -> None:
-        """Room for `n` states, before they are written in."""
-        while n > len(self.store):
+        """Room for `n` states' parents, keys, flags and counts (`fill`
+        stores their rows)."""
+        while n > len(self.parent):
             self._double_states()
-        size = len(self.table)
-        while n > 0 and table_full(n - 1, size):
-            size *= 2
-        self.table = np.zeros(size, dtype=np.int64)
-        self.set_grow_at()
+
+    def keep_rows_only(self) -> None:
+        """Drop what only a search needs (the table, keys, counts, flags,
+        outboxes, steps): a finished search's result keeps the rows and
+        parents (`_Numbered`)."""
+        self.table = np.zeros(2, dtype=np.int64)
+        for a in ("key", "nsucc", "flags", "lkey", "inv"):
+            setattr(self, a, np.zeros(0, dtype=getattr(self, a).dtype))
+        self.out_rows = np.zeros((self.nparts, 0, self.cur.shape[0]), dtype=np.int64)
+        self.out_key = self.out_par = np.zeros((self.nparts, 0), dtype=np.int64)
+        self.edges = np.zeros((0, 2), dtype=np.int32)
+        if self.tree is not None:  # only a put reads the hash indexes
+            self.tree.slots = [np.zeros(2, dtype=np.int32) for _ in self.tree.slots]
 
     def nbytes(self) -> int:
         """The memory this part's arrays hold."""
-        return sum(a.nbytes for a in (self.store, self.parent, self.key, self.flags,
-                                      self.nsucc, self.lkey, self.table, self.edges, self.inv,
-                                      self.ev, self.out_rows, self.out_key, self.out_par))
+        arrays = (self.store, self.parent, self.key, self.flags, self.nsucc, self.lkey,
+                  self.table, self.edges, self.inv, self.ev, self.out_rows, self.out_key,
+                  self.out_par)
+        return sum(a.nbytes for a in arrays) + (self.tree.nbytes() if self.tree else 0)
 
     def out_growth_bytes(self) -> int:
         return self.out_rows.nbytes + self.out_key.nbytes + self.out_par.nbytes
@@ -312,7 +418,8 @@ class _Search:
         self.jit_after = jit_after
         if (why := PK.keys_too_narrow(self.prog)) is not None:
             raise NotSupported(why)
-        self.parts = [_Part(self.prog, w, workers, graph is not None) for w in range(workers)]
+        self.parts = [_Part(self.prog, w, workers, graph is not None, budget.opts.store)
+                      for w in range(workers)]
         self.halt = threading.Event()
         self.lock = threading.Lock()
         self.limit: str | None = None
@@ -329,7 +436,7 @@ class _Search:
     # ------------------------------------------------------------ states and paths
 
     def state(self, p: _Part, i: int) -> int:
-        return self.prog.layout.int_of(p.store[i])
+        return self.prog.layout.int_of(p.row(i))
 
     def path(self, p: _Part, i: int) -> Callable[[], list[int]]:
         def build() -> list[int]:
@@ -373,10 +480,10 @@ class _Search:
         m = p.m
         k = self.kernels
         while True:
-            r = k.expand_part(k.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, p.store, p.key,
-                              p.flags, p.nsucc, p.sc, m.out, m.out_act, m.faults, m.bufs,
-                              m.regs, m.pend, p.fired, p.covered, p.out_rows, p.out_key,
-                              p.out_par, p.out_n, p.ev, p.me)
+            r = k.expand_part(k.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, p.store,
+                              p.tree_args(), p.cur, p.key, p.flags, p.nsucc, p.sc, m.out,
+                              m.out_act, m.faults, m.bufs, m.regs, m.pend, p.fired, p.covered,
+                              p.out_rows, p.out_key, p.out_par, p.out_n, p.ev, p.me)
             if r == PK.DONE:
                 return
             if r == PK.LIMITS:
@@ -395,8 +502,8 @@ class _Search:
             p.sc[PK.P_IPOS] = 0
             count = int(src.out_n[p.me])
             while True:
-                r = k.insert_part(k.code, g.slots, g.aux, p.store, p.parent, p.lkey, p.flags,
-                                  p.nsucc, p.table, p.sc, src.out_rows[p.me], src.out_key[p.me],
+                r = k.insert_part(k.code, g.slots, g.aux, p.store, p.tree_args(), p.parent,
+                                  p.lkey, p.flags, p.nsucc, p.table, p.sc, src.out_rows[p.me], src.out_key[p.me],
                                   src.out_par[p.me], count, m.bufs, m.regs, m.pend, p.covered,
                                   p.inv, p.edges)
                 if r == PK.DONE:
@@ -439,10 +546,8 @@ class _Search:
         c, out = self.c, self.out
         init = self.prog.layout.words_of(c.initial)
         p0 = self.parts[PK.owner_of_row(init, len(self.parts))]
-        p0.store[0] = init
+        p0.fill(init.reshape(1, -1))
         p0.parent[0] = -1
-        K.find(p0.table, p0.store, init, 0)
-        p0.sc[PK.P_N] = 1
         for p in self.parts:
             p.levels[0] = 0
         self.stats.states = 1
@@ -481,14 +586,11 @@ class _Search:
         flagged[:start] = 0
         for p, ids in zip(self.parts, mine, strict=True):
             m = len(ids)
-            p.reserve(m)
-            p.store[:m] = rows[ids]
+            p.fill(rows[ids])
             p.parent[:m] = np.where(ids == 0, -1, gid[parent[ids]])
             p.key[:m] = np.where(ids < start, ids, ids - start)  # ranks in their level
             p.flags[:m] = flagged[ids]
-            p.sc[PK.P_N] = m
             p.levels = [0, int(np.searchsorted(ids, start))]
-            PK.rehash_part(p.table, p.store, m)
         if self.graph is not None:
             src = np.frombuffer(self.graph.rows, dtype=np.int64)
             dst = np.frombuffer(self.graph.cols, dtype=np.int64)
@@ -661,8 +763,9 @@ class _Search:
             p.fired[:] = 0
             p.covered[:] = 0
             m = p.m
-            k.replay_part(k.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, p.store, p.key,
-                          p.flags, p.levels[-2], p.levels[-1], last, m.out, m.out_act,
+            k.replay_part(k.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, p.store,
+                          p.tree_args(), p.cur, p.key, p.flags, p.levels[-2], p.levels[-1],
+                          last, p.sc, m.out, m.out_act,
                           m.faults, m.bufs, m.regs, m.pend, p.fired, p.covered)
         self.parts[0].fired |= fired
         self.parts[0].covered |= covered
@@ -712,9 +815,7 @@ class _Search:
         offs[1:] = np.cumsum([len(d) for d in dense])
         flat = np.concatenate(dense)
         record = self.graph is not None
-        st = Store(self.prog.layout.nwords, record, "dense")
-        st.store = np.empty((n, self.prog.layout.nwords), dtype=np.int64)
-        st.parent = np.empty(n, dtype=np.int32)
+        st = _Numbered(parts, np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32))
         counts = [int(p.sc[PK.P_EDGES]) if record else 0 for p in parts]
         eoffs = np.zeros(len(parts) + 1, dtype=np.int64)
         eoffs[1:] = np.cumsum(counts)
@@ -722,10 +823,11 @@ class _Search:
 
         def task(p: _Part) -> None:
             d = dense[p.me]
-            PK.gather_part(p.store, p.parent, d, flat, offs, n, st.store, st.parent)
+            PK.gather_part(p.parent, d, flat, offs, n, p.me, st.parent, st.who)
             if record:
                 PK.map_steps(p.edges, counts[p.me], d, flat, offs, n,
                              steps[eoffs[p.me]: eoffs[p.me + 1]])
+            p.keep_rows_only()
 
         with ThreadPoolExecutor(max_workers=len(parts)) as pool:
             self._phase(pool, task)
@@ -737,6 +839,36 @@ class _Search:
             st.edges = steps
             sc[K.SC_EDGES] = len(steps)
         return finish(self.c, self.prog, st, sc, fired, covered, self.graph)
+
+
+class _Numbered:
+    """The parts' states as one store numbered in the single-threaded
+    search's order (`search.Visited`), for `search.finish`: state d is
+    global id `who[d]`, read in its part; the rows are gathered into one
+    array only if all are asked for (the livelock pass's index of states,
+    rarely built), so a finished search copies no row."""
+
+    def __init__(self, parts: list[_Part], who: np.ndarray, parent: np.ndarray):
+        self.parts = parts
+        self.who = who
+        self.parent = parent
+        self.edges = np.zeros((0, 2), dtype=np.int32)
+
+    def row(self, i: int) -> Words:
+        q, j = PK.gid_split(int(self.who[i]), len(self.parts))
+        return self.parts[q].row(j)
+
+    def rows(self, n: int) -> Words:
+        out = np.empty((n, self.parts[0].cur.shape[0]), dtype=np.int64)
+        who = self.who[:n]
+
+        def task(p: _Part) -> None:
+            PK.gather_rows(p.store, p.tree_args(), p.cur, p.sc, who, p.me, len(self.parts), out)
+
+        with ThreadPoolExecutor(max_workers=len(self.parts)) as pool:
+            for f in [pool.submit(task, p) for p in self.parts]:
+                f.result()
+        return out
 
 
 class _Lazy(Mapping[int, int]):

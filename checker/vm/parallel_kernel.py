@@ -17,7 +17,10 @@ states whose hash maps to it, in its own store, parent array and table
 
 A stored state costs its row, a table slot, and 11 bytes: its parent's
 global id and its rank (int32 each), its flag, its number of successors
-(uint16: `KEY_BITS` bounds it).
+(uint16: `KEY_BITS` bounds it). A part may keep its rows in a tree store
+(`treestore`, as the single-threaded search does past `store.TREE_AT_BYTES`;
+P_TREE), whose root ids are the part's indices: then the kernels decode a
+row to expand it (`row_of`) and put an inbox row with `tree_put`.
 
 The key of a successor is its parent's rank shifted left by `KEY_BITS` plus
 its position among the parent's successors, plus one (zero stands for the
@@ -34,14 +37,17 @@ from __future__ import annotations
 import numpy as np
 
 from checker.vm.jit import njit
-from checker.vm.kernel import find, hash_words, rehash
+from checker.vm.kernel import find, hash_words, rehash, tree_room
 from checker.vm.machine import expand, max_successors, predicate
 from checker.vm.program import Program
+from checker.vm.treestore import tree_get, tree_put
 
 # The scalars of a part (`sc`)
 # (P_POS..P_TRANS: the frontier's expansion; P_IPOS, P_NINV: the inbox being stored)
+# (P_TREE: the rows live in the part's tree store, whose tables a new state
+# may add P_TREE_LEAF and P_TREE_NODE entries to below its root)
 (P_POS, P_HI, P_BUDGET, P_NEV, P_TRANS, P_FIN, P_N, P_NEWLO, P_GROW_AT, P_INV, P_RECORD,
- P_EDGES, P_IPOS, P_NINV, P_SIZE) = range(15)
+ P_EDGES, P_IPOS, P_NINV, P_TREE, P_TREE_LEAF, P_TREE_NODE, P_SIZE) = range(18)
 
 # What a kernel returns
 DONE, LIMITS, GROW, OUTFULL = range(4)
@@ -108,9 +114,22 @@ def owners_of_rows(rows: np.ndarray, nparts: int) -> np.ndarray:
     return out
 
 
+@njit(cache=True, inline="always")
+def row_of(store: np.ndarray, tree: tuple[np.ndarray, ...], cur: np.ndarray, sc: np.ndarray,
+           i: int) -> np.ndarray:
+    """State i's row: in `store`, or (P_TREE) decoded from the tree into `cur`."""
+    if sc[P_TREE]:
+        (left, right, table, rk, _rs, lk, _ls, nk, _ns, _count, vals) = tree
+        tree_get(left, right, table, rk, lk, nk, np.int64(i), vals, cur)
+        return cur
+    row: np.ndarray = store[i]
+    return row
+
+
 @njit(cache=True, nogil=True)
 def expand_part(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarray,
-                acts: np.ndarray, aux: np.ndarray, store: np.ndarray, key: np.ndarray,
+                acts: np.ndarray, aux: np.ndarray, store: np.ndarray,
+                tree: tuple[np.ndarray, ...], cur: np.ndarray, key: np.ndarray,
                 flags: np.ndarray, nsucc: np.ndarray, sc: np.ndarray, succ: np.ndarray,
                 succ_act: np.ndarray, faults: np.ndarray, bufs: np.ndarray, regs: np.ndarray,
                 pend: np.ndarray, fired: np.ndarray, covered: np.ndarray,
@@ -119,7 +138,9 @@ def expand_part(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.
     """Expand the frontier states from P_POS to P_HI (`key` holds their
     ranks); the states Python must judge (a fault or escape, no successor
     and not plainly fine) go to `ev` unexpanded. Returns DONE, LIMITS (the
-    budget of expansions is spent) or OUTFULL (an outbox could overflow)."""
+    budget of expansions is spent) or OUTFULL (an outbox could overflow).
+    With P_TREE, a state's row is read from the tree store `tree` (the
+    arrays of `TreeStore.arrays()` and its scratch) into `cur`."""
     nparts = out_n.shape[0]
     width = succ.shape[0]
     room = out_key.shape[1]
@@ -135,7 +156,8 @@ def expand_part(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.
                 return OUTFULL
         sc[P_BUDGET] -= 1
         sc[P_POS] = i + 1
-        k, nf = expand(code, slots, pcs, pcact, acts, aux, store[i], succ, succ_act, faults,
+        here = row_of(store, tree, cur, sc, i)
+        k, nf = expand(code, slots, pcs, pcact, acts, aux, here, succ, succ_act, faults,
                        bufs, regs, pend)
         if nf > 0:
             pend[:] = 0  # the Python engine expands this state again, covers included
@@ -150,10 +172,10 @@ def expand_part(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.
         if k == 0:
             finished = True
             for t in range(pcs.shape[0]):
-                if (store[i, pcs[t, 0]] >> pcs[t, 1]) & pcs[t, 2]:
+                if (here[pcs[t, 0]] >> pcs[t, 1]) & pcs[t, 2]:
                     finished = False
             if not finished or (sc[P_FIN] >= 0 and predicate(
-                    code, slots, aux, sc[P_FIN], store[i], bufs, regs, pend) != -1):
+                    code, slots, aux, sc[P_FIN], here, bufs, regs, pend) != -1):
                 ev[sc[P_NEV], 0] = i
                 ev[sc[P_NEV], 1] = EV_TERMINAL
                 sc[P_NEV] += 1
@@ -177,18 +199,20 @@ def expand_part(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.
 
 @njit(cache=True, nogil=True)
 def insert_part(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, store: np.ndarray,
-                parent: np.ndarray, lkey: np.ndarray, flags: np.ndarray, nsucc: np.ndarray,
-                table: np.ndarray, sc: np.ndarray, rows: np.ndarray, keys: np.ndarray,
-                pars: np.ndarray, count: int, bufs: np.ndarray, regs: np.ndarray,
-                pend: np.ndarray, covered: np.ndarray, inv: np.ndarray, edges: np.ndarray
-                ) -> int:
+                tree: tuple[np.ndarray, ...], parent: np.ndarray, lkey: np.ndarray,
+                flags: np.ndarray, nsucc: np.ndarray, table: np.ndarray, sc: np.ndarray,
+                rows: np.ndarray, keys: np.ndarray, pars: np.ndarray, count: int,
+                bufs: np.ndarray, regs: np.ndarray, pend: np.ndarray, covered: np.ndarray,
+                inv: np.ndarray, edges: np.ndarray) -> int:
     """Store the inbox rows from P_IPOS to `count`: a new state goes to the
-    end of the store, with its invariant evaluated (`inv` lists those that
+    end of the store (with P_TREE, the tree store `tree`; its root ids are
+    the same indices), with its invariant evaluated (`inv` lists those that
     do not plainly hold); a state new in this level (index >= P_NEWLO)
     keeps its smallest key (`lkey[index - P_NEWLO]`) and that key's parent.
     With P_RECORD, every row is a step (parent's global id, local index) in
-    `edges`. Returns DONE or GROW (the store, `lkey`, `inv` or `edges` is
-    full, or the part holds `part_states`: P_GROW_AT)."""
+    `edges`. Returns DONE or GROW (the store, a tree table, `lkey`, `inv`
+    or `edges` is full, or the part holds `part_states`: P_GROW_AT)."""
+    (t_left, t_right, t_table, t_rk, t_rs, t_lk, t_ls, t_nk, t_ns, t_count, t_vals) = tree
     newlo = sc[P_NEWLO]
     while sc[P_IPOS] < count:
         p = sc[P_IPOS]
@@ -198,18 +222,27 @@ def insert_part(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, store: np.
         if n >= sc[P_GROW_AT] or sc[P_NINV] >= inv.shape[0] or n - newlo >= lkey.shape[0]:
             return GROW  # room for a new state first: then one probe finds or inserts
         row = rows[p]
-        idx = find(table, store, row, n)
-        if idx < 0:
-            for w in range(row.shape[0]):
-                store[n, w] = row[w]
+        if sc[P_TREE]:
+            if not tree_room(t_lk, t_nk, t_rk, t_count, sc[P_TREE_LEAF], sc[P_TREE_NODE]):
+                return GROW
+            t_idx, new = tree_put(t_left, t_right, t_table, t_rk, t_rs, t_lk, t_ls, t_nk,
+                                  t_ns, t_count, row, t_vals, True)
+            idx = int(t_idx)
+        else:
+            idx = find(table, store, row, n)  # one probe: found, or n put in the table
+            new = idx < 0
+            if new:
+                for w in range(row.shape[0]):
+                    store[n, w] = row[w]
+                idx = n
+        if new:
             parent[n] = pars[p]
             lkey[n - newlo] = keys[p]
             flags[n] = 0
             nsucc[n] = 0
             sc[P_N] = n + 1
-            idx = n
             if sc[P_INV] >= 0:
-                r = predicate(code, slots, aux, sc[P_INV], store[n], bufs, regs, pend)
+                r = predicate(code, slots, aux, sc[P_INV], row, bufs, regs, pend)
                 for c in range(pend.shape[0]):
                     if pend[c]:
                         covered[c] = 1
@@ -267,8 +300,9 @@ def rehash_part(table: np.ndarray, store: np.ndarray, n: int) -> None:
 
 @njit(cache=True, nogil=True)
 def replay_part(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.ndarray,
-                acts: np.ndarray, aux: np.ndarray, store: np.ndarray, key: np.ndarray,
-                flags: np.ndarray, lo: int, hi: int, last: int, succ: np.ndarray,
+                acts: np.ndarray, aux: np.ndarray, store: np.ndarray,
+                tree: tuple[np.ndarray, ...], cur: np.ndarray, key: np.ndarray,
+                flags: np.ndarray, lo: int, hi: int, last: int, sc: np.ndarray, succ: np.ndarray,
                 succ_act: np.ndarray, faults: np.ndarray, bufs: np.ndarray, regs: np.ndarray,
                 pend: np.ndarray, fired: np.ndarray, covered: np.ndarray) -> None:
     """Expand again the frontier states lo..hi-1 of rank at most `last`,
@@ -277,8 +311,8 @@ def replay_part(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.
     for i in range(lo, hi):
         if flags[i] or key[i] > last:
             continue
-        k, nf = expand(code, slots, pcs, pcact, acts, aux, store[i], succ, succ_act, faults,
-                       bufs, regs, pend)
+        k, nf = expand(code, slots, pcs, pcact, acts, aux, row_of(store, tree, cur, sc, i),
+                       succ, succ_act, faults, bufs, regs, pend)
         if nf > 0:
             pend[:] = 0
             continue
@@ -301,24 +335,37 @@ def dense_ids(key: np.ndarray, starts: np.ndarray, base: np.ndarray, out: np.nda
 
 
 @njit(cache=True, nogil=True)
-def gather_part(store: np.ndarray, parent: np.ndarray, dense: np.ndarray, flat: np.ndarray,
-                offs: np.ndarray, n: int, gstore: np.ndarray, gparent: np.ndarray) -> None:
-    """A part's states numbered below `n` into the one store `gstore`, their
-    parents (global ids) as numbers into `gparent` (`flat[offs[part] + i]`:
-    the number of state i of a part); the initial state's parent is 0."""
+def gather_part(parent: np.ndarray, dense: np.ndarray, flat: np.ndarray, offs: np.ndarray,
+                n: int, me: int, gparent: np.ndarray, who: np.ndarray) -> None:
+    """Part `me`'s states numbered below `n`: their parents (global ids) as
+    numbers into `gparent` (`flat[offs[part] + i]`: the number of state i
+    of a part; the initial state's parent is 0), and each state's global
+    id into `who`, by number."""
     nparts = offs.shape[0] - 1
     for i in range(dense.shape[0]):
         d = dense[i]
         if d >= n:
             continue
-        for w in range(store.shape[1]):
-            gstore[d, w] = store[i, w]
+        who[d] = gid_of(me, i, nparts)
         g = parent[i]
         if g < 0:
             gparent[d] = 0
         else:
             q, j = gid_split(g, nparts)
             gparent[d] = flat[offs[q] + j]
+
+
+@njit(cache=True, nogil=True)
+def gather_rows(store: np.ndarray, tree: tuple[np.ndarray, ...], cur: np.ndarray,
+                sc: np.ndarray, who: np.ndarray, me: int, nparts: int, out: np.ndarray) -> None:
+    """The rows of part `me`'s states among the numbers `who` covers, into
+    `out` by number."""
+    for d in range(out.shape[0]):
+        q, j = gid_split(who[d], nparts)
+        if q == me:
+            row = row_of(store, tree, cur, sc, j)
+            for w in range(row.shape[0]):
+                out[d, w] = row[w]
 
 
 @njit(cache=True, nogil=True)

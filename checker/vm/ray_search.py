@@ -83,7 +83,7 @@ from checker.vm.levels import (
 from checker.vm.parallel import Part, part_full
 from checker.vm.program import Program, compile_program
 from checker.vm.search import CHECK_EVERY, finish
-from checker.vm.store import Store, table_full
+from checker.vm.store import Store
 
 _WAIT_S = 0.1  # between two looks at Ctrl-C while the workers run
 START_S = 300.0  # how long new workers may take to start (a busy cluster: no free CPU)
@@ -122,10 +122,12 @@ class PartWorker:
     def ping(self) -> int:
         return os.getpid()
 
-    def reset(self, prog: Program, me: int, nparts: int, record: bool) -> None:
-        """A new search: an empty part `me` of `nparts`."""
+    def reset(self, prog: Program, me: int, nparts: int, record: bool, form: str = "dense"
+              ) -> None:
+        """A new search: an empty part `me` of `nparts`, its rows in store
+        `form` (`parallel.Part`: dense, tree, or auto)."""
         self.prog = prog
-        self.p = Part(prog, me, nparts, record)
+        self.p = Part(prog, me, nparts, record, form)
         self.marks = None
 
     def _part(self) -> Part:
@@ -135,10 +137,8 @@ class PartWorker:
     def seed(self, row: Words) -> None:
         """The initial state, the first of this part."""
         p = self._part()
-        p.store[0] = row
+        p.fill(row.reshape(1, -1))
         p.parent[0] = -1
-        K.find(p.table, p.store, row, 0)
-        p.sc[PK.P_N] = 1
 
     def flag(self, indices: Sequence[int]) -> None:
         """States whose invariant broke without ending the search: not expanded."""
@@ -177,8 +177,8 @@ class PartWorker:
         limit: str | None = None
         while True:
             r = PK.expand_part(prog.code, prog.slots, prog.pcs, prog.pcact, prog.acts, prog.aux,
-                               p.store, p.key, p.flags, p.nsucc, p.sc, m.out, m.out_act,
-                               m.faults, m.bufs, m.regs, m.pend, p.fired, p.covered, p.out_rows,
+                               p.store, p.tree_args(), p.cur, p.key, p.flags, p.nsucc, p.sc,
+                               m.out, m.out_act, m.faults, m.bufs, m.regs, m.pend, p.fired, p.covered, p.out_rows,
                                p.out_key, p.out_par, p.out_n, p.ev, p.me)
             if r == PK.DONE:
                 break
@@ -196,7 +196,8 @@ class PartWorker:
                 raise AssertionError(f"expand_part returned {r}")
         nev = int(p.sc[PK.P_NEV])
         idx = p.ev[:nev, 0]
-        events = np.concatenate([p.ev[:nev], p.key[idx].reshape(-1, 1), p.store[idx]], axis=1)
+        events = np.concatenate([p.ev[:nev], p.key[idx].reshape(-1, 1),
+                                 p.rows_at(idx)], axis=1)
         summary = (limit, p.n, int(p.sc[PK.P_TRANS]), events)
         outs = [(p.out_rows[d, :k].copy(), p.out_key[d, :k].copy(), p.out_par[d, :k].copy())
                 for d, k in enumerate(p.out_n.tolist())]
@@ -232,8 +233,8 @@ class PartWorker:
             rows, keys, pars = _writable(rows), _writable(keys), _writable(pars)
             p.sc[PK.P_IPOS] = 0
             while limit is None:
-                r = PK.insert_part(prog.code, prog.slots, prog.aux, p.store, p.parent, p.lkey,
-                                   p.flags, p.nsucc, p.table, p.sc, rows, keys, pars, len(keys),
+                r = PK.insert_part(prog.code, prog.slots, prog.aux, p.store, p.tree_args(),
+                                   p.parent, p.lkey, p.flags, p.nsucc, p.table, p.sc, rows, keys, pars, len(keys),
                                    m.bufs, m.regs, m.pend, p.covered, p.inv, p.edges)
                 if r == PK.DONE:
                     break
@@ -249,7 +250,7 @@ class PartWorker:
         p.sorted, p.order = PK.sort_keys(p.lkey, p.n - p.levels[-1])
         inv = p.inv[: p.sc[PK.P_NINV]].copy()
         self.peak_mb = max(self.peak_mb, current_rss_mb())
-        return (limit, p.n, p.sorted, inv, p.lkey[inv - p.levels[-1]], p.store[inv].copy(),
+        return (limit, p.n, p.sorted, inv, p.lkey[inv - p.levels[-1]], p.rows_at(inv),
                 self.peak_mb)
 
     def transitions_before(self, rank: int, pos: int) -> int:
@@ -269,8 +270,9 @@ class PartWorker:
         p.fired[:], p.covered[:] = self.marks
         m = p.m
         PK.replay_part(prog.code, prog.slots, prog.pcs, prog.pcact, prog.acts, prog.aux,
-                       p.store, p.key, p.flags, p.levels[-2], p.levels[-1], last, m.out,
-                       m.out_act, m.faults, m.bufs, m.regs, m.pend, p.fired, p.covered)
+                       p.store, p.tree_args(), p.cur, p.key, p.flags, p.levels[-2],
+                       p.levels[-1], last, p.sc, m.out, m.out_act, m.faults, m.bufs, m.regs,
+                       m.pend, p.fired, p.covered)
         return p.fired, p.covered
 
     def executed(self) -> tuple[np.ndarray, np.ndarray]:
@@ -281,7 +283,7 @@ class PartWorker:
         """Everything this part holds between two levels (`restore`'s input)."""
         p = self._part()
         n = p.n
-        return {"store": p.store[:n].copy(), "parent": p.parent[:n].copy(),
+        return {"store": p.rows(n).copy(), "parent": p.parent[:n].copy(),
                 "key": p.key[:n].copy(), "flags": p.flags[:n].copy(),
                 "nsucc": p.nsucc[:n].copy(), "edges": p.edges[: int(p.sc[PK.P_EDGES])].copy(),
                 "fired": p.fired.copy(), "covered": p.covered.copy(),
@@ -291,17 +293,10 @@ class PartWorker:
         """A part as `saved` left it (after `reset`), its table rebuilt."""
         p = self._part()
         n = len(saved["store"])
-        cap = 1 << max(10, n.bit_length())
+        p.reserve(n)
         for name in Part.PER_STATE:
-            a = getattr(p, name)
-            new = np.zeros((cap, *a.shape[1:]), dtype=a.dtype)
-            new[:n] = saved[name]
-            setattr(p, name, new)
-        size = 2 * cap
-        while table_full(n, size):
-            size *= 2
-        p.table = np.zeros(size, dtype=np.int64)
-        PK.rehash_part(p.table, p.store, n)
+            getattr(p, name)[:n] = saved[name]
+        p.fill(_writable(saved["store"]))
         e = len(saved["edges"])
         if p.sc[PK.P_RECORD]:
             p.edges = np.zeros((max(2 * e, 1024), 2), dtype=p.edges.dtype)
@@ -316,7 +311,7 @@ class PartWorker:
     def entry(self, i: int) -> tuple[np.ndarray, int]:
         """State i's row and its parent's global id (-1: the initial state)."""
         p = self._part()
-        return p.store[i].copy(), int(p.parent[i])
+        return p.row(i).copy(), int(p.parent[i])
 
     def dump(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int], np.ndarray]:
         """Everything stored: rows, parents, ranks, where each level
@@ -324,7 +319,7 @@ class PartWorker:
         p = self._part()
         n = p.n
         e = int(p.sc[PK.P_EDGES])
-        return p.store[:n], p.parent[:n], p.key[:n], list(p.levels), p.edges[:e]
+        return p.rows(n), p.parent[:n], p.key[:n], list(p.levels), p.edges[:e]
 
 
 
@@ -624,7 +619,7 @@ class _Search:
         record = self.graph is not None
         try:
             prog = self.ray.put(self.prog)
-            started = [a.reset.remote(prog, w, len(self.actors), record)
+            started = [a.reset.remote(prog, w, len(self.actors), record, self.budget.opts.store)
                        for w, a in enumerate(self.actors)]
             if len(self.ray.wait(started, num_returns=len(started), timeout=START_S)[0]) \
                     < len(started):
@@ -910,9 +905,11 @@ class _Search:
         st.store = np.empty((n, self.nw), dtype=np.int64)
         st.parent = np.empty(n, dtype=np.int32)
         steps = []
+        who = np.empty(n, dtype=np.int32)  # unused: the rows are gathered here
         for w, (store, parent, _, _, edges) in enumerate(dumps):
-            PK.gather_part(_writable(store), _writable(parent), dense[w], flat, offs, n,
-                           st.store, st.parent)
+            PK.gather_part(_writable(parent), dense[w], flat, offs, n, w, st.parent, who)
+            numbered = dense[w] < n
+            st.store[dense[w][numbered]] = store[numbered]
             if record:
                 out = np.empty((len(edges), 2), dtype=np.int32)
                 PK.map_steps(_writable(edges), len(edges), dense[w], flat, offs, n, out)

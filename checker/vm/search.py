@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -48,6 +49,18 @@ from checker.vm.store import Store, cap_reason, state_cap
 from checker.vm.symmetry import sym_table
 
 CHECK_EVERY = 8192  # expansions between two returns for the limits and progress
+
+
+class Visited(Protocol):
+    """What `finish` reads of a finished search's states: a `store.Store`,
+    or the workers' parts numbered as one (`parallel`)."""
+
+    parent: np.ndarray  # by number: the parent's number
+    edges: np.ndarray  # the recorded steps, as pairs of numbers
+
+    def row(self, i: int) -> Words: ...
+
+    def rows(self, n: int) -> Words: ...
 
 
 class StoreParents(Mapping[int, int]):
@@ -390,7 +403,7 @@ def take_warnings(c: Compiled, prog: Program, s: int, path: Callable[[], list[in
         silence(prog, out.warnings)
 
 
-def finish(c: Compiled, prog: Program, st: Store, sc: Words, fired: np.ndarray,
+def finish(c: Compiled, prog: Program, st: Visited, sc: Words, fired: np.ndarray,
             covered: np.ndarray, graph: StateGraph | None) -> Mapping[int, int]:
     """What the kernel saw executed goes to `c` (the vacuity report reads
     it there); the steps to `graph`; the parent map."""

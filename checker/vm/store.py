@@ -34,7 +34,7 @@ import numpy as np
 from checker.explore.limits import Budget
 from checker.vm import kernel as K
 from checker.vm.layout import TIGHT_WORDS, Words
-from checker.vm.treestore import LEAF, NODE, TreeStore
+from checker.vm.treestore import LEAF, NODE, ROOT, TreeStore
 
 # Parents, recorded steps and the tree's ids are int32: 4 bytes a state,
 # and a search of more states stops as incomplete (`cap_reason`).
@@ -88,20 +88,12 @@ class Store:
 
     def rows(self, n: int) -> Words:
         """States 0..n-1 as a dense array (the tree's are decoded)."""
-        if self.tree is None:
-            return self.store[:n]
-        out = np.zeros((n, self.nwords), dtype=np.int64)
-        t = self.tree
-        sh = t.shape
-        K.tree_rows(sh.left, sh.right, sh.table, t.keys[2], t.keys[0], t.keys[1], 0, n, t.vals,
-                    out)
-        return out
+        return self.store[:n] if self.tree is None else decoded(self.tree, n)
 
     def tree_args(self) -> tuple[np.ndarray, ...]:
         """The tree's arrays in kernel.search's order (placeholders if dense);
         taken afresh after every `grow`, which may replace them."""
-        t = self.tree if self.tree is not None else self._no_tree
-        return (*t.arrays(), t.vals)
+        return (self.tree or self._no_tree).kernel_args()
 
     def nbytes(self) -> int:
         """The bytes the visited set holds, as allocated (doubling included;
@@ -187,31 +179,61 @@ class Store:
         sc[K.SC_EDGE_CAP] = len(self.edges)
 
     def _wants_tree(self, n: int) -> bool:
-        if self.form != "auto":
-            return self.form == "tree"
-        if self.nwords <= TIGHT_WORDS:
-            return False  # a short row (a tight layout): the tree saves little, at half the speed
-        dense = (n + 1) * self.nwords * 8 + 2 * (n + 1) * 8 * 2
-        return dense > TREE_AT_BYTES
+        return wants_tree(self.form, self.nwords, n, TREE_AT_BYTES)
 
     def _to_tree(self, rows: Words, sc: Words) -> None:
         """Re-insert the rows in order (their indices stay), drop the dense
         arrays, and switch the kernel to tree mode."""
-        n = len(rows)
-        tree = TreeStore(self.nwords)
-        leaf, node = (tree.shape.inner(LEAF), tree.shape.inner(NODE))
-        rows = np.ascontiguousarray(rows)
-        i = 0
-        while i < n:
-            tree.reserve(1)
-            i = K.tree_put_rows(*tree.arrays(), rows, i, leaf, node, tree.vals)
-        if tree.states != n:
-            raise AssertionError(f"{n - tree.states} stored states were equal")
-        self.tree = tree
-        sc[K.SC_TREE_LEAF], sc[K.SC_TREE_NODE] = leaf, node
+        self.tree = tree_of(rows)
+        sc[K.SC_TREE_LEAF], sc[K.SC_TREE_NODE] = tree_entries(self.tree)
         self.store = np.zeros((1, self.nwords), dtype=np.int64)
         self.table = np.zeros(2, dtype=np.int64)
         sc[K.SC_TREE] = 1
+
+
+def wants_tree(form: str, nwords: int, n: int, at_bytes: int) -> bool:
+    """Whether a store of `form` ("auto", "dense" or "tree") with state n
+    next to store keeps its rows in the tree: always or never as asked,
+    else (auto) once the dense rows and table for n + 1 states would pass
+    `at_bytes`, and never for a row of at most `TIGHT_WORDS` words (the
+    tree saves little there, at half the speed)."""
+    if form != "auto":
+        return form == "tree"
+    if nwords <= TIGHT_WORDS:
+        return False
+    dense = (n + 1) * nwords * 8 + 2 * (n + 1) * 8 * 2
+    return dense > at_bytes
+
+
+def tree_entries(tree: TreeStore) -> tuple[int, int]:
+    """The most leaf and inner entries one new state adds to `tree` (the
+    kernels' room check, `kernel.tree_room`)."""
+    return tree.shape.inner(LEAF), tree.shape.inner(NODE)
+
+
+def decoded(tree: TreeStore, n: int) -> Words:
+    """States 0..n-1 of `tree` as a dense array."""
+    out = np.zeros((n, tree.shape.words), dtype=np.int64)
+    sh = tree.shape
+    K.tree_rows(sh.left, sh.right, sh.table, tree.keys[ROOT], tree.keys[LEAF], tree.keys[NODE],
+                0, n, tree.vals, out)
+    return out
+
+
+def tree_of(rows: Words) -> TreeStore:
+    """A tree store of `rows`, in order: row i is state i. Equal rows are
+    an error (a dense store holds each state once)."""
+    n, nwords = rows.shape
+    tree = TreeStore(nwords)
+    leaf, node = tree_entries(tree)
+    rows = np.ascontiguousarray(rows)
+    i = 0
+    while i < n:
+        tree.reserve(1)
+        i = K.tree_put_rows(*tree.arrays(), rows, i, leaf, node, tree.vals)
+    if tree.states != n:
+        raise AssertionError(f"{n - tree.states} stored states were equal")
+    return tree
 
 
 def table_full(n: int, size: int) -> bool:

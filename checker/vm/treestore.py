@@ -196,7 +196,7 @@ def tree_get(left: I64, right: I64, table: I64, root_keys: I64, leaf_keys: I64,
         out[k] = vals[k]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # the multi-core search's parts grow in their own threads
 def _rehash(keys: I64, count: np.int64, slots: I32) -> None:
     mask = len(slots) - 1
     for e in range(count):
@@ -257,6 +257,10 @@ class TreeStore:
         sh = self.shape
         return (sh.left, sh.right, sh.table, self.keys[ROOT], self.slots[ROOT],
                 self.keys[LEAF], self.slots[LEAF], self.keys[NODE], self.slots[NODE], self.count)
+
+    def kernel_args(self) -> tuple[npt.NDArray[np.int64] | I32, ...]:
+        """The tree as the search kernels take it: `arrays()` and the scratch."""
+        return (*self.arrays(), self.vals)
 
     def put(self, state: I64) -> tuple[int, bool]:
         """Store one state (the Python path; a kernel calls tree_put)."""
