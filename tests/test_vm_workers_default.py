@@ -27,10 +27,11 @@ from checker.explore.common import StateGraph
 from checker.explore.options import CheckOptions
 from checker.explore.run import check
 from checker.ir.nodes import TransitionSystem
-from checker.vm import parallel, parallel_kernel, tiered
+from checker.vm import parallel, parallel_kernel, tiered, treestore
 from checker.vm.layout import TIGHT_WORDS, NotSupported
 from checker.vm.parallel import parallel_bfs
 from checker.vm.program import compile_program
+from checker.vm.search import vm_bfs
 from checker.vm.tiered import tiered_bfs
 from tests.conftest import ROOT
 from tests.heap_programs import arith_programs, heap_programs
@@ -222,6 +223,22 @@ def test_a_full_part_ends_the_search_as_incomplete(tmp_path: Path,
     assert 100 <= r.stats.states <= 200
 
 
+def test_a_full_tree_table_ends_the_search_as_incomplete(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """A tree table holds at most 2^31 entries (`treestore.MAX_ENTRIES`,
+    checked when a table would grow past it): here 3,000. A part whose tree
+    would pass that stops the search as incomplete with `treestore.FULL`,
+    as the single-threaded search does, never verified, never a crash."""
+    ts = _scenarios(ROOT / "specs" / "zsmalloc" / "isolation_wide.mig")[5]
+    tree = CheckOptions().store_form("tree")
+    total = check(ts, tree).stats.states
+    monkeypatch.setattr(treestore, "MAX_ENTRIES", 3000)
+    for engine in (parallel_bfs(2), vm_bfs):
+        r = check(ts, tree, engine=engine)
+        assert (r.verdict, r.limit) == ("incomplete", treestore.FULL), engine
+        assert 0 < r.stats.states < total / 2
+
+
 def test_options_the_workers_lack_keep_one(tmp_path: Path) -> None:
     ts = _build(tmp_path, COUNTERS.replace("248", "20"))
     for opts, why in ((DENSE.reduced().livelock(False), "partial-order reduction"),
@@ -247,7 +264,7 @@ def test_wide_rows_move_to_the_parts_trees(tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """Under `--store auto`, a part of rows wider than `TIGHT_WORDS` words
     moves from dense rows to its tree store past its share of
-    `TREE_AT_BYTES` (here 4 KiB, with room for 4 states at first): every
+    `TREE_AT_BYTES` (here 1 KiB, with room for 4 states at first): every
     part moves once, mid-search, with the states it held, and the result
     is the single-threaded search's. Rows of at most `TIGHT_WORDS` words
     stay dense, as in the single-threaded store."""
@@ -259,17 +276,18 @@ def test_wide_rows_move_to_the_parts_trees(tmp_path: Path,
         to_tree(self, rows)
 
     monkeypatch.setattr(parallel, "FIRST_CAP", 4)
-    monkeypatch.setattr(parallel, "TREE_AT_BYTES", 4096)
+    monkeypatch.setattr(parallel, "TREE_AT_BYTES", 1024)
     monkeypatch.setattr(parallel.Part, "_to_tree", spy)
-    ts = _scenarios(ROOT / "specs" / "zsmalloc" / "isolation_wide.mig")[5]  # 3 words a row
-    assert compile_program(ts, Packing.of(ts)).layout.nwords > TIGHT_WORDS
-    want = _with_path(check(ts, CheckOptions()))
-    for w in (2, 3):
-        moved.clear()
-        r = check(ts, CheckOptions(), engine=tiered_bfs(1, workers=w))
-        assert _with_path(r) == want and len(r.stats.workers) == w
-        assert sorted(me for me, _ in moved) == list(range(w))
-        assert all(n > 0 for _, n in moved), moved  # with states in it: mid-search
+    wide = _scenarios(ROOT / "specs" / "zsmalloc" / "isolation_wide.mig")
+    for ts, words in ((wide[0], 3), (wide[5], 10)):
+        assert compile_program(ts, Packing.of(ts)).layout.nwords == words > TIGHT_WORDS
+        want = _with_path(check(ts, CheckOptions()))
+        for w in (2, 3):
+            moved.clear()
+            r = check(ts, CheckOptions(), engine=tiered_bfs(1, workers=w))
+            assert _with_path(r) == want and len(r.stats.workers) == w
+            assert sorted(me for me, _ in moved) == list(range(w)), (ts.scenario, w)
+            assert all(n > 0 for _, n in moved), moved  # with states in it: mid-search
     tight = _build(tmp_path, COUNTERS.replace("248", "20"))
     moved.clear()
     r = check(tight, CheckOptions(), engine=tiered_bfs(1, workers=2))

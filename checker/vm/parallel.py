@@ -305,8 +305,8 @@ class _Part:
         self.sc[PK.P_GROW_AT] = at
 
     def growth_bytes(self) -> int:
-        """What the next `grow` allocates (an upper bound when it moves to
-        the tree: the tree of the rows stored so far)."""
+        """What the next `grow` allocates; when it moves to the tree, an
+        estimate, as `Store.growth_bytes`'s: the dense rows' bytes."""
         n = self.n
         extra = 0
         if n >= len(self.parent):
@@ -360,10 +360,11 @@ class _Part:
 
     def keep_rows_only(self) -> None:
         """Drop what only a search needs (the table, keys, counts, flags,
-        outboxes, steps): a finished search's result keeps the rows and
-        parents (`_Numbered`)."""
+        outboxes, events, steps): a finished search's result keeps the rows
+        and parents (`_Numbered`)."""
         self.table = np.zeros(2, dtype=np.int64)
-        for a in ("key", "nsucc", "flags", "lkey", "inv"):
+        self.ev = np.zeros((0, 2), dtype=np.int64)
+        for a in ("key", "nsucc", "flags", "lkey", "inv", "sorted", "order"):
             setattr(self, a, np.zeros(0, dtype=getattr(self, a).dtype))
         self.out_rows = np.zeros((self.nparts, 0, self.cur.shape[0]), dtype=np.int64)
         self.out_key = self.out_par = np.zeros((self.nparts, 0), dtype=np.int64)
@@ -513,7 +514,11 @@ class _Search:
                     self._stop(part_full(len(self.parts)))
                 if self.halt.is_set() or not self._may_allocate(p.growth_bytes()):
                     return
-                p.grow()
+                try:
+                    p.grow()
+                except OverflowError as e:  # a tree table holds 2^31 entries
+                    self._stop(str(e))
+                    return
 
     def _insert_last(self, p: _Part) -> None:
         """The level's last round: then its keys sorted, for the ranks."""
@@ -880,7 +885,8 @@ class _Lazy(Mapping[int, int]):
 
     def _get(self) -> Mapping[int, int]:
         if self._build is not None:
-            self._map, self._build = self._build(), None
+            build, self._build = self._build, None  # once: a failed build is not run again
+            self._map = build()
         return self._map
 
     def __getitem__(self, s: int) -> int:

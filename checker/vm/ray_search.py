@@ -84,6 +84,7 @@ from checker.vm.parallel import Part, part_full
 from checker.vm.program import Program, compile_program
 from checker.vm.search import CHECK_EVERY, finish
 from checker.vm.store import Store
+from checker.vm.treestore import FULL
 
 _WAIT_S = 0.1  # between two looks at Ctrl-C while the workers run
 START_S = 300.0  # how long new workers may take to start (a busy cluster: no free CPU)
@@ -210,7 +211,8 @@ class PartWorker:
         part in turn, its batch, then the driver's batch of the successors
         of that part's states the Python engine expanded (`extras`);
         `nsucc` gives those states' numbers of successors. Returns (limit:
-        None, "memory" or "states" (the part is full: `Part.full`);
+        None, "memory", "states" (the part is full: `Part.full`) or "store"
+        (a table of its tree is: `treestore.FULL`);
         states stored, the new states' keys sorted, the new states whose
         invariant does not plainly hold as indices, keys, rows; the
         worker's peak resident memory, MB)."""
@@ -234,8 +236,9 @@ class PartWorker:
             p.sc[PK.P_IPOS] = 0
             while limit is None:
                 r = PK.insert_part(prog.code, prog.slots, prog.aux, p.store, p.tree_args(),
-                                   p.parent, p.lkey, p.flags, p.nsucc, p.table, p.sc, rows, keys, pars, len(keys),
-                                   m.bufs, m.regs, m.pend, p.covered, p.inv, p.edges)
+                                   p.parent, p.lkey, p.flags, p.nsucc, p.table, p.sc, rows, keys,
+                                   pars, len(keys), m.bufs, m.regs, m.pend, p.covered, p.inv,
+                                   p.edges)
                 if r == PK.DONE:
                     break
                 assert r == PK.GROW, r
@@ -244,7 +247,10 @@ class PartWorker:
                 elif self._over_memory(memory_mb, p.growth_bytes()):
                     limit = "memory"
                 else:
-                    p.grow()
+                    try:
+                        p.grow()
+                    except OverflowError:  # a tree table holds 2^31 entries
+                        limit = "store"
             if limit is not None:
                 break
         p.sorted, p.order = PK.sort_keys(p.lkey, p.n - p.levels[-1])
@@ -784,6 +790,7 @@ class _Search:
         o = self.budget.opts
         self.out.limit = (f"--max-memory {o.memory_limit_mb:g}" if why == "memory"
                           else part_full(len(self.actors)) if why == "states"
+                          else FULL if why == "store"
                           else f"--max-seconds {o.seconds_limit:g}")
         return self.states
 
@@ -909,7 +916,7 @@ class _Search:
         for w, (store, parent, _, _, edges) in enumerate(dumps):
             PK.gather_part(_writable(parent), dense[w], flat, offs, n, w, st.parent, who)
             numbered = dense[w] < n
-            st.store[dense[w][numbered]] = store[numbered]
+            st.store[dense[w][numbered]] = store[: len(numbered)][numbered]
             if record:
                 out = np.empty((len(edges), 2), dtype=np.int32)
                 PK.map_steps(_writable(edges), len(edges), dense[w], flat, offs, n, out)

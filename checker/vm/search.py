@@ -286,7 +286,12 @@ class _Search:
                 if out.limit:
                     self.sync()
                     break
-                st.grow(sc)
+                try:
+                    st.grow(sc)
+                except OverflowError as e:  # a tree table holds 2^31 entries
+                    out.limit = str(e)
+                    self.sync()
+                    break
             elif ev == K.CAP:
                 self.sync()
                 out.limit = cap_reason(budget)

@@ -37,6 +37,7 @@ I32 = npt.NDArray[np.int32]
 
 MAX_LOAD_NUM, MAX_LOAD_DEN = 3, 4
 MAX_ENTRIES = 2**31 - 2  # ids are held in int32 slots and packed in pairs
+FULL = "the state store is full (2^31 entries in one table)"  # `reserve`'s OverflowError
 _FIRST_CAPACITY = 1024
 
 
@@ -231,7 +232,7 @@ class TreeStore:
         for kind, per_state in self.per_state():
             need = int(self.count[kind]) + states * per_state
             if need > MAX_ENTRIES:
-                raise OverflowError("the state store is full (2^31 entries in one table)")
+                raise OverflowError(FULL)
             if need > len(self.keys[kind]):
                 self.keys[kind], self.slots[kind] = _grown(self.keys[kind],
                                                            int(self.count[kind]), need)
