@@ -216,13 +216,21 @@ def test_examples_flag_and_progress_lines(spec_file, capsys):
     models = str(ROOT / "models")
     assert main(["doc", path, "-I", models, "--no-check"]) == 0
     plain = capsys.readouterr()
-    assert main(["doc", path, "-I", models, "--no-check", "--examples", "--progress"]) == 0
+    assert main(["doc", path, "-I", models, "--no-check", "--examples", "--progress",
+                 "-j", "1"]) == 0
     full = capsys.readouterr()
     assert plain.out.count("<details>") == 1 and full.out.count("<details>") == 4
     # Standard error is no terminal here: progress lines only when asked for.
     assert "migcheck doc:" not in plain.err
     assert "migcheck doc: lock search one (1/2)" in full.err
     assert "migcheck doc: lock search two (2/2)" in full.err
+    # Two scenarios at a time, each in its own process: a line as each is done.
+    assert main(["doc", path, "-I", models, "--no-check", "--examples", "--progress",
+                 "-j", "2"]) == 0
+    both = capsys.readouterr()
+    assert both.out == full.out
+    assert "migcheck doc: lock search: 2 scenarios, 2 jobs at a time" in both.err
+    assert "migcheck doc: lock search: 2/2 scenarios done" in both.err
 
 
 def test_runs_past_the_budget_are_left_to_examples(spec_file, monkeypatch):
@@ -271,3 +279,61 @@ def test_document_of_every_spec_is_under_the_size_limit(spec):
 
 def test_fast_specs_are_specs():
     assert set(ALL_SPECS) >= FAST_SPECS
+
+
+@pytest.mark.parametrize("spec", [ZS, "specs/zsmalloc/migration.mig"])
+def test_scenarios_on_processes_give_the_same_document(spec):
+    """`doc -j J` / `diff -j J`: each scenario checked and lock-searched in a
+    forked process, the facts detached there (`LockFacts.detach`: every
+    witness's path computed, the steps compiled again here). The document,
+    with every example run, and the verdicts are those of one process."""
+    from checker.doc.command import spec_locks
+    from checker.doc.locking import build_document
+    from checker.doc.markdown import render_markdown
+    from tests.conftest import systems
+
+    scenarios = None if spec == ZS else ["free_vs_compaction", "alloc_vs_compaction"]
+    docs = []
+    for jobs in (1, 3):
+        sl = spec_locks(systems(ROOT / spec, scenarios=scenarios), 2_000_000, True, jobs=jobs)
+        docs.append((render_markdown(build_document(sl, True)),
+                     {k: (r.verdict, r.stats.states) for k, r in sl.results.items()}))
+        if jobs > 1:  # the facts came from the children, detached
+            assert all(f.parent == {} and f.tracer is None for f in sl.facts.values())
+            assert sum(len(f.paths) for f in sl.facts.values()) > 10
+    assert docs[0] == docs[1] and len(docs[0][1]) > 1
+
+
+def test_detach_keeps_the_path_of_every_witness():
+    """`witnesses` lists every `Witness` the facts hold (found here by a walk
+    over all their fields), so a detached fact answers every path."""
+    import dataclasses
+
+    from checker.locks.explore import LockFacts, Witness, witnesses
+    from checker.locks.search import search_locks
+    from tests.conftest import systems
+
+    def walk(x: object, seen: set[Witness]) -> None:
+        if isinstance(x, Witness):
+            seen.add(x)
+        elif dataclasses.is_dataclass(x) and not isinstance(x, type):
+            for f in dataclasses.fields(x):
+                if f.name not in ("ts", "compiled", "parent", "tracer", "paths"):
+                    walk(getattr(x, f.name), seen)
+        elif isinstance(x, dict):
+            for v in x.values():
+                walk(v, seen)
+        elif isinstance(x, list | set | tuple | frozenset):
+            for v in x:
+                walk(v, seen)
+
+    for ts in systems(ROOT / ZS):
+        facts: LockFacts = search_locks(ts, 2_000_000)
+        every: set[Witness] = set()
+        walk(facts, every)
+        assert set(witnesses(facts)) == every and every
+        paths = {w.key: facts.path(w.key) for w in every}
+        facts.detach()
+        assert (facts.compiled, facts.tracer, facts.parent) == (None, None, {})
+        assert {w.key: facts.path(w.key) for w in every} == paths
+        assert facts.steps() is not None

@@ -15,7 +15,7 @@ from checker.argtypes import positive_int
 from checker.diff.compare import SpecDiff, compare
 from checker.diff.render import RENDERERS
 from checker.diff.source import SpecVersion, resolve, split_rev
-from checker.doc.command import lock_engine_arg, spec_locks
+from checker.doc.command import jobs_arg, lock_engine_arg, spec_locks
 from checker.dsl.diagnostics import Span, SpecError
 from checker.dsl.loader import load_program
 from checker.explore.codegen import compile_system
@@ -25,6 +25,7 @@ from checker.locks.summary import SpecLocks
 from checker.sema.check import parse_override
 from checker.textsafe import visible
 from checker.trace.model import Trace, build_trace
+from checker.vm.tiered import machine_cores
 
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -42,6 +43,7 @@ def add_diff_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     d.add_argument("--max-states", type=positive_int, default=DEFAULT_MAX_STATES, metavar="N")
     d.add_argument("--format", choices=tuple(RENDERERS), default="text")
     lock_engine_arg(d)
+    jobs_arg(d)
 
 
 def _analyse(v: SpecVersion, args: argparse.Namespace) -> tuple[SpecLocks, dict[str, Trace | None]]:
@@ -50,7 +52,8 @@ def _analyse(v: SpecVersion, args: argparse.Namespace) -> tuple[SpecLocks, dict[
     names = set(args.scenario)
     systems = [ts for ts in build_all(program, overrides)
                if (not names or ts.scenario in names) and not set(ts.tags) & set(args.skip_tag)]
-    sl = spec_locks(systems, args.max_states, True, engine=args.lock_engine)
+    sl = spec_locks(systems, args.max_states, True, engine=args.lock_engine,
+                    jobs=args.jobs or machine_cores())
     traces: dict[str, Trace | None] = {}
     for ts in systems:
         r = sl.results[ts.scenario]

@@ -6,6 +6,7 @@ import argparse
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 from rich.console import Console
 
@@ -14,17 +15,19 @@ from checker.doc.html import render_html
 from checker.doc.locking import build_document
 from checker.doc.markdown import render_markdown
 from checker.dsl.loader import load_program
+from checker.explore.options import CheckOptions
 from checker.explore.result import CheckResult, Stats
 from checker.explore.run import check
+from checker.forked import in_order
 from checker.fsio import write_text_atomic
 from checker.ir.build import build_all
 from checker.ir.nodes import TransitionSystem
-from checker.locks.explore import DEFAULT_MAX_STATES, Progress
-from checker.locks.search import ENGINES, Engine
-from checker.locks.summary import SpecLocks, summarize
+from checker.locks.explore import DEFAULT_MAX_STATES, LockFacts, Progress
+from checker.locks.search import ENGINES, Engine, search_locks
+from checker.locks.summary import SpecLocks, merge, summarize
 from checker.sema.check import parse_override
 from checker.textsafe import visible
-from checker.vm.tiered import default_engine
+from checker.vm.tiered import default_engine, machine_cores
 
 EXIT_OK, EXIT_USAGE, EXIT_INCOMPLETE = 0, 2, 3
 
@@ -47,6 +50,7 @@ def add_doc_parser(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
                    help="add every example run (both accesses of each race, per scenario); "
                         "by default each finding has one folded run, within a size budget")
     lock_engine_arg(d)
+    jobs_arg(d)
     d.add_argument("--progress", action="store_true",
                    help="print progress lines on standard error even when it is not a "
                         "terminal (on a terminal a progress line is always shown)")
@@ -58,6 +62,13 @@ def lock_engine_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lock-engine", choices=ENGINES, default="auto",
                    help="the lock search: auto (default: Python for tiny scenarios, else the "
                         "compiled VM), vm, or python (the reference search; same output)")
+
+
+def jobs_arg(p: argparse.ArgumentParser) -> None:
+    """`--jobs`: scenarios run at once, each in its own process."""
+    p.add_argument("--jobs", "-j", type=positive_int, metavar="J",
+                   help="scenarios checked and searched at once, each in its own process "
+                        "(default: the machine's cores); the output is the same for any J")
 
 
 Show = Callable[[str, bool], None]  # (text, whether to show it even if one was just shown)
@@ -97,19 +108,22 @@ def _search_progress(show: Show, what: str) -> Progress:
 
 
 def spec_locks(systems: list[TransitionSystem], max_states: int, run_check: bool,
-               show: Show | None = None, engine: Engine = "auto") -> SpecLocks:
+               show: Show | None = None, engine: Engine = "auto", jobs: int = 1) -> SpecLocks:
     """The lock facts of every scenario, with the checker's verdicts
-    (`run_check`), telling `show` where the runs are; `engine`: the lock search's."""
+    (`run_check`), telling `show` where the runs are; `engine`: the lock
+    search's. With `jobs` above 1, the scenarios run that many at a time,
+    each in a forked process (`_on_processes`); else one after another
+    here, each check on the machine's cores. The result is the same."""
+    if jobs > 1 and len(systems) > 1:
+        return _on_processes(systems, max_states, run_check, show, engine, jobs)
     results: dict[str, CheckResult] = {}
     n = len(systems)
     where = {ts.scenario: f"{ts.scenario} ({k}/{n})" for k, ts in enumerate(systems, 1)}
     if run_check:
-        from checker.explore.options import CheckOptions
-
         opts = CheckOptions().max_states(max_states)
         for ts in systems:
             results[ts.scenario] = check(ts, opts, _check_progress(show, where[ts.scenario]),
-                                         engine=default_engine(opts.search))
+                                         engine=default_engine(opts.search, machine_cores()))
 
     def lock_progress(scenario: str) -> Progress | None:
         if show is None:
@@ -118,6 +132,45 @@ def spec_locks(systems: list[TransitionSystem], max_states: int, run_check: bool
         return _search_progress(show, f"lock search {where[scenario]}")
 
     return summarize(systems, results, max_states, lock_progress, engine)
+
+
+def _on_processes(systems: list[TransitionSystem], max_states: int, run_check: bool,
+                  show: Show | None, engine: Engine, jobs: int) -> SpecLocks:
+    """`spec_locks` with each scenario's lock search, and its check, as
+    jobs of their own on forked processes (`checker.forked.in_order`), one
+    core each: a scenario's check runs beside its lock search, so a spec
+    dominated by one large scenario gains too. What comes back is pickled,
+    so the facts are `detach`ed there (their witnesses' paths computed; the
+    steps are compiled again here if a witness's trace is drawn) and the
+    check's result comes without its compiled steps (a trace compiles them
+    again)."""
+    opts = CheckOptions().max_states(max_states)
+    per = 2 if run_check else 1  # jobs a scenario: its lock search, then its check
+
+    def job(i: int) -> LockFacts | CheckResult:
+        ts = systems[i // per]
+        if i % per:
+            return replace(check(ts, opts, engine=default_engine(opts.search)), compiled=None)
+        f = search_locks(ts, max_states, None, engine)
+        f.detach()
+        return f
+
+    n = len(systems)
+    results: dict[str, CheckResult] = {}
+    facts: dict[str, LockFacts] = {}
+    what = "checking and lock search" if run_check else "lock search"
+    if show is not None:
+        show(f"{what}: {n} scenarios, {jobs} jobs at a time", True)
+    for i, got in enumerate(in_order(job, per * n, jobs)):
+        ts = systems[i // per]
+        if isinstance(got, LockFacts):
+            got.ts = ts  # the same scenario, not a copy of it
+            facts[ts.scenario] = got
+        else:
+            results[ts.scenario] = replace(got, ts=ts)
+        if show is not None and i % per == per - 1:
+            show(f"{what}: {i // per + 1}/{n} scenarios done", True)
+    return merge(systems, facts, results)
 
 
 def _check_progress(show: Show | None, what: str) -> Callable[[Stats], None] | None:
@@ -145,7 +198,8 @@ def cmd_doc(args: argparse.Namespace, out: Console, err: Console) -> int:
         err.print("migcheck: no scenario left to document", highlight=False)
         return EXIT_USAGE
     with progress_line(err, args.progress) as show:
-        sl = spec_locks(systems, args.max_states, not args.no_check, show, args.lock_engine)
+        sl = spec_locks(systems, args.max_states, not args.no_check, show, args.lock_engine,
+                        args.jobs or machine_cores())
         doc = build_document(sl, args.examples)
     fmt = args.doc_format or ("html" if args.output and args.output.endswith(".html")
                               else "markdown")

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from checker.explore.codegen import Compiled, compile_system
@@ -158,7 +158,7 @@ class LockFacts:
     """Everything the search found about one scenario's locking."""
 
     ts: TransitionSystem
-    compiled: Compiled
+    compiled: Compiled | None  # None once `detach`ed: `steps()` compiles them again
     states: int = 0  # distinct states (the engine's reachable states)
     pairs: int = 0  # distinct (state, ghost) pairs
     complete: bool = True
@@ -175,9 +175,29 @@ class LockFacts:
     parent: dict[Key, tuple[Key, int] | None] = field(default_factory=dict, repr=False)
     # The compiled search keeps its parents in arrays: it answers `path` itself.
     tracer: Callable[[Key], list[int]] | None = field(default=None, repr=False, compare=False)
+    # Once `detach`ed: the path of every witness, computed before the search went.
+    paths: dict[Key, list[int]] = field(default_factory=dict, repr=False, compare=False)
+
+    def steps(self) -> Compiled:
+        """The scenario's compiled steps (compiled again after `detach`)."""
+        if self.compiled is None:
+            self.compiled = compile_system(self.ts)
+        return self.compiled
+
+    def detach(self) -> None:
+        """Make these facts fit to cross to another process (pickled), as
+        `doc` and `diff` on several processes need: the path of every
+        witness is computed now, and the search's parents, its path
+        finder and the compiled steps (closures) are dropped."""
+        self.paths = {w.key: self.path(w.key) for w in witnesses(self)}
+        self.parent = {}
+        self.tracer = None
+        self.compiled = None
 
     def path(self, key: Key) -> list[int]:
         """The packed states of a shortest run to `key`."""
+        if key in self.paths:
+            return self.paths[key]
         if self.tracer is not None:
             return self.tracer(key)
         out = [key[0]]
@@ -191,6 +211,19 @@ class LockFacts:
 
     def classes_of(self, ids: frozenset[int] | set[int]) -> tuple[str, ...]:
         return tuple(sorted({self.instances[i].lock_class for i in ids}))
+
+
+def witnesses(facts: LockFacts) -> Iterator[Witness]:
+    """Every witness the facts hold (those `summary` and the renderers
+    may ask a path for)."""
+    for e in facts.edges.values():
+        yield e.first
+    for row in facts.ops.values():
+        yield from row.held.values()
+    for loc in facts.locations.values():
+        for site in loc.sites.values():
+            yield from site.held.values()
+    yield from facts.must_hold.values()
 
 
 def atomic_context_slots(ts: TransitionSystem) -> tuple[bool, dict[int, list[int]]]:

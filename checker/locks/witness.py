@@ -14,7 +14,7 @@ from checker.trace.model import Trace, ValueFormatter, build_trace
 
 
 def witness_trace(facts: LockFacts, w: Witness, message: str, kind: str = "witness") -> Trace:
-    c = facts.compiled
+    c = facts.steps()
     path = facts.path(w.key)
     # A witness is no violation: the trace is built as one, then named for what it shows.
     trace = build_trace(c, Violation(ViolationKind.ASSERT, message, None, path,

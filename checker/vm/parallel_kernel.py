@@ -144,6 +144,9 @@ def expand_part(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.
     nparts = out_n.shape[0]
     width = succ.shape[0]
     room = out_key.shape[1]
+    fullest = 0  # the most rows in one outbox: kept up as rows are routed
+    for d in range(nparts):
+        fullest = max(fullest, out_n[d])
     while sc[P_POS] < sc[P_HI]:
         i = sc[P_POS]
         if flags[i]:
@@ -151,9 +154,8 @@ def expand_part(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.
             continue
         if sc[P_BUDGET] <= 0:
             return LIMITS
-        for d in range(nparts):
-            if out_n[d] + width > room:
-                return OUTFULL
+        if fullest + width > room:
+            return OUTFULL
         sc[P_BUDGET] -= 1
         sc[P_POS] = i + 1
         here = row_of(store, tree, cur, sc, i)
@@ -194,6 +196,7 @@ def expand_part(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.
             out_key[d, p] = base + j + 1
             out_par[d, p] = gid
             out_n[d] = p + 1
+            fullest = max(fullest, p + 1)
     return DONE
 
 
