@@ -1,7 +1,7 @@
 """Independent jobs on forked processes, their results in order.
 
 Used where a command runs many whole searches that share nothing (`check
---swarm`, `mutate`): job i is one call `job(i)` in one of `jobs` children
+--swarm`, `mutate`, the scenarios of `doc` and `diff`): job i is one call `job(i)` in one of `jobs` children
 forked after `job` is set, so they start with the job (a closure over the
 parsed spec, the compiled kernels, the imports): nothing crosses between
 the processes but the number i and what the job returns or raises, which
@@ -10,10 +10,11 @@ traceback. A child runs job after job, so what a job loads once (numba, a
 compiled kernel) serves the next ones.
 
 Every failure ends the run instead of waiting forever, where
-`multiprocessing.Pool` would: a job that raises
-(`JobFailed`, with the child's traceback, even for an exception that does
-not pickle), and a child that dies without an answer, killed by the OOM
-killer or a signal (`ChildDied`). Ctrl-C goes to the parent alone (the
+`multiprocessing.Pool` would: a job that raises (its own exception,
+raised again in the parent from a `JobFailed` that holds the child's
+traceback; `JobFailed` itself for an exception that pickle cannot rebuild),
+and a child that dies without an answer, killed by the OOM killer or a
+signal (`ChildDied`). Ctrl-C goes to the parent alone (the
 children ignore SIGINT); the parent waits in short slices, so that the
 interrupt reaches it at once. At the end, on an interrupt, a failure, or a
 caller that stops reading, the children are killed; and Linux kills them
@@ -27,6 +28,7 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import pickle
 import signal
 import traceback
 from collections.abc import Callable, Generator
@@ -52,11 +54,24 @@ class ChildDied(RuntimeError):
 
 
 def _answer(job: Callable[[int], Any], i: int) -> tuple[bool, Any]:
-    """(True, result) or (False, traceback text), never an exception."""
+    """(True, result) or (False, (traceback text, the exception if it
+    crosses whole: `_whole`)), never an exception."""
     try:
         return True, job(i)
-    except BaseException:  # every failure goes back, as text
-        return False, traceback.format_exc()
+    except BaseException as e:  # every failure goes back, as text at least
+        return False, (traceback.format_exc(), _whole(e))
+
+
+def _whole(e: BaseException) -> BaseException | None:
+    """`e` if a pickle rebuilds it as it is (its type and message), so that
+    the parent raises the job's own exception (a spec's error keeps its
+    exit code, as in one process); None for one that pickle cannot rebuild
+    (the parent then raises `JobFailed` with the traceback's text)."""
+    try:
+        back = pickle.loads(pickle.dumps(e))
+    except Exception:
+        return None
+    return e if type(back) is type(e) and str(back) == str(e) else None
 
 
 def _die_with(parent: int) -> None:
@@ -87,7 +102,7 @@ def _worker(conn: Connection, parent: int) -> None:
         try:
             conn.send(answer)
         except Exception:  # a result that does not pickle
-            conn.send((False, traceback.format_exc()))
+            conn.send((False, (traceback.format_exc(), None)))
     conn.close()
 
 
@@ -138,7 +153,11 @@ def in_order(job: Callable[[int], Result], count: int,
                                         ) from None
                     del busy[w]
                     if not ok:
-                        raise JobFailed(f"job {i} failed in its process:\n{value}")
+                        text, own = value
+                        failed = JobFailed(f"job {i} failed in its process:\n{text}")
+                        if own is not None:
+                            raise own from failed  # the child's traceback, chained
+                        raise failed
                     answers[i] = value
             yield answers.pop(want)
     finally:

@@ -69,16 +69,26 @@ def _fails(i: int) -> int:
     return i
 
 
+def _fails_plainly(i: int) -> int:
+    if i == 2:
+        raise KeyError("job 2")
+    return i
+
+
 @pytest.mark.parametrize("job, kind, text", [
     (_fails, JobFailed, "_TwoArgs: job 2 failed at 7"),
+    (_fails_plainly, KeyError, "job 2"),  # whole through a pickle: raised as it was
     (lambda i: threading.Lock() if i == 1 else i, JobFailed, "pickle"),  # the result
     (lambda i: os.kill(os.getpid(), signal.SIGKILL) if i == 1 else i, ChildDied,
      "ended without an answer"),
-], ids=["raises", "unpicklable-result", "killed"])
+], ids=["raises", "raises-whole", "unpicklable-result", "killed"])
 def test_a_failure_ends_the_run_and_the_next_starts(job: object, kind: type[Exception],
                                                     text: str) -> None:
-    with within(30), pytest.raises(kind, match=text):
+    with within(30), pytest.raises(kind, match=text) as raised:
         list(forked.in_order(job, 4, jobs=2))  # type: ignore[arg-type]
+    if kind is KeyError:  # the child's traceback, chained
+        assert isinstance(raised.value.__cause__, JobFailed)
+        assert "_fails_plainly" in str(raised.value.__cause__)
     assert forked._job is None and not multiprocessing.active_children()
     assert list(forked.in_order(lambda i: i * i, 3, jobs=2)) == [0, 1, 4]
 

@@ -154,10 +154,17 @@ def test_nesting_beyond_what_python_compiles_is_a_diagnostic(tmp_path: Path) -> 
     """400 nested parentheses on the right need 400 nested parentheses in
     the generated code; Python's parser stops at 200."""
     spec = write(tmp_path, "int[0..1000] g = 1;\nint[0..1000000] h = 0;\nthread t() { h = "
-                 + "(g+" * 400 + "g" + ")" * 400 + "; }\nscenario s { run t(); }\n")
+                 + "(g+" * 400 + "g" + ")" * 400 + "; }\nscenario s { run t(); }\n"
+                 + "scenario s2 { run t(); run t(); }\n")
     r = cli("check", spec, "--no-save")
     assert_clean(r, (2,))
     assert "s.mig: error: the spec nests too deeply" in r.stderr
+    # The same where the scenarios run as jobs on forked processes: the
+    # job's own error comes back, not an internal error (exit 70).
+    for command in (["doc", spec, "-j", "2"], ["diff", spec, spec, "-j", "2"]):
+        r = cli(*command)
+        assert_clean(r, (2,))
+        assert "error: the spec nests too deeply" in r.stderr, command
 
 
 # ------------------------------------------------------------------ flags

@@ -65,10 +65,11 @@ def lock_engine_arg(p: argparse.ArgumentParser) -> None:
 
 
 def jobs_arg(p: argparse.ArgumentParser) -> None:
-    """`--jobs`: scenarios run at once, each in its own process."""
+    """`--jobs`: the scenarios' lock searches and checks run J at a time."""
     p.add_argument("--jobs", "-j", type=positive_int, metavar="J",
-                   help="scenarios checked and searched at once, each in its own process "
-                        "(default: the machine's cores); the output is the same for any J")
+                   help="run the scenarios' lock searches and checks J at a time, each a job "
+                        "on its own process (default: the machine's cores; memory: up to J "
+                        "searches at once); the output is the same for any J")
 
 
 Show = Callable[[str, bool], None]  # (text, whether to show it even if one was just shown)

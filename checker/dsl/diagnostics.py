@@ -142,6 +142,11 @@ class SpecError(Exception):
     def render(self) -> str:
         return "\n".join(d.render() for d in self.diagnostics)
 
+    def __reduce__(self) -> tuple[type[SpecError], tuple[list[Diagnostic]]]:
+        """Rebuilt from its diagnostics: an error in a job on a forked
+        process (`checker.forked`) comes back whole, with its exit status."""
+        return SpecError, (self.diagnostics,)
+
     @staticmethod
     def at(span: Span, message: str) -> SpecError:
         return SpecError([Diagnostic(span, message)])
