@@ -281,8 +281,7 @@ def test_fast_specs_are_specs():
     assert set(ALL_SPECS) >= FAST_SPECS
 
 
-@pytest.mark.parametrize("spec", [ZS, "specs/zsmalloc/migration.mig"])
-def test_scenarios_on_processes_give_the_same_document(spec):
+def test_scenarios_on_processes_give_the_same_document():
     """`doc -j J` / `diff -j J`: each scenario checked and lock-searched in a
     forked process, the facts detached there (`LockFacts.detach`: every
     witness's path computed, the steps compiled again here). The document,
@@ -292,10 +291,9 @@ def test_scenarios_on_processes_give_the_same_document(spec):
     from checker.doc.markdown import render_markdown
     from tests.conftest import systems
 
-    scenarios = None if spec == ZS else ["free_vs_compaction", "alloc_vs_compaction"]
     docs = []
     for jobs in (1, 3):
-        sl = spec_locks(systems(ROOT / spec, scenarios=scenarios), 2_000_000, True, jobs=jobs)
+        sl = spec_locks(systems(ROOT / ZS), 2_000_000, True, jobs=jobs)
         docs.append((render_markdown(build_document(sl, True)),
                      {k: (r.verdict, r.stats.states) for k, r in sl.results.items()}))
         if jobs > 1:  # the facts came from the children, detached

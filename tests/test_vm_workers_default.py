@@ -250,7 +250,7 @@ def test_options_the_workers_lack_keep_one(tmp_path: Path) -> None:
         assert (len(r.stats.workers), r.stats.one_worker) == (2, ""), form
 
 
-@pytest.mark.parametrize("spec", ["zsmalloc/isolation_wide.mig", "zsmalloc/migration.mig"])
+@pytest.mark.parametrize("spec", ["zsmalloc/isolation_wide.mig", "shapes/lost_wakeup.mig"])
 def test_the_hand_over_into_tree_parts(spec: str) -> None:
     """The Python engine's states go into each part's tree store (`--store
     tree`: `Part.fill`), at every hand-over point, on rows of 3 words and
