@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -237,6 +238,45 @@ def test_a_full_tree_table_ends_the_search_as_incomplete(monkeypatch: pytest.Mon
         r = check(ts, tree, engine=engine)
         assert (r.verdict, r.limit) == ("incomplete", treestore.FULL), engine
         assert 0 < r.stats.states < total / 2
+
+
+def test_the_parts_keep_ranks_from_the_frontier_on(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where nothing reads the parent map at the end (no livelock graph, no
+    interrupt handlers), a part keeps its states' ranks, flags and
+    successor counts only from the frontier on (`_Part`'s window): on the
+    counters to 20 without the livelock pass (42 ** 2 = 1,764 states, 2 *
+    41 + 1 levels of at most 42 states), each part's window ends at most a
+    few levels long, its parents cover every state; the figures are the
+    single search's. With a graph
+    or interrupt handlers, every rank is kept, and their passes agree."""
+    parts: list[parallel.Part] = []
+    init = parallel.Part.__init__
+
+    def spy(self: parallel.Part, *args: Any, **kw: Any) -> None:
+        init(self, *args, **kw)
+        parts.append(self)
+
+    monkeypatch.setattr(parallel, "FIRST_CAP", 4)
+    monkeypatch.setattr(parallel.Part, "__init__", spy)
+    ts = _build(tmp_path, COUNTERS.replace("248", "20"))
+    plain = CheckOptions().livelock(False)  # its loops may cycle: else a graph is recorded
+    r = check(ts, plain, engine=parallel_bfs(2))
+    assert (r.stats.states, _with_path(r)) == (42 ** 2, _with_path(check(ts, plain)))
+    assert [p.window for p in parts] == [True, True]
+    assert sum(len(p.parent) for p in parts) >= 42 ** 2
+    assert all(len(p.key) == len(p.flags) == len(p.nsucc) <= 64 for p in parts)
+    assert all(p.wb > 0 for p in parts)
+    for spec, graph in (("shapes/irq_enable_under_lock.mig", False),
+                        ("shapes/softirq_free_under_plain_lock.mig", True)):
+        for ts in _scenarios(ROOT / "specs" / spec)[:2]:
+            parts.clear()
+            r = check(ts, CheckOptions(), engine=parallel_bfs(2))
+            assert _with_path(r) == _with_path(check(ts, CheckOptions())), ts.scenario
+            assert [p.window for p in parts] == [False, False] and ts.has_cycles == graph
+    parts.clear()
+    r = check(_build(tmp_path, SPINNING), CheckOptions(), engine=parallel_bfs(2))
+    assert r.violation is not None and r.violation.cycle and not any(p.window for p in parts)
 
 
 def test_options_the_workers_lack_keep_one(tmp_path: Path) -> None:

@@ -186,17 +186,25 @@ class _Part:
     """One part's arrays (grown by doubling) and scalars (`sc`, the P_* indices).
     Its rows are dense (`store` and `table`) or, in `form` "tree" or past
     its share of `TREE_AT_BYTES` in "auto", in a tree store (`tree`), as
-    `store.Store` keeps the single-threaded search's."""
+    `store.Store` keeps the single-threaded search's. With `window`, the
+    ranks, flags and successor counts (`WINDOW`) are kept only from the
+    frontier on (from P_WBASE: `slide`), since only the frontier and the
+    new level read them, unless the single-threaded numbering of every
+    state is read at the end (`one_store`: the livelock pass's graph, the
+    interrupt handlers' check)."""
 
     PER_STATE = ("parent", "key", "flags", "nsucc")  # one entry a stored state, either form
+    WINDOW = ("key", "flags", "nsucc")  # with `window`: from P_WBASE on
 
-    def __init__(self, prog: Program, me: int, nparts: int, record: bool, form: str = "dense"):
+    def __init__(self, prog: Program, me: int, nparts: int, record: bool, form: str = "dense",
+                 window: bool = False):
         nw = prog.layout.nwords
         cap = FIRST_CAP
         self.me = me
         self.m = Machine(prog)
         self.nparts = nparts
         self.form = form
+        self.window = window
         self.store = np.zeros((cap, nw), dtype=np.int64)  # the rows, dense
         self.tree: TreeStore | None = None  # the rows, in tree form
         self._no_tree = TreeStore(1)  # typed placeholders for the kernels in dense form
@@ -310,7 +318,9 @@ class _Part:
         n = self.n
         extra = 0
         if n >= len(self.parent):
-            extra += 2 * sum(getattr(self, a).nbytes for a in self.PER_STATE)
+            extra += 2 * sum(getattr(self, a).nbytes for a in self._growing())
+        if self.window and n - self.wb >= len(self.nsucc):
+            extra += 2 * sum(getattr(self, a).nbytes for a in self.WINDOW)
         if self.tree is not None:
             extra += self.tree.growth_bytes(1)
         elif self._wants_tree(n):
@@ -330,6 +340,8 @@ class _Part:
         n = self.n
         if n >= len(self.parent):
             self._double_states()
+        if self.window and n - self.wb >= len(self.nsucc):
+            self._double_window()
         if self.tree is None and self._wants_tree(n):
             self._to_tree(self.store[:n])
         if self.tree is not None:
@@ -348,8 +360,16 @@ class _Part:
             self.inv = doubled(self.inv)
         self.set_grow_at()
 
+    def _growing(self) -> tuple[str, ...]:
+        """The arrays of an entry a state (the window's grow apart)."""
+        return ("parent",) if self.window else self.PER_STATE
+
     def _double_states(self) -> None:
-        for a in self.PER_STATE:
+        for a in self._growing():
+            setattr(self, a, doubled(getattr(self, a)))
+
+    def _double_window(self) -> None:
+        for a in self.WINDOW:
             setattr(self, a, doubled(getattr(self, a)))
 
     def reserve(self, n: int) -> None:
@@ -357,6 +377,25 @@ class _Part:
         stores their rows)."""
         while n > len(self.parent):
             self._double_states()
+        while self.window and n - self.wb > len(self.nsucc):
+            self._double_window()
+
+    @property
+    def wb(self) -> int:
+        """The first state the window holds (0 without `window`)."""
+        return int(self.sc[PK.P_WBASE])
+
+    def slide(self, first: int) -> None:
+        """With `window`: keep the ranks, flags and counts from state
+        `first` (the new frontier's first) on, moved to the front."""
+        if not self.window:
+            return
+        wb, n = self.wb, self.n
+        assert wb <= first <= n, (wb, first, n)
+        for a in self.WINDOW:
+            arr = getattr(self, a)
+            arr[: n - first] = arr[first - wb: n - wb].copy()
+        self.sc[PK.P_WBASE] = first
 
     def keep_rows_only(self) -> None:
         """Drop what only a search needs (the table, keys, counts, flags,
@@ -419,8 +458,13 @@ class _Search:
         self.jit_after = jit_after
         if (why := PK.keys_too_narrow(self.prog)) is not None:
             raise NotSupported(why)
-        self.parts = [_Part(self.prog, w, workers, graph is not None, budget.opts.store)
-                      for w in range(workers)]
+        # Only the livelock pass (its graph) and the interrupt handlers'
+        # check read the parent map, numbered in the single-threaded order
+        # from every state's rank: otherwise the parts keep ranks only from
+        # the frontier on (`_Part`'s window).
+        self.window = graph is None and not c.ts.has_handlers
+        self.parts = [_Part(self.prog, w, workers, graph is not None, budget.opts.store,
+                            self.window) for w in range(workers)]
         self.halt = threading.Event()
         self.lock = threading.Lock()
         self.limit: str | None = None
@@ -642,6 +686,7 @@ class _Search:
                           np.bitwise_or.reduce([p.covered for p in self.parts]),
                           bytes(self.c.fired), set(self.c.runtime.covered))
             for p in self.parts:
+                p.slide(p.levels[-1])  # the frontier's first state on
                 p.sc[PK.P_POS] = p.levels[-1]
                 p.sc[PK.P_HI] = p.n
                 p.sc[PK.P_NEV] = 0
@@ -677,7 +722,8 @@ class _Search:
             self.rank(pool, keys)
             if stop is not None:
                 return stop
-            flagged = sum(int(p.flags[p.levels[-1]: p.n].sum()) for p in self.parts)
+            flagged = sum(int(p.flags[p.levels[-1] - p.wb: p.n - p.wb].sum())
+                          for p in self.parts)
             self.states += new
             self.transitions += trans
             self.level_sizes.append(new)
@@ -710,14 +756,14 @@ class _Search:
         their parent's part). The violations are candidates; also returns
         the level's transitions."""
         trans = sum(int(p.sc[PK.P_TRANS]) for p in self.parts)
-        events = [(int(p.key[i]), kind, p, i, self.state(p, i))
+        events = [(int(p.key[i - p.wb]), kind, p, i, self.state(p, i))
                   for p in self.parts for i, kind in p.ev[: p.sc[PK.P_NEV]].tolist()]
 
         def route(p: _Part, i: int, key: int, succ: list[int]) -> None:
             gid = PK.gid_of(p.me, i, len(self.parts))
             for j, t in enumerate(succ):
                 p.route(self.prog.layout.words_of(t), key + j + 1, gid)
-            p.nsucc[i] = len(succ)
+            p.nsucc[i - p.wb] = len(succ)
 
         cands: list[Candidate[tuple[_Part, int]]]
         cands, self.python_expanded, more = judge_events(self.c, events, self.path, route)
@@ -733,7 +779,7 @@ class _Search:
 
         def flag(at: tuple[_Part, int]) -> None:
             p, i = at
-            p.flags[i] = 1
+            p.flags[i - p.wb] = 1
 
         stop = walk(cands, cap_key(keys, self.budget.state_cap - self.states),
                     self.out.offer, flag)
@@ -749,7 +795,7 @@ class _Search:
         states = self.states + int(stop.new_state)
         trans = self.transitions
         for p in self.parts:
-            lo, mid, hi = p.levels[-2], p.levels[-1], p.n
+            lo, mid, hi = p.levels[-2] - p.wb, p.levels[-1] - p.wb, p.n - p.wb
             states += states_before(p.lkey[: hi - mid], stop.key)
             trans += successors_before(p.key[lo:mid], p.nsucc[lo:mid], stop.rank, stop.pos)
         self.sync(states, trans, self.depth + int(stop.new_state))
@@ -781,7 +827,7 @@ class _Search:
         offs[1:] = np.cumsum([len(p.sorted) for p in self.parts])
 
         def task(p: _Part) -> None:
-            PK.rank_part(p.key, p.levels[-1], p.order, keys, offs, p.me)
+            PK.rank_part(p.key, p.levels[-1] - p.wb, p.order, keys, offs, p.me)
 
         self._phase(pool, task)
         self.ranked = True
@@ -800,10 +846,13 @@ class _Search:
         if self.graph is None:
             finish(self.c, self.prog, Store(self.prog.layout.nwords, False, "dense"),
                    np.zeros(K.SC_SIZE, np.int64), fired, covered, None)
+            if self.window:
+                return _Unkept()
             return _Lazy(lambda: self.one_store(n, fired, covered))
         return self.one_store(n, fired, covered)
 
     def one_store(self, n: int, fired: np.ndarray, covered: np.ndarray) -> Mapping[int, int]:
+        assert not self.window, "the ranks of old levels were not kept"
         parts = self.parts
         base = np.zeros(len(self.level_sizes) + 1, dtype=np.int64)
         base[1:] = np.cumsum(self.level_sizes)
@@ -874,6 +923,25 @@ class _Numbered:
             for f in [pool.submit(task, p) for p in self.parts]:
                 f.result()
         return out
+
+
+class _Unkept(Mapping[int, int]):
+    """The parent map of a search whose parts kept no ranks of old levels
+    (`_Part`'s window), which `check` reads only with a graph or interrupt
+    handlers, the cases that keep them: reading it is a bug, said loudly."""
+
+    def _fail(self) -> Mapping[int, int]:
+        raise AssertionError("the workers kept no parent map: the search ran with their "
+                             "window (no livelock graph, no interrupt handlers)")
+
+    def __getitem__(self, s: int) -> int:
+        return self._fail()[s]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._fail())
+
+    def __len__(self) -> int:
+        return len(self._fail())
 
 
 class _Lazy(Mapping[int, int]):

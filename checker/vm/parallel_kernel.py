@@ -17,7 +17,11 @@ states whose hash maps to it, in its own store, parent array and table
 
 A stored state costs its row, a table slot, and 11 bytes: its parent's
 global id and its rank (int32 each), its flag, its number of successors
-(uint16: `KEY_BITS` bounds it). A part may keep its rows in a tree store
+(uint16: `KEY_BITS` bounds it). Where nothing reads the single-threaded
+numbering of every state at the end (no recorded graph, no interrupt
+handlers), the rank, flag and count are kept only for the frontier and
+the new level, a window from P_WBASE: then a state costs its row, its
+slot and 4 bytes. A part may keep its rows in a tree store
 (`treestore`, as the single-threaded search does past `store.TREE_AT_BYTES`;
 P_TREE), whose root ids are the part's indices: then the kernels decode a
 row to expand it (`row_of`) and put an inbox row with `tree_put`.
@@ -45,9 +49,11 @@ from checker.vm.treestore import tree_get, tree_put
 # The scalars of a part (`sc`)
 # (P_POS..P_TRANS: the frontier's expansion; P_IPOS, P_NINV: the inbox being stored)
 # (P_TREE: the rows live in the part's tree store, whose tables a new state
-# may add P_TREE_LEAF and P_TREE_NODE entries to below its root)
+# may add P_TREE_LEAF and P_TREE_NODE entries to below its root; P_WBASE:
+# the first state that `key`, `flags` and `nsucc` hold, 0 when they hold
+# every state, else the frontier's first: `parallel._Part`'s window)
 (P_POS, P_HI, P_BUDGET, P_NEV, P_TRANS, P_FIN, P_N, P_NEWLO, P_GROW_AT, P_INV, P_RECORD,
- P_EDGES, P_IPOS, P_NINV, P_TREE, P_TREE_LEAF, P_TREE_NODE, P_SIZE) = range(18)
+ P_EDGES, P_IPOS, P_NINV, P_TREE, P_TREE_LEAF, P_TREE_NODE, P_WBASE, P_SIZE) = range(19)
 
 # What a kernel returns
 DONE, LIMITS, GROW, OUTFULL = range(4)
@@ -147,9 +153,10 @@ def expand_part(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.
     fullest = 0  # the most rows in one outbox: kept up as rows are routed
     for d in range(nparts):
         fullest = max(fullest, out_n[d])
+    wb = sc[P_WBASE]
     while sc[P_POS] < sc[P_HI]:
         i = sc[P_POS]
-        if flags[i]:
+        if flags[i - wb]:
             sc[P_POS] = i + 1
             continue
         if sc[P_BUDGET] <= 0:
@@ -182,9 +189,9 @@ def expand_part(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.
                 ev[sc[P_NEV], 1] = EV_TERMINAL
                 sc[P_NEV] += 1
             continue
-        nsucc[i] = k
+        nsucc[i - wb] = k
         sc[P_TRANS] += k
-        base = key[i] << KEY_BITS
+        base = key[i - wb] << KEY_BITS
         gid = gid_of(me, i, nparts)
         for j in range(k):
             fired[succ_act[j]] = 1
@@ -213,16 +220,20 @@ def insert_part(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, store: np.
     do not plainly hold); a state new in this level (index >= P_NEWLO)
     keeps its smallest key (`lkey[index - P_NEWLO]`) and that key's parent.
     With P_RECORD, every row is a step (parent's global id, local index) in
-    `edges`. Returns DONE or GROW (the store, a tree table, `lkey`, `inv`
-    or `edges` is full, or the part holds `part_states`: P_GROW_AT)."""
+    `edges`. Returns DONE or GROW (the store, a tree table, `lkey`, `inv`,
+    `edges` or the window of `flags` and `nsucc` is full, or the part holds
+    `part_states`: P_GROW_AT). `flags` and `nsucc` (and `key`, in the other
+    kernels) are indexed from P_WBASE."""
     (t_left, t_right, t_table, t_rk, t_rs, t_lk, t_ls, t_nk, t_ns, t_count, t_vals) = tree
     newlo = sc[P_NEWLO]
+    wb = sc[P_WBASE]
     while sc[P_IPOS] < count:
         p = sc[P_IPOS]
         if sc[P_RECORD] and sc[P_EDGES] >= edges.shape[0]:
             return GROW
         n = sc[P_N]
-        if n >= sc[P_GROW_AT] or sc[P_NINV] >= inv.shape[0] or n - newlo >= lkey.shape[0]:
+        if n >= sc[P_GROW_AT] or sc[P_NINV] >= inv.shape[0] or n - newlo >= lkey.shape[0] \
+                or n - wb >= nsucc.shape[0]:
             return GROW  # room for a new state first: then one probe finds or inserts
         row = rows[p]
         if sc[P_TREE]:
@@ -241,8 +252,8 @@ def insert_part(code: np.ndarray, slots: np.ndarray, aux: np.ndarray, store: np.
         if new:
             parent[n] = pars[p]
             lkey[n - newlo] = keys[p]
-            flags[n] = 0
-            nsucc[n] = 0
+            flags[n - wb] = 0
+            nsucc[n - wb] = 0
             sc[P_N] = n + 1
             if sc[P_INV] >= 0:
                 r = predicate(code, slots, aux, sc[P_INV], row, bufs, regs, pend)
@@ -311,8 +322,9 @@ def replay_part(code: np.ndarray, slots: np.ndarray, pcs: np.ndarray, pcact: np.
     """Expand again the frontier states lo..hi-1 of rank at most `last`,
     only to mark their actions and covers: what the single-threaded search
     had executed when it stopped in this level at rank `last`."""
+    wb = sc[P_WBASE]
     for i in range(lo, hi):
-        if flags[i] or key[i] > last:
+        if flags[i - wb] or key[i - wb] > last:
             continue
         k, nf = expand(code, slots, pcs, pcact, acts, aux, row_of(store, tree, cur, sc, i),
                        succ, succ_act, faults, bufs, regs, pend)
