@@ -80,6 +80,7 @@ from checker.vm.store import (
     Store,
     decoded,
     doubled,
+    rows_growth_bytes,
     table_full,
     table_room,
     tree_entries,
@@ -321,15 +322,8 @@ class _Part:
             extra += 2 * sum(getattr(self, a).nbytes for a in self._growing())
         if self.window and n - self.wb >= len(self.nsucc):
             extra += 2 * sum(getattr(self, a).nbytes for a in self.WINDOW)
-        if self.tree is not None:
-            extra += self.tree.growth_bytes(1)
-        elif self._wants_tree(n):
-            extra += self.store[:n].nbytes
-        else:
-            if n >= len(self.store):
-                extra += 2 * self.store.nbytes
-            if table_full(n, len(self.table)):
-                extra += 2 * self.table.nbytes
+        extra += rows_growth_bytes(self.tree, self.store, self.table, n,
+                                   self.tree is None and self._wants_tree(n))
         if n - self.sc[PK.P_NEWLO] >= len(self.lkey):
             extra += 2 * self.lkey.nbytes
         if self.sc[PK.P_RECORD] and self.sc[PK.P_EDGES] >= len(self.edges):
@@ -394,7 +388,7 @@ class _Part:
         assert wb <= first <= n, (wb, first, n)
         for a in self.WINDOW:
             arr = getattr(self, a)
-            arr[: n - first] = arr[first - wb: n - wb].copy()
+            arr[: n - first] = arr[first - wb: n - wb]  # numpy copies overlaps safely
         self.sc[PK.P_WBASE] = first
 
     def keep_rows_only(self) -> None:

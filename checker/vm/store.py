@@ -141,17 +141,8 @@ class Store:
         extra = 0
         if n >= len(self.parent):
             extra += 2 * (self.parent.nbytes + self.flags.nbytes)
-        if self.tree is None:
-            if self._wants_tree(n):
-                # the tree of n states: below their dense rows for two words or more
-                extra += self.store[:n].nbytes
-            else:
-                if n >= len(self.store):
-                    extra += 2 * self.store.nbytes
-                if table_full(n, len(self.table)):
-                    extra += 2 * self.table.nbytes
-        else:
-            extra += self.tree.growth_bytes(1)
+        extra += rows_growth_bytes(self.tree, self.store, self.table, n,
+                                   self.tree is None and self._wants_tree(n))
         if sc[K.SC_RECORD] and sc[K.SC_EDGES] >= len(self.edges):
             extra += 2 * self.edges.nbytes
         return extra
@@ -192,6 +183,19 @@ class Store:
         self.store = np.zeros((1, self.nwords), dtype=np.int64)
         self.table = np.zeros(2, dtype=np.int64)
         sc[K.SC_TREE] = 1
+
+
+def rows_growth_bytes(tree: TreeStore | None, store: Words, table: Words, n: int,
+                      to_tree: bool) -> int:
+    """What making room for state n's row allocates: the tree's next
+    doublings; moving `to_tree`, an estimate (`Store.growth_bytes`); else
+    the dense rows' and the table's doublings."""
+    if tree is not None:
+        return tree.growth_bytes(1)
+    if to_tree:
+        return int(store[:n].nbytes)
+    extra = 2 * store.nbytes if n >= len(store) else 0
+    return extra + (2 * table.nbytes if table_full(n, len(table)) else 0)
 
 
 def wants_tree(form: str, nwords: int, n: int, at_bytes: int) -> bool:
