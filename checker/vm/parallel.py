@@ -711,9 +711,13 @@ class _Search:
                     Candidate(int(p.lkey[i - p.levels[-1]]), self._invariant(p, i), (p, i))
                     for i in p.inv[: p.sc[PK.P_NINV]].tolist())
             new = sum(p.n - p.levels[-1] for p in self.parts)
+            offs = np.zeros(len(self.parts) + 1, dtype=np.int64)
+            offs[1:] = np.cumsum([len(p.sorted) for p in self.parts])
             keys = np.concatenate([p.sorted for p in self.parts])
+            for p in self.parts:  # read by nothing after: held no longer
+                p.sorted = np.zeros(0, dtype=np.int64)
             stop = self.walk(cands, keys)
-            self.rank(pool, keys)
+            self.rank(pool, keys, offs)
             if stop is not None:
                 return stop
             flagged = sum(int(p.flags[p.levels[-1] - p.wb: p.n - p.wb].sum())
@@ -816,12 +820,15 @@ class _Search:
         self.parts[0].covered |= covered
         replay_python(self.c, self.python_expanded, last)
 
-    def rank(self, pool: ThreadPoolExecutor, keys: np.ndarray) -> None:
-        offs = np.zeros(len(self.parts) + 1, dtype=np.int64)
-        offs[1:] = np.cumsum([len(p.sorted) for p in self.parts])
+    def rank(self, pool: ThreadPoolExecutor, keys: np.ndarray, offs: np.ndarray) -> None:
+        """Every new state's rank in the level: `keys`, each part's sorted
+        keys in turn, part v's from `offs[v]`."""
 
         def task(p: _Part) -> None:
             PK.rank_part(p.key, p.levels[-1] - p.wb, p.order, keys, offs, p.me)
+            # Read by nothing after: not held through the next level, whose
+            # largest moment is the search's peak of memory.
+            p.order = np.zeros(0, dtype=np.int64)
 
         self._phase(pool, task)
         self.ranked = True
