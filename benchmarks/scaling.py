@@ -35,6 +35,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,13 +121,10 @@ def run(step: Step, seconds: float, out: Path) -> str:
 def facts() -> str:
     versions = []
     for name in ("numpy", "numba", "llvmlite", "ray"):
-        spec = importlib.util.find_spec(name)
-        if spec is not None:
+        if importlib.util.find_spec(name) is not None:
             try:
-                from importlib.metadata import version
-
-                versions.append(f"{name} {version(name)}")
-            except Exception:
+                versions.append(f"{name} {metadata.version(name)}")
+            except metadata.PackageNotFoundError:
                 versions.append(name)
     return (f"{cores()} cores ({platform.processor() or platform.machine()}), Python "
             f"{platform.python_version()}, {', '.join(versions)}; "

@@ -1,8 +1,8 @@
 """Independent jobs on forked processes, their results in order.
 
 Used where a command runs many whole searches that share nothing (`check
---swarm`, `mutate`, the scenarios of `doc` and `diff`): job i is one call `job(i)` in one of `jobs` children
-forked after `job` is set, so they start with the job (a closure over the
+--swarm`, `mutate`, the scenarios of `doc` and `diff`): job i is one call
+`job(i)` in one of `jobs` children forked after `job` is set, so they start with the job (a closure over the
 parsed spec, the compiled kernels, the imports): nothing crosses between
 the processes but the number i and what the job returns or raises, which
 comes back through the child's pipe, pickled, or as the text of its

@@ -71,7 +71,7 @@ def find(table: np.ndarray, store: np.ndarray, row: np.ndarray, insert_at: int) 
         pos = (pos + 1) & mask
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # the multi-core search's parts grow in their own threads
 def rehash(table: np.ndarray, store: np.ndarray, n: int) -> None:
     for i in range(n):
         find(table, store, store[i], i)

@@ -79,9 +79,10 @@ from checker.vm.store import (
     TREE_AT_BYTES,
     Store,
     decoded,
+    dense_of,
+    dense_room,
     doubled,
     rows_growth_bytes,
-    table_full,
     table_room,
     tree_entries,
     tree_of,
@@ -280,14 +281,7 @@ class _Part:
         if self._wants_tree(max(m - 1, 0)):
             self._to_tree(rows)
         else:
-            while m > len(self.store):
-                self.store = doubled(self.store)
-            size = len(self.table)
-            while m > 0 and table_full(m - 1, size):
-                size *= 2
-            self.table = np.zeros(size, dtype=np.int64)
-            self.store[:m] = rows
-            PK.rehash_part(self.table, self.store, m)
+            self.store, self.table = dense_of(rows, self.store, self.table)
         self.sc[PK.P_N] = m
         self.set_grow_at()
 
@@ -341,11 +335,7 @@ class _Part:
         if self.tree is not None:
             self.tree.reserve(1)  # doubles each table without room for one more state
         else:
-            if n >= len(self.store):
-                self.store = doubled(self.store)
-            if table_full(n, len(self.table)):
-                self.table = np.zeros(2 * len(self.table), dtype=np.int64)
-                PK.rehash_part(self.table, self.store, n)
+            self.store, self.table = dense_room(self.store, self.table, n)
         if n - self.sc[PK.P_NEWLO] >= len(self.lkey):
             self.lkey = doubled(self.lkey)
         if self.sc[PK.P_RECORD] and self.sc[PK.P_EDGES] >= len(self.edges):
@@ -390,6 +380,45 @@ class _Part:
             arr = getattr(self, a)
             arr[: n - first] = arr[first - wb: n - wb]  # numpy copies overlaps safely
         self.sc[PK.P_WBASE] = first
+
+    # ------------------------------------------------------------ the kernels
+
+    def start_level(self) -> None:
+        """The newest level becomes the frontier: its expansion's counters
+        reset, room for its events, the window slid to its first state."""
+        first = self.levels[-1]
+        self.slide(first)
+        self.sc[PK.P_POS] = first
+        self.sc[PK.P_HI] = self.n
+        self.sc[PK.P_NEV] = 0
+        self.sc[PK.P_TRANS] = 0
+        self.sc[PK.P_BUDGET] = CHECK_EVERY
+        self.ev = np.zeros((max(self.n - first, 1), 2), dtype=np.int64)
+
+    def expand(self, k: Kernels, g: Program) -> int:
+        """`expand_part` on this part's arrays, on from P_POS."""
+        m = self.m
+        return k.expand_part(k.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, self.store,
+                             self.tree_args(), self.cur, self.key, self.flags, self.nsucc,
+                             self.sc, m.out, m.out_act, m.faults, m.bufs, m.regs, m.pend,
+                             self.fired, self.covered, self.out_rows, self.out_key,
+                             self.out_par, self.out_n, self.ev, self.me)
+
+    def insert(self, k: Kernels, g: Program, rows: Words, keys: Words, pars: Words) -> int:
+        """`insert_part` of an inbox on this part's arrays, on from P_IPOS."""
+        m = self.m
+        return k.insert_part(k.code, g.slots, g.aux, self.store, self.tree_args(), self.parent,
+                             self.lkey, self.flags, self.nsucc, self.table, self.sc, rows, keys,
+                             pars, len(keys), m.bufs, m.regs, m.pend, self.covered, self.inv,
+                             self.edges)
+
+    def replay(self, k: Kernels, g: Program, last: int) -> None:
+        """`replay_part` of the expanded level up to rank `last`."""
+        m = self.m
+        k.replay_part(k.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, self.store,
+                      self.tree_args(), self.cur, self.key, self.flags, self.levels[-2],
+                      self.levels[-1], last, self.sc, m.out, m.out_act, m.faults, m.bufs,
+                      m.regs, m.pend, self.fired, self.covered)
 
     def keep_rows_only(self) -> None:
         """Drop what only a search needs (the table, keys, counts, flags,
@@ -515,14 +544,8 @@ class _Search:
             return limit is None
 
     def _expand(self, p: _Part) -> None:
-        g = self.prog
-        m = p.m
-        k = self.kernels
         while True:
-            r = k.expand_part(k.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, p.store,
-                              p.tree_args(), p.cur, p.key, p.flags, p.nsucc, p.sc, m.out,
-                              m.out_act, m.faults, m.bufs, m.regs, m.pend, p.fired, p.covered,
-                              p.out_rows, p.out_key, p.out_par, p.out_n, p.ev, p.me)
+            r = p.expand(self.kernels, self.prog)
             if r == PK.DONE:
                 return
             if r == PK.LIMITS:
@@ -535,16 +558,12 @@ class _Search:
                 raise AssertionError(f"expand_part returned {r}")
 
     def _insert(self, p: _Part) -> None:
-        g, k = self.prog, self.kernels
-        m = p.m
         for src in self.parts:
             p.sc[PK.P_IPOS] = 0
             count = int(src.out_n[p.me])
             while True:
-                r = k.insert_part(k.code, g.slots, g.aux, p.store, p.tree_args(), p.parent,
-                                  p.lkey, p.flags, p.nsucc, p.table, p.sc, src.out_rows[p.me], src.out_key[p.me],
-                                  src.out_par[p.me], count, m.bufs, m.regs, m.pend, p.covered,
-                                  p.inv, p.edges)
+                r = p.insert(self.kernels, self.prog, src.out_rows[p.me, :count],
+                             src.out_key[p.me, :count], src.out_par[p.me, :count])
                 if r == PK.DONE:
                     break
                 assert r == PK.GROW, r
@@ -680,13 +699,7 @@ class _Search:
                           np.bitwise_or.reduce([p.covered for p in self.parts]),
                           bytes(self.c.fired), set(self.c.runtime.covered))
             for p in self.parts:
-                p.slide(p.levels[-1])  # the frontier's first state on
-                p.sc[PK.P_POS] = p.levels[-1]
-                p.sc[PK.P_HI] = p.n
-                p.sc[PK.P_NEV] = 0
-                p.sc[PK.P_TRANS] = 0
-                p.sc[PK.P_BUDGET] = CHECK_EVERY
-                p.ev = np.zeros((max(p.n - p.levels[-1], 1), 2), dtype=np.int64)
+                p.start_level()
                 p.levels.append(p.n)  # the new level's states begin here
                 p.sc[PK.P_NEWLO] = p.n
                 p.sc[PK.P_NINV] = 0
@@ -806,16 +819,11 @@ class _Search:
         the level, and those of expanding its states up to that rank."""
         assert self.marks is not None
         fired, covered, c_fired, c_covered = self.marks
-        g, k = self.prog, self.kernels
         restore_marks(self.c, c_fired, c_covered)
         for p in self.parts:
             p.fired[:] = 0
             p.covered[:] = 0
-            m = p.m
-            k.replay_part(k.code, g.slots, g.pcs, g.pcact, g.acts, g.aux, p.store,
-                          p.tree_args(), p.cur, p.key, p.flags, p.levels[-2], p.levels[-1],
-                          last, p.sc, m.out, m.out_act,
-                          m.faults, m.bufs, m.regs, m.pend, p.fired, p.covered)
+            p.replay(self.kernels, self.prog, last)
         self.parts[0].fired |= fired
         self.parts[0].covered |= covered
         replay_python(self.c, self.python_expanded, last)
@@ -926,25 +934,6 @@ class _Numbered:
         return out
 
 
-class _Unkept(Mapping[int, int]):
-    """The parent map of a search whose parts kept no ranks of old levels
-    (`_Part`'s window), which `check` reads only with a graph or interrupt
-    handlers, the cases that keep them: reading it is a bug, said loudly."""
-
-    def _fail(self) -> Mapping[int, int]:
-        raise AssertionError("the workers kept no parent map: the search ran with their "
-                             "window (no livelock graph, no interrupt handlers)")
-
-    def __getitem__(self, s: int) -> int:
-        return self._fail()[s]
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._fail())
-
-    def __len__(self) -> int:
-        return len(self._fail())
-
-
 class _Lazy(Mapping[int, int]):
     """A mapping built when first read."""
 
@@ -966,3 +955,17 @@ class _Lazy(Mapping[int, int]):
 
     def __len__(self) -> int:
         return len(self._get())
+
+
+class _Unkept(_Lazy):
+    """The parent map of a search whose parts kept no ranks of old levels
+    (`_Part`'s window), which `check` reads only with a graph or interrupt
+    handlers, the cases that keep them: reading it is a bug, said loudly
+    at every read."""
+
+    def __init__(self) -> None:
+        super().__init__(dict)
+
+    def _get(self) -> Mapping[int, int]:
+        raise AssertionError("the workers kept no parent map: the search ran with their "
+                             "window (no livelock graph, no interrupt handlers)")

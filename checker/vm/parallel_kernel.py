@@ -41,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from checker.vm.jit import njit
-from checker.vm.kernel import find, hash_words, rehash, tree_room
+from checker.vm.kernel import find, hash_words, tree_room
 from checker.vm.machine import expand, max_successors, predicate
 from checker.vm.program import Program
 from checker.vm.treestore import tree_get, tree_put
@@ -304,12 +304,6 @@ def sort_keys(lkey: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
     """The level's first `count` keys sorted, and the order that sorts them."""
     order = np.argsort(lkey[:count])
     return lkey[:count][order], order
-
-
-@njit(cache=True, nogil=True)
-def rehash_part(table: np.ndarray, store: np.ndarray, n: int) -> None:
-    """`kernel.rehash` without the GIL: parts grow in their own threads."""
-    rehash(table, store, n)
 
 
 @njit(cache=True, nogil=True)

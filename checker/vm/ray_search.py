@@ -80,7 +80,7 @@ from checker.vm.levels import (
     successors_before,
     walk,
 )
-from checker.vm.parallel import Part, part_full
+from checker.vm.parallel import Part, interpreted, part_full
 from checker.vm.program import Program, compile_program
 from checker.vm.search import CHECK_EVERY, finish
 from checker.vm.store import Store
@@ -168,19 +168,11 @@ class PartWorker:
         assert prog is not None
         deadline = None if seconds_left is None else time.monotonic() + seconds_left
         self.marks = (p.fired.copy(), p.covered.copy())
-        p.sc[PK.P_POS] = p.levels[-1]
-        p.sc[PK.P_HI] = p.n
-        p.sc[PK.P_NEV] = 0
-        p.sc[PK.P_TRANS] = 0
-        p.sc[PK.P_BUDGET] = CHECK_EVERY
-        p.ev = np.zeros((max(p.n - p.levels[-1], 1), 2), dtype=np.int64)
-        m = p.m
+        p.start_level()
+        kernels = interpreted(prog)
         limit: str | None = None
         while True:
-            r = PK.expand_part(prog.code, prog.slots, prog.pcs, prog.pcact, prog.acts, prog.aux,
-                               p.store, p.tree_args(), p.cur, p.key, p.flags, p.nsucc, p.sc,
-                               m.out, m.out_act, m.faults, m.bufs, m.regs, m.pend, p.fired, p.covered, p.out_rows,
-                               p.out_key, p.out_par, p.out_n, p.ev, p.me)
+            r = p.expand(kernels, prog)
             if r == PK.DONE:
                 break
             if r == PK.LIMITS:
@@ -224,7 +216,7 @@ class PartWorker:
         p.levels.append(p.n)
         p.sc[PK.P_NEWLO] = p.n
         p.sc[PK.P_NINV] = 0
-        m = p.m
+        kernels = interpreted(prog)
         limit: str | None = None
         todo: list[Batch] = []
         for b, extra in zip(batches, extras, strict=True):
@@ -235,10 +227,7 @@ class PartWorker:
             rows, keys, pars = _writable(rows), _writable(keys), _writable(pars)
             p.sc[PK.P_IPOS] = 0
             while limit is None:
-                r = PK.insert_part(prog.code, prog.slots, prog.aux, p.store, p.tree_args(),
-                                   p.parent, p.lkey, p.flags, p.nsucc, p.table, p.sc, rows, keys,
-                                   pars, len(keys), m.bufs, m.regs, m.pend, p.covered, p.inv,
-                                   p.edges)
+                r = p.insert(kernels, prog, rows, keys, pars)
                 if r == PK.DONE:
                     break
                 assert r == PK.GROW, r
@@ -274,11 +263,7 @@ class PartWorker:
         prog = self.prog
         assert prog is not None and self.marks is not None
         p.fired[:], p.covered[:] = self.marks
-        m = p.m
-        PK.replay_part(prog.code, prog.slots, prog.pcs, prog.pcact, prog.acts, prog.aux,
-                       p.store, p.tree_args(), p.cur, p.key, p.flags, p.levels[-2],
-                       p.levels[-1], last, p.sc, m.out, m.out_act, m.faults, m.bufs, m.regs,
-                       m.pend, p.fired, p.covered)
+        p.replay(interpreted(prog), prog, last)
         return p.fired, p.covered
 
     def executed(self) -> tuple[np.ndarray, np.ndarray]:

@@ -113,14 +113,7 @@ class Store:
         if self._wants_tree(n):
             self._to_tree(rows, sc)
             return
-        while len(self.store) < n + 1:
-            self.store = doubled(self.store)
-        self.store[:n] = rows
-        size = len(self.table)
-        while table_full(n, size):
-            size *= 2
-        self.table = np.zeros(size, dtype=np.int64)
-        K.rehash(self.table, self.store, n)
+        self.store, self.table = dense_of(rows, self.store, self.table)
 
     def fill_edges(self, rows: Words, cols: Words) -> int:
         """The steps the Python engine recorded; their number."""
@@ -157,12 +150,7 @@ class Store:
         if self.tree is None and self._wants_tree(n):
             self._to_tree(self.store[:n], sc)
         if self.tree is None:
-            if n >= len(self.store):
-                self.store = doubled(self.store)
-            if table_full(n, len(self.table)):
-                size = len(self.table)
-                self.table = np.zeros(2 * size, dtype=np.int64)
-                K.rehash(self.table, self.store, n)
+            self.store, self.table = dense_room(self.store, self.table, n)
             sc[K.SC_GROW_AT] = min(len(self.store), table_room(len(self.table)),
                                    len(self.parent))
         else:
@@ -183,6 +171,32 @@ class Store:
         self.store = np.zeros((1, self.nwords), dtype=np.int64)
         self.table = np.zeros(2, dtype=np.int64)
         sc[K.SC_TREE] = 1
+
+
+def dense_of(rows: Words, store: Words, table: Words) -> tuple[Words, Words]:
+    """Dense rows and table holding `rows` as states 0..n-1, with room for
+    state n: `store` and `table` grown as needed, the table rebuilt."""
+    n = len(rows)
+    while len(store) < n + 1:
+        store = doubled(store)
+    store[:n] = rows
+    size = len(table)
+    while table_full(n, size):
+        size *= 2
+    table = np.zeros(size, dtype=np.int64)
+    K.rehash(table, store, n)
+    return store, table
+
+
+def dense_room(store: Words, table: Words, n: int) -> tuple[Words, Words]:
+    """`store` and `table` with room for state n's row: each doubled if
+    full (the table then rehashed)."""
+    if n >= len(store):
+        store = doubled(store)
+    if table_full(n, len(table)):
+        table = np.zeros(2 * len(table), dtype=np.int64)
+        K.rehash(table, store, n)
+    return store, table
 
 
 def rows_growth_bytes(tree: TreeStore | None, store: Words, table: Words, n: int,
