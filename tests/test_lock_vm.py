@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from checker.locks import search as lock_search
 from checker.locks.explore import LockFacts, Witness, explore_locks
 from checker.locks.search import PYTHON_FIRST, search_locks
 from checker.locks.vm_search import VmLockSearch
@@ -188,11 +189,24 @@ def test_auto_stays_in_python_for_small_scenarios_and_moves_to_the_vm_past_them(
         return orig(self)
 
     monkeypatch.setattr(VmLockSearch, "run", run)
+    monkeypatch.setattr(lock_search, "kernel_loaded", lambda: False)  # a fresh process
     assert search_locks(small).pairs == 67 and not used
     got = search_locks(large)
     assert used == [large.scenario] and got.pairs > PYTHON_FIRST
     assert_same_facts(explore_locks(large), got)
     assert search_locks(large, engine="python").tracer is None
+    # Once the kernel is loaded, Python would be no faster: the VM at once.
+    monkeypatch.setattr(lock_search, "kernel_loaded", lambda: True)
+    got = search_locks(small)
+    assert used == [large.scenario, small.scenario]
+    assert_same_facts(explore_locks(small), got)
+
+
+def test_the_kernel_counts_as_loaded_once_it_ran() -> None:
+    (large,) = systems(ROOT / "specs" / "shapes" / "chain_walk.mig",
+                       scenarios=["free_vs_two_migrations_fixed"])
+    VmLockSearch(large, 10).run()
+    assert lock_search.kernel_loaded()
 
 
 @pytest.mark.parametrize("spec", ["shapes/chain_walk.mig", "zsmalloc/map_vs_migrate.mig",

@@ -237,7 +237,7 @@ def test_a_second_compile_loads_the_cached_object(own_cache: Path, tmp_path: Pat
     ir = llvm_jit.ir_of(prog) + f"\n; {tmp_path}\n"  # an IR no earlier test compiled
     cold = llvm_jit.load_ir(ir)
     assert not cold.cached
-    assert [p.suffix for p in own_cache.iterdir()] == [".o"]  # no temporary file left
+    assert [p.suffix for p in own_cache.iterdir()] == [".obj"]  # no temporary file left
     warm = llvm_jit.load_ir(ir)
     assert warm.cached
     state = prog.layout.words_of(compile_system(ts).initial)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any, assert_never
 
+from checker.explore.codecache import compiled
 from checker.ir.interp import Fault, c_div, c_mod, c_shift
 from checker.ir.nodes import (
     Action,
@@ -577,7 +578,7 @@ def _compile(source: str, name: str) -> CodeType:
     parentheses (and very deep expressions): that is a spec nested too
     deeply, reported as such (RecursionError, see checker.cli), not a bug."""
     try:
-        return compile(source, name, "exec")
+        return compiled(source, name)
     except SyntaxError as e:
         if "nested parentheses" in str(e) or "too complex" in str(e):
             raise RecursionError(f"expression too deep for generated code: {e}") from None

@@ -35,12 +35,17 @@ def display_files(ts: TransitionSystem) -> frozenset[str]:
     that declares a thread the scenario runs. Such a module is protocol code
     (models/zsmalloc_5_17.mig declares the compactor and the free worker);
     the primitives of the model library (locks, pages) declare no threads, so
-    their bodies stay hidden behind the calls that use them."""
-    files = {ts.spec}
-    for th in ts.threads:
-        for origin in th.pc_origin.values():
-            files.add(origin.frames()[0][0].file)
-    return frozenset(files)
+    their bodies stay hidden behind the calls that use them. Computed once
+    a scenario: a trace asks at every step."""
+    known: frozenset[str] | None = getattr(ts, "_display_files", None)
+    if known is None:
+        files = {ts.spec}
+        for th in ts.threads:
+            for origin in th.pc_origin.values():
+                files.add(origin.frames()[0][0].file)
+        known = frozenset(files)
+        ts._display_files = known  # type: ignore[attr-defined]
+    return known
 
 
 def display_span(o: Origin, shown: str | frozenset[str]) -> Span:

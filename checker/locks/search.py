@@ -13,6 +13,7 @@ Python. This module imports no numba; `vm_search` is imported when used.
 
 from __future__ import annotations
 
+import sys
 from typing import Literal
 
 from checker.ir.nodes import TransitionSystem
@@ -28,11 +29,11 @@ def search_locks(ts: TransitionSystem, max_states: int = DEFAULT_MAX_STATES,
                  progress: Progress | None = None, engine: Engine = "auto") -> LockFacts:
     """The lock facts of `ts` by `engine`: `python` the reference search,
     `vm` the kernel, `auto` Python up to `PYTHON_FIRST` pairs and the kernel
-    past them."""
+    past them, or the kernel alone once it is loaded (`kernel_loaded`)."""
     if engine == "python":
         return explore_locks(ts, max_states, progress=progress)
     compiled = None
-    if engine == "auto":
+    if engine == "auto" and not kernel_loaded():
         first = explore_locks(ts, min(max_states, PYTHON_FIRST), progress=progress)
         if first.complete or max_states <= PYTHON_FIRST:
             return first
@@ -44,3 +45,9 @@ def search_locks(ts: TransitionSystem, max_states: int = DEFAULT_MAX_STATES,
         return VmLockSearch(ts, max_states, progress, compiled).run()
     except NotSupported:
         return explore_locks(ts, max_states, progress=progress, compiled=compiled)
+
+
+def kernel_loaded() -> bool:
+    """Whether this process has loaded the VM's pair kernel already."""
+    pairs = sys.modules.get("checker.vm.pairs")
+    return pairs is not None and bool(pairs.pair_search.signatures)

@@ -24,11 +24,12 @@ BLAS.
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 from pathlib import Path
 
 import numba
+
+from checker.diskcache import cache_root
 
 _SOURCES = ("opcodes.py", "machine.py", "kernel.py", "dfs_kernel.py", "parallel_kernel.py",
             "jit.py", "treestore.py", "pairs.py", "bitstate.py", "symmetry.py")
@@ -39,9 +40,7 @@ def cache_dir() -> Path:
     h = hashlib.sha256(numba.__version__.encode())
     for name in _SOURCES:
         h.update((here / name).read_bytes())
-    base = os.environ.get("NUMBA_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") \
-        or str(Path.home() / ".cache")
-    return Path(base) / "migcheck-vm" / h.hexdigest()[:16]
+    return cache_root() / h.hexdigest()[:16]
 
 
 def _numpy_support_without_blas() -> None:

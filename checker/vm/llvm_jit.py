@@ -4,19 +4,17 @@
 for this machine's CPU; MCJIT loads it and gives the addresses of its two
 entry points, which the JIT kernel (`llvm_kernel`) calls. The object file
 is cached on disk, keyed by a hash of the IR, the CPU and LLVM's version,
-under the VM's cache root (`jit.cache_dir`'s parent, `jit/<hash>.o`,
-written atomically): a spec run again, or another scenario with the same
-code, loads in milliseconds instead of paying LLVM's optimiser again.
+under the VM's cache root (`jit/<hash>.obj`, through `checker.diskcache`:
+written whole, checked by a digest, bounded): a spec run again, or another
+scenario with the same code, loads in milliseconds instead of paying LLVM's
+optimiser again.
 
 No C compiler is needed: llvmlite ships LLVM (numba depends on it).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +22,7 @@ import llvmlite  # type: ignore[import-untyped]
 import llvmlite.binding as llvm  # type: ignore[import-untyped]
 import numpy as np
 
-from checker.vm.jit import cache_dir
+from checker.diskcache import FileCache, cache_root
 from checker.vm.llvm_emit import EXPAND, PREDICATE, emit_module
 from checker.vm.program import Program
 
@@ -61,7 +59,7 @@ def _target_machine() -> llvm.TargetMachine:
 
 
 def object_dir() -> Path:
-    return cache_dir().parent / "jit"
+    return cache_root() / "jit"
 
 
 def _key(ir: str, tm: llvm.TargetMachine) -> str:
@@ -86,16 +84,9 @@ def _optimised_object(ir: str, tm: llvm.TargetMachine) -> bytes:
     return bytes(tm.emit_object(mod))
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+# ~360 KB an object on average: a few hundred scenarios.
+OBJECTS_LIMIT = 256 << 20
+_OBJECTS = FileCache(lambda: object_dir(), OBJECTS_LIMIT, ".obj")
 
 
 # Loaded code by key: a scenario compiled twice in one process (tests, the
@@ -115,22 +106,19 @@ def compile_ir(ir: str) -> JitCode:
 def load_ir(ir: str) -> JitCode:
     """Machine code for `ir` from the disk cache, or compiled and cached."""
     tm = _target_machine()
-    path = object_dir() / f"{_key(ir, tm)}.o"
-    try:
-        obj = path.read_bytes()
-        cached = True
-    except OSError:
-        obj = _optimised_object(ir, tm)
-        cached = False
-        with contextlib.suppress(OSError):  # a read-only cache costs the next run a compile
-            _write_atomically(path, obj)
+    key = _key(ir, tm)
+    got = _OBJECTS.get(key)
+    cached = got is not None
+    obj = got if got is not None else _optimised_object(ir, tm)
+    if not cached:
+        _OBJECTS.put(key, obj)
     engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
     engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
     engine.finalize_object()
     addrs = np.array([engine.get_function_address(EXPAND),
                       engine.get_function_address(PREDICATE)], dtype=np.int64)
     if not addrs.all():
-        raise RuntimeError(f"JIT object {path.name}: an entry point is missing")
+        raise RuntimeError(f"JIT object {key}: an entry point is missing")
     return JitCode(engine, addrs, cached, obj)
 
 
@@ -143,7 +131,7 @@ def ir_of(prog: Program) -> str:
 def is_cached(prog: Program) -> bool:
     """Whether `prog`'s object code is in the disk cache (its IR emitted to
     know: milliseconds), so that the JIT costs a load, not a compile."""
-    return (object_dir() / f"{_key(ir_of(prog), _target_machine())}.o").is_file()
+    return _OBJECTS.has(_key(ir_of(prog), _target_machine()))
 
 
 def compile_program_code(prog: Program) -> JitCode:

@@ -1,0 +1,172 @@
+"""Files keyed by their content's hash under the user's cache directory: the
+compiled Python code of a scenario (`explore.codegen`) and the JIT's object
+code (`vm.llvm_jit`), so that a spec checked again skips what it compiled
+before.
+
+What is read back is run (code objects, machine code), so a read trusts
+nothing that another user or a damaged disk could have put there:
+- the directories are this user's and writable by nobody else (checked
+  on every read and write; a directory this module creates is 0700);
+- a file is this user's, a regular file, not a link, and holds a digest of
+  its payload that must match (a torn or flipped file is a miss, and is
+  removed);
+- files are written whole to a temporary name and renamed, so a reader
+  never sees half of one.
+A cache that cannot be used (read-only, someone else's, a full disk) costs
+the next run a compile, never the run's result. Each kind of entry is bounded
+(`FileCache.limit`): past it the least recently used files go.
+
+`MIGCHECK_CACHE=off` turns these caches off (not numba's own, which holds
+the VM's kernels: `vm.jit`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import stat
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT_NAME = "migcheck-vm"
+_MAGIC = b"migcheck-cache-1\n"
+_DIGEST = 32  # blake2b-256
+
+
+def cache_root() -> Path:
+    """`migcheck-vm` under the user's cache directory ($NUMBA_CACHE_DIR,
+    else $XDG_CACHE_HOME, else ~/.cache), where numba's cache of the VM's
+    kernels lives too."""
+    base = os.environ.get("NUMBA_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") \
+        or str(Path.home() / ".cache")
+    return Path(base) / ROOT_NAME
+
+
+def enabled() -> bool:
+    return os.environ.get("MIGCHECK_CACHE", "").lower() not in ("off", "0", "no")
+
+
+def key_of(*parts: bytes | str) -> str:
+    """A file name for what `parts` determine."""
+    h = hashlib.blake2b(digest_size=20)
+    for p in parts:
+        b = p.encode() if isinstance(p, str) else p
+        h.update(len(b).to_bytes(8, "little"))
+        h.update(b)
+    return h.hexdigest()
+
+
+_OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH
+
+
+def _private(path: Path, mend: bool = False) -> bool:
+    """Whether `path` is a directory (not a link) of this user's that no one
+    else may write to. With `mend`, one of this user's that others may
+    write to (made so by a umask of 002, by numba or an older migcheck)
+    loses that right first."""
+    try:
+        st = os.lstat(path)
+        if mend and stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() \
+                and st.st_mode & _OTHERS_WRITE:
+            os.chmod(path, stat.S_IMODE(st.st_mode) & ~_OTHERS_WRITE, follow_symlinks=False)
+            st = os.lstat(path)
+    except OSError:
+        return False
+    return (stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid()
+            and not st.st_mode & _OTHERS_WRITE)
+
+
+class FileCache:
+    """Entries of one kind, in the directory `where()` names (a function, so
+    that a test or a benchmark may point it elsewhere), at most `limit` bytes
+    of them."""
+
+    def __init__(self, where: Callable[[], Path], limit: int, suffix: str):
+        self.where = where
+        self.limit = limit
+        self.suffix = suffix
+
+    @property
+    def directory(self) -> Path:
+        return self.where()
+
+    def _usable(self, mend: bool = False) -> bool:
+        d = self.directory
+        return enabled() and _private(d.parent, mend) and _private(d, mend)
+
+    def path(self, key: str) -> Path:
+        return self.directory / f"{key}{self.suffix}"
+
+    def has(self, key: str) -> bool:
+        return self._usable() and self.path(key).is_file()
+
+    def get(self, key: str) -> bytes | None:
+        """The payload stored under `key`, or None (absent, not trusted, or
+        damaged: then removed)."""
+        if not self._usable():
+            return None
+        path = self.path(key)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return None
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+                return None
+            data = f.read()
+        head = len(_MAGIC) + _DIGEST
+        payload = data[head:]
+        if (data[:len(_MAGIC)] != _MAGIC
+                or data[len(_MAGIC):head] != hashlib.blake2b(payload, digest_size=_DIGEST).digest()):
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # recently used: the last to be evicted
+        return payload
+
+    def put(self, key: str, payload: bytes) -> None:
+        """Store `payload` under `key`; a cache that cannot take it is left
+        as it is."""
+        if not enabled():
+            return
+        d = self.directory
+        with contextlib.suppress(OSError):
+            d.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            d.mkdir(mode=0o700, exist_ok=True)
+            if not self._usable(mend=True):
+                return
+            data = _MAGIC + hashlib.blake2b(payload, digest_size=_DIGEST).digest() + payload
+            fd, tmp = tempfile.mkstemp(dir=d, prefix=f".{key}", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                os.replace(tmp, self.path(key))
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            self._evict()
+
+    def _evict(self) -> None:
+        """Past `limit` bytes, remove the least recently used files until
+        three quarters of it are left."""
+        files = []
+        total = 0
+        with os.scandir(self.directory) as it:
+            for e in it:
+                if e.is_file(follow_symlinks=False) and not e.name.endswith(".tmp"):
+                    st = e.stat(follow_symlinks=False)
+                    files.append((st.st_mtime_ns, st.st_size, e.path))
+                    total += st.st_size
+        if total <= self.limit:
+            return
+        files.sort()
+        for _, size, path in files:
+            if total <= self.limit * 3 // 4:
+                break
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+                total -= size
