@@ -57,6 +57,7 @@ from checker.explore.common import Outcome, StateGraph, check_invariant
 from checker.explore.limits import Budget
 from checker.explore.result import Stats, Violation
 from checker.explore.run import Search
+from checker.vm import growable
 from checker.vm import kernel as K
 from checker.vm import parallel_kernel as PK
 from checker.vm.layout import NotSupported, Words
@@ -207,17 +208,17 @@ class _Part:
         self.nparts = nparts
         self.form = form
         self.window = window
-        self.store = np.zeros((cap, nw), dtype=np.int64)  # the rows, dense
+        self.store = growable.zeros((cap, nw), np.int64)  # the rows, dense
         self.tree: TreeStore | None = None  # the rows, in tree form
         self._no_tree = TreeStore(1)  # typed placeholders for the kernels in dense form
         self.cur = np.zeros(nw, dtype=np.int64)  # a row decoded from the tree
-        self.parent = np.zeros(cap, dtype=np.int32)  # the parent's global id (-1: none)
-        self.key = np.zeros(cap, dtype=np.int32)  # the state's rank in its level, once ranked
-        self.flags = np.zeros(cap, dtype=np.uint8)
-        self.nsucc = np.zeros(cap, dtype=np.uint16)  # below 2^KEY_BITS
-        self.lkey = np.zeros(cap, dtype=np.int64)  # the newest level's keys, until ranked
+        self.parent = growable.zeros((cap,), np.int32)  # the parent's global id (-1: none)
+        self.key = growable.zeros((cap,), np.int32)  # the state's rank in its level, once ranked
+        self.flags = growable.zeros((cap,), np.uint8)
+        self.nsucc = growable.zeros((cap,), np.uint16)  # below 2^KEY_BITS
+        self.lkey = growable.zeros((cap,), np.int64)  # the newest level's keys, until ranked
         self.table = np.zeros(2 * cap, dtype=np.int64)
-        self.edges = np.zeros((cap if record else 1, 2), dtype=np.int32)
+        self.edges = growable.zeros((cap if record else 1, 2), np.int32)
         self.inv = np.zeros(64, dtype=np.int64)
         self.ev = np.zeros((1, 2), dtype=np.int64)
         # A round's successors, per owner: OUT_BYTES for all owners together
@@ -281,7 +282,7 @@ class _Part:
         if self._wants_tree(max(m - 1, 0)):
             self._to_tree(rows)
         else:
-            self.store, self.table = dense_of(rows, self.store, self.table)
+            dense_of(self, rows)
         self.sc[PK.P_N] = m
         self.set_grow_at()
 
@@ -335,11 +336,11 @@ class _Part:
         if self.tree is not None:
             self.tree.reserve(1)  # doubles each table without room for one more state
         else:
-            self.store, self.table = dense_room(self.store, self.table, n)
+            dense_room(self, n)
         if n - self.sc[PK.P_NEWLO] >= len(self.lkey):
-            self.lkey = doubled(self.lkey)
+            growable.double(self, "lkey")
         if self.sc[PK.P_RECORD] and self.sc[PK.P_EDGES] >= len(self.edges):
-            self.edges = doubled(self.edges)
+            growable.double(self, "edges")
         if self.sc[PK.P_NINV] >= len(self.inv):
             self.inv = doubled(self.inv)
         self.set_grow_at()
@@ -350,11 +351,11 @@ class _Part:
 
     def _double_states(self) -> None:
         for a in self._growing():
-            setattr(self, a, doubled(getattr(self, a)))
+            growable.double(self, a)
 
     def _double_window(self) -> None:
         for a in self.WINDOW:
-            setattr(self, a, doubled(getattr(self, a)))
+            growable.double(self, a)
 
     def reserve(self, n: int) -> None:
         """Room for `n` states' parents, keys, flags and counts (`fill`

@@ -29,9 +29,12 @@ what the next `grow` allocates, for `--max-memory`.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 
 from checker.explore.limits import Budget
+from checker.vm import growable
 from checker.vm import kernel as K
 from checker.vm.layout import TIGHT_WORDS, Words
 from checker.vm.treestore import LEAF, NODE, ROOT, TreeStore
@@ -70,12 +73,12 @@ class Store:
         cap = _FIRST_CAP
         self.nwords = nwords
         self.form = form
-        self.store = np.zeros((cap, nwords), dtype=np.int64)
-        self.parent = np.zeros(cap, dtype=np.int32)
-        self.flags = np.zeros(cap, dtype=np.uint8)
+        self.store = growable.zeros((cap, nwords), np.int64)
+        self.parent = growable.zeros((cap,), np.int32)
+        self.flags = growable.zeros((cap,), np.uint8)
         self.table = np.zeros(2 * cap, dtype=np.int64)
         # int32 pairs: 8 bytes a step (a store beyond 2^31 states is out of reach)
-        self.edges = np.zeros((cap if record_edges else 1, 2), dtype=np.int32)
+        self.edges = growable.zeros((cap if record_edges else 1, 2), np.int32)
         self.cur = np.zeros(nwords, dtype=np.int64)  # the tree's row being expanded
         self.tree: TreeStore | None = None
         self._no_tree = TreeStore(1)  # typed placeholders for the kernel in dense form
@@ -108,18 +111,19 @@ class Store:
         rows in discovery order with their parents' indices."""
         n = len(rows)
         while len(self.parent) < n + 1:
-            self.parent, self.flags = doubled(self.parent), doubled(self.flags)
+            growable.double(self, "parent")
+            growable.double(self, "flags")
         self.parent[:n] = parents
         if self._wants_tree(n):
             self._to_tree(rows, sc)
             return
-        self.store, self.table = dense_of(rows, self.store, self.table)
+        dense_of(self, rows)
 
     def fill_edges(self, rows: Words, cols: Words) -> int:
         """The steps the Python engine recorded; their number."""
         e = len(rows)
         while len(self.edges) < e + 1:
-            self.edges = doubled(self.edges)
+            growable.double(self, "edges")
         self.edges[:e, 0] = rows
         self.edges[:e, 1] = cols
         return e
@@ -145,19 +149,19 @@ class Store:
         bounds: GROW_AT (states before the next return) and EDGE_CAP."""
         n = int(sc[K.SC_N])
         if n >= len(self.parent):
-            self.parent = doubled(self.parent)
-            self.flags = doubled(self.flags)
+            growable.double(self, "parent")
+            growable.double(self, "flags")
         if self.tree is None and self._wants_tree(n):
             self._to_tree(self.store[:n], sc)
         if self.tree is None:
-            self.store, self.table = dense_room(self.store, self.table, n)
+            dense_room(self, n)
             sc[K.SC_GROW_AT] = min(len(self.store), table_room(len(self.table)),
                                    len(self.parent))
         else:
             self.tree.reserve(1)  # doubles each table without room for one more state
             sc[K.SC_GROW_AT] = len(self.parent)
         if sc[K.SC_RECORD] and sc[K.SC_EDGES] >= len(self.edges):
-            self.edges = doubled(self.edges)
+            growable.double(self, "edges")
         sc[K.SC_EDGE_CAP] = len(self.edges)
 
     def _wants_tree(self, n: int) -> bool:
@@ -173,30 +177,42 @@ class Store:
         sc[K.SC_TREE] = 1
 
 
-def dense_of(rows: Words, store: Words, table: Words) -> tuple[Words, Words]:
-    """Dense rows and table holding `rows` as states 0..n-1, with room for
-    state n: `store` and `table` grown as needed, the table rebuilt."""
+class Dense(Protocol):
+    """Dense rows and their table (`Store`, a worker's part)."""
+
+    store: Words
+    table: Words
+
+
+def dense_of(d: Dense, rows: Words) -> None:
+    """`d` holding `rows` as states 0..n-1, with room for state n: its rows
+    and table grown as needed, the table rebuilt."""
     n = len(rows)
-    while len(store) < n + 1:
-        store = doubled(store)
-    store[:n] = rows
-    size = len(table)
+    while len(d.store) < n + 1:
+        growable.double(d, "store")
+    d.store[:n] = rows
+    size = len(d.table)
     while table_full(n, size):
         size *= 2
-    table = np.zeros(size, dtype=np.int64)
-    K.rehash(table, store, n)
-    return store, table
+    _rebuilt_table(d, size, n)
 
 
-def dense_room(store: Words, table: Words, n: int) -> tuple[Words, Words]:
-    """`store` and `table` with room for state n's row: each doubled if
-    full (the table then rehashed)."""
-    if n >= len(store):
-        store = doubled(store)
-    if table_full(n, len(table)):
-        table = np.zeros(2 * len(table), dtype=np.int64)
-        K.rehash(table, store, n)
-    return store, table
+def dense_room(d: Dense, n: int) -> None:
+    """`d` with room for state n's row: its rows doubled if full (in place:
+    `growable`), its table doubled and rehashed if full."""
+    if n >= len(d.store):
+        growable.double(d, "store")
+    if table_full(n, len(d.table)):
+        _rebuilt_table(d, 2 * len(d.table), n)
+
+
+def _rebuilt_table(d: Dense, size: int, n: int) -> None:
+    """A table of `size` entries for the first n rows. The rows are the
+    keys, so the old table is dropped before the new one is filled: the two
+    are never resident at once."""
+    d.table = np.zeros(0, dtype=np.int64)
+    d.table = np.zeros(size, dtype=np.int64)
+    K.rehash(d.table, d.store, n)
 
 
 def rows_growth_bytes(tree: TreeStore | None, store: Words, table: Words, n: int,

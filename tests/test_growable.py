@@ -1,0 +1,53 @@
+"""Arrays that double in place (`checker.vm.growable`): the content kept,
+the new half zero, the map grown where it is unless a view forbids it."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from checker.vm import growable
+
+
+def test_zeros_are_zeros_in_a_map_of_their_own() -> None:
+    a = growable.zeros((1000, 3), np.int64)
+    assert a.shape == (1000, 3) and a.dtype == np.int64 and a.flags.writeable
+    assert not a.any()
+    assert growable._map_of(a) is not None
+    assert growable.zeros((0,), np.uint8).shape == (0,)
+
+
+def test_a_doubling_keeps_the_rows_and_grows_the_map_where_it_is() -> None:
+    h = SimpleNamespace(rows=growable.zeros((1 << 12, 2), np.int64))
+    h.rows[:] = np.arange(1 << 13).reshape(-1, 2)
+    m = growable._map_of(h.rows)
+    growable.double(h, "rows")
+    assert h.rows.shape == (1 << 13, 2)
+    assert (h.rows[: 1 << 12] == np.arange(1 << 13).reshape(-1, 2)).all()
+    assert not h.rows[1 << 12:].any()
+    assert growable._map_of(h.rows) is m  # mremap: no copy, no second array
+    h.rows[-1] = 5  # the new half is writable memory
+    assert h.rows[-1, 1] == 5
+
+
+def test_a_view_held_elsewhere_makes_it_copy() -> None:
+    h = SimpleNamespace(a=growable.zeros((4096,), np.int32))
+    h.a[:] = 7
+    view = h.a[10:20]
+    m = growable._map_of(h.a)
+    growable.double(h, "a")
+    assert growable._map_of(h.a) is not m
+    assert len(h.a) == 8192 and (h.a[:4096] == 7).all() and not h.a[4096:].any()
+    assert (view == 7).all()  # the old array is intact under the view
+    growable.double(h, "a")  # and the copy grows in place from then on
+    assert len(h.a) == 16384 and (h.a[:4096] == 7).all()
+
+
+def test_plain_and_tiny_arrays_are_copied_into_a_map() -> None:
+    h = SimpleNamespace(a=np.arange(5, dtype=np.uint16), b=growable.zeros((3,), np.uint8))
+    growable.double(h, "a")
+    growable.double(h, "b")
+    assert h.a.tolist() == [0, 1, 2, 3, 4, 0, 0, 0, 0, 0] and h.a.dtype == np.uint16
+    assert h.b.tolist() == [0] * 6
+    assert growable._map_of(h.a) is not None
