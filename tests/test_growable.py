@@ -51,3 +51,12 @@ def test_plain_and_tiny_arrays_are_copied_into_a_map() -> None:
     assert h.a.tolist() == [0, 1, 2, 3, 4, 0, 0, 0, 0, 0] and h.a.dtype == np.uint16
     assert h.b.tolist() == [0] * 6
     assert growable._map_of(h.a) is not None
+
+
+def test_an_item_of_a_list_doubles_in_place_too() -> None:
+    items = [growable.zeros((1024, 2), np.int64)]
+    items[0][:] = 3
+    m = growable._map_of(items[0])
+    growable.double(items, 0)
+    assert items[0].shape == (2048, 2) and (items[0][:1024] == 3).all()
+    assert not items[0][1024:].any() and growable._map_of(items[0]) is m

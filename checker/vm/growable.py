@@ -40,17 +40,18 @@ def _map_of(a: np.ndarray) -> mmap.mmap | None:
     return base if isinstance(base, mmap.mmap) else None
 
 
-def double(holder: object, attr: str) -> None:
-    """`holder.attr` doubled along its first axis, its content kept and the
-    new entries zero: in place when the array is its map's and `holder`
-    holds its only view, else copied into a new map."""
-    a: np.ndarray = getattr(holder, attr)
+def double(holder: object, at: str | int) -> None:
+    """`holder.at` (or `holder[at]`, for a list) doubled along its first
+    axis, its content kept and the new entries zero: in place when the
+    array is its map's and `holder` holds its only view, else copied into
+    a new map."""
+    a = _get(holder, at)
     shape, dtype = a.shape, a.dtype
     grown = (2 * shape[0], *shape[1:])
     m = _map_of(a)
     if m is not None and a.nbytes >= _MIN_BYTES and a.nbytes == len(m):
         # Every view must be gone for the map to move: the holder's first.
-        setattr(holder, attr, np.zeros((0, *shape[1:]), dtype=dtype))
+        _set(holder, at, np.zeros((0, *shape[1:]), dtype=dtype))
         del a
         try:
             m.resize(2 * len(m))
@@ -58,9 +59,21 @@ def double(holder: object, attr: str) -> None:
             pass  # a view is alive elsewhere, or no mremap: copied below
         else:
             count = int(np.prod(grown))
-            setattr(holder, attr, np.frombuffer(m, dtype=dtype, count=count).reshape(grown))
+            _set(holder, at, np.frombuffer(m, dtype=dtype, count=count).reshape(grown))
             return
         a = np.frombuffer(m, dtype=dtype, count=int(np.prod(shape))).reshape(shape)
     out = zeros(grown, dtype)
     out[: shape[0]] = a
-    setattr(holder, attr, out)
+    _set(holder, at, out)
+
+
+def _get(holder: object, at: str | int) -> np.ndarray:
+    got: np.ndarray = holder[int(at)] if isinstance(holder, list) else getattr(holder, str(at))
+    return got
+
+
+def _set(holder: object, at: str | int, a: np.ndarray) -> None:
+    if isinstance(holder, list):
+        holder[int(at)] = a
+    else:
+        setattr(holder, str(at), a)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from checker.vm import growable
 from checker.vm.jit import njit
 
 I64 = npt.NDArray[np.int64]
@@ -215,10 +216,10 @@ class TreeStore:
     def __init__(self, words: int) -> None:
         self.shape = TreeShape.of(words)
         self.count = np.zeros(3, dtype=np.int64)
-        self.keys = [np.zeros((_FIRST_CAPACITY, 2), dtype=np.int64),
-                     np.zeros((_FIRST_CAPACITY, 1), dtype=np.int64),
-                     np.zeros((_FIRST_CAPACITY, 1 if self.shape.root_packed else 2),
-                              dtype=np.int64)]
+        self.keys = [growable.zeros((_FIRST_CAPACITY, 2), np.int64),
+                     growable.zeros((_FIRST_CAPACITY, 1), np.int64),
+                     growable.zeros((_FIRST_CAPACITY, 1 if self.shape.root_packed else 2),
+                                    np.int64)]
         self.slots = [np.zeros(_slots_for(_FIRST_CAPACITY), dtype=np.int32) for _ in range(3)]
         self.vals = np.zeros(words + self.shape.nodes, dtype=np.int64)
 
@@ -234,8 +235,17 @@ class TreeStore:
             if need > MAX_ENTRIES:
                 raise OverflowError(FULL)
             if need > len(self.keys[kind]):
-                self.keys[kind], self.slots[kind] = _grown(self.keys[kind],
-                                                           int(self.count[kind]), need)
+                self._grow(kind, need)
+
+    def _grow(self, kind: int, need: int) -> None:
+        """Keys of `kind` with room for `need` entries (doubled in place:
+        `growable`), and their hash index rebuilt, the old one dropped
+        first (the keys are what it indexes): no array is held twice."""
+        self.slots[kind] = np.zeros(0, dtype=np.int32)
+        while len(self.keys[kind]) < need:
+            growable.double(self.keys, kind)
+        self.slots[kind] = np.zeros(_slots_for(len(self.keys[kind])), dtype=np.int32)
+        _rehash(self.keys[kind], self.count[kind], self.slots[kind])
 
     def growth_bytes(self, states: int) -> int:
         """What `reserve(states)` would allocate."""
@@ -293,15 +303,3 @@ def _slots_for(entries: int) -> int:
     """A power of two with `entries` at most 3/4 of it."""
     need = (entries * MAX_LOAD_DEN + MAX_LOAD_NUM - 1) // MAX_LOAD_NUM
     return 1 << max(need - 1, 1).bit_length()
-
-
-def _grown(keys: I64, count: int, need: int) -> tuple[I64, I32]:
-    """Keys with capacity at least `need` (doubled), and a fresh hash index."""
-    cap = len(keys)
-    while cap < need:
-        cap *= 2
-    bigger = np.zeros((cap, keys.shape[1]), dtype=np.int64)
-    bigger[:count] = keys[:count]
-    slots = np.zeros(_slots_for(cap), dtype=np.int32)
-    _rehash(bigger, np.int64(count), slots)
-    return bigger, slots
