@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from checker.explore.codegen import Compiled
 from checker.explore.common import Outcome
 from checker.explore.options import CheckOptions
 from checker.explore.result import CheckResult
 from checker.explore.run import check
+from checker.explore.symmetry import Canon
 from checker.ir.nodes import TransitionSystem
 from checker.vm import checkpoint as ckpt
 from checker.vm import search as vm_search
@@ -118,19 +120,95 @@ def test_what_a_search_recorded_survives_the_checkpoint(
 
 def test_a_scenario_with_a_symmetric_pool_resumes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The pool's reduction needs the allocator watch to see every state, so
-    neither the saved nor the resumed search applies it; the resumed one
-    (options saying --resume) is then the same search, not a file refused
-    as another search's (it once was: symmetry False in the file, True here)."""
+    """Saved and resumed with the pool reduced: the same figures as the
+    reduced search never stopped, and the file says which pools it reduced
+    (a file of another reduction is another search's)."""
     (ts,) = [t for t in _scenarios(SPECS / "zsmalloc/migration.mig")
              if t.scenario == "two_allocs_vs_compaction"]
     opts = CheckOptions().livelock(False)
-    whole = check(ts, opts.checkpointed(None, resumed=True), engine=vm_bfs)
-    assert whole.stats.symmetry is not None and "not applied" in whole.stats.symmetry
+    whole = check(ts, opts, engine=vm_bfs)
+    assert whole.stats.symmetry_applied, whole.stats.symmetry
     path = tmp_path / "search.ckpt"
     _stopped_after(ts, path, 3, monkeypatch, opts)
     resumed = check(ts, opts.checkpointed(None, resumed=True), engine=resumed_bfs(path, None))
+    assert resumed.stats.symmetry == whole.stats.symmetry
     _same(resumed, whole)
+    import numpy as np
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(bytes(arrays["meta"]).decode())
+    assert meta["pools"] == ["zspages"]
+    meta["pools"] = []  # as a search that left the pool unreduced saved it
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    other = tmp_path / "other.ckpt"
+    with other.open("wb") as f:
+        np.savez(f, **arrays)
+    with pytest.raises(ckpt.CheckpointError, match=r"pools: \[\] in the file"):
+        check(ts, opts.checkpointed(None, resumed=True), engine=resumed_bfs(other, None))
+
+
+DANGLING_SAVED = """
+    struct obj { int[0..2] v; };
+    pool struct obj objs[2];
+    thread w() {
+        struct obj *a = alloc(objs);
+        struct obj *b = alloc(objs);
+        a->v = 2;
+        free(b);
+        free(a);
+        struct obj *c = alloc(objs);
+        c->v = 1;
+        assert(a != c, "the allocator reuses the first object freed last");
+    }
+    scenario s { symmetric objs; run w(); }
+"""
+
+
+def test_what_the_allocator_watch_saw_survives_the_checkpoint(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A state that told the pool's objects apart, seen before the
+    checkpoint, is in the file: the resumed search knows it (without that,
+    a search resumed past every such state keeps a reduction that is not
+    sound here, tests/test_pool_symmetry.py), and at its end the scenario
+    is searched again without the pool, from its first state: the result
+    of the search never stopped."""
+    from tests.test_vm import _build
+
+    ts = _build(tmp_path, DANGLING_SAVED)
+    opts = CheckOptions().livelock(False)
+    whole = check(ts, opts, engine=vm_bfs)
+    assert whole.verdict.value == "violation"
+    assert "pool objs not applied: a freed object still referenced" in str(whole.stats.symmetry)
+    path = tmp_path / "search.ckpt"
+    real = ckpt.save
+
+    def save_once_seen(*args: object, **kw: object) -> None:
+        c = args[1]
+        assert isinstance(c, Compiled)
+        if isinstance(c.canon, Canon) and c.canon.escaped() is not None:
+            real(*args, **kw)  # type: ignore[arg-type]
+            raise Killed
+
+    with monkeypatch.context() as m:
+        m.setattr(vm_search, "CHECK_EVERY", 1)
+        m.setattr(ckpt, "save", save_once_seen)
+        with pytest.raises(Killed):
+            check(ts, opts.checkpointed(str(path), 0.0), engine=vm_bfs)
+    import numpy as np
+    with np.load(path, allow_pickle=False) as z:
+        assert json.loads(bytes(z["meta"]).decode())["escaped"] == "objs"
+    resumed = check(ts, opts.checkpointed(None, resumed=True), engine=resumed_bfs(path, None))
+    assert resumed.stats.symmetry == whole.stats.symmetry
+    assert resumed.stats.resumed_seconds is None  # searched afresh, not resumed
+    _same(resumed, whole)
+    # The load alone restores it, whatever the resumed search meets after.
+    from checker.explore.codegen import compile_system
+    from checker.explore.symmetry import reduced
+
+    c = compile_system(ts)
+    rc = reduced(c, Canon(ts, c.packing))
+    ckpt.load(path, rc, False, Outcome(ts.expect))
+    assert isinstance(rc.canon, Canon) and rc.canon.escaped() == "objs"
 
 
 def test_recorded_runs_that_do_not_fit_the_scenario_are_refused(

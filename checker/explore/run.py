@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Protocol, runtime_checkable
 
 from checker.explore.bfs import bfs
 from checker.explore.codegen import Compiled, compile_system
@@ -24,20 +25,24 @@ from checker.kinds import VERIFIED, Verdict, ViolationKind
 Search = Callable[[Compiled, Budget, Stats, Outcome, StateGraph | None], Mapping[int, int]]
 
 
+@runtime_checkable
+class Restartable(Protocol):
+    """A search that goes on from a saved one (`--resume`), and the same
+    search from the first state (`fresh`), for when the saved one cannot
+    serve: the scenario searched again without a pool's reduction."""
+
+    fresh: Search
+
+    def __call__(self, c: Compiled, budget: Budget, stats: Stats, out: Outcome,
+                 graph: StateGraph | None) -> Mapping[int, int]: ...
+
+
 def check(ts: TransitionSystem, opts: CheckOptions | None = None,
           progress: Callable[[Stats], None] | None = None,
           engine: Search | None = None) -> CheckResult:
     """`engine`: a search in place of this package's BFS or DFS (the VM's,
     checker.vm.search), same contract: fill `out`, return the parent map."""
     opts = opts or CheckOptions()
-    if ts.pool_symmetry and opts.symmetry and (opts.checkpoint is not None or opts.resumed):
-        # The allocator watch (checker/explore/symmetry.py) must see every
-        # state: a resumed search would not know what the stopped one saw.
-        # So neither the saved search nor the resumed one reduces pools.
-        names = ", ".join(pg.pool for pg in ts.pool_symmetry)
-        return _without_pools(ts, opts, progress, engine, names,
-                              "with --checkpoint or --resume (the allocator watch needs the "
-                              "whole search)")
     wanted = None
     searched = ts
     if opts.properties is not None:
@@ -179,6 +184,11 @@ def _without_pools(ts: TransitionSystem, opts: CheckOptions,
 
     dropped = pool.split(", ")
     kept = [pg for pg in ts.pool_symmetry if pg.pool not in dropped]
+    if opts.resumed:
+        # The checkpoint holds the reduced search: this one starts afresh
+        # (and its checkpoints, if any, replace the reduced search's).
+        opts = replace(opts, resumed=False)
+        engine = engine.fresh if isinstance(engine, Restartable) else None
     r = check(replace(ts, pool_symmetry=kept), opts, progress, engine)
     why = f"pool {pool} not applied: {reason}"
     r.stats.symmetry = f"{r.stats.symmetry}; {why}" if r.stats.symmetry else why

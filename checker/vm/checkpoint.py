@@ -35,6 +35,7 @@ import numpy as np
 from checker.explore.codegen import Compiled
 from checker.explore.common import Outcome
 from checker.explore.result import FiredWarning, Violation
+from checker.explore.symmetry import Canon
 from checker.fsio import write_binary_atomic
 from checker.ir.nodes import Prop
 from checker.kinds import ViolationKind
@@ -70,9 +71,23 @@ def identity(c: Compiled, record: bool, out: Outcome) -> dict[str, Any]:
             "bindings": {k: int(v) for k, v in ts.bindings.items()},
             "livelock_steps": record, "por": c.ample is not None,
             "symmetry": c.canon is not None,  # states stored as representatives
+            # ... under which pools' permutations (a file of the version before
+            # this entry reduced none: `load` reads its absence as [])
+            "pools": _reduced_pools(c),
             "all_violations": out.every,
             "properties": None if out.wanted is None else sorted(out.wanted),
             "actions": len(ts.actions), "slots": len(ts.slots)}
+
+
+def _reduced_pools(c: Compiled) -> list[str]:
+    return sorted(pg.pool for pg in c.ts.pool_symmetry) if c.canon is not None else []
+
+
+def _escaped(c: Compiled) -> str | None:
+    """The pool the allocator watch saw told apart so far (`Canon.escaped`):
+    a resumed search must know what the stopped one saw, or a state seen
+    only before the checkpoint would leave the reduction standing."""
+    return c.canon.escaped() if isinstance(c.canon, Canon) else None
 
 
 def _states(path: list[int]) -> list[str]:
@@ -174,7 +189,7 @@ def save(path: Path, c: Compiled, st: Store, sc: np.ndarray, fired: np.ndarray,
     n = int(sc[K.SC_N])
     e = int(sc[K.SC_EDGES]) if sc[K.SC_RECORD] else 0
     meta = {**identity(c, bool(sc[K.SC_RECORD]), out), "seconds": seconds,
-            "recorded": recorded_json(out)}
+            "recorded": recorded_json(out), "escaped": _escaped(c)}
     arrays = {
         "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
         "rows": np.ascontiguousarray(st.rows(n)), "parent": st.parent[:n],
@@ -203,7 +218,7 @@ def load(path: Path, c: Compiled, record: bool, out: Outcome) -> Checkpoint:
         raise CheckpointError(f"{path}: not a {FORMAT} file")
     want = identity(c, record, out)
     for key, value in want.items():
-        if meta.get(key) != value:
+        if meta.get(key, [] if key == "pools" else None) != value:
             raise CheckpointError(f"{path}: a checkpoint of another search ({key}: "
                                   f"{meta.get(key)!r} in the file, {value!r} here)")
     names = ("rows", "parent", "flags", "edges", "sc", "fired", "covered", "py_fired",
@@ -218,5 +233,11 @@ def load(path: Path, c: Compiled, record: bool, out: Outcome) -> Checkpoint:
             or (n and not bool(np.all((ck.parent >= 0) & (ck.parent < n)))) \
             or (len(ck.edges) and not bool(np.all((ck.edges >= 0) & (ck.edges < n)))):
         raise CheckpointError(f"{path}: inconsistent checkpoint")
+    escaped = meta.get("escaped")
+    if escaped is not None:
+        if escaped not in want["pools"]:
+            raise CheckpointError(f"{path}: inconsistent checkpoint (pool {escaped!r})")
+        assert isinstance(c.canon, Canon)
+        c.canon.watched = escaped  # as if this search had seen it
     restore_recorded(c, path, meta.get("recorded"), out)
     return ck

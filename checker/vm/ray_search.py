@@ -524,6 +524,12 @@ def ray_bfs(cluster: Cluster, workers: int | None = None,
                graph: StateGraph | None = None) -> Mapping[int, int]:
         if c.ts.warnings:
             raise NotSupported("WARN_ON() sites (with --cluster)")  # as `parallel`
+        if c.canon is not None:
+            # The parts' kernels store states as they are: a search of the
+            # unreduced system, whose figures would not be the reduced
+            # search's that the result names.
+            raise NotSupported("symmetry reduction (with --cluster): the Python engine and "
+                               "the breadth-first VM apply it")
         return _Search(c, budget, stats, out, graph, cluster.pool(n), on_level,
                        checkpoints).run()
 

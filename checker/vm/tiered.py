@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from checker.explore.bfs import Handover, Level, bfs
@@ -93,19 +94,30 @@ def tiered_bfs(after: int = VM_AFTER, jit_after: int | None = JIT_AFTER,
 
 
 
+@dataclass(frozen=True)
+class _Resumed:
+    """`resumed_bfs`'s search; `fresh` is the same search from the first
+    state (`explore.run.Restartable`)."""
+
+    path: Path
+    jit_after: int | None
+    fresh: Search
+
+    def __call__(self, c: Compiled, budget: Budget, stats: Stats, out: Outcome,
+                 graph: StateGraph | None = None) -> Mapping[int, int]:
+        from checker.vm.search import vm_restore
+
+        return vm_restore(c, budget, stats, out, graph, self.path,
+                          None if self.jit_after is None else (self.jit_after, _jit))
+
+
 def resumed_bfs(path: Path, jit_after: int | None = JIT_AFTER) -> Search:
     """`--resume FILE`: the breadth-first search saved there by
     `--checkpoint`, gone on with in the VM (and its JIT past `jit_after`
-    states, as `tiered_bfs`)."""
-
-    def search(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
-               graph: StateGraph | None = None) -> Mapping[int, int]:
-        from checker.vm.search import vm_restore
-
-        return vm_restore(c, budget, stats, out, graph, path,
-                          None if jit_after is None else (jit_after, _jit))
-
-    return search
+    states, as `tiered_bfs`). When the saved search cannot serve (a pool's
+    reduction dropped at its end: `explore.run`), the scenario is searched
+    again from its first state by `tiered_bfs`."""
+    return _Resumed(path, jit_after, tiered_bfs(jit_after=jit_after))
 
 
 def _jit_at(prog: Program, jit_after: int) -> int:
