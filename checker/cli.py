@@ -817,6 +817,14 @@ def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
     try:
         return _run_one(ts, opts, err if show_progress else None, search, label)
     except NotSupported as e:
+        if cluster is not None and resume is None:
+            # This machine's default search: it reduces, and it writes the
+            # checkpoints asked for.
+            from checker.vm.tiered import tiered_bfs
+
+            err.print(f"migcheck: scenario {ts.scenario}: the cluster cannot run it ({e}); "
+                      "searched on this machine", highlight=False)
+            return _run_one(ts, opts, err if show_progress else None, tiered_bfs(), label)
         err.print(f"migcheck: scenario {ts.scenario}: the {engine} engine cannot run it ({e}); "
                   "searched by the Python engine", highlight=False)
         return _run_one(ts, opts, err if show_progress else None, label=label)

@@ -274,6 +274,31 @@ def test_cli_cluster(cluster: Cluster, capsys: pytest.CaptureFixture[str],
         assert "--cluster" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # `make test-slow`: a local cluster of its own
+def test_cli_cluster_leaves_a_symmetric_scenario_to_this_machine(
+        cluster: Cluster, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Searched on this machine's default search, which reduces it (9
+    states, not the 13 of the whole system) and would write the checkpoint
+    asked for, with a note."""
+    from checker.cli import main
+
+    cluster.close()
+    spec = tmp_path / "sym.mig"
+    spec.write_text("""
+        struct obj { int[0..1] v; struct obj *next; };
+        pool struct obj objs[3];
+        struct obj *head = null;
+        thread user() { struct obj *p = alloc(objs); head = p; }
+        scenario s { symmetric objs; run user() * 2; }
+    """)
+    assert main(["check", str(spec), "--no-save", "--cluster", "local:2",
+                 "--checkpoint", str(tmp_path / "ck")]) == 0
+    got = capsys.readouterr()
+    assert "the cluster cannot run it (symmetry reduction" in got.err
+    assert "searched on this machine" in got.err
+    assert "9 states" in got.out and "symmetry: pool objs (3 objects)" in got.out
+
+
 # ---------------------------------------------------------------- swarm on the cluster
 
 
