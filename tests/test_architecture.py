@@ -22,10 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent / "checker"
 # dsl.diagnostics (spans, source lines, errors) is likewise open to all, and
 # so are fsio (atomic writes of output files) and textsafe (spec text made inert
 # for terminals, XML and HTML), argtypes (the command line's number types)
-# and kinds (violation, property and verdict kinds, the table of checks):
-# none imports anything of checker.
+# and kinds (violation, property and verdict kinds, the table of checks),
+# diskcache (compiled code kept on disk): none imports anything of checker.
 SHARED = ("checker.sema.types", "checker.dsl.diagnostics", "checker.__version__",
-          "checker.fsio", "checker.textsafe", "checker.argtypes", "checker.kinds")
+          "checker.fsio", "checker.textsafe", "checker.argtypes", "checker.kinds",
+          "checker.diskcache")
 
 # What each package may import besides itself and SHARED: module prefixes.
 # The spec loaders (dsl.loader, ir.build, sema.check) appear only where a
@@ -59,6 +60,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "__init__": (),
     "argtypes": (),
     "kinds": (),
+    "diskcache": (),
 }
 
 # The command-line side of an engine package loads the spec it is given.
