@@ -54,13 +54,14 @@ from checker.explore.partial import (
 from checker.explore.result import Coverage, Stats
 from checker.explore.run import Search
 from checker.ir.interp import Fault
+from checker.vm import growable
 from checker.vm import kernel as K
 from checker.vm.jit import njit
 from checker.vm.layout import Words
 from checker.vm.machine import expand, max_successors, predicate
 from checker.vm.program import Program
 from checker.vm.search import vm_bfs
-from checker.vm.store import LOAD_DEN, LOAD_NUM, Store, doubled
+from checker.vm.store import LOAD_DEN, LOAD_NUM, Store
 from checker.vm.symmetry import canon_row
 
 # The kernel's parameters (`par`)
@@ -287,7 +288,7 @@ class PartialStore(Store):
         super().__init__(prog.layout.nwords, False, "dense")
         self.c, self.prog, self.cfg = c, prog, cfg
         self.store = np.zeros((_RING0, self.nwords), dtype=np.int64)
-        self.slot = np.zeros(len(self.parent), dtype=np.int16)
+        self.slot = growable.zeros((len(self.parent),), np.int16)
         if cfg.mode == BITSTATE:
             self.table = np.zeros(1 << max(cfg.log2_bits - 6, 0), dtype=np.uint64)
         else:
@@ -393,8 +394,8 @@ class PartialStore(Store):
         self.sc = sc
         n, head = int(sc[K.SC_N]), int(sc[K.SC_HEAD])
         if n >= len(self.parent):
-            self.parent, self.flags = doubled(self.parent), doubled(self.flags)
-            self.slot = doubled(self.slot)
+            for a in ("parent", "flags", "slot"):
+                growable.double(self, a)
         if n - head >= len(self.store):
             size = len(self.store)
             while n - head >= size:

@@ -29,12 +29,13 @@ from checker.explore.limits import Budget
 from checker.explore.result import Stats
 from checker.ir.interp import Fault
 from checker.vm import dfs_kernel as D
+from checker.vm import growable
 from checker.vm import kernel as K
 from checker.vm.layout import NotSupported, Words
 from checker.vm.machine import Machine
 from checker.vm.program import META_FIN, META_INV, META_NACTIONS, compile_program
 from checker.vm.search import CHECK_EVERY, finish, take_warnings
-from checker.vm.store import Store, cap_reason, doubled, state_cap
+from checker.vm.store import Store, cap_reason, state_cap
 
 
 class _Stack:
@@ -56,9 +57,9 @@ class _Stack:
     def grow(self, sc: Words) -> None:
         frames, sbuf = self._short(sc)
         if frames:
-            self.frames = doubled(self.frames)
+            growable.double(self, "frames")
         if sbuf:
-            self.sbuf = doubled(self.sbuf)
+            growable.double(self, "sbuf")
 
 
 def vm_dfs(c: Compiled, budget: Budget, stats: Stats, out: Outcome,
