@@ -27,12 +27,14 @@ import hashlib
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 ROOT_NAME = "migcheck-vm"
 _MAGIC = b"migcheck-cache-1\n"
 _DIGEST = 32  # blake2b-256
+_STALE_TMP_NS = 3600 * 10**9
 
 
 def cache_root() -> Path:
@@ -152,15 +154,23 @@ class FileCache:
 
     def _evict(self) -> None:
         """Past `limit` bytes, remove the least recently used files until
-        three quarters of it are left."""
+        three quarters of it are left; and a temporary file an hour old (a
+        writer killed before its rename)."""
         files = []
         total = 0
+        stale = time.time_ns() - _STALE_TMP_NS
         with os.scandir(self.directory) as it:
             for e in it:
-                if e.is_file(follow_symlinks=False) and not e.name.endswith(".tmp"):
-                    st = e.stat(follow_symlinks=False)
-                    files.append((st.st_mtime_ns, st.st_size, e.path))
-                    total += st.st_size
+                if not e.is_file(follow_symlinks=False):
+                    continue
+                st = e.stat(follow_symlinks=False)
+                if e.name.endswith(".tmp"):
+                    if st.st_mtime_ns < stale:
+                        with contextlib.suppress(OSError):
+                            os.unlink(e.path)
+                    continue
+                files.append((st.st_mtime_ns, st.st_size, e.path))
+                total += st.st_size
         if total <= self.limit:
             return
         files.sort()

@@ -99,6 +99,17 @@ def test_past_its_limit_the_least_recently_used_go(tmp_path: Path) -> None:
     assert [cache.has(k) for k in keys] == [True, False, False, True]
 
 
+def test_a_temporary_file_left_by_a_killed_writer_goes_within_the_hour(
+        cache: FileCache) -> None:
+    cache.put(key_of("first"), PAYLOAD)
+    old, fresh = cache.directory / ".a.tmp", cache.directory / ".b.tmp"
+    old.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    os.utime(old, (0, 0))
+    cache.put(key_of("second"), PAYLOAD)
+    assert not old.exists() and fresh.exists()
+
+
 def test_the_switch_turns_reads_and_writes_off(cache: FileCache,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     k = key_of("switched")
