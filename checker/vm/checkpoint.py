@@ -219,8 +219,10 @@ def load(path: Path, c: Compiled, record: bool, out: Outcome) -> Checkpoint:
     want = identity(c, record, out)
     for key, value in want.items():
         if meta.get(key, [] if key == "pools" else None) != value:
+            hint = ("; a search that dropped a pool's reduction wrote it: resume it with "
+                    "--no-symmetry" if key == "pools" else "")
             raise CheckpointError(f"{path}: a checkpoint of another search ({key}: "
-                                  f"{meta.get(key)!r} in the file, {value!r} here)")
+                                  f"{meta.get(key)!r} in the file, {value!r} here{hint})")
     names = ("rows", "parent", "flags", "edges", "sc", "fired", "covered", "py_fired",
              "py_covered")
     missing = [k for k in names if k not in arrays]
