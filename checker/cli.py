@@ -822,11 +822,14 @@ def _run_vm(ts: TransitionSystem, opts: CheckOptions, err: Console,
             # checkpoints asked for.
             from checker.vm.tiered import tiered_bfs
 
+            saved = (f" (its checkpoints in {checkpoint} are resumed without --cluster)"
+                     if checkpoint else "")
             err.print(f"migcheck: scenario {ts.scenario}: the cluster cannot run it ({e}); "
-                      "searched on this machine", highlight=False)
+                      f"searched on this machine{saved}", highlight=False)
             return _run_one(ts, opts, err if show_progress else None, tiered_bfs(), label)
+        unread = f" (the checkpoint {resume} is not read)" if resume else ""
         err.print(f"migcheck: scenario {ts.scenario}: the {engine} engine cannot run it ({e}); "
-                  "searched by the Python engine", highlight=False)
+                  f"searched by the Python engine{unread}", highlight=False)
         return _run_one(ts, opts, err if show_progress else None, label=label)
 
 

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT_NAME = "migcheck-vm"
-_MAGIC = b"migcheck-cache-1\n"
+_MAGIC = b"migcheck-cache-2\n"
 _DIGEST = 32  # blake2b-256
 _STALE_TMP_NS = 3600 * 10**9
 
@@ -40,7 +40,8 @@ _STALE_TMP_NS = 3600 * 10**9
 def cache_root() -> Path:
     """`migcheck-vm` under the user's cache directory ($NUMBA_CACHE_DIR,
     else $XDG_CACHE_HOME, else ~/.cache), where numba's cache of the VM's
-    kernels lives too."""
+    kernels lives too. RuntimeError if there is none (no $HOME, and no
+    entry for this user in the password file)."""
     base = os.environ.get("NUMBA_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") \
         or str(Path.home() / ".cache")
     return Path(base) / ROOT_NAME
@@ -61,18 +62,36 @@ def key_of(*parts: bytes | str) -> str:
 
 
 _OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH
+# What a cache may meet and turn into a miss: a file system's errors, no
+# home directory (RuntimeError), a platform without some call.
+_FAILURES = (OSError, RuntimeError, NotImplementedError, ValueError)
+
+
+def _digest(key: str, payload: bytes) -> bytes:
+    """Over the key too: an entry renamed to another key is damaged."""
+    h = hashlib.blake2b(digest_size=_DIGEST)
+    h.update(key.encode())
+    h.update(b"\0")
+    h.update(payload)
+    return h.digest()
 
 
 def _private(path: Path, mend: bool = False) -> bool:
     """Whether `path` is a directory (not a link) of this user's that no one
-    else may write to. With `mend`, one of this user's that others may
-    write to (made so by a umask of 002, by numba or an older migcheck)
-    loses that right first."""
+    else may write to. With `mend`, migcheck's own directory (`ROOT_NAME`
+    or one in it) of this user's that others may write to (made so by a
+    umask of 002, by numba or an older migcheck) loses that right first;
+    never another directory, nor a sticky one such as /tmp."""
     try:
         st = os.lstat(path)
         if mend and stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() \
-                and st.st_mode & _OTHERS_WRITE:
-            os.chmod(path, stat.S_IMODE(st.st_mode) & ~_OTHERS_WRITE, follow_symlinks=False)
+                and st.st_mode & _OTHERS_WRITE and not st.st_mode & stat.S_ISVTX \
+                and ROOT_NAME in (path.name, path.parent.name):
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            try:
+                os.fchmod(fd, stat.S_IMODE(os.fstat(fd).st_mode) & ~_OTHERS_WRITE)
+            finally:
+                os.close(fd)
             st = os.lstat(path)
     except OSError:
         return False
@@ -96,22 +115,33 @@ class FileCache:
 
     def _usable(self, mend: bool = False) -> bool:
         d = self.directory
-        return enabled() and _private(d.parent, mend) and _private(d, mend)
+        return _private(d.parent, mend) and _private(d, mend)
 
     def path(self, key: str) -> Path:
         return self.directory / f"{key}{self.suffix}"
 
     def has(self, key: str) -> bool:
-        return self._usable() and self.path(key).is_file()
+        """Whether an entry is there (not read: a hint, for choosing when to
+        compile)."""
+        try:
+            return enabled() and self._usable() and self.path(key).is_file()
+        except _FAILURES:
+            return False
 
     def get(self, key: str) -> bytes | None:
-        """The payload stored under `key`, or None (absent, not trusted, or
-        damaged: then removed)."""
+        """The payload stored under `key`, or None (absent, not trusted,
+        damaged: then removed; or any failure)."""
+        try:
+            return self._get(key) if enabled() else None
+        except _FAILURES:
+            return None
+
+    def _get(self, key: str) -> bytes | None:
         if not self._usable():
             return None
         path = self.path(key)
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        try:  # never blocks on a FIFO; never follows a link
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             return None
         with os.fdopen(fd, "rb") as f:
@@ -121,8 +151,7 @@ class FileCache:
             data = f.read()
         head = len(_MAGIC) + _DIGEST
         payload = data[head:]
-        if (data[:len(_MAGIC)] != _MAGIC
-                or data[len(_MAGIC):head] != hashlib.blake2b(payload, digest_size=_DIGEST).digest()):
+        if data[:len(_MAGIC)] != _MAGIC or data[len(_MAGIC):head] != _digest(key, payload):
             with contextlib.suppress(OSError):
                 path.unlink()
             return None
@@ -131,17 +160,21 @@ class FileCache:
         return payload
 
     def put(self, key: str, payload: bytes) -> None:
-        """Store `payload` under `key`; a cache that cannot take it is left
-        as it is."""
+        """Store `payload` under `key`; a cache that cannot take it (or any
+        failure) is left as it is."""
         if not enabled():
             return
+        with contextlib.suppress(*_FAILURES):
+            self._put(key, payload)
+
+    def _put(self, key: str, payload: bytes) -> None:
         d = self.directory
         with contextlib.suppress(OSError):
             d.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             d.mkdir(mode=0o700, exist_ok=True)
             if not self._usable(mend=True):
                 return
-            data = _MAGIC + hashlib.blake2b(payload, digest_size=_DIGEST).digest() + payload
+            data = _MAGIC + _digest(key, payload) + payload
             fd, tmp = tempfile.mkstemp(dir=d, prefix=f".{key}", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as f:
@@ -168,6 +201,10 @@ class FileCache:
                     if st.st_mtime_ns < stale:
                         with contextlib.suppress(OSError):
                             os.unlink(e.path)
+                    continue
+                if not e.name.endswith(self.suffix):  # an older format's, never read
+                    with contextlib.suppress(OSError):
+                        os.unlink(e.path)
                     continue
                 files.append((st.st_mtime_ns, st.st_size, e.path))
                 total += st.st_size

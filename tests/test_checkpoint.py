@@ -211,6 +211,43 @@ def test_what_the_allocator_watch_saw_survives_the_checkpoint(
     assert isinstance(rc.canon, Canon) and rc.canon.escaped() == "objs"
 
 
+def test_the_search_without_the_pool_resumes_without_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the watch dropped the pool's reduction, the search that follows
+    writes its own checkpoints (the pool unreduced, and why): resumed, it
+    goes on without the reduction, from where it stopped, to the result of
+    the run never stopped."""
+    from tests.test_vm import _build
+
+    ts = _build(tmp_path, DANGLING_SAVED)
+    opts = CheckOptions().livelock(False)
+    whole = check(ts, opts, engine=vm_bfs)
+    path = tmp_path / "search.ckpt"
+    real = ckpt.save
+    count = [0]
+
+    def save_in_the_search_again(*args: object, **kw: object) -> None:
+        real(*args, **kw)  # type: ignore[arg-type]
+        c = args[1]
+        assert isinstance(c, Compiled)
+        if c.canon is None:  # the search without the pool
+            count[0] += 1
+            if count[0] == 2:
+                raise Killed
+
+    with monkeypatch.context() as m:
+        m.setattr(vm_search, "CHECK_EVERY", 1)
+        m.setattr(ckpt, "save", save_in_the_search_again)
+        with pytest.raises(Killed):
+            check(ts, opts.checkpointed(str(path), 0.0), engine=vm_bfs)
+    meta = ckpt.saved_meta(path)
+    assert meta is not None and (meta["pools"], meta["unreduced"]) == ([], ["objs"])
+    resumed = check(ts, opts.checkpointed(None, resumed=True), engine=resumed_bfs(path, None))
+    assert resumed.stats.resumed_seconds is not None  # gone on with, not searched afresh
+    assert resumed.stats.symmetry == whole.stats.symmetry
+    _same(resumed, whole)
+
+
 def test_recorded_runs_that_do_not_fit_the_scenario_are_refused(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A damaged or hostile file's recorded runs (a property index out of

@@ -20,7 +20,7 @@ PAYLOAD = b"x" * 1000
 
 @pytest.fixture
 def cache(tmp_path: Path) -> FileCache:
-    return FileCache(lambda: tmp_path / "root" / "kind", 1 << 20, ".bin")
+    return FileCache(lambda: tmp_path / "migcheck-vm" / "kind", 1 << 20, ".bin")
 
 
 def test_an_entry_comes_back_whole_and_nothing_else_is_left(cache: FileCache) -> None:
@@ -53,6 +53,15 @@ def test_a_damaged_entry_is_a_miss_and_is_removed(cache: FileCache) -> None:
     assert cache.get(k) is None
 
 
+def test_an_entry_under_another_key_is_damaged(cache: FileCache) -> None:
+    """The digest covers the key: an entry renamed (by someone who could
+    move files about) is not taken for another source's code."""
+    a, b = key_of("a"), key_of("b")
+    cache.put(a, PAYLOAD)
+    os.replace(cache.path(a), cache.path(b))
+    assert cache.get(b) is None
+
+
 def test_a_link_in_place_of_an_entry_is_not_followed(cache: FileCache, tmp_path: Path) -> None:
     k = key_of("linked")
     cache.put(k, PAYLOAD)
@@ -73,6 +82,45 @@ def test_a_directory_others_may_write_is_not_trusted_until_mended(cache: FileCac
     assert cache.get(k) == PAYLOAD
 
 
+def test_only_migchecks_own_directories_are_mended(tmp_path: Path) -> None:
+    """A cache pointed into a directory of someone's (a benchmark's /tmp)
+    never changes that directory's mode: it is not trusted, and stays as
+    it was; nor is a sticky one touched."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    c = FileCache(lambda: shared / "jit", 1 << 20, ".bin")
+    c.put(key_of("x"), PAYLOAD)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o777
+    assert c.get(key_of("x")) is None
+    sticky = tmp_path / "migcheck-vm"
+    sticky.mkdir()
+    sticky.chmod(0o1777)
+    FileCache(lambda: sticky / "py", 1 << 20, ".bin").put(key_of("y"), PAYLOAD)
+    assert stat.S_IMODE(sticky.stat().st_mode) == 0o1777
+
+
+def test_no_home_directory_is_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    def homeless() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", homeless)
+    c = FileCache(lambda: diskcache.cache_root() / "py", 1 << 20, ".bin")
+    c.put(key_of("z"), PAYLOAD)
+    assert c.get(key_of("z")) is None and not c.has(key_of("z"))
+    assert _run(codecache.compiled(BIG, "<homeless>")) == 2000
+
+
+def test_an_older_formats_files_go_at_the_next_write(cache: FileCache) -> None:
+    cache.put(key_of("first"), PAYLOAD)
+    old = cache.directory / "0123.o"  # the JIT's objects before this cache
+    old.write_bytes(b"object")
+    cache.put(key_of("second"), PAYLOAD)
+    assert not old.exists() and cache.has(key_of("first"))
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="giving a file away needs root")
 def test_entries_and_directories_of_another_user_are_not_read(cache: FileCache) -> None:
     k = key_of("theirs")
@@ -89,7 +137,8 @@ def test_entries_and_directories_of_another_user_are_not_read(cache: FileCache) 
 
 def test_past_its_limit_the_least_recently_used_go(tmp_path: Path) -> None:
     head = len(diskcache._MAGIC) + diskcache._DIGEST
-    cache = FileCache(lambda: tmp_path / "root" / "kind", 3 * (head + len(PAYLOAD)), ".bin")
+    cache = FileCache(lambda: tmp_path / "migcheck-vm" / "kind", 3 * (head + len(PAYLOAD)),
+                      ".bin")
     keys = [key_of(str(i)) for i in range(4)]
     for i, k in enumerate(keys[:3]):
         cache.put(k, PAYLOAD)
@@ -136,7 +185,7 @@ BIG = "".join(f"def f{i}(x):\n    return x + {i}\n" for i in range(2000))
 
 @pytest.fixture
 def code_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FileCache:
-    store = FileCache(lambda: tmp_path / "root" / "py", codecache.LIMIT, ".code")
+    store = FileCache(lambda: tmp_path / "migcheck-vm" / "py", codecache.LIMIT, ".code")
     monkeypatch.setattr(codecache, "_STORE", store)
     return store
 

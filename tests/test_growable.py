@@ -3,9 +3,11 @@ the new half zero, the map grown where it is unless a view forbids it."""
 
 from __future__ import annotations
 
+import errno
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from checker.vm import growable
 
@@ -36,8 +38,9 @@ def test_a_view_held_elsewhere_makes_it_copy() -> None:
     h.a[:] = 7
     view = h.a[10:20]
     m = growable._map_of(h.a)
+    before = growable.copies
     growable.double(h, "a")
-    assert growable._map_of(h.a) is not m
+    assert growable._map_of(h.a) is not m and growable.copies == before + 1
     assert len(h.a) == 8192 and (h.a[:4096] == 7).all() and not h.a[4096:].any()
     assert (view == 7).all()  # the old array is intact under the view
     growable.double(h, "a")  # and the copy grows in place from then on
@@ -60,3 +63,49 @@ def test_an_item_of_a_list_doubles_in_place_too() -> None:
     growable.double(items, 0)
     assert items[0].shape == (2048, 2) and (items[0][:1024] == 3).all()
     assert not items[0][1024:].any() and growable._map_of(items[0]) is m
+
+
+def test_no_memory_for_the_copy_leaves_the_array_as_it_was(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    h = SimpleNamespace(a=growable.zeros((4096,), np.int64))
+    h.a[:] = 9
+    view = h.a[:1]  # forces the copy
+    monkeypatch.setattr(growable, "zeros", _no_memory)
+    with pytest.raises(MemoryError):
+        growable.double(h, "a")
+    assert len(h.a) == 4096 and (h.a == 9).all() and view[0] == 9
+
+
+def _no_memory(shape: tuple[int, ...], dtype: object) -> np.ndarray:
+    raise MemoryError("test")
+
+
+def test_a_map_the_system_refuses_is_a_memory_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kw: object) -> None:
+        raise OSError(errno.ENOMEM, "Cannot allocate memory")
+
+    monkeypatch.setattr(growable.mmap, "mmap", refuse)
+    with pytest.raises(MemoryError):
+        growable.zeros((1 << 20,), np.int64)
+
+
+@pytest.mark.parametrize("form", ["dense", "tree"])
+def test_searches_grow_every_array_in_place(form: str) -> None:
+    """No view of a growing array is held across its doubling, on one
+    thread or on the workers: every doubling moves the map (a held view
+    would make it copy, and the copy's moment is the peak it removed)."""
+    from checker.explore.options import CheckOptions
+    from checker.explore.run import check
+    from checker.vm.parallel import parallel_bfs
+    from checker.vm.search import vm_bfs
+    from tests.conftest import ROOT
+    from tests.test_vm import _scenarios
+
+    (ts,) = [t for t in _scenarios(ROOT / "specs" / "zsmalloc" / "migration.mig")
+             if t.scenario == "two_allocs_vs_compaction"]  # 120,191 states
+    opts = CheckOptions().store_form(form).use_symmetry(False)
+    before = growable.copies
+    one = check(ts, opts, engine=vm_bfs)
+    two = check(ts, opts, engine=parallel_bfs(2))
+    assert one.stats.states == two.stats.states == 120_191
+    assert growable.copies == before

@@ -21,7 +21,7 @@ from tests.conftest import ROOT, systems
 from tests.heap_programs import heap_programs
 
 FACTS = ["states", "pairs", "complete", "instances", "classes", "edges", "ops", "locations",
-         "must_hold", "has_might_sleep"]
+         "must_hold", "has_might_sleep", "usage"]
 
 
 def _ordered(x: Any) -> Any:
@@ -86,6 +86,9 @@ SPEC_SCENARIOS = [  # spec, scenario, pairs within 15,000 (all of them: complete
     ("exchange/exchange_pages.mig", "exchange_abba_lock_by_pfn", 12258),
     ("zram/slot_vs_migration.mig", "reads_vs_compaction", 9759),
     ("shapes/callback_lock.mig", "fill_vs_fs_oom", 67),
+    # interrupt handlers: lockdep's usage bits from every state seen
+    ("shapes/softirq_free_under_plain_lock.mig", "softirq_hangs_54", 53),
+    ("shapes/irq_enable_under_lock.mig", "interrupt_elsewhere_416", 84),
 ]
 
 
@@ -195,11 +198,19 @@ def test_auto_stays_in_python_for_small_scenarios_and_moves_to_the_vm_past_them(
     assert used == [large.scenario] and got.pairs > PYTHON_FIRST
     assert_same_facts(explore_locks(large), got)
     assert search_locks(large, engine="python").tracer is None
-    # Once the kernel is loaded, Python would be no faster: the VM at once.
+    # Once the kernel is loaded, Python would be no faster: the VM at once,
+    # with the same facts (a scenario with interrupt handlers too: their
+    # usage bits were once the reference search's alone).
     monkeypatch.setattr(lock_search, "kernel_loaded", lambda: True)
     got = search_locks(small)
     assert used == [large.scenario, small.scenario]
     assert_same_facts(explore_locks(small), got)
+    (irq,) = systems(ROOT / "specs" / "shapes" / "softirq_free_under_plain_lock.mig",
+                     scenarios=["softirq_hangs_54"])
+    got = search_locks(irq)
+    assert used[-1] == irq.scenario and got.usage == {
+        "hugetlb_lock": {"HARDIRQ-ON-W", "IN-SOFTIRQ-W", "SOFTIRQ-ON-W"}}
+    assert_same_facts(explore_locks(irq), got)
 
 
 def test_the_kernel_counts_as_loaded_once_it_ran() -> None:

@@ -115,8 +115,8 @@ def test_a_symmetric_scenario_is_left_to_the_engines_that_reduce_it(
         cluster: Cluster, tmp_path: Path) -> None:
     """The parts store states as they are: a symmetric scenario on them
     was searched whole (13 states here) under a result naming the
-    reduction (9). It is refused, and the command line searches it in the
-    Python engine with a note."""
+    reduction (9). It is refused, and the command line searches it on this
+    machine's default search, with a note."""
     from checker.vm.layout import NotSupported
 
     text = """
@@ -295,7 +295,8 @@ def test_cli_cluster_leaves_a_symmetric_scenario_to_this_machine(
                  "--checkpoint", str(tmp_path / "ck")]) == 0
     got = capsys.readouterr()
     assert "the cluster cannot run it (symmetry reduction" in got.err
-    assert "searched on this machine" in got.err
+    assert "searched on this machine (its checkpoints in" in got.err
+    assert "are resumed without --cluster)" in got.err
     assert "9 states" in got.out and "symmetry: pool objs (3 objects)" in got.out
 
 

@@ -49,5 +49,9 @@ def compiled(source: str, name: str) -> CodeType:
         if isinstance(code, CodeType):
             return code
     code = compile(source, name, "exec")
-    _STORE.put(key, zlib.compress(marshal.dumps(code), 1))
+    try:
+        blob = zlib.compress(marshal.dumps(code), 1)
+    except ValueError:  # not marshallable: compiled each time
+        return code
+    _STORE.put(key, blob)
     return code

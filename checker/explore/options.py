@@ -34,6 +34,9 @@ class CheckOptions:
     checkpoint: str | None = None
     checkpoint_every: float = 600.0
     resumed: bool = False  # --resume: the search goes on from a checkpoint
+    # Symmetric pools whose reduction the allocator watch dropped (set by
+    # `explore.run` for the search it runs again): its checkpoints say so.
+    unreduced: tuple[str, ...] = ()
 
     def strategy(self, name: str) -> CheckOptions:
         if name not in ("bfs", "dfs"):

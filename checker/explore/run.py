@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from checker.explore.bfs import bfs
 from checker.explore.codegen import Compiled, compile_system
@@ -23,15 +23,21 @@ from checker.ir.por import ample_pcs
 from checker.kinds import VERIFIED, Verdict, ViolationKind
 
 Search = Callable[[Compiled, Budget, Stats, Outcome, StateGraph | None], Mapping[int, int]]
+WATCH_ESCAPED = ("a freed object still referenced where an alloc may run (the allocator's "
+                 "lowest free object tells objects apart)")
 
 
 @runtime_checkable
 class Restartable(Protocol):
-    """A search that goes on from a saved one (`--resume`), and the same
-    search from the first state (`fresh`), for when the saved one cannot
-    serve: the scenario searched again without a pool's reduction."""
+    """A search that goes on from a saved one (`--resume`), what the saved
+    one says of itself (`saved`: which pools it reduced, what the allocator
+    watch saw), and the same search from the first state (`fresh`), for
+    when the saved one cannot serve: the scenario searched again without a
+    pool's reduction."""
 
     fresh: Search
+
+    def saved(self) -> dict[str, Any] | None: ...
 
     def __call__(self, c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                  graph: StateGraph | None) -> Mapping[int, int]: ...
@@ -43,6 +49,27 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     """`engine`: a search in place of this package's BFS or DFS (the VM's,
     checker.vm.search), same contract: fill `out`, return the parent map."""
     opts = opts or CheckOptions()
+    if opts.resumed and isinstance(engine, Restartable) and ts.pool_symmetry and opts.symmetry:
+        meta = engine.saved()
+        if meta is not None:
+            if meta.get("escaped") is not None:
+                # The saved search saw its reduction go unsound: going on
+                # with it would be thrown away at its end.
+                return _without_pools(ts, opts, progress, engine, str(meta["escaped"]),
+                                      WATCH_ESCAPED)
+            # The file holds the search that went on without some pools:
+            # after the watch saw them go unsound ("unreduced"), or written
+            # by a migcheck that reduced no pool with checkpoints (no "pools").
+            names = [pg.pool for pg in ts.pool_symmetry]
+            dropped, why = [], ""
+            if "pools" not in meta:
+                dropped, why = names, "the checkpoint's search, of an older migcheck, left it"
+            elif meta.get("unreduced"):
+                dropped = [p for p in names if p in meta["unreduced"]]
+                why = WATCH_ESCAPED
+            if dropped:
+                return _without_pools(ts, opts, progress, engine, ", ".join(dropped), why,
+                                      resume=True)
     wanted = None
     searched = ts
     if opts.properties is not None:
@@ -88,8 +115,7 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
         # allocator (checker/explore/symmetry.py): the search again,
         # without that pool's reduction.
         return _without_pools(ts, opts, progress, engine, concrete.canon.escaped() or "",
-                              "a freed object still referenced where an alloc may run "
-                              "(the allocator's lowest free object tells objects apart)")
+                              WATCH_ESCAPED)
     # The fewest-switches pass searches the concrete system: up to the
     # product of the groups' factorials more states than the reduced search.
     widening = 1
@@ -177,14 +203,17 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
 
 def _without_pools(ts: TransitionSystem, opts: CheckOptions,
                    progress: Callable[[Stats], None] | None, engine: Search | None,
-                   pool: str, reason: str) -> CheckResult:
+                   pool: str, reason: str, resume: bool = False) -> CheckResult:
     """The search again without the reduction of `pool` (", "-separated
-    names), the figures saying why."""
+    names), the figures saying why; a resumed one from its first state,
+    unless `resume` (the checkpoint holds the search without them)."""
     from dataclasses import replace
 
     dropped = pool.split(", ")
     kept = [pg for pg in ts.pool_symmetry if pg.pool not in dropped]
-    if opts.resumed:
+    if reason == WATCH_ESCAPED:
+        opts = replace(opts, unreduced=(*opts.unreduced, *dropped))
+    if opts.resumed and not resume:
         # The checkpoint holds the reduced search: this one starts afresh
         # (and its checkpoints, if any, replace the reduced search's).
         opts = replace(opts, resumed=False)

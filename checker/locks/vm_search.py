@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from checker.explore.codegen import Compiled
+from checker.explore.irqstate import lock_usage
 from checker.ir.interp import Fault
 from checker.ir.nodes import TransitionSystem
 from checker.locks.explore import (
@@ -248,6 +249,10 @@ class VmLockSearch(LockSearch):
         facts.states = int(sc[P.PS_STATES])
         facts.pairs = n
         facts.complete = not sc[P.PS_CUT]
+        if self.ts.has_handlers:  # lockdep's usage bits, from every state seen (as `run`)
+            rows = np.ascontiguousarray(self.store[:n, :self.nw])
+            seen = set(packed_states(self.prog, rows, n))
+            facts.usage = {name: set(bits) for name, bits in lock_usage(self.c, seen).items()}
         # Only the runs to witnesses are read from now on: the states and parents.
         self.table = self.stable = self.mtable = np.zeros(0, dtype=np.int64)
         self.mkeys = np.zeros((0, 0), dtype=np.int64)

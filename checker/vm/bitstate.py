@@ -382,8 +382,8 @@ class PartialStore(Store):
     def growth_bytes(self, sc: Words) -> int:
         n, head = int(sc[K.SC_N]), int(sc[K.SC_HEAD])
         extra = 0
-        if n >= len(self.parent):
-            extra += 2 * (self.parent.nbytes + self.flags.nbytes + self.slot.nbytes)
+        if n >= len(self.parent):  # in place (`growable`): the new halves
+            extra += self.parent.nbytes + self.flags.nbytes + self.slot.nbytes
         if n - head >= len(self.store):
             extra += 2 * self.store.nbytes
         if self.cfg.mode == HASHCOMPACT and _full(n, len(self.table)):

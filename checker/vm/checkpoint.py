@@ -184,12 +184,16 @@ def restore_recorded(c: Compiled, path: Path, rec: object, out: Outcome) -> None
 
 
 def save(path: Path, c: Compiled, st: Store, sc: np.ndarray, fired: np.ndarray,
-         covered: np.ndarray, seconds: float, out: Outcome) -> None:
-    """Write the search's checkpoint at `path` (atomically)."""
+         covered: np.ndarray, seconds: float, out: Outcome,
+         unreduced: tuple[str, ...] = ()) -> None:
+    """Write the search's checkpoint at `path` (atomically); `unreduced`:
+    the pools whose reduction the allocator watch dropped before this
+    search (`CheckOptions.unreduced`), which `--resume` leaves unreduced."""
     n = int(sc[K.SC_N])
     e = int(sc[K.SC_EDGES]) if sc[K.SC_RECORD] else 0
     meta = {**identity(c, bool(sc[K.SC_RECORD]), out), "seconds": seconds,
-            "recorded": recorded_json(out), "escaped": _escaped(c)}
+            "recorded": recorded_json(out), "escaped": _escaped(c),
+            "unreduced": list(unreduced)}
     arrays = {
         "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
         "rows": np.ascontiguousarray(st.rows(n)), "parent": st.parent[:n],
@@ -203,6 +207,18 @@ def save(path: Path, c: Compiled, st: Store, sc: np.ndarray, fired: np.ndarray,
         np.savez(f, **arrays)  # type: ignore[arg-type]
 
     write_binary_atomic(path, write)
+
+
+def saved_meta(path: Path) -> dict[str, Any] | None:
+    """The description a checkpoint holds (which pools its search reduced,
+    what the allocator watch saw), read before the scenario is compiled;
+    None if the file cannot be read as one (`load` then says why)."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(bytes(z["meta"]).decode())
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError):
+        return None
+    return meta if isinstance(meta, dict) and meta.get("format") == FORMAT else None
 
 
 def load(path: Path, c: Compiled, record: bool, out: Outcome) -> Checkpoint:
@@ -219,10 +235,8 @@ def load(path: Path, c: Compiled, record: bool, out: Outcome) -> Checkpoint:
     want = identity(c, record, out)
     for key, value in want.items():
         if meta.get(key, [] if key == "pools" else None) != value:
-            hint = ("; a search that dropped a pool's reduction wrote it: resume it with "
-                    "--no-symmetry" if key == "pools" else "")
             raise CheckpointError(f"{path}: a checkpoint of another search ({key}: "
-                                  f"{meta.get(key)!r} in the file, {value!r} here{hint})")
+                                  f"{meta.get(key)!r} in the file, {value!r} here)")
     names = ("rows", "parent", "flags", "edges", "sc", "fired", "covered", "py_fired",
              "py_covered")
     missing = [k for k in names if k not in arrays]

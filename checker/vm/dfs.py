@@ -43,8 +43,8 @@ class _Stack:
 
     def __init__(self, nwords: int, width: int):
         self.width = width
-        self.frames = np.zeros((256, D.F_SIZE), dtype=np.int64)
-        self.sbuf = np.zeros((max(1024, 4 * width), nwords), dtype=np.int64)
+        self.frames = growable.zeros((256, D.F_SIZE), np.int64)
+        self.sbuf = growable.zeros((max(1024, 4 * width), nwords), np.int64)
 
     def _short(self, sc: Words) -> tuple[bool, bool]:
         return (int(sc[D.SC_NFR]) >= len(self.frames),
@@ -52,7 +52,7 @@ class _Stack:
 
     def growth_bytes(self, sc: Words) -> int:
         frames, sbuf = self._short(sc)
-        return 2 * (self.frames.nbytes * frames + self.sbuf.nbytes * sbuf)
+        return self.frames.nbytes * frames + self.sbuf.nbytes * sbuf  # in place: new halves
 
     def grow(self, sc: Words) -> None:
         frames, sbuf = self._short(sc)

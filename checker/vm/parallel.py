@@ -309,20 +309,21 @@ class _Part:
         self.sc[PK.P_GROW_AT] = at
 
     def growth_bytes(self) -> int:
-        """What the next `grow` allocates; when it moves to the tree, an
-        estimate, as `Store.growth_bytes`'s: the dense rows' bytes."""
+        """What the next `grow` adds to the memory (the arrays double in
+        place: their new halves); when it moves to the tree, an estimate,
+        as `Store.growth_bytes`'s: the dense rows' bytes."""
         n = self.n
         extra = 0
         if n >= len(self.parent):
-            extra += 2 * sum(getattr(self, a).nbytes for a in self._growing())
+            extra += sum(getattr(self, a).nbytes for a in self._growing())
         if self.window and n - self.wb >= len(self.nsucc):
-            extra += 2 * sum(getattr(self, a).nbytes for a in self.WINDOW)
+            extra += sum(getattr(self, a).nbytes for a in self.WINDOW)
         extra += rows_growth_bytes(self.tree, self.store, self.table, n,
                                    self.tree is None and self._wants_tree(n))
         if n - self.sc[PK.P_NEWLO] >= len(self.lkey):
-            extra += 2 * self.lkey.nbytes
+            extra += self.lkey.nbytes
         if self.sc[PK.P_RECORD] and self.sc[PK.P_EDGES] >= len(self.edges):
-            extra += 2 * self.edges.nbytes
+            extra += self.edges.nbytes
         return extra
 
     def grow(self) -> None:
@@ -661,7 +662,7 @@ class _Search:
                 to_p = owner[dst] == p.me
                 e = int(to_p.sum())
                 while len(p.edges) < e + 1:
-                    p.edges = doubled(p.edges)
+                    growable.double(p, "edges")
                 p.edges[:e, 0] = gid[src[to_p]]
                 p.edges[:e, 1] = local[dst[to_p]]
                 p.sc[PK.P_EDGES] = e

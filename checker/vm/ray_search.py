@@ -65,6 +65,7 @@ from checker.explore.limits import Budget
 from checker.explore.result import Stats, Violation, current_rss_mb
 from checker.explore.run import Search
 from checker.fsio import write_binary_atomic
+from checker.vm import growable
 from checker.vm import kernel as K
 from checker.vm import parallel_kernel as PK
 from checker.vm.layout import NotSupported, Words
@@ -290,7 +291,7 @@ class PartWorker:
         p.fill(_writable(saved["store"]))
         e = len(saved["edges"])
         if p.sc[PK.P_RECORD]:
-            p.edges = np.zeros((max(2 * e, 1024), 2), dtype=p.edges.dtype)
+            p.edges = growable.zeros((max(2 * e, 1024), 2), p.edges.dtype)
             p.edges[:e] = saved["edges"]
         p.fired[:] = saved["fired"]
         p.covered[:] = saved["covered"]

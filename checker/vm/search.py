@@ -339,7 +339,7 @@ class _Search:
 
         self.sync()
         save(Path(opts.checkpoint), self.c, self.st, self.sc, self.fired, self.covered,
-             self.seconds_before + self.budget.elapsed(), self.out)
+             self.seconds_before + self.budget.elapsed(), self.out, unreduced=opts.unreduced)
         self.saved_at = time.monotonic()
 
     def stored(self, s: int) -> bool:

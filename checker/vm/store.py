@@ -24,7 +24,9 @@ bytes a state with its table and parent, near what the tree saves, at twice
 the tree's speed. `CheckOptions.store` forces either form.
 
 Every figure of memory comes from the arrays' sizes: `growth_bytes` is
-what the next `grow` allocates, for `--max-memory`.
+what the next `grow` adds to the memory, for `--max-memory` (the arrays
+double in place, `growable`: the new halves; a rebuilt table: the
+difference, the old one being dropped first).
 """
 
 from __future__ import annotations
@@ -129,19 +131,19 @@ class Store:
         return e
 
     def growth_bytes(self, sc: Words) -> int:
-        """What the next `grow` allocates; when it moves to the tree, an
+        """What the next `grow` adds to the memory; when it moves to the tree, an
         estimate: the dense rows' bytes, which the specs' trees stay near
         (1.0-1.3x when they are built; rows that share no pair, up to about
         3.5x). The next check of `--max-memory`, at the next growth, reads
         the memory the tree took."""
         n = int(sc[K.SC_N])
         extra = 0
-        if n >= len(self.parent):
-            extra += 2 * (self.parent.nbytes + self.flags.nbytes)
+        if n >= len(self.parent):  # in place: the new halves
+            extra += self.parent.nbytes + self.flags.nbytes
         extra += rows_growth_bytes(self.tree, self.store, self.table, n,
                                    self.tree is None and self._wants_tree(n))
         if sc[K.SC_RECORD] and sc[K.SC_EDGES] >= len(self.edges):
-            extra += 2 * self.edges.nbytes
+            extra += self.edges.nbytes
         return extra
 
     def grow(self, sc: Words) -> None:
@@ -217,15 +219,16 @@ def _rebuilt_table(d: Dense, size: int, n: int) -> None:
 
 def rows_growth_bytes(tree: TreeStore | None, store: Words, table: Words, n: int,
                       to_tree: bool) -> int:
-    """What making room for state n's row allocates: the tree's next
-    doublings; moving `to_tree`, an estimate (`Store.growth_bytes`); else
-    the dense rows' and the table's doublings."""
+    """What making room for state n's row adds to the memory: the tree's
+    next doublings; moving `to_tree`, an estimate (`Store.growth_bytes`);
+    else the dense rows' new half (they double in place: `growable`) and
+    the table's (the old one is dropped before the new one is filled)."""
     if tree is not None:
         return tree.growth_bytes(1)
     if to_tree:
         return int(store[:n].nbytes)
-    extra = 2 * store.nbytes if n >= len(store) else 0
-    return extra + (2 * table.nbytes if table_full(n, len(table)) else 0)
+    extra = store.nbytes if n >= len(store) else 0
+    return extra + (table.nbytes if table_full(n, len(table)) else 0)
 
 
 def wants_tree(form: str, nwords: int, n: int, at_bytes: int) -> bool:

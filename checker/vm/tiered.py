@@ -27,6 +27,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from checker.explore.bfs import Handover, Level, bfs
 from checker.explore.codegen import Compiled
@@ -102,6 +103,11 @@ class _Resumed:
     path: Path
     jit_after: int | None
     fresh: Search
+
+    def saved(self) -> dict[str, Any] | None:
+        from checker.vm.checkpoint import saved_meta
+
+        return saved_meta(self.path)
 
     def __call__(self, c: Compiled, budget: Budget, stats: Stats, out: Outcome,
                  graph: StateGraph | None = None) -> Mapping[int, int]:

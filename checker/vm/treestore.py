@@ -248,15 +248,18 @@ class TreeStore:
         _rehash(self.keys[kind], self.count[kind], self.slots[kind])
 
     def growth_bytes(self, states: int) -> int:
-        """What `reserve(states)` would allocate."""
+        """What `reserve(states)` adds to the memory: the keys' new room (they
+        double in place) and each rebuilt index's growth (the old one is
+        dropped first)."""
         extra = 0
         for kind, per_state in self.per_state():
             need = int(self.count[kind]) + states * per_state
-            cap = len(self.keys[kind])
+            old = cap = len(self.keys[kind])
             if need > cap:
                 while cap < need:
                     cap *= 2
-                extra += cap * self.keys[kind].shape[1] * 8 + _slots_for(cap) * 4
+                extra += (cap - old) * self.keys[kind].shape[1] * 8
+                extra += (_slots_for(cap) - len(self.slots[kind])) * 4
         return extra
 
     def per_state(self) -> tuple[tuple[int, int], ...]:
