@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from checker.vm import search as vm_search
 from checker.vm.search import vm_bfs
 from checker.vm.tiered import resumed_bfs
 from tests.conftest import ROOT
+from tests.test_pool_symmetry import DANGLING
 from tests.test_vm import _figures, _scenarios
 
 SPECS = ROOT / "specs"
@@ -41,20 +43,33 @@ def _stopped_after(ts: TransitionSystem, path: Path, saves: int,
     """Run the VM search with a checkpoint at every return of its kernel
     (every 8 expansions) and stop it dead after the `saves`-th one (counting
     only those that hold a recorded run, with `recorded`)."""
-    real = ckpt.save
     count = [0]
+
+    def enough(_c: Compiled, out: Outcome) -> bool:
+        if recorded and not (out.others or out.found or out.warnings):
+            return False
+        count[0] += 1
+        return count[0] == saves
+
+    _killed_when(ts, path, enough, monkeypatch, opts)
+
+
+def _killed_when(ts: TransitionSystem, path: Path, stop: Callable[[Compiled, Outcome], bool],
+                 monkeypatch: pytest.MonkeyPatch, opts: CheckOptions, every: int = 8) -> None:
+    """Run the VM search with a checkpoint at every return of its kernel
+    (every `every` expansions) and stop it dead right after a checkpoint
+    of which `stop(compiled, outcome)` holds."""
+    real = ckpt.save
 
     def save_then_die(*args: object, **kw: object) -> None:
         real(*args, **kw)  # type: ignore[arg-type]
-        out = args[-1]
-        assert isinstance(out, Outcome)
-        if recorded and not (out.others or out.found or out.warnings):
-            return
-        count[0] += 1
-        if count[0] == saves:
+        c, out = args[1], args[-1]
+        assert isinstance(c, Compiled) and isinstance(out, Outcome)
+        if stop(c, out):
             raise Killed
+
     with monkeypatch.context() as m:
-        m.setattr(vm_search, "CHECK_EVERY", 8)
+        m.setattr(vm_search, "CHECK_EVERY", every)
         m.setattr(ckpt, "save", save_then_die)
         with pytest.raises(Killed):
             check(ts, opts.checkpointed(str(path), 0.0), engine=vm_bfs)
@@ -147,23 +162,6 @@ def test_a_scenario_with_a_symmetric_pool_resumes(
         check(ts, opts.checkpointed(None, resumed=True), engine=resumed_bfs(other, None))
 
 
-DANGLING_SAVED = """
-    struct obj { int[0..2] v; };
-    pool struct obj objs[2];
-    thread w() {
-        struct obj *a = alloc(objs);
-        struct obj *b = alloc(objs);
-        a->v = 2;
-        free(b);
-        free(a);
-        struct obj *c = alloc(objs);
-        c->v = 1;
-        assert(a != c, "the allocator reuses the first object freed last");
-    }
-    scenario s { symmetric objs; run w(); }
-"""
-
-
 def test_what_the_allocator_watch_saw_survives_the_checkpoint(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A state that told the pool's objects apart, seen before the
@@ -174,26 +172,14 @@ def test_what_the_allocator_watch_saw_survives_the_checkpoint(
     of the search never stopped."""
     from tests.test_vm import _build
 
-    ts = _build(tmp_path, DANGLING_SAVED)
+    ts = _build(tmp_path, DANGLING)
     opts = CheckOptions().livelock(False)
     whole = check(ts, opts, engine=vm_bfs)
     assert whole.verdict.value == "violation"
     assert "pool objs not applied: a freed object still referenced" in str(whole.stats.symmetry)
     path = tmp_path / "search.ckpt"
-    real = ckpt.save
-
-    def save_once_seen(*args: object, **kw: object) -> None:
-        c = args[1]
-        assert isinstance(c, Compiled)
-        if isinstance(c.canon, Canon) and c.canon.escaped() is not None:
-            real(*args, **kw)  # type: ignore[arg-type]
-            raise Killed
-
-    with monkeypatch.context() as m:
-        m.setattr(vm_search, "CHECK_EVERY", 1)
-        m.setattr(ckpt, "save", save_once_seen)
-        with pytest.raises(Killed):
-            check(ts, opts.checkpointed(str(path), 0.0), engine=vm_bfs)
+    _killed_when(ts, path, lambda c, _out: isinstance(c.canon, Canon)
+                 and c.canon.escaped() is not None, monkeypatch, opts, every=1)
     import numpy as np
     with np.load(path, allow_pickle=False) as z:
         assert json.loads(bytes(z["meta"]).decode())["escaped"] == "objs"
@@ -219,27 +205,17 @@ def test_the_search_without_the_pool_resumes_without_it(
     the run never stopped."""
     from tests.test_vm import _build
 
-    ts = _build(tmp_path, DANGLING_SAVED)
+    ts = _build(tmp_path, DANGLING)
     opts = CheckOptions().livelock(False)
     whole = check(ts, opts, engine=vm_bfs)
     path = tmp_path / "search.ckpt"
-    real = ckpt.save
     count = [0]
 
-    def save_in_the_search_again(*args: object, **kw: object) -> None:
-        real(*args, **kw)  # type: ignore[arg-type]
-        c = args[1]
-        assert isinstance(c, Compiled)
-        if c.canon is None:  # the search without the pool
-            count[0] += 1
-            if count[0] == 2:
-                raise Killed
+    def second_without_the_pool(c: Compiled, _out: Outcome) -> bool:
+        count[0] += c.canon is None  # the search without the pool
+        return count[0] == 2
 
-    with monkeypatch.context() as m:
-        m.setattr(vm_search, "CHECK_EVERY", 1)
-        m.setattr(ckpt, "save", save_in_the_search_again)
-        with pytest.raises(Killed):
-            check(ts, opts.checkpointed(str(path), 0.0), engine=vm_bfs)
+    _killed_when(ts, path, second_without_the_pool, monkeypatch, opts, every=1)
     meta = ckpt.saved_meta(path)
     assert meta is not None and (meta["pools"], meta["unreduced"]) == ([], ["objs"])
     resumed = check(ts, opts.checkpointed(None, resumed=True), engine=resumed_bfs(path, None))
