@@ -23,6 +23,7 @@ the VM's kernels: `vm.jit`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import stat
@@ -40,11 +41,27 @@ _STALE_TMP_NS = 3600 * 10**9
 def cache_root() -> Path:
     """`migcheck-vm` under the user's cache directory ($NUMBA_CACHE_DIR,
     else $XDG_CACHE_HOME, else ~/.cache), where numba's cache of the VM's
-    kernels lives too. RuntimeError if there is none (no $HOME, and no
-    entry for this user in the password file)."""
-    base = os.environ.get("NUMBA_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") \
-        or str(Path.home() / ".cache")
+    kernels lives too; with none (no $HOME, no entry for this user in the
+    password file: a bare container), one of this user's own under the
+    temporary directory (`_temp_root`)."""
+    base = os.environ.get("NUMBA_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:
+            return _temp_root(tempfile.gettempdir(), os.geteuid())
     return Path(base) / ROOT_NAME
+
+
+@functools.cache
+def _temp_root(tmp: str, uid: int) -> Path:
+    """`migcheck-vm-UID` in `tmp`, made private; if someone else's is there
+    (or one open to others), a fresh directory of this process's: numba's
+    cache is code too."""
+    path = Path(tmp) / f"{ROOT_NAME}-{uid}"
+    with contextlib.suppress(OSError):
+        path.mkdir(mode=0o700)
+    return path if _private(path) else Path(tempfile.mkdtemp(prefix=f"{ROOT_NAME}-"))
 
 
 def enabled() -> bool:
@@ -146,7 +163,8 @@ class FileCache:
             return None
         with os.fdopen(fd, "rb") as f:
             st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() \
+                    or st.st_size > self.limit:
                 return None
             data = f.read()
         head = len(_MAGIC) + _DIGEST

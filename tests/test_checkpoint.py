@@ -195,6 +195,12 @@ def test_what_the_allocator_watch_saw_survives_the_checkpoint(
     rc = reduced(c, Canon(ts, c.packing))
     ckpt.load(path, rc, False, Outcome(ts.expect))
     assert isinstance(rc.canon, Canon) and rc.canon.escaped() == "objs"
+    # What the file says of its pools is read only for its own scenario: a
+    # file of another search is refused, not taken for a fresh start.
+    (other,) = [t for t in _scenarios(SPECS / "zsmalloc/migration.mig")
+                if t.scenario == "two_allocs_vs_compaction"]
+    with pytest.raises(ckpt.CheckpointError, match="another search"):
+        check(other, opts.checkpointed(None, resumed=True), engine=resumed_bfs(path, None))
 
 
 def test_the_search_without_the_pool_resumes_without_it(
@@ -217,10 +223,56 @@ def test_the_search_without_the_pool_resumes_without_it(
 
     _killed_when(ts, path, second_without_the_pool, monkeypatch, opts, every=1)
     meta = ckpt.saved_meta(path)
-    assert meta is not None and (meta["pools"], meta["unreduced"]) == ([], ["objs"])
+    assert meta is not None and (meta["pools"], list(meta["unreduced"])) == ([], ["objs"])
     resumed = check(ts, opts.checkpointed(None, resumed=True), engine=resumed_bfs(path, None))
     assert resumed.stats.resumed_seconds is not None  # gone on with, not searched afresh
     assert resumed.stats.symmetry == whole.stats.symmetry
+    _same(resumed, whole)
+
+
+def test_a_checkpoint_of_an_older_migcheck_resumes_unreduced_again_and_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before pools were reduced with checkpoints, a file said nothing of
+    them (and held the unreduced search): resumed, the pool is left
+    unreduced, and so are the checkpoints that search writes, which resume
+    in turn, to the result of the unreduced search never stopped."""
+    (ts,) = [t for t in _scenarios(SPECS / "zsmalloc/migration.mig")
+             if t.scenario == "two_allocs_vs_compaction"]
+    opts = CheckOptions().livelock(False)
+    whole = check(ts, opts.use_symmetry(False), engine=vm_bfs)
+    first = tmp_path / "old.ckpt"
+    _stopped_after(ts, first, 3, monkeypatch, opts.use_symmetry(False))
+    import numpy as np
+    with np.load(first, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(bytes(arrays["meta"]).decode())
+    for key in ("pools", "escaped", "unreduced"):  # the older format
+        del meta[key]
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    with first.open("wb") as f:
+        np.savez(f, **arrays)
+    second = tmp_path / "new.ckpt"
+    count = [0]
+    real = ckpt.save
+
+    def save_twice(*args: object, **kw: object) -> None:
+        real(*args, **kw)  # type: ignore[arg-type]
+        count[0] += 1
+        if count[0] == 2:
+            raise Killed
+
+    with monkeypatch.context() as m:
+        m.setattr(vm_search, "CHECK_EVERY", 8)
+        m.setattr(ckpt, "save", save_twice)
+        with pytest.raises(Killed):
+            check(ts, opts.checkpointed(str(second), 0.0, resumed=True),
+                  engine=resumed_bfs(first, None))
+    saved = ckpt.saved_meta(second)
+    assert saved is not None and saved["pools"] == [] and list(saved["unreduced"]) == ["zspages"]
+    resumed = check(ts, opts.checkpointed(None, resumed=True), engine=resumed_bfs(second, None))
+    assert resumed.stats.resumed_seconds is not None
+    assert "pool zspages not applied: the checkpoint's search, of an older migcheck" \
+        in str(resumed.stats.symmetry)
     _same(resumed, whole)
 
 

@@ -100,17 +100,38 @@ def test_only_migchecks_own_directories_are_mended(tmp_path: Path) -> None:
     assert stat.S_IMODE(sticky.stat().st_mode) == 0o1777
 
 
-def test_no_home_directory_is_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_home_directory_is_a_private_one_in_the_temporary_directory(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A bare container (no $HOME, no password entry): the cache, numba's
+    too, goes to this user's own directory under the temporary one; one of
+    someone else's there, or open to others, is not used."""
     def homeless() -> Path:
         raise RuntimeError("Could not determine home directory.")
 
-    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
-    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    for var in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME", "MIGCHECK_CACHE"):
+        monkeypatch.delenv(var, raising=False)
     monkeypatch.setattr(Path, "home", homeless)
+    monkeypatch.setattr(diskcache.tempfile, "gettempdir", lambda: str(tmp_path))
+    root = diskcache.cache_root()
+    assert root == tmp_path / f"migcheck-vm-{os.geteuid()}"
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
     c = FileCache(lambda: diskcache.cache_root() / "py", 1 << 20, ".bin")
     c.put(key_of("z"), PAYLOAD)
-    assert c.get(key_of("z")) is None and not c.has(key_of("z"))
-    assert _run(codecache.compiled(BIG, "<homeless>")) == 2000
+    assert c.get(key_of("z")) == PAYLOAD
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / f"migcheck-vm-{os.geteuid()}").mkdir(mode=0o777)
+    (other / f"migcheck-vm-{os.geteuid()}").chmod(0o777)
+    fresh = diskcache._temp_root(str(other), os.geteuid())
+    assert fresh.parent != other and stat.S_IMODE(fresh.stat().st_mode) == 0o700
+
+
+def test_an_entry_larger_than_the_bound_is_not_read(tmp_path: Path) -> None:
+    small = FileCache(lambda: tmp_path / "migcheck-vm" / "kind", 100, ".bin")
+    small.put(key_of("big"), PAYLOAD)  # stored, then evicted past the bound
+    big = FileCache(lambda: tmp_path / "migcheck-vm" / "kind", 1 << 20, ".bin")
+    big.put(key_of("big"), PAYLOAD)
+    assert small.get(key_of("big")) is None and big.get(key_of("big")) == PAYLOAD
 
 
 def test_an_older_formats_files_go_at_the_next_write(cache: FileCache) -> None:

@@ -36,7 +36,7 @@ class CheckOptions:
     resumed: bool = False  # --resume: the search goes on from a checkpoint
     # Symmetric pools whose reduction the allocator watch dropped (set by
     # `explore.run` for the search it runs again): its checkpoints say so.
-    unreduced: tuple[str, ...] = ()
+    unreduced: tuple[tuple[str, str], ...] = ()  # (pool, why)
 
     def strategy(self, name: str) -> CheckOptions:
         if name not in ("bfs", "dfs"):

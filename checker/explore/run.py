@@ -50,26 +50,11 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
     checker.vm.search), same contract: fill `out`, return the parent map."""
     opts = opts or CheckOptions()
     if opts.resumed and isinstance(engine, Restartable) and ts.pool_symmetry and opts.symmetry:
-        meta = engine.saved()
-        if meta is not None:
-            if meta.get("escaped") is not None:
-                # The saved search saw its reduction go unsound: going on
-                # with it would be thrown away at its end.
-                return _without_pools(ts, opts, progress, engine, str(meta["escaped"]),
-                                      WATCH_ESCAPED)
-            # The file holds the search that went on without some pools:
-            # after the watch saw them go unsound ("unreduced"), or written
-            # by a migcheck that reduced no pool with checkpoints (no "pools").
-            names = [pg.pool for pg in ts.pool_symmetry]
-            dropped, why = [], ""
-            if "pools" not in meta:
-                dropped, why = names, "the checkpoint's search, of an older migcheck, left it"
-            elif meta.get("unreduced"):
-                dropped = [p for p in names if p in meta["unreduced"]]
-                why = WATCH_ESCAPED
-            if dropped:
-                return _without_pools(ts, opts, progress, engine, ", ".join(dropped), why,
-                                      resume=True)
+        saved = _saved_pools(ts, engine.saved())
+        if saved is not None:
+            dropped, why, afresh = saved
+            return _without_pools(ts, opts, progress, engine, ", ".join(dropped), why,
+                                  resume=not afresh)
     wanted = None
     searched = ts
     if opts.properties is not None:
@@ -201,6 +186,35 @@ def check(ts: TransitionSystem, opts: CheckOptions | None = None,
                        search=opts.search, warnings=warned, compiled=c)
 
 
+def _saved_pools(ts: TransitionSystem, meta: dict[str, Any] | None
+                 ) -> tuple[list[str], str, bool] | None:
+    """What a checkpoint of this scenario says of its symmetric pools,
+    read before compiling: (the pools to search unreduced, why, whether
+    from the first state), or None to resume it as it is (a file of
+    another search is left to `checkpoint.load` to refuse)."""
+    if meta is None or (meta.get("spec_sha256"), meta.get("scenario")) \
+            != (ts.spec_sha256, ts.scenario):
+        return None
+    names = [pg.pool for pg in ts.pool_symmetry]
+    if "pools" not in meta:  # written by a migcheck that reduced no pool with checkpoints
+        return names, "the checkpoint's search, of an older migcheck, did not reduce it", False
+    unreduced = meta.get("unreduced")
+    why = {p: r for p, r in unreduced.items() if isinstance(p, str) and isinstance(r, str)} \
+        if isinstance(unreduced, dict) else {}
+    escaped = meta.get("escaped")
+    if escaped in names:
+        # The saved search saw its reduction go unsound: going on with it
+        # would be thrown away at its end. From the first state, without
+        # that pool nor those the search before it had dropped.
+        why[escaped] = WATCH_ESCAPED
+        dropped = [p for p in names if p in why]
+        return dropped, "; ".join(dict.fromkeys(why[p] for p in dropped)), True
+    dropped = [p for p in names if p in why]  # the search went on without them
+    if not dropped:
+        return None
+    return dropped, "; ".join(dict.fromkeys(why[p] for p in dropped)), False
+
+
 def _without_pools(ts: TransitionSystem, opts: CheckOptions,
                    progress: Callable[[Stats], None] | None, engine: Search | None,
                    pool: str, reason: str, resume: bool = False) -> CheckResult:
@@ -211,8 +225,8 @@ def _without_pools(ts: TransitionSystem, opts: CheckOptions,
 
     dropped = pool.split(", ")
     kept = [pg for pg in ts.pool_symmetry if pg.pool not in dropped]
-    if reason == WATCH_ESCAPED:
-        opts = replace(opts, unreduced=(*opts.unreduced, *dropped))
+    # Its checkpoints say which pools it left unreduced, and why.
+    opts = replace(opts, unreduced=(*opts.unreduced, *((p, reason) for p in dropped)))
     if opts.resumed and not resume:
         # The checkpoint holds the reduced search: this one starts afresh
         # (and its checkpoints, if any, replace the reduced search's).

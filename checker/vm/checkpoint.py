@@ -185,15 +185,15 @@ def restore_recorded(c: Compiled, path: Path, rec: object, out: Outcome) -> None
 
 def save(path: Path, c: Compiled, st: Store, sc: np.ndarray, fired: np.ndarray,
          covered: np.ndarray, seconds: float, out: Outcome,
-         unreduced: tuple[str, ...] = ()) -> None:
+         unreduced: tuple[tuple[str, str], ...] = ()) -> None:
     """Write the search's checkpoint at `path` (atomically); `unreduced`:
-    the pools whose reduction the allocator watch dropped before this
-    search (`CheckOptions.unreduced`), which `--resume` leaves unreduced."""
+    the pools this search leaves unreduced, and why (`CheckOptions.unreduced`):
+    `--resume` leaves them so."""
     n = int(sc[K.SC_N])
     e = int(sc[K.SC_EDGES]) if sc[K.SC_RECORD] else 0
     meta = {**identity(c, bool(sc[K.SC_RECORD]), out), "seconds": seconds,
             "recorded": recorded_json(out), "escaped": _escaped(c),
-            "unreduced": list(unreduced)}
+            "unreduced": dict(unreduced)}
     arrays = {
         "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
         "rows": np.ascontiguousarray(st.rows(n)), "parent": st.parent[:n],
