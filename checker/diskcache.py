@@ -10,8 +10,8 @@ nothing that another user or a damaged disk could have put there:
 - a file is this user's, a regular file, not a link, and holds a digest of
   its payload that must match (a torn or flipped file is a miss, and is
   removed);
-- files are written whole to a temporary name and renamed, so a reader
-  never sees half of one.
+- files are written whole to a temporary name and renamed (`fsio`), so a
+  reader never sees half of one.
 A cache that cannot be used (read-only, someone else's, a full disk) costs
 the next run a compile, never the run's result. Each kind of entry is bounded
 (`FileCache.limit`): past it the least recently used files go.
@@ -31,6 +31,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
+
+from checker.fsio import write_binary_atomic
 
 ROOT_NAME = "migcheck-vm"
 _MAGIC = b"migcheck-cache-2\n"
@@ -187,21 +190,15 @@ class FileCache:
 
     def _put(self, key: str, payload: bytes) -> None:
         d = self.directory
-        with contextlib.suppress(OSError):
-            d.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            d.mkdir(mode=0o700, exist_ok=True)
-            if not self._usable(mend=True):
-                return
-            data = _MAGIC + _digest(key, payload) + payload
-            fd, tmp = tempfile.mkstemp(dir=d, prefix=f".{key}", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                os.replace(tmp, self.path(key))
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            self._evict()
+        d.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        d.mkdir(mode=0o700, exist_ok=True)
+        if not self._usable(mend=True):
+            return
+        def write(f: BinaryIO) -> None:
+            f.write(_MAGIC + _digest(key, payload) + payload)
+
+        write_binary_atomic(self.path(key), write)
+        self._evict()
 
     def _evict(self) -> None:
         """Past `limit` bytes, remove the least recently used files until

@@ -43,6 +43,8 @@ from checker.vm import kernel as K
 from checker.vm.store import Store
 
 FORMAT = "migcheck-checkpoint/1"
+# What reading a file that is no checkpoint (or a damaged one) raises
+_UNREADABLE = (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError)
 
 
 class CheckpointError(Exception):
@@ -216,7 +218,7 @@ def saved_meta(path: Path) -> dict[str, Any] | None:
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(bytes(z["meta"]).decode())
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError):
+    except _UNREADABLE:
         return None
     return meta if isinstance(meta, dict) and meta.get("format") == FORMAT else None
 
@@ -228,7 +230,7 @@ def load(path: Path, c: Compiled, record: bool, out: Outcome) -> Checkpoint:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
         meta = json.loads(bytes(arrays["meta"]).decode())
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as e:
+    except _UNREADABLE as e:
         raise CheckpointError(f"{path}: not a migcheck checkpoint ({e})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a {FORMAT} file")

@@ -48,7 +48,7 @@ def zeros(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
             raise MemoryError(f"cannot map {nbytes:,} bytes") from e
         raise
     _advise(m)
-    return np.frombuffer(m, dtype=dtype, count=count).reshape(shape)
+    return _view(m, shape, dtype)
 
 
 def _map_of(a: np.ndarray) -> mmap.mmap | None:

@@ -82,7 +82,6 @@ from checker.vm.store import (
     decoded,
     dense_of,
     dense_room,
-    doubled,
     rows_growth_bytes,
     table_room,
     tree_entries,
@@ -343,7 +342,7 @@ class _Part:
         if self.sc[PK.P_RECORD] and self.sc[PK.P_EDGES] >= len(self.edges):
             growable.double(self, "edges")
         if self.sc[PK.P_NINV] >= len(self.inv):
-            self.inv = doubled(self.inv)
+            growable.double(self, "inv")
         self.set_grow_at()
 
     def _growing(self) -> tuple[str, ...]:

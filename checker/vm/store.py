@@ -285,9 +285,3 @@ def table_full(n: int, size: int) -> bool:
 def table_room(size: int) -> int:
     """The states a table of `size` entries holds."""
     return size * LOAD_NUM // LOAD_DEN
-
-
-def doubled(a: np.ndarray) -> np.ndarray:
-    out = np.zeros((2 * a.shape[0], *a.shape[1:]), dtype=a.dtype)
-    out[: a.shape[0]] = a
-    return out
